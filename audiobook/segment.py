@@ -1,0 +1,211 @@
+"""Segment stage: split each paragraph of a `Story` into narration and dialogue runs.
+
+Dialogue is text inside quotation marks: straight or curly double quotes, or single
+quotes when the story uses them for speech (told apart from apostrophes). A quote may
+run over several paragraphs (reopened on each, or opened once and closed on the last)
+or never close (it then ends with its paragraph). Quoted words inside narration that
+nobody says (scare quotes, signs, titles) stay narration.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from .load import Story
+
+Kind = Literal["narration", "dialogue"]
+
+DOUBLE = {"open": "“", "close": "”", "either": '"'}
+SINGLE = {"open": "‘", "close": "’", "either": "'"}
+QUOTE_CHARS = "\"'“”‘’«»„‚"
+_TRAILING_PUNCT = ",.;:!?…"
+_SENTENCE_END_INSIDE = re.compile(r"[.,!?…\-–—~]\W*$")
+_SPEECH_LEAD_IN = re.compile(
+    r"\b(?:said|says|say|asked|asks|ask|replied|replies|cried|cries|whispered|shouted|"
+    r"muttered|called|answered|exclaimed|added|began|continued|yelled|screamed)\b[^.!?\"“”]{0,40}[,:]\s*$",
+    re.IGNORECASE,
+)
+_CONTINUATION_LOOKAHEAD = 12  # paragraphs a quote opened once may run before it closes
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: int  # offsets into Story.text; dialogue includes its quotation marks
+    end: int
+    kind: Kind
+    paragraph: int  # index into Story.paragraphs
+    continues: bool = False  # dialogue carrying on a quotation from an earlier paragraph
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    story: Story
+    segments: tuple[Segment, ...]
+
+
+@dataclass(frozen=True)
+class _Mark:
+    pos: int
+    role: Literal["open", "close"]
+
+
+def _is_apostrophe(text: str, i: int) -> bool:
+    """A single quote that belongs to a word: don't, rock 'n' roll, 'Tis, the twins' house."""
+    before = text[i - 1] if i > 0 else " "
+    after = text[i + 1] if i + 1 < len(text) else " "
+    if before.isalnum() and after.isalnum():
+        return True  # don't, o'clock
+    if not before.isalnum() and after.isalnum():
+        word = re.match(r"\w+", text[i + 1 :]).group(0).lower()
+        return word in {"tis", "twas", "em", "n", "cause", "til", "till", "round", "bout", "s"} or word.isdigit()
+    if before.isalnum() and not after.isalnum():
+        # a plural possessive ("twins' house") or a dropped g ("nothin'")
+        prev_word = re.search(r"\w+$", text[:i]).group(0)
+        following = text[i + 1 : i + 3]
+        return prev_word.lower().endswith(("s", "in")) and following[:1] == " " and following[1:2].islower()
+    return False
+
+
+def _marks(text: str, start: int, end: int, style: dict[str, str]) -> list[_Mark]:
+    """The quotation marks of one paragraph, each classified as opening or closing."""
+    marks = []
+    for i in range(start, end):
+        ch = text[i]
+        if ch == style["open"]:
+            marks.append(_Mark(i, "open"))
+        elif ch == style["close"]:
+            if style is SINGLE and _is_apostrophe(text, i):
+                continue
+            marks.append(_Mark(i, "close"))
+        elif ch == style["either"]:
+            if style is SINGLE and _is_apostrophe(text, i):
+                continue
+            before = text[i - 1] if i > start else " "
+            after = text[i + 1] if i + 1 < end else " "
+            opens = (before.isspace() or before in "([{—–-/" or i == start) and not after.isspace()
+            marks.append(_Mark(i, "open" if opens or (i == start) else "close"))
+    return marks
+
+
+def _quote_style(story: Story) -> dict[str, str]:
+    """Single quotes are the speech marks when more paragraphs open with them than with doubles."""
+    singles = doubles = 0
+    for p in story.paragraphs:
+        first = story.text[p.start]
+        singles += first in "'‘"
+        doubles += first in "\"“"
+    return SINGLE if singles > doubles else DOUBLE
+
+
+def _spans(marks: list[_Mark], start: int, end: int, open_at_start: bool) -> tuple[list[tuple[int, int]], bool]:
+    """Quoted spans (including marks) in a paragraph, and whether a quote is still open at its end."""
+    spans = []
+    opened = start if open_at_start else None
+    for m in marks:
+        if m.role == "open":
+            if opened is None:
+                opened = m.pos
+            # an opening mark inside an open quote is a nested or repeated mark: ignore
+        elif opened is not None:
+            spans.append((opened, m.pos + 1))
+            opened = None
+    if opened is not None:
+        spans.append((opened, end))
+        return spans, True
+    return spans, False
+
+
+def _is_speech(text: str, span: tuple[int, int], para_start: int, open_at_start: bool) -> bool:
+    """Tell dialogue from a scare quote, a sign or a title inside narration."""
+    s, e = span
+    if open_at_start or text[para_start:s].strip() == "":
+        return True
+    inner = text[s + 1 : e - 1].strip() if e - s > 1 else ""
+    words = inner.split()
+    if _SPEECH_LEAD_IN.search(text[para_start:s]) or text[para_start:s].rstrip().endswith(":"):
+        return True
+    if _SENTENCE_END_INSIDE.search(inner):
+        return not (len(words) <= 2 and inner[:1].islower())
+    return len(words) >= 8
+
+
+def segment(story: Story) -> Segmentation:
+    """Narration and dialogue runs for every paragraph, in text order."""
+    text = story.text
+    style = _quote_style(story)
+    para_marks = [_marks(text, p.start, p.end, style) for p in story.paragraphs]
+    segments: list[Segment] = []
+    open_quote = False  # a quotation left open by the previous paragraph
+    continued_through = -1  # paragraphs up to this index sit inside a quote opened earlier
+    for index, p in enumerate(story.paragraphs):
+        marks = para_marks[index]
+        starts_inside = False
+        if open_quote:
+            first = marks[0] if marks else None
+            if first is not None and first.pos == p.start and first.role == "open":
+                starts_inside = True  # reopened: a multi-paragraph quotation
+            elif first is not None and first.role == "close":
+                starts_inside = True  # opened once, closed in this paragraph
+            elif index <= continued_through:
+                starts_inside = True
+            elif first is None and _closes_later(para_marks, story, index):
+                starts_inside = True
+        if p.is_title:
+            spans, open_quote = [], False
+        else:
+            spans, open_quote = _spans(marks, p.start, p.end, starts_inside)
+            spans = [sp for sp in spans if _is_speech(text, sp, p.start, starts_inside and sp[0] == p.start)]
+            if spans and open_quote and spans[-1][1] != p.end:
+                open_quote = False  # the open quote was not speech
+            if starts_inside and not marks and open_quote:
+                continued_through = max(continued_through, index)
+        segments.extend(_runs(text, p.start, p.end, spans, index, starts_inside))
+    return Segmentation(story, tuple(segments))
+
+
+def _closes_later(para_marks: list[list[_Mark]], story: Story, index: int) -> bool:
+    """Paragraphs with no marks after an unclosed quote, then one whose first mark closes it."""
+    section = story.paragraphs[index].section
+    for j in range(index, min(len(para_marks), index + _CONTINUATION_LOOKAHEAD)):
+        if story.paragraphs[j].section != section:
+            return False
+        if para_marks[j]:
+            return para_marks[j][0].role == "close"
+    return False
+
+
+def _runs(text: str, start: int, end: int, spans: list[tuple[int, int]], paragraph: int, starts_inside: bool) -> list[Segment]:
+    """Cut a paragraph into narration and dialogue segments, trimmed of outer whitespace."""
+    runs: list[Segment] = []
+
+    def narration(s: int, e: int) -> None:
+        chunk = text[s:e]
+        if chunk.strip():
+            lead = len(chunk) - len(chunk.lstrip())
+            runs.append(Segment(s + lead, s + len(chunk.rstrip()), "narration", paragraph))
+
+    pos = start
+    for s, e in spans:
+        narration(pos, s)
+        # punctuation right after the closing mark belongs with the quote: "Hello". -> one clip
+        while e < end and text[e] in _TRAILING_PUNCT:
+            e += 1
+        runs.append(Segment(s, e, "dialogue", paragraph, continues=starts_inside and s == start))
+        pos = e
+    narration(pos, end)
+    return runs
+
+
+def speech_text(text: str) -> str:
+    """What is read aloud for a run: its text without quotation marks."""
+    out = []
+    for i, ch in enumerate(text):
+        if ch in "\"“”«»„":
+            out.append(" ")
+        elif ch in "'‘’‚" and not _is_apostrophe(text, i):
+            out.append(" ")
+        else:
+            out.append(ch)
+    return re.sub(r"\s+", " ", "".join(out)).strip()
