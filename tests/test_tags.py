@@ -1,0 +1,400 @@
+"""Tests for audiobook.tags against real MP3s made by ffmpeg, read back by
+ffprobe, by mutagen, and by a small ID3v2.3 parser of the raw bytes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import mutagen
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mutagen.id3 import ID3, CTOCFlags
+
+from audiobook import tags as tags_module
+from audiobook.errors import AudiobookError, TagError
+from audiobook.tags import ChapterMark, Tags, read_tags, write_tags
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None,
+    reason="needs ffmpeg and ffprobe on PATH",
+)
+
+DURATION_S = 6
+
+# Time order differs from size order: the first chapter has the longest title,
+# and the next ones are short, long, shortest, medium.
+CHAPTERS = (
+    ChapterMark("Prologue: in which a very long chapter title goes on and on", 0, 1000),
+    ChapterMark("I. Rain", 1000, 2500),
+    ChapterMark("II. The lighthouse keeper's second, rather longer, letter", 2500, 3000),
+    ChapterMark("III", 3000, 4500),
+    ChapterMark("Epilogue, short", 4500, 6000),
+)
+
+TAGS = Tags(
+    title="Chapter Book",
+    artist="A. Author",
+    album="The Book",
+    track=2,
+    track_total=7,
+    language="eng",
+    chapters=CHAPTERS,
+)
+
+
+# --- helpers -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def source_mp3(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One untagged-by-us 6 s MP3 per module (ffmpeg adds its own small ID3v2.4 tag)."""
+    path = tmp_path_factory.mktemp("source") / "sine.mp3"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"sine=frequency=440:duration={DURATION_S}",
+         "-ac", "1", "-ar", "44100", "-c:a", "libmp3lame", "-b:a", "64k", str(path)],
+        check=True,
+    )
+    return path
+
+
+@pytest.fixture
+def mp3(source_mp3: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "book.mp3"
+    shutil.copyfile(source_mp3, path)
+    return path
+
+
+def ffprobe(path: Path) -> dict:
+    result = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_chapters", "-show_format", "-print_format", "json", str(path)],
+        check=True, capture_output=True, text=True,
+    )
+    return json.loads(result.stdout)
+
+
+def syncsafe(four_bytes: bytes) -> int:
+    value = 0
+    for byte in four_bytes:
+        assert byte < 0x80, "syncsafe bytes have the top bit clear"
+        value = (value << 7) | byte
+    return value
+
+
+def id3v2_tag_size(data: bytes) -> int:
+    """Bytes taken by the ID3v2 tag at the start of ``data`` (header + frames + padding), 0 if none."""
+    if data[:3] != b"ID3":
+        return 0
+    return 10 + syncsafe(data[6:10])
+
+
+def raw_frames(data: bytes) -> list[tuple[str, bytes]]:
+    """(frame id, body) of each top-level frame of the ID3v2.3 tag, in file order.
+
+    v2.3 frame header: 4-byte id, 4-byte big-endian size (NOT syncsafe, unlike v2.4), 2-byte flags.
+    """
+    assert data[:3] == b"ID3", "file starts with an ID3v2 tag"
+    assert data[3:5] == b"\x03\x00", "tag is ID3v2.3.0"
+    assert data[5] == 0, "no unsynchronisation, extended header or experimental flag"
+    end = id3v2_tag_size(data)
+    frames, pos = [], 10
+    while pos + 10 <= end and data[pos:pos + 4] != b"\x00\x00\x00\x00":  # zeros: padding starts
+        frame_id = data[pos:pos + 4].decode("ascii")
+        size = int.from_bytes(data[pos + 4:pos + 8], "big")
+        frames.append((frame_id, data[pos + 10:pos + 10 + size]))
+        pos += 10 + size
+    assert pos <= end, "frames stay inside the tag"
+    assert not data[pos:end].strip(b"\x00"), "only zero padding after the last frame"
+    return frames
+
+
+def raw_chapters(data: bytes) -> list[tuple[str, int, int]]:
+    """(element id, start ms, end ms) of each CHAP frame, in file order."""
+    chapters = []
+    for frame_id, body in raw_frames(data):
+        if frame_id == "CHAP":
+            element_id, _, rest = body.partition(b"\x00")
+            start_ms, end_ms, start_offset, end_offset = (
+                int.from_bytes(rest[i:i + 4], "big") for i in range(0, 16, 4)
+            )
+            assert (start_offset, end_offset) == (0xFFFFFFFF, 0xFFFFFFFF)
+            chapters.append((element_id.decode("latin-1"), start_ms, end_ms))
+    return chapters
+
+
+def audio_bytes(path: Path) -> bytes:
+    data = path.read_bytes()
+    return data[id3v2_tag_size(data):]
+
+
+def assert_one_line_naming(error: pytest.ExceptionInfo[TagError], path: Path) -> None:
+    message = str(error.value)
+    assert str(path) in message
+    assert "\n" not in message
+    assert isinstance(error.value, AudiobookError)
+
+
+# --- what players see ------------------------------------------------------------
+
+
+def test_ffprobe_lists_chapters_in_time_order_with_titles_and_times(mp3: Path) -> None:
+    write_tags(mp3, TAGS)
+
+    probe = ffprobe(mp3)
+
+    assert [(c["start"], c["end"], c["tags"]["title"]) for c in probe["chapters"]] == [
+        (c.start_ms, c.end_ms, c.title) for c in CHAPTERS
+    ]
+    assert all(c["time_base"] == "1/1000" for c in probe["chapters"])
+    format_tags = probe["format"]["tags"]
+    assert format_tags["title"] == "Chapter Book"
+    assert format_tags["artist"] == "A. Author"
+    assert format_tags["album"] == "The Book"
+    assert format_tags["track"] == "2/7"
+    assert format_tags["genre"] == "Audiobook"
+    assert format_tags["language"] == "eng"
+
+
+def test_mutagen_reads_back_v23_tag_with_ordered_top_level_toc(mp3: Path) -> None:
+    write_tags(mp3, TAGS)
+
+    assert read_tags(mp3) == TAGS
+    id3 = ID3(mp3, translate=False)
+    assert id3.version == (2, 3, 0)
+    [toc] = id3.getall("CTOC")
+    assert toc.element_id == "toc"
+    assert toc.flags == CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED
+    chapter_ids = [f"ch{i}" for i in range(len(CHAPTERS))]
+    assert toc.child_element_ids == chapter_ids
+    assert sorted(chap.element_id for chap in id3.getall("CHAP")) == chapter_ids
+    assert str(id3["TRCK"]) == "2/7"
+
+
+def test_chap_frames_are_stored_in_time_order_after_the_toc(mp3: Path) -> None:
+    write_tags(mp3, TAGS)
+
+    data = mp3.read_bytes()
+
+    assert raw_chapters(data) == [(f"ch{i}", c.start_ms, c.end_ms) for i, c in enumerate(CHAPTERS)]
+    frame_ids = [frame_id for frame_id, _ in raw_frames(data)]
+    assert frame_ids.index("CTOC") < frame_ids.index("CHAP")
+    assert frame_ids[-len(CHAPTERS):] == ["CHAP"] * len(CHAPTERS)
+
+
+def test_plain_mutagen_would_store_chapters_in_size_order(mp3: Path) -> None:
+    """Proves the ordering tests can fail: mutagen's own writer sorts frames
+    by size, and ffprobe then lists the chapters in that (wrong) order."""
+    write_tags(mp3, TAGS)
+    plain = ID3(mp3, translate=False)
+    plain.save(mp3, v2_version=3)  # same frames, mutagen's ordering
+
+    stored = raw_chapters(mp3.read_bytes())
+    time_order = [(f"ch{i}", c.start_ms, c.end_ms) for i, c in enumerate(CHAPTERS)]
+    assert sorted(stored) == time_order  # same chapters...
+    assert stored != time_order  # ...in another order
+    by_title_length = sorted(range(len(CHAPTERS)), key=lambda i: len(CHAPTERS[i].title))
+    assert [element_id for element_id, _, _ in stored] == [f"ch{i}" for i in by_title_length]
+    ffprobe_starts = [c["start"] for c in ffprobe(mp3)["chapters"]]
+    assert ffprobe_starts != sorted(ffprobe_starts)  # ffmpeg ignores the CTOC: CHAPs in file order
+
+
+# --- text encodings --------------------------------------------------------------
+
+
+def test_non_latin1_titles_round_trip_as_utf16(mp3: Path) -> None:
+    title = "初音ミク — “Hope”"
+    tags = Tags(
+        title=title, artist="Émile Zola", album="Café ☕", track=1, track_total=1,
+        chapters=(ChapterMark(title, 0, 3000), ChapterMark("Zwei – “ß”", 3000, 6000)),
+    )
+    write_tags(mp3, tags)
+
+    assert read_tags(mp3) == tags
+    assert [c["tags"]["title"] for c in ffprobe(mp3)["chapters"]] == [title, "Zwei – “ß”"]
+    assert ffprobe(mp3)["format"]["tags"]["title"] == title
+    # v2.3 knows only Latin-1 (0) and UTF-16 with BOM (1); UTF-8 (3) would be invalid.
+    frames = dict(raw_frames(mp3.read_bytes()))
+    assert frames["TIT2"][:3] in (b"\x01\xff\xfe", b"\x01\xfe\xff")
+    assert frames["TPE1"][:1] == b"\x00"  # "Émile" fits Latin-1, so it stays compact
+    assert frames["TALB"][:1] == b"\x01"  # "☕" does not
+
+
+# --- errors ------------------------------------------------------------------------
+
+
+def test_missing_file_is_a_tag_error_naming_the_path(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "book.mp3"
+    with pytest.raises(TagError) as error:
+        write_tags(missing, TAGS)
+    assert_one_line_naming(error, missing)
+    with pytest.raises(TagError) as error:
+        read_tags(missing)
+    assert_one_line_naming(error, missing)
+
+
+def test_directory_is_a_tag_error(tmp_path: Path) -> None:
+    with pytest.raises(TagError) as error:
+        write_tags(tmp_path, TAGS)
+    assert_one_line_naming(error, tmp_path)
+
+
+def test_text_file_named_mp3_is_a_tag_error_and_left_alone(tmp_path: Path) -> None:
+    fake = tmp_path / "fake.mp3"
+    fake.write_text("Once upon a time\nthere was no audio.\n" * 20)
+    before = fake.read_bytes()
+
+    with pytest.raises(TagError) as error:
+        write_tags(fake, TAGS)
+    assert_one_line_naming(error, fake)
+    assert "not a readable MP3" in str(error.value)
+    assert fake.read_bytes() == before
+    with pytest.raises(TagError) as error:
+        read_tags(fake)
+    assert_one_line_naming(error, fake)
+
+
+def test_read_of_an_mp3_without_our_tag_is_a_tag_error(mp3: Path) -> None:
+    # ffmpeg's own tag has no TRCK, so it is not a tag write_tags made.
+    with pytest.raises(TagError) as error:
+        read_tags(mp3)
+    assert_one_line_naming(error, mp3)
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can write read-only files")
+def test_read_only_file_is_a_tag_error(mp3: Path) -> None:
+    mp3.chmod(0o444)
+    with pytest.raises(TagError) as error:
+        write_tags(mp3, TAGS)
+    assert_one_line_naming(error, mp3)
+
+
+def test_save_failure_becomes_a_one_line_tag_error(mp3: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stands in for an unwritable file when the tests run as root."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise mutagen.MutagenError(PermissionError(13, "Permission denied\n(read-only)"))
+
+    monkeypatch.setattr(tags_module._TimeOrderedID3, "save", refuse)
+    with pytest.raises(TagError) as error:
+        write_tags(mp3, TAGS)
+    assert_one_line_naming(error, mp3)
+    assert "Permission denied" in str(error.value)
+
+
+# --- rewriting ----------------------------------------------------------------------
+
+
+def test_rewriting_replaces_the_tag_and_leaves_the_audio_alone(mp3: Path) -> None:
+    original_audio = audio_bytes(mp3)
+    original_duration = ffprobe(mp3)["format"]["duration"]
+    assert "TSSE" in ID3(mp3)  # ffmpeg's "encoded by" frame, to be replaced
+    mp3.write_bytes(mp3.read_bytes() + b"TAG" + b"\x00" * 125)  # and an ID3v1 tag, to be removed
+    shorter = Tags(
+        title="Second", artist="B", album="Other", track=1, track_total=1,
+        chapters=(ChapterMark("Only", 0, 6000),),
+    )
+
+    write_tags(mp3, TAGS)
+    write_tags(mp3, shorter)
+
+    assert read_tags(mp3) == shorter
+    frame_ids = [frame_id for frame_id, _ in raw_frames(mp3.read_bytes())]
+    assert sorted(frame_ids) == ["CHAP", "CTOC", "TALB", "TCON", "TIT2", "TPE1", "TRCK"]
+    assert raw_chapters(mp3.read_bytes()) == [("ch0", 0, 6000)]
+    assert audio_bytes(mp3) == original_audio  # no second tag, no v1 tag, same audio frames
+    assert ffprobe(mp3)["format"]["duration"] == original_duration
+    assert len(ffprobe(mp3)["chapters"]) == 1
+
+
+def test_tags_without_chapters_write_no_toc(mp3: Path) -> None:
+    tags = Tags(title="T", artist="A", album="B", track=1, track_total=1)
+    write_tags(mp3, tags)
+    assert read_tags(mp3) == tags
+    frame_ids = [frame_id for frame_id, _ in raw_frames(mp3.read_bytes())]
+    assert frame_ids == ["TIT2", "TPE1", "TALB", "TCON", "TRCK"]
+    assert ffprobe(mp3)["chapters"] == []
+
+
+# --- validation (programming errors are ValueError) ----------------------------------
+
+
+def test_chapters_are_stored_sorted_by_time() -> None:
+    shuffled = Tags("T", "A", "B", 1, 1, chapters=tuple(CHAPTERS[i] for i in (3, 0, 4, 1, 2)))
+    assert shuffled.chapters == CHAPTERS
+    assert shuffled == Tags("T", "A", "B", 1, 1, chapters=CHAPTERS)
+
+
+def test_touching_and_zero_length_chapters_are_allowed() -> None:
+    Tags("T", "A", "B", 1, 1, chapters=(ChapterMark("a", 0, 1000), ChapterMark("b", 1000, 1000)))
+
+
+@pytest.mark.parametrize(
+    ("start_ms", "end_ms"),
+    [(1000, 999), (-1, 10), (0, 0x1_0000_0000)],
+)
+def test_bad_chapter_times_are_value_errors(start_ms: int, end_ms: int) -> None:
+    with pytest.raises(ValueError, match="start_ms"):
+        ChapterMark("x", start_ms, end_ms)
+
+
+def test_overlapping_chapters_are_a_value_error() -> None:
+    with pytest.raises(ValueError, match="overlap"):
+        Tags("T", "A", "B", 1, 1, chapters=(ChapterMark("a", 0, 1001), ChapterMark("b", 1000, 2000)))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"track": 0},
+        {"track": 3, "track_total": 2},
+        {"language": "en"},
+        {"language": "ENG"},
+        {"title": "two\x00values"},
+    ],
+)
+def test_bad_fields_are_value_errors(changes: dict) -> None:
+    fields = {"title": "T", "artist": "A", "album": "B", "track": 1, "track_total": 1} | changes
+    with pytest.raises(ValueError):
+        Tags(**fields)
+
+
+# --- property: whatever Tags accepts survives a real file ------------------------------
+
+_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30)
+
+
+@st.composite
+def _tags(draw: st.DrawFn) -> Tags:
+    boundaries_ms = sorted(draw(st.sets(st.integers(0, 0xFFFFFFFF), max_size=8)))
+    chapters = tuple(
+        ChapterMark(draw(_text), start_ms, end_ms)
+        for start_ms, end_ms in zip(boundaries_ms, boundaries_ms[1:])
+    )
+    track_total = draw(st.integers(1, 999))
+    return Tags(
+        title=draw(_text),
+        artist=draw(_text),
+        album=draw(_text),
+        track=draw(st.integers(1, track_total)),
+        track_total=track_total,
+        genre=draw(_text),
+        language=draw(st.none() | st.from_regex(r"[a-z]{3}", fullmatch=True)),
+        chapters=chapters,
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(tags=_tags())
+def test_any_valid_tags_round_trip_through_a_real_file(source_mp3: Path, tags: Tags) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "book.mp3"
+        shutil.copyfile(source_mp3, path)
+        write_tags(path, tags)
+        assert read_tags(path) == tags
+        stored_starts = [start_ms for _, start_ms, _ in raw_chapters(path.read_bytes())]
+        assert stored_starts == [c.start_ms for c in tags.chapters]
