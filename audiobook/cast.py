@@ -1,0 +1,139 @@
+"""Cast stage: every speaker gets a voice, from voices.toml or from per-gender pools.
+
+Automatic voices are stable: each character ranks the pool by a hash of its own name and
+takes its favourite voice still free (rendezvous hashing), characters in order of first
+appearance, so adding a character later in a book does not move anyone else's voice.
+Voices stay distinct from the narrator's and each other's while the pool lasts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from .attribute import Script
+from .config import Config, VoiceConfig, with_defaults
+from .engine import Voice
+from .errors import ConfigError, EngineError
+
+Source = Literal["voices.toml", "auto", "default"]
+NARRATOR_DEFAULT = VoiceConfig(voice="en", rate=165, pitch=45, volume=1.0)
+CHARACTER_DEFAULT = VoiceConfig(voice=None, rate=170, pitch=50, volume=1.0)
+_PITCH_STEP = 15  # when a pool runs out, voices are reused this much higher or lower
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    voice: Voice
+    source: Source
+    gender: str | None = None
+    lines: int = 0
+
+
+@dataclass(frozen=True)
+class Casting:
+    narrator: Role
+    roles: tuple[Role, ...]
+    names: dict[str, str]  # lowercased speaker name or alias -> role name
+
+    def role_for(self, speaker: str | None) -> Role:
+        """The role reading a line; unattributed dialogue is read by the narrator."""
+        if speaker is None:
+            return self.narrator
+        name = self.names.get(speaker.lower())
+        for role in self.roles:
+            if role.name == name:
+                return role
+        return self.narrator
+
+
+def _to_voice(settings: VoiceConfig) -> Voice:
+    assert settings.voice is not None
+    return Voice(settings.voice, settings.rate or 170, 50 if settings.pitch is None else settings.pitch,
+                 1.0 if settings.volume is None else settings.volume)
+
+
+def _rank(name: str, pool: Sequence[str]) -> list[str]:
+    return sorted(pool, key=lambda v: hashlib.sha256(f"{name.lower()}|{v}".encode()).hexdigest())
+
+
+def cast(scripts: Sequence[Script], config: Config, check_voice: Callable[[Voice], None]) -> Casting:
+    """Cast the narrator and every speaker of the scripts."""
+    narrator_voice = _to_voice(with_defaults(config.narrator, NARRATOR_DEFAULT))
+    _checked(check_voice, narrator_voice, config, ("narrator", "voice"))
+    narrator = Role("narrator", narrator_voice, "voices.toml" if config.narrator.voice else "default")
+
+    names: dict[str, str] = {}
+    for entry in config.characters:
+        for form in (entry.name, *entry.aliases):
+            names[form.lower()] = entry.name
+    # Speakers in order of first appearance, with their detected genders and aliases.
+    order: list[str] = []
+    genders: dict[str, str | None] = {}
+    lines: dict[str, int] = {}
+    for script in scripts:
+        found = {c.name: c for c in script.characters}
+        for line in script.lines:
+            if line.kind != "dialogue" or not line.speaker:
+                continue
+            key = line.speaker.lower()
+            if key not in names:
+                character = found.get(line.speaker)
+                aliases = character.aliases if character else ()
+                target = next((names[a.lower()] for a in aliases if a.lower() in names), line.speaker)
+                names[key] = target
+                for alias in aliases:
+                    names.setdefault(alias.lower(), target)
+            name = names[key]
+            if name not in lines:
+                order.append(name)
+                genders[name] = found[line.speaker].gender if line.speaker in found else None
+            lines[name] = lines.get(name, 0) + 1
+
+    configured = {entry.name: entry for entry in config.characters}
+    taken = {(narrator_voice.voice_id, narrator_voice.pitch)}
+    roles: dict[str, Role] = {}
+    for entry in config.characters:
+        if entry.settings.voice:
+            voice = _to_voice(with_defaults(entry.settings, CHARACTER_DEFAULT))
+            _checked(check_voice, voice, config, ("characters", entry.name, "voice"))
+            taken.add((voice.voice_id, voice.pitch))
+            roles[entry.name] = Role(entry.name, voice, "voices.toml", entry.gender, lines.get(entry.name, 0))
+    for pool_name, pool in config.pools.items():
+        for voice_id in pool:
+            _checked(check_voice, Voice(voice_id), config, ("pools", pool_name))
+    for name in order:
+        if name in roles:
+            continue
+        entry = configured.get(name)
+        gender = (entry.gender if entry else None) or genders.get(name)
+        pool = config.pools.get(gender or "", ()) or tuple(v for p in config.pools.values() for v in p)
+        settings = with_defaults(entry.settings if entry else VoiceConfig(), CHARACTER_DEFAULT)
+        voice = _auto_voice(name, pool, settings, taken)
+        taken.add((voice.voice_id, voice.pitch))
+        roles[name] = Role(name, voice, "auto", gender, lines[name])
+    ordered = [roles[n] for n in order] + [r for n, r in roles.items() if n not in order]
+    return Casting(narrator, tuple(ordered), names)
+
+
+def _auto_voice(name: str, pool: Sequence[str], settings: VoiceConfig, taken: set[tuple[str, int]]) -> Voice:
+    pitch = 50 if settings.pitch is None else settings.pitch
+    ranked = _rank(name, pool)
+    for offset in (0, _PITCH_STEP, -_PITCH_STEP, 2 * _PITCH_STEP, -2 * _PITCH_STEP):
+        shifted = max(0, min(99, pitch + offset))
+        for voice_id in ranked:
+            if (voice_id, shifted) not in taken:
+                return _to_voice(VoiceConfig(voice_id, settings.rate, shifted, settings.volume))
+    return _to_voice(VoiceConfig(ranked[0], settings.rate, pitch, settings.volume))
+
+
+def _checked(check_voice: Callable[[Voice], None], voice: Voice, config: Config, keys: tuple[str, ...]) -> None:
+    try:
+        check_voice(voice)
+    except EngineError as exc:
+        if config.path is None:
+            raise
+        raise ConfigError(f"{config.where(*keys)}: {exc}") from None

@@ -1,0 +1,223 @@
+"""`voices.toml`: the book's details and its casting, validated with file and line in every error.
+
+```toml
+[book]
+title = "Vocaloid Stories"
+author = "Various"
+language = "en"
+
+[narrator]
+voice = "en+m3"      # eSpeak NG voice, optionally +variant
+rate = 165           # words per minute
+pitch = 45           # 0-99
+volume = 1.0         # 1.0 = normal, up to 2.0
+
+[characters.Miku]
+aliases = ["Hatsune Miku"]
+gender = "female"
+voice = "en-us+f3"
+pitch = 60
+
+[pools]              # voices for characters voices.toml does not list, by gender
+female = ["en-us+f1", "en-us+f2"]
+male = ["en-us+m1", "en-us+m2"]
+```
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+GENDERS = ("female", "male")
+DEFAULT_POOLS: dict[str, tuple[str, ...]] = {
+    "female": (
+        "en-us+f1", "en-us+f2", "en-us+f3", "en-us+f4", "en-us+f5", "en+f2", "en+f4",
+        "en-us+Annie", "en-us+belinda", "en-us+linda", "en-us+steph", "en-us+anika",
+    ),
+    "male": (
+        "en-us+m1", "en-us+m2", "en-us+m3", "en-us+m4", "en-us+m5", "en-us+m6", "en-us+m7",
+        "en+m2", "en+m4", "en-us+Andy", "en-us+Storm", "en-us+travis",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class VoiceConfig:
+    """Voice settings as written; None means "not given" (a default applies)."""
+
+    voice: str | None = None
+    rate: int | None = None
+    pitch: int | None = None
+    volume: float | None = None
+
+
+@dataclass(frozen=True)
+class CharacterConfig:
+    name: str
+    aliases: tuple[str, ...] = ()
+    gender: str | None = None
+    settings: VoiceConfig = VoiceConfig()
+    line: int = 0  # where its table starts in voices.toml, for messages
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None = None
+    title: str | None = None
+    author: str | None = None
+    language: str = "en"
+    narrator: VoiceConfig = VoiceConfig()
+    characters: tuple[CharacterConfig, ...] = ()
+    pools: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_POOLS))
+
+    def line_of(self, *keys: str) -> int:
+        """The line of a table or key in the file (1-based), 0 if unknown."""
+        if self.path is None:
+            return 0
+        return _find_line(self.path.read_text(encoding="utf-8"), keys)
+
+    def where(self, *keys: str) -> str:
+        line = self.line_of(*keys)
+        return f"{self.path}:{line}" if line else str(self.path or "voices.toml")
+
+
+_VOICE_KEYS = {"voice": str, "rate": int, "pitch": int, "volume": (int, float)}
+_TABLE_KEYS = {
+    "book": {"title": str, "author": str, "language": str},
+    "narrator": _VOICE_KEYS,
+    "character": {**_VOICE_KEYS, "aliases": list, "gender": str},
+    "pools": {"female": list, "male": list, "other": list},
+}
+_RANGES = {"rate": (80, 450), "pitch": (0, 99), "volume": (0.0, 2.0)}
+
+
+def _find_line(raw: str, keys: tuple[str, ...]) -> int:
+    """Line of `[a.b]` (keys = table path) or of `key =` inside it (last key)."""
+    table: tuple[str, ...] = ()
+    for number, line in enumerate(raw.splitlines(), 1):
+        stripped = line.strip()
+        m = re.match(r"^\[\s*([^\]]+?)\s*\]", stripped)
+        if m:
+            table = tuple(part.strip().strip('"\'') for part in re.split(r"\.(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", m.group(1)))
+            if table == keys:
+                return number
+            continue
+        m = re.match(r"^\"?([^\"=]+?)\"?\s*=", stripped)
+        if m and table + (m.group(1).strip(),) == keys:
+            return number
+    return 0
+
+
+def load_config(path: Path | None) -> Config:
+    """Read and fully validate a voices.toml; None gives the built-in defaults."""
+    if path is None:
+        return Config()
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file: check --voices, or leave it out to use built-in voices") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        where = f"{path}:{m.group(1)}" if m else str(path)
+        message = re.sub(r"\s*\(at line.*\)", "", str(exc))
+        raise ConfigError(f"{where}: invalid TOML: {message}: fix the syntax") from None
+    return _parse(path, raw, data)
+
+
+def _check_table(path: Path, raw: str, table: tuple[str, ...], data: Any, kind: str) -> None:
+    where = f"{path}:{_find_line(raw, table) or 1}"
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: [{'.'.join(table)}] must be a table")
+    allowed = _TABLE_KEYS[kind]
+    for key, value in data.items():
+        line = _find_line(raw, table + (key,)) or _find_line(raw, table) or 1
+        if key not in allowed:
+            raise ConfigError(
+                f"{path}:{line}: unknown key '{key}' in [{'.'.join(table)}]: "
+                f"use one of {', '.join(sorted(allowed))}"
+            )
+        expected = allowed[key]
+        if isinstance(value, bool) or not isinstance(value, expected):
+            names = {str: "a string", int: "a whole number", list: "a list", (int, float): "a number"}
+            raise ConfigError(f"{path}:{line}: '{key}' must be {names[expected]}, not {value!r}")
+        if key in _RANGES and not _RANGES[key][0] <= value <= _RANGES[key][1]:
+            low, high = _RANGES[key]
+            raise ConfigError(f"{path}:{line}: '{key}' = {value} is out of range: use {low} to {high}")
+        if key == "gender" and value not in GENDERS:
+            raise ConfigError(f"{path}:{line}: gender '{value}' unknown: use \"female\" or \"male\"")
+        if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{path}:{line}: '{key}' must be a list of strings")
+
+
+def _voice(data: dict) -> VoiceConfig:
+    volume = data.get("volume")
+    return VoiceConfig(data.get("voice"), data.get("rate"), data.get("pitch"), None if volume is None else float(volume))
+
+
+def _parse(path: Path, raw: str, data: dict) -> Config:
+    for key in data:
+        if key not in ("book", "narrator", "characters", "pools"):
+            line = _find_line(raw, (key,)) or 1
+            raise ConfigError(
+                f"{path}:{line}: unknown table [{key}]: use [book], [narrator], [characters.NAME] or [pools]"
+            )
+    book = data.get("book", {})
+    _check_table(path, raw, ("book",), book, "book")
+    narrator = data.get("narrator", {})
+    _check_table(path, raw, ("narrator",), narrator, "narrator")
+    pools_data = data.get("pools", {})
+    _check_table(path, raw, ("pools",), pools_data, "pools")
+    characters = []
+    claimed: dict[str, str] = {}
+    chars_data = data.get("characters", {})
+    if not isinstance(chars_data, dict):
+        raise ConfigError(f"{path}:{_find_line(raw, ('characters',)) or 1}: 'characters' must be tables: [characters.NAME]")
+    for name, entry in chars_data.items():
+        table = ("characters", name)
+        _check_table(path, raw, table, entry, "character")
+        line = _find_line(raw, table)
+        for alias in (name, *entry.get("aliases", [])):
+            other = claimed.get(alias.lower())
+            if other is not None and other != name:
+                alias_line = _find_line(raw, table + ("aliases",)) or line
+                raise ConfigError(
+                    f"{path}:{alias_line}: '{alias}' is claimed by both {other} and {name}: "
+                    f"keep it under one character"
+                )
+            claimed[alias.lower()] = name
+        characters.append(
+            CharacterConfig(name, tuple(entry.get("aliases", [])), entry.get("gender"), _voice(entry), line)
+        )
+    pools = dict(DEFAULT_POOLS)
+    pools.update({k: tuple(v) for k, v in pools_data.items()})
+    for gender, voices in pools.items():
+        if not voices:
+            line = _find_line(raw, ("pools", gender)) or 1
+            raise ConfigError(f"{path}:{line}: pool '{gender}' is empty: list at least one voice")
+    return Config(
+        path=path,
+        title=book.get("title"),
+        author=book.get("author"),
+        language=book.get("language", "en"),
+        narrator=_voice(narrator),
+        characters=tuple(characters),
+        pools=pools,
+    )
+
+
+def with_defaults(settings: VoiceConfig, defaults: VoiceConfig) -> VoiceConfig:
+    """Fill what `settings` leaves out from `defaults`."""
+    return replace(
+        defaults,
+        **{f.name: getattr(settings, f.name) for f in fields(settings) if getattr(settings, f.name) is not None},
+    )
