@@ -30,8 +30,12 @@ SPEECH_VERBS = frozenset(
     pleads responded responds retorted retorts remarked remarks offered offers
     whined whines sang sings""".split()
 )
-_FEMALE = {"she", "her", "hers", "herself"}
-_MALE = {"he", "him", "his", "himself"}
+_PAST_VERBS = frozenset(
+    """took ran wore sat stood went came saw made felt knew thought gave found left held kept
+    looked smiled nodded shook turned walked stepped began grabbed pulled threw got put let
+    was had did could would should might must will can""".split()
+)
+_PREPOSITIONS = frozenset("at by for from in into of on over to under up with behind beside towards toward".split())
 _GENDERED_NOUNS = {
     "female": "girl woman lady mother mommy mom sister daughter aunt queen princess wife".split(),
     "male": "boy man gentleman father daddy dad brother son uncle king prince husband".split(),
@@ -53,7 +57,7 @@ _NOT_NAMES = frozenset(
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z'’\-]*")
 _NAME_RE = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+[A-Z][a-z]+|\b[A-Z][a-z]+(?:-[A-Z]?[a-z]+)?\b")
 _HONORIFIC_SUFFIX = re.compile(r"-(?:san|chan|kun|sama|sensei|senpai|dono)$")
-_SENTENCE_START = re.compile(r"(?:^|[.!?…:;\"“”]\s+|\n\s*)$")
+_SENTENCE_START = re.compile(r"(?:^|[.!?…:;]\s+|[\"“”‘'(—]\s*|\n\s*)$")
 _DESCRIPTION = re.compile(
     r"^(?:(?:a|an|the|one|another|some)\s+)(?:[a-z]+\s+){0,2}"
     r"(?:girl|boy|man|woman|lady|gentleman|child|kid|teacher|voice|stranger|student|teenager|"
@@ -116,6 +120,7 @@ def _find_cast(seg: Segmentation) -> _Cast:
     text = seg.story.text
     narration = [s for s in seg.segments if s.kind == "narration"]
     counts: Counter[str] = Counter()
+    tagged: Counter[str] = Counter()
     initial_only: Counter[str] = Counter()
     bigrams: Counter[tuple[str, str]] = Counter()
     lowercase_words = set(w.lower() for w in re.findall(r"\b[a-z][a-z'-]*\b", text))
@@ -128,10 +133,14 @@ def _find_cast(seg: Segmentation) -> _Cast:
             if word in _NOT_NAMES or word.lower() in lowercase_words:
                 continue
             at_start = bool(_SENTENCE_START.search(chunk[: m.start()])) or m.start() == 0
+            verb = re.match(r" ([a-z]+)\b", chunk[m.end() :])
+            if at_start and verb and s.kind == "narration" and not word.endswith(("ing", "ly")):
+                v = verb.group(1)
+                if v.endswith("ed") or v in SPEECH_VERBS or v in _PAST_VERBS:
+                    tagged[word] += 1  # "Mara climbed": a sentence's subject, followed by its verb
             (initial_only if at_start else counts)[word] += 1
         for a, b in re.findall(r"\b(?=([A-Z][a-z]+) ([A-Z][a-z]+)\b)", chunk):
             bigrams[(a, b)] += 1
-    tagged = Counter()
     for s in narration:
         m = re.match(r"\s*,?\s*([A-Z][a-z]+)\s+(\w+)", text[s.start : s.end])
         if m and m.group(2).lower() in SPEECH_VERBS:
@@ -139,6 +148,7 @@ def _find_cast(seg: Segmentation) -> _Cast:
     names = {
         w for w, c in counts.items()
         if (c + initial_only[w] >= 2 or tagged[w]) and after_determiner[w] * 4 < c + initial_only[w]
+        and (c or tagged[w])  # not only ever at the start of a sentence ("Tonight?")
         and not (w.endswith("s") and re.search(rf"\b{w[:-1]}\b", text))  # "Vocaloids": a plural
     }
     names |= {w for w, c in initial_only.items() if tagged[w] and w not in _NOT_NAMES}
@@ -172,13 +182,18 @@ def _vote_genders(seg: Segmentation, cast: _Cast) -> None:
                 continue  # ...at the start of a sentence or clause
             # the next subject pronoun in that sentence or the next one usually refers back to it
             after = re.split(r"(?<=[.!?])\s+", chunk[m.end() : m.end() + 200])
-            following = re.findall(r"[a-z]+", " ".join(after[:2]).lower())
+            window = after[0]
+            if len(after) > 1 and re.match(r"(?:he|she|his|her)\b", after[1], re.IGNORECASE):
+                window += " " + after[1]  # the next sentence only if it opens with a pronoun
+            following = re.findall(r"[a-z]+", window.lower())
             votes = cast.gender_votes.setdefault(name, Counter())
-            for w in following:
-                if w == "she":
+            for k, w in enumerate(following):
+                # he/she, his, and "her" after a preposition ("from her desk"), not "shot her"
+                possessive_her = w == "her" and k > 0 and following[k - 1] in _PREPOSITIONS
+                if w == "she" or possessive_her:
                     votes["female"] += 1
                     break
-                if w == "he":
+                if w in ("he", "his"):
                     votes["male"] += 1
                     break
         for gender, nouns in _GENDERED_NOUNS.items():
@@ -204,7 +219,7 @@ def _first_person(seg: Segmentation) -> bool:
             words.update(w.lower() for w in _WORD_RE.findall(seg.story.text[s.start : s.end]))
     first = words["i"] + words["me"] + words["my"]
     third = sum(words[w] for w in ("he", "she", "his", "her", "him"))
-    return first > 0.6 * third and first >= 5
+    return first > 0.6 * third and first >= 2
 
 
 @dataclass(frozen=True)
@@ -281,7 +296,7 @@ def attribute(seg: Segmentation) -> Script:
 
     def resolve(who: str, before: int) -> str | None:
         if who == "I":
-            return narrator_voice if first_person else None
+            return narrator_voice
         lw = who.lower()
         if lw in ("he", "she"):
             # the last character mentioned who may be of that gender
@@ -423,3 +438,19 @@ def _characters(cast: _Cast, lines: list[Line], narrator_name: str | None) -> tu
                     gender = g
         chars.append(Character(name, tuple(sorted(aliases.get(name, []))), gender, n))
     return tuple(chars)
+
+
+def format_script(script: Script) -> str:
+    """The story as a readable script: a heading per section, then `speaker: text` per run."""
+    story = script.story
+    out: list[str] = []
+    section = None
+    for line in script.lines:
+        para = story.paragraphs[line.paragraph]
+        if para.section != section:
+            section = para.section
+            out.append(f"## {story.sections[section].title}")
+        who = "narration" if line.kind == "narration" else (line.speaker or "?")
+        text = " ".join(story.text[line.start : line.end].split())
+        out.append(f"{who}: {text}")
+    return "\n".join(out) + "\n"

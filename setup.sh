@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Set up audiobook on a fresh Debian/Ubuntu machine, then build the sample book.
+#   bash setup.sh              install what is missing, then build seeds/ into output/
+#   bash setup.sh --no-build   only install
+set -euo pipefail
+cd "$(dirname "$0")"
+
+python=""
+for candidate in python3.11 python3.12 python3.13 python3; do
+  if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    python=$candidate; break
+  fi
+done
+
+missing=()
+command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+{ ldconfig -p 2>/dev/null | grep -q 'libespeak-ng\.so\.1'; } || missing+=(libespeak-ng1)
+[ -n "$python" ] || missing+=(python3)
+if [ -n "$python" ] && ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then missing+=(python3-venv); fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing system packages: ${missing[*]}"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  [ -n "$python" ] || python=python3
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[test]'
+echo "Installed: $(.venv/bin/audiobook --version)"
+
+if [ "${1:-}" != "--no-build" ]; then
+  .venv/bin/audiobook build seeds/
+fi
