@@ -1,0 +1,57 @@
+"""voices.toml: every mistake is one line naming the file, the line and the fix."""
+
+from pathlib import Path
+
+import pytest
+
+from audiobook.config import DEFAULT_POOLS, load_config
+from audiobook.errors import ConfigError
+
+ROOT = Path(__file__).parent.parent
+
+
+def config_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "voices.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_project_voices_toml_is_valid() -> None:
+    config = load_config(ROOT / "voices.toml")
+    names = {c.name for c in config.characters}
+    assert {"Miku", "Kaito", "Luka", "Haku", "Luki"} <= names
+    assert config.title == "Vocaloid Stories"
+
+
+def test_defaults_without_a_file() -> None:
+    config = load_config(None)
+    assert config.characters == ()
+    assert config.pools == DEFAULT_POOLS
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[book]\ntitle = \n", ":2: invalid TOML: Invalid value: fix the syntax"),
+        ("[book]\ntitle = \"x\"\ncolour = \"red\"\n",
+         ":3: unknown key 'colour' in [book]: use one of author, language, title"),
+        ("[narrator]\nrate = \"fast\"\n", ":2: 'rate' must be a whole number, not 'fast'"),
+        ("[narrator]\npitch = 150\n", ":2: 'pitch' = 150 is out of range: use 0 to 99"),
+        ("\n[characters.Miku]\ngender = \"girl\"\n", ":3: gender 'girl' unknown: use \"female\" or \"male\""),
+        ("[characters.Miku]\naliases = [\"Diva\"]\n\n[characters.Luka]\naliases = [\"Diva\"]\n",
+         ":5: 'Diva' is claimed by both Miku and Luka: keep it under one character"),
+        ("[voices]\nx = 1\n", ":1: unknown table [voices]: use [book], [narrator], [characters.NAME] or [pools]"),
+        ("[pools]\nfemale = []\n", ":2: pool 'female' is empty: list at least one voice"),
+    ],
+)
+def test_errors_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:
+    path = config_file(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value) == f"{path}{message}"
+    assert "\n" not in str(err.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such file: check --voices"):
+        load_config(tmp_path / "nope.toml")
