@@ -1,0 +1,211 @@
+"""The synthesize stage: speech-ready text + voice -> WAV clips in a cache, in parallel.
+
+Clips live in ``cache_dir/clips/<key[:2]>/<key>.wav`` (mono, 16-bit, ``engine.SAMPLE_RATE_HZ``),
+keyed by :func:`clip_key`. A cached file is reused only if its header is the exact one this
+module writes and its data length matches the file size, so a truncated or foreign file is
+spoken again. Files are written to a temporary name in the same folder and renamed into place,
+so a clip either exists completely or not at all, even if a run is killed.
+
+Missing clips are spoken by worker processes, each with its own engine created once in the pool
+initializer. The parent never initializes eSpeak: it only reads the engine's version for the cache
+keys (:func:`audiobook.engine.engine_id`). Workers are started with "forkserver" (or "spawn"),
+never plain fork, because forking a process that has used pyttsx3 can hang. Workers write the
+WAV files themselves and send back only the sample count.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import multiprocessing
+import os
+import signal
+import struct
+import tempfile
+import wave
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+
+from audiobook import engine
+from audiobook.engine import Voice
+from audiobook.errors import EngineError
+
+CLIP_FORMAT = "audiobook-clip-1"  # part of every key: change it when what a clip contains changes
+# RIFF id+size, WAVE, "fmt " id+size, encoding, channels, rate, byte rate, block align, bits, "data" id+size
+_WAV_HEADER = struct.Struct("<4sI4s4sIHHIIHH4sI")
+
+
+@dataclass(frozen=True)
+class ClipRequest:
+    """One piece of speech to make."""
+
+    text: str  # already speech-ready
+    voice: Voice
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One spoken piece of speech, as a WAV file in the cache."""
+
+    path: Path  # mono 16-bit PCM WAV
+    samples: int
+    sample_rate_hz: int
+    cached: bool  # True if it was already in the cache (not synthesized this run)
+
+
+def clip_key(request: ClipRequest, engine_id: str) -> str:
+    """sha256 (hex) over the clip format, the engine id, every voice field and the text."""
+    voice = request.voice
+    fields = {
+        "format": CLIP_FORMAT,
+        "engine": engine_id,
+        "voice_id": voice.voice_id,
+        "rate_wpm": voice.rate_wpm,
+        "pitch": voice.pitch,
+        "volume": float(voice.volume),  # 1 and 1.0 sound the same
+        "text": request.text,
+    }
+    blob = json.dumps(fields, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(blob).hexdigest()
+
+
+def clip_path(cache_dir: Path, key: str) -> Path:
+    """Where the clip with this key lives in the cache."""
+    return Path(cache_dir) / "clips" / key[:2] / f"{key}.wav"
+
+
+def synthesize(
+    requests: Sequence[ClipRequest],
+    cache_dir: Path,
+    jobs: int,
+    on_clip: Callable[[Clip], None] | None = None,
+) -> list[Clip]:
+    """Make a clip for every request, reusing the cache, with up to ``jobs`` worker processes.
+
+    Returns the clips in request order. Identical requests are spoken once and share a file.
+    ``on_clip`` is called in this process once per request (a clip shared by identical requests
+    is reported once for each): first for cached clips, then for new clips in the order they
+    finish. Raises EngineError if a voice is unknown or a worker fails or dies; clips finished
+    before that stay in the cache.
+    """
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise EngineError(f"jobs must be a whole number of at least 1, not {jobs!r}")
+    engine_id = engine.engine_id()
+    keys = [clip_key(request, engine_id) for request in requests]
+    unique = dict(zip(keys, requests))  # one request per key, in first-seen order
+    copies = Counter(keys)
+    clips: dict[str, Clip] = {}
+
+    def finish(key: str, clip: Clip) -> None:
+        clips[key] = clip
+        if on_clip is not None:
+            for _ in range(copies[key]):
+                on_clip(clip)
+
+    for key in unique:
+        cached = _cached_clip(clip_path(cache_dir, key))
+        if cached is not None:
+            finish(key, cached)
+    missing = {key: request for key, request in unique.items() if key not in clips}
+    if missing:
+        _synthesize_missing(missing, Path(cache_dir), jobs, finish)
+    return [clips[key] for key in keys]
+
+
+def _synthesize_missing(
+    missing: dict[str, ClipRequest], cache_dir: Path, jobs: int, finish: Callable[[str, Clip], None]
+) -> None:
+    context = multiprocessing.get_context(
+        "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    )
+    executor = ProcessPoolExecutor(
+        max_workers=min(jobs, len(missing)), mp_context=context, initializer=_start_worker
+    )
+    try:
+        futures: dict[Future[tuple[int, int]], tuple[str, Path]] = {}
+        for key, request in missing.items():
+            path = clip_path(cache_dir, key)
+            futures[executor.submit(_synthesize_clip, request.text, request.voice, str(path))] = (key, path)
+        for future in as_completed(futures):
+            key, path = futures[future]
+            samples, sample_rate_hz = future.result()
+            finish(key, Clip(path=path, samples=samples, sample_rate_hz=sample_rate_hz, cached=False))
+    except BrokenProcessPool as error:
+        raise EngineError(
+            "a speech worker process died unexpectedly; clips finished so far are cached: run again to resume"
+        ) from error
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+# --- in the worker processes -------------------------------------------------------------------
+
+_worker_error: EngineError | None = None
+
+
+def _start_worker() -> None:
+    """Pool initializer: create this worker's engine once. Ctrl-C is left to the parent."""
+    global _worker_error  # noqa: PLW0603
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        engine.get_engine()
+    except EngineError as error:  # reported by the first task; an initializer that raises breaks the pool
+        _worker_error = error
+
+
+def _synthesize_clip(text: str, voice: Voice, path: str) -> tuple[int, int]:
+    """Speak one clip into the cache; return (samples, sample_rate_hz)."""
+    if _worker_error is not None:
+        raise _worker_error
+    speech = engine.get_engine()
+    pcm = speech.synthesize(text, voice)
+    try:
+        _write_wav(Path(path), pcm, speech.sample_rate_hz)
+    except OSError as error:
+        raise EngineError(
+            f"cannot write clip {path}: {error.strerror or error}; free disk space or use another cache directory"
+        ) from error
+    return len(pcm) // 2, speech.sample_rate_hz
+
+
+def _write_wav(path: Path, pcm: bytes, sample_rate_hz: int) -> None:
+    """Write atomically: a temporary file in the same folder, then rename over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem[:16]}-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as file, wave.open(file, "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(sample_rate_hz)
+            wav.writeframes(pcm)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+# --- cache checks ------------------------------------------------------------------------------
+
+
+def _cached_clip(path: Path) -> Clip | None:
+    """The clip at ``path`` if it is a complete WAV as written by :func:`_write_wav`, else None."""
+    try:
+        with path.open("rb") as file:
+            header = file.read(_WAV_HEADER.size)
+            size_bytes = os.fstat(file.fileno()).st_size
+    except OSError:
+        return None
+    if len(header) != _WAV_HEADER.size:
+        return None
+    data_bytes = size_bytes - _WAV_HEADER.size
+    rate_hz = engine.SAMPLE_RATE_HZ
+    expected = (b"RIFF", size_bytes - 8, b"WAVE", b"fmt ", 16, 1, 1, rate_hz, rate_hz * 2, 2, 16, b"data", data_bytes)
+    if _WAV_HEADER.unpack(header) != expected or data_bytes % 2:
+        return None
+    return Clip(path=path, samples=data_bytes // 2, sample_rate_hz=rate_hz, cached=True)

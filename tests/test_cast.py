@@ -1,0 +1,66 @@
+"""Cast stage logic: hand casting, stable and distinct automatic voices.
+
+Voice checking is the engine's job (tested against real eSpeak NG in test_engine.py and
+test_cli.py); here a permissive checker keeps the tests on the casting rules themselves.
+"""
+
+from pathlib import Path
+
+from audiobook.attribute import attribute
+from audiobook.cast import cast
+from audiobook.config import Config, load_config
+from audiobook.load import parse_story
+from audiobook.segment import segment
+
+ROOT = Path(__file__).parent.parent
+
+
+def script_of(text: str):
+    return attribute(segment(parse_story(Path("s.txt"), text, "utf-8")))
+
+
+def no_check(voice) -> None:
+    return None
+
+
+STORY = """Kaito met Haku and Rin at the door. Haku smiled at her friend.
+
+"Hello," Kaito said.
+
+"Hi," Haku said.
+
+"Hey," Rin said.
+"""
+
+
+def test_seed_casting_gives_each_main_character_their_own_voice() -> None:
+    scripts = [attribute(segment(parse_story(p, p.read_text(encoding="utf-8"), "utf-8")))
+               for p in sorted((ROOT / "seeds").glob("*.txt"))]
+    casting = cast(scripts, load_config(ROOT / "voices.toml"), no_check)
+    voices = {name: casting.role_for(name).voice for name in ("Miku", "Kaito", "Luka", "Haku", "Luki")}
+    voices["narrator"] = casting.narrator.voice
+    assert len({(v.voice_id, v.pitch) for v in voices.values()}) == 6
+    assert casting.role_for("Hatsune Miku").name == "Miku"  # alias from voices.toml
+
+
+def test_automatic_voices_are_distinct_and_stable() -> None:
+    config = Config()
+    first = cast([script_of(STORY)], config, no_check)
+    voices = [(r.voice.voice_id, r.voice.pitch) for r in first.roles]
+    assert len(set(voices)) == len(voices) == 3
+    assert (first.narrator.voice.voice_id, first.narrator.voice.pitch) not in voices
+    again = cast([script_of(STORY)], config, no_check)
+    assert again == first
+    # a new character later in the book does not move anyone's voice
+    more = STORY + '\nGakupo came in. "Yo," Gakupo said.\n'
+    extended = cast([script_of(more)], config, no_check)
+    for role in first.roles:
+        assert extended.role_for(role.name).voice == role.voice
+    assert all(r.source == "auto" for r in extended.roles)
+
+
+def test_pool_exhaustion_reuses_voices_at_another_pitch() -> None:
+    config = Config(pools={"female": ("en-us+f1",), "male": ("en-us+m1",)})
+    casting = cast([script_of(STORY)], config, no_check)
+    voices = [(r.voice.voice_id, r.voice.pitch) for r in casting.roles]
+    assert len(set(voices)) == 3
