@@ -1,0 +1,179 @@
+"""End to end: `audiobook build seeds/` with real eSpeak NG, ffmpeg, mutagen and ffprobe."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from mutagen.id3 import ID3
+from pydub import AudioSegment
+from pydub.silence import detect_leading_silence
+from typer.testing import CliRunner
+
+from audiobook.build import BuildOptions, plan
+from audiobook.cli import app
+from audiobook.engine import engine_id
+from audiobook.synthesize import ClipRequest, clip_key, clip_path
+
+ROOT = Path(__file__).parent.parent
+SEEDS = ROOT / "seeds"
+EXPECTED_FILES = [
+    "01 - The Act of Leaving.mp3",
+    "02 - Hope.mp3",
+    "03 - Flying Off the Tower.mp3",
+    "04 - Shiroshi.mp3",
+]
+
+
+@dataclass(frozen=True)
+class Built:
+    output: Path
+    book_dir: Path
+    stdout: str
+    options: BuildOptions
+
+
+def run_build(output: Path, *extra: str):
+    args = ["build", str(SEEDS), "-o", str(output), "--voices", str(ROOT / "voices.toml"), *extra]
+    return CliRunner().invoke(app, args)
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    output = tmp_path_factory.mktemp("build") / "output"
+    result = run_build(output)
+    assert result.exit_code == 0, result.output
+    options = BuildOptions((SEEDS,), output, ROOT / "voices.toml")
+    return Built(output, output / "Vocaloid Stories", result.stdout, options)
+
+
+def ffprobe(path: Path) -> dict:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", "-show_chapters", str(path)],
+        capture_output=True, text=True, check=True,
+    )
+    return json.loads(out.stdout)
+
+
+def test_four_chapter_files(built: Built) -> None:
+    assert sorted(p.name for p in built.book_dir.iterdir()) == EXPECTED_FILES
+
+
+@pytest.mark.parametrize("name", EXPECTED_FILES)
+def test_mp3_format_is_44k_mono_cbr(built: Built, name: str) -> None:
+    path = built.book_dir / name
+    info = ffprobe(path)
+    stream = info["streams"][0]
+    assert (stream["codec_name"], stream["sample_rate"], stream["channels"]) == ("mp3", "44100", 1)
+    assert stream["bit_rate"] == "64000"
+    # A CBR stream from LAME carries an "Info" header where a VBR one has "Xing".
+    data = path.read_bytes()
+    audio_start = 10 + ((data[6] << 21) | (data[7] << 14) | (data[8] << 7) | data[9])  # syncsafe size
+    assert b"Info" in data[audio_start : audio_start + 200] and b"Xing" not in data[audio_start : audio_start + 200]
+
+
+@pytest.mark.parametrize(("track", "name"), list(enumerate(EXPECTED_FILES, 1)))
+def test_tags_and_chapters(built: Built, track: int, name: str) -> None:
+    path = built.book_dir / name
+    info = ffprobe(path)
+    tags = info["format"]["tags"]
+    assert tags["title"] == name[5:-4]
+    assert tags["artist"] == "Various fan authors"
+    assert tags["album"] == "Vocaloid Stories"
+    assert tags["track"] == f"{track}/4"
+    assert tags["genre"] == "Audiobook"
+    id3 = ID3(path, translate=False)
+    assert id3.version[:2] == (2, 3)
+    chapters = info["chapters"]
+    assert chapters, "every chapter file has chapter marks"
+    starts = [float(c["start_time"]) for c in chapters]
+    assert starts == sorted(starts) and starts[0] == 0
+    for before, after in zip(chapters, chapters[1:]):
+        assert before["end_time"] == after["start_time"]
+    assert abs(float(chapters[-1]["end_time"]) - float(info["format"]["duration"])) < 0.2
+    toc = id3.getall("CTOC")[0]
+    chap_by_id = {c.element_id: c for c in id3.getall("CHAP")}
+    assert [chap_by_id[i].start_time for i in toc.child_element_ids] == sorted(c.start_time for c in chap_by_id.values())
+    assert [c["tags"]["title"] for c in chapters] == [chap_by_id[i].sub_frames["TIT2"].text[0] for i in toc.child_element_ids]
+
+
+def test_scene_and_note_titles(built: Built) -> None:
+    titles = [c["tags"]["title"] for c in ffprobe(built.book_dir / EXPECTED_FILES[0])["chapters"]]
+    assert titles == ["Scene 1", "Scene 2", "Author's note"]
+    titles = [c["tags"]["title"] for c in ffprobe(built.book_dir / EXPECTED_FILES[3])["chapters"]]
+    assert titles == ["Author's note", "Shiroshi"]
+
+
+def _voiced_ms(path: Path) -> int:
+    """A clip's length without its silent edges, less the 20 ms kept at each (as the stitcher does)."""
+    audio = AudioSegment.from_wav(path)
+    lead = detect_leading_silence(audio, -50.0)
+    trail = detect_leading_silence(audio.reverse(), -50.0)
+    start, end = max(0, lead - 20), min(len(audio), len(audio) - trail + 20)
+    return max(0, end - start)
+
+
+def test_durations_add_up_to_clips_plus_pauses(built: Built) -> None:
+    book = plan(built.options)
+    pauses = built.options.pauses
+    engine = engine_id()
+    for chapter, name in zip(book.chapters, EXPECTED_FILES):
+        utts = chapter.utterances
+        expected_ms = 0
+        for i, utt in enumerate(utts):
+            if any(ch.isalnum() for ch in utt.text):
+                path = clip_path(built.output / ".cache", clip_key(ClipRequest(utt.text, utt.voice), engine))
+                expected_ms += _voiced_ms(path)
+            if i + 1 < len(utts):
+                nxt = utts[i + 1]
+                expected_ms += (
+                    pauses.between_sections_ms if nxt.section != utt.section
+                    else pauses.between_paragraphs_ms if nxt.paragraph != utt.paragraph
+                    else pauses.within_paragraph_ms
+                )
+        actual_ms = float(ffprobe(built.book_dir / name)["format"]["duration"]) * 1000
+        # pydub measures in whole ms per clip; MP3 adds under 2 frames of padding
+        assert abs(actual_ms - expected_ms) < len(utts) + 60, (name, actual_ms, expected_ms)
+
+
+def test_each_main_character_has_a_voice_of_their_own(built: Built) -> None:
+    casting = plan(built.options).casting
+    voices = {name: casting.role_for(name).voice for name in ("Miku", "Kaito", "Luka", "Haku", "Luki")}
+    voices["narrator"] = casting.narrator.voice
+    assert len(set(voices.values())) == 6
+    for name, voice in voices.items():  # and the build says who got which
+        assert re.search(rf"^  {name} +{re.escape(voice.voice_id)} +rate +{voice.rate_wpm} ", built.stdout, re.M), name
+
+
+def test_summary_lists_chapters_duration_and_files(built: Built) -> None:
+    lines = built.stdout.splitlines()
+    assert re.fullmatch(r'Built "Vocaloid Stories" by Various fan authors: 4 chapters, \d+:\d\d', lines[0])
+    for i, name in enumerate(EXPECTED_FILES, 1):
+        assert re.fullmatch(rf"  {re.escape(name)}  \d+:\d\d  \d+ chapter marks?", lines[i])
+    assert lines[-1] == f"Files: {built.book_dir}/"
+    assert re.fullmatch(r"Clips: (\d+) \(\1 synthesized, 0 from cache\)", lines[-2])
+
+
+def test_rebuild_uses_the_cache_and_gives_identical_files(built: Built, tmp_path: Path) -> None:
+    before = {p.name: p.read_bytes() for p in built.book_dir.iterdir()}
+    result = run_build(built.output)
+    assert result.exit_code == 0, result.output
+    clips = re.search(r"^Clips: (\d+) \((\d+) synthesized, (\d+) from cache\)$", result.stdout, re.M)
+    assert clips and clips.group(2) == "0" and clips.group(3) == clips.group(1)
+    after = {p.name: p.read_bytes() for p in built.book_dir.iterdir()}
+    assert after == before
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
+def test_single_file_source(tmp_path: Path) -> None:
+    story = tmp_path / "tiny tale.txt"
+    story.write_text('The Tiny Tale\n\n"Hello," said Mira. She waved.\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["build", str(story), "-o", str(tmp_path / "out"), "--voices", str(ROOT / "voices.toml")])
+    assert result.exit_code == 0, result.output
+    files = list((tmp_path / "out" / "Vocaloid Stories").glob("*.mp3"))
+    assert [f.name for f in files] == ["01 - The Tiny Tale.mp3"]
