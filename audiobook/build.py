@@ -186,6 +186,8 @@ def build(options: BuildOptions, on_progress: Callable[[Progress], None] | None 
         cache_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise AudiobookError(f"{exc.filename}: cannot create folder: {exc.strerror}") from None
+    for stale in book_dir.glob(".*.partial"):  # left by a build that was killed mid-chapter
+        stale.unlink(missing_ok=True)
 
     requests: list[ClipRequest] = []
     index: list[list[int | None]] = []
