@@ -92,12 +92,13 @@ def build(
     ] = None,
     cache: Annotated[Optional[Path], typer.Option("--cache", help="Clip cache folder. Default: OUTPUT/.cache.")] = None,
     jobs: Annotated[
-        int, typer.Option("--jobs", "-j", min=1, help="Worker processes for synthesis. Default: number of cores.")
-    ] = os.cpu_count() or 1,
+        Optional[int],
+        typer.Option("--jobs", "-j", min=1, show_default=False, help="Worker processes for synthesis. Default: number of cores."),
+    ] = None,
     bitrate: Annotated[int, typer.Option("--bitrate", min=8, max=320, help="MP3 bitrate in kbps (CBR, mono).")] = 64,
 ) -> None:
     """Build an audiobook: one tagged, chaptered MP3 per story."""
-    options = BuildOptions(tuple(sources), output, voices, cache, jobs, bitrate)
+    options = BuildOptions(tuple(sources), output, voices, cache, jobs or os.cpu_count() or 1, bitrate)
     console = Console(stderr=True)
     show = console.is_terminal and not os.environ.get("CI")
     columns = (TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
