@@ -208,7 +208,11 @@ def build(options: BuildOptions, on_progress: Callable[[Progress], None] | None 
         if on_progress:
             on_progress(Progress("synthesize", done, len(requests)))
 
+    if on_progress:
+        on_progress(Progress("synthesize", 0, len(requests)))
     clips = synthesize(requests, cache_dir, options.jobs, on_clip=clip_done)
+    if on_progress:
+        on_progress(Progress("encode", 0, len(book.chapters)))
     results = []
     for n, chapter in enumerate(book.chapters):
         chapter_clips = [clips[i] if i is not None else None for i in index[n]]
