@@ -1,27 +1,36 @@
-"""Stitch and encode: clips joined with natural pauses, streamed into one ffmpeg MP3 encoder.
+"""Stitch and encode: each clip becomes its own run of CBR MP3 frames; chapters join frames.
 
-Clips are read one at a time and written to ffmpeg's stdin, so the work is linear in the
-number of clips and memory stays flat however long the chapter is. Times are counted in
-samples of the clips' own rate, so chapter marks land exactly where each piece starts.
+A clip is trimmed of eSpeak's own edge silence, given the pause that follows it, resampled to
+44.1 kHz and encoded once by LAME (in-process, through lameenc). Independent CBR streams can be
+joined frame by frame into one valid stream, so a chapter is assembled by copying bytes: a
+rebuild after one character's recast re-encodes only that character's clips. Every frame holds
+1152 samples, so times come from frame counts, exactly. Assembly streams part by part: linear in
+the number of clips, flat in memory.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import struct
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import lameenc
 from pydub import AudioSegment
 from pydub.silence import detect_leading_silence
 
 from .errors import AudioError
 
 OUTPUT_RATE_HZ = 44_100
+SAMPLES_PER_FRAME = 1152  # MPEG-1 Layer III
+LAME_QUALITY = 5  # LAME's algorithm quality, 0 (best, slowest) to 9: its usual speed/quality balance
+LAME_DELAY_MS = 25  # encoder + decoder delay (about 1105 samples) taken out of the pause
 SILENCE_THRESHOLD_DBFS = -50.0
 KEEP_EDGE_MS = 20  # of a clip's own leading/trailing silence, so no syllable is clipped
+_BITRATES_KBPS = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)  # MPEG-1 Layer III
 
 
 @dataclass(frozen=True)
@@ -32,26 +41,24 @@ class Pauses:
 
 
 @dataclass(frozen=True)
-class Piece:
-    clip: Path | None  # a mono 16-bit WAV; None for a piece that is only a pause
-    pause_after_ms: int
-
-
-@dataclass(frozen=True)
-class Encoded:
+class Assembled:
     path: Path
+    frames: int
     duration_ms: int
-    starts_ms: tuple[int, ...]  # where each piece starts
+    starts_ms: tuple[int, ...]  # where each part starts
 
 
-def require_ffmpeg() -> str:
-    path = shutil.which("ffmpeg")
-    if path is None:
-        raise AudioError("ffmpeg is not installed: run `sudo apt-get install ffmpeg` (or `bash setup.sh`)")
-    return path
+def check_bitrate(bitrate_kbps: int) -> None:
+    if bitrate_kbps not in _BITRATES_KBPS:
+        allowed = ", ".join(map(str, _BITRATES_KBPS))
+        raise AudioError(f"--bitrate {bitrate_kbps} is not an MP3 bitrate: use one of {allowed}")
 
 
-def _trimmed(clip: Path) -> AudioSegment:
+def frame_bytes(bitrate_kbps: int, padded: bool) -> int:
+    return 144 * bitrate_kbps * 1000 // OUTPUT_RATE_HZ + int(padded)
+
+
+def trimmed(clip: Path) -> AudioSegment:
     """A clip without eSpeak's own silence at its edges: pauses are ours to set."""
     audio = AudioSegment.from_wav(clip)
     if len(audio) == 0:
@@ -63,49 +70,88 @@ def _trimmed(clip: Path) -> AudioSegment:
     return audio[start:end] if end > start else audio[:0]
 
 
-def encode_mp3(
-    pieces: Sequence[Piece],
-    out_path: Path,
-    sample_rate_hz: int,
-    bitrate_kbps: int = 64,
-    on_piece: Callable[[int], None] | None = None,
-) -> Encoded:
-    """Encode the pieces in order as a CBR mono MP3 at 44.1 kHz; write `out_path` only."""
-    ffmpeg = require_ffmpeg()
-    command = [
-        ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
-        "-f", "s16le", "-ar", str(sample_rate_hz), "-ac", "1", "-i", "pipe:0",
-        "-ar", str(OUTPUT_RATE_HZ), "-ac", "1", "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k",
-        "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(out_path),
-    ]
-    process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert process.stdin is not None
-    samples = 0
+def encode_clip(clip: Path | None, pause_ms: int, bitrate_kbps: int, sample_rate_hz: int) -> bytes:
+    """A clip (or None: silence only) and the pause after it, as CBR mono 44.1 kHz MP3 frames."""
+    pcm = b""
+    if clip is not None:
+        audio = trimmed(clip)
+        if audio.frame_rate != sample_rate_hz or audio.channels != 1 or audio.sample_width != 2:
+            audio = audio.set_frame_rate(sample_rate_hz).set_channels(1).set_sample_width(2)
+        pcm = audio.raw_data
+    pause_samples = sample_rate_hz * max(0, pause_ms - LAME_DELAY_MS) // 1000
+    pcm += b"\x00\x00" * pause_samples
+    if not pcm:
+        pcm = b"\x00\x00" * (sample_rate_hz // 100)  # at least one frame, so every part has a start
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(bitrate_kbps)
+    encoder.set_in_sample_rate(sample_rate_hz)
+    encoder.set_out_sample_rate(OUTPUT_RATE_HZ)
+    encoder.set_channels(1)
+    encoder.set_quality(LAME_QUALITY)
+    return bytes(encoder.encode(pcm) + encoder.flush())
+
+
+def _frames(data: bytes, bitrate_kbps: int) -> Iterator[int]:
+    """Offsets of the frames of a CBR mono 44.1 kHz stream; ValueError if it is not exactly that."""
+    pos = 0
+    while pos < len(data):
+        if len(data) - pos < 4:
+            raise ValueError(f"{len(data) - pos} stray bytes at {pos}")
+        header = int.from_bytes(data[pos : pos + 4], "big")
+        if header >> 21 != 0x7FF or (header >> 19) & 3 != 3 or (header >> 17) & 3 != 1:
+            raise ValueError(f"no MPEG-1 Layer III frame at byte {pos}")
+        if _BITRATES_KBPS[((header >> 12) & 0xF) - 1] != bitrate_kbps or (header >> 10) & 3 != 0:
+            raise ValueError(f"frame at byte {pos} is not {bitrate_kbps} kbps at 44.1 kHz")
+        size = frame_bytes(bitrate_kbps, bool((header >> 9) & 1))
+        if pos + size > len(data):
+            raise ValueError(f"last frame cut short at byte {pos}")
+        yield pos
+        pos += size
+
+
+def count_frames(data: bytes, bitrate_kbps: int) -> int:
+    """Frames in an encoded part; ValueError for a damaged, truncated or foreign one."""
+    count = sum(1 for _ in _frames(data, bitrate_kbps))
+    if count == 0:
+        raise ValueError("no frames")
+    return count
+
+
+def info_frame(frames: int, audio_bytes: int, bitrate_kbps: int) -> bytes:
+    """A LAME-style "Info" frame: tells players the stream is CBR, its frame and byte counts."""
+    size = frame_bytes(bitrate_kbps, padded=False)
+    index = _BITRATES_KBPS.index(bitrate_kbps) + 1
+    header = (0x7FF << 21) | (3 << 19) | (1 << 17) | (1 << 16) | (index << 12) | (3 << 6)  # MPEG-1 L3, 44.1k, mono
+    side_info = bytes(17)  # mono: 17 bytes of side information, all zero: a silent frame
+    body = b"Info" + struct.pack(">III", 0x3, frames, audio_bytes + size)  # flags: frames, bytes
+    return (header.to_bytes(4, "big") + side_info + body).ljust(size, b"\x00")
+
+
+def assemble(parts: Sequence[Path], frame_counts: Sequence[int], out_path: Path, bitrate_kbps: int) -> Assembled:
+    """Join encoded parts into one MP3 at `out_path` (no tags), streaming part by part."""
+    total_frames = sum(frame_counts)
     starts: list[int] = []
+    frames = 0
     try:
-        for index, piece in enumerate(pieces):
-            starts.append(samples * 1000 // sample_rate_hz)
-            if piece.clip is not None:
-                audio = _trimmed(piece.clip)
-                if audio.frame_rate != sample_rate_hz or audio.channels != 1 or audio.sample_width != 2:
-                    audio = audio.set_frame_rate(sample_rate_hz).set_channels(1).set_sample_width(2)
-                data = audio.raw_data
-                process.stdin.write(data)
-                samples += len(data) // 2
-            pause = sample_rate_hz * piece.pause_after_ms // 1000
-            process.stdin.write(b"\x00\x00" * pause)
-            samples += pause
-            if on_piece:
-                on_piece(index)
-        process.stdin.close()
-    except BrokenPipeError:
-        pass
-    error = process.stderr.read().decode(errors="replace").strip() if process.stderr else ""
-    if process.wait() != 0:
+        with out_path.open("wb") as out:
+            out.write(info_frame(total_frames, sum(p.stat().st_size for p in parts), bitrate_kbps))
+            for part, count in zip(parts, frame_counts):
+                starts.append(frames * SAMPLES_PER_FRAME * 1000 // OUTPUT_RATE_HZ)
+                with part.open("rb") as source:
+                    shutil.copyfileobj(source, out)
+                frames += count
+    except OSError as exc:
         out_path.unlink(missing_ok=True)
-        last = error.splitlines()[-1] if error else f"exit code {process.returncode}"
-        raise AudioError(f"{out_path}: ffmpeg could not encode: {last}")
-    return Encoded(out_path, samples * 1000 // sample_rate_hz, tuple(starts))
+        raise AudioError(f"{out_path}: cannot write: {exc.strerror}: free disk space or choose another -o") from None
+    duration_ms = frames * SAMPLES_PER_FRAME * 1000 // OUTPUT_RATE_HZ
+    return Assembled(out_path, frames, duration_ms, tuple(starts))
+
+
+def require_ffmpeg() -> str:
+    path = shutil.which("ffmpeg")
+    if path is None:
+        raise AudioError("ffmpeg is not installed: run `sudo apt-get install ffmpeg` (or `bash setup.sh`)")
+    return path
 
 
 @dataclass(frozen=True)
@@ -120,7 +166,7 @@ class Probe:
 
 
 def probe(path: Path) -> Probe:
-    """What ffprobe reads in an audio file: a real reader's view, for the summary and tests."""
+    """What ffprobe reads in an audio file: a real reader's view, for checks and tests."""
     ffprobe = shutil.which("ffprobe")
     if ffprobe is None:
         raise AudioError("ffprobe is not installed: run `sudo apt-get install ffmpeg` (or `bash setup.sh`)")

@@ -6,24 +6,27 @@ Every output is written under a temporary name and renamed when complete.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 from .attribute import Script, attribute
-from .audio import Pauses, Piece, encode_mp3, require_ffmpeg
+from .audio import Pauses, assemble, check_bitrate
 from .cast import Casting, cast
 from .config import Config, load_config
-from .engine import Voice, get_engine
+from .encode import Part, PartRequest, encode_parts, part_key
+from .engine import Voice, engine_id, get_engine
 from .errors import AudiobookError
 from .load import Story, find_stories, load_story, title_from_filename
 from .segment import segment, speech_text
 from .spoken import check_spoken
-from .synthesize import Clip, ClipRequest, synthesize
+from .synthesize import ClipRequest, clip_key, synthesize
 from .tags import ChapterMark, Tags, write_tags
 
 DEFAULT_VOICES = Path("voices.toml")
@@ -93,7 +96,7 @@ class BuildResult:
 
 @dataclass(frozen=True)
 class Progress:
-    stage: Literal["synthesize", "encode"]
+    stage: Literal["synthesize", "encode", "write"]
     done: int
     total: int
 
@@ -155,29 +158,87 @@ def plan(options: BuildOptions) -> Plan:
     return Plan(title, config.author or "Unknown author", config, tuple(chapters), casting)
 
 
-def _pieces_and_marks(chapter: ChapterPlan, clips: Sequence[Clip | None], pauses: Pauses) -> tuple[list[Piece], list[int]]:
-    """Pieces with the pause that follows each, and the index of the first piece of each section."""
-    pieces: list[Piece] = []
-    section_starts: list[int] = []
-    utts = chapter.utterances
-    for i, (utt, clip) in enumerate(zip(utts, clips)):
-        if i == 0 or utt.section != utts[i - 1].section:
-            section_starts.append(i)
-        if i + 1 == len(utts):
-            pause = 0
-        elif utts[i + 1].section != utt.section:
-            pause = pauses.between_sections_ms
-        elif utts[i + 1].paragraph != utt.paragraph:
-            pause = pauses.between_paragraphs_ms
+def pauses_after(utts: Sequence[Utterance], pauses: Pauses) -> list[int]:
+    """The pause after each utterance: short in a paragraph, longer between paragraphs and sections."""
+    result = []
+    for utt, nxt in zip(utts, [*utts[1:], None]):
+        if nxt is None:
+            result.append(0)
+        elif nxt.section != utt.section:
+            result.append(pauses.between_sections_ms)
+        elif nxt.paragraph != utt.paragraph:
+            result.append(pauses.between_paragraphs_ms)
         else:
-            pause = pauses.within_paragraph_ms
-        pieces.append(Piece(clip.path if clip else None, pause))
-    return pieces, section_starts
+            result.append(pauses.within_paragraph_ms)
+    return result
+
+
+def speakable(text: str) -> bool:
+    return any(ch.isalnum() for ch in text)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """A chapter to write: its file, what is in it, and a digest of all that."""
+
+    chapter: ChapterPlan
+    path: Path
+    tags: Tags
+    clip_requests: tuple[ClipRequest | None, ...]
+    pauses_ms: tuple[int, ...]
+    digest: str
+
+
+def _job(book: Plan, chapter: ChapterPlan, book_dir: Path, options: BuildOptions, engine: str) -> _Job:
+    width = max(2, len(str(len(book.chapters))))
+    path = book_dir / f"{chapter.number:0{width}d} - {safe_filename(chapter.title)}.mp3"
+    tags = Tags(chapter.title, book.author, book.title, chapter.number, len(book.chapters))
+    requests = tuple(ClipRequest(u.text, u.voice) if speakable(u.text) else None for u in chapter.utterances)
+    pauses = tuple(pauses_after(chapter.utterances, options.pauses))
+    sections = chapter.script.story.sections
+    parts = [
+        part_key(clip_key(r, engine) if r else None, pause, options.bitrate_kbps) for r, pause in zip(requests, pauses)
+    ]
+    titles = [sections[u.section].title for u in chapter.utterances]
+    blob = json.dumps([parts, titles, repr(tags)], ensure_ascii=False).encode("utf-8", "surrogatepass")
+    return _Job(chapter, path, tags, requests, pauses, hashlib.sha256(blob).hexdigest())
+
+
+MANIFEST = ".audiobook.json"  # in the book folder: what each chapter file holds
+
+
+def _read_manifest(book_dir: Path) -> dict:
+    try:
+        return json.loads((book_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_manifest(book_dir: Path, entries: dict) -> None:
+    temporary = book_dir / f".{MANIFEST}.partial"
+    temporary.write_text(json.dumps(entries, indent=1, ensure_ascii=False), encoding="utf-8")
+    os.replace(temporary, book_dir / MANIFEST)
+
+
+def _unchanged(job: _Job, entry: dict | None) -> ChapterResult | None:
+    """The chapter as the last build wrote it, if its file is there and nothing in it changed."""
+    if not entry or entry.get("digest") != job.digest:
+        return None
+    try:
+        if job.path.stat().st_size != entry["bytes"]:
+            return None
+    except OSError:
+        return None
+    marks = tuple(ChapterMark(t, s, e) for t, s, e in entry["marks"])
+    return ChapterResult(job.chapter.number, job.chapter.title, job.path, entry["duration_ms"], marks)
 
 
 def build(options: BuildOptions, on_progress: Callable[[Progress], None] | None = None) -> BuildResult:
-    """Build the audiobook described by `options` into `<output_dir>/<book title>/`."""
-    require_ffmpeg()
+    """Build the audiobook described by `options` into `<output_dir>/<book title>/`.
+
+    Only what changed since the last build is synthesized, encoded and written again.
+    """
+    check_bitrate(options.bitrate_kbps)
     book = plan(options)
     book_dir = options.output_dir / safe_filename(book.title)
     cache_dir = options.cache_dir or options.output_dir / ".cache"
@@ -189,70 +250,76 @@ def build(options: BuildOptions, on_progress: Callable[[Progress], None] | None 
     for stale in book_dir.glob(".*.partial"):  # left by a build that was killed mid-chapter
         stale.unlink(missing_ok=True)
 
-    requests: list[ClipRequest] = []
-    index: list[list[int | None]] = []
-    for chapter in book.chapters:
-        row = []
-        for utt in chapter.utterances:
-            if any(ch.isalnum() for ch in utt.text):
-                row.append(len(requests))
-                requests.append(ClipRequest(utt.text, utt.voice))
-            else:
-                row.append(None)  # nothing to say: punctuation only
-        index.append(row)
-    done = 0
+    engine = engine_id()
+    manifest = _read_manifest(book_dir)
+    jobs = [_job(book, chapter, book_dir, options, engine) for chapter in book.chapters]
+    results: dict[int, ChapterResult] = {}
+    for job in jobs:
+        unchanged = _unchanged(job, manifest.get(job.path.name))
+        if unchanged:
+            results[job.chapter.number] = unchanged
+    todo = [job for job in jobs if job.chapter.number not in results]
 
-    def clip_done(_: Clip) -> None:
+    requests = [r for job in todo for r in job.clip_requests if r is not None]
+    clips = iter(synthesize(requests, cache_dir, options.jobs, on_clip=_counter(on_progress, "synthesize", len(requests))))
+    part_requests = [
+        PartRequest(next(clips) if r else None, pause) for job in todo for r, pause in zip(job.clip_requests, job.pauses_ms)
+    ]
+    synthesized = sum(1 for p in part_requests if p.clip and not p.clip.cached)
+    parts = iter(
+        encode_parts(part_requests, cache_dir, options.jobs, options.bitrate_kbps,
+                     on_part=_counter(on_progress, "encode", len(part_requests)))
+    )
+    report = _counter(on_progress, "write", len(todo))
+    for job in todo:
+        chapter_parts = [next(parts) for _ in job.clip_requests]
+        results[job.chapter.number] = _write_chapter(job, chapter_parts, options.bitrate_kbps)
+        report(job)
+
+    entries = {}
+    for job in jobs:
+        r = results[job.chapter.number]
+        entries[job.path.name] = {
+            "digest": job.digest, "bytes": job.path.stat().st_size, "duration_ms": r.duration_ms,
+            "marks": [[m.title, m.start_ms, m.end_ms] for m in r.marks],
+        }
+    for old in set(manifest) - set(entries):  # chapters this book no longer has
+        (book_dir / old).unlink(missing_ok=True)
+    _write_manifest(book_dir, entries)
+    chapters = tuple(results[job.chapter.number] for job in jobs)
+    clips_total = sum(1 for job in jobs for r in job.clip_requests if r)
+    return BuildResult(book, book_dir, chapters, clips_total, synthesized)
+
+
+def _counter(on_progress: Callable[[Progress], None] | None, stage: str, total: int) -> Callable[[object], None]:
+    """A callback that counts finished items and reports them as progress."""
+    done = 0
+    if on_progress:
+        on_progress(Progress(stage, 0, total))  # type: ignore[arg-type]
+
+    def count(_: object) -> None:
         nonlocal done
         done += 1
         if on_progress:
-            on_progress(Progress("synthesize", done, len(requests)))
+            on_progress(Progress(stage, done, total))  # type: ignore[arg-type]
 
-    if on_progress:
-        on_progress(Progress("synthesize", 0, len(requests)))
-    clips = synthesize(requests, cache_dir, options.jobs, on_clip=clip_done)
-    if on_progress:
-        on_progress(Progress("encode", 0, len(book.chapters)))
-    results = []
-    for n, chapter in enumerate(book.chapters):
-        chapter_clips = [clips[i] if i is not None else None for i in index[n]]
-        results.append(_write_chapter(book, chapter, chapter_clips, book_dir, options))
-        if on_progress:
-            on_progress(Progress("encode", n + 1, len(book.chapters)))
-    synthesized = sum(1 for c in clips if not c.cached)
-    return BuildResult(book, book_dir, tuple(results), len(requests), synthesized)
+    return count
 
 
-def _write_chapter(book: Plan, chapter: ChapterPlan, clips: Sequence[Clip | None], book_dir: Path, options: BuildOptions) -> ChapterResult:
-    width = max(2, len(str(len(book.chapters))))
-    final = book_dir / f"{chapter.number:0{width}d} - {safe_filename(chapter.title)}.mp3"
-    partial = final.with_name(f".{final.name}.partial")
-    pieces, section_starts = _pieces_and_marks(chapter, clips, options.pauses)
-    rate = next((c.sample_rate_hz for c in clips if c), 22_050)
+def _write_chapter(job: _Job, parts: Sequence[Part], bitrate_kbps: int) -> ChapterResult:
+    """Assemble, tag and rename into place: the file appears complete or not at all."""
+    partial = job.path.with_name(f".{job.path.name}.partial")
     try:
-        encoded = encode_mp3(pieces, partial, rate, options.bitrate_kbps)
-        sections = chapter.script.story.sections
-        starts = [encoded.starts_ms[i] for i in section_starts]
+        assembled = assemble([p.path for p in parts], [p.frames for p in parts], partial, bitrate_kbps)
+        utts = job.chapter.utterances
+        sections = job.chapter.script.story.sections
+        firsts = [i for i, u in enumerate(utts) if i == 0 or u.section != utts[i - 1].section]
+        starts = [assembled.starts_ms[i] for i in firsts] + [assembled.duration_ms]
         marks = tuple(
-            ChapterMark(
-                sections[chapter.utterances[i].section].title,
-                start,
-                starts[k + 1] if k + 1 < len(starts) else encoded.duration_ms,
-            )
-            for k, (i, start) in enumerate(zip(section_starts, starts))
+            ChapterMark(sections[utts[i].section].title, starts[k], starts[k + 1]) for k, i in enumerate(firsts)
         )
-        write_tags(
-            partial,
-            Tags(
-                title=chapter.title,
-                artist=book.author,
-                album=book.title,
-                track=chapter.number,
-                track_total=len(book.chapters),
-                chapters=marks,
-            ),
-        )
-        os.replace(partial, final)
+        write_tags(partial, replace(job.tags, chapters=marks))
+        os.replace(partial, job.path)
     finally:
         partial.unlink(missing_ok=True)
-    return ChapterResult(chapter.number, chapter.title, final, encoded.duration_ms, marks)
+    return ChapterResult(job.chapter.number, job.chapter.title, job.path, assembled.duration_ms, marks)

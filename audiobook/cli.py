@@ -106,7 +106,7 @@ def build(
         tasks: dict[str, int] = {}
 
         def on_progress(event: BuildProgress) -> None:
-            label = "Synthesizing clips" if event.stage == "synthesize" else "Encoding chapters"
+            label = {"synthesize": "Synthesizing clips", "encode": "Encoding clips", "write": "Writing chapters"}[event.stage]
             if event.stage not in tasks:
                 tasks[event.stage] = progress.add_task(label, total=event.total)
             progress.update(tasks[event.stage], completed=event.done)

@@ -6,11 +6,9 @@ module writes and its data length matches the file size, so a truncated or forei
 spoken again. Files are written to a temporary name in the same folder and renamed into place,
 so a clip either exists completely or not at all, even if a run is killed.
 
-Missing clips are spoken by worker processes, each with its own engine created once in the pool
-initializer. The parent never initializes eSpeak: it only reads the engine's version for the cache
-keys (:func:`audiobook.engine.engine_id`). Workers are started with "forkserver" (or "spawn"),
-never plain fork, because forking a process that has used pyttsx3 can hang. Workers write the
-WAV files themselves and send back only the sample count.
+Missing clips are spoken by worker processes (:mod:`audiobook.workers`), each with its own engine
+created once in the pool initializer. Workers write the WAV files themselves and send back only
+the sample count.
 """
 
 from __future__ import annotations
@@ -18,20 +16,16 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import multiprocessing
 import os
-import signal
 import struct
 import tempfile
 import wave
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from audiobook import engine
+from audiobook import engine, workers
 from audiobook.engine import Voice
 from audiobook.errors import EngineError
 
@@ -120,27 +114,16 @@ def synthesize(
 def _synthesize_missing(
     missing: dict[str, ClipRequest], cache_dir: Path, jobs: int, finish: Callable[[str, Clip], None]
 ) -> None:
-    context = multiprocessing.get_context(
-        "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    tasks = {key: (request.text, request.voice, str(clip_path(cache_dir, key))) for key, request in missing.items()}
+
+    def done(key: str, result: tuple[int, int]) -> None:
+        samples, sample_rate_hz = result
+        finish(key, Clip(path=clip_path(cache_dir, key), samples=samples, sample_rate_hz=sample_rate_hz, cached=False))
+
+    died = EngineError(
+        "a speech worker process died unexpectedly; clips finished so far are cached: run again to resume"
     )
-    executor = ProcessPoolExecutor(
-        max_workers=min(jobs, len(missing)), mp_context=context, initializer=_start_worker
-    )
-    try:
-        futures: dict[Future[tuple[int, int]], tuple[str, Path]] = {}
-        for key, request in missing.items():
-            path = clip_path(cache_dir, key)
-            futures[executor.submit(_synthesize_clip, request.text, request.voice, str(path))] = (key, path)
-        for future in as_completed(futures):
-            key, path = futures[future]
-            samples, sample_rate_hz = future.result()
-            finish(key, Clip(path=path, samples=samples, sample_rate_hz=sample_rate_hz, cached=False))
-    except BrokenProcessPool as error:
-        raise EngineError(
-            "a speech worker process died unexpectedly; clips finished so far are cached: run again to resume"
-        ) from error
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+    workers.run(tasks, _synthesize_clip, jobs, done, initializer=_start_worker, died=died)
 
 
 # --- in the worker processes -------------------------------------------------------------------
@@ -151,7 +134,7 @@ _worker_error: EngineError | None = None
 def _start_worker() -> None:
     """Pool initializer: create this worker's engine once. Ctrl-C is left to the parent."""
     global _worker_error  # noqa: PLW0603
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    workers.ignore_interrupts()
     try:
         engine.get_engine()
     except EngineError as error:  # reported by the first task; an initializer that raises breaks the pool

@@ -15,7 +15,9 @@ from pydub import AudioSegment
 from pydub.silence import detect_leading_silence
 from typer.testing import CliRunner
 
-from audiobook.build import BuildOptions, plan
+from audiobook.audio import count_frames
+from audiobook.build import BuildOptions, pauses_after, plan, speakable
+from audiobook.encode import part_key, part_path
 from audiobook.cli import app
 from audiobook.engine import engine_id
 from audiobook.synthesize import ClipRequest, clip_key, clip_path
@@ -61,7 +63,8 @@ def ffprobe(path: Path) -> dict:
 
 
 def test_four_chapter_files(built: Built) -> None:
-    assert sorted(p.name for p in built.book_dir.iterdir()) == EXPECTED_FILES
+    assert sorted(p.name for p in built.book_dir.glob("*.mp3")) == EXPECTED_FILES
+    assert not list(built.book_dir.glob(".*.partial"))
 
 
 @pytest.mark.parametrize("name", EXPECTED_FILES)
@@ -119,26 +122,22 @@ def _voiced_ms(path: Path) -> int:
 
 
 def test_durations_add_up_to_clips_plus_pauses(built: Built) -> None:
+    """The file is exactly its parts; each part is its voiced clip plus its pause, give or take LAME's framing."""
     book = plan(built.options)
-    pauses = built.options.pauses
     engine = engine_id()
+    frame_ms = 1152 / 44.1
     for chapter, name in zip(book.chapters, EXPECTED_FILES):
-        utts = chapter.utterances
-        expected_ms = 0
-        for i, utt in enumerate(utts):
-            if any(ch.isalnum() for ch in utt.text):
-                path = clip_path(built.output / ".cache", clip_key(ClipRequest(utt.text, utt.voice), engine))
-                expected_ms += _voiced_ms(path)
-            if i + 1 < len(utts):
-                nxt = utts[i + 1]
-                expected_ms += (
-                    pauses.between_sections_ms if nxt.section != utt.section
-                    else pauses.between_paragraphs_ms if nxt.paragraph != utt.paragraph
-                    else pauses.within_paragraph_ms
-                )
+        total_frames = 0
+        for utt, pause_ms in zip(chapter.utterances, pauses_after(chapter.utterances, built.options.pauses)):
+            key = clip_key(ClipRequest(utt.text, utt.voice), engine) if speakable(utt.text) else None
+            part = part_path(built.output / ".cache", part_key(key, pause_ms, 64))
+            frames = count_frames(part.read_bytes(), 64)
+            total_frames += frames
+            voiced_ms = _voiced_ms(clip_path(built.output / ".cache", key)) if key else 0
+            expected_ms = voiced_ms + pause_ms
+            assert -2 <= frames * frame_ms - expected_ms <= 2 * frame_ms, (name, utt.text[:40])
         actual_ms = float(ffprobe(built.book_dir / name)["format"]["duration"]) * 1000
-        # pydub measures in whole ms per clip; MP3 adds under 2 frames of padding
-        assert abs(actual_ms - expected_ms) < len(utts) + 60, (name, actual_ms, expected_ms)
+        assert abs(actual_ms - total_frames * frame_ms) < 1, name
 
 
 def test_each_main_character_has_a_voice_of_their_own(built: Built) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,12 +76,23 @@ def test_unknown_voice_id_names_the_line_and_suggests(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def test_missing_ffmpeg_says_how_to_install(tmp_path: Path) -> None:
-    empty_bin = tmp_path / "bin"
-    empty_bin.mkdir()
-    result = invoke("build", str(story(tmp_path)), "-o", str(tmp_path / "out"), env={"PATH": str(empty_bin)})
-    assert result.exit_code == 1
-    assert result.stderr == "error: ffmpeg is not installed: run `sudo apt-get install ffmpeg` (or `bash setup.sh`)\n"
+def test_missing_espeak_says_how_to_install(tmp_path: Path) -> None:
+    """A process in which libespeak-ng cannot be loaded, as on a machine without it."""
+    code = (
+        "import ctypes, sys\n"
+        "def no_library(name): raise OSError(name + ': cannot open shared object file')\n"
+        "ctypes.cdll.LoadLibrary = no_library\n"
+        "from audiobook.cli import app\n"
+        "app(sys.argv[1:], prog_name='audiobook')\n"
+    )
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-c", code, "build", str(story(tmp_path)), "-o", str(out)],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert result.stderr == "error: eSpeak NG is not installed: run `sudo apt-get install espeak-ng` (or `bash setup.sh`)\n"
+    assert not out.exists()
 
 
 def test_jobs_must_be_positive(tmp_path: Path) -> None:

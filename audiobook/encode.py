@@ -1,0 +1,121 @@
+"""The encode stage: every clip, with the pause after it, becomes cached MP3 frames, in parallel.
+
+Parts live in ``cache_dir/mp3/<key[:2]>/<key>.mp3``, keyed by the clip's own key (text, voice,
+engine), the pause and the MP3 settings: whatever changes the sound changes the key. A cached
+part is used only if it is a whole number of valid frames at the right bitrate; a truncated or
+foreign file is encoded again. Files are written under a temporary name and renamed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.metadata
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import audio, workers
+from .errors import AudioError
+from .synthesize import Clip
+
+PART_FORMAT = "audiobook-mp3-part-1"  # change it when what a part contains changes
+
+
+@dataclass(frozen=True)
+class PartRequest:
+    clip: Clip | None  # None: only a pause
+    pause_ms: int
+
+
+@dataclass(frozen=True)
+class Part:
+    path: Path
+    frames: int
+    cached: bool
+
+
+def part_key(clip_key: str | None, pause_ms: int, bitrate_kbps: int) -> str:
+    """sha256 over everything that shapes a part's bytes: the clip's own key, the pause, MP3 settings."""
+    fields = {
+        "format": PART_FORMAT,
+        "lame": f"lameenc {importlib.metadata.version('lameenc')} q{audio.LAME_QUALITY}",
+        "trim": [audio.SILENCE_THRESHOLD_DBFS, audio.KEEP_EDGE_MS, audio.LAME_DELAY_MS],
+        "clip": clip_key,
+        "pause_ms": pause_ms,
+        "bitrate_kbps": bitrate_kbps,
+    }
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+def part_path(cache_dir: Path, key: str) -> Path:
+    return Path(cache_dir) / "mp3" / key[:2] / f"{key}.mp3"
+
+
+def cached_part(path: Path, bitrate_kbps: int) -> Part | None:
+    try:
+        return Part(path, audio.count_frames(path.read_bytes(), bitrate_kbps), cached=True)
+    except (OSError, ValueError):
+        return None
+
+
+def encode_parts(
+    requests: Sequence[PartRequest],
+    cache_dir: Path,
+    jobs: int,
+    bitrate_kbps: int,
+    on_part: Callable[[Part], None] | None = None,
+) -> list[Part]:
+    """An encoded part for every request, in request order, reusing the cache."""
+    audio.check_bitrate(bitrate_kbps)
+    keys = [part_key(r.clip.path.stem if r.clip else None, r.pause_ms, bitrate_kbps) for r in requests]
+    unique = dict(zip(keys, requests))
+    parts: dict[str, Part] = {}
+    for key in unique:
+        part = cached_part(part_path(cache_dir, key), bitrate_kbps)
+        if part is not None:
+            parts[key] = part
+    missing = {
+        key: (
+            str(r.clip.path) if r.clip else None,
+            r.pause_ms,
+            bitrate_kbps,
+            r.clip.sample_rate_hz if r.clip else 22_050,
+            str(part_path(cache_dir, key)),
+        )
+        for key, r in unique.items()
+        if key not in parts
+    }
+
+    def done(key: str, frames: int) -> None:
+        parts[key] = Part(part_path(cache_dir, key), frames, cached=False)
+        if on_part:
+            on_part(parts[key])
+
+    died = AudioError("an encoding worker process died unexpectedly; parts finished so far are cached: run again")
+    workers.run(missing, _encode_part, jobs, done, died=died)
+    return [parts[key] for key in keys]
+
+
+def _encode_part(clip: str | None, pause_ms: int, bitrate_kbps: int, sample_rate_hz: int, path: str) -> int:
+    """In a worker: encode one part into the cache; return its frame count."""
+    data = audio.encode_clip(Path(clip) if clip else None, pause_ms, bitrate_kbps, sample_rate_hz)
+    frames = audio.count_frames(data, bitrate_kbps)
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem[:16]}-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
+            os.replace(temporary, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+    except OSError as exc:
+        raise AudioError(f"cannot write {path}: {exc.strerror or exc}; free disk space or use another --cache") from None
+    return frames
