@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from .attribute import Script, attribute
+from .attribute import NARRATOR, Script, attribute
 from .audio import Pauses, assemble, check_bitrate
 from .cast import Casting, cast
 from .config import Config, load_config
@@ -41,6 +41,9 @@ class BuildOptions:
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     bitrate_kbps: int = 64
     pauses: Pauses = Pauses()
+    title: str | None = None  # these override voices.toml
+    author: str | None = None
+    narrator_voice: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,12 @@ def resolve_voices_path(path: Path | None) -> Path | None:
     return DEFAULT_VOICES if DEFAULT_VOICES.is_file() else None
 
 
+def with_overrides(config: Config, options: BuildOptions) -> Config:
+    """Command-line flags win over voices.toml, which wins over built-in defaults."""
+    narrator = replace(config.narrator, voice=options.narrator_voice or config.narrator.voice)
+    return replace(config, title=options.title or config.title, author=options.author or config.author, narrator=narrator)
+
+
 def story_paths(sources: Sequence[Path]) -> list[Path]:
     paths: list[Path] = []
     for source in sources:
@@ -131,11 +140,20 @@ def safe_filename(name: str, limit: int = 120) -> str:
     return name[:limit].rstrip(" .-") or "untitled"
 
 
-def utterances(script: Script, casting: Casting) -> tuple[Utterance, ...]:
+def narration_voice(script: Script, casting: Casting, config: Config) -> Voice:
+    """Who reads a chapter's narration: a first-person narrator known by name reads it in their
+    own voice (as a human audiobook would be cast), unless voices.toml turns that off."""
+    if config.narrator_character_voice and script.narrator and script.narrator != NARRATOR:
+        return casting.role_for(script.narrator).voice
+    return casting.narrator.voice
+
+
+def utterances(script: Script, casting: Casting, config: Config) -> tuple[Utterance, ...]:
     story = script.story
+    narration = narration_voice(script, casting, config)
     result = []
     for line in script.lines:
-        voice = casting.narrator.voice if line.kind == "narration" else casting.role_for(line.speaker).voice
+        voice = narration if line.kind == "narration" else casting.role_for(line.speaker).voice
         paragraph = story.paragraphs[line.paragraph]
         result.append(Utterance(speech_text(story.text[line.start : line.end]), voice, line.paragraph, paragraph.section))
     return tuple(result)
@@ -143,7 +161,7 @@ def utterances(script: Script, casting: Casting) -> tuple[Utterance, ...]:
 
 def plan(options: BuildOptions) -> Plan:
     """Read, segment, attribute and cast the book: no audio yet."""
-    config = load_config(resolve_voices_path(options.voices_path))
+    config = with_overrides(load_config(resolve_voices_path(options.voices_path)), options)
     paths = story_paths(options.sources)
     stories = [load_story(p) for p in paths]
     scripts = [attribute(segment(s)) for s in stories]
@@ -151,7 +169,7 @@ def plan(options: BuildOptions) -> Plan:
     casting = cast(scripts, config, engine.check_voice)
     chapters = []
     for number, script in enumerate(scripts, 1):
-        utts = utterances(script, casting)
+        utts = utterances(script, casting, config)
         check_spoken(script.story.text, [u.text for u in utts], script.story.path)
         chapters.append(ChapterPlan(number, script.story.title, script, utts))
     title = book_title(options.sources, stories, config)

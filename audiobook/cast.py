@@ -9,6 +9,7 @@ Voices stay distinct from the narrator's and each other's while the pool lasts.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -137,3 +138,93 @@ def _checked(check_voice: Callable[[Voice], None], voice: Voice, config: Config,
         if config.path is None:
             raise
         raise ConfigError(f"{config.where(*keys)}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class CastEntry:
+    """One row of `audiobook cast`: a speaker, what they say, and the voice they get."""
+
+    name: str
+    aliases: tuple[str, ...]
+    gender: str | None
+    lines: int
+    words: int
+    first_line: str
+    voice: Voice
+    source: Source
+
+
+def cast_entries(scripts: Sequence[Script], casting: Casting) -> list[CastEntry]:
+    """Every role that speaks, in order of first appearance, with counts and first line."""
+    lines: dict[str, list[str]] = {}
+    aliases: dict[str, set[str]] = {}
+    for script in scripts:
+        for character in script.characters:
+            role = casting.role_for(character.name).name
+            aliases.setdefault(role, set()).update(a for a in (character.name, *character.aliases) if a != role)
+        for line in script.lines:
+            if line.kind == "dialogue" and line.speaker:
+                role = casting.role_for(line.speaker).name
+                lines.setdefault(role, []).append(" ".join(script.story.text[line.start : line.end].split()))
+    entries = []
+    for role in casting.roles:
+        said = lines.get(role.name, [])
+        if not said:
+            continue
+        words = sum(len(re.findall(r"[^\W_]+", text)) for text in said)
+        entries.append(
+            CastEntry(role.name, tuple(sorted(aliases.get(role.name, ()))), role.gender, len(said), words,
+                      said[0], role.voice, role.source)
+        )
+    return entries
+
+
+def unmentioned(config: Config, scripts: Sequence[Script]) -> list[str]:
+    """Characters in voices.toml that no story mentions by any of their names: usually a typo."""
+    texts = [script.story.text for script in scripts]
+    missing = []
+    for entry in config.characters:
+        names = (entry.name, *entry.aliases)
+        if not any(re.search(rf"\b{re.escape(n)}\b", text) for n in names for text in texts):
+            missing.append(entry.name)
+    return missing
+
+
+def starter_voices_toml(entries: Sequence[CastEntry], narrator: Voice) -> str:
+    """A voices.toml casting everyone found, commented, to edit by hand."""
+    out = [
+        "# Casting written by `audiobook cast --write`. Change any voice, then rebuild:",
+        "# only that character's clips are made again. Voices: `audiobook voices`.",
+        "",
+        "[book]",
+        '# title = "My Book"',
+        '# author = "Me"',
+        "",
+        "[narrator]",
+        f'voice = "{narrator.voice_id}"',
+        f"rate = {narrator.rate_wpm}            # words per minute",
+        f"pitch = {narrator.pitch}            # 0-99",
+        f"volume = {narrator.volume}          # 1.0 = normal",
+    ]
+    for entry in entries:
+        first = entry.first_line if len(entry.first_line) <= 60 else entry.first_line[:57] + "..."
+        out += ["", f"# {entry.lines} lines, {entry.words} words; first: {first}"]
+        out.append(f"[characters.{_toml_key(entry.name)}]")
+        if entry.aliases:
+            out.append("aliases = [" + ", ".join(_toml_string(a) for a in entry.aliases) + "]")
+        if entry.gender:
+            out.append(f'gender = "{entry.gender}"')
+        out += [
+            f'voice = "{entry.voice.voice_id}"',
+            f"rate = {entry.voice.rate_wpm}",
+            f"pitch = {entry.voice.pitch}",
+        ]
+    return "\n".join(out) + "\n"
+
+
+def _toml_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _toml_key(name: str) -> str:
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else _toml_string(name)

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Optional, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from . import __version__
-from .build import BuildOptions, BuildResult
+from .build import BuildOptions, BuildResult, narration_voice, plan
 from .build import Progress as BuildProgress
 from .build import build as build_book
+from .cast import cast_entries, starter_voices_toml, unmentioned
+from .engine import Voice, get_engine
 from .errors import AudiobookError
 
 app = typer.Typer(
@@ -75,51 +81,176 @@ def summary(result: BuildResult) -> str:
             if role is not plan.casting.narrator
             else f"  {role.name:<{width}}  {v.voice_id:<16} rate {v.rate_wpm:>3}  pitch {v.pitch:>2}  {role.source}"
         )
+    for chapter in plan.chapters:
+        voice = narration_voice(chapter.script, plan.casting, plan.config)
+        if voice != plan.casting.narrator.voice:
+            lines.append(f"  {chapter.script.narrator} narrates {chapter.title} (first person)")
     cached = result.clips_total - result.clips_synthesized
     lines.append(f"Clips: {result.clips_total} ({result.clips_synthesized} synthesized, {cached} from cache)")
     lines.append(f"Files: {result.book_dir}{os.sep}")
     return "\n".join(lines)
 
 
-@app.command()
-def build(
-    sources: Annotated[
-        list[Path], typer.Argument(help="Story files, or a folder of them (one book, each file a chapter, in name order).")
-    ],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Folder to write the book into.")] = Path("output"),
-    voices: Annotated[
-        Optional[Path], typer.Option("--voices", help="Casting file. Default: ./voices.toml if it exists, else built-in voices.")
-    ] = None,
-    cache: Annotated[Optional[Path], typer.Option("--cache", help="Clip cache folder. Default: OUTPUT/.cache.")] = None,
-    jobs: Annotated[
-        Optional[int],
-        typer.Option("--jobs", "-j", min=1, show_default=False, help="Worker processes for synthesis. Default: number of cores."),
-    ] = None,
-    bitrate: Annotated[int, typer.Option("--bitrate", min=8, max=320, help="MP3 bitrate in kbps (CBR, mono).")] = 64,
-) -> None:
-    """Build an audiobook: one tagged, chaptered MP3 per story."""
-    options = BuildOptions(tuple(sources), output, voices, cache, jobs or os.cpu_count() or 1, bitrate)
+T = TypeVar("T")
+
+Sources = Annotated[
+    list[Path], typer.Argument(help="Story files, or a folder of them (one book, each file a chapter, in name order).")
+]
+VoicesFile = Annotated[
+    Optional[Path], typer.Option("--voices", help="Casting file. Default: ./voices.toml if it exists, else built-in voices.")
+]
+Output = Annotated[Path, typer.Option("-o", "--output", help="Folder to write the book into.")]
+
+
+def run_or_fail(work: Callable[[], T]) -> T:
+    """Run library code; its errors become one line on stderr and exit status 1."""
+    try:
+        return work()
+    except AudiobookError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail("interrupted: finished clips are cached; run the same command again to continue", 130)
+    raise AssertionError("unreachable")
+
+
+@contextmanager
+def progress_bars() -> Iterator[Callable[[BuildProgress], None]]:
+    """Bars for clips synthesized, clips encoded and chapters written, with time left (terminals only)."""
     console = Console(stderr=True)
     show = console.is_terminal and not os.environ.get("CI")
     columns = (TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    labels = {"synthesize": "Synthesizing clips", "encode": "Encoding clips", "write": "Writing chapters"}
     with Progress(*columns, console=console, disable=not show, transient=True) as progress:
         tasks: dict[str, int] = {}
 
         def on_progress(event: BuildProgress) -> None:
-            label = {"synthesize": "Synthesizing clips", "encode": "Encoding clips", "write": "Writing chapters"}[event.stage]
             if event.stage not in tasks:
-                tasks[event.stage] = progress.add_task(label, total=event.total)
-            progress.update(tasks[event.stage], completed=event.done)
+                tasks[event.stage] = progress.add_task(labels[event.stage], total=event.total)
+            progress.update(tasks[event.stage], completed=event.done, total=event.total)
 
-        try:
-            result = build_book(options, on_progress)
-        except AudiobookError as exc:
-            progress.stop()
-            fail(str(exc))
-        except KeyboardInterrupt:
-            progress.stop()
-            fail("interrupted: finished clips are cached; run the same command again to continue", 130)
+        yield on_progress
+
+
+@app.command()
+def build(
+    sources: Sources,
+    output: Output = Path("output"),
+    voices: VoicesFile = None,
+    cache: Annotated[Optional[Path], typer.Option("--cache", help="Clip cache folder. Default: OUTPUT/.cache.")] = None,
+    jobs: Annotated[
+        Optional[int],
+        typer.Option("--jobs", "-j", min=1, show_default=False, help="Worker processes. Default: number of cores."),
+    ] = None,
+    bitrate: Annotated[int, typer.Option("--bitrate", min=32, max=320, help="MP3 bitrate in kbps (CBR, mono).")] = 64,
+    title: Annotated[Optional[str], typer.Option("--title", help="Book title (overrides voices.toml).")] = None,
+    author: Annotated[Optional[str], typer.Option("--author", help="Author (overrides voices.toml).")] = None,
+    narrator_voice: Annotated[
+        Optional[str], typer.Option("--narrator-voice", help="Narrator's eSpeak NG voice, e.g. en+m3 (overrides voices.toml).")
+    ] = None,
+) -> None:
+    """Build an audiobook: one tagged, chaptered MP3 per story."""
+    options = BuildOptions(
+        tuple(sources), output, voices, cache, jobs or os.cpu_count() or 1, bitrate,
+        title=title, author=author, narrator_voice=narrator_voice,
+    )
+    with progress_bars() as on_progress:
+        result = run_or_fail(lambda: build_book(options, on_progress))
     typer.echo(summary(result))
+
+
+def voice_text(voice: Voice) -> str:
+    return f"{voice.voice_id} rate {voice.rate_wpm} pitch {voice.pitch}"
+
+
+@app.command("cast")
+def cast_command(
+    sources: Sources,
+    voices: VoicesFile = None,
+    write: Annotated[
+        Optional[Path], typer.Option("--write", help="Write a starter voices.toml casting everyone found.")
+    ] = None,
+) -> None:
+    """Show the characters found, their lines and the voice each gets."""
+    book = run_or_fail(lambda: plan(BuildOptions(tuple(sources), voices_path=voices)))
+    scripts = [c.script for c in book.chapters]
+    entries = cast_entries(scripts, book.casting)
+    rows = [("name", "aliases", "gender", "lines", "words", "voice", "from", "first line")]
+    for e in entries:
+        first = e.first_line if len(e.first_line) <= 40 else e.first_line[:37] + "..."
+        rows.append((e.name, ", ".join(e.aliases) or "-", e.gender or "?", str(e.lines), str(e.words),
+                     voice_text(e.voice), e.source, first))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    narrator = book.casting.narrator
+    typer.echo(f"narrator: {voice_text(narrator.voice)} ({narrator.source})")
+    for row in rows:
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1])
+    for name in unmentioned(book.config, scripts):
+        typer.echo(f"warning: {book.config.where('characters', name)}: {name} is never mentioned in the stories: a typo?", err=True)
+    if write is not None:
+        if write.exists():
+            fail(f"{write}: already exists: choose another file name, or delete it first")
+        write.write_text(starter_voices_toml(entries, narrator.voice), encoding="utf-8")
+        typer.echo(f"Wrote {write}")
+
+
+@app.command("voices")
+def voices_command(
+    language: Annotated[Optional[str], typer.Option("--language", help="Only voices speaking this language, e.g. en.")] = None,
+) -> None:
+    """List the engine's voices and variants (a voice id is VOICE or VOICE+VARIANT)."""
+    engine = run_or_fail(get_engine)
+    infos = engine.voices(language)
+    width = max(len(v.voice_id) for v in infos)
+    for kind, heading in (("voice", "Voices"), ("variant", "Variants (add to a voice: en-us+f3)")):
+        typer.echo(f"{heading}:")
+        for v in infos:
+            if v.kind == kind:
+                typer.echo(f"  {v.voice_id:<{width}}  {v.gender or '-':<6}  {v.name}")
+
+
+PLAYERS = (("ffplay", "-nodisp", "-autoexit", "-loglevel", "quiet"), ("mpg123", "-q"), ("mpv", "--no-video", "--really-quiet"))
+
+
+@app.command()
+def preview(
+    name: Annotated[str, typer.Argument(help="A character (or 'narrator').")],
+    source: Annotated[Optional[Path], typer.Argument(help="Story file or folder to take their lines from.")] = None,
+    voices: VoicesFile = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where to write the clip.")] = None,
+    play: Annotated[bool, typer.Option("--play/--no-play", help="Play the clip where this machine can.")] = True,
+) -> None:
+    """Speak a few of a character's own lines in their voice, to judge it in seconds."""
+    from .preview import PREVIEW_LINES, lines_of, make_preview, voice_from_config
+
+    out = output or Path("output") / f"preview-{name.replace(os.sep, '_')}.mp3"
+    options = BuildOptions((source,) if source else (), voices_path=voices)
+
+    def work():
+        if source is None:
+            config = plan_config(options)
+            voice = voice_from_config(config, name, Voice())
+            lines = [f"Hello, I am {name}. This is how I sound when I speak in this book."]
+        else:
+            book = plan(options)
+            role, lines = lines_of(book, name, PREVIEW_LINES)
+            voice = role.voice
+        return make_preview(name, voice, lines, out, Path("output") / ".cache")
+
+    result = run_or_fail(work)
+    typer.echo(f"{result.name}: {voice_text(result.voice)}")
+    for line in result.lines:
+        typer.echo(f"  {line}")
+    player = next((p for p in PLAYERS if shutil.which(p[0])), None)
+    if play and player and sys.stdout.isatty():
+        subprocess.run([*player, str(result.path)], check=False)
+    typer.echo(f"Wrote {result.path}")
+
+
+def plan_config(options: BuildOptions):
+    from .build import resolve_voices_path, with_overrides
+    from .config import load_config
+
+    return with_overrides(load_config(resolve_voices_path(options.voices_path)), options)
 
 
 def run() -> None:  # pragma: no cover - console entry point convenience

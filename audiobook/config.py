@@ -11,6 +11,7 @@ voice = "en+m3"      # eSpeak NG voice, optionally +variant
 rate = 165           # words per minute
 pitch = 45           # 0-99
 volume = 1.0         # 1.0 = normal, up to 2.0
+character_voice = true  # a first-person narrator who is a character narrates in their voice
 
 [characters.Miku]
 aliases = ["Hatsune Miku"]
@@ -73,6 +74,7 @@ class Config:
     author: str | None = None
     language: str = "en"
     narrator: VoiceConfig = VoiceConfig()
+    narrator_character_voice: bool = True  # a first-person narrator who is a character reads in their voice
     characters: tuple[CharacterConfig, ...] = ()
     pools: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_POOLS))
 
@@ -90,7 +92,7 @@ class Config:
 _VOICE_KEYS = {"voice": str, "rate": int, "pitch": int, "volume": (int, float)}
 _TABLE_KEYS = {
     "book": {"title": str, "author": str, "language": str},
-    "narrator": _VOICE_KEYS,
+    "narrator": {**_VOICE_KEYS, "character_voice": bool},
     "character": {**_VOICE_KEYS, "aliases": list, "gender": str},
     "pools": {"female": list, "male": list, "other": list},
 }
@@ -147,8 +149,8 @@ def _check_table(path: Path, raw: str, table: tuple[str, ...], data: Any, kind: 
                 f"use one of {', '.join(sorted(allowed))}"
             )
         expected = allowed[key]
-        if isinstance(value, bool) or not isinstance(value, expected):
-            names = {str: "a string", int: "a whole number", list: "a list", (int, float): "a number"}
+        if isinstance(value, bool) != (expected is bool) or not isinstance(value, expected):
+            names = {str: "a string", int: "a whole number", list: "a list", (int, float): "a number", bool: "true or false"}
             raise ConfigError(f"{path}:{line}: '{key}' must be {names[expected]}, not {value!r}")
         if key in _RANGES and not _RANGES[key][0] <= value <= _RANGES[key][1]:
             low, high = _RANGES[key]
@@ -210,6 +212,7 @@ def _parse(path: Path, raw: str, data: dict) -> Config:
         author=book.get("author"),
         language=book.get("language", "en"),
         narrator=_voice(narrator),
+        narrator_character_voice=narrator.get("character_voice", True),
         characters=tuple(characters),
         pools=pools,
     )

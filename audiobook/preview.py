@@ -1,0 +1,76 @@
+"""A few of one character's lines in their voice, as one small MP3: judge a voice in seconds."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .audio import assemble
+from .build import Plan, speakable
+from .cast import Role
+from .config import Config
+from .encode import PartRequest, encode_parts
+from .engine import Voice
+from .errors import AudiobookError
+from .segment import speech_text
+from .synthesize import ClipRequest, synthesize
+
+PREVIEW_LINES = 3
+PAUSE_MS = 600
+
+
+@dataclass(frozen=True)
+class Preview:
+    name: str
+    voice: Voice
+    lines: tuple[str, ...]
+    path: Path
+
+
+def lines_of(plan: Plan, name: str, count: int = PREVIEW_LINES) -> tuple[Role, list[str]]:
+    """The role called `name` (or an alias) and its first few lines in the book."""
+    role = plan.casting.role_for(name)
+    if role is plan.casting.narrator and name.lower() != "narrator":
+        known = ", ".join(r.name for r in plan.casting.roles) or "none"
+        raise AudiobookError(f"no character called {name!r} speaks in this book: choose one of {known}")
+    said = []
+    for chapter in plan.chapters:
+        story = chapter.script.story
+        for line in chapter.script.lines:
+            is_theirs = line.kind == "narration" if role is plan.casting.narrator else (
+                line.kind == "dialogue" and line.speaker and plan.casting.role_for(line.speaker) == role
+            )
+            text = speech_text(story.text[line.start : line.end])
+            if is_theirs and speakable(text):
+                said.append(text)
+    # their fullest lines among the first few, in story order: enough words to judge a voice
+    early = said[: count * 5]
+    fullest = set(sorted(range(len(early)), key=lambda i: -len(early[i].split()))[:count])
+    return role, [text for i, text in enumerate(early) if i in fullest]
+
+
+def voice_from_config(config: Config, name: str, default: Voice) -> Voice:
+    """A character's voice from voices.toml, for a preview without a story."""
+    for entry in config.characters:
+        if name.lower() in (n.lower() for n in (entry.name, *entry.aliases)) and entry.settings.voice:
+            s = entry.settings
+            return Voice(s.voice, s.rate or default.rate_wpm, default.pitch if s.pitch is None else s.pitch,
+                         default.volume if s.volume is None else s.volume)
+    raise AudiobookError(f"{config.path or 'voices.toml'}: no character {name!r} with a voice: add [characters.{name}] or give a story")
+
+
+def make_preview(name: str, voice: Voice, lines: Sequence[str], out_path: Path, cache_dir: Path,
+                 bitrate_kbps: int = 64) -> Preview:
+    """Speak `lines` in `voice` into `out_path` (an MP3), through the same cache as builds."""
+    clips = synthesize([ClipRequest(text, voice) for text in lines], cache_dir, jobs=1)
+    parts = encode_parts([PartRequest(clip, PAUSE_MS) for clip in clips], cache_dir, 1, bitrate_kbps)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    partial = out_path.with_name(f".{out_path.name}.partial")
+    try:
+        assemble([p.path for p in parts], [p.frames for p in parts], partial, bitrate_kbps)
+        os.replace(partial, out_path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return Preview(name, voice, tuple(lines), out_path)
