@@ -1,7 +1,7 @@
 """Stitch and encode: each clip becomes its own run of CBR MP3 frames; chapters join frames.
 
-A clip is trimmed of eSpeak's own edge silence, given the pause that follows it, resampled to
-44.1 kHz and encoded once by LAME (in-process, through lameenc). Independent CBR streams can be
+A clip is trimmed of eSpeak's own edge silence, resampled to 44.1 kHz (soxr), given the pause
+that follows it and encoded once by LAME (in-process, through lameenc). Independent CBR streams can be
 joined frame by frame into one valid stream, so a chapter is assembled by copying bytes: a
 rebuild after one character's recast re-encodes only that character's clips. Every frame holds
 1152 samples, so times come from frame counts, exactly. Assembly streams part by part: linear in
@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import lameenc
+import numpy
+import soxr
 from pydub import AudioSegment
 from pydub.silence import detect_leading_silence
 
@@ -78,13 +80,16 @@ def encode_clip(clip: Path | None, pause_ms: int, bitrate_kbps: int, sample_rate
         if audio.frame_rate != sample_rate_hz or audio.channels != 1 or audio.sample_width != 2:
             audio = audio.set_frame_rate(sample_rate_hz).set_channels(1).set_sample_width(2)
         pcm = audio.raw_data
-    pause_samples = sample_rate_hz * max(0, pause_ms - LAME_DELAY_MS) // 1000
+    if pcm and sample_rate_hz != OUTPUT_RATE_HZ:
+        samples = numpy.frombuffer(pcm, dtype=numpy.int16)
+        pcm = soxr.resample(samples, sample_rate_hz, OUTPUT_RATE_HZ, quality="HQ").tobytes()
+    pause_samples = OUTPUT_RATE_HZ * max(0, pause_ms - LAME_DELAY_MS) // 1000
     pcm += b"\x00\x00" * pause_samples
     if not pcm:
-        pcm = b"\x00\x00" * (sample_rate_hz // 100)  # at least one frame, so every part has a start
+        pcm = b"\x00\x00" * (OUTPUT_RATE_HZ // 100)  # at least one frame, so every part has a start
     encoder = lameenc.Encoder()
     encoder.set_bit_rate(bitrate_kbps)
-    encoder.set_in_sample_rate(sample_rate_hz)
+    encoder.set_in_sample_rate(OUTPUT_RATE_HZ)
     encoder.set_out_sample_rate(OUTPUT_RATE_HZ)
     encoder.set_channels(1)
     encoder.set_quality(LAME_QUALITY)
@@ -127,17 +132,24 @@ def info_frame(frames: int, audio_bytes: int, bitrate_kbps: int) -> bytes:
     return (header.to_bytes(4, "big") + side_info + body).ljust(size, b"\x00")
 
 
-def assemble(parts: Sequence[Path], frame_counts: Sequence[int], out_path: Path, bitrate_kbps: int) -> Assembled:
-    """Join encoded parts into one MP3 at `out_path` (no tags), streaming part by part."""
+def assemble(
+    parts: Sequence[Path], frame_counts: Sequence[int], out_path: Path, bitrate_kbps: int, skip_bytes: int = 0
+) -> Assembled:
+    """Join encoded parts (MP3 frames after `skip_bytes` of header) into one MP3 at `out_path`, no tags.
+
+    Streams part by part: memory stays flat however long the chapter.
+    """
     total_frames = sum(frame_counts)
     starts: list[int] = []
     frames = 0
     try:
         with out_path.open("wb") as out:
-            out.write(info_frame(total_frames, sum(p.stat().st_size for p in parts), bitrate_kbps))
+            data_bytes = sum(p.stat().st_size - skip_bytes for p in parts)
+            out.write(info_frame(total_frames, data_bytes, bitrate_kbps))
             for part, count in zip(parts, frame_counts):
                 starts.append(frames * SAMPLES_PER_FRAME * 1000 // OUTPUT_RATE_HZ)
                 with part.open("rb") as source:
+                    source.seek(skip_bytes)
                     shutil.copyfileobj(source, out)
                 frames += count
     except OSError as exc:

@@ -20,7 +20,7 @@ from .attribute import NARRATOR, Script, attribute
 from .audio import Pauses, assemble, check_bitrate
 from .cast import Casting, cast
 from .config import Config, load_config
-from .encode import Part, PartRequest, encode_parts, part_key
+from .encode import HEADER_BYTES, Part, PartRequest, encode_parts, part_key
 from .engine import Voice, engine_id, get_engine
 from .errors import AudiobookError
 from .load import Story, find_stories, load_story, title_from_filename
@@ -328,7 +328,7 @@ def _write_chapter(job: _Job, parts: Sequence[Part], bitrate_kbps: int) -> Chapt
     """Assemble, tag and rename into place: the file appears complete or not at all."""
     partial = job.path.with_name(f".{job.path.name}.partial")
     try:
-        assembled = assemble([p.path for p in parts], [p.frames for p in parts], partial, bitrate_kbps)
+        assembled = assemble([p.path for p in parts], [p.frames for p in parts], partial, bitrate_kbps, HEADER_BYTES)
         utts = job.chapter.utterances
         sections = job.chapter.script.story.sections
         firsts = [i for i, u in enumerate(utts) if i == 0 or u.section != utts[i - 1].section]

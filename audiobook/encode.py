@@ -1,9 +1,10 @@
 """The encode stage: every clip, with the pause after it, becomes cached MP3 frames, in parallel.
 
 Parts live in ``cache_dir/mp3/<key[:2]>/<key>.mp3``, keyed by the clip's own key (text, voice,
-engine), the pause and the MP3 settings: whatever changes the sound changes the key. A cached
-part is used only if it is a whole number of valid frames at the right bitrate; a truncated or
-foreign file is encoded again. Files are written under a temporary name and renamed.
+engine), the pause and the MP3 settings: whatever changes the sound changes the key. Each starts
+with a 16-byte header (magic, frame count, data length) before its MP3 frames; a cached part is
+used only if header, length and frames agree, so a truncated or foreign file is encoded again.
+Files are written under a temporary name and renamed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import struct
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ from . import audio, workers
 from .errors import AudioError
 from .synthesize import Clip
 
-PART_FORMAT = "audiobook-mp3-part-1"  # change it when what a part contains changes
+PART_FORMAT = "audiobook-mp3-part-3"  # change it when what a part contains changes
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ def part_key(clip_key: str | None, pause_ms: int, bitrate_kbps: int) -> str:
     fields = {
         "format": PART_FORMAT,
         "lame": f"lameenc {importlib.metadata.version('lameenc')} q{audio.LAME_QUALITY}",
+        "resampler": f"soxr {importlib.metadata.version('soxr')} HQ",
         "trim": [audio.SILENCE_THRESHOLD_DBFS, audio.KEEP_EDGE_MS, audio.LAME_DELAY_MS],
         "clip": clip_key,
         "pause_ms": pause_ms,
@@ -55,11 +58,26 @@ def part_path(cache_dir: Path, key: str) -> Path:
     return Path(cache_dir) / "mp3" / key[:2] / f"{key}.mp3"
 
 
+_HEADER = struct.Struct(">8sII")  # magic, frames, bytes of MP3 data that follow
+_MAGIC = b"ABPART1\x00"
+HEADER_BYTES = _HEADER.size
+
+
 def cached_part(path: Path, bitrate_kbps: int) -> Part | None:
+    """The part at `path` if its header, its length and its frames all agree, else None.
+
+    The header matters: a file cut on a frame boundary still walks as valid frames.
+    """
     try:
-        return Part(path, audio.count_frames(path.read_bytes(), bitrate_kbps), cached=True)
-    except (OSError, ValueError):
+        data = path.read_bytes()
+        magic, frames, size = _HEADER.unpack_from(data)
+        if magic != _MAGIC or size != len(data) - HEADER_BYTES:
+            return None
+        if audio.count_frames(data[HEADER_BYTES:], bitrate_kbps) != frames:
+            return None
+    except (OSError, ValueError, struct.error):
         return None
+    return Part(path, frames, cached=True)
 
 
 def encode_parts(
@@ -110,7 +128,7 @@ def _encode_part(clip: str | None, pause_ms: int, bitrate_kbps: int, sample_rate
         fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem[:16]}-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as file:
-                file.write(data)
+                file.write(_HEADER.pack(_MAGIC, frames, len(data)) + data)
             os.replace(temporary, target)
         except BaseException:
             with contextlib.suppress(OSError):

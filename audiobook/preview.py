@@ -11,7 +11,7 @@ from .audio import assemble
 from .build import Plan, speakable
 from .cast import Role
 from .config import Config
-from .encode import PartRequest, encode_parts
+from .encode import HEADER_BYTES, PartRequest, encode_parts
 from .engine import Voice
 from .errors import AudiobookError
 from .segment import speech_text
@@ -69,7 +69,7 @@ def make_preview(name: str, voice: Voice, lines: Sequence[str], out_path: Path, 
     out_path.parent.mkdir(parents=True, exist_ok=True)
     partial = out_path.with_name(f".{out_path.name}.partial")
     try:
-        assemble([p.path for p in parts], [p.frames for p in parts], partial, bitrate_kbps)
+        assemble([p.path for p in parts], [p.frames for p in parts], partial, bitrate_kbps, HEADER_BYTES)
         os.replace(partial, out_path)
     finally:
         partial.unlink(missing_ok=True)

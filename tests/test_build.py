@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from audiobook.audio import count_frames
 from audiobook.build import BuildOptions, pauses_after, plan, speakable
-from audiobook.encode import part_key, part_path
+from audiobook.encode import HEADER_BYTES, part_key, part_path
 from audiobook.cli import app
 from audiobook.engine import engine_id
 from audiobook.synthesize import ClipRequest, clip_key, clip_path
@@ -131,7 +131,7 @@ def test_durations_add_up_to_clips_plus_pauses(built: Built) -> None:
         for utt, pause_ms in zip(chapter.utterances, pauses_after(chapter.utterances, built.options.pauses)):
             key = clip_key(ClipRequest(utt.text, utt.voice), engine) if speakable(utt.text) else None
             part = part_path(built.output / ".cache", part_key(key, pause_ms, 64))
-            frames = count_frames(part.read_bytes(), 64)
+            frames = count_frames(part.read_bytes()[HEADER_BYTES:], 64)
             total_frames += frames
             voiced_ms = _voiced_ms(clip_path(built.output / ".cache", key)) if key else 0
             expected_ms = voiced_ms + pause_ms

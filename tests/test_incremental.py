@@ -1,0 +1,107 @@
+"""Incremental builds: the cache is used, a recast touches only that character, damage is repaired."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from audiobook.cli import app
+
+ONE = """The Gate
+
+Rin met Len at the gate. He was holding two tickets.
+
+"Where are we going?" Rin asked.
+
+"The fair," Len said.
+"""
+TWO = """The Fair
+
+The fair was loud. Rin laughed.
+
+"Look at the lights," Rin said.
+"""
+VOICES = """[book]
+title = "Small Book"
+
+[characters.Rin]
+gender = "female"
+voice = "en-us+f2"
+
+[characters.Len]
+gender = "male"
+voice = "en-us+m2"
+"""
+
+
+@pytest.fixture()
+def book(tmp_path: Path) -> Path:
+    source = tmp_path / "stories"
+    source.mkdir()
+    (source / "1.txt").write_text(ONE, encoding="utf-8")
+    (source / "2.txt").write_text(TWO, encoding="utf-8")
+    (tmp_path / "voices.toml").write_text(VOICES, encoding="utf-8")
+    return tmp_path
+
+
+def build(root: Path, *extra: str) -> tuple[int, int]:
+    """Run the real CLI; return (clips synthesized, clips from cache)."""
+    args = ["build", str(root / "stories"), "-o", str(root / "out"), "--voices", str(root / "voices.toml"), *extra]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    m = re.search(r"^Clips: (\d+) \((\d+) synthesized, (\d+) from cache\)$", result.stdout, re.M)
+    assert m, result.stdout
+    return int(m.group(2)), int(m.group(3))
+
+
+def files(root: Path) -> dict[str, tuple[bytes, int]]:
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted((root / "out" / "Small Book").glob("*.mp3"))}
+
+
+def test_second_build_synthesizes_nothing_and_rewrites_nothing(book: Path) -> None:
+    synthesized, cached = build(book)
+    assert synthesized > 0 and cached == 0
+    before = files(book)
+    assert build(book) == (0, synthesized)
+    assert files(book) == before  # same bytes, not even rewritten
+
+
+def test_recast_touches_only_that_characters_clips(book: Path) -> None:
+    build(book)
+    before = files(book)
+    voices = book / "voices.toml"
+    voices.write_text(voices.read_text().replace('voice = "en-us+m2"', 'voice = "en-us+m4"'))
+    synthesized, _ = build(book)
+    assert synthesized == 1  # Len's one line
+    after = files(book)
+    assert after["02 - The Fair.mp3"] == before["02 - The Fair.mp3"]  # Len is not in chapter 2
+    assert after["01 - The Gate.mp3"][0] != before["01 - The Gate.mp3"][0]
+
+
+def test_truncated_cache_files_are_detected_and_rebuilt(book: Path) -> None:
+    build(book)
+    before = files(book)
+    cache = book / "out" / ".cache"
+    for path in [*cache.glob("clips/*/*.wav"), *cache.glob("mp3/*/*.mp3")]:
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    for path in (book / "out" / "Small Book").glob("*.mp3"):
+        path.unlink()  # so the chapters must be made again from the cache
+    synthesized, cached = build(book)
+    assert cached == 0 and synthesized > 0
+    assert {k: v[0] for k, v in files(book).items()} == {k: v[0] for k, v in before.items()}
+
+
+def test_chapters_no_longer_in_the_book_are_removed(book: Path) -> None:
+    build(book)
+    (book / "stories" / "2.txt").unlink()
+    build(book)
+    assert list(files(book)) == ["01 - The Gate.mp3"]
+
+
+def test_cli_flags_override_voices_toml(book: Path) -> None:
+    build(book, "--title", "Other Title", "--narrator-voice", "en-us+m1")
+    assert sorted(p.name for p in (book / "out" / "Other Title").glob("*.mp3")) == ["01 - The Gate.mp3", "02 - The Fair.mp3"]
