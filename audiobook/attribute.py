@@ -155,8 +155,6 @@ class _Resolver:
                 return m.character
             if g is None and fallback is None:
                 fallback = m.character
-        if fallback is not None and gender is not None:
-            self.cast.vote(fallback, gender)
         return fallback
 
     def resolve(self, phrase: str, pos: int, exclude: set[str] = frozenset()) -> str | None:
@@ -388,6 +386,13 @@ def attribute(seg: Segmentation) -> Script:
                 cast.add_mention(Mention(segs[i].start, segs[i].start, speaker))
             last_quote = i
 
+    if first_person and narrator_name == NARRATOR:
+        narrator_name = _addressed_narrator(text, segs, decided, cast) or NARRATOR
+        if narrator_name != NARRATOR:
+            resolver.narrator = narrator_name
+            for i, (who, rule, conf) in list(decided.items()):
+                if who == NARRATOR:
+                    decided[i] = (narrator_name, rule, conf)
     _turn_taking(segs, by_paragraph, decided, vocatives, resolver, narrator_name or NARRATOR if first_person else None)
 
     lines: list[Line] = []
@@ -490,13 +495,38 @@ def _narrator_name(seg: Segmentation, cast: Cast) -> str:
     """A first-person narrator's name, when the story is signed (`Love,` / `Megurine Luka`)."""
     story = seg.story
     paras = [story.paragraph_text(i).strip() for i in range(len(story.paragraphs))]
-    for i in range(max(1, len(paras) - 8), len(paras)):
+    for i in range(1, len(paras)):
         words = paras[i].split()
-        if paras[i - 1].endswith(",") and len(paras[i - 1].split()) <= 5 and 0 < len(words) <= 3:
-            name = cast.resolve(" ".join(words)) or cast.resolve(words[-1])
-            if name:
-                return name
+        farewell = re.match(r"(?:love|goodbye|yours|sincerely|regards|farewell|best wishes|cheers|with love|your)\b", paras[i - 1], re.I)
+        if farewell and paras[i - 1].endswith(",") and len(paras[i - 1].split()) <= 5 and 0 < len(words) <= 3:
+            if all(w[:1].isupper() and w.isalpha() for w in words):
+                return cast.resolve(" ".join(words)) or " ".join(words)  # a signature
     return NARRATOR
+
+
+def _addressed_narrator(text: str, segs: list[Segment], decided: dict, cast: Cast) -> str | None:
+    """A first-person narrator's name from how others address them: `"You're Hatsune Miku," she said to me`,
+    or a name called out in the line the narrator answers (`"Jane!"` / `"Yes," I said`)."""
+    votes: Counter[str] = Counter()
+    for i, s in enumerate(segs):
+        if s.kind != "dialogue" or decided.get(i, (None,))[0] == NARRATOR:
+            continue
+        quote = text[s.start : s.end]
+        tag = text[segs[i + 1].start : segs[i + 1].end] if i + 1 < len(segs) and segs[i + 1].kind == "narration" else ""
+        if re.search(r"\bto me\b", tag[:60]):
+            for m in re.finditer(r"\byou(?:'re|’re| are)\s+((?:[A-Z][a-z]+\s?){1,2})", quote):
+                votes[cast.resolve(m.group(1).strip()) or m.group(1).strip()] += 2
+        reply = next((j for j in range(i + 1, min(len(segs), i + 4)) if segs[j].kind == "dialogue"), None)
+        if reply is not None and decided.get(reply, (None,))[0] == NARRATOR and segs[reply].paragraph == s.paragraph + 1:
+            for v in _vocatives(quote):
+                name = cast.resolve(v)
+                if name:
+                    votes[name] += 1
+    if votes:
+        name, n = votes.most_common(1)[0]
+        if n >= 2:
+            return name
+    return None
 
 
 def _characters(cast: Cast, resolver: _Resolver, lines: list[Line]) -> tuple[Character, ...]:

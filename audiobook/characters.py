@@ -188,6 +188,7 @@ def find_cast(text: str, narration: list[tuple[int, int]], tag_positions: set[in
         if start in tag_positions:
             person_evidence[key] += 3
 
+    after_determiner = Counter(re.findall(r"\b(?:the|a|an|another|every|each|this|that|official|other)\s+([A-Z][a-z]+)", text))
     cast = Cast()
     # Longest forms first: a shorter form joins every longer character whose words contain it.
     order = sorted(form_counts, key=lambda k: (-len(form_parts[k][1]), -form_counts[k]))
@@ -216,7 +217,8 @@ def find_cast(text: str, narration: list[tuple[int, int]], tag_positions: set[in
         evidence = sum(person_evidence[f] for f in forms)
         places = sum(place_evidence[f] for f in forms)
         total = sum(form_counts[f] for f in forms)
-        if evidence == 0 or places * 2 > total + evidence:
+        common = sum(after_determiner[w] for f in forms for w in form_parts[f][1] if len(form_parts[f][1]) == 1)
+        if evidence == 0 or places * 2 > total + evidence or common * 3 > total:
             continue  # a place, a ship, a month: never the subject of a verb or a speaker
         best = max(forms, key=lambda f: (form_counts[f], -order.index(f)))
         name = " ".join(surfaces[best].most_common(1)[0][0].split())
