@@ -87,8 +87,10 @@ def speed(gold: Path, target_bytes: int = 1_000_000) -> tuple[float, float]:
     """(MB/s, MB) of segment + attribute over the LitBank texts concatenated up to ~1 MB."""
     texts = [json.loads(p.read_text(encoding="utf-8"))["text"] for p in gold_files(gold)]
     book = ""
+    k = 0
     while len(book.encode("utf-8")) < target_bytes:
-        book += "\n\n\n".join(texts) + "\n\n\n"
+        book += texts[k % len(texts)] + "\n\n\n"
+        k += 1
     story = parse_story(Path("book.txt"), book, "utf-8")
     began = time.perf_counter()
     attribute(segment(story))
