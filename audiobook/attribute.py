@@ -1,21 +1,30 @@
-"""Attribute stage: find the cast of a story and give every dialogue run a speaker.
+"""Attribute stage: give every dialogue run a speaker, and say which rule decided it.
 
-A sieve, most confident rule first: a speech tag next to the quote (name, description
-or pronoun; both orders), an action beat in the same paragraph, the listener named in
-the previous line, A-B-A turn-taking, then the last character mentioned. A first-person
-narrator's own lines ("I said") belong to the narrator character.
+A sieve, most confident rule first:
+
+1. `continued-quote`: a quotation running on from the previous paragraph.
+2. `speech-verb`: a speech tag next to the quote, either order (`said Kaito`, `Haku said`,
+   `she asked`, `said the old man`, `I said`); pronouns go to the last character of that
+   gender mentioned (or speaking) before the quote.
+3. `same-paragraph`: another quote of the same paragraph was tagged.
+4. `action-beat`: the subject of a sentence around the quote in its paragraph (`Haku sighed.`).
+5. `turn-taking`: in a run of dialogue paragraphs speakers alternate (A-B-A), counted from the
+   nearest attributed paragraph either side.
+6. `vocative`: the one addressed by name in the previous line answers.
+7. `last-mentioned` / `first-person`: the last character named, or a first-person narrator.
+
+Cast discovery lives in `characters.py`.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
 
+from .characters import SUBJECT_VERB, STOP_WORDS, TITLES, Cast, Gender, Mention, find_cast, gender_of_noun
 from .segment import Kind, Segment, Segmentation
 
-Gender = Literal["female", "male"]
 NARRATOR = "narrator"  # the name of a first-person narrator whose name the text never reveals
 
 SPEECH_VERBS = frozenset(
@@ -28,43 +37,32 @@ SPEECH_VERBS = frozenset(
     stammered stammers stuttered stutters mumbled mumbles insisted insists demanded demands
     wondered wonders told tells agreed agrees admitted admits breathed breathes pleaded
     pleads responded responds retorted retorts remarked remarks offered offers
-    whined whines sang sings""".split()
+    whined whines sang sings returned resumed observed inquired enquired cried faltered
+    protested declared announced ventured persisted pursued interrupted exclaimed
+    thought thinks went goes roared bellowed chuckled giggled grinned smiled sneered
+    recalled reminded warned promised assured commanded ordered instructed begged
+    confessed conceded concluded corrected echoed gasped grumbled howled joked moaned
+    mused panted prompted proposed quoted reasoned recited rejoined reported retorted
+    scoffed screeched shrieked sniffed snorted spluttered sputtered squeaked squealed
+    teased thundered trilled wailed wept whimpered hollered lamented acknowledged
+    explained queried questioned""".split()
 )
-_PAST_VERBS = frozenset(
-    """took ran wore sat stood went came saw made felt knew thought gave found left held kept
-    looked smiled nodded shook turned walked stepped began grabbed pulled threw got put let
-    was had did could would should might must will can""".split()
+_SUBJECT_PRONOUNS: dict[str, Gender | None] = {"he": "male", "she": "female", "i": None}
+_PERSON_NOUNS = (
+    "man|woman|girl|boy|lady|gentleman|child|kid|teacher|voice|stranger|student|teenager|member|guard|"
+    "doctor|nurse|officer|waiter|waitress|clerk|driver|captain|parson|priest|vicar|servant|maid|landlord|"
+    "landlady|soldier|sailor|fellow|youth|lad|lass|stranger|visitor|host|hostess|housekeeper|porter|"
+    "footman|coachman|butler|cook|gardener|farmer|merchant|judge|lawyer|colonel|major|sergeant|king|"
+    "queen|prince|princess|knight|squire|monk|nun|creature|dwarf|giant|child|baby|infant|person|"
+    "mother|father|sister|brother|aunt|uncle|wife|husband|grandmother|grandfather|friend|companion|"
+    "stranger|newcomer|conductor|policeman|constable|inspector|detective|professor|master|mistress"
 )
-_PREPOSITIONS = frozenset("at by for from in into of on over to under up with behind beside towards toward".split())
-_GENDERED_NOUNS = {
-    "female": "girl woman lady mother mommy mom sister daughter aunt queen princess wife".split(),
-    "male": "boy man gentleman father daddy dad brother son uncle king prince husband".split(),
-}
-# Capitalised words that are not names of people.
-_NOT_NAMES = frozenset(
-    """I I'm I'd I'll I've The A An And But Or So If Then When While As At In On Of For To From By
-    With Without Within Into Over Under After Before Because Though Although However Still Yet
-    He She It They We You His Her Its Their Our Your My Me Him Them Us This That These Those
-    There Here What Which Who Whom Whose Why How Where Yes No Not Oh Ah Um Uh Hey Hi Hello Well
-    Okay OK Mr Mrs Ms Miss Dr Sir Madam Lady Lord God Mommy Mom Daddy Dad Master Thanks Thank Please
-    Sorry Goodbye Good Just Even Only Every Each All Some Any None Nothing Everything Someone Anyone
-    Everyone Nobody Maybe Perhaps Suddenly Slowly Soon Now Never Always Again Once Both Like
-    Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June
-    July August September October November December English Japanese Japan America American British
-    French German Chinese Korean TV CD PS Chapter Part Scene Author Note Notes Disclaimer Edited
-    Let Don't Can't Won't Isn't It's That's There's What's Wait Look Listen Remember Come Go Get""".split()
+_NOMINAL = re.compile(
+    rf"\b(?P<det>[Tt]he|[Aa]n?|[Oo]ne|[Aa]nother|[Tt]his|[Tt]hat|[Mm]y|[Hh]is|[Hh]er|[Tt]heir|[Oo]ur)\s+"
+    rf"(?P<adj>(?:[a-z][a-z-]+,?\s+){{0,2}})(?P<noun>{_PERSON_NOUNS})s?\b"
 )
-_WORD_RE = re.compile(r"[A-Za-z][A-Za-z'’\-]*")
-_NAME_RE = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+[A-Z][a-z]+|\b[A-Z][a-z]+(?:-[A-Z]?[a-z]+)?\b")
-_HONORIFIC_SUFFIX = re.compile(r"-(?:san|chan|kun|sama|sensei|senpai|dono)$")
-_SENTENCE_START = re.compile(r"(?:^|[.!?…:;]\s+|[\"“”‘'(—]\s*|\n\s*)$")
-_DESCRIPTION = re.compile(
-    r"^(?:(?:a|an|the|one|another|some)\s+)(?:[a-z]+\s+){0,2}"
-    r"(?:girl|boy|man|woman|lady|gentleman|child|kid|teacher|voice|stranger|student|teenager|"
-    r"member|guard|doctor|nurse|officer|waiter|waitress|clerk|driver)s?\b",
-)
-
-
+_POSSESSIVE_KIN = re.compile(r"^(?:his|her|their)\s+(?:\w+\s+)?(?P<noun>\w+)$")
+_SENTENCES = re.compile(r"(?<=[.!?…])['’\"”)]*\s+")
 @dataclass(frozen=True)
 class Character:
     name: str
@@ -98,345 +96,445 @@ class Script:
         return self.segmentation.story
 
 
-@dataclass
-class _Cast:
-    """Working state while reading: names, aliases and genders found so far."""
-
-    canonical: dict[str, str] = field(default_factory=dict)  # any name form -> main name
-    gender_votes: dict[str, Counter] = field(default_factory=dict)
-
-    def resolve(self, name: str) -> str | None:
-        name = _HONORIFIC_SUFFIX.sub("", name)
-        name = re.sub(r"^(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+", "", name)
-        return self.canonical.get(name)
-
-
-def _words_before(text: str, pos: int) -> str:
-    return text[max(0, pos - 3) : pos]
-
-
-def _find_cast(seg: Segmentation) -> _Cast:
-    """Proper names used as names (not only at sentence starts), merged with full-name forms."""
-    text = seg.story.text
-    narration = [s for s in seg.segments if s.kind == "narration"]
-    counts: Counter[str] = Counter()
-    tagged: Counter[str] = Counter()
-    initial_only: Counter[str] = Counter()
-    bigrams: Counter[tuple[str, str]] = Counter()
-    lowercase_words = set(w.lower() for w in re.findall(r"\b[a-z][a-z'-]*\b", text))
-    after_determiner = Counter(re.findall(r"\b(?:the|a|an|other|another|every|each|this|that)\s+([A-Z][a-z]+)", text))
-    for s in seg.segments:
-        chunk = text[s.start : s.end]
-        for m in _NAME_RE.finditer(chunk):
-            word = _HONORIFIC_SUFFIX.sub("", m.group(0))
-            word = re.sub(r"^(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+", "", word)
-            if word in _NOT_NAMES or word.lower() in lowercase_words:
-                continue
-            at_start = bool(_SENTENCE_START.search(chunk[: m.start()])) or m.start() == 0
-            verb = re.match(r" ([a-z]+)\b", chunk[m.end() :])
-            if at_start and verb and s.kind == "narration" and not word.endswith(("ing", "ly")):
-                v = verb.group(1)
-                if v.endswith("ed") or v in SPEECH_VERBS or v in _PAST_VERBS:
-                    tagged[word] += 1  # "Mara climbed": a sentence's subject, followed by its verb
-            (initial_only if at_start else counts)[word] += 1
-        for a, b in re.findall(r"\b(?=([A-Z][a-z]+) ([A-Z][a-z]+)\b)", chunk):
-            bigrams[(a, b)] += 1
-    for s in narration:
-        m = re.match(r"\s*,?\s*([A-Z][a-z]+)\s+(\w+)", text[s.start : s.end])
-        if m and m.group(2).lower() in SPEECH_VERBS:
-            tagged[m.group(1)] += 1
-    names = {
-        w for w, c in counts.items()
-        if (c + initial_only[w] >= 2 or tagged[w]) and after_determiner[w] * 4 < c + initial_only[w]
-        and (c or tagged[w])  # not only ever at the start of a sentence ("Tonight?")
-        and not (w.endswith("s") and re.search(rf"\b{w[:-1]}\b", text))  # "Vocaloids": a plural
-    }
-    names |= {w for w, c in initial_only.items() if tagged[w] and w not in _NOT_NAMES}
-    cast = _Cast()
-    for name in names:
-        cast.canonical[name] = name
-    # "Hatsune Miku" / "Megurine Luka": the family name only ever stands before the given name.
-    for (a, b), n in bigrams.items():
-        if a in _NOT_NAMES or b in _NOT_NAMES or (a in names and b in names and a != b and n < counts[a]):
-            continue
-        if b in names and len(re.findall(rf"\b{a}\b", text)) == n:
-            cast.canonical[f"{a} {b}"] = cast.canonical[a] = b
-        elif a in names and b.lower() not in lowercase_words and len(re.findall(rf"\b{b}\b", text)) == n:
-            cast.canonical[f"{a} {b}"] = cast.canonical[b] = a
-    _vote_genders(seg, cast)
-    return cast
-
-
-def _vote_genders(seg: Segmentation, cast: _Cast) -> None:
-    """Each mention in narration votes with the next third-person pronoun close after it."""
-    text = seg.story.text
-    for s in seg.segments:
-        if s.kind != "narration":
-            continue
-        chunk = text[s.start : s.end]
-        for m in _NAME_RE.finditer(chunk):
-            name = cast.resolve(m.group(0))
-            if not name or not re.match(r"\s+(?:\w+ly\s+)?[a-z]+(?:ed|s)\b", chunk[m.end() :]):
-                continue  # only a name that is the subject of a verb...
-            if m.start() and not re.search(r"(?:[.!?;]|\band|\bbut)\s+$", chunk[: m.start()]):
-                continue  # ...at the start of a sentence or clause
-            # the next subject pronoun in that sentence or the next one usually refers back to it
-            after = re.split(r"(?<=[.!?])\s+", chunk[m.end() : m.end() + 200])
-            window = after[0]
-            if len(after) > 1 and re.match(r"(?:he|she|his|her)\b", after[1], re.IGNORECASE):
-                window += " " + after[1]  # the next sentence only if it opens with a pronoun
-            following = re.findall(r"[a-z]+", window.lower())
-            votes = cast.gender_votes.setdefault(name, Counter())
-            for k, w in enumerate(following):
-                # he/she, his, and "her" after a preposition ("from her desk"), not "shot her"
-                possessive_her = w == "her" and k > 0 and following[k - 1] in _PREPOSITIONS
-                if w == "she" or possessive_her:
-                    votes["female"] += 1
-                    break
-                if w in ("he", "his"):
-                    votes["male"] += 1
-                    break
-        for gender, nouns in _GENDERED_NOUNS.items():
-            for noun in nouns:
-                for m in re.finditer(rf"\b{noun},?\s+([A-Z][a-z]+)\b", chunk):
-                    name = cast.resolve(m.group(1))
-                    if name:
-                        cast.gender_votes.setdefault(name, Counter())[gender] += 3
-
-
-def _gender(cast: _Cast, name: str) -> Gender | None:
-    votes = cast.gender_votes.get(name)
-    if not votes:
-        return None
-    (best, n), *rest = votes.most_common()
-    return best if not rest or n > rest[0][1] else None  # type: ignore[return-value]
-
-
-def _first_person(seg: Segmentation) -> bool:
-    words = Counter()
-    for s in seg.segments:
-        if s.kind == "narration":
-            words.update(w.lower() for w in _WORD_RE.findall(seg.story.text[s.start : s.end]))
-    first = words["i"] + words["me"] + words["my"]
-    third = sum(words[w] for w in ("he", "she", "his", "her", "him"))
-    return first > 0.6 * third and first >= 2
-
-
 @dataclass(frozen=True)
-class _Tag:
-    speaker: str | None  # a name, a description, "I", or a pronoun
+class _Who:
+    """A speaker as a tag or beat names it, before resolution."""
+
+    phrase: str  # a name, a description ("the old man"), or a pronoun ("she", "I")
     rule: str
     confidence: float
 
 
+class _Resolver:
+    """Turns phrases into characters: names through the cast, pronouns through recent mentions."""
+
+    def __init__(self, text: str, cast: Cast, narrator: str | None) -> None:
+        self.text = text
+        self.cast = cast
+        self.narrator = narrator
+        self.nominal_heads: dict[str, str] = {}  # head noun -> latest unnamed character with it
+        self.nominal_gender: dict[str, Gender | None] = {}
+
+    def nominal(self, phrase: str, pos: int, new: bool | None = None) -> str | None:
+        m = _NOMINAL.match(phrase)
+        if not m or m.end() != len(phrase.rstrip(",.;:!?")):
+            return None
+        det = m.group("det").lower()
+        noun = m.group("noun")
+        if det in ("his", "her", "their"):
+            return None  # "his wife": a pronoun in disguise, handled by the caller
+        if noun == "voice" and det != "my":
+            return None
+        if det == "my" and self.narrator is None:
+            return None
+        name = det + phrase[m.start("det") + len(det) : m.end()].rstrip(",")
+        name = " ".join(name.split())
+        head = noun if det != "my" else name
+        starts_new = det in ("a", "an", "one", "another") if new is None else new
+        if not starts_new and head in self.nominal_heads:
+            name = self.nominal_heads[head]
+        elif det == "the" and head in self.nominal_heads:
+            name = self.nominal_heads[head]
+        self.nominal_heads[head] = name
+        self.nominal_gender.setdefault(name, gender_of_noun(name))
+        return name
+
+    def gender(self, name: str) -> Gender | None:
+        if name in self.nominal_gender:
+            return self.nominal_gender[name]
+        return self.cast.gender(name)
+
+    def pronoun(self, gender: Gender | None, pos: int, exclude: set[str]) -> str | None:
+        """The most recent character of `gender` mentioned or speaking before `pos`."""
+        fallback = None
+        for m in self.cast.mentioned_before(pos):
+            if m.character in exclude or m.character == self.narrator:
+                continue
+            g = self.gender(m.character)
+            if g == gender:
+                return m.character
+            if g is None and fallback is None:
+                fallback = m.character
+        return fallback
+
+    def resolve(self, phrase: str, pos: int, exclude: set[str] = frozenset()) -> str | None:
+        lw = phrase.lower()
+        if lw == "i":
+            return self.narrator
+        if lw in ("he", "she"):
+            return self.pronoun(_SUBJECT_PRONOUNS[lw], pos, exclude)
+        kin = _POSSESSIVE_KIN.match(lw)
+        if kin:
+            gender = gender_of_noun(kin.group("noun"))
+            return self.pronoun(gender, pos, exclude) if gender else None
+        name = self.cast.resolve(phrase)
+        if name:
+            return name
+        return self.nominal(phrase, pos)
+
+
+_NAME_PHRASE = re.compile(
+    rf"(?:(?:{'|'.join(TITLES)})\.?\s+)?[A-Z][a-z]+(?:['’][A-Z][a-z]+)?(?:-[a-z]+)?(?:\s+[A-Z][a-z]+)*"
+)
+
+
 def _speaker_phrase(phrase: str) -> str | None:
-    """The speaker named at the start of a phrase: a name, 'I', a pronoun or a description."""
-    m = _DESCRIPTION.match(phrase)
+    """The speaker named at the start of a phrase: a name, a pronoun or a description."""
+    m = _NOMINAL.match(phrase)
     if m:
         return m.group(0)
-    m = re.match(r"(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+[A-Z][a-z]+|[A-Z][a-z]+(?:-[a-z]+)?(?:\s+[A-Z][a-z]+)?|I\b|he\b|she\b|He\b|She\b", phrase)
-    return m.group(0) if m else None
+    m = re.match(r"(?:I|he|she|He|She)\b", phrase)
+    if m:
+        return m.group(0)
+    m = _NAME_PHRASE.match(phrase)
+    if m and m.group(0).split()[0] not in STOP_WORDS:
+        return m.group(0)
+    return None
 
 
-def _tag_after(narr: str) -> _Tag | None:
-    """`"…," Kaito said` / `"…," said Kaito` / `"…" she asked` at the start of the next run."""
-    narr = narr.lstrip(" ,—–-")
+def _is_speech_verb(word: str) -> bool:
+    return word.lower().strip(",.;:!?") in SPEECH_VERBS
+
+
+def _tag_after(narr: str, quote_open_ended: bool) -> _Who | None:
+    """`"…," Kaito said` / `"…," said Kaito` / `"…" she asked` at the start of the run after a quote."""
+    narr = narr.lstrip(" ,—–-\n")
     words = narr.split()
     if not words:
         return None
-    # verb first: said Kaito / said a familiar voice
-    if words[0].lower().strip(",.") in SPEECH_VERBS and len(words) > 1:
-        who = _speaker_phrase(" ".join(words[1:]))
+    if _is_speech_verb(words[0]) and len(words) > 1:  # said Kaito / said the old man / says he
+        who = _speaker_phrase(narr[len(words[0]) :].lstrip())
         if who:
-            return _Tag(who, "speech-verb", 0.95)
+            return _Who(who, "speech-verb", 0.95)
     who = _speaker_phrase(narr)
     if who:
-        rest = narr[len(who) :].split()
-        rest = [w.strip(",.!?;").lower() for w in rest[:3]]
-        # allow one adverb: "he said softly" / "Haku quickly said"
+        rest = [w.strip(",.!?;:").lower() for w in narr[len(who) :].split()[:3]]
         if rest and (rest[0] in SPEECH_VERBS or (len(rest) > 1 and rest[0].endswith("ly") and rest[1] in SPEECH_VERBS)):
-            return _Tag(who, "speech-verb", 0.95)
+            return _Who(who, "speech-verb", 0.95)
+        if quote_open_ended and rest and re.fullmatch(r"[a-z]+ed", rest[0]):
+            return _Who(who, "speech-tag", 0.85)  # `"…," Big Medicine stated`: any verb after a comma
+    if quote_open_ended and re.fullmatch(r"[a-z]+ed", words[0]) and len(words) > 1:
+        who = _speaker_phrase(narr[len(words[0]) :].lstrip())
+        if who:
+            return _Who(who, "speech-tag", 0.85)  # `"…," fleered Happy Jack`
     return None
 
 
-def _tag_before(narr: str) -> _Tag | None:
-    """`Kaito said, "…"` or an action beat `Haku sighed. "…"` in the run just before the quote."""
-    m = re.search(r"([A-Z][a-z]+|\b[Hh]e|\b[Ss]he|\bI)\s+(?:\w+ly\s+)?(\w+)[^.!?]{0,40}[,:]\s*$", narr)
-    if m and m.group(2).lower() in SPEECH_VERBS:
-        return _Tag(m.group(1), "speech-verb", 0.9)
+_TAG_BEFORE = re.compile(
+    r"(?:^|[.!?;]\s+|,\s+(?:and|but|then)\s+|\band\s+|\bthen\s+)"
+    r"(?P<who>[^.!?;]{1,40}?)\s+(?:\w+ly\s+)?(?P<verb>[a-z]+)\b[^.!?\"“”]{0,60}[,:]?\s*$"
+)
+
+
+def _open_ended(quote: str) -> bool:
+    """A quote ending in a comma (or a dash) continues into its speech tag."""
+    return bool(re.search(r"[,—–-]\W*$", quote.rstrip()))
+
+
+def _listeners(narr: str) -> list[str]:
+    """Names a speech tag addresses: `said he to Temple`, `he asked Katharine`."""
+    m = re.search(r"\b(?:to|asked|told|answered|addressed)\s+((?:(?:" + "|".join(TITLES) + r")\.?\s+)?[A-Z][a-z]+)", narr[:80])
+    return [m.group(1)] if m else []
+
+
+def _tag_before(narr: str) -> _Who | None:
+    """`Kaito said, "…"` / `Then aloud he said abruptly: "…"` in the run just before the quote."""
+    m = re.search(r"(?:^|[.!?;]\s+)([^.!?;]*)$", narr.strip())
+    sentence = m.group(1) if m else narr
+    sentence = re.sub(r"^(?:Then|And|But|So|At last|Finally|Presently|Now|Again)\b,?\s*", "", sentence)
+    words = sentence.split()
+    for k, word in enumerate(words[:6]):
+        if _is_speech_verb(word) and k > 0:
+            who = _speaker_phrase(" ".join(words[:k]))
+            if who and len(who.split()) >= k - 1:
+                return _Who(who, "speech-verb", 0.9)
+            who = _speaker_phrase(" ".join(words[k - 1 : k]))
+            if who:
+                return _Who(who, "speech-verb", 0.9)
+        if _is_speech_verb(word) and k == 0 and len(words) > 1:  # "said he: …" after an interruption
+            who = _speaker_phrase(" ".join(words[1:]))
+            if who:
+                return _Who(who, "speech-verb", 0.9)
     return None
 
 
-def _beat(narr: str) -> _Tag | None:
-    """The subject of the sentences around a quote in the same paragraph."""
-    for sentence in re.split(r"(?<=[.!?…])\s+", narr.strip()):
-        who = _speaker_phrase(sentence.lstrip("(—– "))
-        if who and who.split()[0] not in _NOT_NAMES | {"I"} or who in ("I", "He", "She", "he", "she"):
-            return _Tag(who, "action-beat", 0.7)
-    return None
+def _beats(narr_before: str, narr_after: str) -> list[_Who]:
+    """Subjects of the sentences around a quote, nearest first: `Haku sighed.` / `He shook his head.`"""
+    found = []
+    before = [s for s in _SENTENCES.split(narr_before.strip()) if s]
+    after = [s for s in _SENTENCES.split(narr_after.strip()) if s]
+    for sentence in before[::-1][:2] + after[:2]:
+        sentence = sentence.lstrip("(—–-, ")
+        sentence = re.sub(r"^(?:Then|And|But|So|Now|Here|Still|Suddenly|At last|Finally|Presently|Again)\b,?\s*", "", sentence)
+        who = _speaker_phrase(sentence)
+        if not who:
+            continue
+        rest = sentence[len(who) :]
+        if SUBJECT_VERB.match(rest) or re.match(r"['’]s\s", rest):
+            found.append(_Who(who, "action-beat", 0.7))
+    return found
 
 
-def _vocative(quote: str, cast: _Cast) -> str | None:
-    """A name addressed inside a quote: "Haku, wait!" / "…, Kaito." """
-    for m in re.finditer(r"(?:^[\"“'‘]?|[,!?]\s+)([A-Z][a-z]+(?:-[a-z]+)?)(?=[,!?.…]|\s*[\"”'’]?$)", quote.strip()):
-        name = cast.resolve(m.group(1))
-        if name:
-            return name
-    return None
+def _vocatives(quote: str) -> list[str]:
+    """Names addressed inside a quote: `"Haku, wait!"` / `"…, Kaito."` / `"Oh, Mr. Fortescue,"`."""
+    found = []
+    for m in re.finditer(
+        r"(?:^[\"“'‘]?\s*|[,!?;]\s+|\b(?:Oh|O|Dear|dear|My|my),?\s+)"
+        rf"({_NAME_PHRASE.pattern})(?=\s*[,!?.…;—-]|\s*[\"”'’]?\s*$)",
+        quote.strip(),
+    ):
+        found.append(m.group(1))
+    return found
+
+
+def _first_person(text: str, narration: list[tuple[int, int]]) -> bool:
+    words: Counter[str] = Counter()
+    for start, end in narration:
+        words.update(w.lower() for w in re.findall(r"[A-Za-z]+", text[start:end]))
+    first = words["i"] + words["me"] + words["my"]
+    third = sum(words[w] for w in ("he", "she", "his", "her", "him"))
+    return first > 0.5 * third and first >= 3
+
+
+_TAG_SCAN = re.compile(
+    rf"(?:\b(?:{'|'.join(sorted(SPEECH_VERBS))})\s+(?P<a>{_NAME_PHRASE.pattern}))|"
+    rf"(?P<b>{_NAME_PHRASE.pattern})\s+(?:\w+ly\s+)?(?:{'|'.join(sorted(SPEECH_VERBS))})\b"
+)
 
 
 def attribute(seg: Segmentation) -> Script:
     """Give every dialogue segment a speaker and say which rule decided it."""
-    story = seg.story
-    text = story.text
-    cast = _find_cast(seg)
-    first_person = _first_person(seg)
-    narrator_name = _narrator_name(seg, cast) if first_person else None
-    narrator_voice = narrator_name or NARRATOR
-
-    def resolve(who: str, before: int) -> str | None:
-        if who == "I":
-            return narrator_voice
-        lw = who.lower()
-        if lw in ("he", "she"):
-            # the last character mentioned who may be of that gender
-            # the last character of that gender; failing that, the last of unknown gender
-            gender = "male" if lw == "he" else "female"
-            earlier = [name for pos, name in reversed(mentions) if pos < before and name != narrator_name]
-            for wanted in (gender, None):
-                for name in earlier:
-                    if _gender(cast, name) == wanted:
-                        if wanted is None:
-                            cast.gender_votes.setdefault(name, Counter())[gender] += 1
-                        return name
-            return None
-        name = cast.resolve(who) or cast.resolve(who.split()[0]) if who[0].isupper() else None
-        if name:
-            return name
-        if _DESCRIPTION.match(who) and not re.search(r"\bvoice\b", who):
-            return who
-        return None
-
-    # Mentions of characters in narration, in order, for pronoun resolution.
-    mentions: list[tuple[int, str]] = []
-    for s in seg.segments:
-        if s.kind == "narration":
-            for m in _NAME_RE.finditer(text[s.start : s.end]):
-                name = cast.resolve(m.group(0))
-                if name:
-                    mentions.append((s.start + m.start(), name))
-    mentions.sort()
-
+    text = seg.story.text
     segs = list(seg.segments)
+    narration = [(s.start, s.end) for s in segs if s.kind == "narration"]
+    tag_positions = set()
+    for start, end in narration:
+        for m in _TAG_SCAN.finditer(text, start, end):
+            tag_positions.add(m.start("a") if m.group("a") else m.start("b"))
+    cast = find_cast(text, narration, tag_positions)
+    first_person = _first_person(text, narration)
+    narrator_name = _narrator_name(seg, cast) if first_person else None
+    resolver = _Resolver(text, cast, narrator_name or NARRATOR if first_person else None)
+
+    by_paragraph: dict[int, list[int]] = {}
+    for i, s in enumerate(segs):
+        by_paragraph.setdefault(s.paragraph, []).append(i)
+
+    decided: dict[int, tuple[str, str, float]] = {}  # segment index -> speaker, rule, confidence
+    paragraph_speaker: dict[int, tuple[str, str, float]] = {}
+    vocatives: dict[int, list[str]] = {}  # paragraph -> characters addressed in it
+    last_quote: int | None = None
+
+    narration_only: dict[int, str] = {}
+    for p, members in by_paragraph.items():
+        quotes = [i for i in members if segs[i].kind == "dialogue"]
+        if not quotes:
+            narration_only[p] = " ".join(text[segs[i].start : segs[i].end] for i in members)
+            continue
+        addressed = []
+        for i in quotes:
+            for v in _vocatives(text[segs[i].start : segs[i].end]):
+                name = cast.resolve(v)
+                if name:
+                    addressed.append(name)
+        vocatives[p] = addressed
+        exclude = set(addressed)
+        tags: dict[int, tuple[str, str, float]] = {}
+        for i in quotes:
+            s = segs[i]
+            if s.continues and last_quote is not None and last_quote in decided:
+                tags[i] = (decided[last_quote][0], "continued-quote", 0.9)
+                continue
+            nxt = segs[i + 1] if i + 1 < len(segs) and segs[i + 1].paragraph == p else None
+            prv = segs[i - 1] if i > 0 and segs[i - 1].paragraph == p else None
+            if nxt is not None and nxt.kind == "narration":
+                exclude |= {n for n in map(cast.resolve, _listeners(text[nxt.start : nxt.end])) if n}
+            for who in (
+                _tag_after(text[nxt.start : nxt.end], _open_ended(text[s.start : s.end])) if nxt is not None and nxt.kind == "narration" else None,
+                _tag_before(text[prv.start : prv.end]) if prv is not None and prv.kind == "narration" else None,
+            ):
+                if who is None:
+                    continue
+                name = resolver.resolve(who.phrase, s.start, exclude)
+                if name:
+                    tags[i] = (name, who.rule, who.confidence)
+                    break
+        if not tags:
+            narr_before = " ".join(text[segs[j].start : segs[j].end] for j in members if j < quotes[0] and segs[j].kind == "narration")
+            narr_after = " ".join(text[segs[j].start : segs[j].end] for j in members if j > quotes[0] and segs[j].kind == "narration")
+            for who in _beats(narr_before, narr_after):
+                name = resolver.resolve(who.phrase, segs[quotes[0]].start, exclude)
+                if name:
+                    paragraph_speaker[p] = (name, who.rule, who.confidence)
+                    break
+        else:
+            first = tags[min(tags)]
+            paragraph_speaker[p] = (first[0], "same-paragraph", 0.85)
+        if p not in paragraph_speaker and not tags and len(members) == len(quotes) and p - 1 in narration_only:
+            # `Luka stepped forward and spoke.` then the quote in a paragraph of its own
+            for who in _beats(narration_only[p - 1], "")[:1]:
+                name = resolver.resolve(who.phrase, segs[quotes[0]].start, exclude)
+                if name:
+                    paragraph_speaker[p] = (name, "introduced", 0.6)
+        for i in quotes:
+            if i in tags:
+                decided[i] = tags[i]
+            elif p in paragraph_speaker:
+                decided[i] = paragraph_speaker[p]
+            if i in decided:
+                speaker = decided[i][0]
+                cast.add_mention(Mention(segs[i].start, segs[i].start, speaker))
+            last_quote = i
+
+    if first_person and narrator_name == NARRATOR:
+        narrator_name = _addressed_narrator(text, segs, decided, cast) or NARRATOR
+        if narrator_name != NARRATOR:
+            resolver.narrator = narrator_name
+            for i, (who, rule, conf) in list(decided.items()):
+                if who == NARRATOR:
+                    decided[i] = (narrator_name, rule, conf)
+    _turn_taking(segs, by_paragraph, decided, vocatives, resolver, narrator_name or NARRATOR if first_person else None)
+
     lines: list[Line] = []
-    paragraph_speaker: dict[int, str] = {}
-    previous_vocative: str | None = None
-    last_utterance: Line | None = None
     for i, s in enumerate(segs):
         if s.kind == "narration":
             lines.append(Line(s.start, s.end, s.kind, s.paragraph))
             continue
-        speaker, rule, conf = None, None, 0.0
-        prev_n = segs[i - 1] if i > 0 and segs[i - 1].paragraph == s.paragraph and segs[i - 1].kind == "narration" else None
-        next_n = segs[i + 1] if i + 1 < len(segs) and segs[i + 1].paragraph == s.paragraph and segs[i + 1].kind == "narration" else None
-        candidates: list[_Tag | None] = []
-        if s.continues and last_utterance is not None:
-            speaker, rule, conf = last_utterance.speaker, "continued-quote", 0.9
+        speaker, rule, conf = decided.get(i, (None, "unknown", 0.0))
+        if speaker is None:
+            earlier = [m.character for m in cast.mentioned_before(s.start) if m.character != narrator_name]
+            if first_person:
+                speaker, rule, conf = narrator_name or NARRATOR, "first-person", 0.3
+            elif earlier:
+                speaker, rule, conf = earlier[0], "last-mentioned", 0.3
+        lines.append(Line(s.start, s.end, "dialogue", s.paragraph, speaker, rule, conf))
+    return Script(seg, tuple(lines), _characters(cast, resolver, lines), narrator_name if first_person else None)
+
+
+def _turn_taking(
+    segs: list[Segment],
+    by_paragraph: dict[int, list[int]],
+    decided: dict[int, tuple[str, str, float]],
+    vocatives: dict[int, list[str]],
+    resolver: _Resolver,
+    narrator: str | None,
+) -> None:
+    """Untagged paragraphs in a run of dialogue paragraphs alternate between two speakers."""
+    runs: list[list[int]] = []  # turns: paragraphs, one per speaker change
+    turn_of: dict[int, int] = {}  # a continuation paragraph -> the paragraph whose turn it extends
+    last = None
+    for p, members in by_paragraph.items():
+        quotes = [i for i in members if segs[i].kind == "dialogue"]
+        if not quotes:
+            continue
+        if last is not None and last == p - 1 and segs[quotes[0]].continues:
+            turn_of[p] = turn_of.get(last, last)
+        elif runs and last == p - 1:
+            runs[-1].append(p)
         else:
-            candidates.append(_tag_after(text[next_n.start : next_n.end]) if next_n else None)
-            candidates.append(_tag_before(text[prev_n.start : prev_n.end]) if prev_n else None)
-            if s.paragraph in paragraph_speaker:
-                candidates.append(_Tag(paragraph_speaker[s.paragraph], "same-paragraph", 0.85))
-            para_narr = " ".join(text[x.start : x.end] for x in segs if x.paragraph == s.paragraph and x.kind == "narration")
-            candidates.append(_beat(para_narr) if para_narr else None)
-        for tag in candidates:
-            if tag is None or speaker:
+            runs.append([p])
+        last = p
+
+    def speaker(p: int) -> str | None:
+        for i in by_paragraph[p]:
+            if i in decided:
+                return decided[i][0]
+        return None
+
+    for run in runs:
+        known = {p: speaker(p) for p in run}
+        for k, p in enumerate(run):
+            if known[p]:
                 continue
-            who = tag.speaker if tag.rule == "same-paragraph" else resolve(tag.speaker, s.start)
-            if who:
-                speaker, rule, conf = who, tag.rule, tag.confidence
-        quote = text[s.start : s.end]
-        if not speaker and previous_vocative and last_utterance and previous_vocative != last_utterance.speaker:
-            speaker, rule, conf = previous_vocative, "vocative", 0.6
-        if not speaker:
-            speaker = _turn_taking(lines, s.paragraph)
-            rule, conf = ("turn-taking", 0.5) if speaker else (None, 0.0)
-        if not speaker:
-            earlier = [name for pos, name in mentions if pos < s.start and name != narrator_name]
-            if earlier:
-                speaker, rule, conf = earlier[-1], "last-mentioned", 0.3
-            elif first_person:
-                speaker, rule, conf = narrator_voice, "first-person", 0.3
-        line = Line(s.start, s.end, "dialogue", s.paragraph, speaker, rule or "unknown", conf)
-        lines.append(line)
-        if speaker:
-            paragraph_speaker.setdefault(s.paragraph, speaker)
-        previous_vocative = _vocative(quote, cast)
-        last_utterance = line
+            guess = None
+            for distance in range(1, 9):
+                for j in (k - distance, k + distance):
+                    if not 0 <= j < len(run) or not known[run[j]]:
+                        continue
+                    anchor = known[run[j]]
+                    if distance % 2 == 0:
+                        guess = anchor
+                    else:
+                        guess = _partner(run, j, known, vocatives, resolver, narrator, segs, by_paragraph)
+                    if guess:
+                        conf = max(0.3, 0.6 - 0.05 * distance)
+                        break
+                if guess:
+                    break
+            if guess:
+                known[p] = guess
+                for i in by_paragraph[p]:
+                    if segs[i].kind == "dialogue" and i not in decided:
+                        decided[i] = (guess, "turn-taking", conf)
+    for p, head in turn_of.items():
+        speaker_of_turn = speaker(head)
+        for i in by_paragraph[p]:
+            if segs[i].kind == "dialogue" and speaker_of_turn and (i not in decided or decided[i][1] == "turn-taking"):
+                decided[i] = (speaker_of_turn, "continued-quote", 0.8)
 
-    return Script(seg, tuple(lines), _characters(cast, lines, narrator_name), narrator_name)
 
-
-def _turn_taking(lines: list[Line], paragraph: int) -> str | None:
-    """A-B-A: in a run of consecutive dialogue paragraphs, speakers alternate."""
-    speakers: list[tuple[int, str | None]] = []
-    for line in reversed(lines):
-        if line.kind != "dialogue":
-            continue
-        if speakers and line.paragraph == speakers[-1][0]:
-            continue
-        speakers.append((line.paragraph, line.speaker))
-        if len(speakers) == 2:
-            break
-    if len(speakers) == 2:
-        (p1, b), (p2, a) = speakers
-        if p1 == paragraph - 1 and p2 == paragraph - 2 and a and b and a != b:
-            return a
+def _partner(run, j, known, vocatives, resolver, narrator, segs, by_paragraph) -> str | None:
+    """Who answers the speaker of run[j]: the neighbour who spoke, the one addressed, or the last named."""
+    anchor = known[run[j]]
+    for n in (j - 1, j + 1):
+        if 0 <= n < len(run) and known[run[n]] and known[run[n]] != anchor:
+            return known[run[n]]
+    for name in vocatives.get(run[j], []):
+        if name != anchor:
+            return name
+    start = segs[by_paragraph[run[j]][0]].start
+    for m in resolver.cast.mentioned_before(start):
+        if m.character != anchor and m.character != narrator:
+            return m.character
+    if narrator and anchor != narrator:
+        return narrator
     return None
 
 
-def _narrator_name(seg: Segmentation, cast: _Cast) -> str:
-    """A first-person narrator's name: a signature after a farewell, or who others address as 'you'."""
+def _narrator_name(seg: Segmentation, cast: Cast) -> str:
+    """A first-person narrator's name, when the story is signed (`Love,` / `Megurine Luka`)."""
     story = seg.story
     paras = [story.paragraph_text(i).strip() for i in range(len(story.paragraphs))]
     for i in range(1, len(paras)):
-        if paras[i - 1].endswith(",") and len(paras[i - 1].split()) <= 5:
-            name = cast.resolve(paras[i].split()[-1]) if paras[i].split() else None
-            if name and len(paras[i].split()) <= 3:
-                return name
-    addressed: Counter[str] = Counter()
-    for s in seg.segments:
-        if s.kind != "dialogue":
-            continue
-        quote = story.text[s.start : s.end]
-        for m in re.finditer(r"\byou(?:'re| are)\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)", quote):
-            name = cast.resolve(m.group(1))
-            if name:
-                addressed[name] += 2
-        for m in re.finditer(r"[,!?]\s+([A-Z][a-z]+)[.!?…]", quote):
-            name = cast.resolve(m.group(1))
-            if name:
-                addressed[name] += 1
-    if addressed:
-        return addressed.most_common(1)[0][0]
+        words = paras[i].split()
+        farewell = re.match(r"(?:love|goodbye|yours|sincerely|regards|farewell|best wishes|cheers|with love|your)\b", paras[i - 1], re.I)
+        if farewell and paras[i - 1].endswith(",") and len(paras[i - 1].split()) <= 5 and 0 < len(words) <= 3:
+            if all(w[:1].isupper() and w.isalpha() for w in words):
+                return cast.resolve(" ".join(words)) or " ".join(words)  # a signature
     return NARRATOR
 
 
-def _characters(cast: _Cast, lines: list[Line], narrator_name: str | None) -> tuple[Character, ...]:
+def _addressed_narrator(text: str, segs: list[Segment], decided: dict, cast: Cast) -> str | None:
+    """A first-person narrator's name from how others address them: `"You're Hatsune Miku," she said to me`,
+    or a name called out in the line the narrator answers (`"Jane!"` / `"Yes," I said`)."""
+    votes: Counter[str] = Counter()
+    for i, s in enumerate(segs):
+        if s.kind != "dialogue" or decided.get(i, (None,))[0] == NARRATOR:
+            continue
+        quote = text[s.start : s.end]
+        tag = text[segs[i + 1].start : segs[i + 1].end] if i + 1 < len(segs) and segs[i + 1].kind == "narration" else ""
+        if re.search(r"\bto me\b", tag[:60]):
+            for m in re.finditer(r"\byou(?:'re|’re| are)\s+((?:[A-Z][a-z]+\s?){1,2})", quote):
+                votes[cast.resolve(m.group(1).strip()) or m.group(1).strip()] += 2
+        reply = next((j for j in range(i + 1, min(len(segs), i + 4)) if segs[j].kind == "dialogue"), None)
+        if reply is not None and decided.get(reply, (None,))[0] == NARRATOR and segs[reply].paragraph == s.paragraph + 1:
+            for v in _vocatives(quote):
+                name = cast.resolve(v)
+                if name:
+                    votes[name] += 1
+    if votes:
+        name, n = votes.most_common(1)[0]
+        if n >= 2:
+            return name
+    return None
+
+
+def _characters(cast: Cast, resolver: _Resolver, lines: list[Line]) -> tuple[Character, ...]:
     """Every speaker, with aliases, gender and line count, most lines first."""
     counts = Counter(line.speaker for line in lines if line.kind == "dialogue" and line.speaker)
-    aliases: dict[str, list[str]] = {}
-    for form, name in cast.canonical.items():
-        if form != name:
-            aliases.setdefault(name, []).append(form)
     chars = []
     for name, n in counts.most_common():
-        gender = _gender(cast, name)
-        if gender is None and name[0].islower():
-            for g, nouns in _GENDERED_NOUNS.items():
-                if any(re.search(rf"\b{noun}\b", name) for noun in nouns):
-                    gender = g
-        chars.append(Character(name, tuple(sorted(aliases.get(name, []))), gender, n))
+        chars.append(Character(name, cast.aliases.get(name, ()), resolver.gender(name), n))
     return tuple(chars)
 
 

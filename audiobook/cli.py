@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from typing import Annotated, Optional, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from . import __version__
@@ -22,6 +24,10 @@ from .build import build as build_book
 from .cast import cast_entries, starter_voices_toml, unmentioned
 from .engine import Voice, get_engine
 from .errors import AudiobookError
+from .attribute import Script, attribute
+from .load import find_stories, load_story
+from .script_json import script_json
+from .segment import segment as segment_story
 
 app = typer.Typer(
     help="Turn stories into multi-voice, chaptered, tagged MP3 audiobooks.",
@@ -251,6 +257,51 @@ def plan_config(options: BuildOptions):
     from .config import load_config
 
     return with_overrides(load_config(resolve_voices_path(options.voices_path)), options)
+
+
+def _script_lines(script: Script) -> list[str]:
+    """Rich markup: `speaker: line` for dialogue, narration dimmed, then the cast with line counts."""
+    story = script.story
+    out = [f"[bold]{escape(story.title)}[/bold]"]
+    for line in script.lines:
+        words = escape(" ".join(story.text[line.start : line.end].split()))
+        if line.kind == "narration":
+            out.append(f"[dim]{words}[/dim]")
+        else:
+            out.append(f"[bold]{escape(line.speaker or '?')}:[/bold] {words}")
+    narrator = f" (first-person narrator: {escape(script.narrator)})" if script.narrator else ""
+    out.append(f"[bold]Cast[/bold]{narrator}")
+    for c in script.characters:
+        extra = f"  aka {', '.join(c.aliases)}" if c.aliases else ""
+        out.append(f"  {escape(c.name)}  {c.gender or '?'}  {c.lines} line{'s' if c.lines != 1 else ''}{escape(extra)}")
+    return out
+
+
+@app.command()
+def segment(
+    sources: Annotated[list[Path], typer.Argument(help="Story files, or folders of them.")],
+    json_dir: Annotated[
+        Optional[Path], typer.Option("--json-dir", help="Write DIR/<file stem>.json (segments with speakers) instead of printing.")
+    ] = None,
+) -> None:
+    """Show who says what: the story as a script, narration dimmed, and the cast."""
+    console = Console(highlight=False)
+    try:
+        paths = [p for source in sources for p in find_stories(source)]
+        for path in paths:
+            script = attribute(segment_story(load_story(path)))
+            if json_dir is None:
+                for row in _script_lines(script):
+                    console.print(row)
+                continue
+            json_dir.mkdir(parents=True, exist_ok=True)
+            target = json_dir / f"{path.stem}.json"
+            target.write_text(json.dumps(script_json(script, path.name), ensure_ascii=False, indent=1), encoding="utf-8")
+            typer.echo(f"{target}: {sum(1 for line in script.lines if line.kind == 'dialogue')} lines of dialogue")
+    except AudiobookError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{exc.filename}: cannot write: {exc.strerror}")
 
 
 def run() -> None:  # pragma: no cover - console entry point convenience

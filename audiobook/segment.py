@@ -27,6 +27,16 @@ _SPEECH_LEAD_IN = re.compile(
     r"muttered|called|answered|exclaimed|added|began|continued|yelled|screamed)\b[^.!?\"“”]{0,40}[,:]\s*$",
     re.IGNORECASE,
 )
+_DASH_OPENER = re.compile(r"[ \t]*(?:—|--|―|–)(?!-)")
+# A speech tag inside a dash paragraph: after , ! ? or . comes "he said quietly." / "Stephen said."
+_DASH_TAG = re.compile(
+    r"[,!?.…](?P<tag>\s+(?:[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?|he|she|I|they|we)\s+(?:\w+ly\s+)?(?P<verb>[a-z]+)"
+    r"\b[^.!?,;:—\n]{0,40}(?:[.!?:]|,(?=\s)|$))"
+)
+_DASH_VERBS = frozenset(
+    "said says asked asks answered cried called shouted whispered muttered murmured exclaimed added began "
+    "continued replied sighed laughed went repeated intoned told thought".split()
+)
 _CONTINUATION_LOOKAHEAD = 12  # paragraphs a quote opened once may run before it closes
 
 
@@ -136,6 +146,7 @@ def segment(story: Story) -> Segmentation:
     text = story.text
     style = _quote_style(story)
     para_marks = [_marks(text, p.start, p.end, style) for p in story.paragraphs]
+    dashes = _dash_dialogue(story)
     segments: list[Segment] = []
     open_quote = False  # a quotation left open by the previous paragraph
     continued_through = -1  # paragraphs up to this index sit inside a quote opened earlier
@@ -154,6 +165,8 @@ def segment(story: Story) -> Segmentation:
                 starts_inside = True
         if p.is_title:
             spans, open_quote = [], False
+        elif dashes and _DASH_OPENER.match(text, p.start):
+            spans, open_quote = _dash_spans(text, p.start, p.end), False
         else:
             spans, open_quote = _spans(marks, p.start, p.end, starts_inside)
             spans = [sp for sp in spans if _is_speech(text, sp, p.start, starts_inside and sp[0] == p.start)]
@@ -163,6 +176,29 @@ def segment(story: Story) -> Segmentation:
                 continued_through = max(continued_through, index)
         segments.extend(_runs(text, p.start, p.end, spans, index, starts_inside))
     return Segmentation(story, tuple(segments))
+
+
+def _dash_dialogue(story: Story) -> bool:
+    """Em-dash dialogue (Joyce): several paragraphs open with a dash and few with quotation marks."""
+    opened = sum(1 for p in story.paragraphs if _DASH_OPENER.match(story.text, p.start))
+    quoted = sum(1 for p in story.paragraphs if story.text[p.start] in "\"“'‘«")
+    return opened >= 2 and opened > quoted
+
+
+def _dash_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A dash paragraph is speech, less any speech tag set inside it: `—Back! he said sternly. Come.`"""
+    spans = []
+    pos = start
+    for m in _DASH_TAG.finditer(text, start, end):
+        if m.group("verb").lower() not in _DASH_VERBS:
+            continue
+        spans.append((pos, m.start("tag")))
+        pos = m.end("tag")
+        while pos < end and text[pos].isspace():
+            pos += 1
+    if pos < end:
+        spans.append((pos, end))
+    return [(s, e) for s, e in spans if text[s:e].strip(" \n—-")]
 
 
 def _closes_later(para_marks: list[list[_Mark]], story: Story, index: int) -> bool:

@@ -1,0 +1,285 @@
+"""Cast discovery: the people a story names, merged into characters, with genders.
+
+A name is a run of capitalised words that the story does not also use in lower case
+("Hope" the name vs "hope"), optionally after a title (`Mr.`, `Lady`, `Uncle`) or with a
+Japanese honorific (`Kaito-san`). Longer forms absorb shorter ones that fit them
+("Hatsune Miku" takes "Miku" and "Hatsune"; "Mr. Bennet" and "Mrs. Bennet" stay two
+people, and a bare "Bennet" claimed by both is left unresolved). A character's name is
+its most frequent form. Gender comes from titles, gendered nouns next to the name
+("her brother, Luki") and the pronoun that follows the name as a subject.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Literal
+
+Gender = Literal["female", "male"]
+
+TITLES: dict[str, Gender | None] = {
+    "Mr": "male", "Mister": "male", "Sir": "male", "Lord": "male", "Uncle": "male", "Father": "male",
+    "Monsieur": "male", "Herr": "male", "Signor": "male", "Señor": "male", "Don": "male", "King": "male",
+    "Prince": "male", "Brother": "male", "Master": "male", "Count": "male", "Duke": "male", "Baron": "male",
+    "Mrs": "female", "Miss": "female", "Ms": "female", "Lady": "female", "Aunt": "female", "Mother": "female",
+    "Madame": "female", "Mme": "female", "Mlle": "female", "Mademoiselle": "female", "Frau": "female",
+    "Queen": "female", "Princess": "female", "Sister": "female", "Dame": "female", "Mistress": "female",
+    "Countess": "female", "Duchess": "female", "Baroness": "female",
+    "Dr": None, "Doctor": None, "Professor": None, "Captain": None, "Colonel": None, "Major": None,
+    "General": None, "Lieutenant": None, "Sergeant": None, "Judge": None, "Parson": None, "Mx": None,
+}
+HONORIFIC_SUFFIX = re.compile(r"-(?:san|chan|kun|sama|sensei|senpai|dono|nee|nii)\b")
+_TITLE_RE = "|".join(sorted(TITLES, key=len, reverse=True))
+_CAP = r"[A-Z][a-z]+(?:['’][A-Z][a-z]+)?(?:-(?:san|chan|kun|sama|sensei|senpai|dono))?"
+NAME_RE = re.compile(rf"(?:\b({_TITLE_RE})\.?\s+)?\b({_CAP}(?:[ \t]{_CAP})*)\b")
+_WORD_RE = re.compile(r"[A-Za-z]+")
+_SENTENCE_START = re.compile(r"(?:^|[.!?…:;]['’\"”)]*\s+|[\"“‘(—–]\s*|\n\s*\n\s*)$")
+
+# Capitalised words that are not names even when the story never writes them in lower case.
+STOP_WORDS = frozenset(
+    """I I'm I'd I'll I've The A An And But Or So If Then When While As At In On Of For To From By
+    With Without Within Into Over Under After Before Because Though Although However Still Yet Nor
+    He She It They We You His Her Its Their Our Your My Me Him Them Us This That These Those Thou Thee
+    There Here What Which Who Whom Whose Why How Where Yes No Not Oh Ah Um Uh Hey Hi Hello Well O
+    Okay OK Thanks Thank Please Sorry Goodbye Good Just Even Only Every Each All Some Any None Nothing
+    Everything Someone Anyone Everyone Nobody Maybe Perhaps Suddenly Slowly Soon Now Never Always Again
+    Once Both Like God Heaven Lord Christ Jesus Sunday Monday Tuesday Wednesday Thursday Friday Saturday
+    January February March April May June July August September October November December Christmas
+    English Japanese Japan America American British French German Chinese Korean England London Paris
+    Europe TV CD PS Chapter Part Scene Book Volume Author Note Notes Disclaimer Edited Prologue Epilogue
+    Let Don't Can't Won't Isn't It's That's There's What's Wait Look Listen Remember Come Go Get Do Did
+    Dear Mamma Mama Papa Mommy Mom Daddy Dad Mum Ma Pa Sir Madam Ma'am Miss Mister Street Road Lane
+    Square Hall House Court Park Hotel Inn Church River Mount Island Castle Abbey Bay North South East
+    West Rue Avenue Place Station Hill Mr Mrs Ms Dr St Esq Jr Sr Mx""".split()
+)
+# A verb right after a name: the name is someone doing something.
+SUBJECT_VERB = re.compile(
+    r"\s+(?:\w+ly\s+)?(?:[a-z]+ed|was|had|did|could|would|made|took|gave|looked|shook|stood|sat|came|went|"
+    r"ran|held|put|got|let|saw|felt|knew|thought|turned|spoke|began|drew|threw|said|says|told|kept|left|rose|"
+    r"fell|broke|wore|bit|hid|caught|heard|laughed|smiled|nodded|sighed|grinned|frowned|shrugged|paused|"
+    r"stopped|asked|cried|replied|answered|whispered|shouted|is|has|does|can|will|walks|looks|turns|sees|"
+    r"knows|thinks|takes|gives|comes|goes|says|sang|sings|fought|bought|brought|found|led|lay|met|paid|sent|"
+    r"slept|spent|stuck|struck|swung|taught|understood|won|wrote|ate|drank|sank|swam|climbed)\b"
+)
+_PLACE_PREPOSITIONS = frozenset("in at to from into through near toward towards of".split())
+_GENDERED_NOUNS: dict[Gender, tuple[str, ...]] = {
+    "female": ("girl", "woman", "lady", "mother", "sister", "daughter", "aunt", "queen", "princess",
+               "wife", "niece", "grandmother", "widow", "maid", "girlfriend", "cousin Miss"),
+    "male": ("boy", "man", "gentleman", "father", "brother", "son", "uncle", "king", "prince", "husband",
+             "nephew", "grandfather", "lad", "boyfriend"),
+}
+_PREPOSITIONS = frozenset("at by for from in into of on over to under up with behind beside towards toward".split())
+
+
+@dataclass(frozen=True)
+class Mention:
+    start: int
+    end: int
+    character: str  # the character's id (its name)
+
+
+@dataclass
+class Cast:
+    """The characters of a story: every name form, their genders, and their mentions in order."""
+
+    forms: dict[str, str] = field(default_factory=dict)  # a name form as written -> character name
+    ambiguous: set[str] = field(default_factory=set)  # forms two characters share ("Bennet")
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    gender_votes: dict[str, Counter] = field(default_factory=dict)
+    mentions: list[Mention] = field(default_factory=list)  # in narration, in text order
+    _starts: list[int] = field(default_factory=list)
+
+    def resolve(self, form: str) -> str | None:
+        """The character a name form refers to: `Mr. Bennet`, `Miku`, `Kaito-san`."""
+        form = " ".join(form.replace(".", " ").split())
+        form = HONORIFIC_SUFFIX.sub("", form)
+        if form in self.forms:
+            return self.forms[form]
+        m = re.match(rf"({_TITLE_RE})\s+(.+)$", form)
+        if m and m.group(2) in self.forms and TITLES.get(m.group(1)) in (None, self.gender(self.forms[m.group(2)])):
+            return self.forms[m.group(2)]
+        return None
+
+    def gender(self, name: str) -> Gender | None:
+        votes = self.gender_votes.get(name)
+        if not votes:
+            return None
+        (best, n), *rest = votes.most_common()
+        return best if not rest or n > 2 * rest[0][1] else None  # type: ignore[return-value]
+
+    def vote(self, name: str, gender: Gender, weight: int = 1) -> None:
+        self.gender_votes.setdefault(name, Counter())[gender] += weight
+
+    def mentioned_before(self, pos: int) -> list[Mention]:
+        """Mentions before `pos`, most recent first (an iterator would do; lists are short)."""
+        i = bisect_left(self._starts, pos)
+        return self.mentions[max(0, i - 60) : i][::-1]
+
+    def add_mention(self, mention: Mention) -> None:
+        i = bisect_left(self._starts, mention.start)
+        self._starts.insert(i, mention.start)
+        self.mentions.insert(i, mention)
+
+
+def _key(title: str | None, words: tuple[str, ...]) -> str:
+    return " ".join(((title,) if title else ()) + words)
+
+
+def find_cast(text: str, narration: list[tuple[int, int]], tag_positions: set[int]) -> Cast:
+    """The characters named in `text`; `narration` spans give mentions, `tag_positions` speech tags."""
+    lower = Counter(w for w in _WORD_RE.findall(text) if w[0].islower())
+    cap_mid: Counter[str] = Counter()
+    cap_any: Counter[str] = Counter()
+    occurrences: list[tuple[int, int, str | None, tuple[str, ...]]] = []
+    for m in NAME_RE.finditer(text):
+        title = m.group(1)
+        words = tuple(HONORIFIC_SUFFIX.sub("", w) for w in m.group(2).split())
+        at_start = title is None and bool(_SENTENCE_START.search(text[max(0, m.start() - 6) : m.start()]))
+        if not at_start or title:
+            for w in words[1:] if at_start else words:
+                cap_mid[w] += 1
+        elif len(words) > 1:
+            for w in words[1:]:
+                cap_mid[w] += 1
+        occurrences.append((m.start(), m.end(), title, words))
+        cap_any.update(words)
+        if at_start and len(words) == 1 and SUBJECT_VERB.match(text, m.end()):
+            cap_any[words[0]] += 1  # "Mara climbed the stairs.": a sentence's subject, then its verb
+
+    def is_name_word(w: str, titled: bool) -> bool:
+        if w in STOP_WORDS or w in TITLES or len(w) < 2:
+            return False
+        return titled or lower[w.lower()] < cap_mid[w] * 0.5 or (not lower[w.lower()] and cap_any[w] > 1)
+
+    # Each occurrence becomes a name form: the run of name words, after any title.
+    form_counts: Counter[str] = Counter()
+    form_parts: dict[str, tuple[str | None, tuple[str, ...]]] = {}
+    found: list[tuple[int, int, str]] = []
+    surfaces: dict[str, Counter[str]] = {}  # normalised form -> as written ("Mr. Bennet")
+    person_evidence: Counter[str] = Counter()
+    place_evidence: Counter[str] = Counter()
+    for start, end, title, words in occurrences:
+        # the name is the longest run of name words at the end: "Then John Linden" -> "John Linden"
+        n = len(words)
+        while n and is_name_word(words[n - 1], title is not None):
+            n -= 1
+        kept = words[n:]
+        if not kept:
+            continue
+        if n:
+            title, start = None, start + text[start:end].index(kept[0])
+        key = _key(title, kept)
+        form_counts[key] += 1
+        surfaces.setdefault(key, Counter())[text[start:end] if not HONORIFIC_SUFFIX.search(text[start:end]) else key] += 1
+        form_parts[key] = (title, kept)
+        found.append((start, end, key))
+        before = text[max(0, start - 12) : start].split()
+        after = text[end : end + 20]
+        if title:
+            person_evidence[key] += 3
+        if before and before[-1].lower() in _PLACE_PREPOSITIONS:
+            place_evidence[key] += 1
+        if SUBJECT_VERB.match(after):
+            person_evidence[key] += 1
+        if re.match(r",?\s*[!?,.]?\s*[\"”’]", after) or re.match(r"['’]s\s+(?:eyes|face|voice|hand|head|mother|father)", after):
+            person_evidence[key] += 1
+        if start in tag_positions:
+            person_evidence[key] += 3
+
+    after_determiner = Counter(re.findall(r"\b(?:the|a|an|another|every|each|this|that|official|other)\s+([A-Z][a-z]+)", text))
+    cast = Cast()
+    # Longest forms first: a shorter form joins every longer character whose words contain it.
+    order = sorted(form_counts, key=lambda k: (-len(form_parts[k][1]), -form_counts[k]))
+    members: dict[str, list[str]] = {}
+    for key in order:
+        title, words = form_parts[key]
+        title_gender = TITLES.get(title) if title else None
+        homes = []
+        for head, forms in members.items():
+            head_title, head_words = form_parts[head]
+            if not set(words) <= set(w for f in forms for w in form_parts[f][1]):
+                continue
+            head_genders = {TITLES.get(form_parts[f][0]) for f in forms if form_parts[f][0]} - {None}
+            if title_gender and head_genders and title_gender not in head_genders:
+                continue
+            if title and head_title and title != head_title and len(words) == len(head_words) and title_gender is None:
+                continue
+            homes.append(head)
+        if len(homes) == 1:
+            members[homes[0]].append(key)
+        elif len(homes) > 1:
+            cast.ambiguous.add(key)
+        else:
+            members[key] = [key]
+    for head, forms in members.items():
+        evidence = sum(person_evidence[f] for f in forms)
+        places = sum(place_evidence[f] for f in forms)
+        total = sum(form_counts[f] for f in forms)
+        common = sum(after_determiner[w] for f in forms for w in form_parts[f][1] if len(form_parts[f][1]) == 1)
+        if evidence == 0 or places * 2 > total + evidence or common * 3 > total:
+            continue  # a place, a ship, a month: never the subject of a verb or a speaker
+        best = max(forms, key=lambda f: (form_counts[f], -order.index(f)))
+        name = " ".join(surfaces[best].most_common(1)[0][0].split())
+        for f in forms:
+            cast.forms[f] = name
+        cast.aliases[name] = tuple(sorted({" ".join(w.split()) for f in forms for w in surfaces[f]} - {name}))
+        for f in forms:
+            g = TITLES.get(form_parts[f][0]) if form_parts[f][0] else None
+            if g:
+                cast.vote(name, g, 5 * form_counts[f])
+
+    in_narration = _span_test(narration)
+    for start, end, key in found:
+        name = cast.forms.get(key)
+        if name and in_narration(start):
+            cast.add_mention(Mention(start, end, name))
+    _vote_genders(text, narration, cast)
+    return cast
+
+
+def _span_test(spans: list[tuple[int, int]]):
+    starts = [s for s, _ in spans]
+
+    def inside(pos: int) -> bool:
+        i = bisect_left(starts, pos + 1) - 1
+        return i >= 0 and spans[i][0] <= pos < spans[i][1]
+
+    return inside
+
+
+def _vote_genders(text: str, narration: list[tuple[int, int]], cast: Cast) -> None:
+    """A name votes with the first he/she/his/himself/herself after it in its sentence (or the next
+    sentence, if that one opens with a pronoun); quoted words are skipped."""
+    for m in cast.mentions:
+        raw = text[m.end : m.end + 240]
+        after = re.sub(r"[\"“][^\"”]*[\"”]?", " ", raw)
+        parts = re.split(r"(?<=[.!?])\s+", after)
+        window = parts[0]
+        subject = SUBJECT_VERB.match(raw) and after == raw
+        if subject and len(parts) > 1 and re.match(r"(?:he|she)\b", parts[1], re.IGNORECASE):
+            window += " " + parts[1]
+        words = re.findall(r"[a-z]+", window.lower())
+        for k, w in enumerate(words):
+            if w in ("she", "herself") or (w == "her" and (k + 1 < len(words) and words[k + 1] == "own" or k > 0 and words[k - 1] in _PREPOSITIONS)):
+                cast.vote(m.character, "female")
+                break
+            if w in ("he", "his", "himself"):
+                cast.vote(m.character, "male")
+                break
+    for gender, nouns in _GENDERED_NOUNS.items():
+        pattern = re.compile(rf"\b(?:{'|'.join(nouns)}),?\s+((?:[A-Z][a-z]+\s?)+)")
+        for start, end in narration:
+            for m in pattern.finditer(text, start, end):
+                name = cast.resolve(m.group(1).strip())
+                if name:
+                    cast.vote(name, gender, 3)
+
+
+def gender_of_noun(phrase: str) -> Gender | None:
+    words = phrase.lower().split()
+    for gender, nouns in _GENDERED_NOUNS.items():
+        if any(w in nouns for w in words):
+            return gender
+    return None
