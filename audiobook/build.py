@@ -10,7 +10,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -21,10 +21,12 @@ from .config import Config, load_config
 from .engine import Voice, get_engine
 from .errors import AudiobookError
 from .load import Story, find_stories, load_story, title_from_filename
+from .publish import check_publish_options, publish
 from .segment import segment, speech_text
 from .spoken import check_spoken
 from .synthesize import Clip, ClipRequest, synthesize
 from .tags import ChapterMark, Tags, write_tags
+from .transcript import Cue
 
 DEFAULT_VOICES = Path("voices.toml")
 
@@ -38,6 +40,8 @@ class BuildOptions:
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     bitrate_kbps: int = 64
     pauses: Pauses = Pauses()
+    base_url: str | None = None  # where the book folder is hosted, for the feed; None: `audiobook serve`
+    cover: Path | None = None  # a JPEG or PNG; None: draw one
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class Utterance:
     voice: Voice
     paragraph: int
     section: int
+    speaker: str = ""  # the role's name, for the transcript
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,7 @@ class ChapterResult:
     path: Path
     duration_ms: int
     marks: tuple[ChapterMark, ...]
+    cues: tuple[Cue, ...] = ()  # one per spoken line, for the transcript
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,7 @@ class BuildResult:
     chapters: tuple[ChapterResult, ...]
     clips_total: int
     clips_synthesized: int
+    feed_path: Path | None = None
 
     @property
     def duration_ms(self) -> int:
@@ -132,9 +139,10 @@ def utterances(script: Script, casting: Casting) -> tuple[Utterance, ...]:
     story = script.story
     result = []
     for line in script.lines:
-        voice = casting.narrator.voice if line.kind == "narration" else casting.role_for(line.speaker).voice
+        role = casting.narrator if line.kind == "narration" else casting.role_for(line.speaker)
         paragraph = story.paragraphs[line.paragraph]
-        result.append(Utterance(speech_text(story.text[line.start : line.end]), voice, line.paragraph, paragraph.section))
+        text = speech_text(story.text[line.start : line.end])
+        result.append(Utterance(text, role.voice, line.paragraph, paragraph.section, role.name))
     return tuple(result)
 
 
@@ -178,6 +186,7 @@ def _pieces_and_marks(chapter: ChapterPlan, clips: Sequence[Clip | None], pauses
 def build(options: BuildOptions, on_progress: Callable[[Progress], None] | None = None) -> BuildResult:
     """Build the audiobook described by `options` into `<output_dir>/<book title>/`."""
     require_ffmpeg()
+    check_publish_options(options.base_url, options.cover)  # fail now, not after the synthesis
     book = plan(options)
     book_dir = options.output_dir / safe_filename(book.title)
     cache_dir = options.cache_dir or options.output_dir / ".cache"
@@ -220,7 +229,9 @@ def build(options: BuildOptions, on_progress: Callable[[Progress], None] | None 
         if on_progress:
             on_progress(Progress("encode", n + 1, len(book.chapters)))
     synthesized = sum(1 for c in clips if not c.cached)
-    return BuildResult(book, book_dir, tuple(results), len(requests), synthesized)
+    result = BuildResult(book, book_dir, tuple(results), len(requests), synthesized)
+    published = publish(result, options.base_url, options.cover)
+    return replace(result, feed_path=published.feed_path)
 
 
 def _write_chapter(book: Plan, chapter: ChapterPlan, clips: Sequence[Clip | None], book_dir: Path, options: BuildOptions) -> ChapterResult:
@@ -255,4 +266,10 @@ def _write_chapter(book: Plan, chapter: ChapterPlan, clips: Sequence[Clip | None
         os.replace(partial, final)
     finally:
         partial.unlink(missing_ok=True)
-    return ChapterResult(chapter.number, chapter.title, final, encoded.duration_ms, marks)
+    ends = [*encoded.starts_ms[1:], encoded.duration_ms]
+    cues = tuple(
+        Cue(start, max(start, end - piece.pause_after_ms), utt.speaker, utt.text)
+        for utt, piece, start, end in zip(chapter.utterances, pieces, encoded.starts_ms, ends)
+        if piece.clip is not None
+    )
+    return ChapterResult(chapter.number, chapter.title, final, encoded.duration_ms, marks, cues)

@@ -77,6 +77,8 @@ def summary(result: BuildResult) -> str:
         )
     cached = result.clips_total - result.clips_synthesized
     lines.append(f"Clips: {result.clips_total} ({result.clips_synthesized} synthesized, {cached} from cache)")
+    if result.feed_path is not None:
+        lines.append(f"Feed: {result.feed_path}")
     lines.append(f"Files: {result.book_dir}{os.sep}")
     return "\n".join(lines)
 
@@ -96,9 +98,18 @@ def build(
         typer.Option("--jobs", "-j", min=1, show_default=False, help="Worker processes for synthesis. Default: number of cores."),
     ] = None,
     bitrate: Annotated[int, typer.Option("--bitrate", min=8, max=320, help="MP3 bitrate in kbps (CBR, mono).")] = 64,
+    base_url: Annotated[
+        Optional[str],
+        typer.Option("--base-url", metavar="URL", help="Where the book folder will be hosted, for the feed. Default: audiobook serve."),
+    ] = None,
+    cover: Annotated[
+        Optional[Path], typer.Option("--cover", help="Cover image (JPEG or PNG, square, 1400 px or more). Default: drawn.")
+    ] = None,
 ) -> None:
-    """Build an audiobook: one tagged, chaptered MP3 per story."""
-    options = BuildOptions(tuple(sources), output, voices, cache, jobs or os.cpu_count() or 1, bitrate)
+    """Build an audiobook: one tagged, chaptered MP3 per story, a cover, transcripts and a podcast feed."""
+    options = BuildOptions(
+        tuple(sources), output, voices, cache, jobs or os.cpu_count() or 1, bitrate, base_url=base_url, cover=cover
+    )
     console = Console(stderr=True)
     show = console.is_terminal and not os.environ.get("CI")
     columns = (TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())

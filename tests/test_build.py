@@ -61,7 +61,13 @@ def ffprobe(path: Path) -> dict:
 
 
 def test_four_chapter_files(built: Built) -> None:
-    assert sorted(p.name for p in built.book_dir.iterdir()) == EXPECTED_FILES
+    assert sorted(p.name for p in built.book_dir.glob("*.mp3")) == EXPECTED_FILES
+
+
+def test_beside_them_a_cover_feed_transcripts_and_chapters(built: Built) -> None:
+    others = {p.name for p in built.book_dir.iterdir()} - set(EXPECTED_FILES)
+    stems = [name.removesuffix(".mp3") for name in EXPECTED_FILES]
+    assert others == {"cover.jpg", "feed.xml"} | {f"{s}.vtt" for s in stems} | {f"{s}.chapters.json" for s in stems}
 
 
 @pytest.mark.parametrize("name", EXPECTED_FILES)
