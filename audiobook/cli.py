@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import Annotated, Optional
+from urllib.parse import quote
 
 import typer
 from rich.console import Console
@@ -15,7 +17,8 @@ from . import __version__
 from .build import BuildOptions, BuildResult
 from .build import Progress as BuildProgress
 from .build import build as build_book
-from .errors import AudiobookError
+from .errors import AudiobookError, ServeError
+from .serve import feed_paths, lan_addresses, make_server
 
 app = typer.Typer(
     help="Turn stories into multi-voice, chaptered, tagged MP3 audiobooks.",
@@ -78,7 +81,7 @@ def summary(result: BuildResult) -> str:
     cached = result.clips_total - result.clips_synthesized
     lines.append(f"Clips: {result.clips_total} ({result.clips_synthesized} synthesized, {cached} from cache)")
     if result.feed_path is not None:
-        lines.append(f"Feed: {result.feed_path}")
+        lines.append(f"Feed: {result.feed_path}  (listen in a podcast app: audiobook serve {result.book_dir.parent})")
     lines.append(f"Files: {result.book_dir}{os.sep}")
     return "\n".join(lines)
 
@@ -131,6 +134,50 @@ def build(
             progress.stop()
             fail("interrupted: finished clips are cached; run the same command again to continue", 130)
     typer.echo(summary(result))
+
+
+def serve_banner(outdir: Path, host: str, port: int, feeds: list[Path], lan: Callable[[], list[str]]) -> list[str]:
+    """Where the server listens, who can reach it, and the feed URLs to paste into a podcast app."""
+    everywhere = host in ("0.0.0.0", "::", "")
+    shown_hosts = (lan() or ["THIS-MACHINE'S-ADDRESS"]) if everywhere else [host]
+    root = outdir.resolve()
+    lines = [f"Serving {outdir}{os.sep} on http://{'[' + host + ']' if ':' in host else host}:{port}/"]
+    if everywhere:
+        lines.append("Listening on the local network: any device on it can fetch these files.")
+    else:
+        lines.append("Only this machine can connect (--host 0.0.0.0 to listen on the local network).")
+    lines.append("Paste a feed URL into a podcast app:")
+    for feed in feeds:
+        relative = feed.resolve().relative_to(root).as_posix()
+        for shown in shown_hosts:
+            shown = f"[{shown}]" if ":" in shown else shown
+            lines.append(f"  http://{shown}:{port}/{quote(relative)}")
+    lines.append("Press Ctrl+C to stop.")
+    return lines
+
+
+@app.command()
+def serve(
+    outdir: Annotated[Path, typer.Argument(help="The output folder holding the built books.")] = Path("output"),
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; 0.0.0.0 for the local network.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0: any free port).")] = 8000,
+) -> None:
+    """Serve the built books over HTTP, with a podcast feed per book for podcast apps."""
+    try:
+        feeds = feed_paths(outdir)
+        if not feeds:
+            raise ServeError(f"{outdir}: no book with a feed.xml; build one first: audiobook build SOURCE -o {outdir}")
+        server = make_server(outdir, host, port, log=lambda line: typer.echo(line, err=True))
+    except AudiobookError as exc:
+        fail(str(exc))
+    lines = serve_banner(outdir, host, server.port, feeds, lan_addresses)
+    try:
+        typer.echo("\n".join(lines))
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 def run() -> None:  # pragma: no cover - console entry point convenience
