@@ -78,10 +78,10 @@ def summary(result: BuildResult) -> str:
             if role is not plan.casting.narrator
             else f"  {role.name:<{width}}  {v.voice_id:<16} rate {v.rate_wpm:>3}  pitch {v.pitch:>2}  {role.source}"
         )
-    cached = result.clips_total - result.clips_synthesized
-    lines.append(f"Clips: {result.clips_total} ({result.clips_synthesized} synthesized, {cached} from cache)")
     if result.feed_path is not None:
         lines.append(f"Feed: {result.feed_path}  (listen in a podcast app: audiobook serve {result.book_dir.parent})")
+    cached = result.clips_total - result.clips_synthesized
+    lines.append(f"Clips: {result.clips_total} ({result.clips_synthesized} synthesized, {cached} from cache)")
     lines.append(f"Files: {result.book_dir}{os.sep}")
     return "\n".join(lines)
 
