@@ -15,6 +15,8 @@ done
 missing=()
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf ] || missing+=(fonts-dejavu-core)  # cover text
+command -v gpo >/dev/null || missing+=(gpodder)  # the podcast client the feed and server are tested with
 { ldconfig -p 2>/dev/null | grep -q 'libespeak-ng\.so\.1'; } || missing+=(libespeak-ng1)
 [ -n "$python" ] || missing+=(python3)
 if [ -n "$python" ] && ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then missing+=(python3-venv); fi

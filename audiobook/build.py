@@ -18,16 +18,19 @@ from typing import Literal
 
 from .attribute import NARRATOR, Script, attribute
 from .audio import Pauses, assemble, check_bitrate
-from .cast import Casting, cast
+from .cast import Casting, Role, cast
 from .config import Config, load_config
 from .encode import HEADER_BYTES, Part, PartRequest, encode_parts, part_key
 from .engine import Voice, engine_id, get_engine
 from .errors import AudiobookError
+from .cover import Cover, draw_cover, load_cover
 from .load import Story, find_stories, load_story, title_from_filename
+from .publish import check_publish_options, publish
 from .segment import segment, speech_text
 from .spoken import check_spoken
 from .synthesize import ClipRequest, clip_key, synthesize
 from .tags import ChapterMark, Tags, write_tags
+from .transcript import Cue, plain_text
 
 DEFAULT_VOICES = Path("voices.toml")
 
@@ -44,6 +47,8 @@ class BuildOptions:
     title: str | None = None  # these override voices.toml
     author: str | None = None
     narrator_voice: str | None = None
+    base_url: str | None = None  # where the book folder is hosted, for the feed; None: `audiobook serve`
+    cover: Path | None = None  # a JPEG or PNG; None: [book] cover in voices.toml, else drawn
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class Utterance:
     voice: Voice
     paragraph: int
     section: int
+    speaker: str = ""  # the role's name, for the transcript
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,7 @@ class ChapterResult:
     path: Path
     duration_ms: int
     marks: tuple[ChapterMark, ...]
+    cues: tuple[Cue, ...] = ()  # one per spoken line, for the transcript
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,7 @@ class BuildResult:
     chapters: tuple[ChapterResult, ...]
     clips_total: int
     clips_synthesized: int
+    feed_path: Path | None = None
 
     @property
     def duration_ms(self) -> int:
@@ -140,22 +148,23 @@ def safe_filename(name: str, limit: int = 120) -> str:
     return name[:limit].rstrip(" .-") or "untitled"
 
 
-def narration_voice(script: Script, casting: Casting, config: Config) -> Voice:
+def narration_role(script: Script, casting: Casting, config: Config) -> Role:
     """Who reads a chapter's narration: a first-person narrator known by name reads it in their
     own voice (as a human audiobook would be cast), unless voices.toml turns that off."""
     if config.narrator_character_voice and script.narrator and script.narrator != NARRATOR:
-        return casting.role_for(script.narrator).voice
-    return casting.narrator.voice
+        return casting.role_for(script.narrator)
+    return casting.narrator
 
 
 def utterances(script: Script, casting: Casting, config: Config) -> tuple[Utterance, ...]:
     story = script.story
-    narration = narration_voice(script, casting, config)
+    narration = narration_role(script, casting, config)
     result = []
     for line in script.lines:
-        voice = narration if line.kind == "narration" else casting.role_for(line.speaker).voice
+        role = narration if line.kind == "narration" else casting.role_for(line.speaker)
         paragraph = story.paragraphs[line.paragraph]
-        result.append(Utterance(speech_text(story.text[line.start : line.end]), voice, line.paragraph, paragraph.section))
+        text = speech_text(story.text[line.start : line.end])
+        result.append(Utterance(text, role.voice, line.paragraph, paragraph.section, role.name))
     return tuple(result)
 
 
@@ -207,10 +216,10 @@ class _Job:
     digest: str
 
 
-def _job(book: Plan, chapter: ChapterPlan, book_dir: Path, options: BuildOptions, engine: str) -> _Job:
+def _job(book: Plan, chapter: ChapterPlan, book_dir: Path, options: BuildOptions, engine: str, art: Cover) -> _Job:
     width = max(2, len(str(len(book.chapters))))
     path = book_dir / f"{chapter.number:0{width}d} - {safe_filename(chapter.title)}.mp3"
-    tags = Tags(chapter.title, book.author, book.title, chapter.number, len(book.chapters))
+    tags = Tags(chapter.title, book.author, book.title, chapter.number, len(book.chapters), cover_jpeg=art.jpeg)
     requests = tuple(ClipRequest(u.text, u.voice) if speakable(u.text) else None for u in chapter.utterances)
     pauses = tuple(pauses_after(chapter.utterances, options.pauses))
     sections = chapter.script.story.sections
@@ -218,7 +227,10 @@ def _job(book: Plan, chapter: ChapterPlan, book_dir: Path, options: BuildOptions
         part_key(clip_key(r, engine) if r else None, pause, options.bitrate_kbps) for r, pause in zip(requests, pauses)
     ]
     titles = [sections[u.section].title for u in chapter.utterances]
-    blob = json.dumps([parts, titles, repr(tags)], ensure_ascii=False).encode("utf-8", "surrogatepass")
+    speakers = [u.speaker for u in chapter.utterances]
+    cover = hashlib.sha256(art.jpeg).hexdigest()
+    described = repr(replace(tags, cover_jpeg=None))
+    blob = json.dumps([parts, titles, speakers, cover, described], ensure_ascii=False).encode("utf-8", "surrogatepass")
     return _Job(chapter, path, tags, requests, pauses, hashlib.sha256(blob).hexdigest())
 
 
@@ -248,7 +260,8 @@ def _unchanged(job: _Job, entry: dict | None) -> ChapterResult | None:
     except OSError:
         return None
     marks = tuple(ChapterMark(t, s, e) for t, s, e in entry["marks"])
-    return ChapterResult(job.chapter.number, job.chapter.title, job.path, entry["duration_ms"], marks)
+    cues = tuple(Cue(*cue) for cue in entry["cues"])
+    return ChapterResult(job.chapter.number, job.chapter.title, job.path, entry["duration_ms"], marks, cues)
 
 
 def build(options: BuildOptions, on_progress: Callable[[Progress], None] | None = None) -> BuildResult:
@@ -257,6 +270,7 @@ def build(options: BuildOptions, on_progress: Callable[[Progress], None] | None 
     Only what changed since the last build is synthesized, encoded and written again.
     """
     check_bitrate(options.bitrate_kbps)
+    check_publish_options(options.base_url, options.cover)  # fail now, not after the synthesis
     book = plan(options)
     book_dir = options.output_dir / safe_filename(book.title)
     cache_dir = options.cache_dir or options.output_dir / ".cache"
@@ -270,7 +284,9 @@ def build(options: BuildOptions, on_progress: Callable[[Progress], None] | None 
 
     engine = engine_id()
     manifest = _read_manifest(book_dir)
-    jobs = [_job(book, chapter, book_dir, options, engine) for chapter in book.chapters]
+    cover_path = options.cover or book.config.cover
+    art = load_cover(cover_path) if cover_path else draw_cover(book.title, book.author)
+    jobs = [_job(book, chapter, book_dir, options, engine, art) for chapter in book.chapters]
     results: dict[int, ChapterResult] = {}
     for job in jobs:
         unchanged = _unchanged(job, manifest.get(job.path.name))
@@ -300,13 +316,16 @@ def build(options: BuildOptions, on_progress: Callable[[Progress], None] | None 
         entries[job.path.name] = {
             "digest": job.digest, "bytes": job.path.stat().st_size, "duration_ms": r.duration_ms,
             "marks": [[m.title, m.start_ms, m.end_ms] for m in r.marks],
+            "cues": [[c.start_ms, c.end_ms, c.speaker, c.text] for c in r.cues],
         }
     for old in set(manifest) - set(entries):  # chapters this book no longer has
         (book_dir / old).unlink(missing_ok=True)
     _write_manifest(book_dir, entries)
     chapters = tuple(results[job.chapter.number] for job in jobs)
     clips_total = sum(1 for job in jobs for r in job.clip_requests if r)
-    return BuildResult(book, book_dir, chapters, clips_total, synthesized)
+    result = BuildResult(book, book_dir, chapters, clips_total, synthesized)
+    published = publish(result, art, options.base_url)
+    return replace(result, feed_path=published.feed_path)
 
 
 def _counter(on_progress: Callable[[Progress], None] | None, stage: str, total: int) -> Callable[[object], None]:
@@ -336,8 +355,14 @@ def _write_chapter(job: _Job, parts: Sequence[Part], bitrate_kbps: int) -> Chapt
         marks = tuple(
             ChapterMark(sections[utts[i].section].title, starts[k], starts[k + 1]) for k, i in enumerate(firsts)
         )
-        write_tags(partial, replace(job.tags, chapters=marks))
+        ends = [*assembled.starts_ms[1:], assembled.duration_ms]
+        cues = tuple(  # each line from its start to the start of its pause
+            Cue(start, max(start, end - pause), utt.speaker, utt.text)
+            for utt, request, pause, start, end in zip(utts, job.clip_requests, job.pauses_ms, assembled.starts_ms, ends)
+            if request is not None
+        )
+        write_tags(partial, replace(job.tags, chapters=marks, lyrics=plain_text(cues)))
         os.replace(partial, job.path)
     finally:
         partial.unlink(missing_ok=True)
-    return ChapterResult(job.chapter.number, job.chapter.title, job.path, assembled.duration_ms, marks)
+    return ChapterResult(job.chapter.number, job.chapter.title, job.path, assembled.duration_ms, marks, cues)

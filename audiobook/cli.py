@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional, TypeVar
+from urllib.parse import quote
 
 import typer
 from rich.console import Console
@@ -18,16 +19,17 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from . import __version__
-from .build import BuildOptions, BuildResult, narration_voice, plan
+from .build import BuildOptions, BuildResult, narration_role, plan
 from .build import Progress as BuildProgress
 from .build import build as build_book
 from .cast import cast_entries, starter_voices_toml, unmentioned
 from .engine import Voice, get_engine
-from .errors import AudiobookError
+from .errors import AudiobookError, ServeError
 from .attribute import Script, attribute
 from .load import find_stories, load_story
 from .script_json import script_json
 from .segment import segment as segment_story
+from .serve import feed_paths, lan_addresses, make_server
 
 app = typer.Typer(
     help="Turn stories into multi-voice, chaptered, tagged MP3 audiobooks.",
@@ -88,9 +90,10 @@ def summary(result: BuildResult) -> str:
             else f"  {role.name:<{width}}  {v.voice_id:<16} rate {v.rate_wpm:>3}  pitch {v.pitch:>2}  {role.source}"
         )
     for chapter in plan.chapters:
-        voice = narration_voice(chapter.script, plan.casting, plan.config)
-        if voice != plan.casting.narrator.voice:
+        if narration_role(chapter.script, plan.casting, plan.config) is not plan.casting.narrator:
             lines.append(f"  {chapter.script.narrator} narrates {chapter.title} (first person)")
+    if result.feed_path is not None:
+        lines.append(f"Feed: {result.feed_path}  (listen in a podcast app: audiobook serve {result.book_dir.parent})")
     cached = result.clips_total - result.clips_synthesized
     lines.append(f"Clips: {result.clips_total} ({result.clips_synthesized} synthesized, {cached} from cache)")
     lines.append(f"Files: {result.book_dir}{os.sep}")
@@ -153,11 +156,18 @@ def build(
     narrator_voice: Annotated[
         Optional[str], typer.Option("--narrator-voice", help="Narrator's eSpeak NG voice, e.g. en+m3 (overrides voices.toml).")
     ] = None,
+    base_url: Annotated[
+        Optional[str],
+        typer.Option("--base-url", metavar="URL", help="Where the book folder will be hosted, for the feed. Default: audiobook serve."),
+    ] = None,
+    cover: Annotated[
+        Optional[Path], typer.Option("--cover", help="Cover image (JPEG or PNG, square, 1400 px or more). Default: voices.toml, else drawn.")
+    ] = None,
 ) -> None:
-    """Build an audiobook: one tagged, chaptered MP3 per story."""
+    """Build an audiobook: one tagged, chaptered MP3 per story, a cover, transcripts and a podcast feed."""
     options = BuildOptions(
         tuple(sources), output, voices, cache, jobs or os.cpu_count() or 1, bitrate,
-        title=title, author=author, narrator_voice=narrator_voice,
+        title=title, author=author, narrator_voice=narrator_voice, base_url=base_url, cover=cover,
     )
     with progress_bars() as on_progress:
         result = run_or_fail(lambda: build_book(options, on_progress))
@@ -302,6 +312,50 @@ def segment(
         fail(str(exc))
     except OSError as exc:
         fail(f"{exc.filename}: cannot write: {exc.strerror}")
+
+
+def serve_banner(outdir: Path, host: str, port: int, feeds: list[Path], lan: Callable[[], list[str]]) -> list[str]:
+    """Where the server listens, who can reach it, and the feed URLs to paste into a podcast app."""
+    everywhere = host in ("0.0.0.0", "::", "")
+    shown_hosts = (lan() or ["THIS-MACHINE'S-ADDRESS"]) if everywhere else [host]
+    root = outdir.resolve()
+    lines = [f"Serving {outdir}{os.sep} on http://{'[' + host + ']' if ':' in host else host}:{port}/"]
+    if everywhere:
+        lines.append("Listening on the local network: any device on it can fetch these files.")
+    else:
+        lines.append("Only this machine can connect (--host 0.0.0.0 to listen on the local network).")
+    lines.append("Paste a feed URL into a podcast app:")
+    for feed in feeds:
+        relative = feed.resolve().relative_to(root).as_posix()
+        for shown in shown_hosts:
+            shown = f"[{shown}]" if ":" in shown else shown
+            lines.append(f"  http://{shown}:{port}/{quote(relative)}")
+    lines.append("Press Ctrl+C to stop.")
+    return lines
+
+
+@app.command()
+def serve(
+    outdir: Annotated[Path, typer.Argument(help="The output folder holding the built books.")] = Path("output"),
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; 0.0.0.0 for the local network.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0: any free port).")] = 8000,
+) -> None:
+    """Serve the built books over HTTP, with a podcast feed per book for podcast apps."""
+    try:
+        feeds = feed_paths(outdir)
+        if not feeds:
+            raise ServeError(f"{outdir}: no book with a feed.xml; build one first: audiobook build SOURCE -o {outdir}")
+        server = make_server(outdir, host, port, log=lambda line: typer.echo(line, err=True))
+    except AudiobookError as exc:
+        fail(str(exc))
+    lines = serve_banner(outdir, host, server.port, feeds, lan_addresses)
+    try:
+        typer.echo("\n".join(lines))
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 def run() -> None:  # pragma: no cover - console entry point convenience

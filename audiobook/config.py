@@ -73,6 +73,7 @@ class Config:
     title: str | None = None
     author: str | None = None
     language: str = "en"
+    cover: Path | None = None  # relative paths are relative to voices.toml
     narrator: VoiceConfig = VoiceConfig()
     narrator_character_voice: bool = True  # a first-person narrator who is a character reads in their voice
     characters: tuple[CharacterConfig, ...] = ()
@@ -91,7 +92,7 @@ class Config:
 
 _VOICE_KEYS = {"voice": str, "rate": int, "pitch": int, "volume": (int, float)}
 _TABLE_KEYS = {
-    "book": {"title": str, "author": str, "language": str},
+    "book": {"title": str, "author": str, "language": str, "cover": str},
     "narrator": {**_VOICE_KEYS, "character_voice": bool},
     "character": {**_VOICE_KEYS, "aliases": list, "gender": str},
     "pools": {"female": list, "male": list, "other": list},
@@ -211,6 +212,7 @@ def _parse(path: Path, raw: str, data: dict) -> Config:
         title=book.get("title"),
         author=book.get("author"),
         language=book.get("language", "en"),
+        cover=path.parent / book["cover"] if "cover" in book else None,
         narrator=_voice(narrator),
         narrator_character_voice=narrator.get("character_voice", True),
         characters=tuple(characters),

@@ -25,3 +25,15 @@ class AudioError(AudiobookError):
 
 class TagError(AudiobookError):
     """Tags or chapter markers could not be written or read."""
+
+
+class CoverError(AudiobookError):
+    """A cover image that is missing, unreadable or unsuitable."""
+
+
+class PublishError(AudiobookError):
+    """The feed, a transcript or a chapters file could not be written."""
+
+
+class ServeError(AudiobookError):
+    """The output folder cannot be served."""

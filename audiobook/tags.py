@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mutagen import MutagenError
-from mutagen.id3 import CHAP, CTOC, ID3, TIT2, CTOCFlags, Encoding, Frame, Frames, ID3NoHeaderError, ID3Tags
+from mutagen.id3 import (
+    APIC, CHAP, CTOC, ID3, TIT2, USLT, CTOCFlags, Encoding, Frame, Frames, ID3NoHeaderError, ID3Tags, PictureType,
+)
 # mutagen's own one-frame serialiser and its settings; used by _TimeOrderedID3._write.
 from mutagen.id3._tags import ID3SaveConfig, save_frame
 from mutagen.mp3 import MP3
@@ -80,6 +82,8 @@ class Tags:
     genre: str = "Audiobook"  # TCON
     language: str | None = None  # TLAN, ISO 639-2 such as "eng"
     chapters: tuple[ChapterMark, ...] = ()
+    lyrics: str | None = None  # USLT: the transcript as plain text
+    cover_jpeg: bytes | None = None  # APIC, picture type 3 (front cover)
 
     def __post_init__(self) -> None:
         for field in ("title", "artist", "album", "genre"):
@@ -88,6 +92,8 @@ class Tags:
             raise ValueError(
                 f"language must be a 3-letter ISO 639-2 code like 'eng', got {self.language!r}"
             )
+        if self.cover_jpeg is not None and not self.cover_jpeg.startswith(b"\xff\xd8\xff"):
+            raise ValueError("cover_jpeg must be JPEG data (starting with FF D8 FF)")
         if not 1 <= self.track <= self.track_total:
             raise ValueError(f"need 1 <= track <= track_total, got {self.track}/{self.track_total}")
         chapters = _sorted_chapters(self.chapters)
@@ -143,6 +149,8 @@ def read_tags(path: Path) -> Tags:
         field: _text(id3, frame_id) for field, frame_id in _TEXT_FRAMES.items()
     }
     texts["language"] = texts["language"] or None
+    lyrics = id3.getall("USLT")
+    covers = [apic for apic in id3.getall("APIC") if apic.type == PictureType.COVER_FRONT]
     try:
         track, track_total = _parse_track(_text(id3, _TRACK_FRAME))
         return Tags(
@@ -153,6 +161,8 @@ def read_tags(path: Path) -> Tags:
                 ChapterMark(_text(chap.sub_frames, "TIT2"), start_ms=chap.start_time, end_ms=chap.end_time)
                 for chap in id3.getall("CHAP")
             ),
+            lyrics=str(lyrics[0].text) if lyrics else None,
+            cover_jpeg=bytes(covers[0].data) if covers else None,
         )
     except ValueError as error:
         raise TagError(
@@ -189,6 +199,14 @@ def _frames_for(tags: Tags) -> list[Frame]:
     frames: list[Frame] = [
         Frames[frame_id](encoding=_encoding_for(value), text=[value]) for frame_id, value in texts if value
     ]
+
+    if tags.lyrics:
+        language = tags.language or "XXX"  # ID3's "unknown language"
+        frames.append(USLT(encoding=_encoding_for(tags.lyrics), lang=language, desc="", text=tags.lyrics))
+    if tags.cover_jpeg is not None:
+        frames.append(
+            APIC(encoding=Encoding.LATIN1, mime="image/jpeg", type=PictureType.COVER_FRONT, desc="", data=tags.cover_jpeg)
+        )
 
     chapter_ids = [f"ch{index}" for index in range(len(tags.chapters))]
     if tags.chapters:

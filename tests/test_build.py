@@ -67,6 +67,13 @@ def test_four_chapter_files(built: Built) -> None:
     assert not list(built.book_dir.glob(".*.partial"))
 
 
+def test_beside_them_a_cover_feed_transcripts_and_chapters(built: Built) -> None:
+    others = {p.name for p in built.book_dir.iterdir()} - set(EXPECTED_FILES)
+    stems = [name.removesuffix(".mp3") for name in EXPECTED_FILES]
+    expected = {"cover.jpg", "feed.xml", ".audiobook.json"}  # the last: what each chapter file holds, for rebuilds
+    assert others == expected | {f"{s}.vtt" for s in stems} | {f"{s}.chapters.json" for s in stems}
+
+
 @pytest.mark.parametrize("name", EXPECTED_FILES)
 def test_mp3_format_is_44k_mono_cbr(built: Built, name: str) -> None:
     path = built.book_dir / name
@@ -99,6 +106,10 @@ def test_tags_and_chapters(built: Built, track: int, name: str) -> None:
     for before, after in zip(chapters, chapters[1:]):
         assert before["end_time"] == after["start_time"]
     assert abs(float(chapters[-1]["end_time"]) - float(info["format"]["duration"])) < 0.2
+    cover = id3.getall("APIC")
+    assert len(cover) == 1 and cover[0].type == 3 and cover[0].data == (built.book_dir / "cover.jpg").read_bytes()
+    transcript = id3.getall("USLT")[0].text
+    assert transcript.splitlines()[0].startswith(("narrator: ", "Luka: ", "Miku: "))
     toc = id3.getall("CTOC")[0]
     chap_by_id = {c.element_id: c for c in id3.getall("CHAP")}
     assert [chap_by_id[i].start_time for i in toc.child_element_ids] == sorted(c.start_time for c in chap_by_id.values())

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import mutagen
@@ -398,3 +399,56 @@ def test_any_valid_tags_round_trip_through_a_real_file(source_mp3: Path, tags: T
         assert read_tags(path) == tags
         stored_starts = [start_ms for _, start_ms, _ in raw_chapters(path.read_bytes())]
         assert stored_starts == [c.start_ms for c in tags.chapters]
+
+
+# --- transcript (USLT) and cover (APIC) ----------------------------------------------
+
+
+def _tiny_jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), (200, 30, 30)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def test_lyrics_and_front_cover_round_trip_and_players_see_them(mp3: Path) -> None:
+    jpeg = _tiny_jpeg()
+    lyrics = "narrator: It rained.\nMiku: “Hello & <goodbye>”, 初音"
+    tags = replace(TAGS, lyrics=lyrics, cover_jpeg=jpeg)
+    write_tags(mp3, tags)
+
+    assert read_tags(mp3) == tags
+    id3 = ID3(mp3, translate=False)
+    [uslt] = id3.getall("USLT")
+    assert (uslt.text, uslt.lang) == (lyrics, "eng")
+    [apic] = id3.getall("APIC")
+    assert (apic.type, apic.mime, apic.data) == (3, "image/jpeg", jpeg)
+    # ffprobe shows the picture as an attached-picture video stream, the way players find covers.
+    streams = ffprobe_streams(mp3)
+    [picture] = [s for s in streams if s["codec_type"] == "video"]
+    assert picture["codec_name"] == "mjpeg" and picture["disposition"]["attached_pic"] == 1
+    assert raw_chapters(mp3.read_bytes()) == [(f"ch{i}", c.start_ms, c.end_ms) for i, c in enumerate(CHAPTERS)]
+
+
+def test_without_lyrics_or_cover_no_uslt_or_apic_is_written(mp3: Path) -> None:
+    write_tags(mp3, TAGS)
+
+    frame_ids = {frame_id for frame_id, _ in raw_frames(mp3.read_bytes())}
+    assert not frame_ids & {"USLT", "APIC"}
+    assert read_tags(mp3).lyrics is None and read_tags(mp3).cover_jpeg is None
+
+
+def test_cover_that_is_not_jpeg_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="cover_jpeg must be JPEG"):
+        replace(TAGS, cover_jpeg=b"\x89PNG\r\n\x1a\n")
+
+
+def ffprobe_streams(path: Path) -> list[dict]:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-print_format", "json", "-show_streams", str(path)],
+        capture_output=True, text=True, check=True,
+    )
+    return json.loads(out.stdout)["streams"]

@@ -1,0 +1,47 @@
+"""A small book built with the real `audiobook build`, shared by the feed and server tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from audiobook.cli import app
+
+BOOK_TITLE = 'Tea & <Cake>: "Two" Tiny Tales 🎤'
+STORIES = {
+    "01 - first.txt": 'Rain & <Thunder> "Tonight" ☔\n\nMiku looked up at the sky. "Is it raining?" she asked.\n\n'
+    '"Not yet," said Kaito. He smiled at her.\n\n\n\nLater, the sun came out over the tower.\n',
+    "02 - second.txt": "The End\n\nIt ended quietly, and everyone went home.\n",
+}
+
+
+@dataclass(frozen=True)
+class SmallBook:
+    output: Path  # OUTDIR
+    book_dir: Path
+    stories: Path
+    stdout: str
+
+
+def build_small_book(root: Path, *extra: str) -> SmallBook:
+    stories = root / "stories"
+    stories.mkdir(parents=True, exist_ok=True)
+    for name, text in STORIES.items():
+        path = stories / name
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:  # keep the mtime: it dates the episodes
+            path.write_text(text, encoding="utf-8")
+    voices = root / "voices.toml"
+    voices.write_text(f'[book]\ntitle = "{BOOK_TITLE.replace(chr(34), chr(92) + chr(34))}"\nauthor = "Ann & Bob"\n', encoding="utf-8")
+    output = root / "output"
+    result = CliRunner().invoke(app, ["build", str(stories), "-o", str(output), "--voices", str(voices), "-j", "2", *extra])
+    assert result.exit_code == 0, result.output
+    [book_dir] = [p for p in output.iterdir() if not p.name.startswith(".")]
+    return SmallBook(output, book_dir, stories, result.stdout)
+
+
+@pytest.fixture(scope="session")
+def small_book(tmp_path_factory: pytest.TempPathFactory) -> SmallBook:
+    return build_small_book(tmp_path_factory.mktemp("small"))
