@@ -119,13 +119,33 @@ def book_title(sources: Sequence[Path], stories: Sequence[Story], config: Config
     return stories[0].title
 
 
-def safe_filename(name: str, limit: int = 120) -> str:
-    """A file name that is safe on every system: no separators, controls or leading dots."""
+_RESERVED_NAMES = frozenset(
+    ["CON", "PRN", "AUX", "NUL"] + [f"COM{i}" for i in range(1, 10)] + [f"LPT{i}" for i in range(1, 10)]
+)
+
+
+def safe_filename(name: str, limit_bytes: int = 200) -> str:
+    """A file name that is safe on every system: no separators, controls or leading dots,
+    no reserved Windows device name, and at most `limit_bytes` of UTF-8 (file systems allow
+    255, and the chapter number, ``.mp3`` and a ``.partial`` suffix must fit too)."""
     name = unicodedata.normalize("NFC", name)
-    name = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in name)
+    kept = []
+    for ch in name:
+        category = unicodedata.category(ch)
+        if category == "Cf":
+            continue  # zero-width joiners, bidi overrides: invisible, so dropped
+        kept.append(" " if category[0] in "CZ" and ch != " " else ch)
+    name = "".join(kept)
     name = re.sub(r'[/\\:*?"<>|]+', "-", name)
     name = re.sub(r"\s+", " ", name).strip(" .-")
-    return name[:limit].rstrip(" .-") or "untitled"
+    encoded = name.encode("utf-8")
+    if len(encoded) > limit_bytes:
+        name = encoded[:limit_bytes].decode("utf-8", errors="ignore")
+    name = name.rstrip(" .-")
+    stem, dot, rest = name.partition(".")
+    if stem.strip().upper() in _RESERVED_NAMES:  # "nul.txt" is the device too, on Windows
+        name = f"{stem}_{dot}{rest}"
+    return name or "untitled"
 
 
 def utterances(script: Script, casting: Casting) -> tuple[Utterance, ...]:
