@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from .attribute import Script, attribute
+from .book import load_book
 from .audio import Pauses, Piece, encode_mp3, require_ffmpeg
 from .cast import Casting, cast
 from .config import Config, load_config
@@ -161,8 +162,8 @@ def utterances(script: Script, casting: Casting) -> tuple[Utterance, ...]:
 def plan(options: BuildOptions) -> Plan:
     """Read, segment, attribute and cast the book: no audio yet."""
     config = load_config(resolve_voices_path(options.voices_path))
-    paths = story_paths(options.sources)
-    stories = [load_story(p) for p in paths]
+    loaded = load_book(options.sources)
+    stories = list(loaded.chapters)
     scripts = [attribute(segment(s)) for s in stories]
     engine = get_engine()
     casting = cast(scripts, config, engine.check_voice)
@@ -171,8 +172,8 @@ def plan(options: BuildOptions) -> Plan:
         utts = utterances(script, casting)
         check_spoken(script.story.text, [u.text for u in utts], script.story.path)
         chapters.append(ChapterPlan(number, script.story.title, script, utts))
-    title = book_title(options.sources, stories, config)
-    return Plan(title, config.author or "Unknown author", config, tuple(chapters), casting)
+    title = config.title or loaded.title
+    return Plan(title, config.author or loaded.author or "Unknown author", config, tuple(chapters), casting)
 
 
 def _pieces_and_marks(chapter: ChapterPlan, clips: Sequence[Clip | None], pauses: Pauses) -> tuple[list[Piece], list[int]]:
