@@ -66,6 +66,12 @@ def read_epub(path: Path) -> EpubBook:
             names = set(zf.namelist())
             if "META-INF/encryption.xml" in names and b"EncryptedData" in zf.read("META-INF/encryption.xml"):
                 raise InputError(f"{path}: the EPUB is DRM-protected: use a DRM-free copy")
+            if "META-INF/container.xml" not in names:
+                raise InputError(f"{path}: not an EPUB (no META-INF/container.xml): check the file")
+            container = zf.read("META-INF/container.xml").decode("utf-8", errors="replace")
+            for package in re.findall(r'full-path\s*=\s*["\']([^"\']+)', container):
+                if unquote(package) not in names:
+                    raise InputError(f"{path}: broken EPUB ({unquote(package)} is missing): check the file")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             book = epub.read_epub(str(path), {"ignore_ncx": False})

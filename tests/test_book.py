@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -260,16 +261,30 @@ def test_epub_without_cover_or_toc_titles(tmp_path: Path) -> None:
     assert book.cover is None and book.cover_mime is None
 
 
+CONTAINER = (
+    b'<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">'
+    b'<rootfiles><rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/></rootfiles></container>'
+)
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
         (b"not a zip at all", "not an EPUB (not a zip archive): check the file"),
-        (b"PK\x05\x06" + b"\x00" * 18, "broken EPUB ("),
+        ({}, "not an EPUB (no META-INF/container.xml): check the file"),
+        ({"META-INF/container.xml": CONTAINER}, "broken EPUB (OEBPS/content.opf is missing): check the file"),
+        ({"META-INF/container.xml": CONTAINER, "OEBPS/content.opf": b"<package><oops"}, "broken EPUB ("),
     ],
 )
-def test_broken_epubs(tmp_path: Path, data: bytes, message: str) -> None:
+def test_broken_epubs(tmp_path: Path, data: bytes | dict, message: str) -> None:
     path = tmp_path / "bad.epub"
-    path.write_bytes(data)
+    if isinstance(data, dict):
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("mimetype", "application/epub+zip")
+            for name, content in data.items():
+                zf.writestr(name, content)
+    else:
+        path.write_bytes(data)
     with pytest.raises(InputError) as err:
         load_book(path)
     assert str(err.value).startswith(f"{path}: {message}")
