@@ -18,13 +18,15 @@ from typing import Literal
 
 from .attribute import NARRATOR, Script, attribute
 from .audio import Pauses, assemble, check_bitrate
+from .book import load_book
 from .cast import Casting, Role, cast
 from .config import Config, load_config
+from .matter import drop_matter, expected_text, skipped_sections
+from .normalise import normalise
 from .encode import HEADER_BYTES, Part, PartRequest, encode_parts, part_key
 from .engine import Voice, engine_id, get_engine
-from .errors import AudiobookError
-from .cover import Cover, draw_cover, load_cover
-from .load import Story, find_stories, load_story, title_from_filename
+from .errors import AudiobookError, CoverError
+from .cover import Cover, cover_from_bytes, draw_cover, load_cover
 from .publish import check_publish_options, publish
 from .segment import segment, speech_text
 from .spoken import check_spoken
@@ -55,11 +57,12 @@ class BuildOptions:
 class Utterance:
     """One clip to speak: a line of the script with its words and voice."""
 
-    text: str
+    text: str  # the words as written (quotation marks aside): transcripts show this
     voice: Voice
     paragraph: int
     section: int
     speaker: str = ""  # the role's name, for the transcript
+    spoken: str = ""  # what the engine is given: numbers, abbreviations, pronunciations made speakable
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,9 @@ class Plan:
     config: Config
     chapters: tuple[ChapterPlan, ...]
     casting: Casting
+    source_cover: bytes | None = None  # an EPUB's own cover image
+    warnings: tuple[str, ...] = ()  # about the sources, one line each
+    skipped: tuple[str, ...] = ()  # sections left out of the audio (front_matter = "skip")
 
 
 @dataclass(frozen=True)
@@ -124,28 +130,33 @@ def with_overrides(config: Config, options: BuildOptions) -> Config:
     return replace(config, title=options.title or config.title, author=options.author or config.author, narrator=narrator)
 
 
-def story_paths(sources: Sequence[Path]) -> list[Path]:
-    paths: list[Path] = []
-    for source in sources:
-        paths.extend(find_stories(source))
-    return paths
+_RESERVED_NAMES = frozenset(
+    ["CON", "PRN", "AUX", "NUL"] + [f"COM{i}" for i in range(1, 10)] + [f"LPT{i}" for i in range(1, 10)]
+)
 
 
-def book_title(sources: Sequence[Path], stories: Sequence[Story], config: Config) -> str:
-    if config.title:
-        return config.title
-    if len(sources) == 1 and sources[0].is_dir():
-        return title_from_filename(sources[0].resolve())
-    return stories[0].title
-
-
-def safe_filename(name: str, limit: int = 120) -> str:
-    """A file name that is safe on every system: no separators, controls or leading dots."""
+def safe_filename(name: str, limit_bytes: int = 200) -> str:
+    """A file name that is safe on every system: no separators, controls or leading dots,
+    no reserved Windows device name, and at most `limit_bytes` of UTF-8 (file systems allow
+    255, and the chapter number, ``.mp3`` and a ``.partial`` suffix must fit too)."""
     name = unicodedata.normalize("NFC", name)
-    name = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in name)
+    kept = []
+    for ch in name:
+        category = unicodedata.category(ch)
+        if category == "Cf":
+            continue  # zero-width joiners, bidi overrides: invisible, so dropped
+        kept.append(" " if category[0] in "CZ" and ch != " " else ch)
+    name = "".join(kept)
     name = re.sub(r'[/\\:*?"<>|]+', "-", name)
     name = re.sub(r"\s+", " ", name).strip(" .-")
-    return name[:limit].rstrip(" .-") or "untitled"
+    encoded = name.encode("utf-8")
+    if len(encoded) > limit_bytes:
+        name = encoded[:limit_bytes].decode("utf-8", errors="ignore")
+    name = name.rstrip(" .-")
+    stem, dot, rest = name.partition(".")
+    if stem.strip().upper() in _RESERVED_NAMES:  # "nul.txt" is the device too, on Windows
+        name = f"{stem}_{dot}{rest}"
+    return name or "untitled"
 
 
 def narration_role(script: Script, casting: Casting, config: Config) -> Role:
@@ -164,25 +175,29 @@ def utterances(script: Script, casting: Casting, config: Config) -> tuple[Uttera
         role = narration if line.kind == "narration" else casting.role_for(line.speaker)
         paragraph = story.paragraphs[line.paragraph]
         text = speech_text(story.text[line.start : line.end])
-        result.append(Utterance(text, role.voice, line.paragraph, paragraph.section, role.name))
+        spoken = normalise(text, config.pronunciations)
+        result.append(Utterance(text, role.voice, line.paragraph, paragraph.section, role.name, spoken))
     return tuple(result)
 
 
 def plan(options: BuildOptions) -> Plan:
     """Read, segment, attribute and cast the book: no audio yet."""
     config = with_overrides(load_config(resolve_voices_path(options.voices_path)), options)
-    paths = story_paths(options.sources)
-    stories = [load_story(p) for p in paths]
-    scripts = [attribute(segment(s)) for s in stories]
+    loaded = load_book(options.sources)
+    scripts = [drop_matter(attribute(segment(story)), config.front_matter) for story in loaded.chapters]
     engine = get_engine()
     casting = cast(scripts, config, engine.check_voice)
     chapters = []
+    skipped = []
     for number, script in enumerate(scripts, 1):
         utts = utterances(script, casting, config)
-        check_spoken(script.story.text, [u.text for u in utts], script.story.path)
-        chapters.append(ChapterPlan(number, script.story.title, script, utts))
-    title = book_title(options.sources, stories, config)
-    return Plan(title, config.author or "Unknown author", config, tuple(chapters), casting)
+        story = script.story
+        check_spoken(expected_text(story, config.front_matter), [u.text for u in utts], story.path)
+        chapters.append(ChapterPlan(number, story.title, script, utts))
+        skipped += [f"{title} in {story.title}" for title in skipped_sections(story, config.front_matter)]
+    title = config.title or loaded.title
+    author = config.author or loaded.author or "Unknown author"
+    return Plan(title, author, config, tuple(chapters), casting, loaded.cover, loaded.warnings, tuple(skipped))
 
 
 def pauses_after(utts: Sequence[Utterance], pauses: Pauses) -> list[int]:
@@ -220,7 +235,7 @@ def _job(book: Plan, chapter: ChapterPlan, book_dir: Path, options: BuildOptions
     width = max(2, len(str(len(book.chapters))))
     path = book_dir / f"{chapter.number:0{width}d} - {safe_filename(chapter.title)}.mp3"
     tags = Tags(chapter.title, book.author, book.title, chapter.number, len(book.chapters), cover_jpeg=art.jpeg)
-    requests = tuple(ClipRequest(u.text, u.voice) if speakable(u.text) else None for u in chapter.utterances)
+    requests = tuple(ClipRequest(u.spoken, u.voice) if speakable(u.spoken) else None for u in chapter.utterances)
     pauses = tuple(pauses_after(chapter.utterances, options.pauses))
     sections = chapter.script.story.sections
     parts = [
@@ -264,6 +279,19 @@ def _unchanged(job: _Job, entry: dict | None) -> ChapterResult | None:
     return ChapterResult(job.chapter.number, job.chapter.title, job.path, entry["duration_ms"], marks, cues)
 
 
+def book_cover(book: Plan, given: Path | None) -> Cover:
+    """--cover, else [book] cover, else the EPUB's own cover if it is usable, else a drawn one."""
+    path = given or book.config.cover
+    if path:
+        return load_cover(path)
+    if book.source_cover:
+        try:
+            return cover_from_bytes(book.source_cover, "the EPUB's cover")
+        except CoverError:
+            pass  # too small or not square, as EPUB covers often are: draw one instead
+    return draw_cover(book.title, book.author)
+
+
 def build(options: BuildOptions, on_progress: Callable[[Progress], None] | None = None) -> BuildResult:
     """Build the audiobook described by `options` into `<output_dir>/<book title>/`.
 
@@ -284,8 +312,7 @@ def build(options: BuildOptions, on_progress: Callable[[Progress], None] | None 
 
     engine = engine_id()
     manifest = _read_manifest(book_dir)
-    cover_path = options.cover or book.config.cover
-    art = load_cover(cover_path) if cover_path else draw_cover(book.title, book.author)
+    art = book_cover(book, options.cover)
     jobs = [_job(book, chapter, book_dir, options, engine, art) for chapter in book.chapters]
     results: dict[int, ChapterResult] = {}
     for job in jobs:

@@ -31,7 +31,30 @@ from .script_json import script_json
 from .segment import segment as segment_story
 from .serve import feed_paths, lan_addresses, make_server
 
+# click's base exception, whether typer uses click itself or its own vendored copy
+_ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+class _OneLineErrors(typer.core.TyperGroup):
+    """A bad command line is one line too: ``error: <what>: see --help``, exit status 2."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except _ClickException as exc:
+            message = " ".join(exc.format_message().split()).rstrip(".")
+            typer.echo(f"error: {message}: see --help", err=True)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            typer.echo("error: aborted", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=_OneLineErrors,
     help="Turn stories into multi-voice, chaptered, tagged MP3 audiobooks.",
     no_args_is_help=True,
     add_completion=False,
@@ -92,6 +115,10 @@ def summary(result: BuildResult) -> str:
     for chapter in plan.chapters:
         if narration_role(chapter.script, plan.casting, plan.config) is not plan.casting.narrator:
             lines.append(f"  {chapter.script.narrator} narrates {chapter.title} (first person)")
+    for skipped in plan.skipped:
+        lines.append(f"Skipped (front_matter = \"skip\"): {skipped}")
+    for warning in plan.warnings:
+        lines.append(f"warning: {warning}")
     if result.feed_path is not None:
         lines.append(f"Feed: {result.feed_path}  (listen in a podcast app: audiobook serve {result.book_dir.parent})")
     cached = result.clips_total - result.clips_synthesized

@@ -74,6 +74,8 @@ class Config:
     author: str | None = None
     language: str = "en"
     cover: Path | None = None  # relative paths are relative to voices.toml
+    front_matter: str = "read"  # author's notes and disclaimers: "read" under their own mark, or "skip"
+    pronunciations: dict[str, str] = field(default_factory=dict)  # word -> how to say it
     narrator: VoiceConfig = VoiceConfig()
     narrator_character_voice: bool = True  # a first-person narrator who is a character reads in their voice
     characters: tuple[CharacterConfig, ...] = ()
@@ -92,7 +94,7 @@ class Config:
 
 _VOICE_KEYS = {"voice": str, "rate": int, "pitch": int, "volume": (int, float)}
 _TABLE_KEYS = {
-    "book": {"title": str, "author": str, "language": str, "cover": str},
+    "book": {"title": str, "author": str, "language": str, "cover": str, "front_matter": str},
     "narrator": {**_VOICE_KEYS, "character_voice": bool},
     "character": {**_VOICE_KEYS, "aliases": list, "gender": str},
     "pools": {"female": list, "male": list, "other": list},
@@ -169,10 +171,10 @@ def _voice(data: dict) -> VoiceConfig:
 
 def _parse(path: Path, raw: str, data: dict) -> Config:
     for key in data:
-        if key not in ("book", "narrator", "characters", "pools"):
+        if key not in ("book", "narrator", "characters", "pools", "pronunciations"):
             line = _find_line(raw, (key,)) or 1
             raise ConfigError(
-                f"{path}:{line}: unknown table [{key}]: use [book], [narrator], [characters.NAME] or [pools]"
+                f"{path}:{line}: unknown table [{key}]: use [book], [narrator], [characters.NAME], [pools] or [pronunciations]"
             )
     book = data.get("book", {})
     _check_table(path, raw, ("book",), book, "book")
@@ -201,6 +203,17 @@ def _parse(path: Path, raw: str, data: dict) -> Config:
         characters.append(
             CharacterConfig(name, tuple(entry.get("aliases", [])), entry.get("gender"), _voice(entry), line)
         )
+    front_matter = book.get("front_matter", "read")
+    if front_matter not in ("read", "skip"):
+        line = _find_line(raw, ("book", "front_matter")) or 1
+        raise ConfigError(f'{path}:{line}: front_matter = "{front_matter}" unknown: use "read" or "skip"')
+    pronunciations = data.get("pronunciations", {})
+    if not isinstance(pronunciations, dict):
+        raise ConfigError(f"{path}:{_find_line(raw, ('pronunciations',)) or 1}: [pronunciations] must be a table of word = \"spoken form\"")
+    for word, spoken in pronunciations.items():
+        if not isinstance(spoken, str) or not spoken.strip() or not word.strip():
+            line = _find_line(raw, ("pronunciations", word)) or 1
+            raise ConfigError(f'{path}:{line}: pronunciation of "{word}" must be a non-empty string: write {word} = "how to say it"')
     pools = dict(DEFAULT_POOLS)
     pools.update({k: tuple(v) for k, v in pools_data.items()})
     for gender, voices in pools.items():
@@ -213,6 +226,8 @@ def _parse(path: Path, raw: str, data: dict) -> Config:
         author=book.get("author"),
         language=book.get("language", "en"),
         cover=path.parent / book["cover"] if "cover" in book else None,
+        front_matter=front_matter,
+        pronunciations=dict(pronunciations),
         narrator=_voice(narrator),
         narrator_character_voice=narrator.get("character_voice", True),
         characters=tuple(characters),

@@ -109,7 +109,17 @@ def load_cover(path: Path) -> Cover:
     if not path.is_file():
         raise CoverError(f"{path}: no such cover image; check the path")
     try:
-        with Image.open(path) as opened:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CoverError(f"{path}: cannot read the cover: {exc.strerror}") from None
+    return cover_from_bytes(data, str(path))
+
+
+def cover_from_bytes(data: bytes, where: str) -> Cover:
+    """An image file's bytes as a cover (see :func:`load_cover`); `where` names it in errors."""
+    path = where
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
             kind = opened.format
             if kind not in ("JPEG", "PNG"):
                 raise CoverError(f"{path}: cover is {kind or 'an unknown format'}, not JPEG or PNG; convert it to JPEG")

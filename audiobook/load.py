@@ -55,6 +55,7 @@ class Story:
     title: str
     paragraphs: tuple[Paragraph, ...]
     sections: tuple[Section, ...]
+    offset: int = 0  # where `text` starts in the source file (a chapter of a longer text)
 
     def paragraph_text(self, index: int) -> str:
         p = self.paragraphs[index]
@@ -80,6 +81,18 @@ def find_stories(source: Path) -> list[Path]:
 
 def read_text(path: Path) -> tuple[str, str]:
     """Decode a story file: UTF-8 (with or without BOM), else the encoding detected."""
+    text, encoding, _ = read_text_replacing(path)
+    return text, encoding
+
+
+def read_text_replacing(path: Path) -> tuple[str, str, int]:
+    """Like `read_text`, and how many undecodable characters became U+FFFD.
+
+    A file that is UTF-8 but for a few broken bytes (a bad copy, a lone surrogate written by
+    a careless program) keeps its UTF-8 text with those bytes replaced, instead of being
+    misread whole as some legacy encoding. ``open(path, encoding=..., errors="replace")``
+    then returns the same text.
+    """
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -90,23 +103,42 @@ def read_text(path: Path) -> tuple[str, str]:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     if b"\x00" in data:
         raise InputError(f"{path}: binary file, not a story: give a plain text file")
+    replaced = 0
     if data.startswith(b"\xef\xbb\xbf"):
         encoding = "utf-8-sig"
+        text = data.decode(encoding, errors="replace")
+        replaced = text.count("\ufffd") - data.count("\ufffd".encode())
     else:
         try:
-            data.decode("utf-8")
+            text = data.decode("utf-8")
             encoding = "utf-8"
         except UnicodeDecodeError:
-            best = charset_normalizer.from_bytes(data).best()
-            if best is None:
-                raise InputError(
-                    f"{path}: not readable as text: save it as UTF-8 and try again"
-                ) from None
-            encoding = best.encoding
-    text = data.decode(encoding)
+            lenient = data.decode("utf-8", errors="replace")
+            replaced = lenient.count("\ufffd") - data.count("\ufffd".encode())
+            multibyte = sum(1 for ch in lenient if ord(ch) > 127 and ch != "\ufffd")
+            if multibyte >= replaced or _encoded_surrogates(data):
+                text, encoding = lenient, "utf-8"
+            else:
+                best = charset_normalizer.from_bytes(data).best()
+                if best is None:
+                    raise InputError(
+                        f"{path}: not readable as text: save it as UTF-8 and try again"
+                    ) from None
+                encoding = best.encoding
+                text = data.decode(encoding)
+                replaced = 0
     # What open(path, encoding=...).read() returns: universal newlines.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text, encoding
+    return text, encoding, replaced
+
+
+def _encoded_surrogates(data: bytes) -> bool:
+    """UTF-8 apart from surrogate code points encoded as if they were characters (CESU-8 style)."""
+    try:
+        data.decode("utf-8", errors="surrogatepass")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def title_from_filename(path: Path) -> str:
@@ -174,8 +206,15 @@ def _looks_like_title(line: str) -> bool:
     return bool(long_words) and all(w[0].isupper() or not w[0].isalpha() for w in long_words)
 
 
-def parse_story(path: Path, text: str, encoding: str) -> Story:
-    """Find title line, paragraphs, scene breaks and author's notes in `text`."""
+def parse_story(
+    path: Path, text: str, encoding: str, title: str | None = None, offset: int = 0
+) -> Story:
+    """Find title line, paragraphs, scene breaks and author's notes in `text`.
+
+    `title`, when given, is the chapter's known title (a heading found by the chapter
+    splitter, or a table-of-contents entry): a first paragraph that reads the same (a
+    heading line) is then the title line even when it would not look like one.
+    """
     spans: list[tuple[int, int, bool]] = []  # (start, end, scene break before)
     for b_start, b_end, blank_before in _blocks(text):
         if _SEPARATOR.match(text[b_start:b_end]):
@@ -197,7 +236,10 @@ def parse_story(path: Path, text: str, encoding: str) -> Story:
 
     title_index = None
     first_text = text[paras[0][0] : paras[0][1]]
-    if len(paras) > 1 and _looks_like_title(first_text):
+    if title is not None:
+        if len(paras) > 1 and _same_heading(first_text, title):
+            title_index = 0
+    elif len(paras) > 1 and _looks_like_title(first_text):
         title_index = 0
         title = first_text.strip().lstrip("#").strip()
     else:
@@ -239,7 +281,26 @@ def parse_story(path: Path, text: str, encoding: str) -> Story:
         for j, (s, e, _) in enumerate(paras)
     )
     sections = _name_sections(sections, title)
-    return Story(path, text, encoding, title, paragraphs, tuple(sections))
+    return Story(path, text, encoding, title, paragraphs, tuple(sections), offset)
+
+
+def _same_heading(line: str, title: str) -> bool:
+    def words(s: str) -> list[str]:
+        return _WORD.findall(s.casefold())
+
+    line_words, title_words = words(line), words(title)
+    if line_words == title_words:
+        return True
+    # "Chapter 1" in the contents and "Chapter 1: The Beginning" as the heading, or
+    # "1. Arrival" and "Arrival", either way round
+    shorter = min(len(line_words), len(title_words))
+    return (
+        shorter > 0
+        and (line_words[:shorter] == title_words[:shorter] or line_words[-shorter:] == title_words[-shorter:])
+        and len(line_words) <= 12
+        and "\n" not in line.strip()
+        and line.rstrip()[-1:] not in ".!?,;\"'”’"
+    )
 
 
 def _name_sections(sections: list[Section], title: str) -> list[Section]:

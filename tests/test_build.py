@@ -140,7 +140,7 @@ def test_durations_add_up_to_clips_plus_pauses(built: Built) -> None:
     for chapter, name in zip(book.chapters, EXPECTED_FILES):
         total_frames = 0
         for utt, pause_ms in zip(chapter.utterances, pauses_after(chapter.utterances, built.options.pauses)):
-            key = clip_key(ClipRequest(utt.text, utt.voice), engine) if speakable(utt.text) else None
+            key = clip_key(ClipRequest(utt.spoken, utt.voice), engine) if speakable(utt.spoken) else None
             part = part_path(built.output / ".cache", part_key(key, pause_ms, 64))
             frames = count_frames(part.read_bytes()[HEADER_BYTES:], 64)
             total_frames += frames

@@ -112,3 +112,135 @@ def test_help_lists_build_options() -> None:
     assert result.exit_code == 0
     for option in ("--output", "--voices", "--cache", "--jobs", "--bitrate"):
         assert option in result.stdout
+
+
+# --- bad inputs, one table: files, EPUBs, voices.toml and the command line ---------------------
+
+
+def _zip(path: Path, files: dict[str, bytes]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return path
+
+
+_CONTAINER = (
+    b'<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">'
+    b'<rootfiles><rootfile full-path="content.opf" media-type="application/oebps-package+xml"/></rootfiles></container>'
+)
+
+
+def _source(tmp: Path, kind: str) -> Path:
+    """A bad story source of one kind, made in `tmp`."""
+    if kind == "separators-only":
+        (p := tmp / "dots.txt").write_text("  \n\n* * *\n\n---\n", encoding="utf-8")
+    elif kind == "pictures-folder":
+        (p := tmp / "pics").mkdir()
+        (p / "cover.jpg").write_bytes(b"\xff\xd8\xff")
+    elif kind == "gutenberg-licence-only":
+        (p := tmp / "pg.txt").write_text(
+            "Title: X\n\n*** START OF THE PROJECT GUTENBERG EBOOK X ***\n\n"
+            "*** END OF THE PROJECT GUTENBERG EBOOK X ***\n\nSection 1. General Terms of Use\n",
+            encoding="utf-8",
+        )
+    elif kind == "epub-not-zip":
+        (p := tmp / "book.epub").write_bytes(b"this is not a zip")
+    elif kind == "epub-no-container":
+        p = _zip(tmp / "book.epub", {"mimetype": b"application/epub+zip"})
+    elif kind == "epub-drm":
+        p = _zip(tmp / "book.epub", {"mimetype": b"application/epub+zip", "META-INF/container.xml": _CONTAINER,
+                                     "META-INF/encryption.xml": b"<encryption><EncryptedData/></encryption>"})
+    elif kind == "epub-missing-opf":
+        p = _zip(tmp / "book.epub", {"mimetype": b"application/epub+zip", "META-INF/container.xml": _CONTAINER})
+    elif kind == "epub-pictures":
+        from ebooklib import epub
+
+        book = epub.EpubBook()
+        book.set_identifier("pics")
+        book.set_title("Pictures")
+        page = epub.EpubHtml(title="Page", file_name="p.xhtml")
+        page.content = "<html><body><img src='a.png'/></body></html>"
+        book.add_item(page)
+        book.toc = [epub.Link("p.xhtml", "Page", "p")]
+        book.add_item(epub.EpubNcx())
+        book.add_item(epub.EpubNav())
+        book.spine = [page]
+        epub.write_epub(str(p := tmp / "book.epub"), book)
+    else:
+        p = bad_source(tmp, kind)
+    return p
+
+
+# (id, how the source is made, voices.toml text or None, extra arguments, exit status, stderr)
+# {src} is the source's path and {voices} the voices.toml's.
+BAD_INPUTS = [
+    ("missing file", "missing", None, [], 1, "error: {src}: no such file or folder: check the path"),
+    ("empty file", "empty", None, [], 1, "error: {src}: the story is empty: it has no words to read"),
+    ("separators only", "separators-only", None, [], 1, "error: {src}: the story is empty: it has no words to read"),
+    ("binary file", "binary", None, [], 1, "error: {src}: binary file, not a story: give a plain text file"),
+    ("empty folder", "empty-folder", None, [], 1, "error: {src}: folder has no stories: add .txt or .md files, one per chapter"),
+    ("folder of pictures", "pictures-folder", None, [], 1,
+     "error: {src}: folder has no stories: add .txt or .md files, one per chapter"),
+    ("gutenberg licence only", "gutenberg-licence-only", None, [], 1,
+     "error: {src}: the story is empty: it has no words to read"),
+    ("epub not a zip", "epub-not-zip", None, [], 1, "error: {src}: not an EPUB (not a zip archive): check the file"),
+    ("epub without container", "epub-no-container", None, [], 1,
+     "error: {src}: not an EPUB (no META-INF/container.xml): check the file"),
+    ("epub with DRM", "epub-drm", None, [], 1, "error: {src}: the EPUB is DRM-protected: use a DRM-free copy"),
+    ("epub without package", "epub-missing-opf", None, [], 1,
+     "error: {src}: broken EPUB (content.opf is missing): check the file"),
+    ("epub of pictures", "epub-pictures", None, [], 1,
+     "error: {src}: the EPUB has no text to read: is it a picture book or comic?"),
+    ("voices: bad TOML", "story", "[narrator]\nvoice = \"en\"\nrate = fast\n", [], 1,
+     "error: {voices}:3: invalid TOML: Invalid value: fix the syntax"),
+    ("voices: unknown key", "story", "[book]\ncolour = \"red\"\n", [], 1,
+     "error: {voices}:2: unknown key 'colour' in [book]: use one of author, cover, front_matter, language, title"),
+    ("voices: rate not a number", "story", "[narrator]\nrate = \"fast\"\n", [], 1,
+     "error: {voices}:2: 'rate' must be a whole number, not 'fast'"),
+    ("voices: pitch out of range", "story", "[narrator]\npitch = 150\n", [], 1,
+     "error: {voices}:2: 'pitch' = 150 is out of range: use 0 to 99"),
+    ("voices: unknown gender", "story", "[characters.Mira]\ngender = \"girl\"\n", [], 1,
+     "error: {voices}:2: gender 'girl' unknown: use \"female\" or \"male\""),
+    ("voices: alias claimed twice", "story",
+     "[characters.Mira]\naliases = [\"Diva\"]\n\n[characters.Luka]\naliases = [\"Diva\"]\n", [], 1,
+     "error: {voices}:5: 'Diva' is claimed by both Mira and Luka: keep it under one character"),
+    ("voices: unknown table", "story", "[voices]\nx = 1\n", [], 1,
+     "error: {voices}:1: unknown table [voices]: use [book], [narrator], [characters.NAME], [pools] or [pronunciations]"),
+    ("voices: empty pool", "story", "[pools]\nfemale = []\n", [], 1,
+     "error: {voices}:2: pool 'female' is empty: list at least one voice"),
+    ("voices: missing file", "story", None, ["--voices", "{tmp}/nope.toml"], 1,
+     "error: {tmp}/nope.toml: no such file: check --voices, or leave it out to use built-in voices"),
+    ("cli: no source", None, None, [], 2, "error: Missing argument 'sources': see --help"),
+    ("cli: jobs 0", "story", None, ["--jobs", "0"], 2,
+     "error: Invalid value for '--jobs' / '-j': Input should be greater than or equal to 1: see --help"),
+    ("cli: jobs not a number", "story", None, ["-j", "many"], 2,
+     "error: Invalid value for '--jobs' / '-j': Input should be a valid integer, unable to parse string as an integer: see --help"),
+    ("cli: bitrate too low", "story", None, ["--bitrate", "7"], 2,
+     "error: Invalid value for '--bitrate': Input should be greater than or equal to 32: see --help"),
+    ("cli: bitrate too high", "story", None, ["--bitrate", "999"], 2,
+     "error: Invalid value for '--bitrate': Input should be less than or equal to 320: see --help"),
+    ("cli: unknown option", "story", None, ["--colour"], 2, "error: No such option: --colour (Possible options: --cover): see --help"),
+    ("cli: option without value", "story", None, ["--output"], 2, "error: Option '--output' requires an argument: see --help"),
+]
+
+
+@pytest.mark.parametrize(("kind", "config", "extra", "code", "message"), [c[1:] for c in BAD_INPUTS], ids=[c[0] for c in BAD_INPUTS])
+def test_bad_inputs_table(tmp_path: Path, kind, config, extra, code: int, message: str) -> None:
+    src = (story(tmp_path) if kind == "story" else _source(tmp_path, kind)) if kind else None
+    voices_path = voices(tmp_path, config) if config is not None else None
+    out = tmp_path / "out"
+    args = ["build", *([str(src)] if src else []), "-o", str(out)]
+    if voices_path:
+        args += ["--voices", str(voices_path)]
+    args += [a.format(tmp=tmp_path) for a in extra]
+    result = invoke(*args)
+    assert (result.exit_code, result.stderr) == (code, message.format(src=src, voices=voices_path, tmp=tmp_path) + "\n")
+    assert result.stdout == ""
+    assert not out.exists()  # nothing written, not even the folder
+
+
+def test_unknown_command_is_one_line() -> None:
+    result = invoke("frobnicate")
+    assert (result.exit_code, result.stderr) == (2, "error: No such command 'frobnicate': see --help\n")

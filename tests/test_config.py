@@ -34,13 +34,13 @@ def test_defaults_without_a_file() -> None:
     [
         ("[book]\ntitle = \n", ":2: invalid TOML: Invalid value: fix the syntax"),
         ("[book]\ntitle = \"x\"\ncolour = \"red\"\n",
-         ":3: unknown key 'colour' in [book]: use one of author, cover, language, title"),
+         ":3: unknown key 'colour' in [book]: use one of author, cover, front_matter, language, title"),
         ("[narrator]\nrate = \"fast\"\n", ":2: 'rate' must be a whole number, not 'fast'"),
         ("[narrator]\npitch = 150\n", ":2: 'pitch' = 150 is out of range: use 0 to 99"),
         ("\n[characters.Miku]\ngender = \"girl\"\n", ":3: gender 'girl' unknown: use \"female\" or \"male\""),
         ("[characters.Miku]\naliases = [\"Diva\"]\n\n[characters.Luka]\naliases = [\"Diva\"]\n",
          ":5: 'Diva' is claimed by both Miku and Luka: keep it under one character"),
-        ("[voices]\nx = 1\n", ":1: unknown table [voices]: use [book], [narrator], [characters.NAME] or [pools]"),
+        ("[voices]\nx = 1\n", ":1: unknown table [voices]: use [book], [narrator], [characters.NAME], [pools] or [pronunciations]"),
         ("[pools]\nfemale = []\n", ":2: pool 'female' is empty: list at least one voice"),
     ],
 )

@@ -1,0 +1,108 @@
+"""A source (story files, a folder of them, a long text or an EPUB) becomes a `Book` of chapters.
+
+Each chapter is a `Story`. For a text file split at its chapter headings, a chapter's
+``Story.text`` is a slice of the file's text and ``Story.offset`` is where that slice starts,
+so ``offset + position`` points back into the file as read. For an EPUB, ``Story.text`` is the
+chapter's extracted text (see `audiobook.epub`), ``Story.offset`` is 0 and ``Story.path`` is
+the EPUB file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .chapters import Gutenberg, gutenberg, leading_title, split_chapters
+from .epub import read_epub
+from .errors import InputError
+from .load import Story, find_stories, parse_story, read_text_replacing, title_from_filename
+
+EPUB_SUFFIXES = (".epub",)
+
+
+@dataclass(frozen=True)
+class Book:
+    title: str
+    author: str | None  # None: the source does not say (the config or the CLI decides)
+    language: str | None  # as the source gives it: "en", "en-GB"
+    cover: bytes | None  # the cover image file as stored (JPEG or PNG, see cover_mime)
+    cover_mime: str | None  # "image/jpeg", "image/png"
+    chapters: tuple[Story, ...]
+    warnings: tuple[str, ...] = ()  # one line each, naming the file: for the build summary
+
+
+def load_book(sources: Path | Sequence[Path]) -> Book:
+    """Every chapter of every source, in order, and the book's metadata.
+
+    A folder is a book whose text files are read in name order; a text file gives one
+    chapter, or several when it has chapter headings; an ``.epub`` gives its chapters.
+    Title, author and language come from the first source that states them (EPUB metadata,
+    a Project Gutenberg header), else the title is the folder's, or the file's, name.
+    """
+    if isinstance(sources, Path):
+        sources = [sources]
+    if not sources:
+        raise InputError("no story given: name a file or folder")
+    chapters: list[Story] = []
+    warnings: list[str] = []
+    title = author = language = None
+    cover = cover_mime = None
+    for source in sources:
+        if source.is_file() and source.suffix.lower() in EPUB_SUFFIXES:
+            part = _load_epub(source)
+            chapters.extend(part.chapters)
+            title, author, language = title or part.title, author or part.author, language or part.language
+            cover, cover_mime = (cover, cover_mime) if cover else (part.cover, part.cover_mime)
+            continue
+        for path in find_stories(source):
+            stories, meta, replaced = _load_text(path)
+            chapters.extend(stories)
+            if meta is not None:
+                title, author, language = title or meta.title, author or meta.author, language or meta.language
+            if replaced:
+                warnings.append(
+                    f"{path}: {replaced} undecodable character{'s' if replaced != 1 else ''} skipped: "
+                    "save the file as UTF-8 to keep them"
+                )
+    if title is None:
+        first = sources[0]
+        if first.is_dir():
+            title = title_from_filename(first.resolve())
+        elif len(chapters) > 1 and chapters[0].path == chapters[-1].path:
+            title = title_from_filename(first)  # one long text: its name, not "Chapter 1"
+        else:
+            title = chapters[0].title
+    return Book(title, author, language, cover, cover_mime, tuple(chapters), tuple(warnings))
+
+
+def _load_text(path: Path):
+    """The chapters of one text file, its Gutenberg header if any, and the characters replaced."""
+    text, encoding, replaced = read_text_replacing(path)
+    pg = gutenberg(text)
+    start, end = (pg.start, pg.end) if pg else (0, len(text))
+    spans = split_chapters(text, start, end)
+    if len(spans) == 1 and pg is None:
+        return [parse_story(path, text, encoding)], None, replaced  # as load_story: the whole file
+    stories = [parse_story(path, text[s.start : s.end], encoding, s.title, s.start) for s in spans]
+    if pg is None and len(stories) > 1 and (heading := leading_title(text)):
+        pg = Gutenberg(start, end, heading, None, None)  # "# Book title" above the chapters
+    return stories, pg, replaced
+
+
+def _load_epub(path: Path) -> Book:
+    epub = read_epub(path)
+    stories = []
+    for number, chapter in enumerate(epub.chapters, 1):
+        story = parse_story(path, chapter.text, "utf-8", chapter.title)
+        if chapter.title is None and not any(p.is_title for p in story.paragraphs):
+            story = parse_story(path, chapter.text, "utf-8", f"Chapter {number}")
+        stories.append(story)
+    return Book(
+        epub.title or title_from_filename(path),
+        epub.author,
+        epub.language,
+        epub.cover,
+        epub.cover_mime,
+        tuple(stories),
+    )

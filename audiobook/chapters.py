@@ -1,0 +1,190 @@
+"""Long plain texts: the story inside a Project Gutenberg file, and its chapters.
+
+Everything here works on offsets into the text as read, so each chapter is a slice
+``text[start:end]`` that still points back into the source file.
+
+* Project Gutenberg: the ``*** START OF THE PROJECT GUTENBERG EBOOK ... ***`` and
+  ``*** END OF ... ***`` lines fence the book; the header before (with its ``Title:``,
+  ``Author:`` and ``Language:`` lines) and the licence after are not read aloud. Only the
+  markers decide: without them nothing is cut, so no story word is ever lost to a guess.
+* Chapters: a heading alone in its block (blank lines around it) starts a chapter:
+  ``Chapter 1``, ``CHAPTER IV.``, ``Chapter Twelve: The Storm``, ``Part One``, ``Prologue``,
+  optionally with a subtitle on the next line (``CHAPTER I.`` / ``Down the Rabbit-Hole``),
+  or Markdown ``#`` headings. Three or more headings in a row are a table of contents, not
+  chapters (but the last one starts a chapter when it is not listed again later); two in a row (``Part One`` then ``Chapter 1``) start one chapter together.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_NUMBER_WORD = (
+    r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ]?(?:one|two|three|four|five|six|seven|eight|nine))?"
+    r"|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
+    r"|seventeen|eighteen|nineteen|hundred"
+    r"|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|final)"
+)
+_ROMAN = r"(?=[ivxlcdm])m{0,3}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})"
+_HEADING = re.compile(
+    r"(?P<key>chapter|chap\.|part|book|volume|act)\s+(?:\d+|" + _ROMAN + "|" + _NUMBER_WORD + r")\b\.?"
+    r"(?P<sub>\s*[:.\-–—]\s*\S.*|\s+(?-i:[A-Z])\S*(?:\s.*)?)?"
+    r"|(?P<named>prologue|epilogue|interlude|afterword)\b\.?(?:\s*[:.\-–—]\s*\S.*)?",
+    re.IGNORECASE,
+)
+_MARKDOWN = re.compile(r"(#{1,6})\s+(\S.*?)\s*#*\s*")
+_SUBTITLE_MAX_WORDS = 10
+_HEADING_MAX_CHARS = 100
+_CONTENTS_RUN = 3  # this many headings in a row, with nothing between, are a table of contents
+
+_PG_START = re.compile(r"^\*{3}\s*START OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK\b.*$", re.IGNORECASE | re.MULTILINE)
+_PG_END = re.compile(r"^\*{3}\s*END OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK\b.*$", re.IGNORECASE | re.MULTILINE)
+_PG_END_LINE = re.compile(r"^\s*End of (?:the )?Project Gutenberg'?s?\b.*$", re.IGNORECASE | re.MULTILINE)
+_PG_FIELD = re.compile(r"^(Title|Author|Language):[ \t]*(\S.*?)\s*$", re.MULTILINE)
+_PG_CREDIT = re.compile(r"\s*(?:Produced by|E-?text prepared by|Transcribed (?:from|by))\b", re.IGNORECASE)
+_LANGUAGES = {
+    "english": "en", "french": "fr", "german": "de", "spanish": "es", "italian": "it",
+    "portuguese": "pt", "dutch": "nl", "finnish": "fi", "swedish": "sv", "japanese": "ja",
+    "chinese": "zh", "russian": "ru", "latin": "la", "greek": "el", "polish": "pl",
+}
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True)
+class Gutenberg:
+    """Where the book sits inside a Project Gutenberg file, and what its header says."""
+
+    start: int  # the book: text[start:end]
+    end: int
+    title: str | None
+    author: str | None
+    language: str | None  # an ISO 639-1 code when the header names a known language
+
+
+@dataclass(frozen=True)
+class ChapterSpan:
+    start: int  # offsets into the text; the heading, when there is one, starts the span
+    end: int
+    title: str | None  # None: the text before the first heading (a title page, a preface)
+
+
+def gutenberg(text: str) -> Gutenberg | None:
+    """The body of a Project Gutenberg file between its START and END markers, or None."""
+    start_mark = _PG_START.search(text)
+    end_mark = _PG_END.search(text, start_mark.end() if start_mark else 0)
+    if not start_mark and not end_mark:
+        return None
+    start = start_mark.end() if start_mark else 0
+    end = end_mark.start() if end_mark else len(text)
+    closing = [m for m in _PG_END_LINE.finditer(text, start, end)]
+    if closing and not _WORD.search(text[closing[-1].end() : end]):
+        end = closing[-1].start()  # "End of the Project Gutenberg EBook of ..." is theirs too
+    credit = _PG_CREDIT.match(text, start)
+    if credit and start_mark:
+        blank = text.find("\n\n", credit.end())
+        start = blank if 0 <= blank < end else start
+    fields: dict[str, str] = {}
+    for m in _PG_FIELD.finditer(text, 0, start_mark.start() if start_mark else 0):
+        fields.setdefault(m.group(1).lower(), m.group(2))
+    language = fields.get("language")
+    code = _LANGUAGES.get(language.split()[0].casefold()) if language else None
+    return Gutenberg(start, end, fields.get("title"), fields.get("author"), code)
+
+
+@dataclass(frozen=True)
+class _Block:
+    start: int
+    end: int
+    heading: str | None  # the chapter title this block announces
+    level: int  # Markdown heading level, 0 for a "Chapter N" heading
+
+
+def _blocks(text: str, start: int, end: int) -> list[_Block]:
+    blocks = []
+    for m in re.finditer(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*", text[start:end]):
+        s, e = start + m.start(), start + m.end()
+        heading, level = _heading(m.group(0))
+        blocks.append(_Block(s, e, heading, level))
+    return blocks
+
+
+def _heading(block: str) -> tuple[str | None, int]:
+    lines = [line.strip() for line in block.strip().split("\n")]
+    first = lines[0]
+    if len(lines) == 1 and (md := _MARKDOWN.fullmatch(first)):
+        return md.group(2), len(md.group(1))
+    if len(lines) > 2 or len(first) > _HEADING_MAX_CHARS or not (m := _HEADING.fullmatch(first)):
+        return None, 0
+    if m.group("sub") and first[-1] in ".!?,;" and len(first.split()) > 4:
+        return None, 0  # "Chapter one. She ran away." is a sentence, not a heading
+    title = first.rstrip(".:").strip()
+    key = m.group("key") or m.group("named")
+    if key.isupper() and len(key) > 1:  # "CHAPTER IV." -> "Chapter IV"
+        title = key.capitalize() + title[len(key) :]
+    if len(lines) == 2:
+        subtitle = lines[1]
+        if _HEADING.fullmatch(subtitle) or len(subtitle.split()) > _SUBTITLE_MAX_WORDS or len(subtitle) > 80:
+            return None, 0
+        title = f"{title}: {subtitle}" if title[-1:].isalnum() else f"{title} {subtitle}"
+    return title, 0
+
+
+def split_chapters(text: str, start: int = 0, end: int | None = None) -> list[ChapterSpan]:
+    """Chapters of `text[start:end]` at their headings; one span (title None) when there are fewer than two.
+
+    The spans tile the range's words: text between them is whitespace only.
+    """
+    end = len(text) if end is None else end
+    blocks = _blocks(text, start, end)
+    markdown_levels = sorted({b.level for b in blocks if b.level})
+    level = next((lv for lv in markdown_levels if sum(b.level == lv for b in blocks) >= 2), None)
+    if level is not None:
+        is_heading = [b.level == level for b in blocks]
+    else:
+        is_heading = [b.heading is not None and b.level == 0 for b in blocks]
+
+    starts: list[tuple[int, str]] = []  # (block index, title)
+    i = 0
+    while i < len(blocks):
+        if not is_heading[i]:
+            i += 1
+            continue
+        run = i
+        while run < len(blocks) and is_heading[run]:
+            run += 1
+        if run == len(blocks):
+            break  # headings with nothing after them: not chapters
+        if run - i >= _CONTENTS_RUN:
+            # a table of contents; its last heading may be the first chapter's own
+            last = _WORD.findall(blocks[run - 1].heading.casefold())
+            later = (_WORD.findall(b.heading.casefold()) for b, h in zip(blocks[run:], is_heading[run:]) if h)
+            if last in later:
+                i = run
+                continue
+            i = run - 1
+        starts.append((i, ": ".join(blocks[k].heading for k in range(i, run))))
+        i = run
+    if len(starts) < 2:
+        if not blocks:
+            return [ChapterSpan(start, end, None)]
+        return [ChapterSpan(blocks[0].start, blocks[-1].end, None)]
+    spans = []
+    front = blocks[: starts[0][0]]
+    if len(front) == 1 and front[0].heading is not None:
+        starts[0] = (0, starts[0][1])  # only a book heading before chapter 1: read it with chapter 1
+    elif any(_WORD.search(text[b.start : b.end]) for b in front):
+        spans.append(ChapterSpan(front[0].start, front[-1].end, None))
+    for n, (index, title) in enumerate(starts):
+        next_start = blocks[starts[n + 1][0]].start if n + 1 < len(starts) else end
+        spans.append(ChapterSpan(blocks[index].start, _last_end(blocks, next_start), title))
+    return spans
+
+
+def leading_title(text: str, start: int = 0, end: int | None = None) -> str | None:
+    """The book's title when the text opens with a Markdown ``#`` heading."""
+    blocks = _blocks(text, start, len(text) if end is None else end)
+    return blocks[0].heading if blocks and blocks[0].level == 1 else None
+
+
+def _last_end(blocks: list[_Block], before: int) -> int:
+    return max(b.end for b in blocks if b.end <= before)

@@ -1,0 +1,66 @@
+"""Front matter: author's notes, disclaimers and edit notes around a story, read or skipped.
+
+The loader marks those sections "front-matter" or "back-matter". With ``front_matter =
+"read"`` (the default) the narrator reads them under their own chapter mark; with ``"skip"``
+their lines are left out of the audio. The chapter's title line is always read, even when
+the loader counted it into the first (front-matter) section.
+
+`expected_text` is what the spoken-words check compares against when some lines are skipped:
+the story text with the skipped paragraphs blanked (same length, so offsets still hold).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Literal
+
+from .attribute import Script
+from .load import Story
+
+FrontMatter = Literal["read", "skip"]
+FRONT_MATTER_CHOICES: tuple[FrontMatter, ...] = ("read", "skip")
+MATTER_KINDS = frozenset({"front-matter", "back-matter"})
+
+
+def skipped_paragraphs(story: Story, front_matter: FrontMatter) -> frozenset[int]:
+    """Indexes of the paragraphs left out of the audio."""
+    if front_matter not in FRONT_MATTER_CHOICES:
+        raise ValueError(f"front_matter must be one of {FRONT_MATTER_CHOICES}, not {front_matter!r}")
+    if front_matter == "read":
+        return frozenset()
+    return frozenset(
+        i
+        for i, p in enumerate(story.paragraphs)
+        if not p.is_title and story.sections[p.section].kind in MATTER_KINDS
+    )
+
+
+def drop_matter(script: Script, front_matter: FrontMatter) -> Script:
+    """The script without the lines of skipped paragraphs (the same script when reading them)."""
+    skipped = skipped_paragraphs(script.story, front_matter)
+    if not skipped:
+        return script
+    return replace(script, lines=tuple(line for line in script.lines if line.paragraph not in skipped))
+
+
+def expected_text(story: Story, front_matter: FrontMatter) -> str:
+    """The story text a listener should hear: skipped paragraphs replaced by spaces."""
+    skipped = skipped_paragraphs(story, front_matter)
+    if not skipped:
+        return story.text
+    chars = list(story.text)
+    for i in skipped:
+        p = story.paragraphs[i]
+        chars[p.start : p.end] = " " * (p.end - p.start)
+    return "".join(chars)
+
+
+def skipped_sections(story: Story, front_matter: FrontMatter) -> tuple[str, ...]:
+    """Titles of the sections left out entirely, for the build summary ("Author's note")."""
+    skipped = skipped_paragraphs(story, front_matter)
+    if not skipped:
+        return ()
+    read = {p.section for i, p in enumerate(story.paragraphs) if i not in skipped and not p.is_title}
+    return tuple(
+        s.title for n, s in enumerate(story.sections) if s.kind in MATTER_KINDS and n not in read
+    )
