@@ -208,7 +208,8 @@ def starter_voices_toml(entries: Sequence[CastEntry], narrator: Voice) -> str:
     ]
     for entry in entries:
         first = entry.first_line if len(entry.first_line) <= 60 else entry.first_line[:57] + "..."
-        out += ["", f"# {entry.lines} lines, {entry.words} words; first: {first}"]
+        lines = f"{entry.lines} line{'s' if entry.lines != 1 else ''}, {entry.words} word{'s' if entry.words != 1 else ''}"
+        out += ["", f"# {lines}; first: {first}"]
         out.append(f"[characters.{_toml_key(entry.name)}]")
         if entry.aliases:
             out.append("aliases = [" + ", ".join(_toml_string(a) for a in entry.aliases) + "]")

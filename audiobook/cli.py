@@ -214,6 +214,8 @@ def cast_command(
     ] = None,
 ) -> None:
     """Show the characters found, their lines and the voice each gets."""
+    if write is not None and write.exists():
+        fail(f"{write}: already exists: choose another file name, or delete it first")
     book = run_or_fail(lambda: plan(BuildOptions(tuple(sources), voices_path=voices)))
     scripts = [c.script for c in book.chapters]
     entries = cast_entries(scripts, book.casting)
@@ -230,8 +232,6 @@ def cast_command(
     for name in unmentioned(book.config, scripts):
         typer.echo(f"warning: {book.config.where('characters', name)}: {name} is never mentioned in the stories: a typo?", err=True)
     if write is not None:
-        if write.exists():
-            fail(f"{write}: already exists: choose another file name, or delete it first")
         write.write_text(starter_voices_toml(entries, narrator.voice), encoding="utf-8")
         typer.echo(f"Wrote {write}")
 

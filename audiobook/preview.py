@@ -32,8 +32,8 @@ class Preview:
 def lines_of(plan: Plan, name: str, count: int = PREVIEW_LINES) -> tuple[Role, list[str]]:
     """The role called `name` (or an alias) and its first few lines in the book."""
     role = plan.casting.role_for(name)
+    known = ", ".join(r.name for r in plan.casting.roles if r.lines) or "none"
     if role is plan.casting.narrator and name.lower() != "narrator":
-        known = ", ".join(r.name for r in plan.casting.roles) or "none"
         raise AudiobookError(f"no character called {name!r} speaks in this book: choose one of {known}")
     said = []
     for chapter in plan.chapters:
@@ -45,6 +45,8 @@ def lines_of(plan: Plan, name: str, count: int = PREVIEW_LINES) -> tuple[Role, l
             text = speech_text(story.text[line.start : line.end])
             if is_theirs and speakable(text):
                 said.append(text)
+    if not said:
+        raise AudiobookError(f"no character called {name!r} speaks in this book: choose one of {known}")
     # their fullest lines among the first few, in story order: enough words to judge a voice
     early = said[: count * 5]
     fullest = set(sorted(range(len(early)), key=lambda i: -len(early[i].split()))[:count])
