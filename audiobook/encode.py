@@ -10,6 +10,7 @@ Files are written under a temporary name and renamed.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -40,12 +41,17 @@ class Part:
     cached: bool
 
 
+@functools.cache
+def _encoder_id() -> str:
+    """The encoder and resampler versions: part of every key (looked up once, it is slow)."""
+    return f"lameenc {importlib.metadata.version('lameenc')} q{audio.LAME_QUALITY}; soxr {importlib.metadata.version('soxr')} HQ"
+
+
 def part_key(clip_key: str | None, pause_ms: int, bitrate_kbps: int) -> str:
     """sha256 over everything that shapes a part's bytes: the clip's own key, the pause, MP3 settings."""
     fields = {
         "format": PART_FORMAT,
-        "lame": f"lameenc {importlib.metadata.version('lameenc')} q{audio.LAME_QUALITY}",
-        "resampler": f"soxr {importlib.metadata.version('soxr')} HQ",
+        "encoder": _encoder_id(),
         "trim": [audio.SILENCE_THRESHOLD_DBFS, audio.KEEP_EDGE_MS, audio.LAME_DELAY_MS],
         "clip": clip_key,
         "pause_ms": pause_ms,
