@@ -114,6 +114,7 @@ class _Resolver:
         self.narrator = narrator
         self.nominal_heads: dict[str, str] = {}  # head noun -> latest unnamed character with it
         self.nominal_gender: dict[str, Gender | None] = {}
+        self.one_off: set[str] = set()  # unnamed speakers introduced as "one man", "a girl"
 
     def nominal(self, phrase: str, pos: int, new: bool | None = None) -> str | None:
         m = _NOMINAL.match(phrase)
@@ -136,6 +137,8 @@ class _Resolver:
         elif det == "the" and head in self.nominal_heads:
             name = self.nominal_heads[head]
         self.nominal_heads[head] = name
+        if starts_new and det != "my":
+            self.one_off.add(name)
         self.nominal_gender.setdefault(name, gender_of_noun(name))
         return name
 
@@ -145,16 +148,29 @@ class _Resolver:
         return self.cast.gender(name)
 
     def pronoun(self, gender: Gender | None, pos: int, exclude: set[str]) -> str | None:
-        """The most recent character of `gender` mentioned or speaking before `pos`."""
+        """The most salient character of `gender` before `pos`: recent mentions count most, and
+        a subject (`Haku sighed`) or a speaker more than an object; one-off unnamed speakers
+        ("one man") count little."""
+        scores: Counter[str] = Counter()
         fallback = None
-        for m in self.cast.mentioned_before(pos):
-            if m.character in exclude or m.character == self.narrator:
+        for k, m in enumerate(self.cast.mentioned_before(pos)):
+            if m.character in exclude or m.character == self.narrator or pos - m.start > 6000:
                 continue
             g = self.gender(m.character)
-            if g == gender:
-                return m.character
-            if g is None and fallback is None:
+            if g is None and fallback is None and m.character not in self.nominal_gender:
                 fallback = m.character
+            if g != gender:
+                continue
+            weight = 0.8**k
+            if m.start == m.end:
+                weight *= 1.5  # the speaker of a quote
+            elif SUBJECT_VERB.match(self.text, m.end):
+                weight *= 1.5
+            if m.character in self.one_off:
+                weight *= 0.3
+            scores[m.character] += weight
+        if scores:
+            return scores.most_common(1)[0][0]
         return fallback
 
     def resolve(self, phrase: str, pos: int, exclude: set[str] = frozenset()) -> str | None:
@@ -419,7 +435,12 @@ def _turn_taking(
     resolver: _Resolver,
     narrator: str | None,
 ) -> None:
-    """Untagged paragraphs in a run of dialogue paragraphs alternate between two speakers."""
+    """Untagged paragraphs in a run of dialogue paragraphs alternate between two speakers.
+
+    Anchors are the paragraphs a tag or beat decided; a name addressed in one paragraph
+    answers in the next (or spoke the one before). From each anchor, speakers alternate
+    backwards and forwards; nobody speaks a line that addresses them by name. A run with no
+    anchor at all alternates between the two characters most recently mentioned before it."""
     runs: list[list[int]] = []  # turns: paragraphs, one per speaker change
     turn_of: dict[int, int] = {}  # a continuation paragraph -> the paragraph whose turn it extends
     last = None
@@ -441,8 +462,35 @@ def _turn_taking(
                 return decided[i][0]
         return None
 
+    def settle(p: int, who: str, rule: str, conf: float) -> None:
+        for i in by_paragraph[p]:
+            if segs[i].kind == "dialogue" and i not in decided:
+                decided[i] = (who, rule, conf)
+
     for run in runs:
         known = {p: speaker(p) for p in run}
+        addressed = {p: set(vocatives.get(p, [])) for p in run}
+        for k, p in enumerate(run):  # "…, Haku?" -> Haku answers next (or spoke just before)
+            for name in addressed[p]:
+                for j in (k + 1, k - 1):
+                    if 0 <= j < len(run) and not known[run[j]] and name not in addressed[run[j]] and known[p] != name:
+                        known[run[j]] = name
+                        settle(run[j], name, "vocative", 0.55)
+                        break
+        if not any(known.values()) and len(run) > 1:
+            start = segs[by_paragraph[run[0]][0]].start
+            recent: list[str] = []
+            for m in resolver.cast.mentioned_before(start):
+                if m.character not in recent and m.character != narrator:
+                    recent.append(m.character)
+            if narrator:
+                recent.insert(1 if recent else 0, narrator)
+            if len(recent) >= 2:
+                a, b = recent[0], recent[1]
+                if a in addressed[run[0]]:
+                    a, b = b, a
+                known[run[0]] = a
+                settle(run[0], a, "turn-taking", 0.35)
         for k, p in enumerate(run):
             if known[p]:
                 continue
@@ -452,10 +500,10 @@ def _turn_taking(
                     if not 0 <= j < len(run) or not known[run[j]]:
                         continue
                     anchor = known[run[j]]
-                    if distance % 2 == 0:
-                        guess = anchor
-                    else:
-                        guess = _partner(run, j, known, vocatives, resolver, narrator, segs, by_paragraph)
+                    partner = _partner(run, j, known, vocatives, resolver, narrator, segs, by_paragraph)
+                    guess = anchor if distance % 2 == 0 else partner
+                    if guess in addressed[p]:
+                        guess = partner if guess == anchor else anchor
                     if guess:
                         conf = max(0.3, 0.6 - 0.05 * distance)
                         break
@@ -463,9 +511,7 @@ def _turn_taking(
                     break
             if guess:
                 known[p] = guess
-                for i in by_paragraph[p]:
-                    if segs[i].kind == "dialogue" and i not in decided:
-                        decided[i] = (guess, "turn-taking", conf)
+                settle(p, guess, "turn-taking", conf)
     for p, head in turn_of.items():
         speaker_of_turn = speaker(head)
         for i in by_paragraph[p]:
