@@ -55,13 +55,15 @@ _PERSON_NOUNS = (
     "footman|coachman|butler|cook|gardener|farmer|merchant|judge|lawyer|colonel|major|sergeant|king|"
     "queen|prince|princess|knight|squire|monk|nun|creature|dwarf|giant|child|baby|infant|person|"
     "mother|father|sister|brother|aunt|uncle|wife|husband|grandmother|grandfather|friend|companion|"
-    "stranger|newcomer|conductor|policeman|constable|inspector|detective|professor|master|mistress"
+    "stranger|newcomer|conductor|policeman|constable|inspector|detective|professor|master|mistress|"
+    "son|daughter|step-son|stepson|step-daughter|nephew|niece|cousin|guest|partner|comrade|neighbour|neighbor"
 )
 _NOMINAL = re.compile(
     rf"\b(?P<det>[Tt]he|[Aa]n?|[Oo]ne|[Aa]nother|[Tt]his|[Tt]hat|[Mm]y|[Hh]is|[Hh]er|[Tt]heir|[Oo]ur)\s+"
     rf"(?P<adj>(?:[a-z][a-z-]+,?\s+){{0,2}})(?P<noun>{_PERSON_NOUNS})s?\b"
 )
-_POSSESSIVE_KIN = re.compile(r"^(?:his|her|their)\s+(?:\w+\s+)?(?P<noun>\w+)$")
+_POSSESSIVE_KIN = re.compile(r"^(?P<det>his|her|their)\s+(?:[\w-]+\s+)?(?P<noun>[\w-]+)$")
+_SPOUSE_TITLE = {"wife": ("Mr", "Mrs"), "lady": ("Mr", "Mrs"), "husband": ("Mrs", "Mr")}
 _SENTENCES = re.compile(r"(?<=[.!?…])['’\"”)]*\s+")
 @dataclass(frozen=True)
 class Character:
@@ -173,6 +175,28 @@ class _Resolver:
             return scores.most_common(1)[0][0]
         return fallback
 
+    def possessive(self, det: str, noun: str, phrase: str, pos: int, exclude: set[str]) -> str | None:
+        """`his wife`: Mrs. Bennet when "his" is Mr. Bennet; else the salient character of the noun's
+        gender other than the owner; else an unnamed character called by the phrase ("her visitor")."""
+        owner = self.pronoun(_SUBJECT_PRONOUNS.get({"his": "he", "her": "she"}.get(det, ""), None), pos, exclude) if det != "their" else None
+        titles = _SPOUSE_TITLE.get(noun)
+        if owner and titles:
+            m = re.match(rf"{titles[0]}\.?\s+(?:[A-Z][a-z]+\s+)*([A-Z][a-z]+)$", owner)
+            spouse = self.cast.resolve(f"{titles[1]} {m.group(1)}") if m else None
+            if spouse:
+                return spouse
+        if phrase in self.nominal_gender:
+            return phrase
+        gender = gender_of_noun(noun)
+        if gender:
+            who = self.pronoun(gender, pos, exclude | ({owner} if owner else set()))
+            if who:
+                return who
+        if gender is None:
+            return None
+        self.nominal_gender[phrase] = gender
+        return phrase
+
     def resolve(self, phrase: str, pos: int, exclude: set[str] = frozenset()) -> str | None:
         lw = phrase.lower()
         if lw == "i":
@@ -181,8 +205,7 @@ class _Resolver:
             return self.pronoun(_SUBJECT_PRONOUNS[lw], pos, exclude)
         kin = _POSSESSIVE_KIN.match(lw)
         if kin:
-            gender = gender_of_noun(kin.group("noun"))
-            return self.pronoun(gender, pos, exclude) if gender else None
+            return self.possessive(kin.group("det"), kin.group("noun"), " ".join(lw.split()), pos, exclude)
         name = self.cast.resolve(phrase)
         if name:
             return name
@@ -215,6 +238,7 @@ def _is_speech_verb(word: str) -> bool:
 def _tag_after(narr: str, quote_open_ended: bool) -> _Who | None:
     """`"…," Kaito said` / `"…," said Kaito` / `"…" she asked` at the start of the run after a quote."""
     narr = narr.lstrip(" ,—–-\n")
+    quote_open_ended = quote_open_ended or narr[:1].islower()  # `"Gratuity?" hinted Tuppence.`
     words = narr.split()
     if not words:
         return None
@@ -229,7 +253,9 @@ def _tag_after(narr: str, quote_open_ended: bool) -> _Who | None:
             return _Who(who, "speech-verb", 0.95)
         if quote_open_ended and rest and re.fullmatch(r"[a-z]+ed", rest[0]):
             return _Who(who, "speech-tag", 0.85)  # `"…," Big Medicine stated`: any verb after a comma
-    if quote_open_ended and re.fullmatch(r"[a-z]+ed", words[0]) and len(words) > 1:
+    if quote_open_ended and re.fullmatch(r"[a-z]+ed", words[0]) and len(words) > 1 and words[1][:1].isupper() or (
+        quote_open_ended and re.fullmatch(r"[a-z]+ed", words[0]) and len(words) > 1 and words[1] in ("he", "she")
+    ):
         who = _speaker_phrase(narr[len(words[0]) :].lstrip())
         if who:
             return _Who(who, "speech-tag", 0.85)  # `"…," fleered Happy Jack`
@@ -271,6 +297,13 @@ def _tag_before(narr: str) -> _Who | None:
             who = _speaker_phrase(" ".join(words[1:]))
             if who:
                 return _Who(who, "speech-verb", 0.9)
+    # `The old lady felt Tom's shirt, and said:` - the sentence's subject, its last verb a speech verb
+    if re.search(r"\b(?:and|then)\s+(?:\w+ly\s+)?(\w+)(?:\s+\w+ly)?(?:\s+to\s+\w+)?\s*[,:]?\s*$", sentence) and _is_speech_verb(
+        re.search(r"(\w+)(?:\s+\w+ly)?(?:\s+to\s+\w+)?\s*[,:]?\s*$", sentence).group(1)
+    ):
+        who = _speaker_phrase(sentence)
+        if who and SUBJECT_VERB.match(sentence[len(who) :]):
+            return _Who(who, "speech-verb", 0.85)
     return None
 
 
