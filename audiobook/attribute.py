@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from .characters import SUBJECT_VERB, STOP_WORDS, TITLES, Cast, Gender, Mention, find_cast, gender_of_noun
+from .characters import NAME_RE, SUBJECT_VERB, STOP_WORDS, TITLES, Cast, Gender, Mention, find_cast, gender_of_noun
 from .segment import Kind, Segment, Segmentation
 
 NARRATOR = "narrator"  # the name of a first-person narrator whose name the text never reveals
@@ -336,6 +336,16 @@ def _vocatives(quote: str) -> list[str]:
     return found
 
 
+def _named_in(quote: str, cast: Cast) -> set[str]:
+    """Characters a quote names: `"Poor Miss Taylor!"` is not said by Miss Taylor."""
+    found = set()
+    for m in NAME_RE.finditer(quote):
+        name = cast.resolve(m.group(0))
+        if name:
+            found.add(name)
+    return found
+
+
 def _first_person(text: str, narration: list[tuple[int, int]]) -> bool:
     words: Counter[str] = Counter()
     for start, end in narration:
@@ -372,6 +382,7 @@ def attribute(seg: Segmentation) -> Script:
     decided: dict[int, tuple[str, str, float]] = {}  # segment index -> speaker, rule, confidence
     paragraph_speaker: dict[int, tuple[str, str, float]] = {}
     vocatives: dict[int, list[str]] = {}  # paragraph -> characters addressed in it
+    named: dict[int, set[str]] = {}  # paragraph -> characters its quotes talk about
     last_quote: int | None = None
 
     narration_only: dict[int, str] = {}
@@ -387,6 +398,7 @@ def attribute(seg: Segmentation) -> Script:
                 if name:
                     addressed.append(name)
         vocatives[p] = addressed
+        named[p] = {n for i in quotes for n in _named_in(text[segs[i].start : segs[i].end], cast)} - set(addressed)
         exclude = set(addressed)
         tags: dict[int, tuple[str, str, float]] = {}
         for i in quotes:
@@ -442,7 +454,7 @@ def attribute(seg: Segmentation) -> Script:
             for i, (who, rule, conf) in list(decided.items()):
                 if who == NARRATOR:
                     decided[i] = (narrator_name, rule, conf)
-    _turn_taking(segs, by_paragraph, decided, vocatives, resolver, narrator_name or NARRATOR if first_person else None)
+    _turn_taking(segs, by_paragraph, decided, vocatives, named, resolver, narrator_name or NARRATOR if first_person else None)
 
     lines: list[Line] = []
     for i, s in enumerate(segs):
@@ -465,6 +477,7 @@ def _turn_taking(
     by_paragraph: dict[int, list[int]],
     decided: dict[int, tuple[str, str, float]],
     vocatives: dict[int, list[str]],
+    named: dict[int, set[str]],
     resolver: _Resolver,
     narrator: str | None,
 ) -> None:
@@ -503,6 +516,7 @@ def _turn_taking(
     for run in runs:
         known = {p: speaker(p) for p in run}
         addressed = {p: set(vocatives.get(p, [])) for p in run}
+        not_speaker = {p: addressed[p] | named.get(p, set()) for p in run}  # nobody calls themselves by name
         for k, p in enumerate(run):  # "…, Haku?" -> Haku answers next (or spoke just before)
             for name in addressed[p]:
                 for j in (k + 1, k - 1):
@@ -519,9 +533,7 @@ def _turn_taking(
             if narrator:
                 recent.insert(1 if recent else 0, narrator)
             if len(recent) >= 2:
-                a, b = recent[0], recent[1]
-                if a in addressed[run[0]]:
-                    a, b = b, a
+                a = next((c for c in recent[:2] if c not in not_speaker[run[0]]), recent[0])
                 known[run[0]] = a
                 settle(run[0], a, "turn-taking", 0.35)
         for k, p in enumerate(run):
@@ -533,9 +545,9 @@ def _turn_taking(
                     if not 0 <= j < len(run) or not known[run[j]]:
                         continue
                     anchor = known[run[j]]
-                    partner = _partner(run, j, known, vocatives, resolver, narrator, segs, by_paragraph)
+                    partner = _partner(run, j, known, vocatives, named, resolver, narrator, segs, by_paragraph)
                     guess = anchor if distance % 2 == 0 else partner
-                    if guess in addressed[p]:
+                    if guess in not_speaker[p]:
                         guess = partner if guess == anchor else anchor
                     if guess:
                         conf = max(0.3, 0.6 - 0.05 * distance)
@@ -552,7 +564,7 @@ def _turn_taking(
                 decided[i] = (speaker_of_turn, "continued-quote", 0.8)
 
 
-def _partner(run, j, known, vocatives, resolver, narrator, segs, by_paragraph) -> str | None:
+def _partner(run, j, known, vocatives, named, resolver, narrator, segs, by_paragraph) -> str | None:
     """Who answers the speaker of run[j]: the neighbour who spoke, the one addressed, or the last named."""
     anchor = known[run[j]]
     for n in (j - 1, j + 1):
@@ -562,8 +574,9 @@ def _partner(run, j, known, vocatives, resolver, narrator, segs, by_paragraph) -
         if name != anchor:
             return name
     start = segs[by_paragraph[run[j]][0]].start
+    talked_about = set().union(*(named.get(run[n], set()) for n in (j - 1, j, j + 1) if 0 <= n < len(run)))
     for m in resolver.cast.mentioned_before(start):
-        if m.character != anchor and m.character != narrator:
+        if m.character != anchor and m.character != narrator and m.character not in talked_about:
             return m.character
     if narrator and anchor != narrator:
         return narrator
