@@ -154,26 +154,24 @@ class _Resolver:
         a subject (`Haku sighed`) or a speaker more than an object; one-off unnamed speakers
         ("one man") count little."""
         scores: Counter[str] = Counter()
-        fallback = None
+        unknown: Counter[str] = Counter()  # characters whose gender the text never settles
         for k, m in enumerate(self.cast.mentioned_before(pos)):
-            if m.character in exclude or m.character == self.narrator or pos - m.start > 6000:
+            if m.character in exclude or m.character == self.narrator:
                 continue
+            if m.character in self.one_off and pos - m.start > 400:
+                continue  # "one man" said something once; a later "he" is someone else
             g = self.gender(m.character)
-            if g is None and fallback is None and m.character not in self.nominal_gender:
-                fallback = m.character
-            if g != gender:
+            if g is not None and g != gender:
                 continue
             weight = 0.8**k
             if m.start == m.end:
                 weight *= 1.5  # the speaker of a quote
             elif SUBJECT_VERB.match(self.text, m.end):
                 weight *= 1.5
-            if m.character in self.one_off:
-                weight *= 0.3
-            scores[m.character] += weight
+            (scores if g == gender else unknown)[m.character] += weight
         if scores:
             return scores.most_common(1)[0][0]
-        return fallback
+        return unknown.most_common(1)[0][0] if unknown else None
 
     def possessive(self, det: str, noun: str, phrase: str, pos: int, exclude: set[str]) -> str | None:
         """`his wife`: Mrs. Bennet when "his" is Mr. Bennet; else the salient character of the noun's
@@ -251,6 +249,9 @@ def _tag_after(narr: str, quote_open_ended: bool) -> _Who | None:
         rest = [w.strip(",.!?;:").lower() for w in narr[len(who) :].split()[:3]]
         if rest and (rest[0] in SPEECH_VERBS or (len(rest) > 1 and rest[0].endswith("ly") and rest[1] in SPEECH_VERBS)):
             return _Who(who, "speech-verb", 0.95)
+        clause = re.split(r"[,;.!?]", narr[len(who) :], maxsplit=1)[0].split()
+        if _NOMINAL.match(who) and any(_is_speech_verb(w) for w in clause[1:5]):
+            return _Who(who, "speech-verb", 0.9)  # `a boy wearing glasses interjected`
         if quote_open_ended and rest and re.fullmatch(r"[a-z]+ed", rest[0]):
             return _Who(who, "speech-tag", 0.85)  # `"…," Big Medicine stated`: any verb after a comma
     if quote_open_ended and re.fullmatch(r"[a-z]+ed", words[0]) and len(words) > 1 and words[1][:1].isupper() or (

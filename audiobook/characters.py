@@ -232,6 +232,11 @@ def find_cast(text: str, narration: list[tuple[int, int]], tag_positions: set[in
         common = sum(after_determiner[w] for f in forms for w in form_parts[f][1] if len(form_parts[f][1]) == 1)
         if evidence == 0 or places * 2 > total + evidence or common * 3 > total:
             continue  # a place, a ship, a month: never the subject of a verb or a speaker
+        word = form_parts[head][1][0]
+        if len(form_parts[head][1]) == 1 and re.search(r"(?:ing|ly)$", word) and not cap_mid[word]:
+            continue  # "Turning to her, …", "Scarcely had …": sentence openers, not names
+        if len(form_parts[head][1]) == 1 and _is_plural_of(form_parts[head][1][0], cap_any) and not form_parts[head][0]:
+            continue  # "Vocaloids" beside "Vocaloid": a kind of thing, not someone
         best = max(forms, key=lambda f: (form_counts[f], -order.index(f)))
         name = " ".join(surfaces[best].most_common(1)[0][0].split())
         for f in forms:
@@ -249,6 +254,10 @@ def find_cast(text: str, narration: list[tuple[int, int]], tag_positions: set[in
             cast.add_mention(Mention(start, end, name))
     _vote_genders(text, narration, cast)
     return cast
+
+
+def _is_plural_of(word: str, capitalised: Counter[str]) -> bool:
+    return (word.endswith("s") and capitalised[word[:-1]] > 0) or (word.endswith("es") and capitalised[word[:-2]] > 0)
 
 
 def _span_test(spans: list[tuple[int, int]]):
