@@ -64,6 +64,7 @@ _NOMINAL = re.compile(
 )
 _POSSESSIVE_KIN = re.compile(r"^(?P<det>his|her|their)\s+(?:[\w-]+\s+)?(?P<noun>[\w-]+)$")
 _SPOUSE_TITLE = {"wife": ("Mr", "Mrs"), "lady": ("Mr", "Mrs"), "husband": ("Mrs", "Mr")}
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _SENTENCES = re.compile(r"(?<=[.!?…])['’\"”)]*\s+")
 @dataclass(frozen=True)
 class Character:
@@ -168,6 +169,8 @@ class _Resolver:
                 weight *= 1.5  # the speaker of a quote
             elif SUBJECT_VERB.match(self.text, m.end):
                 weight *= 1.5
+            if m.start != m.end and not _PARAGRAPH_BREAK.search(self.text, m.end, pos):
+                weight *= 3  # named in the quote's own paragraph: `Miku smiled. "…," she said.`
             (scores if g == gender else unknown)[m.character] += weight
         if scores:
             return scores.most_common(1)[0][0]
