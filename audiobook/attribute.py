@@ -414,6 +414,10 @@ def attribute(seg: Segmentation) -> Script:
             prv = segs[i - 1] if i > 0 and segs[i - 1].paragraph == p else None
             if nxt is not None and nxt.kind == "narration":
                 exclude |= {n for n in map(cast.resolve, _listeners(text[nxt.start : nxt.end])) if n}
+                if re.match(r"\W*(?:she|he)\s+(?:replied|answered|returned|retorted|responded|rejoined)\b", text[nxt.start : nxt.end]) and (
+                    last_quote is not None and last_quote in decided and segs[last_quote].paragraph == p - 1
+                ):
+                    exclude.add(decided[last_quote][0])  # `"…," she replied`: not the one who just spoke
             for who in (
                 _tag_after(text[nxt.start : nxt.end], _open_ended(text[s.start : s.end])) if nxt is not None and nxt.kind == "narration" else None,
                 _tag_before(text[prv.start : prv.end]) if prv is not None and prv.kind == "narration" else None,
