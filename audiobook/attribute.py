@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from .characters import SUBJECT_VERB, STOP_WORDS, TITLES, Cast, Gender, Mention, find_cast, gender_of_noun
+from .characters import NAME_RE, SUBJECT_VERB, STOP_WORDS, TITLES, Cast, Gender, Mention, find_cast, gender_of_noun
 from .segment import Kind, Segment, Segmentation
 
 NARRATOR = "narrator"  # the name of a first-person narrator whose name the text never reveals
@@ -55,13 +55,16 @@ _PERSON_NOUNS = (
     "footman|coachman|butler|cook|gardener|farmer|merchant|judge|lawyer|colonel|major|sergeant|king|"
     "queen|prince|princess|knight|squire|monk|nun|creature|dwarf|giant|child|baby|infant|person|"
     "mother|father|sister|brother|aunt|uncle|wife|husband|grandmother|grandfather|friend|companion|"
-    "stranger|newcomer|conductor|policeman|constable|inspector|detective|professor|master|mistress"
+    "stranger|newcomer|conductor|policeman|constable|inspector|detective|professor|master|mistress|"
+    "son|daughter|step-son|stepson|step-daughter|nephew|niece|cousin|guest|partner|comrade|neighbour|neighbor"
 )
 _NOMINAL = re.compile(
     rf"\b(?P<det>[Tt]he|[Aa]n?|[Oo]ne|[Aa]nother|[Tt]his|[Tt]hat|[Mm]y|[Hh]is|[Hh]er|[Tt]heir|[Oo]ur)\s+"
     rf"(?P<adj>(?:[a-z][a-z-]+,?\s+){{0,2}})(?P<noun>{_PERSON_NOUNS})s?\b"
 )
-_POSSESSIVE_KIN = re.compile(r"^(?:his|her|their)\s+(?:\w+\s+)?(?P<noun>\w+)$")
+_POSSESSIVE_KIN = re.compile(r"^(?P<det>his|her|their)\s+(?:[\w-]+\s+)?(?P<noun>[\w-]+)$")
+_SPOUSE_TITLE = {"wife": ("Mr", "Mrs"), "lady": ("Mr", "Mrs"), "husband": ("Mrs", "Mr")}
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _SENTENCES = re.compile(r"(?<=[.!?…])['’\"”)]*\s+")
 @dataclass(frozen=True)
 class Character:
@@ -114,6 +117,7 @@ class _Resolver:
         self.narrator = narrator
         self.nominal_heads: dict[str, str] = {}  # head noun -> latest unnamed character with it
         self.nominal_gender: dict[str, Gender | None] = {}
+        self.one_off: set[str] = set()  # unnamed speakers introduced as "one man", "a girl"
 
     def nominal(self, phrase: str, pos: int, new: bool | None = None) -> str | None:
         m = _NOMINAL.match(phrase)
@@ -136,6 +140,8 @@ class _Resolver:
         elif det == "the" and head in self.nominal_heads:
             name = self.nominal_heads[head]
         self.nominal_heads[head] = name
+        if starts_new and det != "my":
+            self.one_off.add(name)
         self.nominal_gender.setdefault(name, gender_of_noun(name))
         return name
 
@@ -145,17 +151,52 @@ class _Resolver:
         return self.cast.gender(name)
 
     def pronoun(self, gender: Gender | None, pos: int, exclude: set[str]) -> str | None:
-        """The most recent character of `gender` mentioned or speaking before `pos`."""
-        fallback = None
-        for m in self.cast.mentioned_before(pos):
+        """The most salient character of `gender` before `pos`: recent mentions count most, and
+        a subject (`Haku sighed`) or a speaker more than an object; one-off unnamed speakers
+        ("one man") count little."""
+        scores: Counter[str] = Counter()
+        unknown: Counter[str] = Counter()  # characters whose gender the text never settles
+        for k, m in enumerate(self.cast.mentioned_before(pos)):
             if m.character in exclude or m.character == self.narrator:
                 continue
+            if m.character in self.one_off and pos - m.start > 400:
+                continue  # "one man" said something once; a later "he" is someone else
             g = self.gender(m.character)
-            if g == gender:
-                return m.character
-            if g is None and fallback is None:
-                fallback = m.character
-        return fallback
+            if g is not None and g != gender:
+                continue
+            weight = 0.8**k
+            if m.start == m.end:
+                weight *= 1.5  # the speaker of a quote
+            elif SUBJECT_VERB.match(self.text, m.end):
+                weight *= 1.5
+            if m.start != m.end and not _PARAGRAPH_BREAK.search(self.text, m.end, pos):
+                weight *= 3  # named in the quote's own paragraph: `Miku smiled. "…," she said.`
+            (scores if g == gender else unknown)[m.character] += weight
+        if scores:
+            return scores.most_common(1)[0][0]
+        return unknown.most_common(1)[0][0] if unknown else None
+
+    def possessive(self, det: str, noun: str, phrase: str, pos: int, exclude: set[str]) -> str | None:
+        """`his wife`: Mrs. Bennet when "his" is Mr. Bennet; else the salient character of the noun's
+        gender other than the owner; else an unnamed character called by the phrase ("her visitor")."""
+        owner = self.pronoun(_SUBJECT_PRONOUNS.get({"his": "he", "her": "she"}.get(det, ""), None), pos, exclude) if det != "their" else None
+        titles = _SPOUSE_TITLE.get(noun)
+        if owner and titles:
+            m = re.match(rf"{titles[0]}\.?\s+(?:[A-Z][a-z]+\s+)*([A-Z][a-z]+)$", owner)
+            spouse = self.cast.resolve(f"{titles[1]} {m.group(1)}") if m else None
+            if spouse:
+                return spouse
+        if phrase in self.nominal_gender:
+            return phrase
+        gender = gender_of_noun(noun)
+        if gender:
+            who = self.pronoun(gender, pos, exclude | ({owner} if owner else set()))
+            if who:
+                return who
+        if gender is None:
+            return None
+        self.nominal_gender[phrase] = gender
+        return phrase
 
     def resolve(self, phrase: str, pos: int, exclude: set[str] = frozenset()) -> str | None:
         lw = phrase.lower()
@@ -165,8 +206,7 @@ class _Resolver:
             return self.pronoun(_SUBJECT_PRONOUNS[lw], pos, exclude)
         kin = _POSSESSIVE_KIN.match(lw)
         if kin:
-            gender = gender_of_noun(kin.group("noun"))
-            return self.pronoun(gender, pos, exclude) if gender else None
+            return self.possessive(kin.group("det"), kin.group("noun"), " ".join(lw.split()), pos, exclude)
         name = self.cast.resolve(phrase)
         if name:
             return name
@@ -199,6 +239,7 @@ def _is_speech_verb(word: str) -> bool:
 def _tag_after(narr: str, quote_open_ended: bool) -> _Who | None:
     """`"…," Kaito said` / `"…," said Kaito` / `"…" she asked` at the start of the run after a quote."""
     narr = narr.lstrip(" ,—–-\n")
+    quote_open_ended = quote_open_ended or narr[:1].islower()  # `"Gratuity?" hinted Tuppence.`
     words = narr.split()
     if not words:
         return None
@@ -211,9 +252,14 @@ def _tag_after(narr: str, quote_open_ended: bool) -> _Who | None:
         rest = [w.strip(",.!?;:").lower() for w in narr[len(who) :].split()[:3]]
         if rest and (rest[0] in SPEECH_VERBS or (len(rest) > 1 and rest[0].endswith("ly") and rest[1] in SPEECH_VERBS)):
             return _Who(who, "speech-verb", 0.95)
+        clause = re.split(r"[,;.!?]", narr[len(who) :], maxsplit=1)[0].split()
+        if _NOMINAL.match(who) and any(_is_speech_verb(w) for w in clause[1:5]):
+            return _Who(who, "speech-verb", 0.9)  # `a boy wearing glasses interjected`
         if quote_open_ended and rest and re.fullmatch(r"[a-z]+ed", rest[0]):
             return _Who(who, "speech-tag", 0.85)  # `"…," Big Medicine stated`: any verb after a comma
-    if quote_open_ended and re.fullmatch(r"[a-z]+ed", words[0]) and len(words) > 1:
+    if quote_open_ended and re.fullmatch(r"[a-z]+ed", words[0]) and len(words) > 1 and words[1][:1].isupper() or (
+        quote_open_ended and re.fullmatch(r"[a-z]+ed", words[0]) and len(words) > 1 and words[1] in ("he", "she")
+    ):
         who = _speaker_phrase(narr[len(words[0]) :].lstrip())
         if who:
             return _Who(who, "speech-tag", 0.85)  # `"…," fleered Happy Jack`
@@ -255,6 +301,13 @@ def _tag_before(narr: str) -> _Who | None:
             who = _speaker_phrase(" ".join(words[1:]))
             if who:
                 return _Who(who, "speech-verb", 0.9)
+    # `The old lady felt Tom's shirt, and said:` - the sentence's subject, its last verb a speech verb
+    if re.search(r"\b(?:and|then)\s+(?:\w+ly\s+)?(\w+)(?:\s+\w+ly)?(?:\s+to\s+\w+)?\s*[,:]?\s*$", sentence) and _is_speech_verb(
+        re.search(r"(\w+)(?:\s+\w+ly)?(?:\s+to\s+\w+)?\s*[,:]?\s*$", sentence).group(1)
+    ):
+        who = _speaker_phrase(sentence)
+        if who and SUBJECT_VERB.match(sentence[len(who) :]):
+            return _Who(who, "speech-verb", 0.85)
     return None
 
 
@@ -284,6 +337,16 @@ def _vocatives(quote: str) -> list[str]:
         quote.strip(),
     ):
         found.append(m.group(1))
+    return found
+
+
+def _named_in(quote: str, cast: Cast) -> set[str]:
+    """Characters a quote names: `"Poor Miss Taylor!"` is not said by Miss Taylor."""
+    found = set()
+    for m in NAME_RE.finditer(quote):
+        name = cast.resolve(m.group(0))
+        if name:
+            found.add(name)
     return found
 
 
@@ -323,6 +386,7 @@ def attribute(seg: Segmentation) -> Script:
     decided: dict[int, tuple[str, str, float]] = {}  # segment index -> speaker, rule, confidence
     paragraph_speaker: dict[int, tuple[str, str, float]] = {}
     vocatives: dict[int, list[str]] = {}  # paragraph -> characters addressed in it
+    named: dict[int, set[str]] = {}  # paragraph -> characters its quotes talk about
     last_quote: int | None = None
 
     narration_only: dict[int, str] = {}
@@ -338,6 +402,7 @@ def attribute(seg: Segmentation) -> Script:
                 if name:
                     addressed.append(name)
         vocatives[p] = addressed
+        named[p] = {n for i in quotes for n in _named_in(text[segs[i].start : segs[i].end], cast)} - set(addressed)
         exclude = set(addressed)
         tags: dict[int, tuple[str, str, float]] = {}
         for i in quotes:
@@ -349,6 +414,10 @@ def attribute(seg: Segmentation) -> Script:
             prv = segs[i - 1] if i > 0 and segs[i - 1].paragraph == p else None
             if nxt is not None and nxt.kind == "narration":
                 exclude |= {n for n in map(cast.resolve, _listeners(text[nxt.start : nxt.end])) if n}
+                if re.match(r"\W*(?:she|he)\s+(?:replied|answered|returned|retorted|responded|rejoined)\b", text[nxt.start : nxt.end]) and (
+                    last_quote is not None and last_quote in decided and segs[last_quote].paragraph == p - 1
+                ):
+                    exclude.add(decided[last_quote][0])  # `"…," she replied`: not the one who just spoke
             for who in (
                 _tag_after(text[nxt.start : nxt.end], _open_ended(text[s.start : s.end])) if nxt is not None and nxt.kind == "narration" else None,
                 _tag_before(text[prv.start : prv.end]) if prv is not None and prv.kind == "narration" else None,
@@ -393,7 +462,7 @@ def attribute(seg: Segmentation) -> Script:
             for i, (who, rule, conf) in list(decided.items()):
                 if who == NARRATOR:
                     decided[i] = (narrator_name, rule, conf)
-    _turn_taking(segs, by_paragraph, decided, vocatives, resolver, narrator_name or NARRATOR if first_person else None)
+    _turn_taking(segs, by_paragraph, decided, vocatives, named, resolver, narrator_name or NARRATOR if first_person else None)
 
     lines: list[Line] = []
     for i, s in enumerate(segs):
@@ -416,10 +485,16 @@ def _turn_taking(
     by_paragraph: dict[int, list[int]],
     decided: dict[int, tuple[str, str, float]],
     vocatives: dict[int, list[str]],
+    named: dict[int, set[str]],
     resolver: _Resolver,
     narrator: str | None,
 ) -> None:
-    """Untagged paragraphs in a run of dialogue paragraphs alternate between two speakers."""
+    """Untagged paragraphs in a run of dialogue paragraphs alternate between two speakers.
+
+    Anchors are the paragraphs a tag or beat decided; a name addressed in one paragraph
+    answers in the next (or spoke the one before). From each anchor, speakers alternate
+    backwards and forwards; nobody speaks a line that addresses them by name. A run with no
+    anchor at all alternates between the two characters most recently mentioned before it."""
     runs: list[list[int]] = []  # turns: paragraphs, one per speaker change
     turn_of: dict[int, int] = {}  # a continuation paragraph -> the paragraph whose turn it extends
     last = None
@@ -441,8 +516,34 @@ def _turn_taking(
                 return decided[i][0]
         return None
 
+    def settle(p: int, who: str, rule: str, conf: float) -> None:
+        for i in by_paragraph[p]:
+            if segs[i].kind == "dialogue" and i not in decided:
+                decided[i] = (who, rule, conf)
+
     for run in runs:
         known = {p: speaker(p) for p in run}
+        addressed = {p: set(vocatives.get(p, [])) for p in run}
+        not_speaker = {p: addressed[p] | named.get(p, set()) for p in run}  # nobody calls themselves by name
+        for k, p in enumerate(run):  # "…, Haku?" -> Haku answers next (or spoke just before)
+            for name in addressed[p]:
+                for j in (k + 1, k - 1):
+                    if 0 <= j < len(run) and not known[run[j]] and name not in addressed[run[j]] and known[p] != name:
+                        known[run[j]] = name
+                        settle(run[j], name, "vocative", 0.55)
+                        break
+        if not any(known.values()) and len(run) > 1:
+            start = segs[by_paragraph[run[0]][0]].start
+            recent: list[str] = []
+            for m in resolver.cast.mentioned_before(start):
+                if m.character not in recent and m.character != narrator:
+                    recent.append(m.character)
+            if narrator:
+                recent.insert(1 if recent else 0, narrator)
+            if len(recent) >= 2:
+                a = next((c for c in recent[:2] if c not in not_speaker[run[0]]), recent[0])
+                known[run[0]] = a
+                settle(run[0], a, "turn-taking", 0.35)
         for k, p in enumerate(run):
             if known[p]:
                 continue
@@ -452,10 +553,10 @@ def _turn_taking(
                     if not 0 <= j < len(run) or not known[run[j]]:
                         continue
                     anchor = known[run[j]]
-                    if distance % 2 == 0:
-                        guess = anchor
-                    else:
-                        guess = _partner(run, j, known, vocatives, resolver, narrator, segs, by_paragraph)
+                    partner = _partner(run, j, known, vocatives, named, resolver, narrator, segs, by_paragraph)
+                    guess = anchor if distance % 2 == 0 else partner
+                    if guess in not_speaker[p]:
+                        guess = partner if guess == anchor else anchor
                     if guess:
                         conf = max(0.3, 0.6 - 0.05 * distance)
                         break
@@ -463,9 +564,7 @@ def _turn_taking(
                     break
             if guess:
                 known[p] = guess
-                for i in by_paragraph[p]:
-                    if segs[i].kind == "dialogue" and i not in decided:
-                        decided[i] = (guess, "turn-taking", conf)
+                settle(p, guess, "turn-taking", conf)
     for p, head in turn_of.items():
         speaker_of_turn = speaker(head)
         for i in by_paragraph[p]:
@@ -473,7 +572,7 @@ def _turn_taking(
                 decided[i] = (speaker_of_turn, "continued-quote", 0.8)
 
 
-def _partner(run, j, known, vocatives, resolver, narrator, segs, by_paragraph) -> str | None:
+def _partner(run, j, known, vocatives, named, resolver, narrator, segs, by_paragraph) -> str | None:
     """Who answers the speaker of run[j]: the neighbour who spoke, the one addressed, or the last named."""
     anchor = known[run[j]]
     for n in (j - 1, j + 1):
@@ -483,8 +582,9 @@ def _partner(run, j, known, vocatives, resolver, narrator, segs, by_paragraph) -
         if name != anchor:
             return name
     start = segs[by_paragraph[run[j]][0]].start
+    talked_about = set().union(*(named.get(run[n], set()) for n in (j - 1, j, j + 1) if 0 <= n < len(run)))
     for m in resolver.cast.mentioned_before(start):
-        if m.character != anchor and m.character != narrator:
+        if m.character != anchor and m.character != narrator and m.character not in talked_about:
             return m.character
     if narrator and anchor != narrator:
         return narrator

@@ -63,6 +63,9 @@ SUBJECT_VERB = re.compile(
     r"knows|thinks|takes|gives|comes|goes|says|sang|sings|fought|bought|brought|found|led|lay|met|paid|sent|"
     r"slept|spent|stuck|struck|swung|taught|understood|won|wrote|ate|drank|sank|swam|climbed)\b"
 )
+# Stop words that are also surnames after a title: `Mrs. Hall`, `Mr. House`, `Miss Church`.
+_SURNAME_WORDS = frozenset("Hall House Court Park Church Street Lane Hill Castle Bay West North South East Rivers "
+                           "Well Good Young Long Little Mount Place Inn Hope May June April Christmas English French".split())
 _PLACE_PREPOSITIONS = frozenset("in at to from into through near toward towards of".split())
 _GENDERED_NOUNS: dict[Gender, tuple[str, ...]] = {
     "female": ("girl", "woman", "lady", "mother", "sister", "daughter", "aunt", "queen", "princess",
@@ -149,7 +152,7 @@ def find_cast(text: str, narration: list[tuple[int, int]], tag_positions: set[in
             cap_any[words[0]] += 1  # "Mara climbed the stairs.": a sentence's subject, then its verb
 
     def is_name_word(w: str, titled: bool) -> bool:
-        if w in STOP_WORDS or w in TITLES or len(w) < 2:
+        if w in TITLES or len(w) < 2 or (w in STOP_WORDS and not (titled and w in _SURNAME_WORDS)):
             return False
         return titled or lower[w.lower()] < cap_mid[w] * 0.5 or (not lower[w.lower()] and cap_any[w] > 1)
 
@@ -183,7 +186,11 @@ def find_cast(text: str, narration: list[tuple[int, int]], tag_positions: set[in
             place_evidence[key] += 1
         if SUBJECT_VERB.match(after):
             person_evidence[key] += 1
-        if re.match(r",?\s*[!?,.]?\s*[\"”’]", after) or re.match(r"['’]s\s+(?:eyes|face|voice|hand|head|mother|father)", after):
+        # called by name: `"…, Kaito."` / `"Oh, Kaito!"` / `"Kaito, wait!"`
+        before_name = text[max(0, start - 4) : start]
+        called = (re.search(r"(?:,|\bOh?)\s*$", before_name) and re.match(r"\s*[!?,.]?\s*[\"”’]", after)) or (
+            re.search(r"[“\"‘]\s*$", before_name) and re.match(r"\s*[,!]", after))
+        if called or re.match(r"['’]s\s+(?:eyes|face|voice|hand|head|mother|father)", after):
             person_evidence[key] += 1
         if start in tag_positions:
             person_evidence[key] += 3
@@ -191,7 +198,9 @@ def find_cast(text: str, narration: list[tuple[int, int]], tag_positions: set[in
     after_determiner = Counter(re.findall(r"\b(?:the|a|an|another|every|each|this|that|official|other)\s+([A-Z][a-z]+)", text))
     cast = Cast()
     # Longest forms first: a shorter form joins every longer character whose words contain it.
-    order = sorted(form_counts, key=lambda k: (-len(form_parts[k][1]), -form_counts[k]))
+    # Of equal length, forms with a gendered title go first, so "Mrs. Pett" has joined
+    # "Nesta Ford Pett" before "Mr. Pett" looks for a home.
+    order = sorted(form_counts, key=lambda k: (-len(form_parts[k][1]), TITLES.get(form_parts[k][0] or "") is None, -form_counts[k]))
     members: dict[str, list[str]] = {}
     for key in order:
         title, words = form_parts[key]
@@ -207,6 +216,9 @@ def find_cast(text: str, narration: list[tuple[int, int]], tag_positions: set[in
             if title and head_title and title != head_title and len(words) == len(head_words) and title_gender is None:
                 continue
             homes.append(head)
+        if len(homes) > 1 and title_gender:  # "Mr. Pett": the Pett already called Mr.
+            same = [h for h in homes if title_gender in {TITLES.get(form_parts[f][0]) for f in members[h] if form_parts[f][0]}]
+            homes = same if len(same) == 1 else homes
         if len(homes) == 1:
             members[homes[0]].append(key)
         elif len(homes) > 1:
@@ -220,6 +232,11 @@ def find_cast(text: str, narration: list[tuple[int, int]], tag_positions: set[in
         common = sum(after_determiner[w] for f in forms for w in form_parts[f][1] if len(form_parts[f][1]) == 1)
         if evidence == 0 or places * 2 > total + evidence or common * 3 > total:
             continue  # a place, a ship, a month: never the subject of a verb or a speaker
+        word = form_parts[head][1][0]
+        if len(form_parts[head][1]) == 1 and re.search(r"(?:ing|ly)$", word) and not cap_mid[word]:
+            continue  # "Turning to her, …", "Scarcely had …": sentence openers, not names
+        if len(form_parts[head][1]) == 1 and _is_plural_of(form_parts[head][1][0], cap_any) and not form_parts[head][0]:
+            continue  # "Vocaloids" beside "Vocaloid": a kind of thing, not someone
         best = max(forms, key=lambda f: (form_counts[f], -order.index(f)))
         name = " ".join(surfaces[best].most_common(1)[0][0].split())
         for f in forms:
@@ -237,6 +254,10 @@ def find_cast(text: str, narration: list[tuple[int, int]], tag_positions: set[in
             cast.add_mention(Mention(start, end, name))
     _vote_genders(text, narration, cast)
     return cast
+
+
+def _is_plural_of(word: str, capitalised: Counter[str]) -> bool:
+    return (word.endswith("s") and capitalised[word[:-1]] > 0) or (word.endswith("es") and capitalised[word[:-2]] > 0)
 
 
 def _span_test(spans: list[tuple[int, int]]):
