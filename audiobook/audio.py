@@ -24,7 +24,9 @@ import soxr
 from pydub import AudioSegment
 from pydub.silence import detect_leading_silence
 
+from . import loudness
 from .errors import AudioError
+from .loudness import DEFAULT_LOUDNESS_LUFS
 
 OUTPUT_RATE_HZ = 44_100
 SAMPLES_PER_FRAME = 1152  # MPEG-1 Layer III
@@ -72,17 +74,24 @@ def trimmed(clip: Path) -> AudioSegment:
     return audio[start:end] if end > start else audio[:0]
 
 
-def encode_clip(clip: Path | None, pause_ms: int, bitrate_kbps: int, sample_rate_hz: int) -> bytes:
-    """A clip (or None: silence only) and the pause after it, as CBR mono 44.1 kHz MP3 frames."""
+def encode_clip(
+    clip: Path | None, pause_ms: int, bitrate_kbps: int, sample_rate_hz: int, loudness_lufs: float = DEFAULT_LOUDNESS_LUFS
+) -> bytes:
+    """A clip (or None: silence only) and the pause after it, as CBR mono 44.1 kHz MP3 frames.
+
+    The clip is brought to `loudness_lufs` with its true peak under the limit (loudness.py)."""
     pcm = b""
     if clip is not None:
         audio = trimmed(clip)
         if audio.frame_rate != sample_rate_hz or audio.channels != 1 or audio.sample_width != 2:
             audio = audio.set_frame_rate(sample_rate_hz).set_channels(1).set_sample_width(2)
         pcm = audio.raw_data
-    if pcm and sample_rate_hz != OUTPUT_RATE_HZ:
-        samples = numpy.frombuffer(pcm, dtype=numpy.int16)
-        pcm = soxr.resample(samples, sample_rate_hz, OUTPUT_RATE_HZ, quality="HQ").tobytes()
+    if pcm:
+        samples = numpy.frombuffer(pcm, dtype=numpy.int16).astype(numpy.float32) / 32768
+        if sample_rate_hz != OUTPUT_RATE_HZ:
+            samples = soxr.resample(samples, sample_rate_hz, OUTPUT_RATE_HZ, quality="HQ")
+        levelled = loudness.normalise(samples, OUTPUT_RATE_HZ, loudness_lufs).samples
+        pcm = numpy.clip(numpy.round(levelled * 32768), -32768, 32767).astype(numpy.int16).tobytes()
     pause_samples = OUTPUT_RATE_HZ * max(0, pause_ms - LAME_DELAY_MS) // 1000
     pcm += b"\x00\x00" * pause_samples
     if not pcm:
@@ -133,23 +142,29 @@ def info_frame(frames: int, audio_bytes: int, bitrate_kbps: int) -> bytes:
 
 
 def assemble(
-    parts: Sequence[Path], frame_counts: Sequence[int], out_path: Path, bitrate_kbps: int, skip_bytes: int = 0
+    parts: Sequence[Path],
+    frame_counts: Sequence[int],
+    out_path: Path,
+    bitrate_kbps: int,
+    skip_bytes: int | Sequence[int] = 0,
 ) -> Assembled:
-    """Join encoded parts (MP3 frames after `skip_bytes` of header) into one MP3 at `out_path`, no tags.
+    """Join encoded parts (MP3 frames after `skip_bytes` of header, one count for all or one per part)
+    into one MP3 at `out_path`, no tags.
 
     Streams part by part: memory stays flat however long the chapter.
     """
+    skips = [skip_bytes] * len(parts) if isinstance(skip_bytes, int) else list(skip_bytes)
     total_frames = sum(frame_counts)
     starts: list[int] = []
     frames = 0
     try:
         with out_path.open("wb") as out:
-            data_bytes = sum(p.stat().st_size - skip_bytes for p in parts)
+            data_bytes = sum(p.stat().st_size - skip for p, skip in zip(parts, skips))
             out.write(info_frame(total_frames, data_bytes, bitrate_kbps))
-            for part, count in zip(parts, frame_counts):
+            for part, count, skip in zip(parts, frame_counts, skips):
                 starts.append(frames * SAMPLES_PER_FRAME * 1000 // OUTPUT_RATE_HZ)
                 with part.open("rb") as source:
-                    source.seek(skip_bytes)
+                    source.seek(skip)
                     shutil.copyfileobj(source, out)
                 frames += count
     except OSError as exc:

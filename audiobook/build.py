@@ -1,4 +1,4 @@
-"""The whole pipeline: stories in, one tagged, chaptered MP3 per chapter out.
+"""The whole pipeline: stories in, one tagged, chaptered MP3 per chapter out (and the whole book).
 
 load -> segment -> attribute -> cast -> synthesize -> stitch and encode -> tag.
 Every output is written under a temporary name and renamed when complete.
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from .attribute import NARRATOR, Script, attribute
-from .audio import Pauses, assemble, check_bitrate
+from .audio import Pauses, assemble, check_bitrate, require_ffmpeg
 from .book import load_book
 from .cast import Casting, Role, cast
 from .config import Config, load_config
@@ -25,6 +25,7 @@ from .matter import drop_matter, expected_text, skipped_sections
 from .normalise import normalise
 from .encode import HEADER_BYTES, Part, PartRequest, encode_parts, part_key
 from .engine import Voice, engine_id, get_engine
+from .loudness import DEFAULT_LOUDNESS_LUFS, check_loudness
 from .errors import AudiobookError, CoverError
 from .cover import Cover, cover_from_bytes, draw_cover, load_cover
 from .publish import check_publish_options, publish
@@ -33,6 +34,10 @@ from .spoken import check_spoken
 from .synthesize import ClipRequest, clip_key, synthesize
 from .tags import ChapterMark, Tags, write_tags
 from .transcript import Cue, plain_text
+from .m4b import m4b_manifest_entry, write_m4b_if_changed
+from .wholebook import (
+    BookChapter, WholeBook, manifest_entry, unchanged_whole_book, whole_book_digest, whole_book_path, write_whole_book,
+)
 
 DEFAULT_VOICES = Path("voices.toml")
 
@@ -51,6 +56,8 @@ class BuildOptions:
     narrator_voice: str | None = None
     base_url: str | None = None  # where the book folder is hosted, for the feed; None: `audiobook serve`
     cover: Path | None = None  # a JPEG or PNG; None: [book] cover in voices.toml, else drawn
+    loudness_lufs: float | None = None  # None: [book] loudness_lufs in voices.toml, else -19
+    m4b: bool = False  # also write the whole book as an M4B (AAC, chapters, cover) with ffmpeg
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,8 @@ class BuildResult:
     clips_total: int
     clips_synthesized: int
     feed_path: Path | None = None
+    whole_book: Path | None = None  # <Book Title>.mp3: every chapter in one file
+    m4b: Path | None = None
 
     @property
     def duration_ms(self) -> int:
@@ -127,7 +136,15 @@ def resolve_voices_path(path: Path | None) -> Path | None:
 def with_overrides(config: Config, options: BuildOptions) -> Config:
     """Command-line flags win over voices.toml, which wins over built-in defaults."""
     narrator = replace(config.narrator, voice=options.narrator_voice or config.narrator.voice)
-    return replace(config, title=options.title or config.title, author=options.author or config.author, narrator=narrator)
+    loudness_lufs = config.loudness_lufs if options.loudness_lufs is None else options.loudness_lufs
+    return replace(
+        config, title=options.title or config.title, author=options.author or config.author, narrator=narrator,
+        loudness_lufs=loudness_lufs,
+    )
+
+
+def loudness_target(config: Config) -> float:
+    return DEFAULT_LOUDNESS_LUFS if config.loudness_lufs is None else config.loudness_lufs
 
 
 _RESERVED_NAMES = frozenset(
@@ -239,7 +256,8 @@ def _job(book: Plan, chapter: ChapterPlan, book_dir: Path, options: BuildOptions
     pauses = tuple(pauses_after(chapter.utterances, options.pauses))
     sections = chapter.script.story.sections
     parts = [
-        part_key(clip_key(r, engine) if r else None, pause, options.bitrate_kbps) for r, pause in zip(requests, pauses)
+        part_key(clip_key(r, engine) if r else None, pause, options.bitrate_kbps, loudness_target(book.config))
+        for r, pause in zip(requests, pauses)
     ]
     titles = [sections[u.section].title for u in chapter.utterances]
     speakers = [u.speaker for u in chapter.utterances]
@@ -298,7 +316,11 @@ def build(options: BuildOptions, on_progress: Callable[[Progress], None] | None 
     Only what changed since the last build is synthesized, encoded and written again.
     """
     check_bitrate(options.bitrate_kbps)
+    if options.loudness_lufs is not None:
+        check_loudness(options.loudness_lufs)
     check_publish_options(options.base_url, options.cover)  # fail now, not after the synthesis
+    if options.m4b:
+        require_ffmpeg()
     book = plan(options)
     book_dir = options.output_dir / safe_filename(book.title)
     cache_dir = options.cache_dir or options.output_dir / ".cache"
@@ -329,7 +351,7 @@ def build(options: BuildOptions, on_progress: Callable[[Progress], None] | None 
     synthesized = sum(1 for p in part_requests if p.clip and not p.clip.cached)
     parts = iter(
         encode_parts(part_requests, cache_dir, options.jobs, options.bitrate_kbps,
-                     on_part=_counter(on_progress, "encode", len(part_requests)))
+                     on_part=_counter(on_progress, "encode", len(part_requests)), loudness_lufs=loudness_target(book.config))
     )
     report = _counter(on_progress, "write", len(todo))
     for job in todo:
@@ -337,7 +359,12 @@ def build(options: BuildOptions, on_progress: Callable[[Progress], None] | None 
         results[job.chapter.number] = _write_chapter(job, chapter_parts, options.bitrate_kbps)
         report(job)
 
-    entries = {}
+    whole = _whole_book(book, jobs, results, book_dir, art, options.bitrate_kbps, manifest)
+    entries = {whole.path.name: manifest_entry(whole)}
+    m4b = None
+    if options.m4b:
+        m4b = write_m4b_if_changed(whole, book_dir, art.jpeg, options.bitrate_kbps, manifest)
+        entries[m4b.path.name] = m4b_manifest_entry(m4b)
     for job in jobs:
         r = results[job.chapter.number]
         entries[job.path.name] = {
@@ -350,9 +377,24 @@ def build(options: BuildOptions, on_progress: Callable[[Progress], None] | None 
     _write_manifest(book_dir, entries)
     chapters = tuple(results[job.chapter.number] for job in jobs)
     clips_total = sum(1 for job in jobs for r in job.clip_requests if r)
-    result = BuildResult(book, book_dir, chapters, clips_total, synthesized)
+    result = BuildResult(book, book_dir, chapters, clips_total, synthesized, whole_book=whole.path,
+                         m4b=m4b.path if m4b else None)
     published = publish(result, art, options.base_url)
     return replace(result, feed_path=published.feed_path)
+
+
+def _whole_book(
+    book: Plan, jobs: Sequence[_Job], results: dict[int, ChapterResult], book_dir: Path, art: Cover,
+    bitrate_kbps: int, manifest: dict,
+) -> WholeBook:
+    """<Book Title>.mp3 beside the chapters, joined from their frames; kept as it is if nothing changed."""
+    chapters = [
+        BookChapter(job.chapter.title, job.path, job.digest, plain_text(results[job.chapter.number].cues)) for job in jobs
+    ]
+    path = whole_book_path(book_dir, safe_filename(book.title), {job.path.name for job in jobs})
+    tags = Tags(book.title, book.author, book.title, 1, 1, cover_jpeg=art.jpeg)
+    kept = unchanged_whole_book(path, whole_book_digest(chapters, tags, bitrate_kbps), manifest.get(path.name))
+    return kept or write_whole_book(chapters, path, tags, bitrate_kbps)
 
 
 def _counter(on_progress: Callable[[Progress], None] | None, stage: str, total: int) -> Callable[[object], None]:

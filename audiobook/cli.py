@@ -190,11 +190,19 @@ def build(
     cover: Annotated[
         Optional[Path], typer.Option("--cover", help="Cover image (JPEG or PNG, square, 1400 px or more). Default: voices.toml, else drawn.")
     ] = None,
+    loudness: Annotated[
+        Optional[float],
+        typer.Option("--loudness", metavar="LUFS", help="Integrated loudness of every voice and file, -40 to -13. Default: voices.toml, else -19."),
+    ] = None,
+    m4b: Annotated[
+        bool, typer.Option("--m4b", help="Also write the whole book as an M4B (AAC, chapters, cover) for audiobook apps; needs ffmpeg.")
+    ] = False,
 ) -> None:
     """Build an audiobook: one tagged, chaptered MP3 per story, a cover, transcripts and a podcast feed."""
     options = BuildOptions(
         tuple(sources), output, voices, cache, jobs or os.cpu_count() or 1, bitrate,
         title=title, author=author, narrator_voice=narrator_voice, base_url=base_url, cover=cover,
+        loudness_lufs=loudness, m4b=m4b,
     )
     with progress_bars() as on_progress:
         result = run_or_fail(lambda: build_book(options, on_progress))

@@ -5,6 +5,7 @@
 title = "Vocaloid Stories"
 author = "Various"
 language = "en"
+loudness_lufs = -19  # integrated loudness of every clip and file (true peak at most -1.5 dBTP)
 
 [narrator]
 voice = "en+m3"      # eSpeak NG voice, optionally +variant
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .loudness import LOUDNESS_RANGE_LUFS
 
 GENDERS = ("female", "male")
 DEFAULT_POOLS: dict[str, tuple[str, ...]] = {
@@ -74,6 +76,7 @@ class Config:
     author: str | None = None
     language: str = "en"
     cover: Path | None = None  # relative paths are relative to voices.toml
+    loudness_lufs: float | None = None  # None: loudness.DEFAULT_LOUDNESS_LUFS
     front_matter: str = "read"  # author's notes and disclaimers: "read" under their own mark, or "skip"
     pronunciations: dict[str, str] = field(default_factory=dict)  # word -> how to say it
     narrator: VoiceConfig = VoiceConfig()
@@ -94,12 +97,12 @@ class Config:
 
 _VOICE_KEYS = {"voice": str, "rate": int, "pitch": int, "volume": (int, float)}
 _TABLE_KEYS = {
-    "book": {"title": str, "author": str, "language": str, "cover": str, "front_matter": str},
+    "book": {"title": str, "author": str, "language": str, "cover": str, "front_matter": str, "loudness_lufs": (int, float)},
     "narrator": {**_VOICE_KEYS, "character_voice": bool},
     "character": {**_VOICE_KEYS, "aliases": list, "gender": str},
     "pools": {"female": list, "male": list, "other": list},
 }
-_RANGES = {"rate": (80, 450), "pitch": (0, 99), "volume": (0.0, 2.0)}
+_RANGES = {"rate": (80, 450), "pitch": (0, 99), "volume": (0.0, 2.0), "loudness_lufs": LOUDNESS_RANGE_LUFS}
 
 
 def _find_line(raw: str, keys: tuple[str, ...]) -> int:
@@ -226,6 +229,7 @@ def _parse(path: Path, raw: str, data: dict) -> Config:
         author=book.get("author"),
         language=book.get("language", "en"),
         cover=path.parent / book["cover"] if "cover" in book else None,
+        loudness_lufs=None if "loudness_lufs" not in book else float(book["loudness_lufs"]),
         front_matter=front_matter,
         pronunciations=dict(pronunciations),
         narrator=_voice(narrator),

@@ -1,9 +1,10 @@
 """The encode stage: every clip, with the pause after it, becomes cached MP3 frames, in parallel.
 
 Parts live in ``cache_dir/mp3/<key[:2]>/<key>.mp3``, keyed by the clip's own key (text, voice,
-engine), the pause and the MP3 settings: whatever changes the sound changes the key. Each starts
-with a 16-byte header (magic, frame count, data length) before its MP3 frames; a cached part is
-used only if header, length and frames agree, so a truncated or foreign file is encoded again.
+engine), the pause, the MP3 settings and the loudness target and method: whatever changes the
+sound changes the key. Each starts with a 16-byte header (magic, frame count, data length)
+before its MP3 frames; a cached part is used only if header, length and frames agree, so a
+truncated or foreign file is encoded again.
 Files are written under a temporary name and renamed.
 """
 
@@ -21,11 +22,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import audio, workers
+from . import audio, loudness, workers
 from .errors import AudioError
 from .synthesize import Clip
 
-PART_FORMAT = "audiobook-mp3-part-3"  # change it when what a part contains changes
+PART_FORMAT = "audiobook-mp3-part-4"  # change it when what a part contains changes
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,10 @@ def _encoder_id() -> str:
     return f"lameenc {importlib.metadata.version('lameenc')} q{audio.LAME_QUALITY}; soxr {importlib.metadata.version('soxr')} HQ"
 
 
-def part_key(clip_key: str | None, pause_ms: int, bitrate_kbps: int) -> str:
-    """sha256 over everything that shapes a part's bytes: the clip's own key, the pause, MP3 settings."""
+def part_key(
+    clip_key: str | None, pause_ms: int, bitrate_kbps: int, loudness_lufs: float = loudness.DEFAULT_LOUDNESS_LUFS
+) -> str:
+    """sha256 over everything that shapes a part's bytes: the clip's own key, the pause, MP3 and loudness settings."""
     fields = {
         "format": PART_FORMAT,
         "encoder": _encoder_id(),
@@ -56,6 +59,8 @@ def part_key(clip_key: str | None, pause_ms: int, bitrate_kbps: int) -> str:
         "clip": clip_key,
         "pause_ms": pause_ms,
         "bitrate_kbps": bitrate_kbps,
+        "loudness": [float(loudness_lufs), loudness.PEAK_LIMIT_DBTP, loudness.CODEC_HEADROOM_DB, loudness.MAX_GAIN_DB,
+                     loudness.METHOD],
     }
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
@@ -92,10 +97,11 @@ def encode_parts(
     jobs: int,
     bitrate_kbps: int,
     on_part: Callable[[Part], None] | None = None,
+    loudness_lufs: float = loudness.DEFAULT_LOUDNESS_LUFS,
 ) -> list[Part]:
     """An encoded part for every request, in request order, reusing the cache."""
     audio.check_bitrate(bitrate_kbps)
-    keys = [part_key(r.clip.path.stem if r.clip else None, r.pause_ms, bitrate_kbps) for r in requests]
+    keys = [part_key(r.clip.path.stem if r.clip else None, r.pause_ms, bitrate_kbps, loudness_lufs) for r in requests]
     unique = dict(zip(keys, requests))
     parts: dict[str, Part] = {}
     for key in unique:
@@ -108,6 +114,7 @@ def encode_parts(
             r.pause_ms,
             bitrate_kbps,
             r.clip.sample_rate_hz if r.clip else 22_050,
+            loudness_lufs,
             str(part_path(cache_dir, key)),
         )
         for key, r in unique.items()
@@ -124,9 +131,11 @@ def encode_parts(
     return [parts[key] for key in keys]
 
 
-def _encode_part(clip: str | None, pause_ms: int, bitrate_kbps: int, sample_rate_hz: int, path: str) -> int:
+def _encode_part(
+    clip: str | None, pause_ms: int, bitrate_kbps: int, sample_rate_hz: int, loudness_lufs: float, path: str
+) -> int:
     """In a worker: encode one part into the cache; return its frame count."""
-    data = audio.encode_clip(Path(clip) if clip else None, pause_ms, bitrate_kbps, sample_rate_hz)
+    data = audio.encode_clip(Path(clip) if clip else None, pause_ms, bitrate_kbps, sample_rate_hz, loudness_lufs)
     frames = audio.count_frames(data, bitrate_kbps)
     target = Path(path)
     try:

@@ -4,7 +4,10 @@ This is the only module that imports mutagen (the idea is beetbox/mediafile's:
 one module hides the tag library, and a table maps each field to its frame).
 
 Chapters are written as one CHAP frame per chapter plus one top-level, ordered
-CTOC that lists them. The tag is ID3v2.3, not 2.4, because ffmpeg-based
+CTOC that lists them. A CTOC holds at most 255 entries, so a longer list (a
+whole book of many stories) is split: the top-level CTOC then lists ordered
+sub-CTOCs of up to 255 CHAPs each, as ID3v2 chapters allow (ffmpeg ignores
+tables of contents and reads every CHAP; mutagen reads the nesting). The tag is ID3v2.3, not 2.4, because ffmpeg-based
 players drop v2.4 chapters whose titles are long. mutagen normally writes
 frames sorted by size, which scatters the CHAP frames, and ffmpeg lists
 chapters in file order; ``_TimeOrderedID3`` writes them in time order instead,
@@ -32,6 +35,9 @@ __all__ = ["ChapterMark", "Tags", "read_tags", "write_tags"]
 
 # ID3 stores chapter times as unsigned 32-bit milliseconds.
 MAX_TIME_MS = 0xFFFFFFFF
+# A CTOC counts its entries in one byte: more chapters than this go in nested tables.
+MAX_TOC_ENTRIES = 255
+MAX_CHAPTERS = MAX_TOC_ENTRIES * MAX_TOC_ENTRIES  # a top-level table of 255 tables of 255
 
 # Each plain text field of Tags and the ID3 frame that holds it, in the order
 # the frames are written. The track number ("n/N" in TRCK) is written after them.
@@ -96,6 +102,8 @@ class Tags:
             raise ValueError("cover_jpeg must be JPEG data (starting with FF D8 FF)")
         if not 1 <= self.track <= self.track_total:
             raise ValueError(f"need 1 <= track <= track_total, got {self.track}/{self.track_total}")
+        if len(self.chapters) > MAX_CHAPTERS:
+            raise ValueError(f"{len(self.chapters)} chapters: an ID3 table of contents holds at most {MAX_CHAPTERS}")
         chapters = _sorted_chapters(self.chapters)
         object.__setattr__(self, "chapters", chapters)  # frozen: normalise once, here
 
@@ -209,15 +217,7 @@ def _frames_for(tags: Tags) -> list[Frame]:
         )
 
     chapter_ids = [f"ch{index}" for index in range(len(tags.chapters))]
-    if tags.chapters:
-        frames.append(
-            CTOC(
-                element_id=_TOC_ID,
-                flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
-                child_element_ids=chapter_ids,
-                sub_frames=[],
-            )
-        )
+    frames += _tables_of_contents(chapter_ids)
     for chapter_id, chapter in zip(chapter_ids, tags.chapters):
         frames.append(
             CHAP(
@@ -230,6 +230,27 @@ def _frames_for(tags: Tags) -> list[Frame]:
             )
         )
     return frames
+
+
+def _tables_of_contents(chapter_ids: list[str]) -> list[CTOC]:
+    """One top-level ordered CTOC listing the chapters; for more than 255 (a CTOC's limit), one
+    listing ordered sub-tables of up to 255 chapters each, which follow it."""
+    if not chapter_ids:
+        return []
+    if len(chapter_ids) <= MAX_TOC_ENTRIES:
+        return [CTOC(element_id=_TOC_ID, flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=chapter_ids, sub_frames=[])]
+    groups = [chapter_ids[i : i + MAX_TOC_ENTRIES] for i in range(0, len(chapter_ids), MAX_TOC_ENTRIES)]
+    sub_ids = [f"{_TOC_ID}{number}" for number in range(1, len(groups) + 1)]
+    tables = [CTOC(element_id=_TOC_ID, flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=sub_ids, sub_frames=[])]
+    first = 1
+    for sub_id, group in zip(sub_ids, groups):
+        title = f"Chapters {first}-{first + len(group) - 1}"
+        tables.append(
+            CTOC(element_id=sub_id, flags=CTOCFlags.ORDERED, child_element_ids=group,
+                 sub_frames=[TIT2(encoding=Encoding.LATIN1, text=[title])])
+        )
+        first += len(group)
+    return tables
 
 
 def _sorted_chapters(chapters: Iterable[ChapterMark]) -> tuple[ChapterMark, ...]:

@@ -92,7 +92,8 @@ def reference(stories: list[Path], work: Path) -> tuple[float, float]:
 
 def book_audio_s(out: Path) -> float:
     manifests = list(out.glob("*/.audiobook.json"))
-    return sum(e["duration_ms"] for m in manifests for e in json.loads(m.read_text()).values()) / 1000
+    entries = [e for m in manifests for e in json.loads(m.read_text()).values()]
+    return sum(e["duration_ms"] for e in entries if not e.get("whole_book") and not e.get("m4b")) / 1000  # chapters only
 
 
 def digests(out: Path) -> dict[str, str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,3 +47,22 @@ def build_small_book(root: Path, *extra: str) -> SmallBook:
 @pytest.fixture(scope="session")
 def small_book(tmp_path_factory: pytest.TempPathFactory) -> SmallBook:
     return build_small_book(tmp_path_factory.mktemp("small"))
+
+
+@dataclass(frozen=True)
+class Loudness:
+    integrated_lufs: float
+    true_peak_dbtp: float
+
+
+def ebur128(path: Path) -> Loudness:
+    """What ffmpeg's EBU R128 meter reads in a file: integrated loudness and true peak (4x oversampled)."""
+    result = subprocess.run(
+        ["ffmpeg", "-nostats", "-hide_banner", "-i", str(path), "-af", "ebur128=peak=true", "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    )
+    summary = result.stderr[result.stderr.rindex("Summary:"):]
+    integrated = re.search(r"^\s+I:\s+(-?[\d.]+|-inf) LUFS", summary, re.M)
+    peak = re.search(r"True peak:\s+Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
+    assert integrated and peak, summary
+    return Loudness(float(integrated.group(1)), float(peak.group(1)))

@@ -15,6 +15,8 @@ from pydub import AudioSegment
 from pydub.silence import detect_leading_silence
 from typer.testing import CliRunner
 
+from conftest import ebur128
+
 from audiobook.audio import count_frames
 from audiobook.build import BuildOptions, pauses_after, plan, speakable
 from audiobook.encode import HEADER_BYTES, part_key, part_path
@@ -63,12 +65,12 @@ def ffprobe(path: Path) -> dict:
 
 
 def test_four_chapter_files(built: Built) -> None:
-    assert sorted(p.name for p in built.book_dir.glob("*.mp3")) == EXPECTED_FILES
+    assert sorted(p.name for p in built.book_dir.glob("*.mp3")) == [*EXPECTED_FILES, "Vocaloid Stories.mp3"]  # and the whole book
     assert not list(built.book_dir.glob(".*.partial"))
 
 
 def test_beside_them_a_cover_feed_transcripts_and_chapters(built: Built) -> None:
-    others = {p.name for p in built.book_dir.iterdir()} - set(EXPECTED_FILES)
+    others = {p.name for p in built.book_dir.iterdir()} - set(EXPECTED_FILES) - {"Vocaloid Stories.mp3"}
     stems = [name.removesuffix(".mp3") for name in EXPECTED_FILES]
     expected = {"cover.jpg", "feed.xml", ".audiobook.json"}  # the last: what each chapter file holds, for rebuilds
     assert others == expected | {f"{s}.vtt" for s in stems} | {f"{s}.chapters.json" for s in stems}
@@ -185,5 +187,12 @@ def test_single_file_source(tmp_path: Path) -> None:
     story.write_text('The Tiny Tale\n\n"Hello," said Mira. She waved.\n', encoding="utf-8")
     result = CliRunner().invoke(app, ["build", str(story), "-o", str(tmp_path / "out"), "--voices", str(ROOT / "voices.toml")])
     assert result.exit_code == 0, result.output
-    files = list((tmp_path / "out" / "Vocaloid Stories").glob("*.mp3"))
-    assert [f.name for f in files] == ["01 - The Tiny Tale.mp3"]
+    files = sorted((tmp_path / "out" / "Vocaloid Stories").glob("*.mp3"))
+    assert [f.name for f in files] == ["01 - The Tiny Tale.mp3", "Vocaloid Stories.mp3"]
+
+
+@pytest.mark.parametrize("name", EXPECTED_FILES)
+def test_every_chapter_at_minus_19_lufs_with_true_peak_under_minus_1_5(built: Built, name: str) -> None:
+    measured = ebur128(built.book_dir / name)  # ffmpeg's EBU R128 meter, 4x oversampled true peak
+    assert abs(measured.integrated_lufs + 19) <= 1.0, measured
+    assert measured.true_peak_dbtp <= -1.5, measured

@@ -34,7 +34,7 @@ def test_defaults_without_a_file() -> None:
     [
         ("[book]\ntitle = \n", ":2: invalid TOML: Invalid value: fix the syntax"),
         ("[book]\ntitle = \"x\"\ncolour = \"red\"\n",
-         ":3: unknown key 'colour' in [book]: use one of author, cover, front_matter, language, title"),
+         ":3: unknown key 'colour' in [book]: use one of author, cover, front_matter, language, loudness_lufs, title"),
         ("[narrator]\nrate = \"fast\"\n", ":2: 'rate' must be a whole number, not 'fast'"),
         ("[narrator]\npitch = 150\n", ":2: 'pitch' = 150 is out of range: use 0 to 99"),
         ("\n[characters.Miku]\ngender = \"girl\"\n", ":3: gender 'girl' unknown: use \"female\" or \"male\""),

@@ -24,7 +24,7 @@ BASE = "http://127.0.0.1:8000/"
 
 
 def mp3s(book: SmallBook) -> list[Path]:
-    return sorted(book.book_dir.glob("*.mp3"))
+    return sorted(book.book_dir.glob("[0-9]* - *.mp3"))  # the chapters, not the whole-book file
 
 
 def local(book: SmallBook, url: str) -> Path:

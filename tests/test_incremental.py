@@ -99,9 +99,9 @@ def test_chapters_no_longer_in_the_book_are_removed(book: Path) -> None:
     build(book)
     (book / "stories" / "2.txt").unlink()
     build(book)
-    assert list(files(book)) == ["01 - The Gate.mp3"]
+    assert list(files(book)) == ["01 - The Gate.mp3", "Small Book.mp3"]
 
 
 def test_cli_flags_override_voices_toml(book: Path) -> None:
     build(book, "--title", "Other Title", "--narrator-voice", "en-us+m1")
-    assert sorted(p.name for p in (book / "out" / "Other Title").glob("*.mp3")) == ["01 - The Gate.mp3", "02 - The Fair.mp3"]
+    assert sorted(p.name for p in (book / "out" / "Other Title").glob("*.mp3")) == ["01 - The Gate.mp3", "02 - The Fair.mp3", "Other Title.mp3"]

@@ -52,7 +52,7 @@ def url_path(book: SmallBook, path: Path) -> str:
 
 
 def first_mp3(book: SmallBook) -> Path:
-    return sorted(book.book_dir.glob("*.mp3"))[0]
+    return sorted(book.book_dir.glob("[0-9]* - *.mp3"))[0]
 
 
 # --- byte ranges ---------------------------------------------------------------------
@@ -154,7 +154,7 @@ def test_served_feed_points_at_the_host_and_port_the_client_used(server: Server,
     base = f"http://127.0.0.1:{server.port}{feed.removesuffix('feed.xml')}"
     assert parsed.bozo == 0 and int(headers["content-length"]) == len(body)
     assert [e.enclosures[0].href for e in parsed.entries] == [
-        base + quote(p.name) for p in sorted(small_book.book_dir.glob("*.mp3"))
+        base + quote(p.name) for p in sorted(small_book.book_dir.glob("[0-9]* - *.mp3"))
     ]
     assert b"127.0.0.1:8000" not in body
     assert feedparser.parse(other).entries[0].enclosures[0].href.startswith("http://192.0.2.7:9999/")
@@ -323,7 +323,7 @@ def test_gpodder_subscribes_and_downloads_every_episode_byte_identical(small_boo
     finally:
         log = serving.stop()
 
-    built = sorted(small_book.book_dir.glob("*.mp3"))
+    built = sorted(small_book.book_dir.glob("[0-9]* - *.mp3"))
     assert 'Rain & <Thunder> "Tonight" ☔' in episodes and "Second" in episodes
     assert f"{len(built)} episodes downloaded" in downloaded
     files = [p for p in (tmp_path / "downloads").rglob("*") if p.is_file()]

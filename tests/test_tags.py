@@ -452,3 +452,36 @@ def ffprobe_streams(path: Path) -> list[dict]:
         capture_output=True, text=True, check=True,
     )
     return json.loads(out.stdout)["streams"]
+
+
+# --- more chapters than one table of contents holds ------------------------------------
+
+
+def test_300_chapters_nest_in_tables_of_255_that_readers_follow(mp3: Path) -> None:
+    """A CTOC counts its entries in one byte: 300 chapters make a top-level table of two ordered tables."""
+    marks = tuple(ChapterMark(f"Story {n}", n * 20, (n + 1) * 20) for n in range(300))  # 6 s of sine, 20 ms each
+    write_tags(mp3, replace(TAGS, chapters=marks))
+
+    id3 = ID3(mp3, translate=False)
+    tocs = {toc.element_id: toc for toc in id3.getall("CTOC")}
+    [top] = [toc for toc in tocs.values() if toc.flags & CTOCFlags.TOP_LEVEL]
+    assert top.flags & CTOCFlags.ORDERED and len(top.child_element_ids) == 2
+    subs = [tocs[i] for i in top.child_element_ids]
+    assert [len(s.child_element_ids) for s in subs] == [255, 45]
+    assert all(s.flags & CTOCFlags.ORDERED and not s.flags & CTOCFlags.TOP_LEVEL for s in subs)
+    assert [s.sub_frames["TIT2"].text[0] for s in subs] == ["Chapters 1-255", "Chapters 256-300"]
+    chaps = {c.element_id: c for c in id3.getall("CHAP")}
+    in_toc_order = [chaps[i] for s in subs for i in s.child_element_ids]  # mutagen follows the nesting
+    assert [c.sub_frames["TIT2"].text[0] for c in in_toc_order] == [m.title for m in marks]
+    assert [c.start_time for c in in_toc_order] == [m.start_ms for m in marks]
+
+    assert [c[1] for c in raw_chapters(mp3.read_bytes())] == [m.start_ms for m in marks]  # CHAPs in time order
+    chapters = ffprobe(mp3)["chapters"]  # ffmpeg reads every CHAP, whatever the tables
+    assert [c["tags"]["title"] for c in chapters] == [m.title for m in marks]
+    assert read_tags(mp3).chapters == marks
+
+
+def test_more_chapters_than_nested_tables_hold_is_a_value_error() -> None:
+    marks = tuple(ChapterMark("x", n, n + 1) for n in range(255 * 255 + 1))
+    with pytest.raises(ValueError, match="at most 65025"):
+        replace(TAGS, chapters=marks)

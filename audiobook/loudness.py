@@ -1,0 +1,204 @@
+"""Loudness: ITU-R BS.1770-4 measurement and per-clip normalisation, with a true-peak limit.
+
+Chapters are joined from clips encoded one by one, so loudness is set per clip, before
+encoding: each clip is measured (K-weighted, gated), brought to the target and kept under the
+true-peak ceiling. Every voice then plays equally loud, and since the pauses between clips are
+digital silence (below the -70 LUFS absolute gate) a chapter's integrated loudness lands on the
+target too.
+
+K-weighting is the standard's two biquads (a high shelf and a high pass), with coefficients
+computed for any sample rate the way libebur128 does. They are applied in the frequency
+domain (numpy's FFT with enough zero padding that the filters' tails do not wrap around),
+which is the same linear filtering as running them sample by sample, without scipy.
+
+A clip is measured as it will sit in the chapter: between silences (400 ms each side), so the
+gating blocks that straddle its edges count as they will in the file's own measurement, and a
+clip shorter than one 400 ms block ("Yes.") is measured at all. Measured bare, every clip would
+land on the target but the chapter about 1 LU under it. (For a signal shorter than one block,
+:func:`integrated_lufs` takes the mean square of all of it as the one block.) A clip below the
+absolute gate (silence) is left as it is, and no clip is raised more than 40 dB.
+
+True peak is the peak of the signal oversampled 4x (soxr), as BS.1770 annex 2 describes. Where
+the gain would push it over the ceiling, a limiter takes the excess off the peaks only: the gain
+is the minimum needed in a 5 ms window around each sample, smoothed by a 5 ms moving average
+(which can only lower it further), so the ceiling holds without clicks; what the gain's own
+movement adds to an inter-sample peak (a few hundredths of a dB) is taken off the whole clip.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy
+import soxr
+
+from .errors import AudioError
+
+METHOD = "bs1770-4 k-weighted, gated 400 ms/-70/-10, between 400 ms of silence; 4x true peak, 5 ms limiter, 4 passes"
+DEFAULT_LOUDNESS_LUFS = -19.0  # podcast target for mono (AES TD1008, Apple's -16 stereo)
+PEAK_LIMIT_DBTP = -1.5  # true peak of the finished file at most this
+CODEC_HEADROOM_DB = 1.0  # MP3 encoding raises true peaks a little: the PCM is limited this much lower
+MAX_GAIN_DB = 40.0  # a clip is never raised more than this (a whisper stays a whisper, not noise)
+LOUDNESS_RANGE_LUFS = (-40.0, -13.0)  # what voices.toml and --loudness accept: louder only squashes speech
+CONTEXT_SILENCE_S = 0.4  # a clip is measured between this much silence each side, as in a chapter
+
+_BLOCK_S = 0.4
+_STEP_S = 0.1
+_ABSOLUTE_GATE_LUFS = -70.0
+_RELATIVE_GATE_LU = -10.0
+_OVERSAMPLE = 4
+_LIMITER_WINDOW_S = 0.005
+_LIMITER_PASSES = 4  # at most, for a target so loud that the limiter must work hard
+
+
+def check_loudness(loudness_lufs: float) -> None:
+    low, high = LOUDNESS_RANGE_LUFS
+    if not low <= loudness_lufs <= high:
+        raise AudioError(f"--loudness {loudness_lufs:g} is out of range: use {low:g} to {high:g} LUFS (-19 is the podcast norm)")
+
+
+@dataclass(frozen=True)
+class Normalised:
+    samples: numpy.ndarray  # float32, -1..1
+    loudness_lufs: float  # as measured before: -inf for silence
+    gain_db: float  # applied before the limiter
+    limited_db: float  # most the limiter took off a peak (0: it did nothing)
+
+
+@functools.lru_cache(maxsize=8)
+def _k_response(rate_hz: int, n_fft: int) -> numpy.ndarray:
+    """The K-weighting filters' frequency response at the bins of an `n_fft`-point real FFT."""
+    z = numpy.exp(-1j * numpy.pi * numpy.arange(n_fft // 2 + 1) / (n_fft // 2))  # z^-1 on the unit circle
+    response = numpy.ones(n_fft // 2 + 1, dtype=complex)
+    for b, a in _k_filters(rate_hz):
+        response *= (b[0] + b[1] * z + b[2] * z * z) / (a[0] + a[1] * z + a[2] * z * z)
+    return response
+
+
+def _k_filters(rate_hz: int) -> list[tuple[tuple[float, ...], tuple[float, ...]]]:
+    """The K-weighting biquads for `rate_hz` (libebur128's derivation from the 48 kHz design)."""
+    f0, gain_db, q = 1681.974450955533, 3.999843853973347, 0.7071752369554196
+    k = math.tan(math.pi * f0 / rate_hz)
+    vh = 10 ** (gain_db / 20)
+    vb = vh**0.4996667741545416
+    a0 = 1 + k / q + k * k
+    shelf = ((vh + vb * k / q + k * k) / a0, 2 * (k * k - vh) / a0, (vh - vb * k / q + k * k) / a0)
+    shelf_a = (1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0)
+    f0, q = 38.13547087602444, 0.5003270373238773
+    k = math.tan(math.pi * f0 / rate_hz)
+    a0 = 1 + k / q + k * k
+    highpass_a = (1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0)
+    return [(shelf, shelf_a), ((1.0, -2.0, 1.0), highpass_a)]
+
+
+def _fast_size(n: int) -> int:
+    """The smallest even 2^a 3^b 5^c >= n: a size numpy's FFT does quickly (a power of two can double n)."""
+    best = 1 << math.ceil(math.log2(max(n, 2)))
+    fives = 1
+    while fives < best:
+        threes = fives
+        while threes < best:
+            size = threes * (1 << max(1, math.ceil(math.log2(max(1, n / threes)))))
+            best = min(best, size)
+            threes *= 3
+        fives *= 5
+    return best
+
+
+def k_weighted(samples: numpy.ndarray, rate_hz: int) -> numpy.ndarray:
+    """The signal through the K-weighting filters (zero initial state), as float64."""
+    tail = rate_hz // 5  # 200 ms: the filters' impulse responses have fallen below 1e-20 by then
+    n_fft = _fast_size(len(samples) + tail)
+    spectrum = numpy.fft.rfft(samples.astype(numpy.float64), n_fft)
+    return numpy.fft.irfft(spectrum * _k_response(rate_hz, n_fft), n_fft)[: len(samples)]
+
+
+def _lufs(mean_square: numpy.ndarray | float) -> numpy.ndarray | float:
+    with numpy.errstate(divide="ignore"):
+        return -0.691 + 10 * numpy.log10(mean_square)
+
+
+def integrated_lufs(samples: numpy.ndarray, rate_hz: int) -> float:
+    """Integrated loudness of a mono signal in LUFS (-inf if it is all below the absolute gate)."""
+    if len(samples) == 0:
+        return -math.inf
+    weighted = k_weighted(samples, rate_hz)
+    block, step = round(_BLOCK_S * rate_hz), round(_STEP_S * rate_hz)
+    if len(weighted) < block:
+        powers = numpy.array([numpy.mean(weighted**2)])  # shorter than a block: one block of its own
+    else:
+        cumulative = numpy.concatenate(([0.0], numpy.cumsum(weighted**2)))
+        starts = numpy.arange(0, len(weighted) - block + 1, step)
+        powers = (cumulative[starts + block] - cumulative[starts]) / block
+    powers = powers[_lufs(powers) > _ABSOLUTE_GATE_LUFS]
+    if len(powers) == 0:
+        return -math.inf
+    relative_gate = _lufs(numpy.mean(powers)) + _RELATIVE_GATE_LU
+    gated = powers[_lufs(powers) > relative_gate]
+    return float(_lufs(numpy.mean(gated)))
+
+
+def true_peak(samples: numpy.ndarray, rate_hz: int) -> numpy.ndarray:
+    """|signal| oversampled 4x, folded back to one value per input sample (the largest of its four)."""
+    if len(samples) == 0:
+        return numpy.zeros(0)
+    upsampled = soxr.resample(samples.astype(numpy.float32), rate_hz, rate_hz * _OVERSAMPLE, quality="HQ")
+    peaks = numpy.abs(upsampled[: len(samples) * _OVERSAMPLE])
+    peaks = numpy.pad(peaks, (0, len(samples) * _OVERSAMPLE - len(peaks)))
+    return numpy.maximum(peaks.reshape(-1, _OVERSAMPLE).max(axis=1), numpy.abs(samples))
+
+
+def true_peak_dbtp(samples: numpy.ndarray, rate_hz: int) -> float:
+    peak = float(true_peak(samples, rate_hz).max(initial=0.0))
+    return 20 * math.log10(peak) if peak > 0 else -math.inf
+
+
+def _sliding(values: numpy.ndarray, width: int, reduce: str) -> numpy.ndarray:
+    """A centred sliding minimum or mean of odd `width` (edges padded with the edge value)."""
+    half = width // 2
+    padded = numpy.pad(values, half, mode="edge")
+    if reduce == "mean":
+        cumulative = numpy.concatenate(([0.0], numpy.cumsum(padded)))
+        return (cumulative[width:] - cumulative[:-width]) / width
+    windows = numpy.lib.stride_tricks.sliding_window_view(padded, width)
+    return windows.min(axis=1)
+
+
+def limit(samples: numpy.ndarray, rate_hz: int, ceiling_dbtp: float) -> tuple[numpy.ndarray, float]:
+    """The signal with its true peaks held at or under `ceiling_dbtp`; and the most taken off, in dB."""
+    ceiling = 10 ** (ceiling_dbtp / 20)
+    peaks = true_peak(samples, rate_hz)
+    if peaks.max(initial=0.0) <= ceiling:
+        return samples, 0.0
+    needed = numpy.minimum(1.0, ceiling / numpy.maximum(peaks, 1e-12))
+    width = 2 * round(_LIMITER_WINDOW_S * rate_hz / 2) + 1
+    gain = _sliding(_sliding(needed, width, "min"), width, "mean")
+    limited = samples * gain
+    overshoot = true_peak(limited, rate_hz).max() / ceiling  # the gain's own movement can nudge a peak over
+    if overshoot > 1:
+        gain /= overshoot
+        limited = samples * gain
+    return limited.astype(numpy.float32), float(-20 * math.log10(gain.min()))
+
+
+def normalise(samples: numpy.ndarray, rate_hz: int, target_lufs: float) -> Normalised:
+    """A clip at `target_lufs` integrated, its true peak under the ceiling that leaves room for the codec."""
+    context = numpy.zeros(round(CONTEXT_SILENCE_S * rate_hz), dtype=numpy.float32)
+    measured = integrated_lufs(numpy.concatenate((context, samples, context)), rate_hz)
+    if not math.isfinite(measured):
+        return Normalised(samples.astype(numpy.float32), measured, 0.0, 0.0)
+    gain_db = min(MAX_GAIN_DB, target_lufs - measured)
+    raised = (samples * 10 ** (gain_db / 20)).astype(numpy.float32)
+    limited, taken_db = limit(raised, rate_hz, PEAK_LIMIT_DBTP - CODEC_HEADROOM_DB)
+    for _ in range(_LIMITER_PASSES):  # the limiter cost loudness: raise the body more, and hold the peaks again
+        if taken_db <= 0.1:
+            break
+        shortfall_db = target_lufs - integrated_lufs(numpy.concatenate((context, limited, context)), rate_hz)
+        if shortfall_db < 0.1:
+            break
+        gain_db += min(MAX_GAIN_DB - gain_db, shortfall_db)
+        raised = (samples * 10 ** (gain_db / 20)).astype(numpy.float32)
+        limited, taken_db = limit(raised, rate_hz, PEAK_LIMIT_DBTP - CODEC_HEADROOM_DB)
+    return Normalised(limited, measured, gain_db, taken_db)
