@@ -102,7 +102,7 @@ def _addressed_next_to(paragraphs, by_paragraph, decided, vocatives, voice, voic
             if voice in speakers:
                 continue
             for name in vocatives.get(q, []):
-                if name not in speakers and (voice_gender_ is None or gender(name) in (voice_gender_, None)):
+                if name not in speakers:  # being addressed by name outweighs the gender guessed for a name
                     return name
     return None
 
