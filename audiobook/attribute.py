@@ -13,6 +13,9 @@ A sieve, most confident rule first:
 6. `vocative`: the one addressed by name in the previous line answers.
 7. `last-mentioned` / `first-person`: the last character named, or a first-person narrator.
 
+Also: `self-introduction` (`"I'm Miku!"`), `introduced` (`I heard a voice singing.` before a
+song), and from `unnamed.py` voices recognised later and `memory` (remembered voices).
+
 Cast discovery lives in `characters.py`.
 """
 
@@ -24,6 +27,8 @@ from dataclasses import dataclass
 
 from .characters import NAME_RE, SUBJECT_VERB, STOP_WORDS, TITLES, Cast, Gender, Mention, find_cast, gender_of_noun
 from .segment import Kind, Segment, Segmentation
+from .turns import turn_taking
+from .unnamed import identify_voices, memories, self_introduced, voice_gender
 
 NARRATOR = "narrator"  # the name of a first-person narrator whose name the text never reveals
 
@@ -118,8 +123,9 @@ class _Resolver:
         self.nominal_heads: dict[str, str] = {}  # head noun -> latest unnamed character with it
         self.nominal_gender: dict[str, Gender | None] = {}
         self.one_off: set[str] = set()  # unnamed speakers introduced as "one man", "a girl"
+        self.voices: set[str] = set()  # "a familiar voice": someone not yet recognised
 
-    def nominal(self, phrase: str, pos: int, new: bool | None = None) -> str | None:
+    def nominal(self, phrase: str, pos: int, new: bool | None = None, speaker: bool = True) -> str | None:
         m = _NOMINAL.match(phrase)
         if not m or m.end() != len(phrase.rstrip(",.;:!?")):
             return None
@@ -127,8 +133,8 @@ class _Resolver:
         noun = m.group("noun")
         if det in ("his", "her", "their"):
             return None  # "his wife": a pronoun in disguise, handled by the caller
-        if noun == "voice" and det != "my":
-            return None
+        if noun == "voice" and det not in ("a", "an", "another", "one", "the"):
+            return None  # "his voice", "my voice": the owner speaks; handled by the caller
         if det == "my" and self.narrator is None:
             return None
         name = det + phrase[m.start("det") + len(det) : m.end()].rstrip(",")
@@ -140,8 +146,10 @@ class _Resolver:
         elif det == "the" and head in self.nominal_heads:
             name = self.nominal_heads[head]
         self.nominal_heads[head] = name
-        if starts_new and det != "my":
-            self.one_off.add(name)
+        if starts_new and det != "my" and speaker and noun != "voice":
+            self.one_off.add(name)  # a voice is someone to be recognised, not a passer-by
+        if noun == "voice":
+            self.voices.add(name)
         self.nominal_gender.setdefault(name, gender_of_noun(name))
         return name
 
@@ -165,16 +173,35 @@ class _Resolver:
             if g is not None and g != gender:
                 continue
             weight = 0.8**k
+            if m.character in self.nominal_gender and m.start != m.end:
+                weight *= 0.5  # "A large man stood behind the counter": a description, not a name
             if m.start == m.end:
                 weight *= 1.5  # the speaker of a quote
             elif SUBJECT_VERB.match(self.text, m.end):
                 weight *= 1.5
             if m.start != m.end and not _PARAGRAPH_BREAK.search(self.text, m.end, pos):
                 weight *= 3  # named in the quote's own paragraph: `Miku smiled. "…," she said.`
+            if m.character in self.one_off:
+                weight *= 0.5  # "another boy" said one thing; a named character nearby is likelier
             (scores if g == gender else unknown)[m.character] += weight
         if scores:
-            return scores.most_common(1)[0][0]
-        return unknown.most_common(1)[0][0] if unknown else None
+            best, score = scores.most_common(1)[0]
+            if unknown and best in self.one_off and unknown.most_common(1)[0][1] * 0.5 > score:
+                return unknown.most_common(1)[0][0]  # `Kaito looked at the group… "…?" he asked`
+            return best
+        if unknown:
+            return unknown.most_common(1)[0][0]
+        return self._cataphora(gender, pos, exclude)
+
+    def _cataphora(self, gender: Gender | None, pos: int, exclude: set[str]) -> str | None:
+        """Nobody before: `"Hi!" was the first thing she said to me.` / `"I'm Miku!"` - the first
+        character of that gender named soon after (in narration or introducing themselves)."""
+        for m in self.cast.mentioned_after(pos, pos + 1500):
+            if m.character in exclude or m.character == self.narrator:
+                continue
+            if self.gender(m.character) in (gender, None):
+                return m.character
+        return None
 
     def possessive(self, det: str, noun: str, phrase: str, pos: int, exclude: set[str]) -> str | None:
         """`his wife`: Mrs. Bennet when "his" is Mr. Bennet; else the salient character of the noun's
@@ -257,6 +284,13 @@ def _tag_after(narr: str, quote_open_ended: bool) -> _Who | None:
             return _Who(who, "speech-verb", 0.9)  # `a boy wearing glasses interjected`
         if quote_open_ended and rest and re.fullmatch(r"[a-z]+ed", rest[0]):
             return _Who(who, "speech-tag", 0.85)  # `"…," Big Medicine stated`: any verb after a comma
+    if narr[:1].islower():  # the quote is part of a sentence: `"Hi!" was the first thing she said to me.`
+        clause = re.split(r"[.;!?]", narr, maxsplit=1)[0]
+        if re.search(r"\bmy\s+(?:\w+\s+)?(?:reply|answer|response|retort|words)\b", clause):
+            return _Who("I", "speech-verb", 0.85)
+        m = re.search(rf"\b(I|he|she|{_NAME_PHRASE.pattern})\s+(?:\w+ly\s+)?(\w+)", clause)
+        if m and _is_speech_verb(m.group(2)) and (m.group(1) in ("I", "he", "she") or m.group(1).split()[0] not in STOP_WORDS):
+            return _Who(m.group(1), "speech-verb", 0.85)
     if quote_open_ended and re.fullmatch(r"[a-z]+ed", words[0]) and len(words) > 1 and words[1][:1].isupper() or (
         quote_open_ended and re.fullmatch(r"[a-z]+ed", words[0]) and len(words) > 1 and words[1] in ("he", "she")
     ):
@@ -323,9 +357,41 @@ def _beats(narr_before: str, narr_after: str) -> list[_Who]:
         if not who:
             continue
         rest = sentence[len(who) :]
-        if SUBJECT_VERB.match(rest) or re.match(r"['’]s\s", rest):
+        pronoun_verb = who in ("I", "He", "She", "he", "she") and re.match(r"\s+(?!and\b|or\b|too\b|as\b)[a-z]+(?:\s|[,.;!?]|$)", rest)
+        if SUBJECT_VERB.match(rest) or re.match(r"['’]s\s", rest) or pronoun_verb:
             found.append(_Who(who, "action-beat", 0.7))
     return found
+
+
+_VOICING = re.compile(
+    r"\s+(?:\w+\s+)?(?:(?:began|started|continued|kept|went on)\s+(?:to\s+)?(?:sing|singing|speak|speaking|talk|talking)|"
+    r"sang|sings|singing)\b"
+)
+
+
+def _trailing_narration(text: str, segs: list[Segment], members: list[int]) -> str:
+    """The narration after a paragraph's last quote."""
+    tail = []
+    for i in reversed(members):
+        if segs[i].kind == "dialogue":
+            break
+        tail.append(text[segs[i].start : segs[i].end])
+    return " ".join(reversed(tail)) if tail and len(tail) < len(members) else ""
+
+
+def _introducer(narr: str) -> list[_Who]:
+    """Whoever the last sentences before a quote hear speaking or singing: `I heard a voice singing
+    to the song.` / `I kept strumming, and Miku continued singing.` (the last one named)."""
+    sentences = [s for s in _SENTENCES.split(narr.strip()) if s][-2:]
+    for sentence in sentences[::-1]:
+        found = None
+        for m in re.finditer(r"(?:^|(?<=[\s,;(—–-]))(?=\S)", sentence):
+            who = _speaker_phrase(sentence[m.start() :])
+            if who and who != "I" and _VOICING.match(sentence, m.start() + len(who)):
+                found = who
+        if found:
+            return [_Who(found, "introduced", 0.6)]
+    return []
 
 
 def _vocatives(quote: str) -> list[str]:
@@ -389,9 +455,20 @@ def attribute(seg: Segmentation) -> Script:
     named: dict[int, set[str]] = {}  # paragraph -> characters its quotes talk about
     last_quote: int | None = None
 
+    introduced_as: dict[int, str] = {}  # `"I'm Miku!"`: a quote whose speaker says who they are
+    for i, s in enumerate(segs):
+        if s.kind == "dialogue":
+            who = self_introduced(text[s.start : s.end], cast)
+            if who and who != resolver.narrator:
+                introduced_as[i] = who
+                cast.add_mention(Mention(s.start, s.start, who))
+
     narration_only: dict[int, str] = {}
     for p, members in by_paragraph.items():
         quotes = [i for i in members if segs[i].kind == "dialogue"]
+        for i in members:  # `A large man … stood behind a counter.`: a description as a candidate
+            if segs[i].kind == "narration":
+                _describe(text, segs[i], resolver, cast)
         if not quotes:
             narration_only[p] = " ".join(text[segs[i].start : segs[i].end] for i in members)
             continue
@@ -427,7 +504,13 @@ def attribute(seg: Segmentation) -> Script:
                 name = resolver.resolve(who.phrase, s.start, exclude)
                 if name:
                     tags[i] = (name, who.rule, who.confidence)
+                    if name in resolver.voices and resolver.nominal_gender.get(name) is None:  # `… his voice gave him away`
+                        after = by_paragraph[p] + by_paragraph.get(p + 1, [])
+                        narr = " ".join(text[segs[j].start : segs[j].end] for j in after if j > i and segs[j].kind == "narration")
+                        resolver.nominal_gender[name] = voice_gender(narr)
                     break
+            if i not in tags and i in introduced_as:
+                tags[i] = (introduced_as[i], "self-introduction", 0.8)
         if not tags:
             narr_before = " ".join(text[segs[j].start : segs[j].end] for j in members if j < quotes[0] and segs[j].kind == "narration")
             narr_after = " ".join(text[segs[j].start : segs[j].end] for j in members if j > quotes[0] and segs[j].kind == "narration")
@@ -439,9 +522,15 @@ def attribute(seg: Segmentation) -> Script:
         else:
             first = tags[min(tags)]
             paragraph_speaker[p] = (first[0], "same-paragraph", 0.85)
+        trailing = _trailing_narration(text, segs, by_paragraph.get(p - 1, []))
+        if p not in paragraph_speaker and not tags and len(members) == len(quotes) and trailing and p - 1 not in narration_only:
+            for who in _introducer(trailing)[:1]:  # `…," Haku replied. … she began singing.` then the song
+                name = resolver.resolve(who.phrase, segs[quotes[0]].start, exclude)
+                if name:
+                    paragraph_speaker[p] = (name, "introduced", 0.6)
         if p not in paragraph_speaker and not tags and len(members) == len(quotes) and p - 1 in narration_only:
             # `Luka stepped forward and spoke.` then the quote in a paragraph of its own
-            for who in _beats(narration_only[p - 1], "")[:1]:
+            for who in (_introducer(narration_only[p - 1]) or _beats(narration_only[p - 1], ""))[:1]:
                 name = resolver.resolve(who.phrase, segs[quotes[0]].start, exclude)
                 if name:
                     paragraph_speaker[p] = (name, "introduced", 0.6)
@@ -462,7 +551,10 @@ def attribute(seg: Segmentation) -> Script:
             for i, (who, rule, conf) in list(decided.items()):
                 if who == NARRATOR:
                     decided[i] = (narrator_name, rule, conf)
-    _turn_taking(segs, by_paragraph, decided, vocatives, named, resolver, narrator_name or NARRATOR if first_person else None)
+    if first_person:
+        memories(text, segs, by_paragraph, decided, cast, narrator_name or NARRATOR, lambda narr: bool(_beats(narr, "")))
+    turn_taking(segs, by_paragraph, decided, vocatives, named, resolver, narrator_name or NARRATOR if first_person else None)
+    identify_voices(text, segs, by_paragraph, decided, resolver.voices, resolver.gender, vocatives, cast, narrator_name)
 
     lines: list[Line] = []
     for i, s in enumerate(segs):
@@ -480,115 +572,18 @@ def attribute(seg: Segmentation) -> Script:
     return Script(seg, tuple(lines), _characters(cast, resolver, lines), narrator_name if first_person else None)
 
 
-def _turn_taking(
-    segs: list[Segment],
-    by_paragraph: dict[int, list[int]],
-    decided: dict[int, tuple[str, str, float]],
-    vocatives: dict[int, list[str]],
-    named: dict[int, set[str]],
-    resolver: _Resolver,
-    narrator: str | None,
-) -> None:
-    """Untagged paragraphs in a run of dialogue paragraphs alternate between two speakers.
-
-    Anchors are the paragraphs a tag or beat decided; a name addressed in one paragraph
-    answers in the next (or spoke the one before). From each anchor, speakers alternate
-    backwards and forwards; nobody speaks a line that addresses them by name. A run with no
-    anchor at all alternates between the two characters most recently mentioned before it."""
-    runs: list[list[int]] = []  # turns: paragraphs, one per speaker change
-    turn_of: dict[int, int] = {}  # a continuation paragraph -> the paragraph whose turn it extends
-    last = None
-    for p, members in by_paragraph.items():
-        quotes = [i for i in members if segs[i].kind == "dialogue"]
-        if not quotes:
+def _describe(text: str, seg: Segment, resolver: _Resolver, cast: Cast) -> None:
+    """Descriptions opening a sentence of narration (`A large man … stood`, `The man nodded`) are
+    mentions of an unnamed character, candidates for a later he/she."""
+    for m in re.finditer(r"(?:^|(?<=[.!?…]\s)|(?<=[.!?…][\"”’']\s))(?=(?:A|An|The|One|Another)\s)", text[seg.start : seg.end]):
+        at = seg.start + m.start()
+        nominal = _NOMINAL.match(text, at, seg.end)
+        if not nominal or nominal.group("noun") == "voice":
             continue
-        if last is not None and last == p - 1 and segs[quotes[0]].continues:
-            turn_of[p] = turn_of.get(last, last)
-        elif runs and last == p - 1:
-            runs[-1].append(p)
-        else:
-            runs.append([p])
-        last = p
-
-    def speaker(p: int) -> str | None:
-        for i in by_paragraph[p]:
-            if i in decided:
-                return decided[i][0]
-        return None
-
-    def settle(p: int, who: str, rule: str, conf: float) -> None:
-        for i in by_paragraph[p]:
-            if segs[i].kind == "dialogue" and i not in decided:
-                decided[i] = (who, rule, conf)
-
-    for run in runs:
-        known = {p: speaker(p) for p in run}
-        addressed = {p: set(vocatives.get(p, [])) for p in run}
-        not_speaker = {p: addressed[p] | named.get(p, set()) for p in run}  # nobody calls themselves by name
-        for k, p in enumerate(run):  # "…, Haku?" -> Haku answers next (or spoke just before)
-            for name in addressed[p]:
-                for j in (k + 1, k - 1):
-                    if 0 <= j < len(run) and not known[run[j]] and name not in addressed[run[j]] and known[p] != name:
-                        known[run[j]] = name
-                        settle(run[j], name, "vocative", 0.55)
-                        break
-        if not any(known.values()) and len(run) > 1:
-            start = segs[by_paragraph[run[0]][0]].start
-            recent: list[str] = []
-            for m in resolver.cast.mentioned_before(start):
-                if m.character not in recent and m.character != narrator:
-                    recent.append(m.character)
-            if narrator:
-                recent.insert(1 if recent else 0, narrator)
-            if len(recent) >= 2:
-                a = next((c for c in recent[:2] if c not in not_speaker[run[0]]), recent[0])
-                known[run[0]] = a
-                settle(run[0], a, "turn-taking", 0.35)
-        for k, p in enumerate(run):
-            if known[p]:
-                continue
-            guess = None
-            for distance in range(1, 9):
-                for j in (k - distance, k + distance):
-                    if not 0 <= j < len(run) or not known[run[j]]:
-                        continue
-                    anchor = known[run[j]]
-                    partner = _partner(run, j, known, vocatives, named, resolver, narrator, segs, by_paragraph)
-                    guess = anchor if distance % 2 == 0 else partner
-                    if guess in not_speaker[p]:
-                        guess = partner if guess == anchor else anchor
-                    if guess:
-                        conf = max(0.3, 0.6 - 0.05 * distance)
-                        break
-                if guess:
-                    break
-            if guess:
-                known[p] = guess
-                settle(p, guess, "turn-taking", conf)
-    for p, head in turn_of.items():
-        speaker_of_turn = speaker(head)
-        for i in by_paragraph[p]:
-            if segs[i].kind == "dialogue" and speaker_of_turn and (i not in decided or decided[i][1] == "turn-taking"):
-                decided[i] = (speaker_of_turn, "continued-quote", 0.8)
-
-
-def _partner(run, j, known, vocatives, named, resolver, narrator, segs, by_paragraph) -> str | None:
-    """Who answers the speaker of run[j]: the neighbour who spoke, the one addressed, or the last named."""
-    anchor = known[run[j]]
-    for n in (j - 1, j + 1):
-        if 0 <= n < len(run) and known[run[n]] and known[run[n]] != anchor:
-            return known[run[n]]
-    for name in vocatives.get(run[j], []):
-        if name != anchor:
-            return name
-    start = segs[by_paragraph[run[j]][0]].start
-    talked_about = set().union(*(named.get(run[n], set()) for n in (j - 1, j, j + 1) if 0 <= n < len(run)))
-    for m in resolver.cast.mentioned_before(start):
-        if m.character != anchor and m.character != narrator and m.character not in talked_about:
-            return m.character
-    if narrator and anchor != narrator:
-        return narrator
-    return None
+        det = nominal.group("det").lower()
+        name = resolver.nominal(nominal.group(0), at, new=det in ("a", "an", "one", "another"), speaker=False)
+        if name:
+            cast.add_mention(Mention(at, nominal.end(), name))
 
 
 def _narrator_name(seg: Segmentation, cast: Cast) -> str:
@@ -600,7 +595,8 @@ def _narrator_name(seg: Segmentation, cast: Cast) -> str:
         farewell = re.match(r"(?:love|goodbye|yours|sincerely|regards|farewell|best wishes|cheers|with love|your)\b", paras[i - 1], re.I)
         if farewell and paras[i - 1].endswith(",") and len(paras[i - 1].split()) <= 5 and 0 < len(words) <= 3:
             if all(w[:1].isupper() and w.isalpha() for w in words):
-                return cast.resolve(" ".join(words)) or " ".join(words)  # a signature
+                full = " ".join(words)  # a signature; "Megurine Luka" is the story's "Luka"
+                return cast.resolve(full) or next((n for n in map(cast.resolve, words[::-1]) if n), full)
     return NARRATOR
 
 

@@ -73,7 +73,7 @@ _GENDERED_NOUNS: dict[Gender, tuple[str, ...]] = {
     "male": ("boy", "man", "gentleman", "father", "brother", "son", "uncle", "king", "prince", "husband",
              "nephew", "grandfather", "lad", "boyfriend"),
 }
-_PREPOSITIONS = frozenset("at by for from in into of on over to under up with behind beside towards toward".split())
+_NOT_NOUNS = frozenset("and or but as to that than with in on at for from by if when so then".split())
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,10 @@ class Cast:
         """Mentions before `pos`, most recent first (an iterator would do; lists are short)."""
         i = bisect_left(self._starts, pos)
         return self.mentions[max(0, i - 60) : i][::-1]
+
+    def mentioned_after(self, pos: int, until: int) -> list[Mention]:
+        """Mentions from `pos` up to `until`, in text order."""
+        return self.mentions[bisect_left(self._starts, pos) : bisect_left(self._starts, until)]
 
     def add_mention(self, mention: Mention) -> None:
         i = bisect_left(self._starts, mention.start)
@@ -194,6 +198,8 @@ def find_cast(text: str, narration: list[tuple[int, int]], tag_positions: set[in
             person_evidence[key] += 1
         if start in tag_positions:
             person_evidence[key] += 3
+        if re.search(r"(?:\bI['’]m|\bI am|\bname is|\bname['’]s|\bcall me)\s+$", text[max(0, start - 12) : start]):
+            person_evidence[key] += 3  # `"I'm Miku!"`: someone introducing themselves
 
     after_determiner = Counter(re.findall(r"\b(?:the|a|an|another|every|each|this|that|official|other)\s+([A-Z][a-z]+)", text))
     cast = Cast()
@@ -278,12 +284,16 @@ def _vote_genders(text: str, narration: list[tuple[int, int]], cast: Cast) -> No
         after = re.sub(r"[\"“][^\"”]*[\"”]?", " ", raw)
         parts = re.split(r"(?<=[.!?])\s+", after)
         window = parts[0]
-        subject = SUBJECT_VERB.match(raw) and after == raw
-        if subject and len(parts) > 1 and re.match(r"(?:he|she)\b", parts[1], re.IGNORECASE):
+        subject = SUBJECT_VERB.match(raw)
+        if not subject and not _SENTENCE_START.search(text[max(0, m.start - 6) : m.start]):
+            continue  # `walked back to Kaito with her head bowed`: "her" is the subject's, not Kaito's
+        if subject and after == raw and len(parts) > 1 and re.match(r"(?:he|she)\b", parts[1], re.IGNORECASE):
             window += " " + parts[1]
-        words = re.findall(r"[a-z]+", window.lower())
+        words = re.findall(r"[a-z]+|[^\sa-z]", window.lower())
         for k, w in enumerate(words):
-            if w in ("she", "herself") or (w == "her" and (k + 1 < len(words) and words[k + 1] == "own" or k > 0 and words[k - 1] in _PREPOSITIONS)):
+            nxt = words[k + 1] if k + 1 < len(words) else ""
+            possessive = w == "her" and nxt.isalpha() and nxt not in _NOT_NOUNS  # `from her desk`, not `back at her.`
+            if w in ("she", "herself") or possessive:
                 cast.vote(m.character, "female")
                 break
             if w in ("he", "his", "himself"):

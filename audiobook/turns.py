@@ -1,0 +1,116 @@
+"""Turn-taking: untagged paragraphs in a run of dialogue alternate between two speakers (A-B-A)."""
+
+from __future__ import annotations
+
+from .segment import Segment
+
+
+def turn_taking(
+    segs: list[Segment],
+    by_paragraph: dict[int, list[int]],
+    decided: dict[int, tuple[str, str, float]],
+    vocatives: dict[int, list[str]],
+    named: dict[int, set[str]],
+    resolver,
+    narrator: str | None,
+) -> None:
+    """Untagged paragraphs in a run of dialogue paragraphs alternate between two speakers.
+
+    Anchors are the paragraphs a tag or beat decided; a name addressed in one paragraph
+    answers in the next (or spoke the one before). From each anchor, speakers alternate
+    backwards and forwards; nobody speaks a line that addresses them by name. A run with no
+    anchor at all alternates between the two characters most recently mentioned before it."""
+    runs: list[list[int]] = []  # turns: paragraphs, one per speaker change
+    turn_of: dict[int, int] = {}  # a continuation paragraph -> the paragraph whose turn it extends
+    last = None
+    for p, members in by_paragraph.items():
+        quotes = [i for i in members if segs[i].kind == "dialogue"]
+        if not quotes:
+            continue
+        if last is not None and last == p - 1 and segs[quotes[0]].continues:
+            turn_of[p] = turn_of.get(last, last)
+        elif runs and last == p - 1:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+        last = p
+
+    def speaker(p: int) -> str | None:
+        for i in by_paragraph[p]:
+            if i in decided:
+                return decided[i][0]
+        return None
+
+    def settle(p: int, who: str, rule: str, conf: float) -> None:
+        for i in by_paragraph[p]:
+            if segs[i].kind == "dialogue" and i not in decided:
+                decided[i] = (who, rule, conf)
+
+    for run in runs:
+        known = {p: speaker(p) for p in run}
+        addressed = {p: set(vocatives.get(p, [])) for p in run}
+        not_speaker = {p: addressed[p] | named.get(p, set()) for p in run}  # nobody calls themselves by name
+        for k, p in enumerate(run):  # "…, Haku?" -> Haku answers next (or spoke just before)
+            for name in addressed[p]:
+                for j in (k + 1, k - 1):
+                    if 0 <= j < len(run) and not known[run[j]] and name not in addressed[run[j]] and known[p] != name:
+                        known[run[j]] = name
+                        settle(run[j], name, "vocative", 0.55)
+                        break
+        if not any(known.values()) and len(run) > 1:
+            start = segs[by_paragraph[run[0]][0]].start
+            recent: list[str] = []
+            for m in resolver.cast.mentioned_before(start):
+                if m.character not in recent and m.character != narrator:
+                    recent.append(m.character)
+            if narrator:
+                recent.insert(1 if recent else 0, narrator)
+            if len(recent) >= 2:
+                a = next((c for c in recent[:2] if c not in not_speaker[run[0]]), recent[0])
+                known[run[0]] = a
+                settle(run[0], a, "turn-taking", 0.35)
+        for k, p in enumerate(run):
+            if known[p]:
+                continue
+            guess = None
+            for distance in range(1, 9):
+                for j in (k - distance, k + distance):
+                    if not 0 <= j < len(run) or not known[run[j]]:
+                        continue
+                    anchor = known[run[j]]
+                    partner = _partner(run, j, known, vocatives, named, resolver, narrator, segs, by_paragraph)
+                    guess = anchor if distance % 2 == 0 else partner
+                    if guess in not_speaker[p]:
+                        guess = partner if guess == anchor else anchor
+                    if guess:
+                        conf = max(0.3, 0.6 - 0.05 * distance)
+                        break
+                if guess:
+                    break
+            if guess:
+                known[p] = guess
+                settle(p, guess, "turn-taking", conf)
+    for p, head in turn_of.items():
+        speaker_of_turn = speaker(head)
+        for i in by_paragraph[p]:
+            if segs[i].kind == "dialogue" and speaker_of_turn and (i not in decided or decided[i][1] == "turn-taking"):
+                decided[i] = (speaker_of_turn, "continued-quote", 0.8)
+
+
+def _partner(run, j, known, vocatives, named, resolver, narrator, segs, by_paragraph) -> str | None:
+    """Who answers the speaker of run[j]: the neighbour who spoke, the one addressed, or the last named."""
+    anchor = known[run[j]]
+    for n in (j - 1, j + 1):
+        if 0 <= n < len(run) and known[run[n]] and known[run[n]] != anchor:
+            return known[run[n]]
+    for name in vocatives.get(run[j], []):
+        if name != anchor:
+            return name
+    start = segs[by_paragraph[run[j]][-1]].end  # `"She's my partner." I said, my words directed to Kaito.`
+    talked_about = set().union(*(named.get(run[n], set()) for n in (j - 1, j, j + 1) if 0 <= n < len(run)))
+    for m in resolver.cast.mentioned_before(start):
+        if m.character != anchor and m.character != narrator and m.character not in talked_about:
+            return m.character
+    if narrator and anchor != narrator:
+        return narrator
+    return None

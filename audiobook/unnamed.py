@@ -1,0 +1,187 @@
+"""Speakers the text does not name when they speak.
+
+- A voice recognised later: `"…," said a familiar voice, … his voice gave away his identity`.
+  The voice is a placeholder speaker; once the story names who it was (the narration right
+  after calls them by name, or the one they talk to addresses them: `"…, Kaito!"`), every line
+  of the voice goes to that character.
+- Remembered voices in a first-person story: a lone untagged quote with nobody present in the
+  narration around it (`"You're worthless."`) is a memory, not the narrator speaking now; it
+  goes to an unnamed "a voice". A remembered line calling for a parent (`"Mommy, someday I'm
+  gonna learn how to fly…"`) is the narrator's own childhood voice.
+- Self-introductions: `"I'm Miku! You're in my class…"` is said by Miku.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from .characters import Cast, Gender
+from .segment import Segment
+
+MEMORY = "a voice"  # the speaker of a remembered line nobody present says
+
+Decided = dict[int, tuple[str, str, float]]  # segment index -> speaker, rule, confidence
+
+_SELF_INTRO = re.compile(r"(?:^|[.!?]\s+|,\s+)(?:I['’]m|I am|[Mm]y name['’]s|[Mm]y name is|[Cc]all me)\s+([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)(?=\s*[.!?,…]|\s*$)")
+_PARENT_CALL = re.compile(r"^\W*(?:Mommy|Mom|Mama|Mamma|Mummy|Mum|Daddy|Dad|Papa|Mother|Father)\b\s*[,!?]")
+_THIRD_PERSON = re.compile(r"\b(?:he|she|him|her|his|hers)\b", re.IGNORECASE)
+_OWN_VOICE = re.compile(r"\b(his|her)\s+(?:\w+\s+)?voice\b", re.IGNORECASE)
+_SENTENCE = re.compile(r"(?<=[.!?…])['’\"”)]*\s+")
+
+
+def self_introduced(quote: str, cast: Cast) -> str | None:
+    """`"I'm Miku!"` / `"My name is Jane Eyre."`: the character the speaker says they are."""
+    m = _SELF_INTRO.search(quote.strip().lstrip("\"“‘'"))
+    return cast.resolve(m.group(1)) if m else None
+
+
+def voice_gender(narration_after: str) -> Gender | None:
+    """`… his voice gave away his identity`: the gender of a voice not yet recognised."""
+    m = _OWN_VOICE.search(narration_after)
+    if not m:
+        return None
+    return "male" if m.group(1).lower() == "his" else "female"
+
+
+def identify_voices(
+    text: str,
+    segs: list[Segment],
+    by_paragraph: dict[int, list[int]],
+    decided: Decided,
+    voices: set[str],
+    gender: Callable[[str], Gender | None],
+    vocatives: dict[int, list[str]],
+    cast: Cast,
+    narrator: str | None,
+) -> None:
+    """Give the lines of each voice placeholder to the character it turns out to be."""
+    for voice in voices:
+        lines = sorted(i for i, (who, _, _) in decided.items() if who == voice)
+        if not lines:
+            continue
+        paragraphs = sorted({segs[i].paragraph for i in lines})
+        last = paragraphs[0]  # the end of the voice's first turn (a song may run over paragraphs)
+        while last + 1 in paragraphs:
+            last += 1
+        who = _named_after(text, segs, by_paragraph, last, gender(voice), gender, cast, narrator)
+        if who is None:
+            who = _addressed_next_to(paragraphs, by_paragraph, decided, vocatives, voice, gender(voice), gender, segs)
+        if who is None:
+            continue
+        for i in lines:
+            _, rule, conf = decided[i]
+            decided[i] = (who, rule, conf)
+
+
+def _named_after(text, segs, by_paragraph, p, voice_gender_, gender, cast, narrator) -> str | None:
+    """A character named in the narration right after the voice's first quote (the rest of its
+    paragraph, and the next paragraph if it is all narration): `When it registered that Miku had
+    lyrics…`."""
+    spans = [(segs[i].start, segs[i].end) for i in by_paragraph[p] if segs[i].kind == "narration"]
+    quote_ends = [segs[i].end for i in by_paragraph[p] if segs[i].kind == "dialogue"]
+    spans = [s for s in spans if quote_ends and s[0] >= quote_ends[0]]
+    nxt = by_paragraph.get(p + 1, [])
+    if nxt and all(segs[i].kind == "narration" for i in nxt):
+        spans += [(segs[i].start, segs[i].end) for i in nxt]
+    for start, end in spans:
+        for m in cast.mentioned_after(start, end):
+            if m.start == m.end or m.character == narrator:
+                continue
+            if voice_gender_ is None or gender(m.character) in (voice_gender_, None):
+                return m.character
+    return None
+
+
+def _addressed_next_to(paragraphs, by_paragraph, decided, vocatives, voice, voice_gender_, gender, segs) -> str | None:
+    """`"They don't know who I really am, Kaito!"` said to the voice in the next (or the previous)
+    paragraph: the voice was Kaito."""
+    for p in paragraphs:
+        for q in (p + 1, p - 1):
+            speakers = {decided[i][0] for i in by_paragraph.get(q, []) if i in decided}
+            if voice in speakers:
+                continue
+            for name in vocatives.get(q, []):
+                if name not in speakers:  # being addressed by name outweighs the gender guessed for a name
+                    return name
+    return None
+
+
+def memories(
+    text: str,
+    segs: list[Segment],
+    by_paragraph: dict[int, list[int]],
+    decided: Decided,
+    cast: Cast,
+    narrator: str,
+    has_subject: Callable[[str], bool],
+) -> None:
+    """In a first-person story, runs of at most four lone untagged quotes with nobody in the
+    narration around them (the sentence before, the sentence after, the quotes' own paragraphs)
+    are remembered voices."""
+    paragraphs = sorted(by_paragraph)
+    k = 0
+    while k < len(paragraphs):
+        run = []
+        while (
+            k < len(paragraphs)
+            and _lone_quote(paragraphs[k], segs, by_paragraph, decided, has_subject, text)
+            and _introduced_by_narrator(paragraphs[k], segs, by_paragraph, decided, narrator)
+        ):
+            if run and paragraphs[k] != run[-1] + 1:
+                break
+            run.append(paragraphs[k])
+            k += 1
+        if not run:
+            k += 1
+            continue
+        if len(run) <= 4 and _nobody_around(run, segs, by_paragraph, text, cast, narrator):
+            for p in run:
+                for i in by_paragraph[p]:
+                    if segs[i].kind == "dialogue":
+                        quote = text[segs[i].start : segs[i].end]
+                        if _PARENT_CALL.match(quote) and re.search(r"\bI\b", quote):
+                            decided[i] = (narrator, "memory", 0.4)  # the narrator as a child
+                        else:
+                            decided[i] = (MEMORY, "memory", 0.4)
+
+
+def _lone_quote(p, segs, by_paragraph, decided, has_subject, text) -> bool:
+    members = by_paragraph[p]
+    quotes = [i for i in members if segs[i].kind == "dialogue"]
+    if not quotes or any(segs[i].continues for i in quotes):
+        return False
+    if any(i in decided and decided[i][1] != "introduced" for i in quotes):
+        return False  # "introduced": the narrator did something, then the quote (maybe only remembered)
+    narration = " ".join(text[segs[i].start : segs[i].end] for i in members if segs[i].kind == "narration")
+    return not has_subject(narration) and not _THIRD_PERSON.search(narration) and not re.search(r"\bI\b", narration)
+
+
+def _introduced_by_narrator(p, segs, by_paragraph, decided, narrator) -> bool:
+    return all(decided.get(i, (narrator,))[0] == narrator for i in by_paragraph[p] if segs[i].kind == "dialogue")
+
+
+def _nobody_around(run, segs, by_paragraph, text, cast, narrator) -> bool:
+    """Neither the last sentence before the run nor the first after it mentions anyone but the narrator."""
+    before = by_paragraph.get(run[0] - 1, [])
+    after = by_paragraph.get(run[-1] + 1, [])
+    checks = []
+    if before:
+        if any(segs[i].kind == "dialogue" for i in before):
+            return False
+        start, end = segs[before[0]].start, segs[before[-1]].end
+        last = _SENTENCE.split(text[start:end].strip())[-1]
+        at = text.rfind(last, start, end)
+        checks.append((at, at + len(last), last))
+    if after:
+        if any(segs[i].kind == "dialogue" for i in after):
+            return False
+        start, end = segs[after[0]].start, segs[after[-1]].end
+        first = _SENTENCE.split(text[start:end].strip())[0]
+        checks.append((start, start + len(first) + 1, first))
+    for start, end, sentence in checks:
+        if _THIRD_PERSON.search(sentence):
+            return False
+        if any(m.character != narrator for m in cast.mentioned_after(start, end)):
+            return False
+    return True
