@@ -26,6 +26,7 @@ from .normalise import normalise
 from .encode import HEADER_BYTES, Part, PartRequest, encode_parts, part_key
 from .engine import Voice, engine_id, get_engine
 from .errors import AudiobookError, CoverError
+from .lock import output_lock
 from .cover import Cover, cover_from_bytes, draw_cover, load_cover
 from .publish import check_publish_options, publish
 from .segment import segment, speech_text
@@ -51,6 +52,7 @@ class BuildOptions:
     narrator_voice: str | None = None
     base_url: str | None = None  # where the book folder is hosted, for the feed; None: `audiobook serve`
     cover: Path | None = None  # a JPEG or PNG; None: [book] cover in voices.toml, else drawn
+    wait: bool = False  # another build is writing into output_dir: wait for it (else refuse)
 
 
 @dataclass(frozen=True)
@@ -219,6 +221,7 @@ def speakable(text: str) -> bool:
     return any(ch.isalnum() for ch in text)
 
 
+
 @dataclass(frozen=True)
 class _Job:
     """A chapter to write: its file, what is in it, and a digest of all that."""
@@ -292,14 +295,25 @@ def book_cover(book: Plan, given: Path | None) -> Cover:
     return draw_cover(book.title, book.author)
 
 
-def build(options: BuildOptions, on_progress: Callable[[Progress], None] | None = None) -> BuildResult:
+def build(
+    options: BuildOptions,
+    on_progress: Callable[[Progress], None] | None = None,
+    on_wait: Callable[[int | None], None] | None = None,
+) -> BuildResult:
     """Build the audiobook described by `options` into `<output_dir>/<book title>/`.
 
-    Only what changed since the last build is synthesized, encoded and written again.
+    Only what changed since the last build is synthesized, encoded and written again. One build
+    at a time writes into an output folder: another one refuses (BusyError), or with
+    ``options.wait`` calls ``on_wait(pid)`` and waits its turn.
     """
     check_bitrate(options.bitrate_kbps)
     check_publish_options(options.base_url, options.cover)  # fail now, not after the synthesis
-    book = plan(options)
+    book = plan(options)  # before the lock: a mistake in the sources or voices.toml creates no folder
+    with output_lock(options.output_dir, options.wait, on_wait):
+        return _build(book, options, on_progress)
+
+
+def _build(book: Plan, options: BuildOptions, on_progress: Callable[[Progress], None] | None) -> BuildResult:
     book_dir = options.output_dir / safe_filename(book.title)
     cache_dir = options.cache_dir or options.output_dir / ".cache"
     try:

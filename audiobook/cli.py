@@ -190,14 +190,22 @@ def build(
     cover: Annotated[
         Optional[Path], typer.Option("--cover", help="Cover image (JPEG or PNG, square, 1400 px or more). Default: voices.toml, else drawn.")
     ] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="If another build is writing into OUTPUT, wait for it instead of refusing.")
+    ] = False,
 ) -> None:
     """Build an audiobook: one tagged, chaptered MP3 per story, a cover, transcripts and a podcast feed."""
     options = BuildOptions(
         tuple(sources), output, voices, cache, jobs or os.cpu_count() or 1, bitrate,
-        title=title, author=author, narrator_voice=narrator_voice, base_url=base_url, cover=cover,
+        title=title, author=author, narrator_voice=narrator_voice, base_url=base_url, cover=cover, wait=wait,
     )
+
+    def on_wait(pid: int | None) -> None:
+        who = f" (pid {pid})" if pid else ""
+        typer.echo(f"waiting: another build is writing {output}{who}", err=True)
+
     with progress_bars() as on_progress:
-        result = run_or_fail(lambda: build_book(options, on_progress))
+        result = run_or_fail(lambda: build_book(options, on_progress, on_wait))
     typer.echo(summary(result))
 
 
