@@ -19,6 +19,7 @@ from typing import Literal
 from .attribute import NARRATOR, Script, attribute
 from .audio import Pauses, assemble, check_bitrate
 from .book import load_book
+from .cache import cache_in_use
 from .cast import Casting, Role, cast
 from .config import Config, load_config
 from .matter import drop_matter, expected_text, skipped_sections
@@ -309,7 +310,8 @@ def build(
     check_bitrate(options.bitrate_kbps)
     check_publish_options(options.base_url, options.cover)  # fail now, not after the synthesis
     book = plan(options)  # before the lock: a mistake in the sources or voices.toml creates no folder
-    with output_lock(options.output_dir, options.wait, on_wait):
+    cache_dir = options.cache_dir or options.output_dir / ".cache"
+    with output_lock(options.output_dir, options.wait, on_wait), cache_in_use(cache_dir):
         return _build(book, options, on_progress)
 
 

@@ -101,3 +101,27 @@ def test_second_build_with_wait_runs_after_the_first(root: Path) -> None:
     assert second.stderr == f"waiting: another build is writing {output} (pid {first.pid})\n"
     assert _clip_counts(second.stdout)[0] == 0  # it started when the first had made every clip
     _all_complete(output)
+
+
+def test_builds_sharing_one_cache_do_not_disturb_each_other(root: Path) -> None:
+    cache = root / "shared-cache"
+    one = start_build(root, root / "one", "--cache", str(cache))
+    two = start_build(root, root / "two", "--cache", str(cache))
+    try:
+        assert one.wait(timeout=120) == 0 and two.wait(timeout=120) == 0
+    finally:
+        kill_group(one)
+        kill_group(two)
+    assert snapshot(root / "one" / TITLE) == snapshot(root / "two" / TITLE)
+    assert not list(cache.glob("*/*/.*.tmp"))
+
+
+def test_leftover_temporaries_in_the_cache_are_swept(root: Path) -> None:
+    output = root / "out"
+    assert run_build(root, output).returncode == 0
+    leftover = output / ".cache" / "clips" / "ab" / ".abcdef0123456789-x1y2z3.tmp"  # as a SIGKILL leaves them
+    leftover.parent.mkdir(parents=True, exist_ok=True)
+    leftover.write_bytes(b"RIFF")
+    assert run_build(root, output).returncode == 0
+    assert not leftover.exists()
+
