@@ -18,6 +18,7 @@ from typing import Literal
 
 from .attribute import NARRATOR, Script, attribute
 from .audio import Pauses, assemble, check_bitrate
+from .atomic import write_bytes_atomic
 from .book import load_book
 from .cache import cache_in_use
 from .cast import Casting, Role, cast
@@ -264,9 +265,8 @@ def _read_manifest(book_dir: Path) -> dict:
 
 
 def _write_manifest(book_dir: Path, entries: dict) -> None:
-    temporary = book_dir / f".{MANIFEST}.partial"
-    temporary.write_text(json.dumps(entries, indent=1, ensure_ascii=False), encoding="utf-8")
-    os.replace(temporary, book_dir / MANIFEST)
+    # ASCII with escapes: a lone surrogate (from a broken story file) round-trips instead of failing to encode
+    write_bytes_atomic(book_dir / MANIFEST, json.dumps(entries, indent=1).encode("ascii"))
 
 
 def _unchanged(job: _Job, entry: dict | None) -> ChapterResult | None:

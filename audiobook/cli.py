@@ -144,6 +144,9 @@ def run_or_fail(work: Callable[[], T]) -> T:
         return work()
     except AudiobookError as exc:
         fail(str(exc))
+    except OSError as exc:  # a file operation no stage expected to fail (disk full, a file where a folder was)
+        where = f"{exc.filename}: " if exc.filename else ""
+        fail(f"{where}{exc.strerror or exc}: free disk space or check the folder, then run the same command again")
     except KeyboardInterrupt:
         fail("interrupted: finished clips are cached; run the same command again to continue", 130)
     raise AssertionError("unreachable")
