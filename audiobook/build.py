@@ -193,15 +193,17 @@ def plan(options: BuildOptions) -> Plan:
     casting = cast(scripts, config, engine.check_voice)
     chapters = []
     skipped = []
+    warnings = list(loaded.warnings)
     for number, script in enumerate(scripts, 1):
         utts = utterances(script, casting, config)
         story = script.story
         check_spoken(expected_text(story, config.front_matter), [u.text for u in utts], story.path)
         chapters.append(ChapterPlan(number, story.title, script, utts))
+        warnings += unspeakable_warning(story.path, utts)
         skipped += [f"{title} in {story.title}" for title in skipped_sections(story, config.front_matter)]
     title = config.title or loaded.title
     author = config.author or loaded.author or "Unknown author"
-    return Plan(title, author, config, tuple(chapters), casting, loaded.cover, loaded.warnings, tuple(skipped))
+    return Plan(title, author, config, tuple(chapters), casting, loaded.cover, tuple(warnings), tuple(skipped))
 
 
 def pauses_after(utts: Sequence[Utterance], pauses: Pauses) -> list[int]:
@@ -222,6 +224,21 @@ def pauses_after(utts: Sequence[Utterance], pauses: Pauses) -> list[int]:
 def speakable(text: str) -> bool:
     return any(ch.isalnum() for ch in text)
 
+
+def unspeakable_warning(path: Path, utts: Sequence[Utterance]) -> list[str]:
+    """A warning for lines written with something but no word to say (emoji only): they are left silent.
+
+    Lines of punctuation alone ("...") are silent without a warning: nothing is lost.
+    """
+    silent = [
+        u.text for u in utts
+        if not speakable(u.spoken) and any(unicodedata.category(ch)[0] not in "PZC" for ch in u.text)
+    ]
+    if not silent:
+        return []
+    example = " ".join(silent[0].split())[:40]
+    lines = "line" if len(silent) == 1 else "lines"
+    return [f"{path}: {len(silent)} {lines} with nothing speakable left silent, such as {example!r}"]
 
 
 @dataclass(frozen=True)

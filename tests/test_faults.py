@@ -306,3 +306,27 @@ def test_workers_killed_mid_build_give_one_line_and_a_rerun_finishes(root: Path)
     assert again.returncode == 0, again.stderr
     assert _clip_counts(again.stdout)[1] >= kept
 
+
+# --- hostile text ----------------------------------------------------------------------------------
+
+HOSTILE = (
+    'Emoji 🎤🔥👩‍👩‍👧\n\nMiku waved. "Hello 👋🏽 world!" she said. \u202bمرحبا بالعالم\u202c and שלום.\n\n'
+    '"Zero\u200dwidth\u200bjoin\u2066ers\u2069," Kaito said. 🏳️‍🌈\n\n'
+    '"🎉🎉🎉" Miku sang.\n\n\u202e reversed text \u202c here.\n\nA broken byte: '
+).encode("utf-8") + b"\xff\xfe caf\xe9 \xed\xa0\x80 done.\n"  # invalid UTF-8, an encoded lone surrogate
+
+
+def test_a_story_of_emoji_rtl_zwj_and_broken_bytes_builds_with_warnings(tmp_path: Path) -> None:
+    write_book(tmp_path, {"01.txt": "placeholder"})
+    (tmp_path / "stories" / "01.txt").write_bytes(HOSTILE)
+    output = tmp_path / "out"
+    result = run_build(tmp_path, output)
+    assert result.returncode == 0, result.stderr
+    assert "undecodable characters skipped" in result.stdout
+    assert "1 line with nothing speakable left silent, such as '🎉🎉🎉'" in result.stdout
+    _all_complete(output)
+    [vtt] = (output / TITLE).glob("*.vtt")
+    transcript = vtt.read_text(encoding="utf-8")
+    assert "Hello 👋🏽 world!" in transcript and "שלום" in transcript
+    again = run_build(tmp_path, output)
+    assert again.returncode == 0 and _clip_counts(again.stdout)[0] == 0
