@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -122,7 +123,7 @@ def test_killed_while_rewriting_a_finished_book_then_resumed_is_identical(refere
     """A recast rebuild killed halfway leaves old or new files, each whole; the original comes back."""
     root, expected, duration_s = reference
     output = tmp_path / "out"
-    assert run_build(root, output).returncode == 0
+    shutil.copytree(root / "reference", output)  # the finished book, with its cache
     rng = random.Random(6)
     for kill in range(3):
         delay = rng.uniform(0.5, duration_s)
