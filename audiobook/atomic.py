@@ -22,7 +22,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         os.chmod(temp, 0o644)
         os.replace(temp, path)
     except OSError as exc:
-        raise PublishError(f"{path}: cannot write: {exc.strerror}; check the disk and permissions") from None
+        raise PublishError(f"{path}: cannot write: {exc.strerror}; free disk space or check permissions, then run again") from None
     finally:
         if os.path.exists(temp):
             os.unlink(temp)

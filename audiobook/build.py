@@ -18,7 +18,9 @@ from typing import Literal
 
 from .attribute import NARRATOR, Script, attribute
 from .audio import Pauses, assemble, check_bitrate, require_ffmpeg
+from .atomic import write_bytes_atomic
 from .book import load_book
+from .cache import cache_in_use
 from .cast import Casting, Role, cast
 from .config import Config, load_config
 from .matter import drop_matter, expected_text, skipped_sections
@@ -27,6 +29,7 @@ from .encode import HEADER_BYTES, Part, PartRequest, encode_parts, part_key
 from .engine import Voice, engine_id, get_engine
 from .loudness import DEFAULT_LOUDNESS_LUFS, check_loudness
 from .errors import AudiobookError, CoverError
+from .lock import output_lock
 from .cover import Cover, cover_from_bytes, draw_cover, load_cover
 from .publish import check_publish_options, publish
 from .segment import segment, speech_text
@@ -58,6 +61,7 @@ class BuildOptions:
     cover: Path | None = None  # a JPEG or PNG; None: [book] cover in voices.toml, else drawn
     loudness_lufs: float | None = None  # None: [book] loudness_lufs in voices.toml, else -19
     m4b: bool = False  # also write the whole book as an M4B (AAC, chapters, cover) with ffmpeg
+    wait: bool = False  # another build is writing into output_dir: wait for it (else refuse)
 
 
 @dataclass(frozen=True)
@@ -206,15 +210,17 @@ def plan(options: BuildOptions) -> Plan:
     casting = cast(scripts, config, engine.check_voice)
     chapters = []
     skipped = []
+    warnings = list(loaded.warnings)
     for number, script in enumerate(scripts, 1):
         utts = utterances(script, casting, config)
         story = script.story
         check_spoken(expected_text(story, config.front_matter), [u.text for u in utts], story.path)
         chapters.append(ChapterPlan(number, story.title, script, utts))
+        warnings += unspeakable_warning(story.path, utts)
         skipped += [f"{title} in {story.title}" for title in skipped_sections(story, config.front_matter)]
     title = config.title or loaded.title
     author = config.author or loaded.author or "Unknown author"
-    return Plan(title, author, config, tuple(chapters), casting, loaded.cover, loaded.warnings, tuple(skipped))
+    return Plan(title, author, config, tuple(chapters), casting, loaded.cover, tuple(warnings), tuple(skipped))
 
 
 def pauses_after(utts: Sequence[Utterance], pauses: Pauses) -> list[int]:
@@ -234,6 +240,22 @@ def pauses_after(utts: Sequence[Utterance], pauses: Pauses) -> list[int]:
 
 def speakable(text: str) -> bool:
     return any(ch.isalnum() for ch in text)
+
+
+def unspeakable_warning(path: Path, utts: Sequence[Utterance]) -> list[str]:
+    """A warning for lines written with something but no word to say (emoji only): they are left silent.
+
+    Lines of punctuation alone ("...") are silent without a warning: nothing is lost.
+    """
+    silent = [
+        u.text for u in utts
+        if not speakable(u.spoken) and any(unicodedata.category(ch)[0] not in "PZC" for ch in u.text)
+    ]
+    if not silent:
+        return []
+    example = " ".join(silent[0].split())[:40]
+    lines = "line" if len(silent) == 1 else "lines"
+    return [f"{path}: {len(silent)} {lines} with nothing speakable left silent, such as {example!r}"]
 
 
 @dataclass(frozen=True)
@@ -278,9 +300,8 @@ def _read_manifest(book_dir: Path) -> dict:
 
 
 def _write_manifest(book_dir: Path, entries: dict) -> None:
-    temporary = book_dir / f".{MANIFEST}.partial"
-    temporary.write_text(json.dumps(entries, indent=1, ensure_ascii=False), encoding="utf-8")
-    os.replace(temporary, book_dir / MANIFEST)
+    # ASCII with escapes: a lone surrogate (from a broken story file) round-trips instead of failing to encode
+    write_bytes_atomic(book_dir / MANIFEST, json.dumps(entries, indent=1).encode("ascii"))
 
 
 def _unchanged(job: _Job, entry: dict | None) -> ChapterResult | None:
@@ -310,10 +331,16 @@ def book_cover(book: Plan, given: Path | None) -> Cover:
     return draw_cover(book.title, book.author)
 
 
-def build(options: BuildOptions, on_progress: Callable[[Progress], None] | None = None) -> BuildResult:
+def build(
+    options: BuildOptions,
+    on_progress: Callable[[Progress], None] | None = None,
+    on_wait: Callable[[int | None], None] | None = None,
+) -> BuildResult:
     """Build the audiobook described by `options` into `<output_dir>/<book title>/`.
 
-    Only what changed since the last build is synthesized, encoded and written again.
+    Only what changed since the last build is synthesized, encoded and written again. One build
+    at a time writes into an output folder: another one refuses (BusyError), or with
+    ``options.wait`` calls ``on_wait(pid)`` and waits its turn.
     """
     check_bitrate(options.bitrate_kbps)
     if options.loudness_lufs is not None:
@@ -321,7 +348,13 @@ def build(options: BuildOptions, on_progress: Callable[[Progress], None] | None 
     check_publish_options(options.base_url, options.cover)  # fail now, not after the synthesis
     if options.m4b:
         require_ffmpeg()
-    book = plan(options)
+    book = plan(options)  # before the lock: a mistake in the sources or voices.toml creates no folder
+    cache_dir = options.cache_dir or options.output_dir / ".cache"
+    with output_lock(options.output_dir, options.wait, on_wait), cache_in_use(cache_dir):
+        return _build(book, options, on_progress)
+
+
+def _build(book: Plan, options: BuildOptions, on_progress: Callable[[Progress], None] | None) -> BuildResult:
     book_dir = options.output_dir / safe_filename(book.title)
     cache_dir = options.cache_dir or options.output_dir / ".cache"
     try:

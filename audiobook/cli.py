@@ -144,6 +144,9 @@ def run_or_fail(work: Callable[[], T]) -> T:
         return work()
     except AudiobookError as exc:
         fail(str(exc))
+    except OSError as exc:  # a file operation no stage expected to fail (disk full, a file where a folder was)
+        where = f"{exc.filename}: " if exc.filename else ""
+        fail(f"{where}{exc.strerror or exc}: free disk space or check the folder, then run the same command again")
     except KeyboardInterrupt:
         fail("interrupted: finished clips are cached; run the same command again to continue", 130)
     raise AssertionError("unreachable")
@@ -197,15 +200,23 @@ def build(
     m4b: Annotated[
         bool, typer.Option("--m4b", help="Also write the whole book as an M4B (AAC, chapters, cover) for audiobook apps; needs ffmpeg.")
     ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="If another build is writing into OUTPUT, wait for it instead of refusing.")
+    ] = False,
 ) -> None:
     """Build an audiobook: one tagged, chaptered MP3 per story, a cover, transcripts and a podcast feed."""
     options = BuildOptions(
         tuple(sources), output, voices, cache, jobs or os.cpu_count() or 1, bitrate,
         title=title, author=author, narrator_voice=narrator_voice, base_url=base_url, cover=cover,
-        loudness_lufs=loudness, m4b=m4b,
+        loudness_lufs=loudness, m4b=m4b, wait=wait,
     )
+
+    def on_wait(pid: int | None) -> None:
+        who = f" (pid {pid})" if pid else ""
+        typer.echo(f"waiting: another build is writing {output}{who}", err=True)
+
     with progress_bars() as on_progress:
-        result = run_or_fail(lambda: build_book(options, on_progress))
+        result = run_or_fail(lambda: build_book(options, on_progress, on_wait))
     typer.echo(summary(result))
 
 
