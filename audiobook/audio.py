@@ -87,10 +87,11 @@ def encode_clip(
             audio = audio.set_frame_rate(sample_rate_hz).set_channels(1).set_sample_width(2)
         pcm = audio.raw_data
     if pcm:
+        # levelled at eSpeak's own rate (half the samples of 44.1 kHz: half the work), then resampled
         samples = numpy.frombuffer(pcm, dtype=numpy.int16).astype(numpy.float32) / 32768
+        levelled = loudness.normalise(samples, sample_rate_hz, loudness_lufs).samples
         if sample_rate_hz != OUTPUT_RATE_HZ:
-            samples = soxr.resample(samples, sample_rate_hz, OUTPUT_RATE_HZ, quality="HQ")
-        levelled = loudness.normalise(samples, OUTPUT_RATE_HZ, loudness_lufs).samples
+            levelled = soxr.resample(levelled, sample_rate_hz, OUTPUT_RATE_HZ, quality="HQ")
         pcm = numpy.clip(numpy.round(levelled * 32768), -32768, 32767).astype(numpy.int16).tobytes()
     pause_samples = OUTPUT_RATE_HZ * max(0, pause_ms - LAME_DELAY_MS) // 1000
     pcm += b"\x00\x00" * pause_samples
