@@ -193,7 +193,8 @@ def utterances(script: Script, casting: Casting, config: Config) -> tuple[Uttera
     narration = narration_role(script, casting, config)
     result = []
     for line in script.lines:
-        role = narration if line.kind == "narration" else casting.role_for(line.speaker)
+        speaks_as_narrator = line.kind == "narration" or line.speaker == NARRATOR  # "I said", unnamed narrator
+        role = narration if speaks_as_narrator else casting.role_for(line.speaker)
         paragraph = story.paragraphs[line.paragraph]
         text = speech_text(story.text[line.start : line.end])
         spoken = normalise(text, config.pronunciations)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .attribute import Script
+from .attribute import NARRATOR, Script
 from .config import Config, VoiceConfig, with_defaults
 from .engine import Voice
 from .errors import ConfigError, EngineError
@@ -78,8 +78,8 @@ def cast(scripts: Sequence[Script], config: Config, check_voice: Callable[[Voice
     for script in scripts:
         found = {c.name: c for c in script.characters}
         for line in script.lines:
-            if line.kind != "dialogue" or not line.speaker:
-                continue
+            if line.kind != "dialogue" or not line.speaker or line.speaker == NARRATOR:
+                continue  # the narrator's own lines are read in the narration's voice
             key = line.speaker.lower()
             if key not in names:
                 character = found.get(line.speaker)
@@ -123,7 +123,11 @@ def cast(scripts: Sequence[Script], config: Config, check_voice: Callable[[Voice
 def _auto_voice(name: str, pool: Sequence[str], settings: VoiceConfig, taken: set[tuple[str, int]]) -> Voice:
     pitch = 50 if settings.pitch is None else settings.pitch
     ranked = _rank(name, pool)
-    for offset in (0, _PITCH_STEP, -_PITCH_STEP, 2 * _PITCH_STEP, -2 * _PITCH_STEP):
+    used = {voice_id for voice_id, _ in taken}
+    for voice_id in ranked:  # a voice nobody has yet, at any pitch
+        if voice_id not in used:
+            return _to_voice(VoiceConfig(voice_id, settings.rate, pitch, settings.volume))
+    for offset in (0, _PITCH_STEP, -_PITCH_STEP, 2 * _PITCH_STEP, -2 * _PITCH_STEP):  # then shared voices, apart in pitch
         shifted = max(0, min(99, pitch + offset))
         for voice_id in ranked:
             if (voice_id, shifted) not in taken:

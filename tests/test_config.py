@@ -55,3 +55,14 @@ def test_errors_name_file_and_line(tmp_path: Path, text: str, message: str) -> N
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such file: check --voices"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_readme_example_is_a_valid_voices_toml(tmp_path: Path) -> None:
+    """The README documents every key in one example: it must load as it stands."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    config = load_config(config_file(tmp_path, example))
+    assert config.front_matter == "read" and config.narrator_character_voice is True
+    assert config.pronunciations == {"Miku": "Meeku"}
+    assert config.characters[0].aliases == ("Hatsune Miku",)
+    assert config.cover == tmp_path / "cover.png"
