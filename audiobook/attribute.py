@@ -67,6 +67,14 @@ _NOMINAL = re.compile(
     rf"\b(?P<det>[Tt]he|[Aa]n?|[Oo]ne|[Aa]nother|[Tt]his|[Tt]hat|[Mm]y|[Hh]is|[Hh]er|[Tt]heir|[Oo]ur)\s+"
     rf"(?P<adj>(?:[a-z][a-z-]+,?\s+){{0,2}})(?P<noun>{_PERSON_NOUNS})s?\b"
 )
+_NOUN_TITLES = {
+    "doctor": ("Dr", "Doctor"), "captain": ("Captain",), "colonel": ("Colonel",), "major": ("Major",),
+    "sergeant": ("Sergeant",), "professor": ("Professor",), "judge": ("Judge",), "parson": ("Parson",),
+    "king": ("King",), "queen": ("Queen",), "prince": ("Prince",), "princess": ("Princess",),
+    "inspector": ("Inspector",), "aunt": ("Aunt",), "uncle": ("Uncle",),
+}
+_NOT_EPITHETS = frozenset("voice stranger visitor newcomer person creature guest member".split())
+_EPITHET_REACH = 1500  # characters back in which a named character is still "the man" of the text
 _POSSESSIVE_KIN = re.compile(r"^(?P<det>his|her|their)\s+(?:[\w-]+\s+)?(?P<noun>[\w-]+)$")
 _SPOUSE_TITLE = {"wife": ("Mr", "Mrs"), "lady": ("Mr", "Mrs"), "husband": ("Mrs", "Mr")}
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
@@ -140,6 +148,10 @@ class _Resolver:
         name = det + phrase[m.start("det") + len(det) : m.end()].rstrip(",")
         name = " ".join(name.split())
         head = noun if det != "my" else name
+        if det in ("the", "my") and head not in self.nominal_heads and new is None:
+            named = self.epithet(noun, pos, det == "the")
+            if named:
+                return named
         starts_new = det in ("a", "an", "one", "another") if new is None else new
         if not starts_new and head in self.nominal_heads:
             name = self.nominal_heads[head]
@@ -152,6 +164,24 @@ class _Resolver:
             self.voices.add(name)
         self.nominal_gender.setdefault(name, gender_of_noun(name))
         return name
+
+    def epithet(self, noun: str, pos: int, generic: bool, exclude: set[str] = frozenset()) -> str | None:
+        """`the young man`, `my mother`, `the doctor` never introduced as someone new ("a doctor"):
+        a named character the story calls so - one with the noun's title (`Dr. Archie`), else the
+        most salient named character of the noun's gender in the last few paragraphs."""
+        titles = _NOUN_TITLES.get(noun)
+        recent = [m for m in self.cast.mentioned_before(pos) if pos - m.start < _EPITHET_REACH]
+        named = [m.character for m in recent if m.character not in self.nominal_gender and m.character not in exclude]
+        if titles:
+            return next((c for c in named if c.split()[0].rstrip(".") in titles), None)
+        if noun in _NOT_EPITHETS or not generic:
+            return None
+        gender = gender_of_noun(noun)
+        scores: Counter[str] = Counter()
+        for k, c in enumerate(named):
+            if c != self.narrator and gender and self.cast.gender(c) == gender:
+                scores[c] += 0.8**k
+        return scores.most_common(1)[0][0] if scores else None
 
     def gender(self, name: str) -> Gender | None:
         if name in self.nominal_gender:
