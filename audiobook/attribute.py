@@ -236,7 +236,8 @@ class _Resolver:
     def possessive(self, det: str, noun: str, phrase: str, pos: int, exclude: set[str]) -> str | None:
         """`his wife`: Mrs. Bennet when "his" is Mr. Bennet; else the salient character of the noun's
         gender other than the owner; else an unnamed character called by the phrase ("her visitor")."""
-        owner = self.pronoun(_SUBJECT_PRONOUNS.get({"his": "he", "her": "she"}.get(det, ""), None), pos, exclude) if det != "their" else None
+        owner_gender = _SUBJECT_PRONOUNS.get({"his": "he", "her": "she"}.get(det, ""), None)
+        owner = self.pronoun(owner_gender, pos, set()) if det != "their" else None  # often the one addressed
         titles = _SPOUSE_TITLE.get(noun)
         if owner and titles:
             m = re.match(rf"{titles[0]}\.?\s+(?:[A-Z][a-z]+\s+)*([A-Z][a-z]+)$", owner)
