@@ -612,6 +612,11 @@ def _describe(text: str, seg: Segment, resolver: _Resolver, cast: Cast) -> None:
         if not nominal or nominal.group("noun") == "voice":
             continue
         det = nominal.group("det").lower()
+        if det == "the" and nominal.group("noun") not in resolver.nominal_heads:  # `The doctor shut the door.`
+            named = resolver.epithet(nominal.group("noun"), at, True)
+            if named:
+                cast.add_mention(Mention(at, nominal.end(), named))
+                continue
         name = resolver.nominal(nominal.group(0), at, new=det in ("a", "an", "one", "another"), speaker=False)
         if name:
             cast.add_mention(Mention(at, nominal.end(), name))
