@@ -272,7 +272,7 @@ class _Resolver:
 
 
 _NAME_PHRASE = re.compile(
-    rf"(?:(?:{'|'.join(TITLES)})\.?\s+)?[A-Z][a-z]+(?:['’][A-Z][a-z]+)?(?:-[a-z]+)?(?:\s+[A-Z][a-z]+)*"
+    rf"(?:(?:{'|'.join(TITLES)})\.?\s+)?(?:Ma?c)?[A-Z][a-z]+(?:['’][A-Z][a-z]+)?(?:-[a-z]+)?(?:\s+(?:Ma?c)?[A-Z][a-z]+)*"
 )
 
 
