@@ -5,7 +5,8 @@ A sieve, most confident rule first:
 1. `continued-quote`: a quotation running on from the previous paragraph.
 2. `speech-verb`: a speech tag next to the quote, either order (`said Kaito`, `Haku said`,
    `she asked`, `said the old man`, `I said`); pronouns go to the last character of that
-   gender mentioned (or speaking) before the quote.
+   gender mentioned (or speaking) before the quote; a definite description never introduced as
+   someone new ("the doctor", "the mother") is the named character it stands for (`_Resolver.epithet`).
 3. `same-paragraph`: another quote of the same paragraph was tagged.
 4. `action-beat`: the subject of a sentence around the quote in its paragraph (`Haku sighed.`).
 5. `turn-taking`: in a run of dialogue paragraphs speakers alternate (A-B-A), counted from the
