@@ -5,7 +5,8 @@ A sieve, most confident rule first:
 1. `continued-quote`: a quotation running on from the previous paragraph.
 2. `speech-verb`: a speech tag next to the quote, either order (`said Kaito`, `Haku said`,
    `she asked`, `said the old man`, `I said`); pronouns go to the last character of that
-   gender mentioned (or speaking) before the quote.
+   gender mentioned (or speaking) before the quote; a definite description never introduced as
+   someone new ("the doctor", "the mother") is the named character it stands for (`_Resolver.epithet`).
 3. `same-paragraph`: another quote of the same paragraph was tagged.
 4. `action-beat`: the subject of a sentence around the quote in its paragraph (`Haku sighed.`).
 5. `turn-taking`: in a run of dialogue paragraphs speakers alternate (A-B-A), counted from the
@@ -67,6 +68,14 @@ _NOMINAL = re.compile(
     rf"\b(?P<det>[Tt]he|[Aa]n?|[Oo]ne|[Aa]nother|[Tt]his|[Tt]hat|[Mm]y|[Hh]is|[Hh]er|[Tt]heir|[Oo]ur)\s+"
     rf"(?P<adj>(?:[a-z][a-z-]+,?\s+){{0,2}})(?P<noun>{_PERSON_NOUNS})s?\b"
 )
+_NOUN_TITLES = {
+    "doctor": ("Dr", "Doctor"), "captain": ("Captain",), "colonel": ("Colonel",), "major": ("Major",),
+    "sergeant": ("Sergeant",), "professor": ("Professor",), "judge": ("Judge",), "parson": ("Parson",),
+    "king": ("King",), "queen": ("Queen",), "prince": ("Prince",), "princess": ("Princess",),
+    "inspector": ("Inspector",), "aunt": ("Aunt",), "uncle": ("Uncle",),
+}
+_NOT_EPITHETS = frozenset("voice stranger visitor newcomer person creature guest member".split())
+_EPITHET_REACH = 1500  # characters back in which a named character is still "the man" of the text
 _POSSESSIVE_KIN = re.compile(r"^(?P<det>his|her|their)\s+(?:[\w-]+\s+)?(?P<noun>[\w-]+)$")
 _SPOUSE_TITLE = {"wife": ("Mr", "Mrs"), "lady": ("Mr", "Mrs"), "husband": ("Mrs", "Mr")}
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
@@ -140,6 +149,10 @@ class _Resolver:
         name = det + phrase[m.start("det") + len(det) : m.end()].rstrip(",")
         name = " ".join(name.split())
         head = noun if det != "my" else name
+        if det in ("the", "my") and head not in self.nominal_heads and new is None:
+            named = self.epithet(noun, pos, det == "the")
+            if named:
+                return named
         starts_new = det in ("a", "an", "one", "another") if new is None else new
         if not starts_new and head in self.nominal_heads:
             name = self.nominal_heads[head]
@@ -152,6 +165,24 @@ class _Resolver:
             self.voices.add(name)
         self.nominal_gender.setdefault(name, gender_of_noun(name))
         return name
+
+    def epithet(self, noun: str, pos: int, generic: bool, exclude: set[str] = frozenset()) -> str | None:
+        """`the young man`, `my mother`, `the doctor` never introduced as someone new ("a doctor"):
+        a named character the story calls so - one with the noun's title (`Dr. Archie`), else the
+        most salient named character of the noun's gender in the last few paragraphs."""
+        titles = _NOUN_TITLES.get(noun)
+        recent = [m for m in self.cast.mentioned_before(pos) if pos - m.start < _EPITHET_REACH]
+        named = [m.character for m in recent if m.character not in self.nominal_gender and m.character not in exclude]
+        if titles:
+            return next((c for c in named if c.split()[0].rstrip(".") in titles), None)
+        if noun in _NOT_EPITHETS or not generic:
+            return None
+        gender = gender_of_noun(noun)
+        scores: Counter[str] = Counter()
+        for k, c in enumerate(named):
+            if c != self.narrator and gender and self.cast.gender(c) == gender:
+                scores[c] += 0.8**k
+        return scores.most_common(1)[0][0] if scores else None
 
     def gender(self, name: str) -> Gender | None:
         if name in self.nominal_gender:
@@ -206,7 +237,8 @@ class _Resolver:
     def possessive(self, det: str, noun: str, phrase: str, pos: int, exclude: set[str]) -> str | None:
         """`his wife`: Mrs. Bennet when "his" is Mr. Bennet; else the salient character of the noun's
         gender other than the owner; else an unnamed character called by the phrase ("her visitor")."""
-        owner = self.pronoun(_SUBJECT_PRONOUNS.get({"his": "he", "her": "she"}.get(det, ""), None), pos, exclude) if det != "their" else None
+        owner_gender = _SUBJECT_PRONOUNS.get({"his": "he", "her": "she"}.get(det, ""), None)
+        owner = self.pronoun(owner_gender, pos, set()) if det != "their" else None  # often the one addressed
         titles = _SPOUSE_TITLE.get(noun)
         if owner and titles:
             m = re.match(rf"{titles[0]}\.?\s+(?:[A-Z][a-z]+\s+)*([A-Z][a-z]+)$", owner)
@@ -241,7 +273,7 @@ class _Resolver:
 
 
 _NAME_PHRASE = re.compile(
-    rf"(?:(?:{'|'.join(TITLES)})\.?\s+)?[A-Z][a-z]+(?:['’][A-Z][a-z]+)?(?:-[a-z]+)?(?:\s+[A-Z][a-z]+)*"
+    rf"(?:(?:{'|'.join(TITLES)})\.?\s+)?(?:Ma?c)?[A-Z][a-z]+(?:['’][A-Z][a-z]+)?(?:-[a-z]+)?(?:\s+(?:Ma?c)?[A-Z][a-z]+)*"
 )
 
 
@@ -581,6 +613,11 @@ def _describe(text: str, seg: Segment, resolver: _Resolver, cast: Cast) -> None:
         if not nominal or nominal.group("noun") == "voice":
             continue
         det = nominal.group("det").lower()
+        if det == "the" and nominal.group("noun") not in resolver.nominal_heads:  # `The doctor shut the door.`
+            named = resolver.epithet(nominal.group("noun"), at, True)
+            if named:
+                cast.add_mention(Mention(at, nominal.end(), named))
+                continue
         name = resolver.nominal(nominal.group(0), at, new=det in ("a", "an", "one", "another"), speaker=False)
         if name:
             cast.add_mention(Mention(at, nominal.end(), name))

@@ -32,7 +32,7 @@ TITLES: dict[str, Gender | None] = {
 }
 HONORIFIC_SUFFIX = re.compile(r"-(?:san|chan|kun|sama|sensei|senpai|dono|nee|nii)\b")
 _TITLE_RE = "|".join(sorted(TITLES, key=len, reverse=True))
-_CAP = r"[A-Z][a-z]+(?:['’][A-Z][a-z]+)?(?:-(?:san|chan|kun|sama|sensei|senpai|dono))?"
+_CAP = r"(?:Ma?c)?[A-Z][a-z]+(?:['’][A-Z][a-z]+)?(?:-(?:san|chan|kun|sama|sensei|senpai|dono))?"
 NAME_RE = re.compile(rf"(?:\b({_TITLE_RE})\.?\s+)?\b({_CAP}(?:[ \t]{_CAP})*)\b")
 _WORD_RE = re.compile(r"[A-Za-z]+")
 _SENTENCE_START = re.compile(r"(?:^|[.!?…:;]['’\"”)]*\s+|[\"“‘(—–]\s*|\n\s*\n\s*)$")

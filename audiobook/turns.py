@@ -106,6 +106,10 @@ def _partner(run, j, known, vocatives, named, resolver, narrator, segs, by_parag
     for name in vocatives.get(run[j], []):
         if name != anchor:
             return name
+    for distance in range(2, 7):  # the other voice of this conversation, a few turns away
+        for n in (j - distance, j + distance):
+            if 0 <= n < len(run) and known[run[n]] and known[run[n]] != anchor:
+                return known[run[n]]
     start = segs[by_paragraph[run[j]][-1]].end  # `"She's my partner." I said, my words directed to Kaito.`
     talked_about = set().union(*(named.get(run[n], set()) for n in (j - 1, j, j + 1) if 0 <= n < len(run)))
     for m in resolver.cast.mentioned_before(start):
