@@ -144,6 +144,8 @@ def find_cast(text: str, narration: list[tuple[int, int]], tag_positions: set[in
         title = m.group(1)
         words = tuple(HONORIFIC_SUFFIX.sub("", w) for w in m.group(2).split())
         at_start = title is None and bool(_SENTENCE_START.search(text[max(0, m.start() - 6) : m.start()]))
+        if m.start() in tag_positions:
+            at_start = False  # `"…," Len mutters`: a speech tag's subject is used as a name
         if not at_start or title:
             for w in words[1:] if at_start else words:
                 cap_mid[w] += 1
