@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Optional, TypeVar
 from urllib.parse import quote
 
 import typer
@@ -19,17 +19,16 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from . import __version__
-from .build import BuildOptions, BuildResult, narration_role, plan
-from .build import Progress as BuildProgress
-from .build import build as build_book
-from .cast import cast_entries, starter_voices_toml, unmentioned
-from .engine import Voice, get_engine
 from .errors import AudiobookError, ServeError
-from .attribute import Script, attribute
-from .load import find_stories, load_story
-from .script_json import script_json
-from .segment import segment as segment_story
-from .serve import feed_paths, lan_addresses, make_server
+
+if TYPE_CHECKING:
+    from .attribute import Script
+    from .build import BuildOptions, BuildResult
+    from .build import Progress as BuildProgress
+    from .engine import Voice
+
+# The pipeline is imported inside each command, not here: worker processes import this module
+# (it is the program's __main__), and they should not pay for, or carry, what they never use.
 
 # click's base exception, whether typer uses click itself or its own vendored copy
 _ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
@@ -91,6 +90,8 @@ def format_duration(ms: int) -> str:
 
 def summary(result: BuildResult) -> str:
     """One screen: chapters, duration, who reads what, where the files are."""
+    from .build import narration_role
+    
     plan = result.plan
     lines = [
         f"Built \"{plan.title}\" by {plan.author}: {len(result.chapters)} chapters, "
@@ -205,6 +206,9 @@ def build(
     ] = False,
 ) -> None:
     """Build an audiobook: one tagged, chaptered MP3 per story, a cover, transcripts and a podcast feed."""
+    from .build import BuildOptions
+    from .build import build as build_book
+    
     options = BuildOptions(
         tuple(sources), output, voices, cache, jobs or os.cpu_count() or 1, bitrate,
         title=title, author=author, narrator_voice=narrator_voice, base_url=base_url, cover=cover,
@@ -233,6 +237,9 @@ def cast_command(
     ] = None,
 ) -> None:
     """Show the characters found, their lines and the voice each gets."""
+    from .build import BuildOptions, plan
+    from .cast import cast_entries, starter_voices_toml, unmentioned
+    
     if write is not None and write.exists():
         fail(f"{write}: already exists: choose another file name, or delete it first")
     book = run_or_fail(lambda: plan(BuildOptions(tuple(sources), voices_path=voices)))
@@ -260,6 +267,8 @@ def voices_command(
     language: Annotated[Optional[str], typer.Option("--language", help="Only voices speaking this language, e.g. en.")] = None,
 ) -> None:
     """List the engine's voices and variants (a voice id is VOICE or VOICE+VARIANT)."""
+    from .engine import get_engine
+    
     engine = run_or_fail(get_engine)
     infos = engine.voices(language)
     width = max(len(v.voice_id) for v in infos)
@@ -282,6 +291,8 @@ def preview(
     play: Annotated[bool, typer.Option("--play/--no-play", help="Play the clip where this machine can.")] = True,
 ) -> None:
     """Speak a few of a character's own lines in their voice, to judge it in seconds."""
+    from .build import BuildOptions, plan
+    from .engine import Voice
     from .preview import PREVIEW_LINES, lines_of, make_preview, voice_from_config
 
     out = output or Path("output") / f"preview-{name.replace(os.sep, '_')}.mp3"
@@ -341,6 +352,11 @@ def segment(
     ] = None,
 ) -> None:
     """Show who says what: the story as a script, narration dimmed, and the cast."""
+    from .attribute import attribute
+    from .load import find_stories, load_story
+    from .script_json import script_json
+    from .segment import segment as segment_story
+    
     console = Console(highlight=False)
     try:
         paths = [p for source in sources for p in find_stories(source)]
@@ -387,6 +403,8 @@ def serve(
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0: any free port).")] = 8000,
 ) -> None:
     """Serve the built books over HTTP, with a podcast feed per book for podcast apps."""
+    from .serve import feed_paths, lan_addresses, make_server
+    
     try:
         feeds = feed_paths(outdir)
         if not feeds:
