@@ -93,17 +93,21 @@ def encode_clip(
         if sample_rate_hz != OUTPUT_RATE_HZ:
             levelled = soxr.resample(levelled, sample_rate_hz, OUTPUT_RATE_HZ, quality="HQ")
         pcm = numpy.clip(numpy.round(levelled * 32768), -32768, 32767).astype(numpy.int16).tobytes()
-    pause_samples = OUTPUT_RATE_HZ * max(0, pause_ms - LAME_DELAY_MS) // 1000
-    pcm += b"\x00\x00" * pause_samples
-    if not pcm:
-        pcm = b"\x00\x00" * (OUTPUT_RATE_HZ // 100)  # at least one frame, so every part has a start
-    encoder = lameenc.Encoder()
-    encoder.set_bit_rate(bitrate_kbps)
-    encoder.set_in_sample_rate(OUTPUT_RATE_HZ)
-    encoder.set_out_sample_rate(OUTPUT_RATE_HZ)
-    encoder.set_channels(1)
-    encoder.set_quality(LAME_QUALITY)
-    return bytes(encoder.encode(pcm) + encoder.flush())
+    frames = b""
+    if pcm:
+        encoder = lameenc.Encoder()
+        encoder.set_bit_rate(bitrate_kbps)
+        encoder.set_in_sample_rate(OUTPUT_RATE_HZ)
+        encoder.set_out_sample_rate(OUTPUT_RATE_HZ)
+        encoder.set_channels(1)
+        encoder.set_quality(LAME_QUALITY)
+        frames = bytes(encoder.encode(pcm) + encoder.flush())
+    # The pause is not encoded: it is silent frames, the same bytes every time (LAME's own delay
+    # and padding at the end of the clip already count towards it).
+    pause_frames = -(-OUTPUT_RATE_HZ * max(0, pause_ms - LAME_DELAY_MS) // (1000 * SAMPLES_PER_FRAME))
+    if not frames and not pause_frames:
+        pause_frames = 1  # at least one frame, so every part has a start
+    return frames + silent_frame(bitrate_kbps) * pause_frames
 
 
 def _frames(data: bytes, bitrate_kbps: int) -> Iterator[int]:
@@ -132,14 +136,23 @@ def count_frames(data: bytes, bitrate_kbps: int) -> int:
     return count
 
 
-def info_frame(frames: int, audio_bytes: int, bitrate_kbps: int) -> bytes:
-    """A LAME-style "Info" frame: tells players the stream is CBR, its frame and byte counts."""
+def silent_frame(bitrate_kbps: int) -> bytes:
+    """A frame of digital silence: no bits for either granule, none borrowed from earlier frames."""
+    return _empty_frame(bitrate_kbps, b"")
+
+
+def _empty_frame(bitrate_kbps: int, body: bytes) -> bytes:
     size = frame_bytes(bitrate_kbps, padded=False)
     index = _BITRATES_KBPS.index(bitrate_kbps) + 1
     header = (0x7FF << 21) | (3 << 19) | (1 << 17) | (1 << 16) | (index << 12) | (3 << 6)  # MPEG-1 L3, 44.1k, mono
     side_info = bytes(17)  # mono: 17 bytes of side information, all zero: a silent frame
-    body = b"Info" + struct.pack(">III", 0x3, frames, audio_bytes + size)  # flags: frames, bytes
     return (header.to_bytes(4, "big") + side_info + body).ljust(size, b"\x00")
+
+
+def info_frame(frames: int, audio_bytes: int, bitrate_kbps: int) -> bytes:
+    """A LAME-style "Info" frame: tells players the stream is CBR, its frame and byte counts."""
+    size = frame_bytes(bitrate_kbps, padded=False)
+    return _empty_frame(bitrate_kbps, b"Info" + struct.pack(">III", 0x3, frames, audio_bytes + size))  # flags: frames, bytes
 
 
 def assemble(

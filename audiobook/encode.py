@@ -26,7 +26,7 @@ from . import audio, loudness, workers
 from .errors import AudioError
 from .synthesize import Clip
 
-PART_FORMAT = "audiobook-mp3-part-6"  # change it when what a part contains changes
+PART_FORMAT = "audiobook-mp3-part-7"  # change it when what a part contains changes
 
 
 @dataclass(frozen=True)

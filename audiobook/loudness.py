@@ -32,8 +32,6 @@ from dataclasses import dataclass
 
 import numpy
 import soxr
-from scipy.ndimage import minimum_filter1d, uniform_filter1d
-from scipy.signal import sosfilt
 
 from .errors import AudioError
 
@@ -95,6 +93,8 @@ def _k_sos(rate_hz: int) -> numpy.ndarray:
 
 def k_weighted(samples: numpy.ndarray, rate_hz: int) -> numpy.ndarray:
     """The signal through the K-weighting filters (zero initial state), as float64."""
+    from scipy.signal import sosfilt  # here, not at the top: it takes a second to import
+
     return sosfilt(_k_sos(rate_hz), samples.astype(numpy.float64))
 
 
@@ -153,6 +153,8 @@ def true_peak_dbtp(samples: numpy.ndarray, rate_hz: int) -> float:
 
 def _sliding(values: numpy.ndarray, width: int, reduce: str) -> numpy.ndarray:
     """A centred sliding minimum or mean of odd `width` (edges padded with the edge value)."""
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d  # imported when first needed
+
     if reduce == "mean":
         return uniform_filter1d(values.astype(numpy.float64), width, mode="nearest")
     return minimum_filter1d(values, width, mode="nearest")

@@ -55,9 +55,9 @@ def timed(command: list[str], **kwargs) -> tuple[float, int]:
 
 
 def tree_rss(pid: int) -> int:
-    """Resident bytes of a process and all its descendants (from /proc)."""
+    """Memory of a process and all its descendants, in bytes: the sum of their proportional set
+    sizes (PSS, from /proc/PID/smaps_rollup), so pages shared between workers count once."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -67,13 +67,23 @@ def tree_rss(pid: int) -> int:
         except OSError:
             continue
         children.setdefault(int(fields[1]), []).append(int(entry))
-        rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
     total, todo = 0, [pid]
     while todo:
         p = todo.pop()
-        total += rss.get(p, 0)
+        total += _pss_bytes(p)
         todo.extend(children.get(p, []))
     return total
+
+
+def _pss_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def reference(stories: list[Path], work: Path) -> tuple[float, float]:
