@@ -7,8 +7,9 @@ digital silence (below the -70 LUFS absolute gate) a chapter's integrated loudne
 target too.
 
 K-weighting is the standard's two biquads (a high shelf and a high pass), with coefficients
-computed for any sample rate the way libebur128 does, run by scipy's `sosfilt`; the limiter's
-sliding minimum and mean are scipy.ndimage's linear-time filters.
+computed for any sample rate the way libebur128 does, applied in the frequency domain (numpy's
+FFT at power-of-two sizes). The limiter's sliding minimum and mean run in linear time in numpy
+(no scipy: importing it cost each worker process a second).
 
 A clip is measured as it will sit in the chapter: between silences (400 ms each side), so the
 gating blocks that straddle its edges count as they will in the file's own measurement, and a
@@ -85,17 +86,26 @@ def _k_filters(rate_hz: int) -> list[tuple[tuple[float, ...], tuple[float, ...]]
     return [(shelf, shelf_a), ((1.0, -2.0, 1.0), highpass_a)]
 
 
-@functools.lru_cache(maxsize=4)
-def _k_sos(rate_hz: int) -> numpy.ndarray:
-    """The K-weighting biquads as second-order sections for scipy.signal.sosfilt."""
-    return numpy.array([[*b, *a] for b, a in _k_filters(rate_hz)])
+@functools.lru_cache(maxsize=16)
+def _k_response(rate_hz: int, n_fft: int) -> numpy.ndarray:
+    """The K-weighting filters' frequency response at the bins of an `n_fft`-point real FFT."""
+    z = numpy.exp(-1j * numpy.pi * numpy.arange(n_fft // 2 + 1) / (n_fft // 2))  # z^-1 on the unit circle
+    response = numpy.ones(n_fft // 2 + 1, dtype=complex)
+    for b, a in _k_filters(rate_hz):
+        response *= (b[0] + b[1] * z + b[2] * z * z) / (a[0] + a[1] * z + a[2] * z * z)
+    return response
 
 
 def k_weighted(samples: numpy.ndarray, rate_hz: int) -> numpy.ndarray:
-    """The signal through the K-weighting filters (zero initial state), as float64."""
-    from scipy.signal import sosfilt  # here, not at the top: it takes a second to import
+    """The signal through the K-weighting filters (zero initial state), as float64.
 
-    return sosfilt(_k_sos(rate_hz), samples.astype(numpy.float64))
+    Filtered in the frequency domain, padded to a power of two with room for the filters' tails
+    (under 200 ms to fall below 1e-20), which is the same linear filtering as running the
+    biquads sample by sample; the response of each size is computed once.
+    """
+    n_fft = 1 << math.ceil(math.log2(len(samples) + rate_hz // 5))
+    spectrum = numpy.fft.rfft(samples.astype(numpy.float64), n_fft)
+    return numpy.fft.irfft(spectrum * _k_response(rate_hz, n_fft), n_fft)[: len(samples)]
 
 
 def _lufs(mean_square: numpy.ndarray | float) -> numpy.ndarray | float:
@@ -152,12 +162,18 @@ def true_peak_dbtp(samples: numpy.ndarray, rate_hz: int) -> float:
 
 
 def _sliding(values: numpy.ndarray, width: int, reduce: str) -> numpy.ndarray:
-    """A centred sliding minimum or mean of odd `width` (edges padded with the edge value)."""
-    from scipy.ndimage import minimum_filter1d, uniform_filter1d  # imported when first needed
-
+    """A centred sliding minimum or mean of odd `width` (edges padded with the edge value), in linear time."""
+    half = width // 2
+    padded = numpy.pad(values.astype(numpy.float64), half, mode="edge")
     if reduce == "mean":
-        return uniform_filter1d(values.astype(numpy.float64), width, mode="nearest")
-    return minimum_filter1d(values, width, mode="nearest")
+        cumulative = numpy.concatenate(([0.0], numpy.cumsum(padded)))
+        return (cumulative[width:] - cumulative[:-width]) / width
+    # van Herk / Gil-Werman: running minima within blocks of `width`, from the left and the right
+    blocks = -(-len(padded) // width)
+    grid = numpy.pad(padded, (0, blocks * width - len(padded)), constant_values=numpy.inf).reshape(blocks, width)
+    from_left = numpy.minimum.accumulate(grid, axis=1).ravel()
+    from_right = numpy.minimum.accumulate(grid[:, ::-1], axis=1)[:, ::-1].ravel()
+    return numpy.minimum(from_right[: len(values)], from_left[width - 1 : width - 1 + len(values)])
 
 
 def peaks_near(samples: numpy.ndarray, rate_hz: int, level: float) -> numpy.ndarray:
