@@ -117,9 +117,9 @@ def encode_parts(
             loudness_lufs,
             str(part_path(cache_dir, key)),
         )
-        for key, r in unique.items()
+        for key, r in sorted(unique.items(), key=lambda item: -(item[1].clip.samples if item[1].clip else 0))
         if key not in parts
-    }
+    }  # longest first, so the pool does not end waiting on one long clip
 
     def done(key: str, frames: int) -> None:
         parts[key] = Part(part_path(cache_dir, key), frames, cached=False)

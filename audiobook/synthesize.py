@@ -114,7 +114,8 @@ def synthesize(
 def _synthesize_missing(
     missing: dict[str, ClipRequest], cache_dir: Path, jobs: int, finish: Callable[[str, Clip], None]
 ) -> None:
-    tasks = {key: (request.text, request.voice, str(clip_path(cache_dir, key))) for key, request in missing.items()}
+    longest_first = sorted(missing.items(), key=lambda item: -len(item[1].text))  # no long clip left for last
+    tasks = {key: (request.text, request.voice, str(clip_path(cache_dir, key))) for key, request in longest_first}
 
     def done(key: str, result: tuple[int, int]) -> None:
         samples, sample_rate_hz = result
