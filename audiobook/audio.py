@@ -155,37 +155,44 @@ def info_frame(frames: int, audio_bytes: int, bitrate_kbps: int) -> bytes:
     return _empty_frame(bitrate_kbps, b"Info" + struct.pack(">III", 0x3, frames, audio_bytes + size))  # flags: frames, bytes
 
 
+def starts_ms(frame_counts: Sequence[int]) -> tuple[tuple[int, ...], int]:
+    """Where each of a run of parts starts, and the whole run's duration, from their frame counts."""
+    starts = []
+    frames = 0
+    for count in frame_counts:
+        starts.append(frames * SAMPLES_PER_FRAME * 1000 // OUTPUT_RATE_HZ)
+        frames += count
+    return tuple(starts), frames * SAMPLES_PER_FRAME * 1000 // OUTPUT_RATE_HZ
+
+
 def assemble(
     parts: Sequence[Path],
     frame_counts: Sequence[int],
     out_path: Path,
     bitrate_kbps: int,
     skip_bytes: int | Sequence[int] = 0,
+    header: bytes = b"",
 ) -> Assembled:
-    """Join encoded parts (MP3 frames after `skip_bytes` of header, one count for all or one per part)
-    into one MP3 at `out_path`, no tags.
+    """Write `header` (the tag), then join encoded parts (MP3 frames after `skip_bytes` of each part,
+    one count for all or one per part) into one MP3 at `out_path`.
 
-    Streams part by part: memory stays flat however long the chapter.
+    Streams part by part: memory stays flat however long the chapter or book.
     """
     skips = [skip_bytes] * len(parts) if isinstance(skip_bytes, int) else list(skip_bytes)
-    total_frames = sum(frame_counts)
-    starts: list[int] = []
-    frames = 0
+    starts, duration_ms = starts_ms(frame_counts)
     try:
         with out_path.open("wb") as out:
+            out.write(header)
             data_bytes = sum(p.stat().st_size - skip for p, skip in zip(parts, skips))
-            out.write(info_frame(total_frames, data_bytes, bitrate_kbps))
-            for part, count, skip in zip(parts, frame_counts, skips):
-                starts.append(frames * SAMPLES_PER_FRAME * 1000 // OUTPUT_RATE_HZ)
+            out.write(info_frame(sum(frame_counts), data_bytes, bitrate_kbps))
+            for part, skip in zip(parts, skips):
                 with part.open("rb") as source:
                     source.seek(skip)
                     shutil.copyfileobj(source, out)
-                frames += count
     except OSError as exc:
         out_path.unlink(missing_ok=True)
         raise AudioError(f"{out_path}: cannot write: {exc.strerror}: free disk space or choose another -o") from None
-    duration_ms = frames * SAMPLES_PER_FRAME * 1000 // OUTPUT_RATE_HZ
-    return Assembled(out_path, frames, duration_ms, tuple(starts))
+    return Assembled(out_path, sum(frame_counts), duration_ms, starts)
 
 
 def require_ffmpeg() -> str:

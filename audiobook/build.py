@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from .attribute import NARRATOR, Script, attribute
-from .audio import Pauses, assemble, check_bitrate, require_ffmpeg
+from .audio import Pauses, assemble, check_bitrate, require_ffmpeg, starts_ms
 from .atomic import write_bytes_atomic
 from .book import load_book
 from .cache import cache_in_use
@@ -35,7 +35,7 @@ from .publish import check_publish_options, publish
 from .segment import segment, speech_text
 from .spoken import check_spoken
 from .synthesize import ClipRequest, clip_key, synthesize
-from .tags import ChapterMark, Tags, write_tags
+from .tags import ChapterMark, Tags, render_tags
 from .transcript import Cue, plain_text
 from .m4b import m4b_manifest_entry, write_m4b_if_changed
 from .wholebook import (
@@ -447,25 +447,27 @@ def _counter(on_progress: Callable[[Progress], None] | None, stage: str, total: 
 
 
 def _write_chapter(job: _Job, parts: Sequence[Part], bitrate_kbps: int) -> ChapterResult:
-    """Assemble, tag and rename into place: the file appears complete or not at all."""
+    """Tag, then stream the parts after the tag, and rename into place: complete or not at all.
+
+    Every time is known from the parts' frame counts before a byte is written.
+    """
+    starts_of, duration_ms = starts_ms([p.frames for p in parts])
+    utts = job.chapter.utterances
+    sections = job.chapter.script.story.sections
+    firsts = [i for i, u in enumerate(utts) if i == 0 or u.section != utts[i - 1].section]
+    starts = [starts_of[i] for i in firsts] + [duration_ms]
+    marks = tuple(ChapterMark(sections[utts[i].section].title, starts[k], starts[k + 1]) for k, i in enumerate(firsts))
+    ends = [*starts_of[1:], duration_ms]
+    cues = tuple(  # each line from its start to the start of its pause
+        Cue(start, max(start, end - pause), utt.speaker, utt.text)
+        for utt, request, pause, start, end in zip(utts, job.clip_requests, job.pauses_ms, starts_of, ends)
+        if request is not None
+    )
+    tag = render_tags(replace(job.tags, chapters=marks, lyrics=plain_text(cues)))
     partial = job.path.with_name(f".{job.path.name}.partial")
     try:
-        assembled = assemble([p.path for p in parts], [p.frames for p in parts], partial, bitrate_kbps, HEADER_BYTES)
-        utts = job.chapter.utterances
-        sections = job.chapter.script.story.sections
-        firsts = [i for i, u in enumerate(utts) if i == 0 or u.section != utts[i - 1].section]
-        starts = [assembled.starts_ms[i] for i in firsts] + [assembled.duration_ms]
-        marks = tuple(
-            ChapterMark(sections[utts[i].section].title, starts[k], starts[k + 1]) for k, i in enumerate(firsts)
-        )
-        ends = [*assembled.starts_ms[1:], assembled.duration_ms]
-        cues = tuple(  # each line from its start to the start of its pause
-            Cue(start, max(start, end - pause), utt.speaker, utt.text)
-            for utt, request, pause, start, end in zip(utts, job.clip_requests, job.pauses_ms, assembled.starts_ms, ends)
-            if request is not None
-        )
-        write_tags(partial, replace(job.tags, chapters=marks, lyrics=plain_text(cues)))
+        assemble([p.path for p in parts], [p.frames for p in parts], partial, bitrate_kbps, HEADER_BYTES, header=tag)
         os.replace(partial, job.path)
     finally:
         partial.unlink(missing_ok=True)
-    return ChapterResult(job.chapter.number, job.chapter.title, job.path, assembled.duration_ms, marks, cues)
+    return ChapterResult(job.chapter.number, job.chapter.title, job.path, duration_ms, marks, cues)

@@ -16,6 +16,8 @@ after the text frames and the CTOC.
 
 from __future__ import annotations
 
+import io
+
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -132,6 +134,23 @@ def write_tags(path: Path, tags: Tags) -> None:
         raise TagError(
             f"cannot write tags to {path}: {_one_line(error)}; check the file is writable"
         ) from error
+
+
+def render_tags(tags: Tags) -> bytes:
+    """The ID3v2.3 tag holding ``tags``, as bytes to write before the audio frames.
+
+    Writing the tag first, then streaming the audio after it, keeps memory flat: tagging a
+    finished file would move all of its audio to make room.
+    """
+    id3 = _TimeOrderedID3()
+    for frame in _frames_for(tags):
+        id3.add(frame)
+    buffer = io.BytesIO()
+    try:
+        id3.save(buffer, v1=0, v2_version=3, padding=lambda info: 0)
+    except MutagenError as error:
+        raise TagError(f"cannot make the tags for {tags.title!r}: {_one_line(error)}") from error
+    return buffer.getvalue()
 
 
 def read_tags(path: Path) -> Tags:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import mmap
+import struct
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -24,7 +24,7 @@ from pathlib import Path
 
 from . import audio
 from .errors import AudioError
-from .tags import ChapterMark, Tags, write_tags
+from .tags import ChapterMark, Tags, render_tags
 
 __all__ = ["BookChapter", "WholeBook", "manifest_entry", "unchanged_whole_book", "whole_book_digest",
            "whole_book_path", "write_whole_book"]
@@ -72,39 +72,43 @@ def _id3_size(head: bytes) -> int:
 
 
 def chapter_audio(path: Path, bitrate_kbps: int) -> tuple[int, int]:
-    """Where a chapter file's audio frames start (after its tag and "Info" frame), and how many there are."""
+    """Where a chapter file's audio frames start (after its tag and "Info" frame), and how many there are.
+
+    Both come from the file's first bytes: the tag's size, then the frame count in the Info frame.
+    """
     try:
-        with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            start = _id3_size(data[:10])
-            if data[start + 21 : start + 25] != b"Info":
-                raise ValueError("no Info frame")
-            start += audio.frame_bytes(bitrate_kbps, padded=False)
-            view = memoryview(data)[start:]
-            try:
-                frames = audio.count_frames(view, bitrate_kbps)  # type: ignore[arg-type]
-            finally:
-                view.release()
-            return start, frames
-    except (OSError, ValueError) as exc:
+        with path.open("rb") as file:
+            start = _id3_size(file.read(10))
+            file.seek(start)
+            info = file.read(audio.frame_bytes(bitrate_kbps, padded=False))
+            size = file.seek(0, os.SEEK_END)
+        if info[21:25] != b"Info":
+            raise ValueError("no Info frame")
+        flags, frames = struct.unpack(">II", info[25:33])
+        start += len(info)
+        if not flags & 1 or frames == 0 or start >= size:
+            raise ValueError("no frame count")
+        return start, frames
+    except (OSError, ValueError, struct.error) as exc:
         raise AudioError(f"{path}: not a chapter file this build wrote ({exc}): delete it and build again") from None
 
 
 def write_whole_book(chapters: Sequence[BookChapter], path: Path, tags: Tags, bitrate_kbps: int) -> WholeBook:
-    """Join the chapter files into `path` (written under a temporary name, then renamed), tag it."""
+    """The chapter files' frames after one tag, streamed into `path` (under a temporary name, then renamed)."""
     spans = [chapter_audio(c.path, bitrate_kbps) for c in chapters]
+    starts, duration_ms = audio.starts_ms([frames for _, frames in spans])
+    ends = [*starts[1:], duration_ms]
+    marks = tuple(ChapterMark(c.title, s, e) for c, s, e in zip(chapters, starts, ends))
+    lyrics = "\n\n".join(f"{c.title}\n\n{c.transcript}" if c.transcript else c.title for c in chapters)
+    tag = render_tags(replace(tags, chapters=marks, lyrics=lyrics))
     partial = path.with_name(f".{path.name}.partial")
     try:
-        assembled = audio.assemble(
-            [c.path for c in chapters], [frames for _, frames in spans], partial, bitrate_kbps, [start for start, _ in spans]
-        )
-        ends = [*assembled.starts_ms[1:], assembled.duration_ms]
-        marks = tuple(ChapterMark(c.title, s, e) for c, s, e in zip(chapters, assembled.starts_ms, ends))
-        lyrics = "\n\n".join(f"{c.title}\n\n{c.transcript}" if c.transcript else c.title for c in chapters)
-        write_tags(partial, replace(tags, chapters=marks, lyrics=lyrics))
+        audio.assemble([c.path for c in chapters], [frames for _, frames in spans], partial, bitrate_kbps,
+                       [start for start, _ in spans], header=tag)
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
-    return WholeBook(path, assembled.duration_ms, marks, whole_book_digest(chapters, tags, bitrate_kbps), written=True)
+    return WholeBook(path, duration_ms, marks, whole_book_digest(chapters, tags, bitrate_kbps), written=True)
 
 
 def unchanged_whole_book(path: Path, digest: str, entry: dict | None) -> WholeBook | None:

@@ -66,3 +66,21 @@ def ebur128(path: Path) -> Loudness:
     peak = re.search(r"True peak:\s+Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
     assert integrated and peak, summary
     return Loudness(float(integrated.group(1)), float(peak.group(1)))
+
+
+def write_pictures_epub(path: Path) -> Path:
+    """A valid EPUB whose only page is a picture: a book with nothing to read aloud."""
+    from ebooklib import epub
+
+    book = epub.EpubBook()
+    book.set_identifier("pics")
+    book.set_title("Pictures")
+    page = epub.EpubHtml(title="Page", file_name="p.xhtml")
+    page.content = "<html><body><img src='a.png'/></body></html>"
+    book.add_item(page)
+    book.toc = [epub.Link("p.xhtml", "Page", "p")]
+    book.add_item(epub.EpubNcx())
+    book.add_item(epub.EpubNav())
+    book.spine = [page]
+    epub.write_epub(str(path), book)
+    return path

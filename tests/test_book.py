@@ -6,6 +6,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import write_pictures_epub
 from ebooklib import epub
 
 from audiobook.attribute import attribute
@@ -292,18 +293,7 @@ def test_broken_epubs(tmp_path: Path, data: bytes | dict, message: str) -> None:
 
 
 def test_epub_of_pictures_only(tmp_path: Path) -> None:
-    book = epub.EpubBook()
-    book.set_identifier("pics")
-    book.set_title("Pictures")
-    page = epub.EpubHtml(title="Page", file_name="p.xhtml")
-    page.content = "<html><body><img src='a.png'/></body></html>"
-    book.add_item(page)
-    book.toc = [epub.Link("p.xhtml", "Page", "p")]
-    book.add_item(epub.EpubNcx())
-    book.add_item(epub.EpubNav())
-    book.spine = [page]
-    path = tmp_path / "pics.epub"
-    epub.write_epub(str(path), book)
+    path = write_pictures_epub(tmp_path / "pics.epub")
     with pytest.raises(InputError, match=r"pics.epub: the EPUB has no text to read"):
         load_book(path)
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import write_pictures_epub
 from typer.testing import CliRunner
 
 from audiobook.cli import app
@@ -155,19 +156,7 @@ def _source(tmp: Path, kind: str) -> Path:
     elif kind == "epub-missing-opf":
         p = _zip(tmp / "book.epub", {"mimetype": b"application/epub+zip", "META-INF/container.xml": _CONTAINER})
     elif kind == "epub-pictures":
-        from ebooklib import epub
-
-        book = epub.EpubBook()
-        book.set_identifier("pics")
-        book.set_title("Pictures")
-        page = epub.EpubHtml(title="Page", file_name="p.xhtml")
-        page.content = "<html><body><img src='a.png'/></body></html>"
-        book.add_item(page)
-        book.toc = [epub.Link("p.xhtml", "Page", "p")]
-        book.add_item(epub.EpubNcx())
-        book.add_item(epub.EpubNav())
-        book.spine = [page]
-        epub.write_epub(str(p := tmp / "book.epub"), book)
+        p = write_pictures_epub(tmp / "book.epub")
     else:
         p = bad_source(tmp, kind)
     return p
