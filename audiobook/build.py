@@ -74,6 +74,7 @@ class Utterance:
     section: int
     speaker: str = ""  # the role's name, for the transcript
     spoken: str = ""  # what the engine is given: numbers, abbreviations, pronunciations made speakable
+    line: int = 0  # which line of the script: a long line is spoken as several clips
 
 
 @dataclass(frozen=True)
@@ -192,14 +193,34 @@ def utterances(script: Script, casting: Casting, config: Config) -> tuple[Uttera
     story = script.story
     narration = narration_role(script, casting, config)
     result = []
-    for line in script.lines:
+    for index, line in enumerate(script.lines):
         speaks_as_narrator = line.kind == "narration" or line.speaker == NARRATOR  # "I said", unnamed narrator
         role = narration if speaks_as_narrator else casting.role_for(line.speaker)
         paragraph = story.paragraphs[line.paragraph]
-        text = speech_text(story.text[line.start : line.end])
-        spoken = normalise(text, config.pronunciations)
-        result.append(Utterance(text, role.voice, line.paragraph, paragraph.section, role.name, spoken))
+        for text in clip_texts(speech_text(story.text[line.start : line.end])):
+            spoken = normalise(text, config.pronunciations)
+            result.append(Utterance(text, role.voice, line.paragraph, paragraph.section, role.name, spoken, index))
     return tuple(result)
+
+
+MAX_CLIP_CHARS = 600  # about 40 s of speech: a longer run is spoken as several clips, split between sentences
+
+
+def clip_texts(text: str) -> list[str]:
+    """A run's text in clips of whole sentences, none much over MAX_CLIP_CHARS when it can be helped.
+
+    Clips stay small whatever a story's paragraphs are like (a 500-word paragraph is a few minutes
+    of audio), so the memory a worker needs, and the work lost to one changed word, stay small.
+    """
+    if len(text) <= MAX_CLIP_CHARS:
+        return [text]
+    clips: list[str] = []
+    for sentence in re.split(r"(?<=[.!?…;:])\s+", text):
+        if clips and len(clips[-1]) + 1 + len(sentence) <= MAX_CLIP_CHARS:
+            clips[-1] += " " + sentence
+        else:
+            clips.append(sentence)
+    return clips
 
 
 def plan(options: BuildOptions) -> Plan:
@@ -458,16 +479,19 @@ def _write_chapter(job: _Job, parts: Sequence[Part], bitrate_kbps: int) -> Chapt
     starts = [starts_of[i] for i in firsts] + [duration_ms]
     marks = tuple(ChapterMark(sections[utts[i].section].title, starts[k], starts[k + 1]) for k, i in enumerate(firsts))
     ends = [*starts_of[1:], duration_ms]
-    cues = tuple(  # each line from its start to the start of its pause
-        Cue(start, max(start, end - pause), utt.speaker, utt.text)
-        for utt, request, pause, start, end in zip(utts, job.clip_requests, job.pauses_ms, starts_of, ends)
-        if request is not None
-    )
-    tag = render_tags(replace(job.tags, chapters=marks, lyrics=plain_text(cues)))
+    cues: list[Cue] = []  # one per line of the script, from its start to the start of its pause
+    for i, (utt, request, pause, start, end) in enumerate(zip(utts, job.clip_requests, job.pauses_ms, starts_of, ends)):
+        if request is None:
+            continue
+        cue = Cue(start, max(start, end - pause), utt.speaker, utt.text)
+        if cues and i and utts[i - 1].line == utt.line and job.clip_requests[i - 1] is not None:
+            cue = Cue(cues[-1].start_ms, cue.end_ms, utt.speaker, f"{cues.pop().text} {utt.text}")
+        cues.append(cue)
+    tag = render_tags(replace(job.tags, chapters=marks, lyrics=plain_text(tuple(cues))))
     partial = job.path.with_name(f".{job.path.name}.partial")
     try:
         assemble([p.path for p in parts], [p.frames for p in parts], partial, bitrate_kbps, HEADER_BYTES, header=tag)
         os.replace(partial, job.path)
     finally:
         partial.unlink(missing_ok=True)
-    return ChapterResult(job.chapter.number, job.chapter.title, job.path, duration_ms, marks, cues)
+    return ChapterResult(job.chapter.number, job.chapter.title, job.path, duration_ms, marks, tuple(cues))

@@ -86,7 +86,7 @@ def _k_filters(rate_hz: int) -> list[tuple[tuple[float, ...], tuple[float, ...]]
     return [(shelf, shelf_a), ((1.0, -2.0, 1.0), highpass_a)]
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=6)
 def _k_response(rate_hz: int, n_fft: int) -> numpy.ndarray:
     """The K-weighting filters' frequency response at the bins of an `n_fft`-point real FFT."""
     z = numpy.exp(-1j * numpy.pi * numpy.arange(n_fft // 2 + 1) / (n_fft // 2))  # z^-1 on the unit circle
