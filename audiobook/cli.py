@@ -120,6 +120,8 @@ def summary(result: BuildResult) -> str:
         lines.append(f"Skipped (front_matter = \"skip\"): {skipped}")
     for warning in plan.warnings:
         lines.append(f"warning: {warning}")
+    if result.whole_book is not None:
+        lines.append(f"Whole book: {result.whole_book.name}" + (f" and {result.m4b.name}" if result.m4b else ""))
     if result.feed_path is not None:
         lines.append(f"Feed: {result.feed_path}  (listen in a podcast app: audiobook serve {result.book_dir.parent})")
     cached = result.clips_total - result.clips_synthesized
