@@ -13,6 +13,7 @@ import pytest
 from mutagen.id3 import ID3
 from pydub import AudioSegment
 from pydub.silence import detect_leading_silence
+from test_tags import raw_chapters
 from typer.testing import CliRunner
 
 from conftest import ebur128
@@ -112,6 +113,8 @@ def test_tags_and_chapters(built: Built, track: int, name: str) -> None:
     assert len(cover) == 1 and cover[0].type == 3 and cover[0].data == (built.book_dir / "cover.jpg").read_bytes()
     transcript = id3.getall("USLT")[0].text
     assert transcript.splitlines()[0].startswith(("narrator: ", "Luka: ", "Miku: "))
+    raw = raw_chapters(path.read_bytes())  # the CHAP frames as stored, in file order
+    assert [start for _, start, _ in raw] == sorted(start for _, start, _ in raw)
     toc = id3.getall("CTOC")[0]
     chap_by_id = {c.element_id: c for c in id3.getall("CHAP")}
     assert [chap_by_id[i].start_time for i in toc.child_element_ids] == sorted(c.start_time for c in chap_by_id.values())
