@@ -203,14 +203,8 @@ def peaks_near(samples: numpy.ndarray, rate_hz: int, level: float) -> numpy.ndar
     return magnitude
 
 
-def limit(samples: numpy.ndarray, rate_hz: int, ceiling_dbtp: float) -> tuple[numpy.ndarray, float]:
-    """The signal with its true peaks held at or under `ceiling_dbtp`; and the most taken off, in dB."""
-    limited, gain = _limit(samples, rate_hz, ceiling_dbtp)
-    return limited, float(-20 * math.log10(gain.min(initial=1.0)))
-
-
-def _limit(samples: numpy.ndarray, rate_hz: int, ceiling_dbtp: float) -> tuple[numpy.ndarray, numpy.ndarray]:
-    """The limited signal and the gain the limiter applied to each sample."""
+def limit(samples: numpy.ndarray, rate_hz: int, ceiling_dbtp: float) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """The signal with its true peaks held at or under `ceiling_dbtp`, and the gain applied to each sample."""
     ceiling = 10 ** (ceiling_dbtp / 20)
     level = ceiling * 10 ** (-_INTERSAMPLE_MARGIN_DB / 20)
     peaks = peaks_near(samples, rate_hz, level)
@@ -244,7 +238,7 @@ def normalise(samples: numpy.ndarray, rate_hz: int, target_lufs: float) -> Norma
         return Normalised(samples.astype(numpy.float32), measured, 0.0, 0.0)
     ceiling = PEAK_LIMIT_DBTP - CODEC_HEADROOM_DB
     gain_db = min(MAX_GAIN_DB, target_lufs - measured)
-    limited, gain = _limit(samples * 10 ** (gain_db / 20), rate_hz, ceiling)
+    limited, gain = limit(samples * 10 ** (gain_db / 20), rate_hz, ceiling)
     for _ in range(_LIMITER_PASSES):  # the limiter cost loudness: raise the body more, and hold the peaks again
         if gain.min(initial=1.0) >= 10 ** (-0.2 / 20):  # no more than the limiter's own margin
             break
@@ -253,6 +247,6 @@ def normalise(samples: numpy.ndarray, rate_hz: int, target_lufs: float) -> Norma
         if shortfall_db < 0.1:
             break
         gain_db += min(MAX_GAIN_DB - gain_db, shortfall_db)
-        limited, gain = _limit(samples * 10 ** (gain_db / 20), rate_hz, ceiling)
+        limited, gain = limit(samples * 10 ** (gain_db / 20), rate_hz, ceiling)
     taken_db = float(-20 * math.log10(gain.min(initial=1.0)))
     return Normalised(limited.astype(numpy.float32), measured, gain_db, taken_db)

@@ -19,7 +19,6 @@ Kind = Literal["narration", "dialogue"]
 
 DOUBLE = {"open": "“", "close": "”", "either": '"'}
 SINGLE = {"open": "‘", "close": "’", "either": "'"}
-QUOTE_CHARS = "\"'“”‘’«»„‚"
 _TRAILING_PUNCT = ",.;:!?…"
 _SENTENCE_END_INSIDE = re.compile(r"[.,!?…\-–—~]\W*$")
 _SPEECH_LEAD_IN = re.compile(

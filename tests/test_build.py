@@ -13,7 +13,7 @@ import pytest
 from mutagen.id3 import ID3
 from pydub import AudioSegment
 from pydub.silence import detect_leading_silence
-from test_tags import raw_chapters
+from id3raw import id3v2_tag_size, raw_chapters
 from typer.testing import CliRunner
 
 from conftest import ebur128
@@ -86,7 +86,7 @@ def test_mp3_format_is_44k_mono_cbr(built: Built, name: str) -> None:
     assert stream["bit_rate"] == "64000"
     # A CBR stream from LAME carries an "Info" header where a VBR one has "Xing".
     data = path.read_bytes()
-    audio_start = 10 + ((data[6] << 21) | (data[7] << 14) | (data[8] << 7) | data[9])  # syncsafe size
+    audio_start = id3v2_tag_size(data)
     assert b"Info" in data[audio_start : audio_start + 200] and b"Xing" not in data[audio_start : audio_start + 200]
 
 
