@@ -607,11 +607,16 @@ def attribute(seg: Segmentation) -> Script:
 def _describe(text: str, seg: Segment, resolver: _Resolver, cast: Cast) -> None:
     """Descriptions opening a sentence of narration (`A large man … stood`, `The man nodded`) are
     mentions of an unnamed character, candidates for a later he/she."""
-    for m in re.finditer(r"(?:^|(?<=[.!?…]\s)|(?<=[.!?…][\"”’']\s))(?=(?:A|An|The|One|Another)\s)", text[seg.start : seg.end]):
+    for m in re.finditer(
+        r"(?:^|(?<=[.!?…]\s)|(?<=[.!?…][\"”’']\s))(?=(?:A|An|The|One|Another)\s)|(?<=[\s,;(])(?=(?:a|an|the|one|another)\s)",
+        text[seg.start : seg.end],
+    ):
         at = seg.start + m.start()
         nominal = _NOMINAL.match(text, at, seg.end)
         if not nominal or nominal.group("noun") == "voice":
             continue
+        if text[at].islower() and not SUBJECT_VERB.match(text, nominal.end(), seg.end):
+            continue  # mid-sentence, only a subject: `Concerning that ride, the man spoke`
         det = nominal.group("det").lower()
         if det == "the" and nominal.group("noun") not in resolver.nominal_heads:  # `The doctor shut the door.`
             named = resolver.epithet(nominal.group("noun"), at, True)
