@@ -62,7 +62,17 @@ _PERSON_NOUNS = (
     "queen|prince|princess|knight|squire|monk|nun|creature|dwarf|giant|child|baby|infant|person|"
     "mother|father|sister|brother|aunt|uncle|wife|husband|grandmother|grandfather|friend|companion|"
     "stranger|newcomer|conductor|policeman|constable|inspector|detective|professor|master|mistress|"
-    "son|daughter|step-son|stepson|step-daughter|nephew|niece|cousin|guest|partner|comrade|neighbour|neighbor"
+    "son|daughter|step-son|stepson|step-daughter|nephew|niece|cousin|guest|partner|comrade|neighbour|neighbor|"
+    "surgeon|physician|clergyman|minister|preacher|rector|curate|bishop|chaplain|abbot|friar|hermit|governess|"
+    "postman|shopkeeper|storekeeper|innkeeper|barkeeper|bartender|shepherd|hunter|fisherman|woodman|miner|"
+    "blacksmith|carpenter|tailor|baker|butcher|barber|peasant|villager|traveller|traveler|passenger|pilgrim|"
+    "beggar|tramp|thief|robber|prisoner|convict|jailer|warden|sheriff|marshal|deputy|ranger|cowboy|rider|"
+    "horseman|scout|chief|mate|boatswain|pilot|skipper|admiral|general|lieutenant|corporal|trooper|secretary|"
+    "agent|banker|manager|proprietor|tenant|undertaker|auctioneer|attorney|magistrate|coroner|governor|mayor|"
+    "duke|duchess|count|countess|baron|earl|lord|widow|bride|bridegroom|lover|maiden|damsel|matron|urchin|"
+    "youngster|schoolboy|schoolgirl|pupil|scholar|schoolmaster|schoolmistress|tutor|witch|wizard|fairy|ghost|"
+    "chap|boatman|ferryman|messenger|page|herald|jester|pedlar|peddler|hawker|vendor|customer|salesman|"
+    "apprentice|labourer|laborer|workman|watchman|gatekeeper|doorkeeper|sentry|sentinel|keeper|jailor"
 )
 _NOMINAL = re.compile(
     rf"\b(?P<det>[Tt]he|[Aa]n?|[Oo]ne|[Aa]nother|[Tt]his|[Tt]hat|[Mm]y|[Hh]is|[Hh]er|[Tt]heir|[Oo]ur)\s+"

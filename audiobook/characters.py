@@ -69,9 +69,14 @@ _SURNAME_WORDS = frozenset("Hall House Court Park Church Street Lane Hill Castle
 _PLACE_PREPOSITIONS = frozenset("in at to from into through near toward towards of".split())
 _GENDERED_NOUNS: dict[Gender, tuple[str, ...]] = {
     "female": ("girl", "woman", "lady", "mother", "sister", "daughter", "aunt", "queen", "princess",
-               "wife", "niece", "grandmother", "widow", "maid", "girlfriend", "cousin Miss"),
+               "wife", "niece", "grandmother", "widow", "maid", "girlfriend", "cousin Miss", "governess", "duchess",
+               "countess", "bride", "witch", "schoolgirl", "schoolmistress", "matron", "maiden", "damsel", "nun",
+               "landlady", "hostess", "waitress", "lass", "actress", "mistress", "baroness"),
     "male": ("boy", "man", "gentleman", "father", "brother", "son", "uncle", "king", "prince", "husband",
-             "nephew", "grandfather", "lad", "boyfriend"),
+             "nephew", "grandfather", "lad", "boyfriend", "duke", "earl", "lord", "baron", "bridegroom", "schoolboy",
+             "schoolmaster", "monk", "friar", "abbot", "landlord", "waiter", "fellow", "chap", "clergyman",
+             "fisherman", "horseman", "workman", "watchman", "salesman", "policeman", "boatman", "ferryman",
+             "postman", "cowboy", "host", "master"),
 }
 _NOT_NOUNS = frozenset("and or but as to that than with in on at for from by if when so then".split())
 
