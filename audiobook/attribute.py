@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from .characters import NAME_RE, SUBJECT_VERB, STOP_WORDS, TITLES, Cast, Gender, Mention, find_cast, gender_of_noun
 from .segment import Kind, Segment, Segmentation
 from .turns import turn_taking
-from .unnamed import identify_voices, memories, self_introduced, voice_gender
+from .unnamed import identify_descriptions, identify_voices, memories, self_introduced, voice_gender
 
 NARRATOR = "narrator"  # the name of a first-person narrator whose name the text never reveals
 
@@ -88,6 +88,7 @@ _NOT_EPITHETS = frozenset("voice stranger visitor newcomer person creature guest
 _EPITHET_REACH = 1500  # characters back in which a named character is still "the man" of the text
 _POSSESSIVE_KIN = re.compile(r"^(?P<det>his|her|their)\s+(?:[\w-]+\s+)?(?P<noun>[\w-]+)$")
 _SPOUSE_TITLE = {"wife": ("Mr", "Mrs"), "lady": ("Mr", "Mrs"), "husband": ("Mrs", "Mr")}
+_NAME_ASKED = re.compile(r"\b(?:your|yer|thy)\s+name\b|\bwhat\s+(?:is\s+|was\s+)?(?:the\s+)?name\b|\bwho are (?:you|ye)\b", re.I)
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _SENTENCES = re.compile(r"(?<=[.!?…])['’\"”)]*\s+")
 @dataclass(frozen=True)
@@ -193,6 +194,18 @@ class _Resolver:
             if c != self.narrator and gender and self.cast.gender(c) == gender:
                 scores[c] += 0.8**k
         return scores.most_common(1)[0][0] if scores else None
+
+    def titled(self, description: str, pos: int) -> str | None:
+        """`the parson` first, `Parson Tringham` named later: the one character the story calls by
+        the description's title soon after it (`_EPITHET_REACH` * 2)."""
+        m = _NOMINAL.match(description)
+        titles = _NOUN_TITLES.get(m.group("noun")) if m and m.group("det").lower() == "the" else None
+        if not titles:
+            return None
+        named = {x.character for x in self.cast.mentioned_after(pos, pos + 2 * _EPITHET_REACH)}
+        named |= {x.character for x in self.cast.mentioned_before(pos)}
+        hits = [c for c in named if any(f.split()[0].rstrip(".") in titles for f in (c, *self.cast.aliases.get(c, ())))]
+        return hits[0] if len(hits) == 1 else None
 
     def gender(self, name: str) -> Gender | None:
         if name in self.nominal_gender:
@@ -498,12 +511,19 @@ def attribute(seg: Segmentation) -> Script:
     last_quote: int | None = None
 
     introduced_as: dict[int, str] = {}  # `"I'm Miku!"`: a quote whose speaker says who they are
+    asking: set[int] = set()  # paragraphs asking for a name: `"Tell us your name!"` / `"Pip, sir."`
     for i, s in enumerate(segs):
         if s.kind == "dialogue":
-            who = self_introduced(text[s.start : s.end], cast)
+            quote = text[s.start : s.end]
+            who = self_introduced(quote, cast)
+            if s.paragraph - 1 in asking and not who:
+                m = NAME_RE.match(quote.lstrip("\"“‘' "))
+                who = cast.resolve(m.group(0)) if m else None
             if who and who != resolver.narrator:
                 introduced_as[i] = who
                 cast.add_mention(Mention(s.start, s.start, who))
+            if _NAME_ASKED.search(quote):
+                asking.add(s.paragraph)
 
     narration_only: dict[int, str] = {}
     for p, members in by_paragraph.items():
@@ -518,7 +538,7 @@ def attribute(seg: Segmentation) -> Script:
         for i in quotes:
             for v in _vocatives(text[segs[i].start : segs[i].end]):
                 name = cast.resolve(v)
-                if name:
+                if name and introduced_as.get(i) != name:
                     addressed.append(name)
         vocatives[p] = addressed
         named[p] = {n for i in quotes for n in _named_in(text[segs[i].start : segs[i].end], cast)} - set(addressed)
@@ -595,6 +615,13 @@ def attribute(seg: Segmentation) -> Script:
                     decided[i] = (narrator_name, rule, conf)
     if first_person:
         memories(text, segs, by_paragraph, decided, cast, narrator_name or NARRATOR, lambda narr: bool(_beats(narr, "")))
+    descriptions = {
+        who for who, _, _ in decided.values() if who in resolver.nominal_gender and who not in resolver.voices and not who.endswith("s")
+    }
+    for description, name in identify_descriptions(
+        text, segs, by_paragraph, decided, descriptions, resolver.gender, vocatives, cast, resolver.titled
+    ).items():
+        cast.aliases[name] = tuple(sorted({*cast.aliases.get(name, ()), description}))
     turn_taking(segs, by_paragraph, decided, vocatives, named, resolver, narrator_name or NARRATOR if first_person else None)
     identify_voices(text, segs, by_paragraph, decided, resolver.voices, resolver.gender, vocatives, cast, narrator_name)
 

@@ -9,6 +9,10 @@
   goes to an unnamed "a voice". A remembered line calling for a parent (`"Mommy, someday I'm
   gonna learn how to fly…"`) is the narrator's own childhood voice.
 - Self-introductions: `"I'm Miku! You're in my class…"` is said by Miku.
+- Descriptions named later: `"…," said the parson.` … `"I am Parson Tringham"`; or the one the
+  parson talks to answers `"…, Parson Tringham."`; or the description is a title the story
+  later gives a name (`the parson` / `Parson Tringham`). Every line of the description goes to
+  the named character, unless that character also speaks beside it, as someone else.
 """
 
 from __future__ import annotations
@@ -105,6 +109,60 @@ def _addressed_next_to(paragraphs, by_paragraph, decided, vocatives, voice, voic
                 if name not in speakers:  # being addressed by name outweighs the gender guessed for a name
                     return name
     return None
+
+
+def identify_descriptions(
+    text: str,
+    segs: list[Segment],
+    by_paragraph: dict[int, list[int]],
+    decided: Decided,
+    descriptions: set[str],
+    gender: Callable[[str], Gender | None],
+    vocatives: dict[int, list[str]],
+    cast: Cast,
+    titled: Callable[[str, int], str | None],
+) -> dict[str, str]:
+    """Give the lines of each unnamed description ("the parson") to the named character it turns
+    out to be; returns description -> name for those found."""
+    found: dict[str, str] = {}
+    for who in descriptions:
+        lines = sorted(i for i, (speaker, _, _) in decided.items() if speaker == who)
+        if not lines:
+            continue
+        paragraphs = sorted({segs[i].paragraph for i in lines})
+        votes: dict[str, int] = {}
+        for i in lines:
+            name = self_introduced(text[segs[i].start : segs[i].end], cast)
+            if name:
+                votes[name] = votes.get(name, 0) + 3
+        for p in paragraphs:
+            for q in (p + 1, p - 1):
+                speakers = {decided[i][0] for i in by_paragraph.get(q, []) if i in decided}
+                if who in speakers:
+                    continue
+                for name in vocatives.get(q, []):
+                    if name not in speakers:
+                        votes[name] = votes.get(name, 0) + 1
+        name = titled(who, segs[lines[0]].start)
+        if name:
+            votes[name] = votes.get(name, 0) + 3
+        for name, n in sorted(votes.items(), key=lambda kv: -kv[1]):
+            if n < 2 or (gender(who) and gender(name) not in (gender(who), None if n >= 3 else gender(who))):
+                continue  # once is chance; a description's gender must be the name's
+            if n < 3 and _speaks_beside(name, paragraphs, by_paragraph, decided):
+                continue  # addressed, but also speaking beside the description: someone else
+            found[who] = name
+            break
+    for i, (speaker, rule, conf) in list(decided.items()):
+        if speaker in found:
+            decided[i] = (found[speaker], rule, conf)
+    return found
+
+
+def _speaks_beside(name: str, paragraphs: list[int], by_paragraph, decided: Decided) -> bool:
+    """`name` speaks in one of `paragraphs`, or right before or after one: someone else."""
+    near = {q for p in paragraphs for q in (p - 1, p, p + 1)}
+    return any(decided.get(i, (None,))[0] == name for q in near for i in by_paragraph.get(q, []))
 
 
 def memories(
