@@ -477,9 +477,14 @@ def _first_person(text: str, narration: list[tuple[int, int]]) -> bool:
         words.update(w.lower() for w in re.findall(r"[A-Za-z]+", text[start:end]))
     first = words["i"] + words["me"] + words["my"]
     third = sum(words[w] for w in ("he", "she", "his", "her", "him"))
-    return first > 0.5 * third and first >= 3
+    if first > 0.5 * third and first >= 3:
+        return True
+    # a frame narrator who says little about themselves but speaks: `"…?" I inquired.`
+    tags = sum(1 for start, end in narration if re.match(rf"\W*(?:I\s+(?:\w+ly\s+)?(?:{_VERBS})\b|(?:{_VERBS})\s+I\b)", text[start:end]))
+    return tags >= 2
 
 
+_VERBS = "|".join(sorted(SPEECH_VERBS))
 _TAG_SCAN = re.compile(
     rf"(?:\b(?:{'|'.join(sorted(SPEECH_VERBS))})\s+(?P<a>{_NAME_PHRASE.pattern}))|"
     rf"(?P<b>{_NAME_PHRASE.pattern})\s+(?:\w+ly\s+)?(?:{'|'.join(sorted(SPEECH_VERBS))})\b"
