@@ -85,6 +85,9 @@ _NOUN_TITLES = {
     "inspector": ("Inspector",), "aunt": ("Aunt",), "uncle": ("Uncle",),
 }
 _NOT_EPITHETS = frozenset("voice stranger visitor newcomer person creature guest member".split())
+# `said the man`: a speech tag calls a named character by rank or kinship ("said the mother"), but
+# "the man" there is nearly always someone the story has not named.
+_STRANGERS = frozenset("man gentleman fellow".split())
 _EPITHET_REACH = 1500  # characters back in which a named character is still "the man" of the text
 _POSSESSIVE_KIN = re.compile(r"^(?P<det>his|her|their)\s+(?:[\w-]+\s+)?(?P<noun>[\w-]+)$")
 _SPOUSE_TITLE = {"wife": ("Mr", "Mrs"), "lady": ("Mr", "Mrs"), "husband": ("Mrs", "Mr")}
@@ -161,7 +164,7 @@ class _Resolver:
         name = " ".join(name.split())
         head = noun if det != "my" else name
         if det in ("the", "my") and head not in self.nominal_heads and new is None:
-            named = self.epithet(noun, pos, det == "the")
+            named = self.epithet(noun, pos, det == "the" and noun not in _STRANGERS)
             if named:
                 return named
         starts_new = det in ("a", "an", "one", "another") if new is None else new
