@@ -90,6 +90,7 @@ _NOT_EPITHETS = frozenset("voice stranger visitor newcomer person creature guest
 _STRANGERS = frozenset("man gentleman fellow".split())
 _EPITHET_REACH = 1500  # characters back in which a named character is still "the man" of the text
 _POSSESSIVE_KIN = re.compile(r"^(?P<det>his|her|their)\s+(?:[\w-]+\s+)?(?P<noun>[\w-]+)$")
+_PARENT_TITLES = {"mother": ("Mrs", "Lady", "Madame", "Mme"), "father": ("Mr", "Sir", "Lord", "Monsieur")}
 _SPOUSE_TITLE = {"wife": ("Mr", "Mrs"), "lady": ("Mr", "Mrs"), "husband": ("Mrs", "Mr")}
 _NAME_ASKED = re.compile(r"\b(?:your|yer|thy)\s+name\b|\bwhat\s+(?:is\s+|was\s+)?(?:the\s+)?name\b|\bwho are (?:you|ye)\b", re.I)
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
@@ -207,8 +208,11 @@ class _Resolver:
             return None
         named = {x.character for x in self.cast.mentioned_after(pos, pos + 2 * _EPITHET_REACH)}
         named |= {x.character for x in self.cast.mentioned_before(pos)}
-        hits = [c for c in named if any(f.split()[0].rstrip(".") in titles for f in (c, *self.cast.aliases.get(c, ())))]
+        hits = [c for c in named if self._titled(c, titles)]
         return hits[0] if len(hits) == 1 else None
+
+    def _titled(self, name: str, titles: tuple[str, ...]) -> bool:
+        return any(f.split()[0].rstrip(".") in titles for f in (name, *self.cast.aliases.get(name, ())))
 
     def gender(self, name: str) -> Gender | None:
         if name in self.nominal_gender:
@@ -274,9 +278,14 @@ class _Resolver:
         if phrase in self.nominal_gender:
             return phrase
         gender = gender_of_noun(noun)
+        if noun in _PARENT_TITLES:  # `said her mother`: the married woman of the scene, else someone unnamed
+            recent = [m.character for m in self.cast.mentioned_before(pos) if pos - m.start < 2 * _EPITHET_REACH]
+            parent = next((c for c in recent if c != owner and c not in exclude and self._titled(c, _PARENT_TITLES[noun])), None)
+            if parent:
+                return parent
         if gender:
             who = self.pronoun(gender, pos, exclude | ({owner} if owner else set()))
-            if who:
+            if who and (noun not in _PARENT_TITLES or self.gender(who) == gender):
                 return who
         if gender is None:
             return None
