@@ -88,7 +88,8 @@ _NOT_EPITHETS = frozenset("voice stranger visitor newcomer person creature guest
 # `said the man`: a speech tag calls a named character by rank or kinship ("said the mother"), but
 # "the man" there is nearly always someone the story has not named.
 _STRANGERS = frozenset("man gentleman fellow".split())
-_EPITHET_REACH = 1500  # characters back in which a named character is still "the man" of the text
+_EPITHET_REACH = 1500
+_PRONOUN_REACH = 3000  # characters back (about a page) in which a he/she is still looked for
 _POSSESSIVE_KIN = re.compile(r"^(?P<det>his|her|their)\s+(?:[\w-]+\s+)?(?P<noun>[\w-]+)$")
 _PARENT_TITLES = {"mother": ("Mrs", "Lady", "Madame", "Mme"), "father": ("Mr", "Sir", "Lord", "Monsieur")}
 _SPOUSE_TITLE = {"wife": ("Mr", "Mrs"), "lady": ("Mr", "Mrs"), "husband": ("Mrs", "Mr")}
@@ -230,6 +231,8 @@ class _Resolver:
                 continue
             if m.character in self.one_off and pos - m.start > 400:
                 continue  # "one man" said something once; a later "he" is someone else
+            if pos - m.start > _PRONOUN_REACH:
+                break  # `Lord Palmerston opened the mine` pages ago: not the "he" of this line
             g = self.gender(m.character)
             if g is not None and g != gender:
                 continue
