@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from .segment import Segment
 
+REACH = 3000  # characters back in which the people of a conversation are looked for
+
 
 def turn_taking(
     segs: list[Segment],
@@ -61,6 +63,8 @@ def turn_taking(
             start = segs[by_paragraph[run[0]][0]].start
             recent: list[str] = []
             for m in resolver.cast.mentioned_before(start):
+                if start - m.start > REACH:
+                    break
                 if m.character not in recent and m.character != narrator:
                     recent.append(m.character)
             if narrator:
@@ -113,6 +117,8 @@ def _partner(run, j, known, vocatives, named, resolver, narrator, segs, by_parag
     start = segs[by_paragraph[run[j]][-1]].end  # `"She's my partner." I said, my words directed to Kaito.`
     talked_about = set().union(*(named.get(run[n], set()) for n in (j - 1, j, j + 1) if 0 <= n < len(run)))
     for m in resolver.cast.mentioned_before(start):
+        if start - m.start > REACH:
+            break
         if m.character != anchor and m.character != narrator and m.character not in talked_about:
             return m.character
     if narrator and anchor != narrator:
