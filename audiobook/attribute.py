@@ -51,7 +51,11 @@ SPEECH_VERBS = frozenset(
     mused panted prompted proposed quoted reasoned recited rejoined reported retorted
     scoffed screeched shrieked sniffed snorted spluttered sputtered squeaked squealed
     teased thundered trilled wailed wept whimpered hollered lamented acknowledged
-    explained queried questioned""".split()
+    explained queried questioned interposed volunteered ejaculated vociferated remonstrated expostulated
+    assented hazarded opined averred asserted affirmed stated maintained contended objected cautioned
+    counselled advised entreated implored besought appealed drawled lisped blurted stormed raged fumed
+    bawled barked grunted purred cooed intoned chanted hinted taunted mocked jeered chided scolded rebuked
+    reproved admonished exhorted commented proceeded finished piped""".split()
 )
 _SUBJECT_PRONOUNS: dict[str, Gender | None] = {"he": "male", "she": "female", "i": None}
 _PERSON_NOUNS = (
@@ -78,6 +82,8 @@ _NOMINAL = re.compile(
     rf"\b(?P<det>[Tt]he|[Aa]n?|[Oo]ne|[Aa]nother|[Tt]his|[Tt]hat|[Mm]y|[Hh]is|[Hh]er|[Tt]heir|[Oo]ur)\s+"
     rf"(?P<adj>(?:[a-z][a-z-]+,?\s+){{0,2}})(?P<noun>{_PERSON_NOUNS})s?\b"
 )
+# In a speech tag any description is someone: `"…?" the saloon-keeper demanded.`
+_LOOSE_NOMINAL = re.compile(r"(?P<det>[Tt]he|[Aa]n?)\s+(?P<adj>(?:[a-z][a-z-]+\s+){0,2})(?P<noun>[a-z][a-z-]*[a-z])")
 _NOUN_TITLES = {
     "doctor": ("Dr", "Doctor"), "captain": ("Captain",), "colonel": ("Colonel",), "major": ("Major",),
     "sergeant": ("Sergeant",), "professor": ("Professor",), "judge": ("Judge",), "parson": ("Parson",),
@@ -151,7 +157,7 @@ class _Resolver:
         self.voices: set[str] = set()  # "a familiar voice": someone not yet recognised
 
     def nominal(self, phrase: str, pos: int, new: bool | None = None, speaker: bool = True) -> str | None:
-        m = _NOMINAL.match(phrase)
+        m = _NOMINAL.match(phrase) or _LOOSE_NOMINAL.fullmatch(phrase.rstrip(",.;:!?"))
         if not m or m.end() != len(phrase.rstrip(",.;:!?")):
             return None
         det = m.group("det").lower()
@@ -341,9 +347,16 @@ def _tag_after(narr: str, quote_open_ended: bool) -> _Who | None:
     if not words:
         return None
     if _is_speech_verb(words[0]) and len(words) > 1:  # said Kaito / said the old man / says he
-        who = _speaker_phrase(narr[len(words[0]) :].lstrip())
+        rest = narr[len(words[0]) :].lstrip()
+        who = _speaker_phrase(rest)
+        loose = _LOOSE_NOMINAL.match(rest)
+        if not who and loose and re.match(r"\s*(?:[,.;!?—–-]|$|\s(?:as|with|in|at|to|from|who|and)\b)", rest[loose.end() :]):
+            who = loose.group(0)  # `said the saloon-keeper.`: anyone a speech tag describes speaks
         if who:
             return _Who(who, "speech-verb", 0.95)
+    loose = _LOOSE_NOMINAL.match(narr)
+    if loose and len(words) > len(loose.group(0).split()) and _is_speech_verb(words[len(loose.group(0).split())]) and not _speaker_phrase(narr):
+        return _Who(loose.group(0), "speech-verb", 0.9)  # `the saloon-keeper demanded`
     who = _speaker_phrase(narr)
     if who:
         rest = [w.strip(",.!?;:").lower() for w in narr[len(who) :].split()[:3]]
