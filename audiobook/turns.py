@@ -53,7 +53,7 @@ def turn_taking(
         addressed = {p: set(vocatives.get(p, [])) for p in run}
         not_speaker = {p: addressed[p] | named.get(p, set()) for p in run}  # nobody calls themselves by name
         for k, p in enumerate(run):  # "…, Haku?" -> Haku answers next (or spoke just before)
-            for name in addressed[p]:
+            for name in sorted(addressed[p]):
                 for j in (k + 1, k - 1):
                     if 0 <= j < len(run) and not known[run[j]] and name not in addressed[run[j]] and known[p] != name:
                         known[run[j]] = name

@@ -60,7 +60,7 @@ def identify_voices(
     narrator: str | None,
 ) -> None:
     """Give the lines of each voice placeholder to the character it turns out to be."""
-    for voice in voices:
+    for voice in sorted(voices):
         lines = sorted(i for i, (who, _, _) in decided.items() if who == voice)
         if not lines:
             continue
@@ -125,7 +125,7 @@ def identify_descriptions(
     """Give the lines of each unnamed description ("the parson") to the named character it turns
     out to be; returns description -> name for those found."""
     found: dict[str, str] = {}
-    for who in descriptions:
+    for who in sorted(descriptions):
         lines = sorted(i for i, (speaker, _, _) in decided.items() if speaker == who)
         if not lines:
             continue

@@ -53,3 +53,26 @@ def test_arbitrary_unicode_tiles(text: str) -> None:
 def test_very_long_paragraph_with_unbalanced_quotes() -> None:
     text = ('Kaito said, "yes and no ' * 4000) + "\n\n\u201cNever closed"
     assert_tiles(text)
+
+
+def test_attribution_does_not_depend_on_hash_order(tmp_path: Path) -> None:
+    """The same story gets the same speakers in every run: no set or hash order decides a speaker
+    (a build's clip cache and its MP3s depend on who speaks each line)."""
+    import os
+    import subprocess
+    import sys
+
+    two_addressed = tmp_path / "two_addressed.txt"  # two names addressed at once: which answers?
+    two_addressed.write_text(
+        'Tom laughed. Ann smiled. Bill frowned.\n\n"Tom, Ann, come here!" said Bill.\n\n"What is it?"\n\n"Look at this."\n',
+        encoding="utf-8",
+    )
+    stories = [*SEEDS, *sorted((Path(__file__).parent / "golden").glob("*.txt")), two_addressed]
+    outputs = []
+    for seed in ("1", "2", "3", "4"):
+        out = tmp_path / seed
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, "-m", "audiobook.cli", "segment", *map(str, stories), "--json-dir", str(out)], check=True, env=env, capture_output=True)
+        outputs.append({p.name: p.read_bytes() for p in sorted(out.glob("*.json"))})
+    assert len(outputs[0]) == len(stories)
+    assert outputs[0] == outputs[1] == outputs[2] == outputs[3]
