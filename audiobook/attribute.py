@@ -354,9 +354,10 @@ def _tag_after(narr: str, quote_open_ended: bool) -> _Who | None:
             who = loose.group(0)  # `said the saloon-keeper.`: anyone a speech tag describes speaks
         if who:
             return _Who(who, "speech-verb", 0.95)
-    loose = _LOOSE_NOMINAL.match(narr)
-    if loose and len(words) > len(loose.group(0).split()) and _is_speech_verb(words[len(loose.group(0).split())]) and not _speaker_phrase(narr):
-        return _Who(loose.group(0), "speech-verb", 0.9)  # `the saloon-keeper demanded`
+    if words[0].lower() in ("the", "a", "an") and not _speaker_phrase(narr):
+        for n in range(2, min(5, len(words))):  # `the saloon-keeper demanded`, `the old ferry-keeper said`
+            if _is_speech_verb(words[n]) and all(re.fullmatch(r"[a-z][a-z-]*[a-z]", w) for w in words[1:n]):
+                return _Who(" ".join(words[:n]), "speech-verb", 0.9)
     who = _speaker_phrase(narr)
     if who:
         rest = [w.strip(",.!?;:").lower() for w in narr[len(who) :].split()[:3]]
@@ -551,7 +552,9 @@ def attribute(seg: Segmentation) -> Script:
             who = self_introduced(quote, cast)
             if s.paragraph - 1 in asking and not who:
                 m = NAME_RE.match(quote.lstrip("\"“‘' "))
-                who = cast.resolve(m.group(0)) if m else None
+                if m and m.group(0) not in STOP_WORDS and not cast.resolve(m.group(0)):
+                    cast.forms[m.group(0)] = m.group(0)  # `"Nell."`: a name said only in answer
+                who = cast.resolve(m.group(0)) if m and m.group(0) not in STOP_WORDS else None
             if who and who != resolver.narrator:
                 introduced_as[i] = who
                 cast.add_mention(Mention(s.start, s.start, who))
@@ -590,12 +593,19 @@ def attribute(seg: Segmentation) -> Script:
                     last_quote is not None and last_quote in decided and segs[last_quote].paragraph == p - 1
                 ):
                     exclude.add(decided[last_quote][0])  # `"…," she replied`: not the one who just spoke
+            if prv is not None and prv.kind == "narration" and i - 2 in tags and segs[i - 2].paragraph == p and (
+                re.search(r"[,:—–-]\s*$", text[prv.start : prv.end]) and _open_ended(text[segs[i - 2].start : segs[i - 2].end])
+            ):
+                tags[i] = tags[i - 2]  # `"Hi," she said, "how are you?"`: the tag between serves both halves
+                continue
             for who in (
                 _tag_after(text[nxt.start : nxt.end], _open_ended(text[s.start : s.end])) if nxt is not None and nxt.kind == "narration" else None,
                 _tag_before(text[prv.start : prv.end]) if prv is not None and prv.kind == "narration" else None,
             ):
                 if who is None:
                     continue
+                if i in introduced_as and who.phrase.lower() in ("he", "she"):
+                    break  # `"I am Captain Reyes," he said`: the name outweighs a guessed he
                 name = resolver.resolve(who.phrase, s.start, exclude)
                 if name:
                     tags[i] = (name, who.rule, who.confidence)
