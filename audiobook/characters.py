@@ -4,8 +4,9 @@ A name is a run of capitalised words that the story does not also use in lower c
 ("Hope" the name vs "hope"), optionally after a title (`Mr.`, `Lady`, `Uncle`) or with a
 Japanese honorific (`Kaito-san`). Longer forms absorb shorter ones that fit them
 ("Hatsune Miku" takes "Miku" and "Hatsune"; "Mr. Bennet" and "Mrs. Bennet" stay two
-people, and a bare "Bennet" claimed by both is left unresolved). A character's name is
-its most frequent form. Gender comes from titles, gendered nouns next to the name
+people, and so do "Mr. Woodhouse" and "Emma Woodhouse"; a bare "Bennet" is the one called
+Mr., by the old convention, else it is left unresolved). A character's name is its most
+frequent form. Gender comes from titles, gendered nouns next to the name
 ("her brother, Luki") and the pronoun that follows the name as a subject.
 """
 
@@ -226,12 +227,17 @@ def find_cast(text: str, narration: list[tuple[int, int]], tag_positions: set[in
             head_genders = {TITLES.get(form_parts[f][0]) for f in forms if form_parts[f][0]} - {None}
             if title_gender and head_genders and title_gender not in head_genders:
                 continue
+            if title_gender and not head_genders and len(head_words) > len(words) and words[-1] == head_words[-1]:
+                continue  # "Mr. Woodhouse" is not "Emma Woodhouse": a family name with a title may be her father
             if title and head_title and title != head_title and len(words) == len(head_words) and title_gender is None:
                 continue
             homes.append(head)
         if len(homes) > 1 and title_gender:  # "Mr. Pett": the Pett already called Mr.
             same = [h for h in homes if title_gender in {TITLES.get(form_parts[f][0]) for f in members[h] if form_parts[f][0]}]
             homes = same if len(same) == 1 else homes
+        elif len(homes) > 1 and not title and len(words) == 1:  # a bare family name is the man's: "Temple said"
+            men = [h for h in homes if "male" in {TITLES.get(form_parts[f][0]) for f in members[h] if form_parts[f][0]}]
+            homes = men if len(men) == 1 else homes
         if len(homes) == 1:
             members[homes[0]].append(key)
         elif len(homes) > 1:
