@@ -95,6 +95,7 @@ _NOT_EPITHETS = frozenset("voice stranger visitor newcomer person creature guest
 # "the man" there is nearly always someone the story has not named.
 _STRANGERS = frozenset("man gentleman fellow".split())
 _EPITHET_REACH = 1500
+_UNKNOWN_OVER = 5  # a he/she goes to someone of unsure gender who is far more present than anyone sure
 _PRONOUN_REACH = 3000  # characters back (about a page) in which a he/she is still looked for
 _POSSESSIVE_KIN = re.compile(r"^(?P<det>his|her|their)\s+(?:[\w-]+\s+)?(?P<noun>[\w-]+)$")
 _PARENT_TITLES = {"mother": ("Mrs", "Lady", "Madame", "Mme"), "father": ("Mr", "Sir", "Lord", "Monsieur")}
@@ -258,6 +259,8 @@ class _Resolver:
             best, score = scores.most_common(1)[0]
             if unknown and best in self.one_off and unknown.most_common(1)[0][1] * 0.5 > score:
                 return unknown.most_common(1)[0][0]  # `Kaito looked at the group… "…?" he asked`
+            if unknown and unknown.most_common(1)[0][1] > _UNKNOWN_OVER * score:
+                return unknown.most_common(1)[0][0]  # the one in the scene, though the text never said "she"
             return best
         if unknown:
             return unknown.most_common(1)[0][0]
