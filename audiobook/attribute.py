@@ -549,6 +549,7 @@ def attribute(seg: Segmentation) -> Script:
 
     introduced_as: dict[int, str] = {}  # `"I'm Miku!"`: a quote whose speaker says who they are
     asking: set[int] = set()  # paragraphs asking for a name: `"Tell us your name!"` / `"Pip, sir."`
+    answered: dict[int, str] = {}  # paragraph -> the name it gives in answer
     for i, s in enumerate(segs):
         if s.kind == "dialogue":
             quote = text[s.start : s.end]
@@ -558,6 +559,8 @@ def attribute(seg: Segmentation) -> Script:
                 if m and m.group(0) not in STOP_WORDS and not cast.resolve(m.group(0)):
                     cast.forms[m.group(0)] = m.group(0)  # `"Nell."`: a name said only in answer
                 who = cast.resolve(m.group(0)) if m and m.group(0) not in STOP_WORDS else None
+                if who:
+                    answered[s.paragraph] = who
             if who and who != resolver.narrator:
                 introduced_as[i] = who
                 cast.add_mention(Mention(s.start, s.start, who))
@@ -661,14 +664,14 @@ def attribute(seg: Segmentation) -> Script:
                     decided[i] = (narrator_name, rule, conf)
     if first_person:
         memories(text, segs, by_paragraph, decided, cast, narrator_name or NARRATOR, lambda narr: bool(_beats(narr, "")))
+    turn_taking(segs, by_paragraph, decided, vocatives, named, resolver, narrator_name or NARRATOR if first_person else None)
     descriptions = {
         who for who, _, _ in decided.values() if who in resolver.nominal_gender and who not in resolver.voices and not who.endswith("s")
     }
     for description, name in identify_descriptions(
-        text, segs, by_paragraph, decided, descriptions, resolver.gender, vocatives, cast, resolver.titled
+        text, segs, by_paragraph, decided, descriptions, resolver.gender, vocatives, answered, cast, resolver.titled
     ).items():
         cast.aliases[name] = tuple(sorted({*cast.aliases.get(name, ()), description}))
-    turn_taking(segs, by_paragraph, decided, vocatives, named, resolver, narrator_name or NARRATOR if first_person else None)
     identify_voices(text, segs, by_paragraph, decided, resolver.voices, resolver.gender, vocatives, cast, narrator_name)
 
     lines: list[Line] = []

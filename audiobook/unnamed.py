@@ -9,7 +9,8 @@
   goes to an unnamed "a voice". A remembered line calling for a parent (`"Mommy, someday I'm
   gonna learn how to fly…"`) is the narrator's own childhood voice.
 - Self-introductions: `"I'm Miku! You're in my class…"` is said by Miku.
-- Descriptions named later: `"…," said the parson.` … `"I am Parson Tringham"`; or the one the
+- Descriptions named later: `"…," said the parson.` … `"I am Parson Tringham"` (or, asked their
+  name two lines on, they give it: `"What name?"` / `"Greyson."`); or the one the
   parson talks to answers `"…, Parson Tringham."`; or the description is a title the story
   later gives a name (`the parson` / `Parson Tringham`). Every line of the description goes to
   the named character, unless that character also speaks beside it, as someone else.
@@ -119,12 +120,14 @@ def identify_descriptions(
     descriptions: set[str],
     gender: Callable[[str], Gender | None],
     vocatives: dict[int, list[str]],
+    answered: dict[int, str],
     cast: Cast,
     titled: Callable[[str, int], str | None],
 ) -> dict[str, str]:
     """Give the lines of each unnamed description ("the parson") to the named character it turns
     out to be; returns description -> name for those found."""
     found: dict[str, str] = {}
+    strength: dict[str, int] = {}
     for who in sorted(descriptions):
         lines = sorted(i for i, (speaker, _, _) in decided.items() if speaker == who)
         if not lines:
@@ -136,6 +139,8 @@ def identify_descriptions(
             if name:
                 votes[name] = votes.get(name, 0) + 3
         for p in paragraphs:
+            if p + 2 in answered and p + 2 not in paragraphs:  # `"…"` / `"What name?"` / `"Greyson."`
+                votes[answered[p + 2]] = votes.get(answered[p + 2], 0) + 3
             for q in (p + 1, p - 1):
                 speakers = {decided[i][0] for i in by_paragraph.get(q, []) if i in decided}
                 if who in speakers:
@@ -152,7 +157,12 @@ def identify_descriptions(
             if n < 3 and _speaks_beside(name, paragraphs, by_paragraph, decided):
                 continue  # addressed, but also speaking beside the description: someone else
             found[who] = name
+            strength[who] = n
             break
+    claims = dict(found)  # two descriptions cannot both be one person: the surer one is, if one is surer
+    for who, name in claims.items():
+        if any(other != who and claims[other] == name and strength[other] >= strength[who] for other in claims):
+            del found[who]
     for i, (speaker, rule, conf) in list(decided.items()):
         if speaker in found:
             decided[i] = (found[speaker], rule, conf)
