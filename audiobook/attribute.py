@@ -100,6 +100,7 @@ _PRONOUN_REACH = 3000  # characters back (about a page) in which a he/she is sti
 _POSSESSIVE_KIN = re.compile(r"^(?P<det>his|her|their)\s+(?:[\w-]+\s+)?(?P<noun>[\w-]+)$")
 _PARENT_TITLES = {"mother": ("Mrs", "Lady", "Madame", "Mme"), "father": ("Mr", "Sir", "Lord", "Monsieur")}
 _SPOUSE_TITLE = {"wife": ("Mr", "Mrs"), "lady": ("Mr", "Mrs"), "husband": ("Mrs", "Mr")}
+_KIN_VOCATIVE = re.compile(r"(?:^[\"“'‘]?|[,!?;]\s+|\b(?:[Oo]h|[Dd]ear|[Mm]y)\s+)([Uu]ncle|[Aa]unt|[Cc]ousin|[Ss]ister|[Bb]rother)(?=\s*[,!?.…;—-])")
 _NAME_ASKED = re.compile(r"\b(?:your|yer|thy)\s+name\b|\bwhat\s+(?:is\s+|was\s+)?(?:the\s+)?name\b|\bwho are (?:you|ye)\b", re.I)
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _SENTENCES = re.compile(r"(?<=[.!?…])['’\"”)]*\s+")
@@ -218,6 +219,12 @@ class _Resolver:
         named |= {x.character for x in self.cast.mentioned_before(pos)}
         hits = [c for c in named if self._titled(c, titles)]
         return hits[0] if len(hits) == 1 else None
+
+    def kin(self, word: str) -> str | None:
+        """The one character the story gives a kinship title: "uncle" -> Uncle John (John Linden)."""
+        title = word.capitalize()
+        names = [c for c in dict.fromkeys(self.cast.forms.values()) if self._titled(c, (title,))]
+        return names[0] if len(names) == 1 else None
 
     def _titled(self, name: str, titles: tuple[str, ...]) -> bool:
         return any(f.split()[0].rstrip(".") in titles for f in (name, *self.cast.aliases.get(name, ())))
@@ -582,6 +589,10 @@ def attribute(seg: Segmentation) -> Script:
                 name = cast.resolve(v)
                 if name and introduced_as.get(i) != name:
                     addressed.append(name)
+            for kin in _KIN_VOCATIVE.findall(text[segs[i].start : segs[i].end]):
+                name = resolver.kin(kin)
+                if name and name not in addressed:
+                    addressed.append(name)  # `"Surely, uncle, …"`: the one the story calls Uncle John
         vocatives[p] = addressed
         named[p] = {n for i in quotes for n in _named_in(text[segs[i].start : segs[i].end], cast)} - set(addressed)
         exclude = set(addressed)
