@@ -83,7 +83,7 @@ _NOMINAL = re.compile(
     rf"(?P<adj>(?:[a-z][a-z-]+,?\s+){{0,2}})(?P<noun>{_PERSON_NOUNS})s?\b"
 )
 # In a speech tag any description is someone: `"…?" the saloon-keeper demanded.`
-_LOOSE_NOMINAL = re.compile(r"(?P<det>[Tt]he|[Aa]n?)\s+(?P<adj>(?:[a-z][a-z-]+\s+){0,2})(?P<noun>[a-z][a-z-]*[a-z])")
+_LOOSE_NOMINAL = re.compile(r"(?P<det>[Tt]he|[Aa]n?|[A-Z][a-z]+['’]s)\s+(?P<adj>(?:[a-z][a-z-]+\s+){0,2})(?P<noun>[a-z][a-z-]*[a-z])")
 _NOUN_TITLES = {
     "doctor": ("Dr", "Doctor"), "captain": ("Captain",), "colonel": ("Colonel",), "major": ("Major",),
     "sergeant": ("Sergeant",), "professor": ("Professor",), "judge": ("Judge",), "parson": ("Parson",),
@@ -164,6 +164,11 @@ class _Resolver:
             return None
         det = m.group("det").lower()
         noun = m.group("noun")
+        if det.endswith(("'s", "’s")):  # `Strether's new acquaintance`: someone known by whose they are
+            name = " ".join(phrase.rstrip(",.;:!?").split())
+            self.nominal_heads[name] = name
+            self.nominal_gender.setdefault(name, gender_of_noun(name))
+            return name
         if det in ("his", "her", "their"):
             return None  # "his wife": a pronoun in disguise, handled by the caller
         if noun == "voice" and det not in ("a", "an", "another", "one", "the"):
@@ -368,6 +373,9 @@ def _tag_after(narr: str, quote_open_ended: bool) -> _Who | None:
         for n in range(2, min(5, len(words))):  # `the saloon-keeper demanded`, `the old ferry-keeper said`
             if _is_speech_verb(words[n]) and all(re.fullmatch(r"[a-z][a-z-]*[a-z]", w) for w in words[1:n]):
                 return _Who(" ".join(words[:n]), "speech-verb", 0.9)
+    owned = re.match(r"[A-Z][a-z]+['’]s(?:\s+[a-z][a-z-]+){1,3}(?=\s+(\w+))", narr)
+    if owned and _is_speech_verb(owned.group(1)):
+        return _Who(owned.group(0), "speech-verb", 0.9)  # `"…," Strether's new acquaintance pursued`
     who = _speaker_phrase(narr)
     if who:
         rest = [w.strip(",.!?;:").lower() for w in narr[len(who) :].split()[:3]]
