@@ -345,7 +345,10 @@ def _speaker_phrase(phrase: str) -> str | None:
     if m:
         return m.group(0)
     m = _NAME_PHRASE.match(phrase)
-    if m and m.group(0).split()[0] not in STOP_WORDS:
+    words = m.group(0).split() if m else []
+    if words and words[0].rstrip(".") in TITLES and len(words) > 1:
+        words = words[1:]  # `Miss Betsey`: the title is no stop word here
+    if words and words[0] not in STOP_WORDS:
         return m.group(0)
     return None
 
