@@ -83,7 +83,7 @@ _NOMINAL = re.compile(
     rf"(?P<adj>(?:[a-z][a-z-]+,?\s+){{0,2}})(?P<noun>{_PERSON_NOUNS})s?\b"
 )
 # In a speech tag any description is someone: `"…?" the saloon-keeper demanded.`
-_LOOSE_NOMINAL = re.compile(r"(?P<det>[Tt]he|[Aa]n?|[A-Z][a-z]+['’]s)\s+(?P<adj>(?:[a-z][a-z-]+\s+){0,2})(?P<noun>[a-z][a-z-]*[a-z])")
+_LOOSE_NOMINAL = re.compile(r"(?P<det>[Tt]he|[Aa]n?|[Aa]nother|[A-Z][a-z]+['’]s)\s+(?P<adj>(?:[a-z][a-z-]+\s+){0,2})(?P<noun>[a-z][a-z-]*[a-z])")
 _NOUN_TITLES = {
     "doctor": ("Dr", "Doctor"), "captain": ("Captain",), "colonel": ("Colonel",), "major": ("Major",),
     "sergeant": ("Sergeant",), "professor": ("Professor",), "judge": ("Judge",), "parson": ("Parson",),
@@ -98,6 +98,7 @@ _EPITHET_REACH = 1500
 _UNKNOWN_OVER = 5  # a he/she goes to someone of unsure gender who is far more present than anyone sure
 _PRONOUN_REACH = 3000  # characters back (about a page) in which a he/she is still looked for
 _POSSESSIVE_KIN = re.compile(r"^(?P<det>his|her|their)\s+(?:[\w-]+\s+)?(?P<noun>[\w-]+)$")
+_UNGENDERED_KIN = frozenset("cousin friend companion partner guest visitor host comrade".split())
 _PARENT_TITLES = {"mother": ("Mrs", "Lady", "Madame", "Mme"), "father": ("Mr", "Sir", "Lord", "Monsieur")}
 _SPOUSE_TITLE = {"wife": ("Mr", "Mrs"), "lady": ("Mr", "Mrs"), "husband": ("Mrs", "Mr")}
 _KIN_VOCATIVE = re.compile(r"(?:^[\"“'‘]?|[,!?;]\s+|\b(?:[Oo]h|[Dd]ear|[Mm]y)\s+)([Uu]ncle|[Aa]unt|[Cc]ousin|[Ss]ister|[Bb]rother)(?=\s*[,!?.…;—-])")
@@ -299,6 +300,13 @@ class _Resolver:
             spouse = self.cast.resolve(f"{titles[1]} {m.group(1)}") if m else None
             if spouse:
                 return spouse
+        introduced = [
+            self.cast.resolve(m.group(1).strip())
+            for m in re.finditer(rf"\b(?:his|her|their|my)\s+{re.escape(noun)},?\s+((?:[A-Z][a-z]+\s?)+)", self.text[max(0, pos - 4 * _EPITHET_REACH) : pos])
+        ]
+        introduced = [c for c in introduced if c and c != owner and c not in exclude]
+        if introduced:
+            return introduced[-1]  # `her cousin Curtis` earlier: "said her cousin" is Curtis
         if phrase in self.nominal_gender:
             return phrase
         gender = gender_of_noun(noun)
@@ -311,6 +319,9 @@ class _Resolver:
             who = self.pronoun(gender, pos, exclude | ({owner} if owner else set()))
             if who and (noun not in _PARENT_TITLES or self.gender(who) == gender):
                 return who
+        if gender is None and noun in _UNGENDERED_KIN:
+            others = exclude | {owner, self.narrator}
+            return next((m.character for m in self.cast.mentioned_before(pos)[:12] if m.character not in others), None)  # not her
         if gender is None:
             return None
         self.nominal_gender[phrase] = gender
@@ -372,7 +383,7 @@ def _tag_after(narr: str, quote_open_ended: bool) -> _Who | None:
             who = loose.group(0)  # `said the saloon-keeper.`: anyone a speech tag describes speaks
         if who:
             return _Who(who, "speech-verb", 0.95)
-    if words[0].lower() in ("the", "a", "an") and not _speaker_phrase(narr):
+    if words[0].lower() in ("the", "a", "an", "another") and not _speaker_phrase(narr):
         for n in range(2, min(5, len(words))):  # `the saloon-keeper demanded`, `the old ferry-keeper said`
             if _is_speech_verb(words[n]) and all(re.fullmatch(r"[a-z][a-z-]*[a-z]", w) for w in words[1:n]):
                 return _Who(" ".join(words[:n]), "speech-verb", 0.9)
@@ -394,7 +405,7 @@ def _tag_after(narr: str, quote_open_ended: bool) -> _Who | None:
         if re.search(r"\bmy\s+(?:\w+\s+)?(?:reply|answer|response|retort|words)\b", clause):
             return _Who("I", "speech-verb", 0.85)
         m = re.search(rf"\b(I|he|she|{_NAME_PHRASE.pattern})\s+(?:\w+ly\s+)?(\w+)", clause)
-        if m and _is_speech_verb(m.group(2)) and (m.group(1) in ("I", "he", "she") or m.group(1).split()[0] not in STOP_WORDS):
+        if m and _is_speech_verb(m.group(2)) and (m.group(1) in ("I", "he", "she") or _speaker_phrase(m.group(1))):
             return _Who(m.group(1), "speech-verb", 0.85)
     if quote_open_ended and re.fullmatch(r"[a-z]+ed", words[0]) and len(words) > 1 and words[1][:1].isupper() or (
         quote_open_ended and re.fullmatch(r"[a-z]+ed", words[0]) and len(words) > 1 and words[1] in ("he", "she")
