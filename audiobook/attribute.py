@@ -455,9 +455,13 @@ def _tag_before(narr: str) -> _Who | None:
     if re.search(r"\b(?:and|then)\s+(?:\w+ly\s+)?(\w+)(?:\s+\w+ly)?(?:\s+to\s+\w+)?\s*[,:]?\s*$", sentence) and _is_speech_verb(
         re.search(r"(\w+)(?:\s+\w+ly)?(?:\s+to\s+\w+)?\s*[,:]?\s*$", sentence).group(1)
     ):
-        who = _speaker_phrase(sentence)
-        if who and SUBJECT_VERB.match(sentence[len(who) :]):
-            return _Who(who, "speech-verb", 0.85)
+        found = None  # the last subject before the verb: `Jack Lawton cracked his fingers and Father Arnall … said:`
+        for m in re.finditer(r"(?:^|(?<=,\s)|(?<=\band\s)|(?<=\bthen\s))(?=\S)", sentence):
+            who = _speaker_phrase(sentence[m.start() :])
+            if who and SUBJECT_VERB.match(sentence, m.start() + len(who)):
+                found = who
+        if found:
+            return _Who(found, "speech-verb", 0.85)
     return None
 
 
