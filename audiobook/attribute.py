@@ -83,7 +83,7 @@ _NOMINAL = re.compile(
     rf"(?P<adj>(?:[a-z][a-z-]+,?\s+){{0,2}})(?P<noun>{_PERSON_NOUNS})s?\b"
 )
 # In a speech tag any description is someone: `"…?" the saloon-keeper demanded.`
-_LOOSE_NOMINAL = re.compile(r"(?P<det>[Tt]he|[Aa]n?|[Aa]nother|[A-Z][a-z]+['’]s)\s+(?P<adj>(?:[a-z][a-z-]+\s+){0,2})(?P<noun>[a-z][a-z-]*[a-z])")
+_LOOSE_NOMINAL = re.compile(r"(?P<det>[Tt]he|[Aa]n?|[Aa]nother|[A-Z][a-z]+['’]s)\s+(?P<adj>(?:[a-z][a-z-]+(?:['’]s)?\s+){0,2})(?P<noun>[a-z][a-z-]*[a-z])")
 _NOUN_TITLES = {
     "doctor": ("Dr", "Doctor"), "captain": ("Captain",), "colonel": ("Colonel",), "major": ("Major",),
     "sergeant": ("Sergeant",), "professor": ("Professor",), "judge": ("Judge",), "parson": ("Parson",),
@@ -160,8 +160,9 @@ class _Resolver:
         self.voices: set[str] = set()  # "a familiar voice": someone not yet recognised
 
     def nominal(self, phrase: str, pos: int, new: bool | None = None, speaker: bool = True) -> str | None:
-        m = _NOMINAL.match(phrase) or _LOOSE_NOMINAL.fullmatch(phrase.rstrip(",.;:!?"))
-        if not m or m.end() != len(phrase.rstrip(",.;:!?")):
+        bare = phrase.rstrip(",.;:!?")
+        m = _NOMINAL.fullmatch(bare) or _LOOSE_NOMINAL.fullmatch(bare)
+        if not m:
             return None
         det = m.group("det").lower()
         noun = m.group("noun")
@@ -351,7 +352,8 @@ def _speaker_phrase(phrase: str) -> str | None:
     """The speaker named at the start of a phrase: a name, a pronoun or a description."""
     m = _NOMINAL.match(phrase)
     if m:
-        return m.group(0)
+        owner = re.match(r"['’]s\s+([a-z][a-z-]*[a-z])\b", phrase[m.end() :])
+        return m.group(0) + owner.group(0) if owner else m.group(0)  # `the child's nurse`: the nurse
     m = re.match(r"(?:I|he|she|He|She)\b", phrase)
     if m:
         return m.group(0)
