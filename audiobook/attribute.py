@@ -352,8 +352,8 @@ def _speaker_phrase(phrase: str) -> str | None:
     """The speaker named at the start of a phrase: a name, a pronoun or a description."""
     m = _NOMINAL.match(phrase)
     if m:
-        owner = re.match(r"['’]s\s+([a-z][a-z-]*[a-z])\b", phrase[m.end() :])
-        return m.group(0) + owner.group(0) if owner else m.group(0)  # `the child's nurse`: the nurse
+        owner = re.match(rf"['’]s\s+(?:{_PERSON_NOUNS})\b", phrase[m.end() :])
+        return m.group(0) + owner.group(0) if owner else m.group(0)  # `the child's nurse`: the nurse; `the girl's lip`: the girl
     m = re.match(r"(?:I|he|she|He|She)\b", phrase)
     if m:
         return m.group(0)
