@@ -316,7 +316,7 @@ class _Resolver:
             parent = next((c for c in recent if c != owner and c not in exclude and self._titled(c, _PARENT_TITLES[noun])), None)
             if parent:
                 return parent
-        if gender:
+        if gender and noun not in ("husband", "wife"):  # a spouse not found by title is someone unnamed
             who = self.pronoun(gender, pos, exclude | ({owner} if owner else set()))
             if who and (noun not in _PARENT_TITLES or self.gender(who) == gender):
                 return who
