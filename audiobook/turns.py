@@ -102,7 +102,8 @@ def turn_taking(
 
 
 def _partner(run, j, known, vocatives, named, resolver, narrator, segs, by_paragraph) -> str | None:
-    """Who answers the speaker of run[j]: the neighbour who spoke, the one addressed, or the last named."""
+    """Who answers the speaker of run[j]: the neighbour who spoke, the one addressed, a first-person
+    narrator, another voice of the conversation, or the last named."""
     anchor = known[run[j]]
     for n in (j - 1, j + 1):
         if 0 <= n < len(run) and known[run[n]] and known[run[n]] != anchor:
@@ -110,6 +111,8 @@ def _partner(run, j, known, vocatives, named, resolver, narrator, segs, by_parag
     for name in vocatives.get(run[j], []):
         if name != anchor:
             return name
+    if narrator and anchor != narrator:
+        return narrator  # in a first-person story the narrator is in nearly every conversation
     for distance in range(2, 7):  # the other voice of this conversation, a few turns away
         for n in (j - distance, j + distance):
             if 0 <= n < len(run) and known[run[n]] and known[run[n]] != anchor:
@@ -121,6 +124,4 @@ def _partner(run, j, known, vocatives, named, resolver, narrator, segs, by_parag
             break
         if m.character != anchor and m.character != narrator and m.character not in talked_about:
             return m.character
-    if narrator and anchor != narrator:
-        return narrator
     return None
