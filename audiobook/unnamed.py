@@ -152,8 +152,12 @@ def identify_descriptions(
         if name:
             votes[name] = votes.get(name, 0) + 3
         for name, n in sorted(votes.items(), key=lambda kv: -kv[1]):
-            if n < 2 or (gender(who) and gender(name) not in (gender(who), None if n >= 3 else gender(who))):
-                continue  # once is chance; a description's gender must be the name's
+            if n < 2 and not (gender(who) and gender(name) == gender(who)):
+                continue  # once is chance, unless the genders agree
+            if gender(who) and gender(name) not in (gender(who), None if n >= 3 else gender(who)):
+                continue  # a description's gender must be the name's
+            if re.search(r"\b(?:mother|wife|widow)\b", who) and re.match(r"Miss\b", name):
+                continue  # `my mother` is no Miss
             if n < 3 and _speaks_beside(name, paragraphs, by_paragraph, decided):
                 continue  # addressed, but also speaking beside the description: someone else
             found[who] = name
