@@ -95,7 +95,8 @@ _NOT_EPITHETS = frozenset("voice stranger visitor newcomer person creature guest
 # "the man" there is nearly always someone the story has not named.
 _STRANGERS = frozenset("man gentleman fellow".split())
 _EPITHET_REACH = 1500
-_UNKNOWN_OVER = 5  # a he/she goes to someone of unsure gender who is far more present than anyone sure
+_UNKNOWN_OVER = 5
+_LEAD_IN = 600  # characters: "just before" a quote  # a he/she goes to someone of unsure gender who is far more present than anyone sure
 _PRONOUN_REACH = 3000  # characters back (about a page) in which a he/she is still looked for
 _POSSESSIVE_KIN = re.compile(r"^(?P<det>his|her|their)\s+(?:[\w-]+\s+)?(?P<noun>[\w-]+)$")
 _UNGENDERED_KIN = frozenset("cousin friend companion partner guest visitor host comrade".split())
@@ -294,7 +295,13 @@ class _Resolver:
         """`his wife`: Mrs. Bennet when "his" is Mr. Bennet; else the salient character of the noun's
         gender other than the owner; else an unnamed character called by the phrase ("her visitor")."""
         owner_gender = _SUBJECT_PRONOUNS.get({"his": "he", "her": "she"}.get(det, ""), None)
-        owner = self.pronoun(owner_gender, pos, set()) if det != "their" else None  # often the one addressed
+        owner = None
+        if det != "their":  # `"…," replied Kitty. / "…," cried her mother`: her is the one who just spoke
+            last = next((m for m in self.cast.mentioned_before(pos)[:6] if m.start == m.end), None)
+            if last and pos - last.start < _LEAD_IN and self.gender(last.character) in (owner_gender, None) and last.character != self.narrator:
+                owner = last.character
+            else:
+                owner = self.pronoun(owner_gender, pos, set())
         titles = _SPOUSE_TITLE.get(noun)
         if owner and titles:
             m = re.match(rf"{titles[0]}\.?\s+(?:[A-Z][a-z]+\s+)*([A-Z][a-z]+)$", owner)
