@@ -531,6 +531,8 @@ def _vocatives(quote: str) -> list[str]:
         rf"({_NAME_PHRASE.pattern})(?=\s*[,!?.…;—-]|\s*[\"”'’]?\s*$)",
         quote.strip(),
     ):
+        if m.start() == 0 and re.match(r"\s*[.…]?\s*[\"”'’]?\s*$", quote.strip()[m.end() :]):
+            continue  # `"Bingley."`: a name given in answer, not someone called
         found.append(m.group(1))
     return found
 
