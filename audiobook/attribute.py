@@ -508,11 +508,21 @@ def _trailing_narration(text: str, segs: list[Segment], members: list[int]) -> s
     return " ".join(reversed(tail)) if tail and len(tail) < len(members) else ""
 
 
+_HEARD = re.compile(
+    rf"\bheard\s+(?P<who>her|him|{_NAME_PHRASE.pattern})(?:['’]s\s+voice|\s+(?:speak|say|call|cry|whisper|sing|laugh)\w*)\b"
+    r"|(?:^|\s)(?P<owner>(?:[Aa]n?|[Tt]he)\s+(?:[a-z]+\s+)?[a-z]+)['’]s\s+voice\b"
+)
+
+
 def _introducer(narr: str) -> list[_Who]:
     """Whoever the last sentences before a quote hear speaking or singing: `I heard a voice singing
     to the song.` / `I kept strumming, and Miku continued singing.` (the last one named)."""
     sentences = [s for s in _SENTENCES.split(narr.strip()) if s][-2:]
     for sentence in sentences[::-1]:
+        heard = _HEARD.search(sentence)
+        if heard:  # `He heard her speak.` / `He heard Henrietta Watkin's voice.` / `A man's voice beside her`
+            who = heard.group("who") or heard.group("owner")
+            return [_Who({"her": "she", "him": "he"}.get(who, who), "introduced", 0.6)]
         found = None
         for m in re.finditer(r"(?:^|(?<=[\s,;(—–-]))(?=\S)", sentence):
             who = _speaker_phrase(sentence[m.start() :])
