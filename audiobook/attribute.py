@@ -442,6 +442,12 @@ def _listeners(narr: str) -> list[str]:
     return [m.group(1)] if m else []
 
 
+_LATE_TAG = re.compile(
+    rf"(?P<who>\b(?:I|he|she|{_NAME_PHRASE.pattern}|(?:the|my|his|her)\s+(?:[a-z]+\s+)?[a-z]+))"
+    r"(?:,[^,]{1,60},)?\s+(?:\w+ly\s+)?(?P<verb>[a-z]+)(?:\s+to\s+\w+)?(?:,\s*[^,\s][^,]{0,30})?[,:—–-]*\s*$"
+)
+
+
 def _tag_before(narr: str) -> _Who | None:
     """`Kaito said, "…"` / `Then aloud he said abruptly: "…"` in the run just before the quote."""
     m = re.search(r"(?:^|[.!?;]\s+)([^.!?;]*)$", narr.strip())
@@ -471,6 +477,14 @@ def _tag_before(narr: str) -> _Who | None:
                 found = who
         if found:
             return _Who(found, "speech-verb", 0.85)
+    # `my father, after showing a great concern at it, said to her, with a sigh,` / `to hear the Rabbit say to itself,`
+    late = _LATE_TAG.search(sentence)
+    if late and _is_speech_verb(late.group("verb")):
+        who = _speaker_phrase(late.group("who"))
+        if not who and _LOOSE_NOMINAL.fullmatch(late.group("who")):
+            who = late.group("who")  # `the old gander say to itself`: in a speech tag, anyone
+        if who:
+            return _Who(who, "speech-verb", 0.8)
     return None
 
 
