@@ -96,6 +96,7 @@ _NOT_EPITHETS = frozenset("voice stranger visitor newcomer person creature guest
 _STRANGERS = frozenset("man gentleman fellow".split())
 _EPITHET_REACH = 1500
 _UNKNOWN_OVER = 5
+_POSSESSIVE = 0.3
 _LEAD_IN = 600  # characters: "just before" a quote  # a he/she goes to someone of unsure gender who is far more present than anyone sure
 _PRONOUN_REACH = 3000  # characters back (about a page) in which a he/she is still looked for
 _POSSESSIVE_KIN = re.compile(r"^(?P<det>his|her|their)\s+(?:[\w-]+\s+)?(?P<noun>[\w-]+)$")
@@ -261,6 +262,8 @@ class _Resolver:
             weight = 0.8**k
             if m.character in self.nominal_gender and m.start != m.end:
                 weight *= 0.5  # "A large man stood behind the counter": a description, not a name
+            if self.text.startswith(("'s ", "’s "), m.end):
+                weight *= _POSSESSIVE  # `thrusting a hand into Stephen's pocket, he said`: Stephen is not he
             if m.start == m.end:
                 weight *= 1.5  # the speaker of a quote
             elif SUBJECT_VERB.match(self.text, m.end):
@@ -443,6 +446,7 @@ def _listeners(narr: str) -> list[str]:
 
 
 _LATE_TAG = re.compile(
+    rf"(?:^|(?<=,\s)|(?<=\band\s)|(?<=\bthen\s)|(?<=\bthat\s)|(?<=\bhear\s)|(?<=\bheard\s))"
     rf"(?P<who>\b(?:I|he|she|{_NAME_PHRASE.pattern}|(?:the|my|his|her)\s+(?:[a-z]+\s+)?[a-z]+))"
     r"(?:,[^,]{1,60},)?\s+(?:\w+ly\s+)?(?P<verb>[a-z]+)(?:\s+to\s+\w+)?(?:,\s*[^,\s][^,]{0,30})?[,:—–-]*\s*$"
 )
@@ -713,7 +717,10 @@ def attribute(seg: Segmentation) -> Script:
                     paragraph_speaker[p] = (name, "introduced", 0.6)
         if p not in paragraph_speaker and not tags and len(members) == len(quotes) and p - 1 in narration_only:
             # `Luka stepped forward and spoke.` then the quote in a paragraph of its own
-            for who in (_introducer(narration_only[p - 1]) or _beats(narration_only[p - 1], ""))[:1]:
+            tag = _tag_before(narration_only[p - 1]) if narration_only[p - 1].rstrip().endswith(":") else None
+            if tag and tag.phrase.lower() in ("he", "she"):
+                tag = None  # `He said:` after a paragraph about others: the beat rules weigh that better
+            for who in ([tag] if tag else _introducer(narration_only[p - 1]) or _beats(narration_only[p - 1], ""))[:1]:
                 name = resolver.resolve(who.phrase, segs[quotes[0]].start, exclude)
                 if name:
                     paragraph_speaker[p] = (name, "introduced", 0.6)
