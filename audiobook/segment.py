@@ -27,6 +27,7 @@ _SPEECH_LEAD_IN = re.compile(
     re.IGNORECASE,
 )
 _DASH_OPENER = re.compile(r"[ \t]*(?:—|--|―|–)(?!-)")
+_DASH_HEADING = re.compile(r"\s*(?:—|--|―|–)\s*[\w .]{1,24}?\s*(?:—|--|―|–)\s*")  # `— I —`: a heading, not speech
 # A speech tag inside a dash paragraph: after , ! ? or . comes "he said quietly." / "Stephen said."
 _DASH_TAG = re.compile(
     r"[,!?.…](?P<tag>\s+(?:[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?|he|she|I|they|we)\s+(?:\w+ly\s+)?(?P<verb>[a-z]+)"
@@ -164,7 +165,7 @@ def segment(story: Story) -> Segmentation:
                 starts_inside = True
         if p.is_title:
             spans, open_quote = [], False
-        elif dashes and _DASH_OPENER.match(text, p.start):
+        elif dashes and _DASH_OPENER.match(text, p.start) and not _DASH_HEADING.fullmatch(text, p.start, p.end):
             spans, open_quote = _dash_spans(text, p.start, p.end), False
         else:
             spans, open_quote = _spans(marks, p.start, p.end, starts_inside)
