@@ -1,6 +1,6 @@
 """Quote detection and speaker attribution on the LitBank dev set, and segmentation speed.
 
-    .venv/bin/python benchmarks/attribution.py [--gold DIR] [--keep DIR] [--per-novel]
+    .venv/bin/python benchmarks/attribution.py [--gold DIR] [--keep DIR] [--per-novel] [--by-rule]
 
 Runs the pipeline end to end (load -> segment -> attribute, with the cast the tool finds
 itself) on every gold file's `text`, writes predictions in the `audiobook segment --json-dir`
@@ -83,6 +83,38 @@ def score(gold: Path, pred: Path, per_novel: bool) -> dict:
     return data["overall"]
 
 
+def by_rule(gold: Path, pred: Path) -> None:
+    """Speaker accuracy per rule: each gold quotation counts for the rule of the predicted segment
+    that covers most of it (names compared as the scorer compares them)."""
+    import importlib.util
+    from collections import Counter
+
+    spec = importlib.util.spec_from_file_location("score_attribution", gold.parent / "score_attribution.py")
+    scorer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scorer)
+    total: Counter[str] = Counter()
+    right: Counter[str] = Counter()
+    for path in gold_files(gold):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        resolver = scorer.NameResolver(data["characters"])
+        segments = [s for s in json.loads((pred / path.name).read_text(encoding="utf-8"))["segments"] if s["kind"] == "dialogue"]
+        units: dict = {}
+        for q in data["quotes"]:
+            units.setdefault(q.get("quote_id"), []).append(q)
+        for parts in units.values():
+            start, end = parts[0]["start"], parts[-1]["end"]
+            best = max(segments, key=lambda s: min(end, s["end"]) - max(start, s["start"]), default=None)
+            if best is None or min(end, best["end"]) <= max(start, best["start"]):
+                total["(no segment)"] += 1
+                continue
+            rule = best.get("rule") or "(none)"
+            total[rule] += 1
+            right[rule] += resolver.resolve(best["speaker"])[0] == resolver.resolve(parts[0]["speaker"])[0]
+    print(f"{'rule':<20} {'quotes':>7} {'speaker':>8}")
+    for rule, n in total.most_common():
+        print(f"{rule:<20} {n:>7} {right[rule] / n:>8.1%}")
+
+
 def speed(gold: Path, target_bytes: int = 1_000_000) -> tuple[float, float]:
     """(MB/s, MB) of segment + attribute over the LitBank texts concatenated up to ~1 MB."""
     texts = [json.loads(p.read_text(encoding="utf-8"))["text"] for p in gold_files(gold)]
@@ -105,6 +137,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="write predictions here (default: a temporary folder)")
     parser.add_argument("--per-novel", action="store_true")
     parser.add_argument("--no-speed", action="store_true")
+    parser.add_argument("--by-rule", action="store_true", help="also print speaker accuracy per attribution rule")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = args.keep or Path(tmp)
@@ -114,6 +147,8 @@ def main() -> None:
             predict(args.gold, pred, attributor)
             s = score(args.gold, pred, args.per_novel and attributor is attribute)
             rows.append((label, s["quote_detection"]["recall"], s["quote_detection"]["precision"], s["speaker"]["accuracy"]))
+            if args.by_rule and attributor is attribute:
+                by_rule(args.gold, pred)
     print(f"{'LitBank dev (86 texts)':<30} {'recall':>7} {'precision':>9} {'speaker':>8}")
     for label, r, p, a in rows:
         print(f"{label:<30} {r:>7.1%} {p:>9.1%} {a:>8.1%}")
