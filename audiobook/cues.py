@@ -1,0 +1,268 @@
+"""Cues to who speaks a quote: speech tags on either side (`said Kaito`, `Haku said`, `"…," the
+saloon-keeper demanded`), action beats (`Haku sighed.`), lines that introduce a quote (`He heard
+her speak.`), and names called inside quotes (`"Haku, wait!"`). Each cue is a phrase, resolved to
+a character by `referents.Resolver`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .characters import NAME_RE, SUBJECT_VERB, STOP_WORDS, TITLES, Cast
+from .referents import LOOSE_NOMINAL, NOMINAL, PERSON_NOUNS
+from .segment import Segment
+
+SPEECH_VERBS = frozenset(
+    """said says say asked asks replied replies answered answers cried cries called calls
+    shouted shouts whispered whispers muttered mutters murmured murmurs exclaimed exclaims
+    added adds continued continues began begins hissed hisses snapped snaps sighed sighs
+    groaned groans gushed gushes argued argues interjected interjects explained explains
+    suggested suggests noted notes urged urges lied lies croaked croaks rasped rasps
+    repeated repeats yelled yells screamed screams laughed laughs sobbed sobs growled growls
+    stammered stammers stuttered stutters mumbled mumbles insisted insists demanded demands
+    wondered wonders told tells agreed agrees admitted admits breathed breathes pleaded
+    pleads responded responds retorted retorts remarked remarks offered offers
+    whined whines sang sings returned resumed observed inquired enquired cried faltered
+    protested declared announced ventured persisted pursued interrupted exclaimed
+    thought thinks went goes roared bellowed chuckled giggled grinned smiled sneered
+    recalled reminded warned promised assured commanded ordered instructed begged
+    confessed conceded concluded corrected echoed gasped grumbled howled joked moaned
+    mused panted prompted proposed quoted reasoned recited rejoined reported retorted
+    scoffed screeched shrieked sniffed snorted spluttered sputtered squeaked squealed
+    teased thundered trilled wailed wept whimpered hollered lamented acknowledged
+    explained queried questioned interposed volunteered ejaculated vociferated remonstrated expostulated
+    assented hazarded opined averred asserted affirmed stated maintained contended objected cautioned
+    counselled advised entreated implored besought appealed drawled lisped blurted stormed raged fumed
+    bawled barked grunted purred cooed intoned chanted hinted taunted mocked jeered chided scolded rebuked
+    reproved admonished exhorted commented proceeded finished piped""".split()
+)
+KIN_VOCATIVE = re.compile(r"(?:^[\"“'‘]?|[,!?;]\s+|\b(?:[Oo]h|[Dd]ear|[Mm]y)\s+)([Uu]ncle|[Aa]unt|[Cc]ousin|[Ss]ister|[Bb]rother)(?=\s*[,!?.…;—-])")
+NAME_ASKED = re.compile(r"\b(?:your|yer|thy)\s+name\b|\bwhat\s+(?:is\s+|was\s+)?(?:the\s+)?name\b|\bwho are (?:you|ye)\b", re.I)
+SENTENCES = re.compile(r"(?<=[.!?…])['’\"”)]*\s+")
+
+
+@dataclass(frozen=True)
+class Who:
+    """A speaker as a tag or beat names it, before resolution."""
+
+    phrase: str  # a name, a description ("the old man"), or a pronoun ("she", "I")
+    rule: str
+    confidence: float
+
+
+NAME_PHRASE = re.compile(
+    rf"(?:(?:{'|'.join(TITLES)})\.?\s+)?(?:Ma?c)?[A-Z][a-z]+(?:['’][A-Z][a-z]+)?(?:-[a-z]+)?(?:\s+(?:Ma?c)?[A-Z][a-z]+)*"
+)
+
+
+def speaker_phrase(phrase: str) -> str | None:
+    """The speaker named at the start of a phrase: a name, a pronoun or a description."""
+    m = NOMINAL.match(phrase)
+    if m:
+        owner = re.match(rf"['’]s\s+(?:{PERSON_NOUNS})\b", phrase[m.end() :])
+        return m.group(0) + owner.group(0) if owner else m.group(0)  # `the child's nurse`: the nurse; `the girl's lip`: the girl
+    m = re.match(r"(?:I|he|she|He|She)\b", phrase)
+    if m:
+        return m.group(0)
+    m = NAME_PHRASE.match(phrase)
+    words = m.group(0).split() if m else []
+    if words and words[0].rstrip(".") in TITLES and len(words) > 1:
+        words = words[1:]  # `Miss Betsey`: the title is no stop word here
+    if words and words[0] not in STOP_WORDS:
+        return m.group(0)
+    return None
+
+
+def is_speech_verb(word: str) -> bool:
+    return word.lower().strip(",.;:!?") in SPEECH_VERBS
+
+
+def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
+    """`"…," Kaito said` / `"…," said Kaito` / `"…" she asked` at the start of the run after a quote."""
+    narr = narr.lstrip(" ,—–-\n")
+    quote_open_ended = quote_open_ended or narr[:1].islower()  # `"Gratuity?" hinted Tuppence.`
+    words = narr.split()
+    if not words:
+        return None
+    if is_speech_verb(words[0]) and len(words) > 1:  # said Kaito / said the old man / says he
+        rest = narr[len(words[0]) :].lstrip()
+        who = speaker_phrase(rest)
+        loose = LOOSE_NOMINAL.match(rest)
+        if not who and loose and re.match(r"\s*(?:[,.;!?—–-]|$|\s(?:as|with|in|at|to|from|who|and)\b)", rest[loose.end() :]):
+            who = loose.group(0)  # `said the saloon-keeper.`: anyone a speech tag describes speaks
+        if who:
+            return Who(who, "speech-verb", 0.95)
+    if words[0].lower() in ("the", "a", "an", "another") and not speaker_phrase(narr):
+        for n in range(2, min(5, len(words))):  # `the saloon-keeper demanded`, `the old ferry-keeper said`
+            if is_speech_verb(words[n]) and all(re.fullmatch(r"[a-z][a-z-]*[a-z]", w) for w in words[1:n]):
+                return Who(" ".join(words[:n]), "speech-verb", 0.9)
+    owned = re.match(r"[A-Z][a-z]+['’]s(?:\s+[a-z][a-z-]+){1,3}(?=\s+(\w+))", narr)
+    if owned and is_speech_verb(owned.group(1)):
+        return Who(owned.group(0), "speech-verb", 0.9)  # `"…," Strether's new acquaintance pursued`
+    who = speaker_phrase(narr)
+    if who:
+        rest = [w.strip(",.!?;:").lower() for w in narr[len(who) :].split()[:3]]
+        if rest and (rest[0] in SPEECH_VERBS or (len(rest) > 1 and rest[0].endswith("ly") and rest[1] in SPEECH_VERBS)):
+            return Who(who, "speech-verb", 0.95)
+        clause = re.split(r"[,;.!?]", narr[len(who) :], maxsplit=1)[0].split()
+        if NOMINAL.match(who) and any(is_speech_verb(w) for w in clause[1:5]):
+            return Who(who, "speech-verb", 0.9)  # `a boy wearing glasses interjected`
+        if quote_open_ended and rest and re.fullmatch(r"[a-z]+ed", rest[0]):
+            return Who(who, "speech-tag", 0.85)  # `"…," Big Medicine stated`: any verb after a comma
+    if narr[:1].islower():  # the quote is part of a sentence: `"Hi!" was the first thing she said to me.`
+        clause = re.split(r"[.;!?]", narr, maxsplit=1)[0]
+        if re.search(r"\bmy\s+(?:\w+\s+)?(?:reply|answer|response|retort|words)\b", clause):
+            return Who("I", "speech-verb", 0.85)
+        m = re.search(rf"\b(I|he|she|{NAME_PHRASE.pattern})\s+(?:\w+ly\s+)?(\w+)", clause)
+        if m and is_speech_verb(m.group(2)) and (m.group(1) in ("I", "he", "she") or speaker_phrase(m.group(1))):
+            return Who(m.group(1), "speech-verb", 0.85)
+    if quote_open_ended and re.fullmatch(r"[a-z]+ed", words[0]) and len(words) > 1 and words[1][:1].isupper() or (
+        quote_open_ended and re.fullmatch(r"[a-z]+ed", words[0]) and len(words) > 1 and words[1] in ("he", "she")
+    ):
+        who = speaker_phrase(narr[len(words[0]) :].lstrip())
+        if who:
+            return Who(who, "speech-tag", 0.85)  # `"…," fleered Happy Jack`
+    return None
+
+
+
+
+def open_ended(quote: str) -> bool:
+    """A quote ending in a comma (or a dash) continues into its speech tag."""
+    return bool(re.search(r"[,—–-]\W*$", quote.rstrip()))
+
+
+def listeners(narr: str) -> list[str]:
+    """Names a speech tag addresses: `said he to Temple`, `he asked Katharine`."""
+    m = re.search(r"\b(?:to|asked|told|answered|addressed)\s+((?:(?:" + "|".join(TITLES) + r")\.?\s+)?[A-Z][a-z]+)", narr[:80])
+    return [m.group(1)] if m else []
+
+
+_LATE_TAG = re.compile(
+    rf"(?:^|(?<=,\s)|(?<=\band\s)|(?<=\bthen\s)|(?<=\bthat\s)|(?<=\bhear\s)|(?<=\bheard\s))"
+    rf"(?P<who>\b(?:I|he|she|{NAME_PHRASE.pattern}|(?:the|my|his|her)\s+(?:[a-z]+\s+)?[a-z]+))"
+    r"(?:,[^,]{1,60},)?\s+(?:\w+ly\s+)?(?P<verb>[a-z]+)(?:\s+to\s+\w+)?(?:,\s*[^,\s][^,]{0,30})?[,:—–-]*\s*$"
+)
+
+
+def tag_before(narr: str) -> Who | None:
+    """`Kaito said, "…"` / `Then aloud he said abruptly: "…"` in the run just before the quote."""
+    m = re.search(r"(?:^|[.!?;]\s+)([^.!?;]*)$", narr.strip())
+    sentence = m.group(1) if m else narr
+    sentence = re.sub(r"^(?:Then|And|But|So|At last|Finally|Presently|Now|Again)\b,?\s*", "", sentence)
+    words = sentence.split()
+    for k, word in enumerate(words[:6]):
+        if is_speech_verb(word) and k > 0:
+            who = speaker_phrase(" ".join(words[:k]))
+            if who and len(who.split()) >= k - 1:
+                return Who(who, "speech-verb", 0.9)
+            who = speaker_phrase(" ".join(words[k - 1 : k]))
+            if who:
+                return Who(who, "speech-verb", 0.9)
+        if is_speech_verb(word) and k == 0 and len(words) > 1:  # "said he: …" after an interruption
+            who = speaker_phrase(" ".join(words[1:]))
+            if who:
+                return Who(who, "speech-verb", 0.9)
+    # `The old lady felt Tom's shirt, and said:` - the sentence's subject, its last verb a speech verb
+    if re.search(r"\b(?:and|then)\s+(?:\w+ly\s+)?(\w+)(?:\s+\w+ly)?(?:\s+to\s+\w+)?\s*[,:]?\s*$", sentence) and is_speech_verb(
+        re.search(r"(\w+)(?:\s+\w+ly)?(?:\s+to\s+\w+)?\s*[,:]?\s*$", sentence).group(1)
+    ):
+        found = None  # the last subject before the verb: `Jack Lawton cracked his fingers and Father Arnall … said:`
+        for m in re.finditer(r"(?:^|(?<=,\s)|(?<=\band\s)|(?<=\bthen\s))(?=\S)", sentence):
+            who = speaker_phrase(sentence[m.start() :])
+            if who and SUBJECT_VERB.match(sentence, m.start() + len(who)):
+                found = who
+        if found:
+            return Who(found, "speech-verb", 0.85)
+    # `my father, after showing a great concern at it, said to her, with a sigh,` / `to hear the Rabbit say to itself,`
+    late = _LATE_TAG.search(sentence)
+    if late and is_speech_verb(late.group("verb")):
+        who = speaker_phrase(late.group("who"))
+        if not who and LOOSE_NOMINAL.fullmatch(late.group("who")):
+            who = late.group("who")  # `the old gander say to itself`: in a speech tag, anyone
+        if who:
+            return Who(who, "speech-verb", 0.8)
+    return None
+
+
+def beats(narr_before: str, narr_after: str) -> list[Who]:
+    """Subjects of the sentences around a quote, nearest first: `Haku sighed.` / `He shook his head.`"""
+    found = []
+    before = [s for s in SENTENCES.split(narr_before.strip()) if s]
+    after = [s for s in SENTENCES.split(narr_after.strip()) if s]
+    for sentence in before[::-1][:2] + after[:2]:
+        sentence = sentence.lstrip("(—–-, ")
+        sentence = re.sub(r"^(?:Then|And|But|So|Now|Here|Still|Suddenly|At last|Finally|Presently|Again)\b,?\s*", "", sentence)
+        who = speaker_phrase(sentence)
+        if not who:
+            continue
+        rest = sentence[len(who) :]
+        pronoun_verb = who in ("I", "He", "She", "he", "she") and re.match(r"\s+(?!and\b|or\b|too\b|as\b)[a-z]+(?:\s|[,.;!?]|$)", rest)
+        if SUBJECT_VERB.match(rest) or re.match(r"['’]s\s", rest) or pronoun_verb:
+            found.append(Who(who, "action-beat", 0.7))
+    return found
+
+
+_VOICING = re.compile(
+    r"\s+(?:\w+\s+)?(?:(?:began|started|continued|kept|went on)\s+(?:to\s+)?(?:sing|singing|speak|speaking|talk|talking)|"
+    r"sang|sings|singing)\b"
+)
+
+
+def trailing_narration(text: str, segs: list[Segment], members: list[int]) -> str:
+    """The narration after a paragraph's last quote."""
+    tail = []
+    for i in reversed(members):
+        if segs[i].kind == "dialogue":
+            break
+        tail.append(text[segs[i].start : segs[i].end])
+    return " ".join(reversed(tail)) if tail and len(tail) < len(members) else ""
+
+
+_HEARD = re.compile(
+    rf"\bheard\s+(?P<who>her|him|{NAME_PHRASE.pattern})(?:['’]s\s+voice|\s+(?:speak|say|call|cry|whisper|sing|laugh)\w*)\b"
+    r"|(?:^|\s)(?P<owner>(?:[Aa]n?|[Tt]he)\s+(?:[a-z]+\s+)?[a-z]+)['’]s\s+voice\b"
+)
+
+
+def introducer(narr: str) -> list[Who]:
+    """Whoever the last sentences before a quote hear speaking or singing: `I heard a voice singing
+    to the song.` / `I kept strumming, and Miku continued singing.` (the last one named)."""
+    sentences = [s for s in SENTENCES.split(narr.strip()) if s][-2:]
+    for sentence in sentences[::-1]:
+        heard = _HEARD.search(sentence)
+        if heard:  # `He heard her speak.` / `He heard Henrietta Watkin's voice.` / `A man's voice beside her`
+            who = heard.group("who") or heard.group("owner")
+            return [Who({"her": "she", "him": "he"}.get(who, who), "introduced", 0.6)]
+        found = None
+        for m in re.finditer(r"(?:^|(?<=[\s,;(—–-]))(?=\S)", sentence):
+            who = speaker_phrase(sentence[m.start() :])
+            if who and who != "I" and _VOICING.match(sentence, m.start() + len(who)):
+                found = who
+        if found:
+            return [Who(found, "introduced", 0.6)]
+    return []
+
+
+def names_called(quote: str) -> list[str]:
+    """Names addressed inside a quote: `"Haku, wait!"` / `"…, Kaito."` / `"Oh, Mr. Fortescue,"`."""
+    found = []
+    for m in re.finditer(
+        r"(?:^[\"“'‘]?\s*|[,!?;]\s+|\b(?:Oh|O|Dear|dear|My|my),?\s+)"
+        rf"({NAME_PHRASE.pattern})(?=\s*[,!?.…;—-]|\s*[\"”'’]?\s*$)",
+        quote.strip(),
+    ):
+        if m.start() == 0 and re.match(r"\s*[.…]?\s*[\"”'’]?\s*$", quote.strip()[m.end() :]):
+            continue  # `"Bingley."`: a name given in answer, not someone called
+        found.append(m.group(1))
+    return found
+
+
+def named_in(quote: str, cast: Cast) -> set[str]:
+    """Characters a quote names: `"Poor Miss Taylor!"` is not said by Miss Taylor."""
+    found = set()
+    for m in NAME_RE.finditer(quote):
+        name = cast.resolve(m.group(0))
+        if name:
+            found.add(name)
+    return found

@@ -1,0 +1,262 @@
+"""Who a phrase in a speech tag or a beat refers to: a name through the cast, a pronoun through
+the characters mentioned (or speaking) just before, a description ("the doctor", "her mother",
+"the child's nurse") through the named character it stands for or as someone unnamed."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from .characters import SUBJECT_VERB, Cast, Gender, gender_of_noun
+
+_SUBJECT_PRONOUNS: dict[str, Gender | None] = {"he": "male", "she": "female", "i": None}
+PERSON_NOUNS = (
+    "man|woman|girl|boy|lady|gentleman|child|kid|teacher|voice|stranger|student|teenager|member|guard|"
+    "doctor|nurse|officer|waiter|waitress|clerk|driver|captain|parson|priest|vicar|servant|maid|landlord|"
+    "landlady|soldier|sailor|fellow|youth|lad|lass|stranger|visitor|host|hostess|housekeeper|porter|"
+    "footman|coachman|butler|cook|gardener|farmer|merchant|judge|lawyer|colonel|major|sergeant|king|"
+    "queen|prince|princess|knight|squire|monk|nun|creature|dwarf|giant|child|baby|infant|person|"
+    "mother|father|sister|brother|aunt|uncle|wife|husband|grandmother|grandfather|friend|companion|"
+    "stranger|newcomer|conductor|policeman|constable|inspector|detective|professor|master|mistress|"
+    "son|daughter|step-son|stepson|step-daughter|nephew|niece|cousin|guest|partner|comrade|neighbour|neighbor|"
+    "surgeon|physician|clergyman|minister|preacher|rector|curate|bishop|chaplain|abbot|friar|hermit|governess|"
+    "postman|shopkeeper|storekeeper|innkeeper|barkeeper|bartender|shepherd|hunter|fisherman|woodman|miner|"
+    "blacksmith|carpenter|tailor|baker|butcher|barber|peasant|villager|traveller|traveler|passenger|pilgrim|"
+    "beggar|tramp|thief|robber|prisoner|convict|jailer|warden|sheriff|marshal|deputy|ranger|cowboy|rider|"
+    "horseman|scout|chief|mate|boatswain|pilot|skipper|admiral|general|lieutenant|corporal|trooper|secretary|"
+    "agent|banker|manager|proprietor|tenant|undertaker|auctioneer|attorney|magistrate|coroner|governor|mayor|"
+    "duke|duchess|count|countess|baron|earl|lord|widow|bride|bridegroom|lover|maiden|damsel|matron|urchin|"
+    "youngster|schoolboy|schoolgirl|pupil|scholar|schoolmaster|schoolmistress|tutor|witch|wizard|fairy|ghost|"
+    "chap|boatman|ferryman|messenger|page|herald|jester|pedlar|peddler|hawker|vendor|customer|salesman|"
+    "apprentice|labourer|laborer|workman|watchman|gatekeeper|doorkeeper|sentry|sentinel|keeper|jailor"
+)
+NOMINAL = re.compile(
+    rf"\b(?P<det>[Tt]he|[Aa]n?|[Oo]ne|[Aa]nother|[Tt]his|[Tt]hat|[Mm]y|[Hh]is|[Hh]er|[Tt]heir|[Oo]ur)\s+"
+    rf"(?P<adj>(?:[a-z][a-z-]+,?\s+){{0,2}})(?P<noun>{PERSON_NOUNS})s?\b"
+)
+# In a speech tag any description is someone: `"…?" the saloon-keeper demanded.`
+LOOSE_NOMINAL = re.compile(r"(?P<det>[Tt]he|[Aa]n?|[Aa]nother|[A-Z][a-z]+['’]s)\s+(?P<adj>(?:[a-z][a-z-]+(?:['’]s)?\s+){0,2})(?P<noun>[a-z][a-z-]*[a-z])")
+_NOUN_TITLES = {
+    "doctor": ("Dr", "Doctor"), "captain": ("Captain",), "colonel": ("Colonel",), "major": ("Major",),
+    "sergeant": ("Sergeant",), "professor": ("Professor",), "judge": ("Judge",), "parson": ("Parson",),
+    "king": ("King",), "queen": ("Queen",), "prince": ("Prince",), "princess": ("Princess",),
+    "inspector": ("Inspector",), "aunt": ("Aunt",), "uncle": ("Uncle",),
+}
+_NOT_EPITHETS = frozenset("voice stranger visitor newcomer person creature guest member".split())
+# `said the man`: a speech tag calls a named character by rank or kinship ("said the mother"), but
+# "the man" there is nearly always someone the story has not named.
+_STRANGERS = frozenset("man gentleman fellow".split())
+_EPITHET_REACH = 1500  # characters back in which a named character is still "the doctor" of the text
+_PRONOUN_REACH = 3000  # characters back (about a page) in which a he/she is still looked for
+_UNKNOWN_OVER = 5  # a he/she goes to someone of unsure gender who is five times as present as anyone sure
+_POSSESSIVE = 0.3  # the weight of a possessive mention ("Stephen's pocket") as the antecedent of he/she
+_LEAD_IN = 600  # characters: how near before a quote "the one who just spoke" must be
+_POSSESSIVE_KIN = re.compile(r"^(?P<det>his|her|their)\s+(?:[\w-]+\s+)?(?P<noun>[\w-]+)$")
+_UNGENDERED_KIN = frozenset("cousin friend companion partner guest visitor host comrade".split())
+_PARENT_TITLES = {"mother": ("Mrs", "Lady", "Madame", "Mme"), "father": ("Mr", "Sir", "Lord", "Monsieur")}
+_SPOUSE_TITLE = {"wife": ("Mr", "Mrs"), "lady": ("Mr", "Mrs"), "husband": ("Mrs", "Mr")}
+PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
+
+class Resolver:
+    """Turns phrases into characters: names through the cast, pronouns through recent mentions."""
+
+    def __init__(self, text: str, cast: Cast, narrator: str | None) -> None:
+        self.text = text
+        self.cast = cast
+        self.narrator = narrator
+        self.nominal_heads: dict[str, str] = {}  # head noun -> latest unnamed character with it
+        self.nominal_gender: dict[str, Gender | None] = {}
+        self.one_off: set[str] = set()  # unnamed speakers introduced as "one man", "a girl"
+        self.voices: set[str] = set()  # "a familiar voice": someone not yet recognised
+
+    def nominal(self, phrase: str, pos: int, new: bool | None = None, speaker: bool = True) -> str | None:
+        bare = phrase.rstrip(",.;:!?")
+        m = NOMINAL.fullmatch(bare) or LOOSE_NOMINAL.fullmatch(bare)
+        if not m:
+            return None
+        det = m.group("det").lower()
+        noun = m.group("noun")
+        if det.endswith(("'s", "’s")):  # `Strether's new acquaintance`: someone known by whose they are
+            name = " ".join(phrase.rstrip(",.;:!?").split())
+            self.nominal_heads[name] = name
+            self.nominal_gender.setdefault(name, gender_of_noun(name))
+            return name
+        if det in ("his", "her", "their"):
+            return None  # "his wife": a pronoun in disguise, handled by the caller
+        if noun == "voice" and det not in ("a", "an", "another", "one", "the"):
+            return None  # "his voice", "my voice": the owner speaks; handled by the caller
+        if det == "my" and self.narrator is None:
+            return None
+        name = det + phrase[m.start("det") + len(det) : m.end()].rstrip(",")
+        name = " ".join(name.split())
+        head = noun if det != "my" else name
+        if det in ("the", "my") and head not in self.nominal_heads and new is None:
+            named = self.epithet(noun, pos, det == "the" and noun not in _STRANGERS)
+            if named:
+                return named
+        starts_new = det in ("a", "an", "one", "another") if new is None else new
+        if not starts_new and head in self.nominal_heads:
+            name = self.nominal_heads[head]
+        elif det == "the" and head in self.nominal_heads:
+            name = self.nominal_heads[head]
+        self.nominal_heads[head] = name
+        if starts_new and det != "my" and speaker and noun != "voice":
+            self.one_off.add(name)  # a voice is someone to be recognised, not a passer-by
+        if noun == "voice":
+            self.voices.add(name)
+        self.nominal_gender.setdefault(name, gender_of_noun(name))
+        return name
+
+    def epithet(self, noun: str, pos: int, generic: bool, exclude: set[str] = frozenset()) -> str | None:
+        """`the young man`, `my mother`, `the doctor` never introduced as someone new ("a doctor"):
+        a named character the story calls so - one with the noun's title (`Dr. Archie`), else the
+        most salient named character of the noun's gender in the last few paragraphs."""
+        titles = _NOUN_TITLES.get(noun)
+        recent = [m for m in self.cast.mentioned_before(pos) if pos - m.start < _EPITHET_REACH]
+        named = [m.character for m in recent if m.character not in self.nominal_gender and m.character not in exclude]
+        if titles:
+            return next((c for c in named if c.split()[0].rstrip(".") in titles), None)
+        if noun in _NOT_EPITHETS or not generic:
+            return None
+        gender = gender_of_noun(noun)
+        scores: Counter[str] = Counter()
+        for k, c in enumerate(named):
+            if c != self.narrator and gender and self.cast.gender(c) == gender:
+                scores[c] += 0.8**k
+        return scores.most_common(1)[0][0] if scores else None
+
+    def titled(self, description: str, pos: int) -> str | None:
+        """`the parson` first, `Parson Tringham` named later: the one character the story calls by
+        the description's title soon after it (`_EPITHET_REACH` * 2)."""
+        m = NOMINAL.match(description)
+        titles = _NOUN_TITLES.get(m.group("noun")) if m and m.group("det").lower() == "the" else None
+        if not titles:
+            return None
+        named = {x.character for x in self.cast.mentioned_after(pos, pos + 2 * _EPITHET_REACH)}
+        named |= {x.character for x in self.cast.mentioned_before(pos)}
+        hits = [c for c in named if self._titled(c, titles)]
+        return hits[0] if len(hits) == 1 else None
+
+    def kin(self, word: str) -> str | None:
+        """The one character the story gives a kinship title: "uncle" -> Uncle John (John Linden)."""
+        title = word.capitalize()
+        names = [c for c in dict.fromkeys(self.cast.forms.values()) if self._titled(c, (title,))]
+        return names[0] if len(names) == 1 else None
+
+    def _titled(self, name: str, titles: tuple[str, ...]) -> bool:
+        return any(f.split()[0].rstrip(".") in titles for f in (name, *self.cast.aliases.get(name, ())))
+
+    def gender(self, name: str) -> Gender | None:
+        if name in self.nominal_gender:
+            return self.nominal_gender[name]
+        return self.cast.gender(name)
+
+    def pronoun(self, gender: Gender | None, pos: int, exclude: set[str]) -> str | None:
+        """The most salient character of `gender` before `pos`: recent mentions count most, and
+        a subject (`Haku sighed`) or a speaker more than an object; one-off unnamed speakers
+        ("one man") count little."""
+        scores: Counter[str] = Counter()
+        unknown: Counter[str] = Counter()  # characters whose gender the text never settles
+        for k, m in enumerate(self.cast.mentioned_before(pos)):
+            if m.character in exclude or m.character == self.narrator:
+                continue
+            if m.character in self.one_off and pos - m.start > 400:
+                continue  # "one man" said something once; a later "he" is someone else
+            if pos - m.start > _PRONOUN_REACH:
+                break  # `Lord Palmerston opened the mine` pages ago: not the "he" of this line
+            g = self.gender(m.character)
+            if g is not None and g != gender:
+                continue
+            weight = 0.8**k
+            if m.character in self.nominal_gender and m.start != m.end:
+                weight *= 0.5  # "A large man stood behind the counter": a description, not a name
+            if self.text.startswith(("'s ", "’s "), m.end):
+                weight *= _POSSESSIVE  # `thrusting a hand into Stephen's pocket, he said`: Stephen is not he
+            if m.start == m.end:
+                weight *= 1.5  # the speaker of a quote
+            elif SUBJECT_VERB.match(self.text, m.end):
+                weight *= 1.5
+            if m.start != m.end and not PARAGRAPH_BREAK.search(self.text, m.end, pos):
+                weight *= 3  # named in the quote's own paragraph: `Miku smiled. "…," she said.`
+            if m.character in self.one_off:
+                weight *= 0.5  # "another boy" said one thing; a named character nearby is likelier
+            (scores if g == gender else unknown)[m.character] += weight
+        if scores:
+            best, score = scores.most_common(1)[0]
+            if unknown and best in self.one_off and unknown.most_common(1)[0][1] * 0.5 > score:
+                return unknown.most_common(1)[0][0]  # `Kaito looked at the group… "…?" he asked`
+            if unknown and unknown.most_common(1)[0][1] > _UNKNOWN_OVER * score:
+                return unknown.most_common(1)[0][0]  # the one in the scene, though the text never said "she"
+            return best
+        if unknown:
+            return unknown.most_common(1)[0][0]
+        return self._cataphora(gender, pos, exclude)
+
+    def _cataphora(self, gender: Gender | None, pos: int, exclude: set[str]) -> str | None:
+        """Nobody before: `"Hi!" was the first thing she said to me.` / `"I'm Miku!"` - the first
+        character of that gender named soon after (in narration or introducing themselves)."""
+        for m in self.cast.mentioned_after(pos, pos + 1500):
+            if m.character in exclude or m.character == self.narrator:
+                continue
+            if self.gender(m.character) in (gender, None):
+                return m.character
+        return None
+
+    def possessive(self, det: str, noun: str, phrase: str, pos: int, exclude: set[str]) -> str | None:
+        """`his wife`: Mrs. Bennet when "his" is Mr. Bennet; else the salient character of the noun's
+        gender other than the owner; else an unnamed character called by the phrase ("her visitor")."""
+        owner_gender = _SUBJECT_PRONOUNS.get({"his": "he", "her": "she"}.get(det, ""), None)
+        owner = None
+        if det != "their":  # `"…," replied Kitty. / "…," cried her mother`: her is the one who just spoke
+            last = next((m for m in self.cast.mentioned_before(pos)[:6] if m.start == m.end), None)
+            if last and pos - last.start < _LEAD_IN and self.gender(last.character) in (owner_gender, None) and last.character != self.narrator:
+                owner = last.character
+            else:
+                owner = self.pronoun(owner_gender, pos, set())
+        titles = _SPOUSE_TITLE.get(noun)
+        if owner and titles:
+            m = re.match(rf"{titles[0]}\.?\s+(?:[A-Z][a-z]+\s+)*([A-Z][a-z]+)$", owner)
+            spouse = self.cast.resolve(f"{titles[1]} {m.group(1)}") if m else None
+            if spouse:
+                return spouse
+        introduced = [
+            self.cast.resolve(m.group(1).strip())
+            for m in re.finditer(rf"\b(?:his|her|their|my)\s+{re.escape(noun)},?\s+((?:[A-Z][a-z]+\s?)+)", self.text[max(0, pos - 4 * _EPITHET_REACH) : pos])
+        ]
+        introduced = [c for c in introduced if c and c != owner and c not in exclude]
+        if introduced:
+            return introduced[-1]  # `her cousin Curtis` earlier: "said her cousin" is Curtis
+        if phrase in self.nominal_gender:
+            return phrase
+        gender = gender_of_noun(noun)
+        if noun in _PARENT_TITLES:  # `said her mother`: the married woman of the scene, else someone unnamed
+            recent = [m.character for m in self.cast.mentioned_before(pos) if pos - m.start < 2 * _EPITHET_REACH]
+            parent = next((c for c in recent if c != owner and c not in exclude and self._titled(c, _PARENT_TITLES[noun])), None)
+            if parent:
+                return parent
+        if gender and noun not in ("husband", "wife"):  # a spouse not found by title is someone unnamed
+            who = self.pronoun(gender, pos, exclude | ({owner} if owner else set()))
+            if who and (noun not in _PARENT_TITLES or self.gender(who) == gender):
+                return who
+        if gender is None and noun in _UNGENDERED_KIN:
+            others = exclude | {owner, self.narrator}
+            return next((m.character for m in self.cast.mentioned_before(pos)[:12] if m.character not in others), None)  # not her
+        if gender is None:
+            return None
+        self.nominal_gender[phrase] = gender
+        return phrase
+
+    def resolve(self, phrase: str, pos: int, exclude: set[str] = frozenset()) -> str | None:
+        lw = phrase.lower()
+        if lw == "i":
+            return self.narrator
+        if lw in ("he", "she"):
+            return self.pronoun(_SUBJECT_PRONOUNS[lw], pos, exclude)
+        kin = _POSSESSIVE_KIN.match(lw)
+        if kin:
+            return self.possessive(kin.group("det"), kin.group("noun"), " ".join(lw.split()), pos, exclude)
+        name = self.cast.resolve(phrase)
+        if name:
+            return name
+        return self.nominal(phrase, pos)
