@@ -23,14 +23,10 @@ from __future__ import annotations
 
 import array
 import ctypes
-import difflib
 import functools
-import importlib.metadata
 import math
 import os
 import re
-import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +95,8 @@ def engine_id() -> str:
     Safe to call in a process that must not initialize eSpeak (such as the parent of a worker
     pool): it loads libespeak-ng and reads its version string, which starts nothing.
     """
+    import importlib.metadata  # here: the eSpeak helper process (zygote.py) never needs it
+
     espeak_version = _bindings().Info().decode("ascii", "replace")
     return f"espeak-ng {espeak_version} / pyttsx3 {importlib.metadata.version('pyttsx3')}"
 
@@ -294,6 +292,8 @@ def _check_number(field: str, value: object, limits: tuple[float, float], voice_
 
 
 def _close_matches(word: str, candidates: list[str]) -> list[str]:
+    import difflib  # only for a mistake: kept out of the eSpeak helper process
+
     exact_but_case = [c for c in candidates if c.lower() == word.lower()]
     return list(dict.fromkeys(exact_but_case + difflib.get_close_matches(word, candidates, n=3, cutoff=0.5)))[:3]
 
@@ -316,6 +316,9 @@ def _data_dir(espeak: ModuleType) -> Path:
     espeak.Info(ctypes.byref(path))
     if path.value and Path(os.fsdecode(path.value), "voices").is_dir():
         return Path(os.fsdecode(path.value))
+    import shutil  # a fallback, kept out of the eSpeak helper process
+    import subprocess
+
     cli = shutil.which("espeak-ng")
     if cli:
         version = subprocess.run([cli, "--version"], capture_output=True, text=True, check=False).stdout
