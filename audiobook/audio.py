@@ -17,16 +17,17 @@ import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import lameenc
-import numpy
-import soxr
-from pydub import AudioSegment
-from pydub.silence import detect_leading_silence
+from typing import TYPE_CHECKING
 
 from . import loudness
 from .errors import AudioError
 from .loudness import DEFAULT_LOUDNESS_LUFS
+
+if TYPE_CHECKING:
+    from pydub import AudioSegment
+
+# numpy, soxr, LAME and pydub are imported where they are used: a build with nothing to encode
+# (every chapter unchanged) never loads them.
 
 OUTPUT_RATE_HZ = 44_100
 SAMPLES_PER_FRAME = 1152  # MPEG-1 Layer III
@@ -64,6 +65,9 @@ def frame_bytes(bitrate_kbps: int, padded: bool) -> int:
 
 def trimmed(clip: Path | AudioSegment) -> AudioSegment:
     """A clip (a WAV file or the audio itself) without eSpeak's own silence at its edges: pauses are ours to set."""
+    from pydub import AudioSegment
+    from pydub.silence import detect_leading_silence
+
     audio = clip if isinstance(clip, AudioSegment) else AudioSegment.from_wav(clip)
     if len(audio) == 0:
         return audio
@@ -94,7 +98,13 @@ def encode_speech(
 ) -> bytes:
     """Speech (16-bit mono PCM) trimmed of its edge silence (unless `trim` is False), levelled,
     resampled to 44.1 kHz and encoded as CBR MP3 frames: no pause yet (see :func:`pause`)."""
+    import lameenc
+    import numpy
+    import soxr
+
     if trim:
+        from pydub import AudioSegment
+
         pcm = trimmed(AudioSegment(data=pcm, sample_width=2, frame_rate=sample_rate_hz, channels=1)).raw_data
     if not pcm:
         return b""

@@ -119,6 +119,7 @@ class EspeakEngine:
             )
         self.sample_rate_hz: int = sample_rate_hz
         self._chunks: list[bytes] = []
+        self._scratch: int | None = None  # see _speak_in_child
         self._espeak.SetSynthCallback(self._on_audio)  # the bindings keep the C callback alive
         self._data_dir = _data_dir(self._espeak)
         self._voices = _list_voices(self._espeak, self._data_dir)
@@ -187,36 +188,33 @@ class EspeakEngine:
         return _did_you_mean(list(dict.fromkeys(speakers + _close_matches(wanted, list(self._voices))))[:3])
 
     def _speak_in_child(self, text: str, voice: Voice) -> bytes:
-        read_fd, write_fd = os.pipe()
+        # The child hands its PCM over in a scratch file in memory, not a pipe: a pipe of 64 kB
+        # wakes the other process for every 64 kB, which cost more here than the copying itself.
+        scratch = self._scratch_file()
+        os.ftruncate(scratch, 0)
         try:
             pid = os.fork()
         except OSError as error:
-            os.close(read_fd)
-            os.close(write_fd)
             raise EngineError(
                 f"cannot start a process to speak in ({error}): close other programs or use fewer jobs"
             ) from error
-        if pid == 0:  # child: speak from the pristine state, send status + PCM, never return
+        if pid == 0:  # child: speak from the pristine state, leave status + PCM in the scratch file, never return
             exit_code = 1
             try:
-                os.close(read_fd)
                 try:
                     payload = _OK_STATUS + self._speak(text, voice)
                 except Exception as error:  # noqa: BLE001 - sent to the parent as a one-line message
                     message = str(error) if isinstance(error, EngineError) else f"eSpeak NG failed: {error!r}"
                     payload = _ERROR_STATUS + message.encode("utf-8", "replace")
-                with open(write_fd, "wb") as pipe:
-                    pipe.write(payload)
+                view = memoryview(payload)
+                while view:
+                    view = view[os.pwrite(scratch, view, len(payload) - len(view)) :]
                 exit_code = 0
             finally:
                 os._exit(exit_code)
-        os.close(write_fd)
-        try:
-            with open(read_fd, "rb") as pipe:
-                payload = pipe.read()
-        finally:
-            _, wait_status = os.waitpid(pid, 0)
+        _, wait_status = os.waitpid(pid, 0)
         exit_code = os.waitstatus_to_exitcode(wait_status)
+        payload = b"" if exit_code else _read_all(scratch)
         if exit_code != 0 or not payload:
             how = f"killed by signal {-exit_code}" if exit_code < 0 else f"exit status {exit_code}"
             raise EngineError(
@@ -226,6 +224,17 @@ class EspeakEngine:
         if payload[:1] == _ERROR_STATUS:
             raise EngineError(payload[1:].decode("utf-8", "replace"))
         return payload[1:]
+
+    def _scratch_file(self) -> int:
+        """A file in memory (or a temporary file) that children leave their speech in; made once."""
+        if self._scratch is None:
+            if hasattr(os, "memfd_create"):
+                self._scratch = os.memfd_create("audiobook-speech", getattr(os, "MFD_CLOEXEC", 0))
+            else:
+                import tempfile
+
+                self._scratch = os.dup(tempfile.TemporaryFile().fileno())
+        return self._scratch
 
     def _speak(self, text: str, voice: Voice) -> bytes:
         """Drive eSpeak: select the voice, verify it, set parameters, synthesize, wait for the end."""
@@ -272,6 +281,14 @@ def get_engine() -> EspeakEngine:
     if _engine is None:
         _engine = EspeakEngine()
     return _engine
+
+
+def _read_all(fd: int) -> bytes:
+    size = os.fstat(fd).st_size
+    data = os.pread(fd, size, 0)
+    while len(data) < size:  # pread may return less than asked
+        data += os.pread(fd, size - len(data), len(data))
+    return data
 
 
 def _check_status(status: int, action: str) -> None:

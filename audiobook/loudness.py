@@ -30,11 +30,15 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-
-import numpy
-import soxr
+from typing import TYPE_CHECKING
 
 from .errors import AudioError
+
+if TYPE_CHECKING:
+    import numpy
+
+# numpy and soxr are imported in the functions that use them: a build with nothing to level never
+# loads them (the constants here are part of every cache key).
 
 METHOD = "bs1770-4 k-weighted, gated 400 ms/-70/-10, between 400 ms of silence; 4x true peak near peaks, 5 ms limiter with 0.1 dB margin, 4 passes, re-measured by gain"
 DEFAULT_LOUDNESS_LUFS = -19.0  # podcast target for mono (AES TD1008, Apple's -16 stereo)
@@ -89,6 +93,7 @@ def _k_filters(rate_hz: int) -> list[tuple[tuple[float, ...], tuple[float, ...]]
 @functools.lru_cache(maxsize=4)
 def _k_response(rate_hz: int, n_fft: int) -> numpy.ndarray:
     """The K-weighting filters' frequency response at the bins of an `n_fft`-point real FFT."""
+    import numpy
     z = numpy.exp(-1j * numpy.pi * numpy.arange(n_fft // 2 + 1) / (n_fft // 2))  # z^-1 on the unit circle
     response = numpy.ones(n_fft // 2 + 1, dtype=complex)
     for b, a in _k_filters(rate_hz):
@@ -107,6 +112,7 @@ def k_weighted(samples: numpy.ndarray, rate_hz: int) -> numpy.ndarray:
     the biquads sample by sample. One response for every clip, no padding to a power of two, and
     blocks small enough to stay in the processor's cache.
     """
+    import numpy
     tail = rate_hz // 5
     n_fft = max(_BLOCK_FFT, 1 << math.ceil(math.log2(2 * tail)))
     hop = n_fft - tail
@@ -119,6 +125,7 @@ def k_weighted(samples: numpy.ndarray, rate_hz: int) -> numpy.ndarray:
 
 
 def _lufs(mean_square: numpy.ndarray | float) -> numpy.ndarray | float:
+    import numpy
     with numpy.errstate(divide="ignore"):
         return -0.691 + 10 * numpy.log10(mean_square)
 
@@ -132,6 +139,7 @@ def integrated_lufs(samples: numpy.ndarray, rate_hz: int) -> float:
 
 def _gated_lufs(weighted_power: numpy.ndarray, rate_hz: int) -> float:
     """BS.1770 gating over the K-weighted signal's per-sample power."""
+    import numpy
     block, step = round(_BLOCK_S * rate_hz), round(_STEP_S * rate_hz)
     if len(weighted_power) < block:
         powers = numpy.array([numpy.mean(weighted_power)])  # shorter than a block: one block of its own
@@ -154,6 +162,8 @@ def _oversampling(rate_hz: int) -> int:
 
 def true_peak(samples: numpy.ndarray, rate_hz: int) -> numpy.ndarray:
     """|signal| oversampled (4x at 44.1 kHz), folded back to one value per input sample (the largest)."""
+    import numpy
+    import soxr
     if len(samples) == 0:
         return numpy.zeros(0)
     factor = _oversampling(rate_hz)
@@ -173,6 +183,7 @@ def true_peak_dbtp(samples: numpy.ndarray, rate_hz: int) -> float:
 
 def _sliding(values: numpy.ndarray, width: int, reduce: str) -> numpy.ndarray:
     """A centred sliding minimum or mean of odd `width` (edges padded with the edge value), in linear time."""
+    import numpy
     half = width // 2
     padded = numpy.pad(values.astype(numpy.float64), half, mode="edge")
     if reduce == "mean":
@@ -194,6 +205,7 @@ def peaks_near(samples: numpy.ndarray, rate_hz: int, level: float) -> numpy.ndar
     most of a clip is never touched. (Checked on the seed book: after resampling to 44.1 kHz
     and full 4x oversampling, the ceiling held everywhere.)
     """
+    import numpy
     magnitude = numpy.abs(samples).astype(numpy.float32)
     hot = numpy.flatnonzero(magnitude > level)
     if len(hot) == 0:
@@ -215,6 +227,7 @@ def peaks_near(samples: numpy.ndarray, rate_hz: int, level: float) -> numpy.ndar
 
 def limit(samples: numpy.ndarray, rate_hz: int, ceiling_dbtp: float) -> tuple[numpy.ndarray, numpy.ndarray]:
     """The signal with its true peaks held at or under `ceiling_dbtp`, and the gain applied to each sample."""
+    import numpy
     ceiling = 10 ** (ceiling_dbtp / 20)
     level = ceiling * 10 ** (-_INTERSAMPLE_MARGIN_DB / 20)
     peaks = peaks_near(samples, rate_hz, level)
@@ -241,6 +254,7 @@ def normalise(samples: numpy.ndarray, rate_hz: int, target_lufs: float) -> Norma
     filters' response, so the loudness of the limited clip is that weighted signal's power times
     the gain squared: re-measuring after each limiter pass needs no filtering again.
     """
+    import numpy
     context = round(CONTEXT_SILENCE_S * rate_hz)
     power = k_weighted(numpy.pad(samples, context), rate_hz) ** 2
     measured = _gated_lufs(power, rate_hz)

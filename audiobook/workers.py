@@ -6,14 +6,14 @@ used pyttsx3 can hang. Workers ignore Ctrl-C, so the parent handles it and cance
 
 from __future__ import annotations
 
-import multiprocessing
 import signal
 from collections.abc import Callable, Hashable, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import AudiobookError
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 K = TypeVar("K", bound=Hashable)
 
@@ -37,6 +37,10 @@ def run(
     """
     if not tasks:
         return
+    import multiprocessing  # here, not at the top: a build with nothing to make never loads them
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
     context = multiprocessing.get_context(
         "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     )
