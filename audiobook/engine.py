@@ -283,11 +283,15 @@ def get_engine() -> EspeakEngine:
     return _engine
 
 
-def _read_all(fd: int) -> bytes:
-    size = os.fstat(fd).st_size
+def _read_all(fd: int, size: int | None = None) -> bytes:
+    """The first `size` bytes of a file (all of it if None), read by position."""
+    size = os.fstat(fd).st_size if size is None else size
     data = os.pread(fd, size, 0)
     while len(data) < size:  # pread may return less than asked
-        data += os.pread(fd, size - len(data), len(data))
+        more = os.pread(fd, size - len(data), len(data))
+        if not more:
+            raise EngineError("the speech handed over by eSpeak NG's process was cut short: run again")
+        data += more
     return data
 
 

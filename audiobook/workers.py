@@ -7,7 +7,7 @@ used pyttsx3 can hang. Workers ignore Ctrl-C, so the parent handles it and cance
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import AudiobookError
@@ -29,11 +29,14 @@ def run(
     on_result: Callable[[K, Any], None],
     initializer: Callable[[], None] = ignore_interrupts,
     died: AudiobookError | None = None,
+    preload: Sequence[str] = (),
 ) -> None:
     """Call ``function(*args)`` for every task in up to ``jobs`` processes; report each result.
 
     ``on_result(key, result)`` runs in this process as results arrive. A worker that dies
     raises ``died`` (an AudiobookError saying what to do); work finished before stays done.
+    ``preload`` names modules the workers need: the forkserver imports them once, before it
+    forks any worker, instead of every worker importing them itself.
     """
     if not tasks:
         return
@@ -44,6 +47,8 @@ def run(
     context = multiprocessing.get_context(
         "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     )
+    if context.get_start_method() == "forkserver":
+        context.set_forkserver_preload(["__main__", *preload])  # takes effect when the forkserver starts
     executor = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context, initializer=initializer)
     try:
         futures: dict[Future[Any], K] = {executor.submit(function, *args): key for key, args in tasks.items()}

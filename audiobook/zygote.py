@@ -8,9 +8,11 @@ of that. A worker starts one with :class:`Speaker` and sends it clips over a pip
 byte-identical to what the worker's own engine would make (the same code speaks it).
 
 Protocol on the helper's stdin and stdout: a request is a 4-byte big-endian length and a pickled
-``(text, Voice)``; the answer is a status byte (0 for PCM, 1 for a one-line error message), a
-4-byte length and the payload. The helper ignores Ctrl-C (the build handles it) and exits when its
-stdin closes, so it never outlives the worker that started it.
+``(text, Voice)``; the answer is a status byte (0 for PCM, 1 for a one-line error message) and a
+4-byte length. A message follows on stdout; PCM is left in a file in memory that the worker
+passed to the helper (its fd is the helper's only argument), as a pipe would wake the worker for
+every 64 kB. The helper ignores Ctrl-C (the build handles it) and exits when its stdin closes, so
+it never outlives the worker that started it.
 
 If the helper dies (killed, out of memory), :class:`Speaker` starts a new one and asks again once;
 if that one dies too, the clip fails with a one-line EngineError.
@@ -45,11 +47,17 @@ class Speaker:
     def __init__(self, command: Sequence[str] = COMMAND) -> None:
         self._command = list(command)
         self._process: subprocess.Popen[bytes] | None = None
+        self._speech: int | None = None  # the file in memory the helper leaves PCM in
         if hasattr(os, "fork"):
             self._start()
 
     def _start(self) -> None:
-        self._process = subprocess.Popen(self._command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
+        if self._speech is None:
+            self._speech = _memory_file()
+        self._process = subprocess.Popen(
+            [*self._command, str(self._speech)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0,
+            pass_fds=(self._speech,),
+        )
 
     def speak(self, text: str, voice: Voice) -> bytes:
         """16-bit mono PCM at ``engine.SAMPLE_RATE_HZ``, as :meth:`engine.EspeakEngine.synthesize` gives it."""
@@ -82,6 +90,9 @@ class Speaker:
             if header is None:
                 return None
             status, length = _ANSWER.unpack(header)
+            if status == _PCM:
+                assert self._speech is not None
+                return status, engine._read_all(self._speech, length)
             payload = _read_exactly(self._process.stdout.fileno(), length)
         except (BrokenPipeError, ConnectionResetError):
             return None
@@ -98,6 +109,19 @@ class Speaker:
         if process.poll() is None:
             process.kill()
         process.wait()
+
+    def __del__(self) -> None:
+        if self._speech is not None:
+            os.close(self._speech)
+
+
+def _memory_file() -> int:
+    if hasattr(os, "memfd_create"):
+        return os.memfd_create("audiobook-speech")  # close-on-exec: only the helper gets it (pass_fds)
+    import tempfile
+
+    with tempfile.TemporaryFile() as file:
+        return os.dup(file.fileno())
 
 
 def _how_it_ended(process: subprocess.Popen[bytes] | None) -> str:
@@ -129,11 +153,18 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def _pwrite_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.pwrite(fd, view, len(data) - len(view)) :]
+
+
 def main() -> None:
     """The helper: answer requests on stdin until it closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle
     requests = os.dup(0)
     answers = os.dup(1)
+    speech_file = int(sys.argv[1])
     os.dup2(2, 1)  # anything printed by accident goes to stderr, never into the answers
     try:
         speech: engine.EspeakEngine | None = engine.get_engine()
@@ -155,8 +186,13 @@ def main() -> None:
         except EngineError as error:
             status, payload = _ERROR, str(error).encode("utf-8", "replace")
         try:
-            _write_all(answers, _ANSWER.pack(status, len(payload)))
-            _write_all(answers, payload)
+            if status == _PCM:
+                os.ftruncate(speech_file, 0)
+                _pwrite_all(speech_file, payload)
+                _write_all(answers, _ANSWER.pack(status, len(payload)))
+            else:
+                _write_all(answers, _ANSWER.pack(status, len(payload)))
+                _write_all(answers, payload)
         except BrokenPipeError:
             return
 
