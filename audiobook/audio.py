@@ -100,6 +100,7 @@ def encode_speech(
     resampled to 44.1 kHz and encoded as CBR MP3 frames: no pause yet (see :func:`pause`)."""
     import lameenc
     import numpy
+
     import soxr
 
     if trim:

@@ -94,6 +94,7 @@ def _k_filters(rate_hz: int) -> list[tuple[tuple[float, ...], tuple[float, ...]]
 def _k_response(rate_hz: int, n_fft: int) -> numpy.ndarray:
     """The K-weighting filters' frequency response at the bins of an `n_fft`-point real FFT."""
     import numpy
+
     z = numpy.exp(-1j * numpy.pi * numpy.arange(n_fft // 2 + 1) / (n_fft // 2))  # z^-1 on the unit circle
     response = numpy.ones(n_fft // 2 + 1, dtype=complex)
     for b, a in _k_filters(rate_hz):
@@ -113,6 +114,7 @@ def k_weighted(samples: numpy.ndarray, rate_hz: int) -> numpy.ndarray:
     blocks small enough to stay in the processor's cache.
     """
     import numpy
+
     tail = rate_hz // 5
     n_fft = max(_BLOCK_FFT, 1 << math.ceil(math.log2(2 * tail)))
     hop = n_fft - tail
@@ -126,6 +128,7 @@ def k_weighted(samples: numpy.ndarray, rate_hz: int) -> numpy.ndarray:
 
 def _lufs(mean_square: numpy.ndarray | float) -> numpy.ndarray | float:
     import numpy
+
     with numpy.errstate(divide="ignore"):
         return -0.691 + 10 * numpy.log10(mean_square)
 
@@ -140,6 +143,7 @@ def integrated_lufs(samples: numpy.ndarray, rate_hz: int) -> float:
 def _gated_lufs(weighted_power: numpy.ndarray, rate_hz: int) -> float:
     """BS.1770 gating over the K-weighted signal's per-sample power."""
     import numpy
+
     block, step = round(_BLOCK_S * rate_hz), round(_STEP_S * rate_hz)
     if len(weighted_power) < block:
         powers = numpy.array([numpy.mean(weighted_power)])  # shorter than a block: one block of its own
@@ -164,13 +168,23 @@ def true_peak(samples: numpy.ndarray, rate_hz: int) -> numpy.ndarray:
     """|signal| oversampled (4x at 44.1 kHz), folded back to one value per input sample (the largest)."""
     import numpy
     import soxr
+
     if len(samples) == 0:
         return numpy.zeros(0)
     factor = _oversampling(rate_hz)
     upsampled = numpy.abs(soxr.resample(samples.astype(numpy.float32), rate_hz, rate_hz * factor, quality="HQ"))
     n = len(samples)
     peaks = numpy.abs(samples).astype(numpy.float32)
-    for phase in range(factor):  # the largest of each sample's group (strided maxima: fast)
+    whole = min(n, len(upsampled) // factor)
+    if factor & (factor - 1) == 0:  # the largest of each sample's group: maxima of pairs, halving each time
+        group = upsampled[: whole * factor]
+        while len(group) > whole:
+            group = numpy.maximum(group[0::2], group[1::2])
+        numpy.maximum(peaks[:whole], group, out=peaks[:whole])
+        if whole < n and len(upsampled) > whole * factor:  # a last, short group
+            peaks[whole] = max(peaks[whole], upsampled[whole * factor : (whole + 1) * factor].max())
+        return peaks
+    for phase in range(factor):  # strided maxima
         column = upsampled[phase::factor][:n]
         numpy.maximum(peaks[: len(column)], column, out=peaks[: len(column)])
     return peaks
@@ -184,6 +198,7 @@ def true_peak_dbtp(samples: numpy.ndarray, rate_hz: int) -> float:
 def _sliding(values: numpy.ndarray, width: int, reduce: str) -> numpy.ndarray:
     """A centred sliding minimum or mean of odd `width` (edges padded with the edge value), in linear time."""
     import numpy
+
     half = width // 2
     padded = numpy.pad(values.astype(numpy.float64), half, mode="edge")
     if reduce == "mean":
@@ -206,6 +221,7 @@ def peaks_near(samples: numpy.ndarray, rate_hz: int, level: float) -> numpy.ndar
     and full 4x oversampling, the ceiling held everywhere.)
     """
     import numpy
+
     magnitude = numpy.abs(samples).astype(numpy.float32)
     hot = numpy.flatnonzero(magnitude > level)
     if len(hot) == 0:
@@ -228,6 +244,7 @@ def peaks_near(samples: numpy.ndarray, rate_hz: int, level: float) -> numpy.ndar
 def limit(samples: numpy.ndarray, rate_hz: int, ceiling_dbtp: float) -> tuple[numpy.ndarray, numpy.ndarray]:
     """The signal with its true peaks held at or under `ceiling_dbtp`, and the gain applied to each sample."""
     import numpy
+
     ceiling = 10 ** (ceiling_dbtp / 20)
     level = ceiling * 10 ** (-_INTERSAMPLE_MARGIN_DB / 20)
     peaks = peaks_near(samples, rate_hz, level)
@@ -255,6 +272,7 @@ def normalise(samples: numpy.ndarray, rate_hz: int, target_lufs: float) -> Norma
     the gain squared: re-measuring after each limiter pass needs no filtering again.
     """
     import numpy
+
     context = round(CONTEXT_SILENCE_S * rate_hz)
     power = k_weighted(numpy.pad(samples, context), rate_hz) ** 2
     measured = _gated_lufs(power, rate_hz)

@@ -25,7 +25,6 @@ from .errors import AudiobookError, EngineError
 from .loudness import DEFAULT_LOUDNESS_LUFS
 from .synthesize import ClipRequest, clip_key, clip_path
 
-WORKER_MODULES = ("audiobook.produce", "numpy", "soxr", "lameenc", "pydub")  # what every worker imports
 _CHARS_PER_S_AT_175_WPM = 15  # roughly, for English: to put the longest clips first before they are spoken
 
 
@@ -117,7 +116,7 @@ def produce(
             finish_part(p, Part(part_path(cache_dir, p), count, cached=False))
 
     died = AudiobookError("a worker process died unexpectedly; clips finished so far are cached: run again to resume")
-    workers.run(longest_first, _produce, jobs, done, initializer=synthesize._start_worker, died=died, preload=WORKER_MODULES)
+    workers.run(longest_first, _produce, jobs, done, initializer=synthesize._start_worker, died=died)
     return [Produced(parts[p], c is not None and c in spoken) for c, p in zip(clip_keys, part_keys)]
 
 

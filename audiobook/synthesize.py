@@ -138,6 +138,7 @@ def _start_worker() -> None:
     global _speaker  # noqa: PLW0603
     workers.ignore_interrupts()
     _speaker = zygote.Speaker()
+    workers.at_exit(_speaker.close)  # the worker waits for its helper: no orphan left to be reaped by init
 
 
 def _synthesize_clip(text: str, voice: Voice, path: str) -> tuple[int, int]:

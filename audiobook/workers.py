@@ -7,7 +7,7 @@ used pyttsx3 can hang. Workers ignore Ctrl-C, so the parent handles it and cance
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import AudiobookError
@@ -17,9 +17,39 @@ if TYPE_CHECKING:
 
 K = TypeVar("K", bound=Hashable)
 
+# What the workers import: the forkserver imports it once before it forks any worker, instead of
+# every worker importing it again.
+PRELOAD = ("__main__", "audiobook.produce", "numpy", "soxr", "lameenc", "pydub")
+
 
 def ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def at_exit(callback: Callable[[], None]) -> None:
+    """In a worker: call `callback` when the worker process ends normally (pool workers end with
+    os._exit, which skips atexit; multiprocessing's own finalizers still run)."""
+    from multiprocessing import util
+
+    util.Finalize(None, callback, exitpriority=10)
+
+
+def start_forkserver() -> Any:
+    """The multiprocessing context for pools, with its forkserver started now (where there is one).
+
+    Starting it returns at once: the server process boots and imports :data:`PRELOAD` on another
+    core while this one goes on (the command line starts it before it plans a book to build).
+    """
+    import multiprocessing  # here, not at the top: a build with nothing to make never needs them
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    from multiprocessing import forkserver
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(PRELOAD))
+    forkserver.ensure_running()
+    return context
 
 
 def run(
@@ -29,26 +59,18 @@ def run(
     on_result: Callable[[K, Any], None],
     initializer: Callable[[], None] = ignore_interrupts,
     died: AudiobookError | None = None,
-    preload: Sequence[str] = (),
 ) -> None:
     """Call ``function(*args)`` for every task in up to ``jobs`` processes; report each result.
 
     ``on_result(key, result)`` runs in this process as results arrive. A worker that dies
     raises ``died`` (an AudiobookError saying what to do); work finished before stays done.
-    ``preload`` names modules the workers need: the forkserver imports them once, before it
-    forks any worker, instead of every worker importing them itself.
     """
     if not tasks:
         return
-    import multiprocessing  # here, not at the top: a build with nothing to make never loads them
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import ProcessPoolExecutor, as_completed  # here: a build with nothing to make never loads them
     from concurrent.futures.process import BrokenProcessPool
 
-    context = multiprocessing.get_context(
-        "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    )
-    if context.get_start_method() == "forkserver":
-        context.set_forkserver_preload(["__main__", *preload])  # takes effect when the forkserver starts
+    context = start_forkserver()
     executor = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context, initializer=initializer)
     try:
         futures: dict[Future[Any], K] = {executor.submit(function, *args): key for key, args in tasks.items()}
