@@ -208,9 +208,6 @@ def build(
     ] = False,
 ) -> None:
     """Build an audiobook: one tagged, chaptered MP3 per story, a cover, transcripts and a podcast feed."""
-    from .workers import start_forkserver
-
-    start_forkserver()  # the workers' server boots (numpy, LAME...) on another core while the book is planned
     from .build import BuildOptions
     from .build import build as build_book
 
