@@ -17,16 +17,17 @@ import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import lameenc
-import numpy
-import soxr
-from pydub import AudioSegment
-from pydub.silence import detect_leading_silence
+from typing import TYPE_CHECKING
 
 from . import loudness
 from .errors import AudioError
 from .loudness import DEFAULT_LOUDNESS_LUFS
+
+if TYPE_CHECKING:
+    from pydub import AudioSegment
+
+# numpy, soxr, LAME and pydub are imported where they are used: a build with nothing to encode
+# (every chapter unchanged) never loads them.
 
 OUTPUT_RATE_HZ = 44_100
 SAMPLES_PER_FRAME = 1152  # MPEG-1 Layer III
@@ -62,9 +63,12 @@ def frame_bytes(bitrate_kbps: int, padded: bool) -> int:
     return 144 * bitrate_kbps * 1000 // OUTPUT_RATE_HZ + int(padded)
 
 
-def trimmed(clip: Path) -> AudioSegment:
-    """A clip without eSpeak's own silence at its edges: pauses are ours to set."""
-    audio = AudioSegment.from_wav(clip)
+def trimmed(clip: Path | AudioSegment) -> AudioSegment:
+    """A clip (a WAV file or the audio itself) without eSpeak's own silence at its edges: pauses are ours to set."""
+    from pydub import AudioSegment
+    from pydub.silence import detect_leading_silence
+
+    audio = clip if isinstance(clip, AudioSegment) else AudioSegment.from_wav(clip)
     if len(audio) == 0:
         return audio
     lead = detect_leading_silence(audio, SILENCE_THRESHOLD_DBFS)
@@ -80,34 +84,54 @@ def encode_clip(
     """A clip (or None: silence only) and the pause after it, as CBR mono 44.1 kHz MP3 frames.
 
     The clip is brought to `loudness_lufs` with its true peak under the limit (loudness.py)."""
-    pcm = b""
+    speech = b""
     if clip is not None:
         audio = trimmed(clip)
         if audio.frame_rate != sample_rate_hz or audio.channels != 1 or audio.sample_width != 2:
             audio = audio.set_frame_rate(sample_rate_hz).set_channels(1).set_sample_width(2)
-        pcm = audio.raw_data
-    if pcm:
-        # levelled at eSpeak's own rate (half the samples of 44.1 kHz: half the work), then resampled
-        samples = numpy.frombuffer(pcm, dtype=numpy.int16).astype(numpy.float32) / 32768
-        levelled = loudness.normalise(samples, sample_rate_hz, loudness_lufs).samples
-        if sample_rate_hz != OUTPUT_RATE_HZ:
-            levelled = soxr.resample(levelled, sample_rate_hz, OUTPUT_RATE_HZ, quality="HQ")
-        pcm = numpy.clip(numpy.round(levelled * 32768), -32768, 32767).astype(numpy.int16).tobytes()
-    frames = b""
-    if pcm:
-        encoder = lameenc.Encoder()
-        encoder.set_bit_rate(bitrate_kbps)
-        encoder.set_in_sample_rate(OUTPUT_RATE_HZ)
-        encoder.set_out_sample_rate(OUTPUT_RATE_HZ)
-        encoder.set_channels(1)
-        encoder.set_quality(LAME_QUALITY)
-        frames = bytes(encoder.encode(pcm) + encoder.flush())
-    # The pause is not encoded: it is silent frames, the same bytes every time (LAME's own delay
-    # and padding at the end of the clip already count towards it).
-    pause_frames = -(-OUTPUT_RATE_HZ * max(0, pause_ms - LAME_DELAY_MS) // (1000 * SAMPLES_PER_FRAME))
-    if not frames and not pause_frames:
-        pause_frames = 1  # at least one frame, so every part has a start
-    return frames + silent_frame(bitrate_kbps) * pause_frames
+        speech = encode_speech(audio.raw_data, sample_rate_hz, bitrate_kbps, loudness_lufs, trim=False)
+    return speech + pause(pause_ms, bitrate_kbps, after_speech=bool(speech))
+
+
+def encode_speech(
+    pcm: bytes, sample_rate_hz: int, bitrate_kbps: int, loudness_lufs: float = DEFAULT_LOUDNESS_LUFS, trim: bool = True
+) -> bytes:
+    """Speech (16-bit mono PCM) trimmed of its edge silence (unless `trim` is False), levelled,
+    resampled to 44.1 kHz and encoded as CBR MP3 frames: no pause yet (see :func:`pause`)."""
+    import lameenc
+    import numpy
+
+    import soxr
+
+    if trim:
+        from pydub import AudioSegment
+
+        pcm = trimmed(AudioSegment(data=pcm, sample_width=2, frame_rate=sample_rate_hz, channels=1)).raw_data
+    if not pcm:
+        return b""
+    # levelled at eSpeak's own rate (half the samples of 44.1 kHz: half the work), then resampled
+    samples = numpy.frombuffer(pcm, dtype=numpy.int16).astype(numpy.float32) / 32768
+    levelled = loudness.normalise(samples, sample_rate_hz, loudness_lufs).samples
+    if sample_rate_hz != OUTPUT_RATE_HZ:
+        levelled = soxr.resample(levelled, sample_rate_hz, OUTPUT_RATE_HZ, quality="HQ")
+    pcm = numpy.clip(numpy.round(levelled * 32768), -32768, 32767).astype(numpy.int16).tobytes()
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(bitrate_kbps)
+    encoder.set_in_sample_rate(OUTPUT_RATE_HZ)
+    encoder.set_out_sample_rate(OUTPUT_RATE_HZ)
+    encoder.set_channels(1)
+    encoder.set_quality(LAME_QUALITY)
+    return bytes(encoder.encode(pcm) + encoder.flush())
+
+
+def pause(pause_ms: int, bitrate_kbps: int, after_speech: bool) -> bytes:
+    """The pause after a clip's speech, as silent frames (the same bytes every time; LAME's own delay
+    and padding at the end of the speech already count towards it). Without speech before it, at
+    least one frame, so every part has a start."""
+    frames = -(-OUTPUT_RATE_HZ * max(0, pause_ms - LAME_DELAY_MS) // (1000 * SAMPLES_PER_FRAME))
+    if not after_speech and not frames:
+        frames = 1
+    return silent_frame(bitrate_kbps) * frames
 
 
 def _frames(data: bytes, bitrate_kbps: int) -> Iterator[int]:

@@ -25,7 +25,7 @@ from .cast import Casting, Role, cast
 from .config import Config, load_config
 from .matter import drop_matter, expected_text, skipped_sections
 from .normalise import normalise
-from .encode import HEADER_BYTES, Part, PartRequest, encode_parts, part_key
+from .encode import HEADER_BYTES, Part, part_key
 from .engine import Voice, engine_id, get_engine
 from .loudness import DEFAULT_LOUDNESS_LUFS, check_loudness
 from .errors import AudiobookError, CoverError
@@ -34,7 +34,8 @@ from .cover import Cover, cover_from_bytes, draw_cover, load_cover
 from .publish import check_publish_options, publish
 from .segment import segment, speech_text
 from .spoken import check_spoken
-from .synthesize import ClipRequest, clip_key, synthesize
+from .produce import produce
+from .synthesize import ClipRequest, clip_key
 from .tags import ChapterMark, Tags, render_tags
 from .transcript import Cue, plain_text
 from .m4b import m4b_manifest_entry, write_m4b_if_changed
@@ -398,16 +399,14 @@ def _build(book: Plan, options: BuildOptions, on_progress: Callable[[Progress], 
             results[job.chapter.number] = unchanged
     todo = [job for job in jobs if job.chapter.number not in results]
 
-    requests = [r for job in todo for r in job.clip_requests if r is not None]
-    clips = iter(synthesize(requests, cache_dir, options.jobs, on_clip=_counter(on_progress, "synthesize", len(requests))))
-    part_requests = [
-        PartRequest(next(clips) if r else None, pause) for job in todo for r, pause in zip(job.clip_requests, job.pauses_ms)
-    ]
-    synthesized = sum(1 for p in part_requests if p.clip and not p.clip.cached)
-    parts = iter(
-        encode_parts(part_requests, cache_dir, options.jobs, options.bitrate_kbps,
-                     on_part=_counter(on_progress, "encode", len(part_requests)), loudness_lufs=loudness_target(book.config))
+    requests = [(r, pause) for job in todo for r, pause in zip(job.clip_requests, job.pauses_ms)]
+    produced = produce(
+        requests, cache_dir, options.jobs, options.bitrate_kbps, loudness_target(book.config),
+        on_clip=_counter(on_progress, "synthesize", sum(1 for r, _ in requests if r is not None)),
+        on_part=_counter(on_progress, "encode", len(requests)),
     )
+    synthesized = sum(1 for p in produced if p.synthesized)
+    parts = iter(p.part for p in produced)
     report = _counter(on_progress, "write", len(todo))
     for job in todo:
         chapter_parts = [next(parts) for _ in job.clip_requests]

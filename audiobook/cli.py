@@ -210,7 +210,7 @@ def build(
     """Build an audiobook: one tagged, chaptered MP3 per story, a cover, transcripts and a podcast feed."""
     from .build import BuildOptions
     from .build import build as build_book
-    
+
     options = BuildOptions(
         tuple(sources), output, voices, cache, jobs or os.cpu_count() or 1, bitrate,
         title=title, author=author, narrator_voice=narrator_voice, base_url=base_url, cover=cover,

@@ -136,19 +136,24 @@ def _encode_part(
 ) -> int:
     """In a worker: encode one part into the cache; return its frame count."""
     data = audio.encode_clip(Path(clip) if clip else None, pause_ms, bitrate_kbps, sample_rate_hz, loudness_lufs)
+    return write_part(Path(path), data, bitrate_kbps)
+
+
+def write_part(target: Path, data: bytes, bitrate_kbps: int) -> int:
+    """Write a part's frames into the cache (a temporary file, then renamed); return its frame count."""
     frames = audio.count_frames(data, bitrate_kbps)
-    target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem[:16]}-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as file:
-                file.write(_HEADER.pack(_MAGIC, frames, len(data)) + data)
+                file.write(_HEADER.pack(_MAGIC, frames, len(data)))
+                file.write(data)
             os.replace(temporary, target)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
             raise
     except OSError as exc:
-        raise AudioError(f"cannot write {path}: {exc.strerror or exc}; free disk space or use another --cache") from None
+        raise AudioError(f"cannot write {target}: {exc.strerror or exc}; free disk space or use another --cache") from None
     return frames

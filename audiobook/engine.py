@@ -23,14 +23,10 @@ from __future__ import annotations
 
 import array
 import ctypes
-import difflib
 import functools
-import importlib.metadata
 import math
 import os
 import re
-import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +95,8 @@ def engine_id() -> str:
     Safe to call in a process that must not initialize eSpeak (such as the parent of a worker
     pool): it loads libespeak-ng and reads its version string, which starts nothing.
     """
+    import importlib.metadata  # here: the eSpeak helper process (zygote.py) never needs it
+
     espeak_version = _bindings().Info().decode("ascii", "replace")
     return f"espeak-ng {espeak_version} / pyttsx3 {importlib.metadata.version('pyttsx3')}"
 
@@ -121,6 +119,7 @@ class EspeakEngine:
             )
         self.sample_rate_hz: int = sample_rate_hz
         self._chunks: list[bytes] = []
+        self._scratch: int | None = None  # see _speak_in_child
         self._espeak.SetSynthCallback(self._on_audio)  # the bindings keep the C callback alive
         self._data_dir = _data_dir(self._espeak)
         self._voices = _list_voices(self._espeak, self._data_dir)
@@ -189,36 +188,33 @@ class EspeakEngine:
         return _did_you_mean(list(dict.fromkeys(speakers + _close_matches(wanted, list(self._voices))))[:3])
 
     def _speak_in_child(self, text: str, voice: Voice) -> bytes:
-        read_fd, write_fd = os.pipe()
+        # The child hands its PCM over in a scratch file in memory, not a pipe: a pipe of 64 kB
+        # wakes the other process for every 64 kB, which cost more here than the copying itself.
+        scratch = self._scratch_file()
+        os.ftruncate(scratch, 0)
         try:
             pid = os.fork()
         except OSError as error:
-            os.close(read_fd)
-            os.close(write_fd)
             raise EngineError(
                 f"cannot start a process to speak in ({error}): close other programs or use fewer jobs"
             ) from error
-        if pid == 0:  # child: speak from the pristine state, send status + PCM, never return
+        if pid == 0:  # child: speak from the pristine state, leave status + PCM in the scratch file, never return
             exit_code = 1
             try:
-                os.close(read_fd)
                 try:
                     payload = _OK_STATUS + self._speak(text, voice)
                 except Exception as error:  # noqa: BLE001 - sent to the parent as a one-line message
                     message = str(error) if isinstance(error, EngineError) else f"eSpeak NG failed: {error!r}"
                     payload = _ERROR_STATUS + message.encode("utf-8", "replace")
-                with open(write_fd, "wb") as pipe:
-                    pipe.write(payload)
+                view = memoryview(payload)
+                while view:
+                    view = view[os.pwrite(scratch, view, len(payload) - len(view)) :]
                 exit_code = 0
             finally:
                 os._exit(exit_code)
-        os.close(write_fd)
-        try:
-            with open(read_fd, "rb") as pipe:
-                payload = pipe.read()
-        finally:
-            _, wait_status = os.waitpid(pid, 0)
+        _, wait_status = os.waitpid(pid, 0)
         exit_code = os.waitstatus_to_exitcode(wait_status)
+        payload = b"" if exit_code else _read_all(scratch)
         if exit_code != 0 or not payload:
             how = f"killed by signal {-exit_code}" if exit_code < 0 else f"exit status {exit_code}"
             raise EngineError(
@@ -228,6 +224,17 @@ class EspeakEngine:
         if payload[:1] == _ERROR_STATUS:
             raise EngineError(payload[1:].decode("utf-8", "replace"))
         return payload[1:]
+
+    def _scratch_file(self) -> int:
+        """A file in memory (or a temporary file) that children leave their speech in; made once."""
+        if self._scratch is None:
+            if hasattr(os, "memfd_create"):
+                self._scratch = os.memfd_create("audiobook-speech", getattr(os, "MFD_CLOEXEC", 0))
+            else:
+                import tempfile
+
+                self._scratch = os.dup(tempfile.TemporaryFile().fileno())
+        return self._scratch
 
     def _speak(self, text: str, voice: Voice) -> bytes:
         """Drive eSpeak: select the voice, verify it, set parameters, synthesize, wait for the end."""
@@ -276,6 +283,18 @@ def get_engine() -> EspeakEngine:
     return _engine
 
 
+def _read_all(fd: int, size: int | None = None) -> bytes:
+    """The first `size` bytes of a file (all of it if None), read by position."""
+    size = os.fstat(fd).st_size if size is None else size
+    data = os.pread(fd, size, 0)
+    while len(data) < size:  # pread may return less than asked
+        more = os.pread(fd, size - len(data), len(data))
+        if not more:
+            raise EngineError("the speech handed over by eSpeak NG's process was cut short: run again")
+        data += more
+    return data
+
+
 def _check_status(status: int, action: str) -> None:
     if status != 0:
         raise EngineError(
@@ -294,6 +313,8 @@ def _check_number(field: str, value: object, limits: tuple[float, float], voice_
 
 
 def _close_matches(word: str, candidates: list[str]) -> list[str]:
+    import difflib  # only for a mistake: kept out of the eSpeak helper process
+
     exact_but_case = [c for c in candidates if c.lower() == word.lower()]
     return list(dict.fromkeys(exact_but_case + difflib.get_close_matches(word, candidates, n=3, cutoff=0.5)))[:3]
 
@@ -316,6 +337,9 @@ def _data_dir(espeak: ModuleType) -> Path:
     espeak.Info(ctypes.byref(path))
     if path.value and Path(os.fsdecode(path.value), "voices").is_dir():
         return Path(os.fsdecode(path.value))
+    import shutil  # a fallback, kept out of the eSpeak helper process
+    import subprocess
+
     cli = shutil.which("espeak-ng")
     if cli:
         version = subprocess.run([cli, "--version"], capture_output=True, text=True, check=False).stdout

@@ -6,9 +6,9 @@ module writes and its data length matches the file size, so a truncated or forei
 spoken again. Files are written to a temporary name in the same folder and renamed into place,
 so a clip either exists completely or not at all, even if a run is killed.
 
-Missing clips are spoken by worker processes (:mod:`audiobook.workers`), each with its own engine
-created once in the pool initializer. Workers write the WAV files themselves and send back only
-the sample count.
+Missing clips are spoken by worker processes (:mod:`audiobook.workers`), each with its own eSpeak
+helper process (:mod:`audiobook.zygote`) started once in the pool initializer. Workers write the
+WAV files themselves and send back only the sample count.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from audiobook import engine, workers
+from audiobook import engine, workers, zygote
 from audiobook.engine import Voice
 from audiobook.errors import EngineError
 
@@ -129,32 +129,37 @@ def _synthesize_missing(
 
 # --- in the worker processes -------------------------------------------------------------------
 
-_worker_error: EngineError | None = None
+_speaker: zygote.Speaker | None = None
 
 
 def _start_worker() -> None:
-    """Pool initializer: create this worker's engine once. Ctrl-C is left to the parent."""
-    global _worker_error  # noqa: PLW0603
+    """Pool initializer: start this worker's eSpeak helper process (:mod:`audiobook.zygote`) at once,
+    so it loads while the worker does its own imports. Ctrl-C is left to the parent."""
+    global _speaker  # noqa: PLW0603
     workers.ignore_interrupts()
-    try:
-        engine.get_engine()
-    except EngineError as error:  # reported by the first task; an initializer that raises breaks the pool
-        _worker_error = error
+    _speaker = zygote.Speaker()
+    workers.at_exit(_speaker.close)  # the worker waits for its helper: no orphan left to be reaped by init
 
 
 def _synthesize_clip(text: str, voice: Voice, path: str) -> tuple[int, int]:
     """Speak one clip into the cache; return (samples, sample_rate_hz)."""
-    if _worker_error is not None:
-        raise _worker_error
-    speech = engine.get_engine()
-    pcm = speech.synthesize(text, voice)
+    pcm = speak_into_cache(text, voice, Path(path))
+    return len(pcm) // 2, engine.SAMPLE_RATE_HZ
+
+
+def speak_into_cache(text: str, voice: Voice, path: Path) -> bytes:
+    """In a worker: speak one clip (through this worker's helper process) into the cache at `path`; its PCM."""
+    global _speaker  # noqa: PLW0603
+    if _speaker is None:
+        _speaker = zygote.Speaker()
+    pcm = _speaker.speak(text, voice)
     try:
-        _write_wav(Path(path), pcm, speech.sample_rate_hz)
+        _write_wav(path, pcm, engine.SAMPLE_RATE_HZ)
     except OSError as error:
         raise EngineError(
             f"cannot write clip {path}: {error.strerror or error}; free disk space or use another cache directory"
         ) from error
-    return len(pcm) // 2, speech.sample_rate_hz
+    return pcm
 
 
 def _write_wav(path: Path, pcm: bytes, sample_rate_hz: int) -> None:

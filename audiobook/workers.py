@@ -6,20 +6,52 @@ used pyttsx3 can hang. Workers ignore Ctrl-C, so the parent handles it and cance
 
 from __future__ import annotations
 
-import multiprocessing
 import signal
 from collections.abc import Callable, Hashable, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import AudiobookError
 
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
 K = TypeVar("K", bound=Hashable)
+
+# What the workers import: the forkserver imports it once before it forks any worker, instead of
+# every worker importing it again.
+PRELOAD = ("__main__", "audiobook.produce", "numpy", "soxr", "lameenc", "pydub")
 
 
 def ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def at_exit(callback: Callable[[], None]) -> None:
+    """In a worker: call `callback` when the worker process ends normally (pool workers end with
+    os._exit, which skips atexit; multiprocessing's own finalizers still run)."""
+    from multiprocessing import util
+
+    util.Finalize(None, callback, exitpriority=10)
+
+
+def start_forkserver() -> Any:
+    """The multiprocessing context for pools, with its forkserver started now (where there is one).
+
+    Starting it returns at once: the server process boots and imports :data:`PRELOAD` while this
+    one goes on. (Started before planning, it would hold the build's stderr open until its imports
+    were done even when there was nothing to make: a rebuild with nothing changed took ~0.1 s
+    longer for whoever reads its output to the end, for ~0.1 s saved on a recast.)
+    """
+    import multiprocessing  # here, not at the top: a build with nothing to make never needs them
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    from multiprocessing import forkserver
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(PRELOAD))
+    forkserver.ensure_running()
+    return context
 
 
 def run(
@@ -37,9 +69,10 @@ def run(
     """
     if not tasks:
         return
-    context = multiprocessing.get_context(
-        "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    )
+    from concurrent.futures import ProcessPoolExecutor, as_completed  # here: a build with nothing to make never loads them
+    from concurrent.futures.process import BrokenProcessPool
+
+    context = start_forkserver()
     executor = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context, initializer=initializer)
     try:
         futures: dict[Future[Any], K] = {executor.submit(function, *args): key for key, args in tasks.items()}

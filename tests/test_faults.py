@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from faults import (
-    TITLE, _group_members, check_complete, kill_group, run_build, snapshot, start_build, visible_files, write_book,
+    STORIES, TITLE, _group_members, check_complete, kill_group, run_build, snapshot, start_build, visible_files, write_book,
 )
 
 pytestmark = pytest.mark.slow
@@ -27,6 +27,15 @@ pytestmark = pytest.mark.slow
 @pytest.fixture()
 def root(tmp_path: Path) -> Path:
     write_book(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture()
+def slow_root(tmp_path: Path) -> Path:
+    """A book that takes a few seconds to build: the first of two builds is still running when the
+    second one (a fresh process, a second or so to start and plan) reaches the lock."""
+    lines = "\n\n".join(f'"This is line {i} of a long evening at the fair," Rin said.' for i in range(120))
+    write_book(tmp_path, {**STORIES, "03.txt": f"The Long Evening\n\n{lines}\n"})
     return tmp_path
 
 
@@ -81,7 +90,8 @@ def _holding_lock(output: Path, pid: int) -> bool:
         return False
 
 
-def test_second_build_into_the_same_folder_refuses_naming_the_first(root: Path) -> None:
+def test_second_build_into_the_same_folder_refuses_naming_the_first(slow_root: Path) -> None:
+    root = slow_root
     output = root / "out"
     first = start_build(root, output)
     try:
@@ -101,7 +111,8 @@ def test_second_build_into_the_same_folder_refuses_naming_the_first(root: Path) 
     assert again.returncode == 0 and _clip_counts(again.stdout)[0] == 0
 
 
-def test_second_build_with_wait_runs_after_the_first(root: Path) -> None:
+def test_second_build_with_wait_runs_after_the_first(slow_root: Path) -> None:
+    root = slow_root
     output = root / "out"
     first = start_build(root, output)
     try:

@@ -1,0 +1,142 @@
+"""Synthesize and encode in one pass: each missing part is spoken, levelled and encoded by one worker.
+
+The stages are the same as :mod:`audiobook.synthesize` and :mod:`audiobook.encode` (the same
+cache files, keys and bytes), but a build runs them as one task per clip in one pool: no barrier
+between speaking the last clip and encoding the first, one pool to start instead of two, the PCM
+handed from synthesis to encoding in memory, and longest clips first across both stages, so the
+cores stay busy to the end.
+
+A task is one distinct clip and every part made from it (the same words with different pauses
+after them share their encoded speech; only the silent frames of the pause differ). A clip whose
+parts are all cached is not needed at all, not even its WAV. Parts of silence alone are made here,
+in this process: they are only silent frames.
+"""
+
+from __future__ import annotations
+
+import wave
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import audio, engine, synthesize, workers
+from .encode import Part, cached_part, part_key, part_path, write_part
+from .errors import AudiobookError, EngineError
+from .loudness import DEFAULT_LOUDNESS_LUFS
+from .synthesize import ClipRequest, clip_key, clip_path
+
+_CHARS_PER_S_AT_175_WPM = 15  # roughly, for English: to put the longest clips first before they are spoken
+
+
+@dataclass(frozen=True)
+class Produced:
+    """A request's part, and whether its clip was spoken by this run."""
+
+    part: Part
+    synthesized: bool
+
+
+def produce(
+    requests: Sequence[tuple[ClipRequest | None, int]],
+    cache_dir: Path,
+    jobs: int,
+    bitrate_kbps: int,
+    loudness_lufs: float = DEFAULT_LOUDNESS_LUFS,
+    on_clip: Callable[[object], None] | None = None,
+    on_part: Callable[[Part], None] | None = None,
+) -> list[Produced]:
+    """The encoded part for every (clip request or None for silence, pause) in request order, reusing the cache.
+
+    ``on_clip`` is called once per clip request as its clip is known to be there (cached, or spoken
+    now, or not needed since its parts are cached); ``on_part`` once per request as its part is ready.
+    Raises EngineError or AudioError (one line) if a clip cannot be spoken or written, or a worker
+    dies; clips and parts finished before that stay in the cache.
+    """
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise EngineError(f"jobs must be a whole number of at least 1, not {jobs!r}")
+    audio.check_bitrate(bitrate_kbps)
+    engine_id = engine.engine_id()
+    clip_keys = [clip_key(r, engine_id) if r else None for r, _ in requests]
+    part_keys = [part_key(c, pause, bitrate_kbps, loudness_lufs) for c, (_, pause) in zip(clip_keys, requests)]
+    parts: dict[str, Part] = {}
+    spoken: set[str] = set()  # clip keys synthesized by this run
+    clip_copies: dict[str, int] = {}
+    part_copies: dict[str, int] = {}
+    for c in clip_keys:
+        if c is not None:
+            clip_copies[c] = clip_copies.get(c, 0) + 1
+    for p in part_keys:
+        part_copies[p] = part_copies.get(p, 0) + 1
+
+    def report_clip(key: str) -> None:
+        for _ in range(clip_copies[key] if on_clip else 0):
+            on_clip(key)  # type: ignore[misc]
+
+    def finish_part(key: str, part: Part) -> None:
+        parts[key] = part
+        for _ in range(part_copies[key] if on_part else 0):
+            on_part(part)  # type: ignore[misc]
+
+    needed: dict[str, tuple[ClipRequest, dict[str, int]]] = {}  # clip key -> request, {part key: pause}
+    for (request, pause_ms), c, p in zip(requests, clip_keys, part_keys):
+        if p in parts or (c is not None and c in needed and p in needed[c][1]):
+            continue  # the same part again
+        cached = cached_part(part_path(cache_dir, p), bitrate_kbps)
+        if cached is not None:
+            finish_part(p, cached)
+        elif request is None or c is None:  # silence alone: only silent frames, made here
+            data = audio.pause(pause_ms, bitrate_kbps, after_speech=False)
+            finish_part(p, Part(part_path(cache_dir, p), write_part(part_path(cache_dir, p), data, bitrate_kbps), False))
+        else:
+            needed.setdefault(c, (request, {}))[1][p] = pause_ms
+    for c in clip_copies:
+        if c not in needed:
+            report_clip(c)  # its parts are all cached: the clip is not needed
+
+    tasks: dict[str, tuple] = {}
+    lengths: dict[str, float] = {}
+    for c, (request, pauses) in needed.items():
+        wav = clip_path(cache_dir, c)
+        clip = synthesize._cached_clip(wav)
+        if clip is not None:
+            report_clip(c)
+            lengths[c] = clip.samples / clip.sample_rate_hz
+        else:
+            lengths[c] = len(request.text) / _CHARS_PER_S_AT_175_WPM * 175 / request.voice.rate_wpm
+        targets = [(p, str(part_path(cache_dir, p)), pause) for p, pause in pauses.items()]
+        tasks[c] = (request.text, request.voice, str(wav), clip is None, targets, bitrate_kbps, loudness_lufs)
+    longest_first = {c: tasks[c] for c in sorted(tasks, key=lambda c: -lengths[c])}  # no long clip left for last
+
+    def done(c: str, result: tuple[bool, dict[str, int]]) -> None:
+        was_spoken, frames = result
+        if was_spoken:
+            spoken.add(c)
+            report_clip(c)
+        for p, count in frames.items():
+            finish_part(p, Part(part_path(cache_dir, p), count, cached=False))
+
+    died = AudiobookError("a worker process died unexpectedly; clips finished so far are cached: run again to resume")
+    workers.run(longest_first, _produce, jobs, done, initializer=synthesize._start_worker, died=died)
+    return [Produced(parts[p], c is not None and c in spoken) for c, p in zip(clip_keys, part_keys)]
+
+
+# --- in the worker processes -------------------------------------------------------------------
+
+
+def _produce(
+    text: str, voice: engine.Voice, wav: str, speak: bool, targets: list[tuple[str, str, int]], bitrate_kbps: int,
+    loudness_lufs: float,
+) -> tuple[bool, dict[str, int]]:
+    """Speak the clip into the cache (or read it from there), encode its speech once and write a part
+    for each pause after it; (whether it was spoken, {part key: frames})."""
+    if speak:
+        pcm = synthesize.speak_into_cache(text, voice, Path(wav))
+    else:
+        with wave.open(wav, "rb") as file:
+            pcm = file.readframes(file.getnframes())
+    speech = audio.encode_speech(pcm, engine.SAMPLE_RATE_HZ, bitrate_kbps, loudness_lufs)
+    frames = {}
+    for key, path, pause_ms in targets:
+        data = speech + audio.pause(pause_ms, bitrate_kbps, after_speech=bool(speech))
+        frames[key] = write_part(Path(path), data, bitrate_kbps)
+    return speak, frames
