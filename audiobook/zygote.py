@@ -65,7 +65,9 @@ class Speaker:
             return engine.get_engine().synthesize(text, voice)
         request = pickle.dumps((text, voice), protocol=pickle.HIGHEST_PROTOCOL)
         for attempt in range(2):
-            if self._process is None or self._process.poll() is not None:
+            # after a failed answer, restart even if the helper looks alive: a killed process
+            # closes its pipes a moment before poll() sees it gone
+            if self._process is None or attempt or self._process.poll() is not None:
                 self.close()
                 self._start()
             answer = self._ask(request)
