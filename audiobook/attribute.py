@@ -141,7 +141,7 @@ def attribute(seg: Segmentation) -> Script:
             if s.paragraph - 1 in asking and not who:
                 m = NAME_RE.match(quote.lstrip("\"“‘' "))
                 if m and m.group(0) not in STOP_WORDS and not cast.resolve(m.group(0)):
-                    cast.forms[m.group(0)] = m.group(0)  # `"Nell."`: a name said only in answer
+                    cast.add_character(m.group(0))  # `"Nell."`: a name said only in answer
                 who = cast.resolve(m.group(0)) if m and m.group(0) not in STOP_WORDS else None
                 if who:
                     answered[s.paragraph] = who
@@ -256,8 +256,10 @@ def attribute(seg: Segmentation) -> Script:
     if first_person:
         memories(text, segs, by_paragraph, decided, cast, narrator_name or NARRATOR, lambda narr: bool(beats(narr, "")))
     turn_taking(segs, by_paragraph, decided, vocatives, named, resolver, narrator_name or NARRATOR if first_person else None)
+    # descriptions that may turn out to be someone named; a group ("the strangers") is no one person
+    plural = re.compile(r"[^s]s$")  # "the strangers", not "the actress"
     descriptions = {
-        who for who, _, _ in decided.values() if who in resolver.nominal_gender and who not in resolver.voices and not who.endswith("s")
+        who for who, _, _ in decided.values() if who in resolver.nominal_gender and who not in resolver.voices and not plural.search(who)
     }
     for description, name in identify_descriptions(
         text, segs, by_paragraph, decided, descriptions, resolver.gender, vocatives, answered, cast, resolver.titled

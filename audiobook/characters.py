@@ -130,6 +130,10 @@ class Cast:
         """Mentions from `pos` up to `until`, in text order."""
         return self.mentions[bisect_left(self._starts, pos) : bisect_left(self._starts, until)]
 
+    def add_character(self, name: str) -> None:
+        """A character the text names only where it speaks for itself (`"Nell."` in answer to "your name?")."""
+        self.forms.setdefault(name, name)
+
     def add_mention(self, mention: Mention) -> None:
         i = bisect_left(self._starts, mention.start)
         self._starts.insert(i, mention.start)

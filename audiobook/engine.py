@@ -206,15 +206,13 @@ class EspeakEngine:
                 except Exception as error:  # noqa: BLE001 - sent to the parent as a one-line message
                     message = str(error) if isinstance(error, EngineError) else f"eSpeak NG failed: {error!r}"
                     payload = _ERROR_STATUS + message.encode("utf-8", "replace")
-                view = memoryview(payload)
-                while view:
-                    view = view[os.pwrite(scratch, view, len(payload) - len(view)) :]
+                pwrite_all(scratch, payload)
                 exit_code = 0
             finally:
                 os._exit(exit_code)
         _, wait_status = os.waitpid(pid, 0)
         exit_code = os.waitstatus_to_exitcode(wait_status)
-        payload = b"" if exit_code else _read_all(scratch)
+        payload = b"" if exit_code else read_all(scratch)
         if exit_code != 0 or not payload:
             how = f"killed by signal {-exit_code}" if exit_code < 0 else f"exit status {exit_code}"
             raise EngineError(
@@ -226,14 +224,9 @@ class EspeakEngine:
         return payload[1:]
 
     def _scratch_file(self) -> int:
-        """A file in memory (or a temporary file) that children leave their speech in; made once."""
+        """The file in memory that children leave their speech in; made once."""
         if self._scratch is None:
-            if hasattr(os, "memfd_create"):
-                self._scratch = os.memfd_create("audiobook-speech", getattr(os, "MFD_CLOEXEC", 0))
-            else:
-                import tempfile
-
-                self._scratch = os.dup(tempfile.TemporaryFile().fileno())
+            self._scratch = memory_file()
         return self._scratch
 
     def _speak(self, text: str, voice: Voice) -> bytes:
@@ -283,7 +276,25 @@ def get_engine() -> EspeakEngine:
     return _engine
 
 
-def _read_all(fd: int, size: int | None = None) -> bytes:
+def memory_file() -> int:
+    """A file in memory (a temporary file where there is no memfd), close-on-exec, for handing
+    speech from one process to another without a pipe."""
+    if hasattr(os, "memfd_create"):
+        return os.memfd_create("audiobook-speech")  # close-on-exec by default
+    import tempfile
+
+    with tempfile.TemporaryFile() as file:
+        return os.dup(file.fileno())
+
+
+def pwrite_all(fd: int, data: bytes) -> None:
+    """Write all of `data` at the start of the file `fd`, by position."""
+    view = memoryview(data)
+    while view:
+        view = view[os.pwrite(fd, view, len(data) - len(view)) :]
+
+
+def read_all(fd: int, size: int | None = None) -> bytes:
     """The first `size` bytes of a file (all of it if None), read by position."""
     size = os.fstat(fd).st_size if size is None else size
     data = os.pread(fd, size, 0)

@@ -97,7 +97,7 @@ def produce(
     lengths: dict[str, float] = {}
     for c, (request, pauses) in needed.items():
         wav = clip_path(cache_dir, c)
-        clip = synthesize._cached_clip(wav)
+        clip = synthesize.cached_clip(wav)
         if clip is not None:
             report_clip(c)
             lengths[c] = clip.samples / clip.sample_rate_hz
@@ -116,7 +116,7 @@ def produce(
             finish_part(p, Part(part_path(cache_dir, p), count, cached=False))
 
     died = AudiobookError("a worker process died unexpectedly; clips finished so far are cached: run again to resume")
-    workers.run(longest_first, _produce, jobs, done, initializer=synthesize._start_worker, died=died)
+    workers.run(longest_first, _produce, jobs, done, initializer=synthesize.start_worker, died=died)
     return [Produced(parts[p], c is not None and c in spoken) for c, p in zip(clip_keys, part_keys)]
 
 

@@ -102,7 +102,7 @@ def synthesize(
                 on_clip(clip)
 
     for key in unique:
-        cached = _cached_clip(clip_path(cache_dir, key))
+        cached = cached_clip(clip_path(cache_dir, key))
         if cached is not None:
             finish(key, cached)
     missing = {key: request for key, request in unique.items() if key not in clips}
@@ -124,7 +124,7 @@ def _synthesize_missing(
     died = EngineError(
         "a speech worker process died unexpectedly; clips finished so far are cached: run again to resume"
     )
-    workers.run(tasks, _synthesize_clip, jobs, done, initializer=_start_worker, died=died)
+    workers.run(tasks, _synthesize_clip, jobs, done, initializer=start_worker, died=died)
 
 
 # --- in the worker processes -------------------------------------------------------------------
@@ -132,7 +132,7 @@ def _synthesize_missing(
 _speaker: zygote.Speaker | None = None
 
 
-def _start_worker() -> None:
+def start_worker() -> None:
     """Pool initializer: start this worker's eSpeak helper process (:mod:`audiobook.zygote`) at once,
     so it loads while the worker does its own imports. Ctrl-C is left to the parent."""
     global _speaker  # noqa: PLW0603
@@ -182,7 +182,7 @@ def _write_wav(path: Path, pcm: bytes, sample_rate_hz: int) -> None:
 # --- cache checks ------------------------------------------------------------------------------
 
 
-def _cached_clip(path: Path) -> Clip | None:
+def cached_clip(path: Path) -> Clip | None:
     """The clip at ``path`` if it is a complete WAV as written by :func:`_write_wav`, else None."""
     try:
         with path.open("rb") as file:

@@ -53,7 +53,7 @@ class Speaker:
 
     def _start(self) -> None:
         if self._speech is None:
-            self._speech = _memory_file()
+            self._speech = engine.memory_file()
         self._process = subprocess.Popen(
             [*self._command, str(self._speech)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0,
             pass_fds=(self._speech,),
@@ -94,7 +94,7 @@ class Speaker:
             status, length = _ANSWER.unpack(header)
             if status == _PCM:
                 assert self._speech is not None
-                return status, engine._read_all(self._speech, length)
+                return status, engine.read_all(self._speech, length)
             payload = _read_exactly(self._process.stdout.fileno(), length)
         except (BrokenPipeError, ConnectionResetError):
             return None
@@ -115,15 +115,6 @@ class Speaker:
     def __del__(self) -> None:
         if self._speech is not None:
             os.close(self._speech)
-
-
-def _memory_file() -> int:
-    if hasattr(os, "memfd_create"):
-        return os.memfd_create("audiobook-speech")  # close-on-exec: only the helper gets it (pass_fds)
-    import tempfile
-
-    with tempfile.TemporaryFile() as file:
-        return os.dup(file.fileno())
 
 
 def _how_it_ended(process: subprocess.Popen[bytes] | None) -> str:
@@ -155,12 +146,6 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _pwrite_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.pwrite(fd, view, len(data) - len(view)) :]
-
-
 def main() -> None:
     """The helper: answer requests on stdin until it closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle
@@ -190,7 +175,7 @@ def main() -> None:
         try:
             if status == _PCM:
                 os.ftruncate(speech_file, 0)
-                _pwrite_all(speech_file, payload)
+                engine.pwrite_all(speech_file, payload)
                 _write_all(answers, _ANSWER.pack(status, len(payload)))
             else:
                 _write_all(answers, _ANSWER.pack(status, len(payload)))
