@@ -28,6 +28,7 @@ import math
 import os
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -43,8 +44,7 @@ _INSTALL_HINT = "eSpeak NG is not installed: run `sudo apt-get install espeak-ng
 _VOICES_HINT = "`espeak-ng --voices` lists the voices"
 _VARIANTS_HINT = "`espeak-ng --voices=variant` lists the variants"
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_OK_STATUS = b"\x00"
-_ERROR_STATUS = b"\x01"
+_MESSAGE_EXIT = 3  # a child that exits with this left a one-line error message in the file
 
 
 @dataclass(frozen=True)
@@ -118,8 +118,8 @@ class EspeakEngine:
                 f"eSpeak NG runs at {sample_rate_hz} Hz, not {SAMPLE_RATE_HZ} Hz: use the distribution's espeak-ng"
             )
         self.sample_rate_hz: int = sample_rate_hz
-        self._chunks: list[bytes] = []
-        self._scratch: int | None = None  # see _speak_in_child
+        self._sink: Callable[[bytes], None] | None = None  # where _on_audio hands PCM while speaking
+        self._scratch: int | None = None  # the file synthesize() speaks into
         self._espeak.SetSynthCallback(self._on_audio)  # the bindings keep the C callback alive
         self._data_dir = _data_dir(self._espeak)
         self._voices = _list_voices(self._espeak, self._data_dir)
@@ -153,13 +153,62 @@ class EspeakEngine:
 
         Blank text gives ``b""``. Control characters are spoken as spaces.
         """
+        if hasattr(os, "fork"):
+            scratch = self._scratch_file()
+            return read_all(scratch, self.speak_into(scratch, text, voice))
         self.check_voice(voice)
         text = _CONTROL_CHARS.sub(" ", text)
         if not text.strip():
             return b""
-        if hasattr(os, "fork"):
-            return self._speak_in_child(text, voice)
-        return self._speak(text, voice)  # no fork (Windows): output may vary by a few samples
+        chunks: list[bytes] = []
+        self._speak(text, voice, chunks.append)  # no fork (Windows): output may vary by a few samples
+        return b"".join(chunks)
+
+    def speak_into(self, fd: int, text: str, voice: Voice) -> int:
+        """Speak ``text`` into the file ``fd`` (as :meth:`synthesize` would return it, from the
+        file's start, the file cut to its length); the number of bytes. Needs ``os.fork``.
+
+        The speech is spoken in a child forked from this engine, which has never spoken, and goes
+        straight into the file as eSpeak hands it over: no copy of it is gathered in memory. Pages
+        the file already has are written over rather than made again.
+        """
+        self.check_voice(voice)
+        text = _CONTROL_CHARS.sub(" ", text)
+        if not text.strip():
+            os.ftruncate(fd, 0)
+            return 0
+        try:
+            pid = os.fork()
+        except OSError as error:
+            raise EngineError(
+                f"cannot start a process to speak in ({error}): close other programs or use fewer jobs"
+            ) from error
+        if pid == 0:  # child: speak from the pristine state into the file, never return
+            exit_code = 1
+            try:
+                try:
+                    sink = _FileSink(fd)
+                    self._speak(text, voice, sink)
+                    os.ftruncate(fd, sink.size)
+                    exit_code = 0
+                except Exception as error:  # noqa: BLE001 - handed to the parent as a one-line message
+                    message = str(error) if isinstance(error, EngineError) else f"eSpeak NG failed: {error!r}"
+                    os.ftruncate(fd, 0)
+                    pwrite_all(fd, message.encode("utf-8", "replace"))
+                    exit_code = _MESSAGE_EXIT
+            finally:
+                os._exit(exit_code)
+        _, wait_status = os.waitpid(pid, 0)
+        exit_code = os.waitstatus_to_exitcode(wait_status)
+        if exit_code == 0:
+            return os.fstat(fd).st_size
+        if exit_code == _MESSAGE_EXIT:
+            raise EngineError(read_all(fd).decode("utf-8", "replace"))
+        how = f"killed by signal {-exit_code}" if exit_code < 0 else f"exit status {exit_code}"
+        raise EngineError(
+            f"eSpeak NG crashed ({how}) speaking {len(text)} characters with voice {voice.voice_id!r}: "
+            "try another voice or check the text"
+        )
 
     def _base_voice(self, voice: Voice) -> _BaseVoice:
         base_id, plus, variant = voice.voice_id.partition("+")
@@ -187,50 +236,16 @@ class EspeakEngine:
         speakers = [key for key, voice in self._voices.items() if wanted in voice.languages]
         return _did_you_mean(list(dict.fromkeys(speakers + _close_matches(wanted, list(self._voices))))[:3])
 
-    def _speak_in_child(self, text: str, voice: Voice) -> bytes:
-        # The child hands its PCM over in a scratch file in memory, not a pipe: a pipe of 64 kB
-        # wakes the other process for every 64 kB, which cost more here than the copying itself.
-        scratch = self._scratch_file()
-        os.ftruncate(scratch, 0)
-        try:
-            pid = os.fork()
-        except OSError as error:
-            raise EngineError(
-                f"cannot start a process to speak in ({error}): close other programs or use fewer jobs"
-            ) from error
-        if pid == 0:  # child: speak from the pristine state, leave status + PCM in the scratch file, never return
-            exit_code = 1
-            try:
-                try:
-                    payload = _OK_STATUS + self._speak(text, voice)
-                except Exception as error:  # noqa: BLE001 - sent to the parent as a one-line message
-                    message = str(error) if isinstance(error, EngineError) else f"eSpeak NG failed: {error!r}"
-                    payload = _ERROR_STATUS + message.encode("utf-8", "replace")
-                pwrite_all(scratch, payload)
-                exit_code = 0
-            finally:
-                os._exit(exit_code)
-        _, wait_status = os.waitpid(pid, 0)
-        exit_code = os.waitstatus_to_exitcode(wait_status)
-        payload = b"" if exit_code else read_all(scratch)
-        if exit_code != 0 or not payload:
-            how = f"killed by signal {-exit_code}" if exit_code < 0 else f"exit status {exit_code}"
-            raise EngineError(
-                f"eSpeak NG crashed ({how}) speaking {len(text)} characters with voice {voice.voice_id!r}: "
-                "try another voice or check the text"
-            )
-        if payload[:1] == _ERROR_STATUS:
-            raise EngineError(payload[1:].decode("utf-8", "replace"))
-        return payload[1:]
-
     def _scratch_file(self) -> int:
         """The file in memory that children leave their speech in; made once."""
         if self._scratch is None:
             self._scratch = memory_file()
         return self._scratch
 
-    def _speak(self, text: str, voice: Voice) -> bytes:
-        """Drive eSpeak: select the voice, verify it, set parameters, synthesize, wait for the end."""
+    def _speak(self, text: str, voice: Voice, sink: Callable[[bytes], None]) -> None:
+        """Drive eSpeak: select the voice, verify it, set parameters, synthesize, wait for the end.
+
+        Every piece of PCM (16-bit little-endian) goes to ``sink`` as eSpeak hands it over."""
         espeak = self._espeak
         expected = self._base_voice(voice).identifier
         _, plus, variant = voice.voice_id.partition("+")
@@ -249,20 +264,30 @@ class EspeakEngine:
         )
         for parameter, value, label in settings:
             _check_status(espeak.SetParameter(parameter, value, 0), f"set {label} to {value}")
-        self._chunks.clear()
+        self._sink = sink
         try:
             flags = espeak.CHARS_UTF8 | espeak.ENDPAUSE  # ENDPAUSE: end with a full sentence pause, like the CLI
             _check_status(espeak.Synth(text.encode("utf-8", "replace"), flags=flags), "synthesize")
             _check_status(espeak.Synchronize(), "finish synthesizing")
-            pcm = b"".join(self._chunks)
         finally:
-            self._chunks.clear()
-        return _little_endian(pcm)
+            self._sink = None
 
     def _on_audio(self, wav: ctypes._Pointer[ctypes.c_short], sample_count: int, events: object) -> int:
-        if sample_count > 0:
-            self._chunks.append(ctypes.string_at(wav, sample_count * 2))
+        if sample_count > 0 and self._sink is not None:
+            self._sink(_little_endian(ctypes.string_at(wav, sample_count * 2)))
         return 0  # 0 = continue
+
+
+class _FileSink:
+    """Writes PCM into a file one piece after the other, from its start."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.size = 0
+
+    def __call__(self, pcm: bytes) -> None:
+        pwrite_all(self.fd, pcm, self.size)
+        self.size += len(pcm)
 
 
 _engine: EspeakEngine | None = None
@@ -287,11 +312,11 @@ def memory_file() -> int:
         return os.dup(file.fileno())
 
 
-def pwrite_all(fd: int, data: bytes) -> None:
-    """Write all of `data` at the start of the file `fd`, by position."""
+def pwrite_all(fd: int, data: bytes, offset: int = 0) -> None:
+    """Write all of `data` into the file `fd` at `offset` (its start unless given), by position."""
     view = memoryview(data)
     while view:
-        view = view[os.pwrite(fd, view, len(data) - len(view)) :]
+        view = view[os.pwrite(fd, view, offset + len(data) - len(view)) :]
 
 
 def read_all(fd: int, size: int | None = None) -> bytes:

@@ -6,6 +6,7 @@ used pyttsx3 can hang. Workers ignore Ctrl-C, so the parent handles it and cance
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Callable, Hashable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,6 +21,9 @@ K = TypeVar("K", bound=Hashable)
 # What the workers import: the forkserver imports it once before it forks any worker, instead of
 # every worker importing it again.
 PRELOAD = ("__main__", "audiobook.produce", "numpy", "soxr", "lameenc", "pydub")
+# Read by numpy's BLAS when it loads: one thread per worker, since there is a worker per core (and
+# idle BLAS threads spin, taking time from the other workers).
+_ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def ignore_interrupts() -> None:
@@ -44,6 +48,8 @@ def start_forkserver() -> Any:
     """
     import multiprocessing  # here, not at the top: a build with nothing to make never needs them
 
+    for variable in _ONE_THREAD:  # a worker is one core's work: numpy's BLAS must not start threads of its own
+        os.environ.setdefault(variable, "1")
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     from multiprocessing import forkserver

@@ -169,17 +169,12 @@ def main() -> None:
         try:
             if speech is None:
                 raise EngineError(failure)
-            status, payload = _PCM, speech.synthesize(text, voice)
+            answer = _ANSWER.pack(_PCM, speech.speak_into(speech_file, text, voice))  # the PCM goes straight there
         except EngineError as error:
-            status, payload = _ERROR, str(error).encode("utf-8", "replace")
+            message = str(error).encode("utf-8", "replace")
+            answer = _ANSWER.pack(_ERROR, len(message)) + message
         try:
-            if status == _PCM:
-                os.ftruncate(speech_file, 0)
-                engine.pwrite_all(speech_file, payload)
-                _write_all(answers, _ANSWER.pack(status, len(payload)))
-            else:
-                _write_all(answers, _ANSWER.pack(status, len(payload)))
-                _write_all(answers, payload)
+            _write_all(answers, answer)
         except BrokenPipeError:
             return
 

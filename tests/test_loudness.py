@@ -101,6 +101,20 @@ def test_a_clip_is_brought_to_the_target_and_held_under_the_ceiling(tmp_path: Pa
     assert loudness.normalise(samples, 44_100, -13.0).limited_db > 0
 
 
+def test_the_limiters_peaks_are_the_meters_where_they_matter(tmp_path: Path) -> None:
+    """The limiter interpolates peaks only next to loud samples: there they must agree with the full 8x meter."""
+    samples = espeak(tmp_path, "Shall we go down to the river, and sing as loudly as we can?", "en-us+f3", 200)
+    samples = samples * (0.5 / numpy.abs(samples).max())
+    level = 0.25
+    interpolated = loudness.peaks_over(samples, 22_050, level)
+    metered = loudness.true_peak(samples, 22_050)
+    assert abs(20 * numpy.log10(interpolated.max() / metered.max())) < 0.05
+    near = numpy.abs(samples) > level
+    assert near.sum() > 100 and (interpolated[near] > numpy.abs(samples[near])).any()  # it did interpolate
+    assert numpy.abs(20 * numpy.log10(interpolated[near] / metered[near])).max() < 0.2
+    assert (interpolated[:-1][~(near[:-1] | near[1:])] == numpy.abs(samples[:-1][~(near[:-1] | near[1:])])).all()
+
+
 def test_silence_is_left_alone() -> None:
     silence = numpy.zeros(44_100, dtype=numpy.float32)
     result = loudness.normalise(silence, 44_100, -19.0)
