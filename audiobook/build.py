@@ -35,6 +35,7 @@ from .publish import check_publish_options, publish
 from .segment import segment, speech_text
 from .spoken import check_spoken
 from .produce import produce
+from .workers import start_forkserver
 from .synthesize import ClipRequest, clip_key
 from .tags import ChapterMark, Tags, render_tags
 from .transcript import Cue, plain_text
@@ -371,10 +372,27 @@ def build(
     check_publish_options(options.base_url, options.cover)  # fail now, not after the synthesis
     if options.m4b:
         require_ffmpeg()
+    if _likely_to_make_audio(options):
+        start_forkserver()  # the workers' server boots and imports numpy & co. while the book is planned
     book = plan(options)  # before the lock: a mistake in the sources or voices.toml creates no folder
     cache_dir = options.cache_dir or options.output_dir / ".cache"
     with output_lock(options.output_dir, options.wait, on_wait), cache_in_use(cache_dir):
         return _build(book, options, on_progress)
+
+
+def _likely_to_make_audio(options: BuildOptions) -> bool:
+    """Whether this build will probably have audio to make: no book was built into the output
+    folder yet, or a story or the casting file changed since. (A guess from file times, so the
+    workers' server can start before planning; a rebuild with nothing changed never starts it.)"""
+    try:
+        built = [path.stat().st_mtime_ns for path in options.output_dir.glob("*/.audiobook.json")]
+        if not built:
+            return True
+        inputs = [path for source in options.sources for path in (source, *(source.iterdir() if source.is_dir() else ()))]
+        voices = resolve_voices_path(options.voices_path)
+        return max(path.stat().st_mtime_ns for path in [*inputs, *([voices] if voices else [])]) > max(built)
+    except OSError:
+        return False  # a missing source: planning will say so
 
 
 def _build(book: Plan, options: BuildOptions, on_progress: Callable[[Progress], None] | None) -> BuildResult:

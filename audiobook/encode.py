@@ -2,9 +2,10 @@
 
 Parts live in ``cache_dir/mp3/<key[:2]>/<key>.mp3``, keyed by the clip's own key (text, voice,
 engine), the pause, the MP3 settings and the loudness target and method: whatever changes the
-sound changes the key. Each starts with a 16-byte header (magic, frame count, data length)
-before its MP3 frames; a cached part is used only if header, length and frames agree, so a
-truncated or foreign file is encoded again.
+sound changes the key. Each starts with a 20-byte header (magic, frame count, data length,
+CRC-32 of the data) before its MP3 frames; a cached part is used only if header, length and
+checksum agree, so a truncated, damaged or foreign file is encoded again. (The checksum is
+checked in microseconds; walking the frames of every part of a chapter took a recast 0.2 s.)
 Files are written under a temporary name and renamed.
 """
 
@@ -18,6 +19,7 @@ import json
 import os
 import struct
 import tempfile
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +28,7 @@ from . import audio, loudness, workers
 from .errors import AudioError
 from .synthesize import Clip
 
-PART_FORMAT = "audiobook-mp3-part-7"  # change it when what a part contains changes
+PART_FORMAT = "audiobook-mp3-part-8"  # change it when what a part contains changes
 
 
 @dataclass(frozen=True)
@@ -69,24 +71,22 @@ def part_path(cache_dir: Path, key: str) -> Path:
     return Path(cache_dir) / "mp3" / key[:2] / f"{key}.mp3"
 
 
-_HEADER = struct.Struct(">8sII")  # magic, frames, bytes of MP3 data that follow
-_MAGIC = b"ABPART1\x00"
+_HEADER = struct.Struct(">8sIII")  # magic, frames, bytes of MP3 data that follow, their CRC-32
+_MAGIC = b"ABPART2\x00"
 HEADER_BYTES = _HEADER.size
 
 
-def cached_part(path: Path, bitrate_kbps: int) -> Part | None:
-    """The part at `path` if its header, its length and its frames all agree, else None.
+def cached_part(path: Path) -> Part | None:
+    """The part at `path` if its header, its length and its checksum all agree, else None.
 
-    The header matters: a file cut on a frame boundary still walks as valid frames.
+    The header matters: a file cut on a frame boundary would still walk as valid frames.
     """
     try:
         data = path.read_bytes()
-        magic, frames, size = _HEADER.unpack_from(data)
-        if magic != _MAGIC or size != len(data) - HEADER_BYTES:
+        magic, frames, size, checksum = _HEADER.unpack_from(data)
+        if magic != _MAGIC or size != len(data) - HEADER_BYTES or zlib.crc32(data[HEADER_BYTES:]) != checksum:
             return None
-        if audio.count_frames(data[HEADER_BYTES:], bitrate_kbps) != frames:
-            return None
-    except (OSError, ValueError, struct.error):
+    except (OSError, struct.error):
         return None
     return Part(path, frames, cached=True)
 
@@ -105,7 +105,7 @@ def encode_parts(
     unique = dict(zip(keys, requests))
     parts: dict[str, Part] = {}
     for key in unique:
-        part = cached_part(part_path(cache_dir, key), bitrate_kbps)
+        part = cached_part(part_path(cache_dir, key))
         if part is not None:
             parts[key] = part
     missing = {
@@ -147,7 +147,7 @@ def write_part(target: Path, data: bytes, bitrate_kbps: int) -> int:
         fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem[:16]}-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as file:
-                file.write(_HEADER.pack(_MAGIC, frames, len(data)))
+                file.write(_HEADER.pack(_MAGIC, frames, len(data), zlib.crc32(data)))
                 file.write(data)
             os.replace(temporary, target)
         except BaseException:

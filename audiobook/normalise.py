@@ -104,16 +104,20 @@ def _padded(text: str, r: Rewrite) -> Rewrite:
 
 def _unspeakable(text: str) -> Iterator[Rewrite]:
     """Lone surrogates, controls, zero-width and format characters, emoji and pictographs."""
-    start = None
-    for i, ch in enumerate(text):
-        bad = _is_unspeakable(ch)
-        if bad and start is None:
-            start = i
-        elif not bad and start is not None:
-            yield Rewrite(start, i, "")
-            start = None
-    if start is not None:
-        yield Rewrite(start, len(text), "")
+    for run in _NOT_PLAIN_ASCII.finditer(text):  # printable ASCII is always spoken: only look past it
+        start = None
+        for i in range(run.start(), run.end()):
+            bad = _is_unspeakable(text[i])
+            if bad and start is None:
+                start = i
+            elif not bad and start is not None:
+                yield Rewrite(start, i, "")
+                start = None
+        if start is not None:
+            yield Rewrite(start, run.end(), "")
+
+
+_NOT_PLAIN_ASCII = re.compile(r"[^\x20-\x7e\n\t]+")
 
 
 def _is_unspeakable(ch: str) -> bool:

@@ -81,7 +81,7 @@ def produce(
     for (request, pause_ms), c, p in zip(requests, clip_keys, part_keys):
         if p in parts or (c is not None and c in needed and p in needed[c][1]):
             continue  # the same part again
-        cached = cached_part(part_path(cache_dir, p), bitrate_kbps)
+        cached = cached_part(part_path(cache_dir, p))
         if cached is not None:
             finish_part(p, cached)
         elif request is None or c is None:  # silence alone: only silent frames, made here

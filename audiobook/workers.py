@@ -42,9 +42,10 @@ def start_forkserver() -> Any:
     """The multiprocessing context for pools, with its forkserver started now (where there is one).
 
     Starting it returns at once: the server process boots and imports :data:`PRELOAD` while this
-    one goes on. (Started before planning, it would hold the build's stderr open until its imports
-    were done even when there was nothing to make: a rebuild with nothing changed took ~0.1 s
-    longer for whoever reads its output to the end, for ~0.1 s saved on a recast.)
+    one goes on; starting it again does nothing. A build starts it before planning only when
+    it probably has audio to make (``build._likely_to_make_audio``): started for nothing, it
+    holds the build's stderr open until its imports are done, and a rebuild with nothing
+    changed took ~0.1 s longer for whoever reads its output to the end.
     """
     import multiprocessing  # here, not at the top: a build with nothing to make never needs them
 

@@ -95,6 +95,22 @@ def test_truncated_cache_files_are_detected_and_rebuilt(book: Path) -> None:
     assert {k: v[0] for k, v in files(book).items()} == {k: v[0] for k, v in before.items()}
 
 
+def test_damaged_parts_are_encoded_again(book: Path) -> None:
+    build(book)
+    before = files(book)
+    parts = sorted((book / "out" / ".cache").glob("mp3/*/*.mp3"))
+    originals = {path: path.read_bytes() for path in parts}
+    for path, data in originals.items():
+        damaged = bytearray(data)
+        damaged[len(data) * 2 // 3] ^= 0x55  # one byte inside the MP3 data: same length, frames still walk
+        path.write_bytes(damaged)
+    for path in (book / "out" / "Small Book").glob("*.mp3"):
+        path.unlink()
+    build(book)
+    assert all(path.read_bytes() == data for path, data in originals.items())
+    assert {k: v[0] for k, v in files(book).items()} == {k: v[0] for k, v in before.items()}
+
+
 def test_chapters_no_longer_in_the_book_are_removed(book: Path) -> None:
     build(book)
     (book / "stories" / "2.txt").unlink()
