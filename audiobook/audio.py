@@ -63,12 +63,10 @@ def frame_bytes(bitrate_kbps: int, padded: bool) -> int:
     return 144 * bitrate_kbps * 1000 // OUTPUT_RATE_HZ + int(padded)
 
 
-def trimmed(clip: Path | AudioSegment) -> AudioSegment:
-    """A clip (a WAV file or the audio itself) without eSpeak's own silence at its edges: pauses are ours to set."""
-    from pydub import AudioSegment
+def trimmed(audio: AudioSegment) -> AudioSegment:
+    """A clip without eSpeak's own silence at its edges: pauses are ours to set."""
     from pydub.silence import detect_leading_silence
 
-    audio = clip if isinstance(clip, AudioSegment) else AudioSegment.from_wav(clip)
     if len(audio) == 0:
         return audio
     lead = detect_leading_silence(audio, SILENCE_THRESHOLD_DBFS)
@@ -78,35 +76,16 @@ def trimmed(clip: Path | AudioSegment) -> AudioSegment:
     return audio[start:end] if end > start else audio[:0]
 
 
-def encode_clip(
-    clip: Path | None, pause_ms: int, bitrate_kbps: int, sample_rate_hz: int, loudness_lufs: float = DEFAULT_LOUDNESS_LUFS
-) -> bytes:
-    """A clip (or None: silence only) and the pause after it, as CBR mono 44.1 kHz MP3 frames.
-
-    The clip is brought to `loudness_lufs` with its true peak under the limit (loudness.py)."""
-    speech = b""
-    if clip is not None:
-        audio = trimmed(clip)
-        if audio.frame_rate != sample_rate_hz or audio.channels != 1 or audio.sample_width != 2:
-            audio = audio.set_frame_rate(sample_rate_hz).set_channels(1).set_sample_width(2)
-        speech = encode_speech(audio.raw_data, sample_rate_hz, bitrate_kbps, loudness_lufs, trim=False)
-    return speech + pause(pause_ms, bitrate_kbps, after_speech=bool(speech))
-
-
-def encode_speech(
-    pcm: bytes, sample_rate_hz: int, bitrate_kbps: int, loudness_lufs: float = DEFAULT_LOUDNESS_LUFS, trim: bool = True
-) -> bytes:
-    """Speech (16-bit mono PCM) trimmed of its edge silence (unless `trim` is False), levelled,
-    resampled to 44.1 kHz and encoded as CBR MP3 frames: no pause yet (see :func:`pause`)."""
+def encode_speech(pcm: bytes, sample_rate_hz: int, bitrate_kbps: int, loudness_lufs: float = DEFAULT_LOUDNESS_LUFS) -> bytes:
+    """Speech (16-bit mono PCM) trimmed of its edge silence, levelled, resampled to 44.1 kHz and
+    encoded as CBR MP3 frames: no pause yet (see :func:`pause`)."""
     import lameenc
     import numpy
+    from pydub import AudioSegment
 
     import soxr
 
-    if trim:
-        from pydub import AudioSegment
-
-        pcm = trimmed(AudioSegment(data=pcm, sample_width=2, frame_rate=sample_rate_hz, channels=1)).raw_data
+    pcm = trimmed(AudioSegment(data=pcm, sample_width=2, frame_rate=sample_rate_hz, channels=1)).raw_data
     if not pcm:
         return b""
     # levelled at eSpeak's own rate (half the samples of 44.1 kHz: half the work), then resampled

@@ -1,4 +1,4 @@
-"""The encode stage: every clip, with the pause after it, becomes cached MP3 frames, in parallel.
+"""Encoded parts: every clip, with the pause after it, as cached MP3 frames (made by :mod:`audiobook.produce`).
 
 Parts live in ``cache_dir/mp3/<key[:2]>/<key>.mp3``, keyed by the clip's own key (text, voice,
 engine), the pause, the MP3 settings and the loudness target and method: whatever changes the
@@ -20,21 +20,13 @@ import os
 import struct
 import tempfile
 import zlib
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import audio, loudness, workers
+from . import audio, loudness
 from .errors import AudioError
-from .synthesize import Clip
 
 PART_FORMAT = "audiobook-mp3-part-8"  # change it when what a part contains changes
-
-
-@dataclass(frozen=True)
-class PartRequest:
-    clip: Clip | None  # None: only a pause
-    pause_ms: int
 
 
 @dataclass(frozen=True)
@@ -89,54 +81,6 @@ def cached_part(path: Path) -> Part | None:
     except (OSError, struct.error):
         return None
     return Part(path, frames, cached=True)
-
-
-def encode_parts(
-    requests: Sequence[PartRequest],
-    cache_dir: Path,
-    jobs: int,
-    bitrate_kbps: int,
-    on_part: Callable[[Part], None] | None = None,
-    loudness_lufs: float = loudness.DEFAULT_LOUDNESS_LUFS,
-) -> list[Part]:
-    """An encoded part for every request, in request order, reusing the cache."""
-    audio.check_bitrate(bitrate_kbps)
-    keys = [part_key(r.clip.path.stem if r.clip else None, r.pause_ms, bitrate_kbps, loudness_lufs) for r in requests]
-    unique = dict(zip(keys, requests))
-    parts: dict[str, Part] = {}
-    for key in unique:
-        part = cached_part(part_path(cache_dir, key))
-        if part is not None:
-            parts[key] = part
-    missing = {
-        key: (
-            str(r.clip.path) if r.clip else None,
-            r.pause_ms,
-            bitrate_kbps,
-            r.clip.sample_rate_hz if r.clip else 22_050,
-            loudness_lufs,
-            str(part_path(cache_dir, key)),
-        )
-        for key, r in sorted(unique.items(), key=lambda item: -(item[1].clip.samples if item[1].clip else 0))
-        if key not in parts
-    }  # longest first, so the pool does not end waiting on one long clip
-
-    def done(key: str, frames: int) -> None:
-        parts[key] = Part(part_path(cache_dir, key), frames, cached=False)
-        if on_part:
-            on_part(parts[key])
-
-    died = AudioError("an encoding worker process died unexpectedly; parts finished so far are cached: run again")
-    workers.run(missing, _encode_part, jobs, done, died=died)
-    return [parts[key] for key in keys]
-
-
-def _encode_part(
-    clip: str | None, pause_ms: int, bitrate_kbps: int, sample_rate_hz: int, loudness_lufs: float, path: str
-) -> int:
-    """In a worker: encode one part into the cache; return its frame count."""
-    data = audio.encode_clip(Path(clip) if clip else None, pause_ms, bitrate_kbps, sample_rate_hz, loudness_lufs)
-    return write_part(Path(path), data, bitrate_kbps)
 
 
 def write_part(target: Path, data: bytes, bitrate_kbps: int) -> int:

@@ -11,11 +11,12 @@ from .audio import assemble
 from .build import Plan, speakable
 from .cast import Role
 from .config import Config
-from .encode import HEADER_BYTES, PartRequest, encode_parts
+from .encode import HEADER_BYTES
 from .engine import Voice
 from .errors import AudiobookError
 from .segment import speech_text
-from .synthesize import ClipRequest, synthesize
+from .produce import produce
+from .synthesize import ClipRequest
 
 PREVIEW_LINES = 3
 PAUSE_MS = 600
@@ -66,8 +67,8 @@ def voice_from_config(config: Config, name: str, default: Voice) -> Voice:
 def make_preview(name: str, voice: Voice, lines: Sequence[str], out_path: Path, cache_dir: Path,
                  bitrate_kbps: int = 64) -> Preview:
     """Speak `lines` in `voice` into `out_path` (an MP3), through the same cache as builds."""
-    clips = synthesize([ClipRequest(text, voice) for text in lines], cache_dir, jobs=1)
-    parts = encode_parts([PartRequest(clip, PAUSE_MS) for clip in clips], cache_dir, 1, bitrate_kbps)
+    produced = produce([(ClipRequest(text, voice), PAUSE_MS) for text in lines], cache_dir, 1, bitrate_kbps)
+    parts = [p.part for p in produced]
     out_path.parent.mkdir(parents=True, exist_ok=True)
     partial = out_path.with_name(f".{out_path.name}.partial")
     try:
