@@ -11,19 +11,16 @@ Files are written under a temporary name and renamed.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import importlib.metadata
 import json
-import os
 import struct
-import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import audio, loudness
+from . import audio, cache, loudness
 from .errors import AudioError
 
 PART_FORMAT = "audiobook-mp3-part-8"  # change it when what a part contains changes
@@ -87,17 +84,7 @@ def write_part(target: Path, data: bytes, bitrate_kbps: int) -> int:
     """Write a part's frames into the cache (a temporary file, then renamed); return its frame count."""
     frames = audio.count_frames(data, bitrate_kbps)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem[:16]}-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as file:
-                file.write(_HEADER.pack(_MAGIC, frames, len(data), zlib.crc32(data)))
-                file.write(data)
-            os.replace(temporary, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
+        cache.write_file(target, [_HEADER.pack(_MAGIC, frames, len(data), zlib.crc32(data)), data])
     except OSError as exc:
         raise AudioError(f"cannot write {target}: {exc.strerror or exc}; free disk space or use another --cache") from None
     return frames

@@ -13,19 +13,16 @@ WAV files themselves and send back only the sample count.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import struct
-import tempfile
-import wave
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from audiobook import engine, workers, zygote
+from audiobook import cache, engine, workers, zygote
 from audiobook.engine import Voice
 from audiobook.errors import EngineError
 
@@ -163,20 +160,12 @@ def speak_into_cache(text: str, voice: Voice, path: Path) -> bytes:
 
 
 def _write_wav(path: Path, pcm: bytes, sample_rate_hz: int) -> None:
-    """Write atomically: a temporary file in the same folder, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem[:16]}-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file, wave.open(file, "wb") as wav:
-            wav.setnchannels(1)
-            wav.setsampwidth(2)
-            wav.setframerate(sample_rate_hz)
-            wav.writeframes(pcm)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    """Write atomically (see :func:`cache.write_file`): the exact header :func:`cached_clip` expects, then the PCM."""
+    header = _WAV_HEADER.pack(
+        b"RIFF", _WAV_HEADER.size - 8 + len(pcm), b"WAVE", b"fmt ", 16, 1, 1, sample_rate_hz, sample_rate_hz * 2, 2, 16,
+        b"data", len(pcm),
+    )
+    cache.write_file(path, [header, pcm])
 
 
 # --- cache checks ------------------------------------------------------------------------------

@@ -199,3 +199,17 @@ def test_every_chapter_at_minus_19_lufs_with_true_peak_under_minus_1_5(built: Bu
     measured = ebur128(built.book_dir / name)  # ffmpeg's EBU R128 meter, 4x oversampled true peak
     assert abs(measured.integrated_lufs + 19) <= 1.0, measured
     assert measured.true_peak_dbtp <= -1.5, measured
+
+
+def test_frames_are_counted_in_real_lame_output_and_damage_is_refused(built: Built) -> None:
+    part = next((built.output / ".cache" / "mp3").glob("*/*.mp3")).read_bytes()[HEADER_BYTES:]
+    frames = count_frames(part, 64)
+    probed = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "a:0", "-show_entries",
+                             "stream=nb_read_frames", "-of", "csv=p=0", "-f", "mp3", "-"],
+                            input=part, capture_output=True, check=True)
+    assert frames == int(probed.stdout)  # ffprobe reads as many
+    for damaged in (part[:-1], part + b"\x00\x00", b"\x00" * 8 + part[8:]):
+        with pytest.raises(ValueError):
+            count_frames(damaged, 64)
+    with pytest.raises(ValueError, match="not 128 kbps"):
+        count_frames(part, 128)
