@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from audiobook.build import BuildOptions, _likely_to_make_audio
 from audiobook.cli import app
 
 ONE = """The Gate
@@ -121,3 +123,27 @@ def test_chapters_no_longer_in_the_book_are_removed(book: Path) -> None:
 def test_cli_flags_override_voices_toml(book: Path) -> None:
     build(book, "--title", "Other Title", "--narrator-voice", "en-us+m1")
     assert sorted(p.name for p in (book / "out" / "Other Title").glob("*.mp3")) == ["01 - The Gate.mp3", "02 - The Fair.mp3", "Other Title.mp3"]
+
+
+def test_the_workers_server_starts_early_only_when_audio_is_likely(book: Path) -> None:
+    """Before planning, a build guesses from file times whether it will make audio (then the
+    workers' server boots while it plans); a rebuild with nothing changed must guess no."""
+    options = BuildOptions(sources=(book / "stories",), output_dir=book / "out", voices_path=book / "voices.toml")
+    assert _likely_to_make_audio(options)  # nothing built yet
+    build(book)
+    assert not _likely_to_make_audio(options)
+    voices = book / "voices.toml"
+    voices.write_text(voices.read_text().replace("en-us+m2", "en-us+m4"))
+    a_second_later(voices, book)
+    assert _likely_to_make_audio(options)  # recast
+    build(book)
+    assert not _likely_to_make_audio(options)
+    (book / "stories" / "2.txt").write_text(TWO + "\nThe end.\n", encoding="utf-8")
+    a_second_later(book / "stories" / "2.txt", book)
+    assert _likely_to_make_audio(options)  # a story edited
+
+
+def a_second_later(path: Path, book: Path) -> None:
+    """Date an edit a second after the last build, as a person's would be (file times can be coarse)."""
+    built = (book / "out" / "Small Book" / ".audiobook.json").stat().st_mtime_ns
+    os.utime(path, ns=(built + 10**9, built + 10**9))
