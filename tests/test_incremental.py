@@ -144,6 +144,7 @@ def test_the_workers_server_starts_early_only_when_audio_is_likely(book: Path) -
 
 
 def a_second_later(path: Path, book: Path) -> None:
-    """Date an edit a second after the last build, as a person's would be (file times can be coarse)."""
-    built = (book / "out" / "Small Book" / ".audiobook.json").stat().st_mtime_ns
-    os.utime(path, ns=(built + 10**9, built + 10**9))
+    """Date the last build a second before the edit of `path`, as a person's edit would come (file times can be coarse)."""
+    manifest = book / "out" / "Small Book" / ".audiobook.json"
+    edited = path.stat().st_mtime_ns
+    os.utime(manifest, ns=(edited - 10**9, edited - 10**9))
