@@ -34,7 +34,8 @@ TITLES: dict[str, Gender | None] = {
 HONORIFIC_SUFFIX = re.compile(r"-(?:san|chan|kun|sama|sensei|senpai|dono|nee|nii)\b")
 _TITLE_RE = "|".join(sorted(TITLES, key=len, reverse=True))
 _CAP = r"(?:Ma?c)?[A-Z][a-z]+(?:['’][A-Z][a-z]+)?(?:-(?:san|chan|kun|sama|sensei|senpai|dono))?"
-NAME_RE = re.compile(rf"(?:\b({_TITLE_RE})\.?\s+)?\b({_CAP}(?:[ \t]{_CAP})*)\b")
+# Words of one name may be split by a line wrap (`Lord Henry\nWotton`), never by a blank line.
+NAME_RE = re.compile(rf"(?:\b({_TITLE_RE})\.?\s+)?\b({_CAP}(?:(?:[ \t]+|[ \t]*\n[ \t]*(?!\n)){_CAP})*)\b")
 _WORD_RE = re.compile(r"[A-Za-z]+")
 _SENTENCE_START = re.compile(r"(?:^|[.!?…:;]['’\"”)]*\s+|[\"“‘(—–]\s*|\n\s*\n\s*)$")
 
