@@ -38,7 +38,8 @@ SPEECH_VERBS = frozenset(
 )
 KIN_VOCATIVE = re.compile(r"(?:^[\"“'‘]?|[,!?;]\s+|\b(?:[Oo]h|[Dd]ear|[Mm]y)\s+)([Uu]ncle|[Aa]unt|[Cc]ousin|[Ss]ister|[Bb]rother)(?=\s*[,!?.…;—-])")
 NAME_ASKED = re.compile(r"\b(?:your|yer|thy)\s+name\b|\bwhat\s+(?:is\s+|was\s+)?(?:the\s+)?name\b|\bwho are (?:you|ye)\b", re.I)
-SENTENCES = re.compile(r"(?<=[.!?…])['’\"”)]*\s+")
+_NOT_AN_END = r"(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bMme\.)"  # `Mrs. Crane`: no sentence ends
+SENTENCES = re.compile(rf"(?<=[.!?…]){_NOT_AN_END}['’\"”)]*\s+")
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ _LATE_TAG = re.compile(
 
 def tag_before(narr: str) -> Who | None:
     """`Kaito said, "…"` / `Then aloud he said abruptly: "…"` in the run just before the quote."""
-    m = re.search(r"(?:^|[.!?;]\s+)([^.!?;]*)$", narr.strip())
+    m = re.search(rf"(?:^|[.!?;]{_NOT_AN_END}['’\"”)]*\s+)((?:[^.!?;]|(?<=\b(?:Mr|Ms|Dr|St))\.|(?<=\bMrs)\.)*[.!?]?['’\"”)]*)$", narr.strip())  # the last sentence
     sentence = m.group(1) if m else narr
     sentence = re.sub(r"^(?:Then|And|But|So|At last|Finally|Presently|Now|Again)\b,?\s*", "", sentence)
     words = sentence.split()
