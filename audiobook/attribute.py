@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from .characters import NAME_RE, STOP_WORDS, SUBJECT_VERB, Cast, Gender, Mention, find_cast
 from .cues import (
     KIN_VOCATIVE,
+    SENTENCES,
+    Who,
     NAME_ASKED,
     NAME_PHRASE,
     SPEECH_VERBS,
@@ -237,8 +239,11 @@ def attribute(seg: Segmentation) -> Script:
                 if name:
                     paragraph_speaker[p] = (name, "introduced", 0.6)
         for i in quotes:
+            beat = _beat_before(text, segs, i, p) if tags and i not in tags else None
             if i in tags:
                 decided[i] = tags[i]
+            elif beat and (name := resolver.resolve(beat.phrase, segs[i].start, exclude)):
+                decided[i] = (name, beat.rule, beat.confidence)  # `"…," said Ann. Tom shrugged. "…"`: Tom
             elif p in paragraph_speaker:
                 decided[i] = paragraph_speaker[p]
             if i in decided:
@@ -281,6 +286,27 @@ def attribute(seg: Segmentation) -> Script:
                 speaker, rule, conf = earlier[0], "last-mentioned", 0.3
         lines.append(Line(s.start, s.end, "dialogue", s.paragraph, speaker, rule, conf))
     return Script(seg, tuple(lines), _characters(cast, resolver, lines), narrator_name if first_person else None)
+
+
+def _beat_before(text: str, segs: list[Segment], i: int, p: int) -> Who | None:
+    """The subject of the sentence of narration right before a quote, in a paragraph where another
+    quote is tagged (`"…," said Ann. Tom shrugged. "…"` / `Tom shrugged. "…" "…," said Ann.`),
+    unless that sentence is the tag of the quote before."""
+    prv = segs[i - 1] if i > 0 and segs[i - 1].paragraph == p and segs[i - 1].kind == "narration" else None
+    if prv is None:
+        return None
+    narr = text[prv.start : prv.end]
+    if not re.search(r"[.!?]\W*$", narr.rstrip()):
+        return None
+    sentences = [s for s in SENTENCES.split(narr.strip()) if s]
+    if not sentences:
+        return None
+    if len(sentences) == 1 and i >= 2 and segs[i - 2].paragraph == p and tag_after(narr, open_ended(text[segs[i - 2].start : segs[i - 2].end])):
+        return None  # `"…," said Ann. "…"`: the tag of the quote before
+    found = beats(sentences[-1], "")
+    if not found or found[0].phrase.lower() in ("he", "she"):
+        return None  # `"…," said Ann. She smiled. "…"`: a he or she is most likely still Ann
+    return found[0]
 
 
 def _describe(text: str, seg: Segment, resolver: Resolver, cast: Cast) -> None:
