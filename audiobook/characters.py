@@ -54,7 +54,8 @@ STOP_WORDS = frozenset(
     Let Don't Can't Won't Isn't It's That's There's What's Wait Look Listen Remember Come Go Get Do Did
     Dear Mamma Mama Papa Mommy Mom Daddy Dad Mum Ma Pa Sir Madam Ma'am Miss Mister Street Road Lane
     Square Hall House Court Park Hotel Inn Church River Mount Island Castle Abbey Bay North South East
-    West Rue Avenue Place Station Hill Mr Mrs Ms Dr St Esq Jr Sr Mx""".split()
+    West Rue Avenue Place Station Hill Mr Mrs Ms Dr St Esq Jr Sr Mx Such Somebody Anybody Everybody
+    Something Anything Ours Yours Hullo Hallo Being One Two Three Four Five Six Seven Eight Nine Ten""".split()
 )
 # A verb right after a name: the name is someone doing something.
 SUBJECT_VERB = re.compile(
