@@ -301,7 +301,8 @@ def _beat_before(text: str, segs: list[Segment], i: int, p: int) -> Who | None:
     sentences = [s for s in SENTENCES.split(narr.strip()) if s]
     if not sentences:
         return None
-    if len(sentences) == 1 and i >= 2 and segs[i - 2].paragraph == p and tag_after(narr, open_ended(text[segs[i - 2].start : segs[i - 2].end])):
+    before = segs[i - 2] if i >= 2 and segs[i - 2].paragraph == p else None
+    if len(sentences) == 1 and before and tag_after(narr, open_ended(text[before.start : before.end])):
         return None  # `"…," said Ann. "…"`: the tag of the quote before
     found = beats(sentences[-1], "")
     if not found or found[0].phrase.lower() in ("he", "she"):
