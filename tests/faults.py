@@ -48,6 +48,12 @@ The wheel turned slowly above them.
 }
 
 
+_EVENING = "\n\n".join(f'"This is line {i} of a long evening at the fair," Rin said.' for i in range(120))
+# A book that takes a few seconds to build: long enough that a build is surely still running
+# when a test interrupts it, however fast the machine.
+LONG_STORIES = {**STORIES, "03.txt": f"The Long Evening\n\n{_EVENING}\n"}
+
+
 def write_book(root: Path, stories: dict[str, str] = STORIES) -> Path:
     """The stories and a voices.toml under `root`; returns the stories folder."""
     folder = root / "stories"

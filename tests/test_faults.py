@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from faults import (
-    STORIES, TITLE, _group_members, check_complete, kill_group, run_build, snapshot, start_build, visible_files, write_book,
+    LONG_STORIES, TITLE, _group_members, check_complete, kill_group, run_build, snapshot, start_build, visible_files, write_book,
 )
 
 pytestmark = pytest.mark.slow
@@ -34,8 +34,7 @@ def root(tmp_path: Path) -> Path:
 def slow_root(tmp_path: Path) -> Path:
     """A book that takes a few seconds to build: the first of two builds is still running when the
     second one (a fresh process, a second or so to start and plan) reaches the lock."""
-    lines = "\n\n".join(f'"This is line {i} of a long evening at the fair," Rin said.' for i in range(120))
-    write_book(tmp_path, {**STORIES, "03.txt": f"The Long Evening\n\n{lines}\n"})
+    write_book(tmp_path, LONG_STORIES)
     return tmp_path
 
 
@@ -154,7 +153,8 @@ def test_leftover_temporaries_in_the_cache_are_swept(root: Path, built: Path) ->
 # --- Ctrl-C ----------------------------------------------------------------------------------------
 
 
-def test_ctrl_c_exits_130_with_one_line_and_keeps_finished_clips(root: Path) -> None:
+def test_ctrl_c_exits_130_with_one_line_and_keeps_finished_clips(slow_root: Path) -> None:
+    root = slow_root  # a book of a few seconds: the small one can finish between the third clip and the Ctrl-C
     output = root / "out"
     build = start_build(root, output)
     try:
@@ -295,7 +295,8 @@ def _workers(build_pid: int) -> list[int]:
     return found
 
 
-def test_workers_killed_mid_build_give_one_line_and_a_rerun_finishes(root: Path) -> None:
+def test_workers_killed_mid_build_give_one_line_and_a_rerun_finishes(slow_root: Path) -> None:
+    root = slow_root  # the small book can finish before its workers are found
     output = root / "out"
     build = start_build(root, output)
     try:

@@ -15,7 +15,7 @@ from audiobook.engine import Voice
 from audiobook.errors import EngineError
 from audiobook.zygote import Speaker
 
-from faults import TITLE, run_build, snapshot, start_build, kill_group, write_book, _group_members
+from faults import LONG_STORIES, TITLE, run_build, snapshot, start_build, kill_group, write_book, _group_members
 
 VOICES = [Voice(), Voice("en-us+f3", 220, 70), Voice("en+m3", 120, 30, 0.5), Voice("en-gb-scotland+Annie")]
 TEXT = "Is this exactly what espeak says? Yes, 42 times."
@@ -90,7 +90,7 @@ def _helpers(build_pid: int) -> list[int]:
 
 @pytest.mark.slow
 def test_helpers_killed_mid_build_are_replaced_and_the_book_is_the_same(tmp_path: Path) -> None:
-    write_book(tmp_path)
+    write_book(tmp_path, LONG_STORIES)  # long enough that the build is surely still running when they are killed
     reference = run_build(tmp_path, tmp_path / "reference")
     assert reference.returncode == 0, reference.stderr
     build = start_build(tmp_path, tmp_path / "out")
