@@ -56,6 +56,13 @@ _UNGENDERED_KIN = frozenset("cousin friend companion partner guest visitor host 
 _PARENT_TITLES = {"mother": ("Mrs", "Lady", "Madame", "Mme"), "father": ("Mr", "Sir", "Lord", "Monsieur")}
 _SPOUSE_TITLE = {"wife": ("Mr", "Mrs"), "lady": ("Mr", "Mrs"), "husband": ("Mrs", "Mr")}
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+_QUOTE_MARKS = re.compile(r"[\"“”]")
+_SUBJECT_START = re.compile(r"(?:^|[.!?…;]['’\"”)]*\s+)(?:(?:Then|And|But|So|Now|Here|Still|Suddenly|At last|Finally|Presently|Again|As|When|While),?\s+)?$")
+# `Marilla’s lips twitched`: the owner of a face, a voice, a gesture is the one in view
+_OWN_FEATURE = re.compile(
+    r"['’]s\s+(?:[a-z]+\s+)?(?:face|lips|mouth|eyes|eye|brows?|forehead|cheeks?|voice|tone|hands?|head|heart|"
+    r"manner|expression|look|glance|gaze|smile|features|countenance|temper|anger|patience)\b"
+)
 
 
 class Resolver:
@@ -151,6 +158,27 @@ class Resolver:
         if name in self.nominal_gender:
             return self.nominal_gender[name]
         return self.cast.gender(name)
+
+    def topic(self, gender: Gender | None, pos: int, exclude: set[str]) -> str | None:
+        """`John Linden seemed absorbed in thought.` / `"…," he said`: the subject of the latest
+        sentence about someone of the pronoun's gender in the narration just before a quote - the
+        quote's own paragraph up to it, or the paragraph before when the quote opens its own."""
+        start = max((m.end() for m in PARAGRAPH_BREAK.finditer(self.text, max(0, pos - 3000), pos)), default=0)
+        end = pos
+        if not self.text[start:pos].strip():
+            end = start
+            start = max((m.end() for m in PARAGRAPH_BREAK.finditer(self.text, max(0, end - 3000), max(0, end - 1))), default=0)
+        if _QUOTE_MARKS.search(self.text, start, end):
+            return None  # only narration tells who is in view
+        found = None
+        for m in self.cast.mentioned_after(start, end):
+            if m.start == m.end or m.character in exclude or m.character == self.narrator or self.gender(m.character) != gender:
+                continue
+            if m.start != start and not _SUBJECT_START.search(self.text[max(start, m.start - 40) : m.start]):
+                continue
+            if SUBJECT_VERB.match(self.text, m.end) or _OWN_FEATURE.match(self.text, m.end):
+                found = m.character  # `Marilla’s lips twitched.` too: the owner is the topic
+        return found
 
     def pronoun(self, gender: Gender | None, pos: int, exclude: set[str]) -> str | None:
         """The most salient character of `gender` before `pos`: recent mentions count most, and
@@ -252,7 +280,8 @@ class Resolver:
         if lw == "i":
             return self.narrator
         if lw in ("he", "she"):
-            return self.pronoun(_SUBJECT_PRONOUNS[lw], pos, exclude)
+            gender = _SUBJECT_PRONOUNS[lw]
+            return self.topic(gender, pos, exclude) or self.pronoun(gender, pos, exclude)
         kin = _POSSESSIVE_KIN.match(lw)
         if kin:
             return self.possessive(kin.group("det"), kin.group("noun"), " ".join(lw.split()), pos, exclude)
