@@ -189,14 +189,15 @@ def attribute(seg: Segmentation) -> Script:
                     last_quote is not None and last_quote in decided and segs[last_quote].paragraph == p - 1
                 ):
                     exclude.add(decided[last_quote][0])  # `"…," she replied`: not the one who just spoke
-            if prv is not None and prv.kind == "narration" and i - 2 in tags and segs[i - 2].paragraph == p and (
-                re.search(r"[,:—–-]\s*$", text[prv.start : prv.end]) and open_ended(text[segs[i - 2].start : segs[i - 2].end])
-            ):
+            joined = None  # the narration before is the tag of the quote before and nothing else
+            if prv is not None and prv.kind == "narration" and i - 2 in tags and segs[i - 2].paragraph == p:
+                joined = _serves_both(text[prv.start : prv.end], text[segs[i - 2].start : segs[i - 2].end])
+            if joined == "clause":
                 tags[i] = tags[i - 2]  # `"Hi," she said, "how are you?"`: the tag between serves both halves
                 continue
             for who in (
                 tag_after(text[nxt.start : nxt.end], open_ended(text[s.start : s.end])) if nxt is not None and nxt.kind == "narration" else None,
-                tag_before(text[prv.start : prv.end]) if prv is not None and prv.kind == "narration" else None,
+                tag_before(text[prv.start : prv.end]) if prv is not None and prv.kind == "narration" and not joined else None,
             ):
                 if who is None:
                     continue
@@ -210,6 +211,8 @@ def attribute(seg: Segmentation) -> Script:
                         narr = " ".join(text[segs[j].start : segs[j].end] for j in after if j > i and segs[j].kind == "narration")
                         resolver.nominal_gender[name] = voice_gender(narr)
                     break
+            if i not in tags and joined:
+                tags[i] = tags[i - 2]  # `"Hi," she said. "How are you?"`, with no tag of its own
             if i not in tags and i in introduced_as:
                 tags[i] = (introduced_as[i], "self-introduction", 0.8)
         if not tags:
@@ -286,6 +289,16 @@ def attribute(seg: Segmentation) -> Script:
                 speaker, rule, conf = earlier[0], "last-mentioned", 0.3
         lines.append(Line(s.start, s.end, "dialogue", s.paragraph, speaker, rule, conf))
     return Script(seg, tuple(lines), _characters(cast, resolver, lines), narrator_name if first_person else None)
+
+
+def _serves_both(narr: str, before: str) -> str | None:
+    """Whether the narration between two quotes is the first one's tag and nothing else, so that
+    the second is the same speaker's: "clause" for `"Hi," she said, "how are you?"`, "sentence"
+    for `"Hi," she said. "How are you?"` (unless the second quote has a tag of its own)."""
+    if re.search(r"[,:—–-]\s*$", narr) and open_ended(before):
+        return "clause"
+    sentences = [s for s in SENTENCES.split(narr.strip()) if s]
+    return "sentence" if len(sentences) == 1 and tag_after(narr, open_ended(before)) else None
 
 
 def _beat_before(text: str, segs: list[Segment], i: int, p: int) -> Who | None:
