@@ -64,7 +64,9 @@ SUBJECT_VERB = re.compile(
     r"fell|broke|wore|bit|hid|caught|heard|laughed|smiled|nodded|sighed|grinned|frowned|shrugged|paused|"
     r"stopped|asked|cried|replied|answered|whispered|shouted|is|has|does|can|will|walks|looks|turns|sees|"
     r"knows|thinks|takes|gives|comes|goes|says|sang|sings|fought|bought|brought|found|led|lay|met|paid|sent|"
-    r"slept|spent|stuck|struck|swung|taught|understood|won|wrote|ate|drank|sank|swam|climbed)\b"
+    r"slept|spent|stuck|struck|swung|taught|understood|won|wrote|ate|drank|sank|swam|climbed|"
+    r"rode|strode|drove|flew|grew|blew|bent|bore|burst|chose|clung|crept|fled|flung|forgot|froze|hung|leapt|lit|"
+    r"meant|rang|shot|shut|slid|sought|sprang|stole|swept|swore|tore|thrust|woke|wept|wrung)\b"
 )
 # Stop words that are also surnames after a title: `Mrs. Hall`, `Mr. House`, `Miss Church`.
 _SURNAME_WORDS = frozenset("Hall House Court Park Church Street Lane Hill Castle Bay West North South East Rivers "
