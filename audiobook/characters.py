@@ -81,7 +81,7 @@ _GENDERED_NOUNS: dict[Gender, tuple[str, ...]] = {
              "nephew", "grandfather", "lad", "boyfriend", "duke", "earl", "lord", "baron", "bridegroom", "schoolboy",
              "schoolmaster", "monk", "friar", "abbot", "landlord", "waiter", "fellow", "chap", "clergyman",
              "fisherman", "horseman", "workman", "watchman", "salesman", "policeman", "boatman", "ferryman",
-             "postman", "cowboy", "host", "master"),
+             "postman", "cowboy", "host", "master", "parson", "priest", "vicar", "rector", "curate", "bishop", "chaplain"),
 }
 _NOT_NOUNS = frozenset("and or but as to that than with in on at for from by if when so then".split())
 
