@@ -49,6 +49,10 @@ def turn_taking(
                 decided[i] = (who, rule, conf)
 
     for run in runs:
+        for p in _outvoted(run, {p: _anchor(p, by_paragraph, decided) for p in run}):
+            for i in by_paragraph[p]:
+                if segs[i].kind == "dialogue" and decided.get(i, ("", "", 1.0))[2] < _WEAK:
+                    del decided[i]  # a guess that contradicts the run's surest tag: let the turns decide
         known = {p: speaker(p) for p in run}
         addressed = {p: set(vocatives.get(p, [])) for p in run}
         not_speaker = {p: addressed[p] | named.get(p, set()) for p in run}  # nobody calls themselves by name
@@ -99,6 +103,35 @@ def turn_taking(
         for i in by_paragraph[p]:
             if segs[i].kind == "dialogue" and speaker_of_turn and (i not in decided or decided[i][1] == "turn-taking"):
                 decided[i] = (speaker_of_turn, "continued-quote", 0.8)
+
+
+_WEAK = 0.65  # an anchor below this (a lead-in that introduced the quote) gives way to a tag that contradicts it
+_SURE = 0.9  # a speech tag naming the speaker
+
+
+def _anchor(p: int, by_paragraph, decided) -> tuple[str, float] | None:
+    for i in by_paragraph[p]:
+        if i in decided:
+            return decided[i][0], decided[i][2]
+    return None
+
+
+def _outvoted(run: list[int], anchors: dict[int, tuple[str, float] | None]) -> list[int]:
+    """The opening guess of a run (from the narration before it) when the run's surest tag
+    contradicts it, among at most three speakers: two turns from the tagged speaker is the tagged
+    speaker again, one turn off is someone else. (Later in a run a guess comes from narration
+    between the turns, which may well break the alternation.)"""
+    sure = [(k, a) for k, a in ((k, anchors[p]) for k, p in enumerate(run)) if a and a[1] >= _SURE]
+    people = {a[0] for a in anchors.values() if a}
+    if not sure or len(people) > 3:
+        return []
+    k0, (who, _) = max(sure, key=lambda ka: ka[1][1])
+    out = []
+    for k, p in enumerate(run):
+        a = anchors[p]
+        if k == 0 and a and a[1] < _WEAK and (a[0] == who) != ((k - k0) % 2 == 0):
+            out.append(p)
+    return out
 
 
 def _partner(run, j, known, vocatives, named, resolver, narrator, segs, by_paragraph) -> str | None:
