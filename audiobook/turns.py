@@ -109,7 +109,8 @@ _WEAK = 0.65  # an anchor below this (a lead-in that introduced the quote) gives
 _SURE = 0.9  # a speech tag naming the speaker
 
 
-def _anchor(p: int, by_paragraph, decided) -> tuple[str, float] | None:
+def _anchor(p: int, by_paragraph: dict[int, list[int]], decided: dict[int, tuple[str, str, float]]) -> tuple[str, float] | None:
+    """The speaker decided first in paragraph `p`, and how sure that is."""
     for i in by_paragraph[p]:
         if i in decided:
             return decided[i][0], decided[i][2]
@@ -123,15 +124,11 @@ def _outvoted(run: list[int], anchors: dict[int, tuple[str, float] | None]) -> l
     between the turns, which may well break the alternation.)"""
     sure = [(k, a) for k, a in ((k, anchors[p]) for k, p in enumerate(run)) if a and a[1] >= _SURE]
     people = {a[0] for a in anchors.values() if a}
-    if not sure or len(people) > 3:
+    opening = anchors[run[0]]
+    if not sure or len(people) > 3 or not opening or opening[1] >= _WEAK:
         return []
     k0, (who, _) = max(sure, key=lambda ka: ka[1][1])
-    out = []
-    for k, p in enumerate(run):
-        a = anchors[p]
-        if k == 0 and a and a[1] < _WEAK and (a[0] == who) != ((k - k0) % 2 == 0):
-            out.append(p)
-    return out
+    return [run[0]] if (opening[0] == who) != (k0 % 2 == 0) else []
 
 
 def _partner(run, j, known, vocatives, named, resolver, narrator, segs, by_paragraph) -> str | None:
