@@ -279,7 +279,7 @@ def find_cast(text: str, narration: list[tuple[int, int]], tag_positions: set[in
         name = cast.forms.get(key)
         if name and in_narration(start):
             cast.add_mention(Mention(start, end, name))
-    _vote_genders(text, narration, cast)
+    _vote_genders(text, narration, cast, tag_positions)
     return cast
 
 
@@ -297,15 +297,16 @@ def _span_test(spans: list[tuple[int, int]]):
     return inside
 
 
-def _vote_genders(text: str, narration: list[tuple[int, int]], cast: Cast) -> None:
+def _vote_genders(text: str, narration: list[tuple[int, int]], cast: Cast, tag_positions: set[int]) -> None:
     """A name votes with the first he/she/his/himself/herself after it in its sentence (or the next
-    sentence, if that one opens with a pronoun); quoted words are skipped."""
+    sentence, if that one opens with a pronoun); quoted words are skipped. The name must be a
+    subject: of a verb, of a sentence, or of a speech tag (`said Ellery, shaking her umbrella`)."""
     for m in cast.mentions:
         raw = text[m.end : m.end + 240]
         after = re.sub(r"[\"“][^\"”]*[\"”]?", " ", raw)
         parts = re.split(r"(?<=[.!?])\s+", after)
         window = parts[0]
-        subject = SUBJECT_VERB.match(raw)
+        subject = SUBJECT_VERB.match(raw) or m.start in tag_positions  # `cried Randolph, in his little voice`
         if not subject and not _SENTENCE_START.search(text[max(0, m.start - 6) : m.start]):
             continue  # `walked back to Kaito with her head bowed`: "her" is the subject's, not Kaito's
         if subject and after == raw and len(parts) > 1 and re.match(r"(?:he|she)\b", parts[1], re.IGNORECASE):
