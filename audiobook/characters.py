@@ -83,6 +83,8 @@ _GENDERED_NOUNS: dict[Gender, tuple[str, ...]] = {
              "fisherman", "horseman", "workman", "watchman", "salesman", "policeman", "boatman", "ferryman",
              "postman", "cowboy", "host", "master", "parson", "priest", "vicar", "rector", "curate", "bishop", "chaplain"),
 }
+_QUOTE_MARK = re.compile(r"[\"“”]")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _NOT_NOUNS = frozenset("and or but as to that than with in on at for from by if when so then".split())
 
 
@@ -297,19 +299,27 @@ def _span_test(spans: list[tuple[int, int]]):
     return inside
 
 
+def _continues(raw: str, parts: list[str]) -> bool:
+    """Whether the next sentence's opening he/she goes on about the name: not past a quote, nor
+    after another him/her (`Emma waited for him. He heard…`: the same him)."""
+    if not re.match(r"(?:he|she)\b", parts[1], re.IGNORECASE) or re.search(r"\b(?:him|her)\b", parts[0], re.IGNORECASE):
+        return False
+    return not _QUOTE_MARK.search(" ".join(_SENTENCE_END.split(raw, 2)[:2]))
+
+
 def _vote_genders(text: str, narration: list[tuple[int, int]], cast: Cast, tag_positions: set[int]) -> None:
     """A name votes with the first he/she/his/himself/herself after it in its sentence (or the next
-    sentence, if that one opens with a pronoun); quoted words are skipped. The name must be a
+    sentence, if that one opens with a pronoun and goes on about it); quoted words are skipped. The name must be a
     subject: of a verb, of a sentence, or of a speech tag (`said Ellery, shaking her umbrella`)."""
     for m in cast.mentions:
         raw = text[m.end : m.end + 240]
         after = re.sub(r"[\"“][^\"”]*[\"”]?", " ", raw)
-        parts = re.split(r"(?<=[.!?])\s+", after)
+        parts = _SENTENCE_END.split(after)
         window = parts[0]
         subject = SUBJECT_VERB.match(raw) or m.start in tag_positions  # `cried Randolph, in his little voice`
         if not subject and not _SENTENCE_START.search(text[max(0, m.start - 6) : m.start]):
             continue  # `walked back to Kaito with her head bowed`: "her" is the subject's, not Kaito's
-        if subject and after == raw and len(parts) > 1 and re.match(r"(?:he|she)\b", parts[1], re.IGNORECASE):
+        if subject and len(parts) > 1 and _continues(raw, parts):
             window += " " + parts[1]
         words = re.findall(r"[a-z]+|[^\sa-z]", window.lower())
         for k, w in enumerate(words):
