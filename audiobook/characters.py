@@ -299,6 +299,18 @@ def _span_test(spans: list[tuple[int, int]]):
     return inside
 
 
+def _next_other(mentions: list[Mention], end: int) -> list[int]:
+    """For each mention, where the next mention of someone else starts (`end` if none)."""
+    out: list[int] = []
+    nearest, who, other = end, None, end  # the next mention, whose, and the next of someone else after it
+    for m in reversed(mentions):
+        out.append(other if m.character == who else nearest)
+        if m.character != who:
+            other = nearest
+        nearest, who = m.start, m.character
+    return out[::-1]
+
+
 def _continues(raw: str, parts: list[str]) -> bool:
     """Whether the next sentence's opening he/she goes on about the name: not past a quote, nor
     after another him/her (`Emma waited for him. He heard…`: the same him)."""
@@ -309,10 +321,11 @@ def _continues(raw: str, parts: list[str]) -> bool:
 
 def _vote_genders(text: str, narration: list[tuple[int, int]], cast: Cast, tag_positions: set[int]) -> None:
     """A name votes with the first he/she/his/himself/herself after it in its sentence (or the next
-    sentence, if that one opens with a pronoun and goes on about it); quoted words are skipped. The name must be a
-    subject: of a verb, of a sentence, or of a speech tag (`said Ellery, shaking her umbrella`)."""
-    for m in cast.mentions:
-        raw = text[m.end : m.end + 240]
+    sentence, if that one opens with a pronoun and goes on about it), before anyone else is named;
+    quoted words are skipped. The name must be a subject: of a verb, of a sentence, or of a
+    speech tag (`said Ellery, shaking her umbrella`)."""
+    for m, until in zip(cast.mentions, _next_other(cast.mentions, len(text))):
+        raw = text[m.end : min(m.end + 240, until)]  # `When Walter came in, Martha … her sewing`: Martha's
         after = re.sub(r"[\"“][^\"”]*[\"”]?", " ", raw)
         parts = _SENTENCE_END.split(after)
         window = parts[0]
