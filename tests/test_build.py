@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -18,7 +20,7 @@ from typer.testing import CliRunner
 
 from conftest import ebur128
 
-from audiobook.audio import count_frames
+from audiobook.audio import assemble, count_frames
 from audiobook.build import BuildOptions, pauses_after, plan, speakable
 from audiobook.encode import HEADER_BYTES, part_key, part_path
 from audiobook.cli import app
@@ -213,3 +215,17 @@ def test_frames_are_counted_in_real_lame_output_and_damage_is_refused(built: Bui
             count_frames(damaged, 64)
     with pytest.raises(ValueError, match="not 128 kbps"):
         count_frames(part, 128)
+
+
+def test_chapters_join_the_same_with_or_without_the_kernel_copy(built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    parts = sorted((built.output / ".cache" / "mp3").glob("*/*.mp3"))[:20]
+    frames = [count_frames(p.read_bytes()[HEADER_BYTES:], 64) for p in parts]
+    in_kernel = assemble(parts, frames, tmp_path / "kernel.mp3", 64, HEADER_BYTES, header=b"TAG").path.read_bytes()
+
+    def unsupported(*_: object) -> int:
+        raise OSError(errno.EXDEV, "cross-device")
+
+    monkeypatch.setattr(os, "copy_file_range", unsupported)
+    through_memory = assemble(parts, frames, tmp_path / "memory.mp3", 64, HEADER_BYTES, header=b"TAG").path.read_bytes()
+    assert in_kernel == through_memory
+    assert in_kernel.startswith(b"TAG") and len(in_kernel) == 3 + 208 + sum(p.stat().st_size - HEADER_BYTES for p in parts)
