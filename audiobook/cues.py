@@ -206,8 +206,9 @@ def beats(narr_before: str, narr_after: str) -> list[Who]:
 
 _VOICING = re.compile(
     r"\s+(?:\w+\s+)?(?:(?:began|started|continued|kept|went on)\s+(?:to\s+)?(?:sing|singing|speak|speaking|talk|talking)|"
-    r"sang|sings|singing)\b"
+    r"sang|sings|singing|spoke|speaks)\b"
 )
+_WHILE = re.compile(r"\b(?:[Aa]s|[Ww]hile|[Ww]hen|[Aa]fter|[Bb]efore|[Uu]ntil|[Oo]nce)\s+$")
 
 
 def trailing_narration(text: str, segs: list[Segment], members: list[int]) -> str:
@@ -239,7 +240,8 @@ def introducer(narr: str) -> list[Who]:
         for m in re.finditer(r"(?:^|(?<=[\s,;(—–-]))(?=\S)", sentence):
             who = speaker_phrase(sentence[m.start() :])
             if who and who != "I" and _VOICING.match(sentence, m.start() + len(who)):
-                found = who
+                if not _WHILE.search(sentence, 0, m.start()):  # `As the young woman spoke, he rose`: she is done
+                    found = who
         if found:
             return [Who(found, "introduced", 0.6)]
     return []
