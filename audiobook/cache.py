@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import fcntl
 import os
-import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from .atomic import replace_file
 from .errors import AudiobookError
 
 LOCK_NAME = ".lock"
@@ -26,27 +26,21 @@ class CacheError(AudiobookError):
     """The cache folder cannot be used."""
 
 
-def write_file(path: Path, pieces: Iterable[bytes]) -> None:
+def write_file(path: Path, pieces: Sequence[bytes]) -> None:
     """Write a cache file: a hidden temporary in its folder (made if missing), renamed into place.
 
     Raises OSError. The folder is made only when the temporary cannot be created without it: a
     build writes hundreds of files into the same 256 folders, and on some file systems asking
     for a folder that exists costs a tenth of a millisecond a time.
     """
+    prefix = f".{path.stem[:16]}-"
     try:
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem[:16]}-", suffix=".tmp")
+        replace_file(path, pieces, prefix, ".tmp")
     except FileNotFoundError:
+        if path.parent.is_dir():
+            raise
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem[:16]}-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            for piece in pieces:
-                file.write(piece)
-        os.replace(temporary, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(temporary)
-        raise
+        replace_file(path, pieces, prefix, ".tmp")
 
 
 def sweep(cache_dir: Path) -> int:

@@ -156,9 +156,8 @@ class EspeakEngine:
         if hasattr(os, "fork"):
             scratch = self._scratch_file()
             return read_all(scratch, self.speak_into(scratch, text, voice))
-        self.check_voice(voice)
-        text = _CONTROL_CHARS.sub(" ", text)
-        if not text.strip():
+        text = self._speakable(text, voice)
+        if not text:
             return b""
         chunks: list[bytes] = []
         self._speak(text, voice, chunks.append)  # no fork (Windows): output may vary by a few samples
@@ -172,9 +171,8 @@ class EspeakEngine:
         straight into the file as eSpeak hands it over: no copy of it is gathered in memory. Pages
         the file already has are written over rather than made again.
         """
-        self.check_voice(voice)
-        text = _CONTROL_CHARS.sub(" ", text)
-        if not text.strip():
+        text = self._speakable(text, voice)
+        if not text:
             os.ftruncate(fd, 0)
             return 0
         try:
@@ -209,6 +207,12 @@ class EspeakEngine:
             f"eSpeak NG crashed ({how}) speaking {len(text)} characters with voice {voice.voice_id!r}: "
             "try another voice or check the text"
         )
+
+    def _speakable(self, text: str, voice: Voice) -> str:
+        """`text` with control characters as spaces, "" if it is blank; EngineError for a bad voice."""
+        self.check_voice(voice)
+        text = _CONTROL_CHARS.sub(" ", text)
+        return text if text.strip() else ""
 
     def _base_voice(self, voice: Voice) -> _BaseVoice:
         base_id, plus, variant = voice.voice_id.partition("+")

@@ -204,8 +204,8 @@ class _Meter:
         self.power = k_weighted(numpy.pad(samples, self.context), rate_hz) ** 2
         self.rate_hz = rate_hz
         self.block, self.step = round(_BLOCK_S * rate_hz), round(_STEP_S * rate_hz)
-        self.segmented = self.block == 4 * self.step and len(self.power) >= self.block
-        self.segments = _segment_sums(self.power, self.step) if self.segmented else None
+        segmented = self.block == 4 * self.step and len(self.power) >= self.block
+        self.segments = _segment_sums(self.power, self.step) if segmented else None
 
     def lufs(self, gain_db: float = 0.0, at: numpy.ndarray | None = None, gain: numpy.ndarray | None = None) -> float:
         """Integrated loudness with `gain_db` applied and, if given, the gain `gain` at the samples `at`."""
