@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from .attribute import NARRATOR, Script, attribute
+from .attribution import NARRATOR, Script, attribute
 from .audio import Pauses, assemble, check_bitrate, require_ffmpeg, starts_ms
 from .atomic import write_bytes_atomic
 from .book import load_book

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .attribute import NARRATOR, Script
+from .attribution import NARRATOR, Script
 from .config import Config, VoiceConfig, with_defaults
 from .engine import Voice
 from .errors import ConfigError, EngineError

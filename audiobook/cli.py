@@ -22,7 +22,7 @@ from . import __version__
 from .errors import AudiobookError, ServeError
 
 if TYPE_CHECKING:
-    from .attribute import Script
+    from .attribution import Script
     from .build import BuildOptions, BuildResult
     from .build import Progress as BuildProgress
     from .engine import Voice
@@ -354,9 +354,8 @@ def segment(
     ] = None,
 ) -> None:
     """Show who says what: the story as a script, narration dimmed, and the cast."""
-    from .attribute import attribute
+    from .attribution import attribute, script_json
     from .load import find_stories, load_story
-    from .script_json import script_json
     from .segment import segment as segment_story
     
     console = Console(highlight=False)

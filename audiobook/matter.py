@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Literal
 
-from .attribute import Script
+from .attribution import Script
 from .load import Story
 
 FrontMatter = Literal["read", "skip"]

@@ -23,9 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from audiobook.attribute import SPEECH_VERBS, Line, Script, attribute  # noqa: E402
+from audiobook.attribution import SPEECH_VERBS, Line, Script, attribute, script_json  # noqa: E402
 from audiobook.load import parse_story  # noqa: E402
-from audiobook.script_json import script_json  # noqa: E402
 from audiobook.segment import Segmentation, segment  # noqa: E402
 
 DEFAULT_GOLD = ROOT.parent / "shared" / "eval" / "litbank"

@@ -9,7 +9,7 @@ import pytest
 from conftest import write_pictures_epub
 from ebooklib import epub
 
-from audiobook.attribute import attribute
+from audiobook.attribution import attribute
 from audiobook.book import load_book
 from audiobook.errors import InputError
 from audiobook.load import load_story

@@ -6,7 +6,7 @@ test_cli.py); here a permissive checker keeps the tests on the casting rules the
 
 from pathlib import Path
 
-from audiobook.attribute import attribute
+from audiobook.attribution import attribute
 from audiobook.cast import cast
 from audiobook.config import Config, load_config
 from audiobook.load import parse_story

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from audiobook.attribute import attribute, format_script
+from audiobook.attribution import attribute, format_script
 from audiobook.load import load_story
 from audiobook.segment import segment
 

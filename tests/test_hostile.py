@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audiobook.attribute import attribute
+from audiobook.attribution import attribute
 from audiobook.book import load_book
 from audiobook.build import safe_filename
 from audiobook.errors import InputError

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from audiobook.attribute import attribute
+from audiobook.attribution import attribute
 from audiobook.load import load_story
 from audiobook.matter import drop_matter, expected_text, skipped_sections
 from audiobook.segment import segment, speech_text

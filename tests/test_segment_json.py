@@ -6,9 +6,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audiobook.attribute import attribute
+from audiobook.attribution import attribute, script_json
 from audiobook.load import parse_story
-from audiobook.script_json import script_json
 from audiobook.segment import segment
 
 SEEDS = sorted((Path(__file__).parent.parent / "seeds").glob("*.txt"))

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audiobook.attribute import attribute
+from audiobook.attribution import attribute
 from audiobook.errors import AudiobookError
 from audiobook.load import parse_story
 from audiobook.segment import segment, speech_text

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from .characters import NAME_RE, SUBJECT_VERB, STOP_WORDS, TITLES, Cast
 from .referents import LOOSE_NOMINAL, NOMINAL, PERSON_NOUNS
-from .segment import Segment
+from ..segment import Segment
 
 SPEECH_VERBS = frozenset(
     """said says say asked asks replied replies answered answers cried cries called calls

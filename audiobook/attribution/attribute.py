@@ -47,7 +47,7 @@ from .cues import (
     trailing_narration,
 )
 from .referents import NOMINAL, Resolver
-from .segment import Kind, Segment, Segmentation
+from ..segment import Kind, Segment, Segmentation
 from .turns import turn_taking
 from .unnamed import identify_descriptions, identify_voices, memories, self_introduced, voice_gender
 

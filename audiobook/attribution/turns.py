@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .segment import Segment
+from ..segment import Segment
 
 REACH = 3000  # characters back in which the people of a conversation are looked for
 

@@ -22,7 +22,7 @@ import re
 from typing import Callable
 
 from .characters import Cast, Gender
-from .segment import Segment
+from ..segment import Segment
 
 MEMORY = "a voice"  # the speaker of a remembered line nobody present says
 

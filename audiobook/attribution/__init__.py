@@ -1,0 +1,13 @@
+"""The attribution stage: who speaks each line of a segmented story.
+
+`attribute` turns a `Segmentation` into a `Script` (every dialogue run with a speaker and the
+rule that chose it); `script_json` writes a script in the format the scorer reads. The modules:
+`characters` (cast discovery), `cues` (speech tags, beats, names called), `referents` (who a
+phrase means), `turns` (turn-taking), `unnamed` (speakers named late, voices, memories),
+`attribute` (the sieve that runs them in order).
+"""
+
+from .attribute import NARRATOR, SPEECH_VERBS, Character, Line, Script, attribute, format_script
+from .script_json import script_json
+
+__all__ = ["NARRATOR", "SPEECH_VERBS", "Character", "Line", "Script", "attribute", "format_script", "script_json"]
