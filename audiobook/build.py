@@ -1,7 +1,8 @@
-"""The whole pipeline: stories in, one tagged, chaptered MP3 per chapter out (and the whole book).
+"""The render stage: a :class:`~audiobook.plan.Plan` in, one tagged, chaptered MP3 per chapter out
+(and the whole book, the manifest of what each file holds, then the cover, transcripts and feed).
 
-load -> segment -> attribute -> cast -> synthesize -> stitch and encode -> tag.
-Every output is written under a temporary name and renamed when complete.
+Planning is :mod:`audiobook.plan`; :func:`build` plans, then renders only what changed since the
+last build. Every output is written under a temporary name and renamed when complete.
 """
 
 from __future__ import annotations
@@ -12,146 +13,44 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from .attribution import NARRATOR, Script, attribute
-from .audio import Pauses, assemble, check_bitrate, require_ffmpeg, starts_ms
 from .atomic import write_bytes_atomic
-from .book import load_book
+from .audio import Pauses, assemble, check_bitrate, require_ffmpeg, starts_ms
 from .cache import cache_in_use
-from .cast import Casting, Role, cast
-from .config import Config, load_config
-from .matter import drop_matter, expected_text, skipped_sections
-from .normalise import normalise
-from .encode import HEADER_BYTES, Part, part_key
-from .engine import Voice, engine_id, get_engine
-from .loudness import DEFAULT_LOUDNESS_LUFS, check_loudness
+from .cover import Cover, cover_from_bytes, draw_cover, load_cover
+from .encode import HEADER_BYTES, Part
+from .engine import engine_id
 from .errors import AudiobookError, CoverError
 from .lock import output_lock
-from .cover import Cover, cover_from_bytes, draw_cover, load_cover
+from .loudness import check_loudness
+from .m4b import m4b_manifest_entry, write_m4b_if_changed
+from .plan import (
+    BuildOptions, BuildResult, ChapterPlan, ChapterResult, Plan, Utterance, loudness_target, plan, resolve_voices_path,
+    speakable,
+)
+from .produce import PartRequest, part_requests, produce
 from .publish import check_publish_options, publish
-from .segment import segment, speech_text
-from .spoken import check_spoken
-from .produce import produce
-from .workers import start_forkserver
-from .synthesize import ClipRequest, clip_key
+from .synthesize import ClipRequest
 from .tags import ChapterMark, Tags, render_tags
 from .transcript import Cue, plain_text
-from .m4b import m4b_manifest_entry, write_m4b_if_changed
 from .wholebook import (
     BookChapter, WholeBook, manifest_entry, unchanged_whole_book, whole_book_digest, whole_book_path, write_whole_book,
 )
+from .workers import start_forkserver
 
-DEFAULT_VOICES = Path("voices.toml")
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    sources: tuple[Path, ...]
-    output_dir: Path = Path("output")
-    voices_path: Path | None = None  # None: ./voices.toml if it exists, else built-in voices
-    cache_dir: Path | None = None  # None: <output_dir>/.cache
-    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
-    bitrate_kbps: int = 64
-    pauses: Pauses = Pauses()
-    title: str | None = None  # these override voices.toml
-    author: str | None = None
-    narrator_voice: str | None = None
-    base_url: str | None = None  # where the book folder is hosted, for the feed; None: `audiobook serve`
-    cover: Path | None = None  # a JPEG or PNG; None: [book] cover in voices.toml, else drawn
-    loudness_lufs: float | None = None  # None: [book] loudness_lufs in voices.toml, else -19
-    m4b: bool = False  # also write the whole book as an M4B (AAC, chapters, cover) with ffmpeg
-    wait: bool = False  # another build is writing into output_dir: wait for it (else refuse)
-
-
-@dataclass(frozen=True)
-class Utterance:
-    """One clip to speak: a line of the script with its words and voice."""
-
-    text: str  # the words as written (quotation marks aside): transcripts show this
-    voice: Voice
-    paragraph: int
-    section: int
-    speaker: str = ""  # the role's name, for the transcript
-    spoken: str = ""  # what the engine is given: numbers, abbreviations, pronunciations made speakable
-    line: int = 0  # which line of the script: a long line is spoken as several clips
-
-
-@dataclass(frozen=True)
-class ChapterPlan:
-    number: int
-    title: str
-    script: Script
-    utterances: tuple[Utterance, ...]
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Everything decided before any sound is made."""
-
-    title: str
-    author: str
-    config: Config
-    chapters: tuple[ChapterPlan, ...]
-    casting: Casting
-    source_cover: bytes | None = None  # an EPUB's own cover image
-    warnings: tuple[str, ...] = ()  # about the sources, one line each
-    skipped: tuple[str, ...] = ()  # sections left out of the audio (front_matter = "skip")
-
-
-@dataclass(frozen=True)
-class ChapterResult:
-    number: int
-    title: str
-    path: Path
-    duration_ms: int
-    marks: tuple[ChapterMark, ...]
-    cues: tuple[Cue, ...] = ()  # one per spoken line, for the transcript
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    plan: Plan
-    book_dir: Path
-    chapters: tuple[ChapterResult, ...]
-    clips_total: int
-    clips_synthesized: int
-    feed_path: Path | None = None
-    whole_book: Path | None = None  # <Book Title>.mp3: every chapter in one file
-    m4b: Path | None = None
-
-    @property
-    def duration_ms(self) -> int:
-        return sum(c.duration_ms for c in self.chapters)
+__all__ = ["MANIFEST", "Progress", "book_cover", "build", "pauses_after", "safe_filename", "likely_to_make_audio"]
 
 
 @dataclass(frozen=True)
 class Progress:
+    """How far a build is: `done` of `total` clips synthesized or encoded, or chapters written."""
+
     stage: Literal["synthesize", "encode", "write"]
     done: int
     total: int
-
-
-def resolve_voices_path(path: Path | None) -> Path | None:
-    if path is not None:
-        return path
-    return DEFAULT_VOICES if DEFAULT_VOICES.is_file() else None
-
-
-def with_overrides(config: Config, options: BuildOptions) -> Config:
-    """Command-line flags win over voices.toml, which wins over built-in defaults."""
-    narrator = replace(config.narrator, voice=options.narrator_voice or config.narrator.voice)
-    loudness_lufs = config.loudness_lufs if options.loudness_lufs is None else options.loudness_lufs
-    return replace(
-        config, title=options.title or config.title, author=options.author or config.author, narrator=narrator,
-        loudness_lufs=loudness_lufs,
-    )
-
-
-def loudness_target(config: Config) -> float:
-    return DEFAULT_LOUDNESS_LUFS if config.loudness_lufs is None else config.loudness_lufs
 
 
 _RESERVED_NAMES = frozenset(
@@ -183,70 +82,6 @@ def safe_filename(name: str, limit_bytes: int = 200) -> str:
     return name or "untitled"
 
 
-def narration_role(script: Script, casting: Casting, config: Config) -> Role:
-    """Who reads a chapter's narration: a first-person narrator known by name reads it in their
-    own voice (as a human audiobook would be cast), unless voices.toml turns that off."""
-    if config.narrator_character_voice and script.narrator and script.narrator != NARRATOR:
-        return casting.role_for(script.narrator)
-    return casting.narrator
-
-
-def utterances(script: Script, casting: Casting, config: Config) -> tuple[Utterance, ...]:
-    story = script.story
-    narration = narration_role(script, casting, config)
-    result = []
-    for index, line in enumerate(script.lines):
-        speaks_as_narrator = line.kind == "narration" or line.speaker == NARRATOR  # "I said", unnamed narrator
-        role = narration if speaks_as_narrator else casting.role_for(line.speaker)
-        paragraph = story.paragraphs[line.paragraph]
-        for text in clip_texts(speech_text(story.text[line.start : line.end])):
-            spoken = normalise(text, config.pronunciations)
-            result.append(Utterance(text, role.voice, line.paragraph, paragraph.section, role.name, spoken, index))
-    return tuple(result)
-
-
-MAX_CLIP_CHARS = 600  # about 40 s of speech: a longer run is spoken as several clips, split between sentences
-
-
-def clip_texts(text: str) -> list[str]:
-    """A run's text in clips of whole sentences, none much over MAX_CLIP_CHARS when it can be helped.
-
-    Clips stay small whatever a story's paragraphs are like (a 500-word paragraph is a few minutes
-    of audio), so the memory a worker needs, and the work lost to one changed word, stay small.
-    """
-    if len(text) <= MAX_CLIP_CHARS:
-        return [text]
-    clips: list[str] = []
-    for sentence in re.split(r"(?<=[.!?…;:])\s+", text):
-        if clips and len(clips[-1]) + 1 + len(sentence) <= MAX_CLIP_CHARS:
-            clips[-1] += " " + sentence
-        else:
-            clips.append(sentence)
-    return clips
-
-
-def plan(options: BuildOptions) -> Plan:
-    """Read, segment, attribute and cast the book: no audio yet."""
-    config = with_overrides(load_config(resolve_voices_path(options.voices_path)), options)
-    loaded = load_book(options.sources)
-    scripts = [drop_matter(attribute(segment(story)), config.front_matter) for story in loaded.chapters]
-    engine = get_engine()
-    casting = cast(scripts, config, engine.check_voice)
-    chapters = []
-    skipped = []
-    warnings = list(loaded.warnings)
-    for number, script in enumerate(scripts, 1):
-        utts = utterances(script, casting, config)
-        story = script.story
-        check_spoken(expected_text(story, config.front_matter), [u.text for u in utts], story.path)
-        chapters.append(ChapterPlan(number, story.title, script, utts))
-        warnings += unspeakable_warning(story.path, utts)
-        skipped += [f"{title} in {story.title}" for title in skipped_sections(story, config.front_matter)]
-    title = config.title or loaded.title
-    author = config.author or loaded.author or "Unknown author"
-    return Plan(title, author, config, tuple(chapters), casting, loaded.cover, tuple(warnings), tuple(skipped))
-
-
 def pauses_after(utts: Sequence[Utterance], pauses: Pauses) -> list[int]:
     """The pause after each utterance: short in a paragraph, longer between paragraphs and sections."""
     result = []
@@ -262,26 +97,6 @@ def pauses_after(utts: Sequence[Utterance], pauses: Pauses) -> list[int]:
     return result
 
 
-def speakable(text: str) -> bool:
-    return any(ch.isalnum() for ch in text)
-
-
-def unspeakable_warning(path: Path, utts: Sequence[Utterance]) -> list[str]:
-    """A warning for lines written with something but no word to say (emoji only): they are left silent.
-
-    Lines of punctuation alone ("...") are silent without a warning: nothing is lost.
-    """
-    silent = [
-        u.text for u in utts
-        if not speakable(u.spoken) and any(unicodedata.category(ch)[0] not in "PZC" for ch in u.text)
-    ]
-    if not silent:
-        return []
-    example = " ".join(silent[0].split())[:40]
-    lines = "line" if len(silent) == 1 else "lines"
-    return [f"{path}: {len(silent)} {lines} with nothing speakable left silent, such as {example!r}"]
-
-
 @dataclass(frozen=True)
 class _Job:
     """A chapter to write: its file, what is in it, and a digest of all that."""
@@ -289,8 +104,7 @@ class _Job:
     chapter: ChapterPlan
     path: Path
     tags: Tags
-    clip_requests: tuple[ClipRequest | None, ...]
-    pauses_ms: tuple[int, ...]
+    parts: tuple[PartRequest, ...]  # one per utterance: its clip (None: nothing to say) and the pause after it
     digest: str
 
 
@@ -298,19 +112,17 @@ def _job(book: Plan, chapter: ChapterPlan, book_dir: Path, options: BuildOptions
     width = max(2, len(str(len(book.chapters))))
     path = book_dir / f"{chapter.number:0{width}d} - {safe_filename(chapter.title)}.mp3"
     tags = Tags(chapter.title, book.author, book.title, chapter.number, len(book.chapters), cover_jpeg=art.jpeg)
-    requests = tuple(ClipRequest(u.spoken, u.voice) if speakable(u.spoken) else None for u in chapter.utterances)
-    pauses = tuple(pauses_after(chapter.utterances, options.pauses))
+    requests = [ClipRequest(u.spoken, u.voice) if speakable(u.spoken) else None for u in chapter.utterances]
+    pauses = pauses_after(chapter.utterances, options.pauses)
     sections = chapter.script.story.sections
-    parts = [
-        part_key(clip_key(r, engine) if r else None, pause, options.bitrate_kbps, loudness_target(book.config))
-        for r, pause in zip(requests, pauses)
-    ]
+    parts = part_requests(zip(requests, pauses), options.bitrate_kbps, loudness_target(book.config), engine)
     titles = [sections[u.section].title for u in chapter.utterances]
     speakers = [u.speaker for u in chapter.utterances]
     cover = hashlib.sha256(art.jpeg).hexdigest()
     described = repr(replace(tags, cover_jpeg=None))
-    blob = json.dumps([parts, titles, speakers, cover, described], ensure_ascii=False).encode("utf-8", "surrogatepass")
-    return _Job(chapter, path, tags, requests, pauses, hashlib.sha256(blob).hexdigest())
+    keys = [p.key for p in parts]
+    blob = json.dumps([keys, titles, speakers, cover, described], ensure_ascii=False).encode("utf-8", "surrogatepass")
+    return _Job(chapter, path, tags, tuple(parts), hashlib.sha256(blob).hexdigest())
 
 
 MANIFEST = ".audiobook.json"  # in the book folder: what each chapter file holds
@@ -372,15 +184,15 @@ def build(
     check_publish_options(options.base_url, options.cover)  # fail now, not after the synthesis
     if options.m4b:
         require_ffmpeg()
-    if _likely_to_make_audio(options):
+    if likely_to_make_audio(options):
         start_forkserver()  # the workers' server boots and imports numpy & co. while the book is planned
     book = plan(options)  # before the lock: a mistake in the sources or voices.toml creates no folder
     cache_dir = options.cache_dir or options.output_dir / ".cache"
     with output_lock(options.output_dir, options.wait, on_wait), cache_in_use(cache_dir):
-        return _build(book, options, on_progress)
+        return _build(book, options, cache_dir, on_progress)
 
 
-def _likely_to_make_audio(options: BuildOptions) -> bool:
+def likely_to_make_audio(options: BuildOptions) -> bool:
     """Whether this build will probably have audio to make: no book was built into the output
     folder yet, or a story or the casting file changed since. (A guess from file times, so the
     workers' server can start before planning; a rebuild with nothing changed never starts it.)"""
@@ -395,9 +207,10 @@ def _likely_to_make_audio(options: BuildOptions) -> bool:
         return False  # a missing source: planning will say so
 
 
-def _build(book: Plan, options: BuildOptions, on_progress: Callable[[Progress], None] | None) -> BuildResult:
+def _build(
+    book: Plan, options: BuildOptions, cache_dir: Path, on_progress: Callable[[Progress], None] | None
+) -> BuildResult:
     book_dir = options.output_dir / safe_filename(book.title)
-    cache_dir = options.cache_dir or options.output_dir / ".cache"
     try:
         book_dir.mkdir(parents=True, exist_ok=True)
         cache_dir.mkdir(parents=True, exist_ok=True)
@@ -417,17 +230,17 @@ def _build(book: Plan, options: BuildOptions, on_progress: Callable[[Progress], 
             results[job.chapter.number] = unchanged
     todo = [job for job in jobs if job.chapter.number not in results]
 
-    requests = [(r, pause) for job in todo for r, pause in zip(job.clip_requests, job.pauses_ms)]
+    requests = [part for job in todo for part in job.parts]
     produced = produce(
         requests, cache_dir, options.jobs, options.bitrate_kbps, loudness_target(book.config),
-        on_clip=_counter(on_progress, "synthesize", sum(1 for r, _ in requests if r is not None)),
+        on_clip=_counter(on_progress, "synthesize", sum(1 for r in requests if r.clip is not None)),
         on_part=_counter(on_progress, "encode", len(requests)),
     )
     synthesized = sum(1 for p in produced if p.synthesized)
     parts = iter(p.part for p in produced)
     report = _counter(on_progress, "write", len(todo))
     for job in todo:
-        chapter_parts = [next(parts) for _ in job.clip_requests]
+        chapter_parts = [next(parts) for _ in job.parts]
         results[job.chapter.number] = _write_chapter(job, chapter_parts, options.bitrate_kbps)
         report(job)
 
@@ -448,10 +261,10 @@ def _build(book: Plan, options: BuildOptions, on_progress: Callable[[Progress], 
         (book_dir / old).unlink(missing_ok=True)
     _write_manifest(book_dir, entries)
     chapters = tuple(results[job.chapter.number] for job in jobs)
-    clips_total = sum(1 for job in jobs for r in job.clip_requests if r)
+    clips_total = sum(1 for job in jobs for part in job.parts if part.clip)
     result = BuildResult(book, book_dir, chapters, clips_total, synthesized, whole_book=whole.path,
                          m4b=m4b.path if m4b else None)
-    published = publish(result, art, options.base_url)
+    published = publish(result, art, book.published, options.base_url)
     return replace(result, feed_path=published.feed_path)
 
 
@@ -497,11 +310,11 @@ def _write_chapter(job: _Job, parts: Sequence[Part], bitrate_kbps: int) -> Chapt
     marks = tuple(ChapterMark(sections[utts[i].section].title, starts[k], starts[k + 1]) for k, i in enumerate(firsts))
     ends = [*starts_of[1:], duration_ms]
     cues: list[Cue] = []  # one per line of the script, from its start to the start of its pause
-    for i, (utt, request, pause, start, end) in enumerate(zip(utts, job.clip_requests, job.pauses_ms, starts_of, ends)):
-        if request is None:
+    for i, (utt, part, start, end) in enumerate(zip(utts, job.parts, starts_of, ends)):
+        if part.clip is None:
             continue
-        cue = Cue(start, max(start, end - pause), utt.speaker, utt.text)
-        if cues and i and utts[i - 1].line == utt.line and job.clip_requests[i - 1] is not None:
+        cue = Cue(start, max(start, end - part.pause_ms), utt.speaker, utt.text)
+        if cues and i and utts[i - 1].line == utt.line and job.parts[i - 1].clip is not None:
             cue = Cue(cues[-1].start_ms, cue.end_ms, utt.speaker, f"{cues.pop().text} {utt.text}")
         cues.append(cue)
     tag = render_tags(replace(job.tags, chapters=marks, lyrics=plain_text(tuple(cues))))

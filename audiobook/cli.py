@@ -23,8 +23,8 @@ from .errors import AudiobookError, ServeError
 
 if TYPE_CHECKING:
     from .attribution import Script
-    from .build import BuildOptions, BuildResult
     from .build import Progress as BuildProgress
+    from .plan import BuildOptions
     from .engine import Voice
 
 # The pipeline is imported inside each command, not here: worker processes import this module
@@ -79,55 +79,6 @@ def main(
 def fail(message: str, code: int = 1) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
-
-
-def format_duration(ms: int) -> str:
-    seconds = round(ms / 1000)
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
-
-
-def summary(result: BuildResult) -> str:
-    """One screen: chapters, duration, who reads what, where the files are."""
-    from .build import narration_role
-    
-    plan = result.plan
-    lines = [
-        f"Built \"{plan.title}\" by {plan.author}: {len(result.chapters)} chapters, "
-        f"{format_duration(result.duration_ms)}",
-    ]
-    for chapter in result.chapters:
-        lines.append(
-            f"  {chapter.path.name}  {format_duration(chapter.duration_ms)}  "
-            f"{len(chapter.marks)} chapter mark{'s' if len(chapter.marks) != 1 else ''}"
-        )
-    lines.append("Voices:")
-    roles = [plan.casting.narrator, *plan.casting.roles]
-    width = max(len(r.name) for r in roles)
-    for role in roles:
-        v = role.voice
-        lines.append(
-            f"  {role.name:<{width}}  {v.voice_id:<16} rate {v.rate_wpm:>3}  pitch {v.pitch:>2}  "
-            f"{role.source:<11}  {role.lines} line{'s' if role.lines != 1 else ''}"
-            if role is not plan.casting.narrator
-            else f"  {role.name:<{width}}  {v.voice_id:<16} rate {v.rate_wpm:>3}  pitch {v.pitch:>2}  {role.source}"
-        )
-    for chapter in plan.chapters:
-        if narration_role(chapter.script, plan.casting, plan.config) is not plan.casting.narrator:
-            lines.append(f"  {chapter.script.narrator} narrates {chapter.title} (first person)")
-    for skipped in plan.skipped:
-        lines.append(f"Skipped (front_matter = \"skip\"): {skipped}")
-    for warning in plan.warnings:
-        lines.append(f"warning: {warning}")
-    if result.whole_book is not None:
-        lines.append(f"Whole book: {result.whole_book.name}" + (f" and {result.m4b.name}" if result.m4b else ""))
-    if result.feed_path is not None:
-        lines.append(f"Feed: {result.feed_path}  (listen in a podcast app: audiobook serve {result.book_dir.parent})")
-    cached = result.clips_total - result.clips_synthesized
-    lines.append(f"Clips: {result.clips_total} ({result.clips_synthesized} synthesized, {cached} from cache)")
-    lines.append(f"Files: {result.book_dir}{os.sep}")
-    return "\n".join(lines)
 
 
 T = TypeVar("T")
@@ -208,8 +159,8 @@ def build(
     ] = False,
 ) -> None:
     """Build an audiobook: one tagged, chaptered MP3 per story, a cover, transcripts and a podcast feed."""
-    from .build import BuildOptions
     from .build import build as build_book
+    from .plan import BuildOptions, summary
 
     options = BuildOptions(
         tuple(sources), output, voices, cache, jobs or os.cpu_count() or 1, bitrate,
@@ -239,8 +190,8 @@ def cast_command(
     ] = None,
 ) -> None:
     """Show the characters found, their lines and the voice each gets."""
-    from .build import BuildOptions, plan
     from .cast import cast_entries, starter_voices_toml, unmentioned
+    from .plan import BuildOptions, plan
     
     if write is not None and write.exists():
         fail(f"{write}: already exists: choose another file name, or delete it first")
@@ -293,8 +244,8 @@ def preview(
     play: Annotated[bool, typer.Option("--play/--no-play", help="Play the clip where this machine can.")] = True,
 ) -> None:
     """Speak a few of a character's own lines in their voice, to judge it in seconds."""
-    from .build import BuildOptions, plan
     from .engine import Voice
+    from .plan import BuildOptions, book_config, plan
     from .preview import PREVIEW_LINES, lines_of, make_preview, voice_from_config
 
     out = output or Path("output") / f"preview-{name.replace(os.sep, '_')}.mp3"
@@ -302,7 +253,7 @@ def preview(
 
     def work():
         if source is None:
-            config = plan_config(options)
+            config = book_config(options)
             voice = voice_from_config(config, name, Voice())
             lines = [f"Hello, I am {name}. This is how I sound when I speak in this book."]
         else:
@@ -319,13 +270,6 @@ def preview(
     if play and player and sys.stdout.isatty():
         subprocess.run([*player, str(result.path)], check=False)
     typer.echo(f"Wrote {result.path}")
-
-
-def plan_config(options: BuildOptions):
-    from .build import resolve_voices_path, with_overrides
-    from .config import load_config
-
-    return with_overrides(load_config(resolve_voices_path(options.voices_path)), options)
 
 
 def _script_lines(script: Script) -> list[str]:

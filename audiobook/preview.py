@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .audio import assemble
-from .build import Plan, speakable
 from .cast import Role
 from .config import Config
 from .encode import HEADER_BYTES
 from .engine import Voice
 from .errors import AudiobookError
+from .plan import Plan, speakable
+from .produce import part_requests, produce
 from .segment import speech_text
-from .produce import produce
 from .synthesize import ClipRequest
 
 PREVIEW_LINES = 3
@@ -67,7 +67,8 @@ def voice_from_config(config: Config, name: str, default: Voice) -> Voice:
 def make_preview(name: str, voice: Voice, lines: Sequence[str], out_path: Path, cache_dir: Path,
                  bitrate_kbps: int = 64) -> Preview:
     """Speak `lines` in `voice` into `out_path` (an MP3), through the same cache as builds."""
-    produced = produce([(ClipRequest(text, voice), PAUSE_MS) for text in lines], cache_dir, 1, bitrate_kbps)
+    requests = part_requests([(ClipRequest(text, voice), PAUSE_MS) for text in lines], bitrate_kbps)
+    produced = produce(requests, cache_dir, 1, bitrate_kbps)
     parts = [p.part for p in produced]
     out_path.parent.mkdir(parents=True, exist_ok=True)
     partial = out_path.with_name(f".{out_path.name}.partial")

@@ -15,7 +15,7 @@ in this process: they are only silent frames.
 from __future__ import annotations
 
 import wave
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +29,31 @@ _CHARS_PER_S_AT_175_WPM = 15  # roughly, for English: to put the longest clips f
 
 
 @dataclass(frozen=True)
+class PartRequest:
+    """One part to make: a clip (None: the pause alone) and the pause after it, with the keys of both in the cache."""
+
+    clip: ClipRequest | None
+    pause_ms: int
+    clip_key: str | None
+    key: str  # the part's own key: see encode.part_key
+
+
+def part_requests(
+    clips: Iterable[tuple[ClipRequest | None, int]],
+    bitrate_kbps: int,
+    loudness_lufs: float = DEFAULT_LOUDNESS_LUFS,
+    engine_id: str | None = None,
+) -> list[PartRequest]:
+    """A request, keys made, for each (clip or None, pause after it); give `produce` the same bitrate and loudness."""
+    engine_id = engine_id or engine.engine_id()
+    result = []
+    for clip, pause_ms in clips:
+        c = clip_key(clip, engine_id) if clip else None
+        result.append(PartRequest(clip, pause_ms, c, part_key(c, pause_ms, bitrate_kbps, loudness_lufs)))
+    return result
+
+
+@dataclass(frozen=True)
 class Produced:
     """A request's part, and whether its clip was spoken by this run."""
 
@@ -37,7 +62,7 @@ class Produced:
 
 
 def produce(
-    requests: Sequence[tuple[ClipRequest | None, int]],
+    requests: Sequence[PartRequest],
     cache_dir: Path,
     jobs: int,
     bitrate_kbps: int,
@@ -45,7 +70,8 @@ def produce(
     on_clip: Callable[[object], None] | None = None,
     on_part: Callable[[Part], None] | None = None,
 ) -> list[Produced]:
-    """The encoded part for every (clip request or None for silence, pause) in request order, reusing the cache.
+    """The encoded part for every request (made by :func:`part_requests` with the same bitrate and loudness),
+    in request order, reusing the cache.
 
     ``on_clip`` is called once per clip request as its clip is known to be there (cached, or spoken
     now, or not needed since its parts are cached); ``on_part`` once per request as its part is ready.
@@ -54,10 +80,8 @@ def produce(
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise EngineError(f"jobs must be a whole number of at least 1, not {jobs!r}")
-    audio.check_bitrate(bitrate_kbps)
-    engine_id = engine.engine_id()
-    clip_keys = [clip_key(r, engine_id) if r else None for r, _ in requests]
-    part_keys = [part_key(c, pause, bitrate_kbps, loudness_lufs) for c, (_, pause) in zip(clip_keys, requests)]
+    clip_keys = [r.clip_key for r in requests]
+    part_keys = [r.key for r in requests]
     parts: dict[str, Part] = {}
     spoken: set[str] = set()  # clip keys synthesized by this run
     clip_copies: dict[str, int] = {}
@@ -78,7 +102,8 @@ def produce(
             on_part(part)  # type: ignore[misc]
 
     needed: dict[str, tuple[ClipRequest, dict[str, int]]] = {}  # clip key -> request, {part key: pause}
-    for (request, pause_ms), c, p in zip(requests, clip_keys, part_keys):
+    for r in requests:
+        request, pause_ms, c, p = r.clip, r.pause_ms, r.clip_key, r.key
         if p in parts or (c is not None and c in needed and p in needed[c][1]):
             continue  # the same part again
         cached = cached_part(part_path(cache_dir, p))

@@ -8,18 +8,15 @@ default address; the server rewrites the links for whatever address it listens o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from .atomic import write_bytes_atomic
 from .cover import Cover, load_cover
 from .feed import Book, Episode, check_base_url, write_feed
+from .plan import BuildResult
 from .transcript import write_vtt
-
-if TYPE_CHECKING:  # build imports this module
-    from .build import BuildResult
 
 __all__ = ["COVER_NAME", "DEFAULT_HOST", "DEFAULT_PORT", "Published", "check_publish_options", "default_base_url", "publish"]
 
@@ -48,8 +45,8 @@ def check_publish_options(base_url: str | None, cover: Path | None) -> None:
         load_cover(cover)
 
 
-def publish(result: BuildResult, art: Cover, base_url: str | None = None) -> Published:
-    """Write cover.jpg, ``NN - Title.vtt`` and ``NN - Title.chapters.json`` per chapter, and feed.xml."""
+def publish(result: BuildResult, art: Cover, published: datetime, base_url: str | None = None) -> Published:
+    """Write cover.jpg, ``NN - Title.vtt`` and ``NN - Title.chapters.json`` per chapter, and feed.xml dated `published`."""
     plan = result.plan
     book_dir = result.book_dir
     cover_path = book_dir / COVER_NAME
@@ -58,15 +55,13 @@ def publish(result: BuildResult, art: Cover, base_url: str | None = None) -> Pub
     for chapter in result.chapters:
         vtt = write_vtt(chapter.path.with_suffix(".vtt"), chapter.cues)
         episodes.append(Episode(chapter.number, chapter.title, chapter.path, chapter.duration_ms, chapter.marks, vtt))
-    # Stable across rebuilds: the newest story's modification time, not the time of the build.
-    newest_s = max(int(c.script.story.path.stat().st_mtime) for c in plan.chapters)
     book = Book(
         title=plan.title,
         author=plan.author,
         language=plan.config.language,
         book_dir=book_dir,
         episodes=tuple(episodes),
-        published=datetime.fromtimestamp(newest_s, timezone.utc),
+        published=published,
         cover_path=cover_path,
     )
     base_url = base_url or default_base_url(book_dir)

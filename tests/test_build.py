@@ -21,7 +21,8 @@ from typer.testing import CliRunner
 from conftest import ebur128
 
 from audiobook.audio import assemble, count_frames
-from audiobook.build import BuildOptions, pauses_after, plan, speakable
+from audiobook.build import pauses_after
+from audiobook.plan import BuildOptions, plan, speakable
 from audiobook.encode import HEADER_BYTES, part_key, part_path
 from audiobook.cli import app
 from audiobook.engine import engine_id

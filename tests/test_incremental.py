@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from audiobook.build import BuildOptions, _likely_to_make_audio
+from audiobook.build import likely_to_make_audio
+from audiobook.plan import BuildOptions
 from audiobook.cli import app
 
 ONE = """The Gate
@@ -129,18 +130,18 @@ def test_the_workers_server_starts_early_only_when_audio_is_likely(book: Path) -
     """Before planning, a build guesses from file times whether it will make audio (then the
     workers' server boots while it plans); a rebuild with nothing changed must guess no."""
     options = BuildOptions(sources=(book / "stories",), output_dir=book / "out", voices_path=book / "voices.toml")
-    assert _likely_to_make_audio(options)  # nothing built yet
+    assert likely_to_make_audio(options)  # nothing built yet
     build(book)
-    assert not _likely_to_make_audio(options)
+    assert not likely_to_make_audio(options)
     voices = book / "voices.toml"
     voices.write_text(voices.read_text().replace("en-us+m2", "en-us+m4"))
     a_second_later(voices, book)
-    assert _likely_to_make_audio(options)  # recast
+    assert likely_to_make_audio(options)  # recast
     build(book)
-    assert not _likely_to_make_audio(options)
+    assert not likely_to_make_audio(options)
     (book / "stories" / "2.txt").write_text(TWO + "\nThe end.\n", encoding="utf-8")
     a_second_later(book / "stories" / "2.txt", book)
-    assert _likely_to_make_audio(options)  # a story edited
+    assert likely_to_make_audio(options)  # a story edited
 
 
 def a_second_later(path: Path, book: Path) -> None:

@@ -1,0 +1,291 @@
+"""The plan stage: sources and options in, everything decided before any sound is made.
+
+load -> segment -> attribute -> cast -> utterances: a :class:`Plan` says which clip each line
+becomes, in which voice, and checks that every word of every story is spoken exactly once.
+Rendering the plan into files is :mod:`audiobook.build`. The results a build returns
+(:class:`BuildResult`) live here too, beside the plan they refer to, so every later stage
+(publish, the command line) can use them without importing the renderer.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .attribution import NARRATOR, Script, attribute
+from .audio import Pauses
+from .book import load_book
+from .cast import Casting, Role, cast
+from .config import Config, load_config
+from .engine import Voice, get_engine
+from .loudness import DEFAULT_LOUDNESS_LUFS
+from .matter import drop_matter, expected_text, skipped_sections
+from .normalise import normalise
+from .segment import segment, speech_text
+from .spoken import check_spoken
+from .tags import ChapterMark
+from .transcript import Cue
+
+DEFAULT_VOICES = Path("voices.toml")
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What to build and how: the sources, where the book goes, and every choice the command line can make.
+
+    Change one field with ``dataclasses.replace``; flags left as None fall back to voices.toml, then to defaults.
+    """
+
+    sources: tuple[Path, ...]
+    output_dir: Path = Path("output")
+    voices_path: Path | None = None  # None: ./voices.toml if it exists, else built-in voices
+    cache_dir: Path | None = None  # None: <output_dir>/.cache
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    bitrate_kbps: int = 64
+    pauses: Pauses = Pauses()
+    title: str | None = None  # these override voices.toml
+    author: str | None = None
+    narrator_voice: str | None = None
+    base_url: str | None = None  # where the book folder is hosted, for the feed; None: `audiobook serve`
+    cover: Path | None = None  # a JPEG or PNG; None: [book] cover in voices.toml, else drawn
+    loudness_lufs: float | None = None  # None: [book] loudness_lufs in voices.toml, else -19
+    m4b: bool = False  # also write the whole book as an M4B (AAC, chapters, cover) with ffmpeg
+    wait: bool = False  # another build is writing into output_dir: wait for it (else refuse)
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One clip to speak: a line of the script with its words and voice."""
+
+    text: str  # the words as written (quotation marks aside): transcripts show this
+    voice: Voice
+    paragraph: int
+    section: int
+    speaker: str = ""  # the role's name, for the transcript
+    spoken: str = ""  # what the engine is given: numbers, abbreviations, pronunciations made speakable
+    line: int = 0  # which line of the script: a long line is spoken as several clips
+
+
+@dataclass(frozen=True)
+class ChapterPlan:
+    """One chapter as it will be spoken: its script and every clip in order."""
+
+    number: int
+    title: str
+    script: Script
+    utterances: tuple[Utterance, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything decided before any sound is made."""
+
+    title: str
+    author: str
+    config: Config
+    chapters: tuple[ChapterPlan, ...]
+    casting: Casting
+    published: datetime  # the newest story's modification time: the feed's date, stable across rebuilds
+    source_cover: bytes | None = None  # an EPUB's own cover image
+    warnings: tuple[str, ...] = ()  # about the sources, one line each
+    skipped: tuple[str, ...] = ()  # sections left out of the audio (front_matter = "skip")
+
+
+@dataclass(frozen=True)
+class ChapterResult:
+    """One chapter file as written (or kept from the last build): its length, section marks and transcript."""
+
+    number: int
+    title: str
+    path: Path
+    duration_ms: int
+    marks: tuple[ChapterMark, ...]
+    cues: tuple[Cue, ...] = ()  # one per spoken line, for the transcript
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build made: the plan it followed, the book folder and its files, and how many clips were new."""
+
+    plan: Plan
+    book_dir: Path
+    chapters: tuple[ChapterResult, ...]
+    clips_total: int
+    clips_synthesized: int
+    feed_path: Path | None = None
+    whole_book: Path | None = None  # <Book Title>.mp3: every chapter in one file
+    m4b: Path | None = None
+
+    @property
+    def duration_ms(self) -> int:
+        return sum(c.duration_ms for c in self.chapters)
+
+
+def resolve_voices_path(path: Path | None) -> Path | None:
+    """The casting file to read: the one given, else ./voices.toml if there is one, else None (built-in voices)."""
+    if path is not None:
+        return path
+    return DEFAULT_VOICES if DEFAULT_VOICES.is_file() else None
+
+
+def with_overrides(config: Config, options: BuildOptions) -> Config:
+    """Command-line flags win over voices.toml, which wins over built-in defaults."""
+    narrator = replace(config.narrator, voice=options.narrator_voice or config.narrator.voice)
+    loudness_lufs = config.loudness_lufs if options.loudness_lufs is None else options.loudness_lufs
+    return replace(
+        config, title=options.title or config.title, author=options.author or config.author, narrator=narrator,
+        loudness_lufs=loudness_lufs,
+    )
+
+
+def loudness_target(config: Config) -> float:
+    return DEFAULT_LOUDNESS_LUFS if config.loudness_lufs is None else config.loudness_lufs
+
+
+def book_config(options: BuildOptions) -> Config:
+    """voices.toml (or built-in defaults) with the command line's overrides."""
+    return with_overrides(load_config(resolve_voices_path(options.voices_path)), options)
+
+
+def narration_role(script: Script, casting: Casting, config: Config) -> Role:
+    """Who reads a chapter's narration: a first-person narrator known by name reads it in their
+    own voice (as a human audiobook would be cast), unless voices.toml turns that off."""
+    if config.narrator_character_voice and script.narrator and script.narrator != NARRATOR:
+        return casting.role_for(script.narrator)
+    return casting.narrator
+
+
+def utterances(script: Script, casting: Casting, config: Config) -> tuple[Utterance, ...]:
+    story = script.story
+    narration = narration_role(script, casting, config)
+    result = []
+    for index, line in enumerate(script.lines):
+        speaks_as_narrator = line.kind == "narration" or line.speaker == NARRATOR  # "I said", unnamed narrator
+        role = narration if speaks_as_narrator else casting.role_for(line.speaker)
+        paragraph = story.paragraphs[line.paragraph]
+        for text in clip_texts(speech_text(story.text[line.start : line.end])):
+            spoken = normalise(text, config.pronunciations)
+            result.append(Utterance(text, role.voice, line.paragraph, paragraph.section, role.name, spoken, index))
+    return tuple(result)
+
+
+MAX_CLIP_CHARS = 600  # about 40 s of speech: a longer run is spoken as several clips, split between sentences
+
+
+def clip_texts(text: str) -> list[str]:
+    """A run's text in clips of whole sentences, none much over MAX_CLIP_CHARS when it can be helped.
+
+    Clips stay small whatever a story's paragraphs are like (a 500-word paragraph is a few minutes
+    of audio), so the memory a worker needs, and the work lost to one changed word, stay small.
+    """
+    if len(text) <= MAX_CLIP_CHARS:
+        return [text]
+    clips: list[str] = []
+    for sentence in re.split(r"(?<=[.!?…;:])\s+", text):
+        if clips and len(clips[-1]) + 1 + len(sentence) <= MAX_CLIP_CHARS:
+            clips[-1] += " " + sentence
+        else:
+            clips.append(sentence)
+    return clips
+
+
+def speakable(text: str) -> bool:
+    return any(ch.isalnum() for ch in text)
+
+
+def unspeakable_warning(path: Path, utts: Sequence[Utterance]) -> list[str]:
+    """A warning for lines written with something but no word to say (emoji only): they are left silent.
+
+    Lines of punctuation alone ("...") are silent without a warning: nothing is lost.
+    """
+    silent = [
+        u.text for u in utts
+        if not speakable(u.spoken) and any(unicodedata.category(ch)[0] not in "PZC" for ch in u.text)
+    ]
+    if not silent:
+        return []
+    example = " ".join(silent[0].split())[:40]
+    lines = "line" if len(silent) == 1 else "lines"
+    return [f"{path}: {len(silent)} {lines} with nothing speakable left silent, such as {example!r}"]
+
+
+def plan(options: BuildOptions) -> Plan:
+    """Read, segment, attribute and cast the book: no audio yet."""
+    config = book_config(options)
+    loaded = load_book(options.sources)
+    scripts = [drop_matter(attribute(segment(story)), config.front_matter) for story in loaded.chapters]
+    engine = get_engine()
+    casting = cast(scripts, config, engine.check_voice)
+    chapters = []
+    skipped = []
+    warnings = list(loaded.warnings)
+    for number, script in enumerate(scripts, 1):
+        utts = utterances(script, casting, config)
+        story = script.story
+        check_spoken(expected_text(story, config.front_matter), [u.text for u in utts], story.path)
+        chapters.append(ChapterPlan(number, story.title, script, utts))
+        warnings += unspeakable_warning(story.path, utts)
+        skipped += [f"{title} in {story.title}" for title in skipped_sections(story, config.front_matter)]
+    title = config.title or loaded.title
+    author = config.author or loaded.author or "Unknown author"
+    # Stable across rebuilds: the newest story's modification time, not the time of the build.
+    newest_s = max((int(script.story.path.stat().st_mtime) for script in scripts), default=0)
+    published = datetime.fromtimestamp(newest_s, timezone.utc)
+    return Plan(
+        title, author, config, tuple(chapters), casting, published, loaded.cover, tuple(warnings), tuple(skipped)
+    )
+
+
+def format_duration(ms: int) -> str:
+    """``m:ss``, or ``h:mm:ss`` from an hour on."""
+    seconds = round(ms / 1000)
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+def summary(result: BuildResult) -> str:
+    """One screen: chapters, duration, who reads what, where the files are."""
+    plan = result.plan
+    lines = [
+        f"Built \"{plan.title}\" by {plan.author}: {len(result.chapters)} chapters, "
+        f"{format_duration(result.duration_ms)}",
+    ]
+    for chapter in result.chapters:
+        lines.append(
+            f"  {chapter.path.name}  {format_duration(chapter.duration_ms)}  {_plural(len(chapter.marks), 'chapter mark')}"
+        )
+    lines.append("Voices:")
+    roles = [plan.casting.narrator, *plan.casting.roles]
+    width = max(len(r.name) for r in roles)
+    for role in roles:
+        v = role.voice
+        voice = f"  {role.name:<{width}}  {v.voice_id:<16} rate {v.rate_wpm:>3}  pitch {v.pitch:>2}  "
+        if role is plan.casting.narrator:
+            lines.append(f"{voice}{role.source}")
+        else:
+            lines.append(f"{voice}{role.source:<11}  {_plural(role.lines, 'line')}")
+    for chapter in plan.chapters:
+        if narration_role(chapter.script, plan.casting, plan.config) is not plan.casting.narrator:
+            lines.append(f"  {chapter.script.narrator} narrates {chapter.title} (first person)")
+    for skipped in plan.skipped:
+        lines.append(f"Skipped (front_matter = \"skip\"): {skipped}")
+    for warning in plan.warnings:
+        lines.append(f"warning: {warning}")
+    if result.whole_book is not None:
+        lines.append(f"Whole book: {result.whole_book.name}" + (f" and {result.m4b.name}" if result.m4b else ""))
+    if result.feed_path is not None:
+        lines.append(f"Feed: {result.feed_path}  (listen in a podcast app: audiobook serve {result.book_dir.parent})")
+    cached = result.clips_total - result.clips_synthesized
+    lines.append(f"Clips: {result.clips_total} ({result.clips_synthesized} synthesized, {cached} from cache)")
+    lines.append(f"Files: {result.book_dir}{os.sep}")
+    return "\n".join(lines)
