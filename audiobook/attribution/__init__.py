@@ -7,7 +7,12 @@ phrase means), `turns` (turn-taking), `unnamed` (speakers named late, voices, me
 `attribute` (the sieve that runs them in order).
 """
 
-from .attribute import NARRATOR, SPEECH_VERBS, Character, Line, Script, attribute, format_script
+from .attribute import attribute
+from .context import Decision, Rule
+from .cues import SPEECH_VERBS
+from .script import NARRATOR, Character, Line, Script, format_script
 from .script_json import script_json
 
-__all__ = ["NARRATOR", "SPEECH_VERBS", "Character", "Line", "Script", "attribute", "format_script", "script_json"]
+__all__ = [
+    "NARRATOR", "SPEECH_VERBS", "Character", "Decision", "Line", "Rule", "Script", "attribute", "format_script", "script_json",
+]

@@ -150,12 +150,58 @@ def _key(title: str | None, words: tuple[str, ...]) -> str:
     return " ".join(((title,) if title else ()) + words)
 
 
+Occurrence = tuple[int, int, str | None, tuple[str, ...]]  # start, end, title, name words
+
+
+@dataclass
+class _Capitals:
+    """Phase 1: every run of capitalised words, and how the story capitalises each word."""
+
+    occurrences: list[Occurrence] = field(default_factory=list)
+    lower: Counter[str] = field(default_factory=Counter)  # words written in lower case
+    cap_mid: Counter[str] = field(default_factory=Counter)  # capitalised where no sentence starts
+    cap_any: Counter[str] = field(default_factory=Counter)  # capitalised anywhere
+
+    def is_name_word(self, w: str, titled: bool) -> bool:
+        if w in TITLES or len(w) < 2 or (w in STOP_WORDS and not (titled and w in _SURNAME_WORDS)):
+            return False
+        return titled or self.lower[w.lower()] < self.cap_mid[w] * 0.5 or (not self.lower[w.lower()] and self.cap_any[w] > 1)
+
+
+@dataclass
+class _Forms:
+    """Phase 2: name forms ("Mr. Bennet", "Miku"), how often each occurs and what it looks like."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    parts: dict[str, tuple[str | None, tuple[str, ...]]] = field(default_factory=dict)  # form -> title, words
+    found: list[tuple[int, int, str]] = field(default_factory=list)  # every occurrence: start, end, form
+    surfaces: dict[str, Counter[str]] = field(default_factory=dict)  # normalised form -> as written ("Mr. Bennet")
+    person_evidence: Counter[str] = field(default_factory=Counter)  # a title, a verb after it, a speech tag, called
+    place_evidence: Counter[str] = field(default_factory=Counter)  # after `in`, `at`, `to`, …
+
+
 def find_cast(text: str, narration: list[tuple[int, int]], tag_positions: set[int]) -> Cast:
-    """The characters named in `text`; `narration` spans give mentions, `tag_positions` speech tags."""
-    lower = Counter(w for w in _WORD_RE.findall(text) if w[0].islower())
-    cap_mid: Counter[str] = Counter()
-    cap_any: Counter[str] = Counter()
-    occurrences: list[tuple[int, int, str | None, tuple[str, ...]]] = []
+    """The characters named in `text`; `narration` spans give mentions, `tag_positions` speech tags.
+
+    Phases: capitalised runs -> name forms with evidence -> forms merged into characters ->
+    characters that are people -> their mentions in narration -> genders."""
+    capitals = _capitals(text, tag_positions)
+    forms = _name_forms(text, capitals, tag_positions)
+    order, members, ambiguous = _merge(forms)
+    cast = _people(text, capitals, forms, order, members)
+    cast.ambiguous |= ambiguous
+    in_narration = _span_test(narration)
+    for start, end, key in forms.found:
+        name = cast.forms.get(key)
+        if name and in_narration(start):
+            cast.add_mention(Mention(start, end, name))
+    _vote_genders(text, narration, cast, tag_positions)
+    return cast
+
+
+def _capitals(text: str, tag_positions: set[int]) -> _Capitals:
+    """Runs of capitalised words (after any title), and which words the story capitalises where."""
+    caps = _Capitals(lower=Counter(w for w in _WORD_RE.findall(text) if w[0].islower()))
     for m in NAME_RE.finditer(text):
         title = m.group(1)
         words = tuple(HONORIFIC_SUFFIX.sub("", w) for w in m.group(2).split())
@@ -164,31 +210,25 @@ def find_cast(text: str, narration: list[tuple[int, int]], tag_positions: set[in
             at_start = False  # `"…," Len mutters`: a speech tag's subject is used as a name
         if not at_start or title:
             for w in words[1:] if at_start else words:
-                cap_mid[w] += 1
+                caps.cap_mid[w] += 1
         elif len(words) > 1:
             for w in words[1:]:
-                cap_mid[w] += 1
-        occurrences.append((m.start(), m.end(), title, words))
-        cap_any.update(words)
+                caps.cap_mid[w] += 1
+        caps.occurrences.append((m.start(), m.end(), title, words))
+        caps.cap_any.update(words)
         if at_start and len(words) == 1 and SUBJECT_VERB.match(text, m.end()):
-            cap_any[words[0]] += 1  # "Mara climbed the stairs.": a sentence's subject, then its verb
+            caps.cap_any[words[0]] += 1  # "Mara climbed the stairs.": a sentence's subject, then its verb
+    return caps
 
-    def is_name_word(w: str, titled: bool) -> bool:
-        if w in TITLES or len(w) < 2 or (w in STOP_WORDS and not (titled and w in _SURNAME_WORDS)):
-            return False
-        return titled or lower[w.lower()] < cap_mid[w] * 0.5 or (not lower[w.lower()] and cap_any[w] > 1)
 
-    # Each occurrence becomes a name form: the run of name words, after any title.
-    form_counts: Counter[str] = Counter()
-    form_parts: dict[str, tuple[str | None, tuple[str, ...]]] = {}
-    found: list[tuple[int, int, str]] = []
-    surfaces: dict[str, Counter[str]] = {}  # normalised form -> as written ("Mr. Bennet")
-    person_evidence: Counter[str] = Counter()
-    place_evidence: Counter[str] = Counter()
-    for start, end, title, words in occurrences:
+def _name_forms(text: str, capitals: _Capitals, tag_positions: set[int]) -> _Forms:
+    """Each occurrence becomes a name form: the run of name words, after any title; with the
+    evidence that it is a person (or a place)."""
+    forms = _Forms()
+    for start, end, title, words in capitals.occurrences:
         # the name is the longest run of name words at the end: "Then John Linden" -> "John Linden"
         n = len(words)
-        while n and is_name_word(words[n - 1], title is not None):
+        while n and capitals.is_name_word(words[n - 1], title is not None):
             n -= 1
         kept = words[n:]
         if not kept:
@@ -196,45 +236,51 @@ def find_cast(text: str, narration: list[tuple[int, int]], tag_positions: set[in
         if n:
             title, start = None, start + text[start:end].index(kept[0])
         key = _key(title, kept)
-        form_counts[key] += 1
-        surfaces.setdefault(key, Counter())[text[start:end] if not HONORIFIC_SUFFIX.search(text[start:end]) else key] += 1
-        form_parts[key] = (title, kept)
-        found.append((start, end, key))
+        forms.counts[key] += 1
+        forms.surfaces.setdefault(key, Counter())[text[start:end] if not HONORIFIC_SUFFIX.search(text[start:end]) else key] += 1
+        forms.parts[key] = (title, kept)
+        forms.found.append((start, end, key))
         before = text[max(0, start - 12) : start].split()
         after = text[end : end + 20]
         if title:
-            person_evidence[key] += 3
+            forms.person_evidence[key] += 3
         if before and before[-1].lower() in _PLACE_PREPOSITIONS:
-            place_evidence[key] += 1
+            forms.place_evidence[key] += 1
         if SUBJECT_VERB.match(after):
-            person_evidence[key] += 1
+            forms.person_evidence[key] += 1
         # called by name: `"…, Kaito."` / `"Oh, Kaito!"` / `"Kaito, wait!"`
         before_name = text[max(0, start - 4) : start]
         called = (re.search(r"(?:,|\bOh?)\s*$", before_name) and re.match(r"\s*[!?,.]?\s*[\"”’]", after)) or (
             re.search(r"[“\"‘]\s*$", before_name) and re.match(r"\s*[,!]", after))
         if called or re.match(r"['’]s\s+(?:eyes|face|voice|hand|head|mother|father)", after):
-            person_evidence[key] += 1
+            forms.person_evidence[key] += 1
         if start in tag_positions:
-            person_evidence[key] += 3
+            forms.person_evidence[key] += 3
         if re.search(r"(?:\bI['’]m|\bI am|\bname is|\bname['’]s|\bcall me)\s+$", text[max(0, start - 12) : start]):
-            person_evidence[key] += 3  # `"I'm Miku!"`: someone introducing themselves
+            forms.person_evidence[key] += 3  # `"I'm Miku!"`: someone introducing themselves
+    return forms
 
-    after_determiner = Counter(re.findall(r"\b(?:the|a|an|another|every|each|this|that|official|other)\s+([A-Z][a-z]+)", text))
-    cast = Cast()
+
+def _merge(forms: _Forms) -> tuple[list[str], dict[str, list[str]], set[str]]:
+    """Forms merged into characters: a shorter form joins the one longer character whose words
+    contain it, titles permitting. Returns the forms in merge order, each character's head form ->
+    its forms, and the forms two characters share ("Bennet")."""
+    parts = forms.parts
     # Longest forms first: a shorter form joins every longer character whose words contain it.
     # Of equal length, forms with a gendered title go first, so "Mrs. Pett" has joined
     # "Nesta Ford Pett" before "Mr. Pett" looks for a home.
-    order = sorted(form_counts, key=lambda k: (-len(form_parts[k][1]), TITLES.get(form_parts[k][0] or "") is None, -form_counts[k]))
+    order = sorted(forms.counts, key=lambda k: (-len(parts[k][1]), TITLES.get(parts[k][0] or "") is None, -forms.counts[k]))
     members: dict[str, list[str]] = {}
+    ambiguous: set[str] = set()
     for key in order:
-        title, words = form_parts[key]
+        title, words = parts[key]
         title_gender = TITLES.get(title) if title else None
         homes = []
-        for head, forms in members.items():
-            head_title, head_words = form_parts[head]
-            if not set(words) <= set(w for f in forms for w in form_parts[f][1]):
+        for head, group in members.items():
+            head_title, head_words = parts[head]
+            if not set(words) <= set(w for f in group for w in parts[f][1]):
                 continue
-            head_genders = {TITLES.get(form_parts[f][0]) for f in forms if form_parts[f][0]} - {None}
+            head_genders = {TITLES.get(parts[f][0]) for f in group if parts[f][0]} - {None}
             if title_gender and head_genders and title_gender not in head_genders:
                 continue
             if title_gender and not head_genders and len(head_words) > len(words) and words[-1] == head_words[-1]:
@@ -243,45 +289,48 @@ def find_cast(text: str, narration: list[tuple[int, int]], tag_positions: set[in
                 continue
             homes.append(head)
         if len(homes) > 1 and title_gender:  # "Mr. Pett": the Pett already called Mr.
-            same = [h for h in homes if title_gender in {TITLES.get(form_parts[f][0]) for f in members[h] if form_parts[f][0]}]
+            same = [h for h in homes if title_gender in {TITLES.get(parts[f][0]) for f in members[h] if parts[f][0]}]
             homes = same if len(same) == 1 else homes
         elif len(homes) > 1 and not title and len(words) == 1:  # a bare family name is the man's: "Temple said"
-            men = [h for h in homes if "male" in {TITLES.get(form_parts[f][0]) for f in members[h] if form_parts[f][0]}]
+            men = [h for h in homes if "male" in {TITLES.get(parts[f][0]) for f in members[h] if parts[f][0]}]
             homes = men if len(men) == 1 else homes
         if len(homes) == 1:
             members[homes[0]].append(key)
         elif len(homes) > 1:
-            cast.ambiguous.add(key)
+            ambiguous.add(key)
         else:
             members[key] = [key]
-    for head, forms in members.items():
-        evidence = sum(person_evidence[f] for f in forms)
-        places = sum(place_evidence[f] for f in forms)
-        total = sum(form_counts[f] for f in forms)
-        common = sum(after_determiner[w] for f in forms for w in form_parts[f][1] if len(form_parts[f][1]) == 1)
+    return order, members, ambiguous
+
+
+def _people(text: str, capitals: _Capitals, forms: _Forms, order: list[str], members: dict[str, list[str]]) -> Cast:
+    """The characters that are people (not places, ships, months, sentence openers or kinds of
+    thing), each named by its most frequent form, with its other forms as aliases and a gender
+    vote from each gendered title."""
+    parts = forms.parts
+    after_determiner = Counter(re.findall(r"\b(?:the|a|an|another|every|each|this|that|official|other)\s+([A-Z][a-z]+)", text))
+    cast = Cast()
+    for head, group in members.items():
+        evidence = sum(forms.person_evidence[f] for f in group)
+        places = sum(forms.place_evidence[f] for f in group)
+        total = sum(forms.counts[f] for f in group)
+        common = sum(after_determiner[w] for f in group for w in parts[f][1] if len(parts[f][1]) == 1)
         if evidence == 0 or places * 2 > total + evidence or common * 3 > total:
             continue  # a place, a ship, a month: never the subject of a verb or a speaker
-        word = form_parts[head][1][0]
-        if len(form_parts[head][1]) == 1 and re.search(r"(?:ing|ly)$", word) and not cap_mid[word]:
+        word = parts[head][1][0]
+        if len(parts[head][1]) == 1 and re.search(r"(?:ing|ly)$", word) and not capitals.cap_mid[word]:
             continue  # "Turning to her, …", "Scarcely had …": sentence openers, not names
-        if len(form_parts[head][1]) == 1 and _is_plural_of(form_parts[head][1][0], cap_any) and not form_parts[head][0]:
+        if len(parts[head][1]) == 1 and _is_plural_of(parts[head][1][0], capitals.cap_any) and not parts[head][0]:
             continue  # "Vocaloids" beside "Vocaloid": a kind of thing, not someone
-        best = max(forms, key=lambda f: (form_counts[f], -order.index(f)))
-        name = " ".join(surfaces[best].most_common(1)[0][0].split())
-        for f in forms:
+        best = max(group, key=lambda f: (forms.counts[f], -order.index(f)))
+        name = " ".join(forms.surfaces[best].most_common(1)[0][0].split())
+        for f in group:
             cast.forms[f] = name
-        cast.aliases[name] = tuple(sorted({" ".join(w.split()) for f in forms for w in surfaces[f]} - {name}))
-        for f in forms:
-            g = TITLES.get(form_parts[f][0]) if form_parts[f][0] else None
+        cast.aliases[name] = tuple(sorted({" ".join(w.split()) for f in group for w in forms.surfaces[f]} - {name}))
+        for f in group:
+            g = TITLES.get(parts[f][0]) if parts[f][0] else None
             if g:
-                cast.vote(name, g, 5 * form_counts[f])
-
-    in_narration = _span_test(narration)
-    for start, end, key in found:
-        name = cast.forms.get(key)
-        if name and in_narration(start):
-            cast.add_mention(Mention(start, end, name))
-    _vote_genders(text, narration, cast, tag_positions)
+                cast.vote(name, g, 5 * forms.counts[f])
     return cast
 
 

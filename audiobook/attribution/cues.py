@@ -6,11 +6,13 @@ a character by `referents.Resolver`."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .characters import NAME_RE, SUBJECT_VERB, STOP_WORDS, TITLES, Cast
 from .referents import LOOSE_NOMINAL, NOMINAL, PERSON_NOUNS
 from ..segment import Segment
+from .context import Rule
 
 SPEECH_VERBS = frozenset(
     """said says say asked asks replied replies answered answers cried cries called calls
@@ -47,13 +49,28 @@ class Who:
     """A speaker as a tag or beat names it, before resolution."""
 
     phrase: str  # a name, a description ("the old man"), or a pronoun ("she", "I")
-    rule: str
+    rule: Rule
     confidence: float
 
 
 NAME_PHRASE = re.compile(
     rf"(?:(?:{'|'.join(TITLES)})\.?\s+)?(?:Ma?c)?[A-Z][a-z]+(?:['’][A-Z][a-z]+)?(?:-[a-z]+)?(?:\s+(?:Ma?c)?[A-Z][a-z]+)*"
 )
+
+
+_VERB_ALTERNATION = "|".join(sorted(SPEECH_VERBS))
+_TAG_SCAN = re.compile(
+    rf"(?:\b(?:{_VERB_ALTERNATION})\s+(?P<a>{NAME_PHRASE.pattern}))|(?P<b>{NAME_PHRASE.pattern})\s+(?:\w+ly\s+)?(?:{_VERB_ALTERNATION})\b"
+)
+
+
+def tag_positions(text: str, narration: list[tuple[int, int]]) -> set[int]:
+    """Where the subject of a speech tag starts (`said Kaito`, `Haku said`), in the narration spans."""
+    found = set()
+    for start, end in narration:
+        for m in _TAG_SCAN.finditer(text, start, end):
+            found.add(m.start("a") if m.group("a") else m.start("b"))
+    return found
 
 
 def speaker_phrase(phrase: str) -> str | None:
@@ -211,7 +228,7 @@ _VOICING = re.compile(
 _WHILE = re.compile(r"\b(?:[Aa]s|[Ww]hile|[Ww]hen|[Aa]fter|[Bb]efore|[Uu]ntil|[Oo]nce)\s+$")
 
 
-def trailing_narration(text: str, segs: list[Segment], members: list[int]) -> str:
+def trailing_narration(text: str, segs: Sequence[Segment], members: list[int]) -> str:
     """The narration after a paragraph's last quote."""
     tail = []
     for i in reversed(members):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from .attribute import Script
+from .script import Script
 
 
 def script_json(script: Script, file_name: str) -> dict[str, Any]:

@@ -2,60 +2,61 @@
 
 from __future__ import annotations
 
-from ..segment import Segment
+from .context import Context, Decision, Rule
 
 REACH = 3000  # characters back in which the people of a conversation are looked for
 
 
-def turn_taking(
-    segs: list[Segment],
-    by_paragraph: dict[int, list[int]],
-    decided: dict[int, tuple[str, str, float]],
-    vocatives: dict[int, list[str]],
-    named: dict[int, set[str]],
-    resolver,
-    narrator: str | None,
-) -> None:
+def runs(ctx: Context) -> tuple[list[list[int]], dict[int, int]]:
+    """Runs of consecutive paragraphs with quotes, one entry per speaker change; and each paragraph
+    that carries on a quotation of the one before -> the paragraph whose turn it extends."""
+    found: list[list[int]] = []
+    turn_of: dict[int, int] = {}
+    last = None
+    for p in ctx.by_paragraph:
+        quotes = ctx.quotes(p)
+        if not quotes:
+            continue
+        if last is not None and last == p - 1 and ctx.segs[quotes[0]].continues:
+            turn_of[p] = turn_of.get(last, last)
+        elif found and last == p - 1:
+            found[-1].append(p)
+        else:
+            found.append([p])
+        last = p
+    return found, turn_of
+
+
+def turn_taking(ctx: Context) -> None:
     """Untagged paragraphs in a run of dialogue paragraphs alternate between two speakers.
 
     Anchors are the paragraphs a tag or beat decided; a name addressed in one paragraph
     answers in the next (or spoke the one before). From each anchor, speakers alternate
     backwards and forwards; nobody speaks a line that addresses them by name. A run with no
     anchor at all alternates between the two characters most recently mentioned before it."""
-    runs: list[list[int]] = []  # turns: paragraphs, one per speaker change
-    turn_of: dict[int, int] = {}  # a continuation paragraph -> the paragraph whose turn it extends
-    last = None
-    for p, members in by_paragraph.items():
-        quotes = [i for i in members if segs[i].kind == "dialogue"]
-        if not quotes:
-            continue
-        if last is not None and last == p - 1 and segs[quotes[0]].continues:
-            turn_of[p] = turn_of.get(last, last)
-        elif runs and last == p - 1:
-            runs[-1].append(p)
-        else:
-            runs.append([p])
-        last = p
+    segs, by_paragraph, decided = ctx.segs, ctx.by_paragraph, ctx.decided
+    narrator = ctx.narrator
+    all_runs, turn_of = runs(ctx)
 
     def speaker(p: int) -> str | None:
         for i in by_paragraph[p]:
             if i in decided:
-                return decided[i][0]
+                return decided[i].speaker
         return None
 
-    def settle(p: int, who: str, rule: str, conf: float) -> None:
+    def settle(p: int, who: str, rule: Rule, conf: float) -> None:
         for i in by_paragraph[p]:
             if segs[i].kind == "dialogue" and i not in decided:
-                decided[i] = (who, rule, conf)
+                decided[i] = Decision(who, rule, conf)
 
-    for run in runs:
-        for p in _outvoted(run, {p: _anchor(p, by_paragraph, decided) for p in run}):
+    for run in all_runs:
+        for p in _outvoted(run, {p: _anchor(ctx, p) for p in run}):
             for i in by_paragraph[p]:
-                if segs[i].kind == "dialogue" and decided.get(i, ("", "", 1.0))[2] < _WEAK:
+                if segs[i].kind == "dialogue" and i in decided and decided[i].confidence < _WEAK:
                     del decided[i]  # a guess that contradicts the run's surest tag: let the turns decide
         known = {p: speaker(p) for p in run}
-        addressed = {p: set(vocatives.get(p, [])) for p in run}
-        not_speaker = {p: addressed[p] | named.get(p, set()) for p in run}  # nobody calls themselves by name
+        addressed = {p: set(ctx.vocatives.get(p, [])) for p in run}
+        not_speaker = {p: addressed[p] | ctx.named.get(p, set()) for p in run}  # nobody calls themselves by name
         for k, p in enumerate(run):  # "…, Haku?" -> Haku answers next (or spoke just before)
             for name in sorted(addressed[p]):
                 for j in (k + 1, k - 1):
@@ -66,7 +67,7 @@ def turn_taking(
         if not any(known.values()) and len(run) > 1:
             start = segs[by_paragraph[run[0]][0]].start
             recent: list[str] = []
-            for m in resolver.cast.mentioned_before(start):
+            for m in ctx.cast.mentioned_before(start):
                 if start - m.start > REACH:
                     break
                 if m.character not in recent and m.character != narrator:
@@ -86,7 +87,7 @@ def turn_taking(
                     if not 0 <= j < len(run) or not known[run[j]]:
                         continue
                     anchor = known[run[j]]
-                    partner = _partner(run, j, known, vocatives, named, resolver, narrator, segs, by_paragraph)
+                    partner = _partner(ctx, run, j, known)
                     guess = anchor if distance % 2 == 0 else partner
                     if guess in not_speaker[p]:
                         guess = partner if guess == anchor else anchor
@@ -101,19 +102,19 @@ def turn_taking(
     for p, head in turn_of.items():
         speaker_of_turn = speaker(head)
         for i in by_paragraph[p]:
-            if segs[i].kind == "dialogue" and speaker_of_turn and (i not in decided or decided[i][1] == "turn-taking"):
-                decided[i] = (speaker_of_turn, "continued-quote", 0.8)
+            if segs[i].kind == "dialogue" and speaker_of_turn and (i not in decided or decided[i].rule == "turn-taking"):
+                decided[i] = Decision(speaker_of_turn, "continued-quote", 0.8)
 
 
 _WEAK = 0.65  # an anchor below this (a lead-in that introduced the quote) gives way to a tag that contradicts it
 _SURE = 0.9  # a speech tag naming the speaker
 
 
-def _anchor(p: int, by_paragraph: dict[int, list[int]], decided: dict[int, tuple[str, str, float]]) -> tuple[str, float] | None:
+def _anchor(ctx: Context, p: int) -> tuple[str, float] | None:
     """The speaker decided first in paragraph `p`, and how sure that is."""
-    for i in by_paragraph[p]:
-        if i in decided:
-            return decided[i][0], decided[i][2]
+    for i in ctx.by_paragraph[p]:
+        if i in ctx.decided:
+            return ctx.decided[i].speaker, ctx.decided[i].confidence
     return None
 
 
@@ -131,14 +132,15 @@ def _outvoted(run: list[int], anchors: dict[int, tuple[str, float] | None]) -> l
     return [run[0]] if (opening[0] == who) != (k0 % 2 == 0) else []
 
 
-def _partner(run, j, known, vocatives, named, resolver, narrator, segs, by_paragraph) -> str | None:
+def _partner(ctx: Context, run: list[int], j: int, known: dict[int, str | None]) -> str | None:
     """Who answers the speaker of run[j]: the neighbour who spoke, the one addressed, a first-person
     narrator, another voice of the conversation, or the last named."""
     anchor = known[run[j]]
+    narrator = ctx.narrator
     for n in (j - 1, j + 1):
         if 0 <= n < len(run) and known[run[n]] and known[run[n]] != anchor:
             return known[run[n]]
-    for name in vocatives.get(run[j], []):
+    for name in ctx.vocatives.get(run[j], []):
         if name != anchor:
             return name
     if narrator and anchor != narrator:
@@ -147,9 +149,9 @@ def _partner(run, j, known, vocatives, named, resolver, narrator, segs, by_parag
         for n in (j - distance, j + distance):
             if 0 <= n < len(run) and known[run[n]] and known[run[n]] != anchor:
                 return known[run[n]]
-    start = segs[by_paragraph[run[j]][-1]].end  # `"She's my partner." I said, my words directed to Kaito.`
-    talked_about = set().union(*(named.get(run[n], set()) for n in (j - 1, j, j + 1) if 0 <= n < len(run)))
-    for m in resolver.cast.mentioned_before(start):
+    start = ctx.segs[ctx.by_paragraph[run[j]][-1]].end  # `"She's my partner." I said, my words directed to Kaito.`
+    talked_about = set().union(*(ctx.named.get(run[n], set()) for n in (j - 1, j, j + 1) if 0 <= n < len(run)))
+    for m in ctx.cast.mentioned_before(start):
         if start - m.start > REACH:
             break
         if m.character != anchor and m.character != narrator and m.character not in talked_about:

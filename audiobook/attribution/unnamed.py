@@ -19,14 +19,13 @@
 from __future__ import annotations
 
 import re
-from typing import Callable
+from dataclasses import replace
 
 from .characters import Cast, Gender
-from ..segment import Segment
+from .context import Context, Decision
+from .cues import beats
 
 MEMORY = "a voice"  # the speaker of a remembered line nobody present says
-
-Decided = dict[int, tuple[str, str, float]]  # segment index -> speaker, rule, confidence
 
 _SELF_INTRO = re.compile(r"(?:^|[.!?]\s+|,\s+)(?:I['’]m|I am|[Mm]y name['’]s|[Mm]y name is|[Cc]all me)\s+([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)(?=\s*[.!?,…]|\s*$)")
 _PARENT_CALL = re.compile(r"^\W*(?:Mommy|Mom|Mama|Mamma|Mummy|Mum|Daddy|Dad|Papa|Mother|Father)\b\s*[,!?]")
@@ -49,40 +48,31 @@ def voice_gender(narration_after: str) -> Gender | None:
     return "male" if m.group(1).lower() == "his" else "female"
 
 
-def identify_voices(
-    text: str,
-    segs: list[Segment],
-    by_paragraph: dict[int, list[int]],
-    decided: Decided,
-    voices: set[str],
-    gender: Callable[[str], Gender | None],
-    vocatives: dict[int, list[str]],
-    cast: Cast,
-    narrator: str | None,
-) -> None:
-    """Give the lines of each voice placeholder to the character it turns out to be."""
-    for voice in sorted(voices):
-        lines = sorted(i for i, (who, _, _) in decided.items() if who == voice)
+def identify_voices(ctx: Context) -> None:
+    """Give the lines of each voice placeholder ("a familiar voice") to the character it turns out to be."""
+    gender = ctx.resolver.gender
+    for voice in sorted(ctx.resolver.voices):
+        lines = sorted(i for i, d in ctx.decided.items() if d.speaker == voice)
         if not lines:
             continue
-        paragraphs = sorted({segs[i].paragraph for i in lines})
+        paragraphs = sorted({ctx.segs[i].paragraph for i in lines})
         last = paragraphs[0]  # the end of the voice's first turn (a song may run over paragraphs)
         while last + 1 in paragraphs:
             last += 1
-        who = _named_after(text, segs, by_paragraph, last, gender(voice), gender, cast, narrator)
+        who = _named_after(ctx, last, gender(voice))
         if who is None:
-            who = _addressed_next_to(paragraphs, by_paragraph, decided, vocatives, voice, gender(voice), gender, segs)
+            who = _addressed_next_to(ctx, paragraphs, voice)
         if who is None:
             continue
         for i in lines:
-            _, rule, conf = decided[i]
-            decided[i] = (who, rule, conf)
+            ctx.decided[i] = replace(ctx.decided[i], speaker=who)
 
 
-def _named_after(text, segs, by_paragraph, p, voice_gender_, gender, cast, narrator) -> str | None:
+def _named_after(ctx: Context, p: int, voice_gender_: Gender | None) -> str | None:
     """A character named in the narration right after the voice's first quote (the rest of its
     paragraph, and the next paragraph if it is all narration): `When it registered that Miku had
     lyrics…`."""
+    segs, by_paragraph = ctx.segs, ctx.by_paragraph
     spans = [(segs[i].start, segs[i].end) for i in by_paragraph[p] if segs[i].kind == "narration"]
     quote_ends = [segs[i].end for i in by_paragraph[p] if segs[i].kind == "dialogue"]
     spans = [s for s in spans if quote_ends and s[0] >= quote_ends[0]]
@@ -90,67 +80,72 @@ def _named_after(text, segs, by_paragraph, p, voice_gender_, gender, cast, narra
     if nxt and all(segs[i].kind == "narration" for i in nxt):
         spans += [(segs[i].start, segs[i].end) for i in nxt]
     for start, end in spans:
-        for m in cast.mentioned_after(start, end):
-            if m.start == m.end or m.character == narrator:
+        for m in ctx.cast.mentioned_after(start, end):
+            if m.start == m.end or m.character == ctx.narrator:
                 continue
-            if voice_gender_ is None or gender(m.character) in (voice_gender_, None):
+            if voice_gender_ is None or ctx.resolver.gender(m.character) in (voice_gender_, None):
                 return m.character
     return None
 
 
-def _addressed_next_to(paragraphs, by_paragraph, decided, vocatives, voice, voice_gender_, gender, segs) -> str | None:
+def _addressed_next_to(ctx: Context, paragraphs: list[int], voice: str) -> str | None:
     """`"They don't know who I really am, Kaito!"` said to the voice in the next (or the previous)
     paragraph: the voice was Kaito."""
     for p in paragraphs:
         for q in (p + 1, p - 1):
-            speakers = {decided[i][0] for i in by_paragraph.get(q, []) if i in decided}
+            speakers = {ctx.decided[i].speaker for i in ctx.by_paragraph.get(q, []) if i in ctx.decided}
             if voice in speakers:
                 continue
-            for name in vocatives.get(q, []):
+            for name in ctx.vocatives.get(q, []):
                 if name not in speakers:  # being addressed by name outweighs the gender guessed for a name
                     return name
     return None
 
 
-def identify_descriptions(
-    text: str,
-    segs: list[Segment],
-    by_paragraph: dict[int, list[int]],
-    decided: Decided,
-    descriptions: set[str],
-    gender: Callable[[str], Gender | None],
-    vocatives: dict[int, list[str]],
-    answered: dict[int, str],
-    cast: Cast,
-    titled: Callable[[str, int], str | None],
-) -> dict[str, str]:
+_PLURAL = re.compile(r"[^s]s$")  # "the strangers", not "the actress"
+
+
+def identify_descriptions(ctx: Context) -> None:
     """Give the lines of each unnamed description ("the parson") to the named character it turns
-    out to be; returns description -> name for those found."""
+    out to be, who takes the description as an alias. A group ("the strangers") is no one person."""
+    resolver = ctx.resolver
+    descriptions = {
+        d.speaker for d in ctx.decided.values()
+        if d.speaker in resolver.nominal_gender and d.speaker not in resolver.voices and not _PLURAL.search(d.speaker)
+    }
+    for description, name in _named_descriptions(ctx, descriptions).items():
+        ctx.cast.aliases[name] = tuple(sorted({*ctx.cast.aliases.get(name, ()), description}))
+
+
+def _named_descriptions(ctx: Context, descriptions: set[str]) -> dict[str, str]:
+    """Description -> the named character it turns out to be, for those found; their lines go to that character."""
+    segs, by_paragraph, decided = ctx.segs, ctx.by_paragraph, ctx.decided
+    gender = ctx.resolver.gender
     found: dict[str, str] = {}
     strength: dict[str, int] = {}
     for who in sorted(descriptions):
-        lines = sorted(i for i, (speaker, _, _) in decided.items() if speaker == who)
+        lines = sorted(i for i, d in decided.items() if d.speaker == who)
         if not lines:
             continue
         paragraphs = sorted({segs[i].paragraph for i in lines})
         votes: dict[str, int] = {}
         for i in lines:
-            name = self_introduced(text[segs[i].start : segs[i].end], cast)
+            name = self_introduced(ctx.said(i), ctx.cast)
             if name:
                 votes[name] = votes.get(name, 0) + 3
         for p in paragraphs:
-            if p + 2 in answered and p + 2 not in paragraphs:  # `"…"` / `"What name?"` / `"Greyson."`
-                votes[answered[p + 2]] = votes.get(answered[p + 2], 0) + 3
+            if p + 2 in ctx.answered and p + 2 not in paragraphs:  # `"…"` / `"What name?"` / `"Greyson."`
+                votes[ctx.answered[p + 2]] = votes.get(ctx.answered[p + 2], 0) + 3
             for q in (p + 1, p - 1):
-                speakers = {decided[i][0] for i in by_paragraph.get(q, []) if i in decided}
+                speakers = {decided[i].speaker for i in by_paragraph.get(q, []) if i in decided}
                 if who in speakers:
                     continue
-                for name in vocatives.get(q, []):
+                for name in ctx.vocatives.get(q, []):
                     if name not in speakers:
                         votes[name] = votes.get(name, 0) + 1
-        name = titled(who, segs[lines[0]].start)
-        if name:
-            votes[name] = votes.get(name, 0) + 3
+        titled = ctx.resolver.titled(who, segs[lines[0]].start)
+        if titled:
+            votes[titled] = votes.get(titled, 0) + 3
         for name, n in sorted(votes.items(), key=lambda kv: -kv[1]):
             if n < 2 and not (gender(who) and gender(name) == gender(who)):
                 continue  # once is chance, unless the genders agree
@@ -158,7 +153,7 @@ def identify_descriptions(
                 continue  # a description's gender must be the name's
             if re.search(r"\b(?:mother|wife|widow)\b", who) and re.match(r"Miss\b", name):
                 continue  # `my mother` is no Miss
-            if n < 3 and _speaks_beside(name, paragraphs, by_paragraph, decided):
+            if n < 3 and _speaks_beside(ctx, name, paragraphs):
                 continue  # addressed, but also speaking beside the description: someone else
             found[who] = name
             strength[who] = n
@@ -167,39 +162,30 @@ def identify_descriptions(
     for who, name in claims.items():
         if any(other != who and claims[other] == name and strength[other] >= strength[who] for other in claims):
             del found[who]
-    for i, (speaker, rule, conf) in list(decided.items()):
-        if speaker in found:
-            decided[i] = (found[speaker], rule, conf)
+    for i, d in list(decided.items()):
+        if d.speaker in found:
+            decided[i] = replace(d, speaker=found[d.speaker])
     return found
 
 
-def _speaks_beside(name: str, paragraphs: list[int], by_paragraph, decided: Decided) -> bool:
+def _speaks_beside(ctx: Context, name: str, paragraphs: list[int]) -> bool:
     """`name` speaks in one of `paragraphs`, or right before or after one: someone else."""
     near = {q for p in paragraphs for q in (p - 1, p, p + 1)}
-    return any(decided.get(i, (None,))[0] == name for q in near for i in by_paragraph.get(q, []))
+    return any(ctx.speaker(i) == name for q in near for i in ctx.by_paragraph.get(q, []))
 
 
-def memories(
-    text: str,
-    segs: list[Segment],
-    by_paragraph: dict[int, list[int]],
-    decided: Decided,
-    cast: Cast,
-    narrator: str,
-    has_subject: Callable[[str], bool],
-) -> None:
+def memories(ctx: Context) -> None:
     """In a first-person story, runs of at most four lone untagged quotes with nobody in the
     narration around them (the sentence before, the sentence after, the quotes' own paragraphs)
     are remembered voices."""
-    paragraphs = sorted(by_paragraph)
+    narrator = ctx.narrator
+    if narrator is None:
+        return  # a third-person story has no memories told by an I
+    paragraphs = sorted(ctx.by_paragraph)
     k = 0
     while k < len(paragraphs):
-        run = []
-        while (
-            k < len(paragraphs)
-            and _lone_quote(paragraphs[k], segs, by_paragraph, decided, has_subject, text)
-            and _introduced_by_narrator(paragraphs[k], segs, by_paragraph, decided, narrator)
-        ):
+        run: list[int] = []
+        while k < len(paragraphs) and _lone_quote(ctx, paragraphs[k]) and _introduced_by_narrator(ctx, paragraphs[k]):
             if run and paragraphs[k] != run[-1] + 1:
                 break
             run.append(paragraphs[k])
@@ -207,36 +193,36 @@ def memories(
         if not run:
             k += 1
             continue
-        if len(run) <= 4 and _nobody_around(run, segs, by_paragraph, text, cast, narrator):
+        if len(run) <= 4 and _nobody_around(ctx, run):
             for p in run:
-                for i in by_paragraph[p]:
-                    if segs[i].kind == "dialogue":
-                        quote = text[segs[i].start : segs[i].end]
-                        if _PARENT_CALL.match(quote) and re.search(r"\bI\b", quote):
-                            decided[i] = (narrator, "memory", 0.4)  # the narrator as a child
-                        else:
-                            decided[i] = (MEMORY, "memory", 0.4)
+                for i in ctx.quotes(p):
+                    quote = ctx.said(i)
+                    if _PARENT_CALL.match(quote) and re.search(r"\bI\b", quote):
+                        ctx.decided[i] = Decision(narrator, "memory", 0.4)  # the narrator as a child
+                    else:
+                        ctx.decided[i] = Decision(MEMORY, "memory", 0.4)
 
 
-def _lone_quote(p, segs, by_paragraph, decided, has_subject, text) -> bool:
-    members = by_paragraph[p]
-    quotes = [i for i in members if segs[i].kind == "dialogue"]
-    if not quotes or any(segs[i].continues for i in quotes):
+def _lone_quote(ctx: Context, p: int) -> bool:
+    members = ctx.by_paragraph[p]
+    quotes = ctx.quotes(p)
+    if not quotes or any(ctx.segs[i].continues for i in quotes):
         return False
-    if any(i in decided and decided[i][1] != "introduced" for i in quotes):
+    if any(i in ctx.decided and ctx.decided[i].rule != "introduced" for i in quotes):
         return False  # "introduced": the narrator did something, then the quote (maybe only remembered)
-    narration = " ".join(text[segs[i].start : segs[i].end] for i in members if segs[i].kind == "narration")
-    return not has_subject(narration) and not _THIRD_PERSON.search(narration) and not re.search(r"\bI\b", narration)
+    narration = " ".join(ctx.said(i) for i in members if ctx.segs[i].kind == "narration")
+    return not beats(narration, "") and not _THIRD_PERSON.search(narration) and not re.search(r"\bI\b", narration)
 
 
-def _introduced_by_narrator(p, segs, by_paragraph, decided, narrator) -> bool:
-    return all(decided.get(i, (narrator,))[0] == narrator for i in by_paragraph[p] if segs[i].kind == "dialogue")
+def _introduced_by_narrator(ctx: Context, p: int) -> bool:
+    return all((ctx.decided[i].speaker if i in ctx.decided else ctx.narrator) == ctx.narrator for i in ctx.quotes(p))
 
 
-def _nobody_around(run, segs, by_paragraph, text, cast, narrator) -> bool:
+def _nobody_around(ctx: Context, run: list[int]) -> bool:
     """Neither the last sentence before the run nor the first after it mentions anyone but the narrator."""
-    before = by_paragraph.get(run[0] - 1, [])
-    after = by_paragraph.get(run[-1] + 1, [])
+    segs, text = ctx.segs, ctx.text
+    before = ctx.by_paragraph.get(run[0] - 1, [])
+    after = ctx.by_paragraph.get(run[-1] + 1, [])
     checks = []
     if before:
         if any(segs[i].kind == "dialogue" for i in before):
@@ -254,6 +240,6 @@ def _nobody_around(run, segs, by_paragraph, text, cast, narrator) -> bool:
     for start, end, sentence in checks:
         if _THIRD_PERSON.search(sentence):
             return False
-        if any(m.character != narrator for m in cast.mentioned_after(start, end)):
+        if any(m.character != ctx.narrator for m in ctx.cast.mentioned_after(start, end)):
             return False
     return True

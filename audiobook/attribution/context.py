@@ -1,0 +1,94 @@
+"""What the passes of the attribution sieve share: the story's segments by paragraph, the cast,
+the resolver, and the decisions made so far (`Decision`: a speaker, the `Rule` that chose it,
+and how sure it is)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ..segment import Segment
+from .characters import Cast
+from .referents import Resolver
+
+Rule = Literal[
+    "continued-quote",  # a quotation running on from the previous paragraph
+    "speech-verb",  # `said Kaito`, `Haku said`, `she asked`, `said the old man`
+    "speech-tag",  # any verb in tag position after an open-ended quote: `"…," Big Medicine stated`
+    "self-introduction",  # `"I'm Miku!"`
+    "same-paragraph",  # another quote of the paragraph is tagged
+    "action-beat",  # the subject of a sentence around the quote: `Haku sighed.`
+    "introduced",  # the narration before leads into the quote: `Luka stepped forward and spoke.`
+    "vocative",  # the one addressed by name in the line before answers
+    "turn-taking",  # speakers alternate in a run of dialogue paragraphs
+    "memory",  # a remembered voice in a first-person story
+    "last-mentioned",  # nothing else: the last character named
+    "first-person",  # nothing else, in a first-person story: the narrator
+    "unknown",  # nobody at all
+]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Who speaks a quote, the rule that says so, and how sure that rule is (0 to 1)."""
+
+    speaker: str
+    rule: Rule
+    confidence: float
+
+
+@dataclass
+class Context:
+    """One story while it is attributed: built once, read and filled in by every pass."""
+
+    text: str
+    segs: tuple[Segment, ...]
+    by_paragraph: dict[int, list[int]]  # paragraph -> indices of its segments, in order
+    cast: Cast
+    resolver: Resolver  # whose `narrator` is the first-person narrator's name, None in a third-person story
+    decided: dict[int, Decision] = field(default_factory=dict)  # segment index -> who speaks it
+    vocatives: dict[int, list[str]] = field(default_factory=dict)  # paragraph -> characters addressed in it
+    named: dict[int, set[str]] = field(default_factory=dict)  # paragraph -> characters its quotes talk about
+    introduced_as: dict[int, str] = field(default_factory=dict)  # `"I'm Miku!"`: quote -> who its speaker says they are
+    answered: dict[int, str] = field(default_factory=dict)  # paragraph -> the name it gives when asked (`"Nell."`)
+    narration_only: dict[int, str] = field(default_factory=dict)  # paragraph without quotes -> its text
+    last_quote: int | None = None  # the last quote of the paragraphs attributed so far
+
+    @property
+    def narrator(self) -> str | None:
+        """The first-person narrator's name (`NARRATOR` while unknown), None in a third-person story."""
+        return self.resolver.narrator
+
+    def said(self, i: int) -> str:
+        """The text of segment `i`."""
+        return self.text[self.segs[i].start : self.segs[i].end]
+
+    def is_quote(self, i: int) -> bool:
+        return self.segs[i].kind == "dialogue"
+
+    def quotes(self, p: int) -> list[int]:
+        """The dialogue segments of paragraph `p`."""
+        return [i for i in self.by_paragraph.get(p, []) if self.segs[i].kind == "dialogue"]
+
+    def neighbour(self, i: int, step: int) -> Segment | None:
+        """The segment `step` (+1 or -1) away from `i`, if it is in the same paragraph."""
+        j = i + step
+        if 0 <= j < len(self.segs) and self.segs[j].paragraph == self.segs[i].paragraph:
+            return self.segs[j]
+        return None
+
+    def speaker(self, i: int) -> str | None:
+        decision = self.decided.get(i)
+        return decision.speaker if decision else None
+
+
+@dataclass
+class Paragraph:
+    """A paragraph with quotes while the sieve works on it."""
+
+    index: int
+    members: list[int]  # its segments
+    quotes: list[int]  # its dialogue segments
+    exclude: set[str]  # who cannot speak here: those addressed, listeners of a tag, the one just answered
+    tags: dict[int, Decision] = field(default_factory=dict)  # quotes a rule of their own decided
+    speaker: Decision | None = None  # the paragraph's speaker, for quotes without a tag of their own

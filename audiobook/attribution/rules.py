@@ -1,0 +1,178 @@
+"""The rules of the sieve that look at one quote or one paragraph. Each returns a `Decision`, or
+None when it does not apply; `attribute` tries them in order. Rules that look across
+paragraphs live in `turns` (turn-taking, vocatives) and `unnamed` (voices, descriptions, memories)."""
+
+from __future__ import annotations
+
+import re
+
+from .context import Context, Decision, Paragraph
+from .cues import SENTENCES, Who, beats, introducer, listeners, open_ended, tag_after, tag_before, trailing_narration
+from .unnamed import voice_gender
+
+_REPLIED = re.compile(r"\W*(?:she|he)\s+(?:replied|answered|returned|retorted|responded|rejoined)\b")
+
+
+def continued_quote(ctx: Context, i: int) -> Decision | None:
+    """A quotation running on from the previous paragraph is its speaker's."""
+    last = ctx.last_quote
+    if ctx.segs[i].continues and last is not None and last in ctx.decided:
+        return Decision(ctx.decided[last].speaker, "continued-quote", 0.9)
+    return None
+
+
+def answering(ctx: Context, par: Paragraph, i: int) -> None:
+    """Who cannot speak quote `i`: someone its tag addresses (`said he to Temple`), and after
+    `"…," she replied` the one who spoke the line before."""
+    nxt = ctx.neighbour(i, 1)
+    if nxt is None or nxt.kind != "narration":
+        return
+    tag = ctx.text[nxt.start : nxt.end]
+    par.exclude |= {n for n in map(ctx.cast.resolve, listeners(tag)) if n}
+    last = ctx.last_quote
+    if _REPLIED.match(tag) and last is not None and last in ctx.decided and ctx.segs[last].paragraph == par.index - 1:
+        par.exclude.add(ctx.decided[last].speaker)
+
+
+def serves_both(ctx: Context, par: Paragraph, i: int) -> str | None:
+    """Whether the narration before quote `i` is the tag of the quote before it and nothing else,
+    so that both are one speaker's: "clause" for `"Hi," she said, "how are you?"`, "sentence"
+    for `"Hi," she said. "How are you?"` (unless the second quote has a tag of its own)."""
+    prv = ctx.neighbour(i, -1)
+    if prv is None or prv.kind != "narration" or i - 2 not in par.tags or ctx.segs[i - 2].paragraph != par.index:
+        return None
+    narr = ctx.text[prv.start : prv.end]
+    before = ctx.said(i - 2)
+    if re.search(r"[,:—–-]\s*$", narr) and open_ended(before):
+        return "clause"
+    sentences = [s for s in SENTENCES.split(narr.strip()) if s]
+    return "sentence" if len(sentences) == 1 and tag_after(narr, open_ended(before)) else None
+
+
+def speech_tag(ctx: Context, par: Paragraph, i: int, joined: str | None) -> Decision | None:
+    """A speech tag right after the quote (`"…," said Kaito`) or right before it (`Kaito said, "…"`),
+    its phrase resolved to a character; a he/she gives way to a quote naming its speaker."""
+    s = ctx.segs[i]
+    nxt, prv = ctx.neighbour(i, 1), ctx.neighbour(i, -1)
+    for who in (
+        tag_after(ctx.text[nxt.start : nxt.end], open_ended(ctx.said(i))) if nxt is not None and nxt.kind == "narration" else None,
+        tag_before(ctx.text[prv.start : prv.end]) if prv is not None and prv.kind == "narration" and not joined else None,
+    ):
+        if who is None:
+            continue
+        if i in ctx.introduced_as and who.phrase.lower() in ("he", "she"):
+            return None  # `"I am Captain Reyes," he said`: the name outweighs a guessed he
+        name = ctx.resolver.resolve(who.phrase, s.start, par.exclude)
+        if name:
+            _voice_gender(ctx, par, i, name)
+            return Decision(name, who.rule, who.confidence)
+    return None
+
+
+def _voice_gender(ctx: Context, par: Paragraph, i: int, name: str) -> None:
+    """`"…," said a familiar voice … his voice gave him away`: the voice's gender, from what follows."""
+    resolver = ctx.resolver
+    if name in resolver.voices and resolver.nominal_gender.get(name) is None:
+        after = par.members + ctx.by_paragraph.get(par.index + 1, [])
+        narr = " ".join(ctx.said(j) for j in after if j > i and ctx.segs[j].kind == "narration")
+        resolver.nominal_gender[name] = voice_gender(narr)
+
+
+def self_introduction(ctx: Context, i: int) -> Decision | None:
+    """`"I'm Miku!"`: the speaker says who they are."""
+    if i in ctx.introduced_as:
+        return Decision(ctx.introduced_as[i], "self-introduction", 0.8)
+    return None
+
+
+def same_paragraph(par: Paragraph) -> Decision | None:
+    """A quote without a tag of its own is the speaker's whose quote in the paragraph is tagged."""
+    if not par.tags:
+        return None
+    return Decision(par.tags[min(par.tags)].speaker, "same-paragraph", 0.85)
+
+
+def action_beat(ctx: Context, par: Paragraph) -> Decision | None:
+    """The subject of a sentence around the paragraph's first quote: `Haku sighed. "…"`."""
+    first = par.quotes[0]
+    narr_before = " ".join(ctx.said(j) for j in par.members if j < first and ctx.segs[j].kind == "narration")
+    narr_after = " ".join(ctx.said(j) for j in par.members if j > first and ctx.segs[j].kind == "narration")
+    return _first_resolved(ctx, par, beats(narr_before, narr_after))
+
+
+def introduced_after_quote(ctx: Context, par: Paragraph) -> Decision | None:
+    """A paragraph of quotes only, after a paragraph whose last quote is followed by someone starting
+    to speak or sing: `…," Haku replied. … she began singing.` then the song."""
+    trailing = trailing_narration(ctx.text, ctx.segs, ctx.by_paragraph.get(par.index - 1, []))
+    if par.tags or len(par.members) != len(par.quotes) or not trailing or par.index - 1 in ctx.narration_only:
+        return None
+    found = _first_resolved(ctx, par, introducer(trailing)[:1])
+    return Decision(found.speaker, "introduced", 0.6) if found else None
+
+
+def introduced_by_lead_in(ctx: Context, par: Paragraph) -> Decision | None:
+    """A paragraph of quotes only after a paragraph of narration that leads into it:
+    `Luka stepped forward and spoke.` / `Then he said:`."""
+    if par.tags or len(par.members) != len(par.quotes) or par.index - 1 not in ctx.narration_only:
+        return None
+    lead_in = ctx.narration_only[par.index - 1]
+    tag = tag_before(lead_in) if lead_in.rstrip().endswith(":") else None
+    if tag and tag.phrase.lower() in ("he", "she"):
+        tag = None  # `He said:` after a paragraph about others: the beat rules weigh that better
+    found = _first_resolved(ctx, par, ([tag] if tag else introducer(lead_in) or beats(lead_in, ""))[:1])
+    return Decision(found.speaker, "introduced", 0.6) if found else None
+
+
+def beat_before(ctx: Context, par: Paragraph, i: int) -> Decision | None:
+    """In a paragraph where another quote is tagged, the subject of the sentence right before an
+    untagged quote: `"…," said Ann. Tom shrugged. "…"` is Tom's."""
+    if not par.tags:
+        return None
+    beat = _beat_before(ctx, par, i)
+    if beat is None:
+        return None
+    name = ctx.resolver.resolve(beat.phrase, ctx.segs[i].start, par.exclude)
+    return Decision(name, beat.rule, beat.confidence) if name else None
+
+
+def _beat_before(ctx: Context, par: Paragraph, i: int) -> Who | None:
+    """The subject of the sentence of narration right before a quote, unless that sentence is the
+    tag of the quote before (`"…," said Ann. "…"`) or a he/she (most likely still Ann)."""
+    prv = ctx.neighbour(i, -1)
+    if prv is None or prv.kind != "narration":
+        return None
+    narr = ctx.text[prv.start : prv.end]
+    if not re.search(r"[.!?]\W*$", narr.rstrip()):
+        return None
+    sentences = [s for s in SENTENCES.split(narr.strip()) if s]
+    if not sentences:
+        return None
+    before = ctx.segs[i - 2] if i >= 2 and ctx.segs[i - 2].paragraph == par.index else None
+    if len(sentences) == 1 and before and tag_after(narr, open_ended(ctx.text[before.start : before.end])):
+        return None  # `"…," said Ann. "…"`: the tag of the quote before
+    found = beats(sentences[-1], "")
+    if not found or found[0].phrase.lower() in ("he", "she"):
+        return None  # `"…," said Ann. She smiled. "…"`: a he or she is most likely still Ann
+    return found[0]
+
+
+def _first_resolved(ctx: Context, par: Paragraph, cues: list[Who]) -> Decision | None:
+    """The first cue that resolves to a character, as of the paragraph's first quote."""
+    for who in cues:
+        name = ctx.resolver.resolve(who.phrase, ctx.segs[par.quotes[0]].start, par.exclude)
+        if name:
+            return Decision(name, who.rule, who.confidence)
+    return None
+
+
+def first_person(ctx: Context, i: int) -> Decision | None:
+    """Nothing else decided, in a first-person story: the narrator."""
+    return Decision(ctx.narrator, "first-person", 0.3) if ctx.narrator else None
+
+
+def last_mentioned(ctx: Context, i: int) -> Decision | None:
+    """Nothing else decided: the last character named before the quote."""
+    for m in ctx.cast.mentioned_before(ctx.segs[i].start):
+        if m.character != ctx.narrator:
+            return Decision(m.character, "last-mentioned", 0.3)
+    return None

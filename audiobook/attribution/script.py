@@ -1,0 +1,61 @@
+"""What attribution gives: a `Script`, every segment as a `Line` with its speaker, and the cast."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..load import Story
+from ..segment import Kind, Segmentation
+from .characters import Gender
+from .context import Rule
+
+NARRATOR = "narrator"  # the name of a first-person narrator whose name the text never reveals
+
+
+@dataclass(frozen=True)
+class Character:
+    name: str
+    aliases: tuple[str, ...] = ()
+    gender: Gender | None = None
+    lines: int = 0
+
+
+@dataclass(frozen=True)
+class Line:
+    """A segment with who speaks it. Narration has speaker None (the narrator voice)."""
+
+    start: int
+    end: int
+    kind: Kind
+    paragraph: int
+    speaker: str | None = None
+    rule: Rule | None = None
+    confidence: float = 0.0
+
+
+@dataclass(frozen=True)
+class Script:
+    segmentation: Segmentation
+    lines: tuple[Line, ...]
+    characters: tuple[Character, ...]
+    narrator: str | None  # the first-person narrator's name, NARRATOR if never revealed, None if third person
+
+    @property
+    def story(self) -> Story:
+        return self.segmentation.story
+
+
+def format_script(script: Script) -> str:
+    """The story as a readable script: a heading per section, then `speaker: text` per run."""
+    story = script.story
+    out: list[str] = []
+    section = None
+    for line in script.lines:
+        para = story.paragraphs[line.paragraph]
+        if para.section != section:
+            section = para.section
+            out.append(f"## {story.sections[section].title}")
+        who = "narration" if line.kind == "narration" else (line.speaker or "?")
+        text = " ".join(story.text[line.start : line.end].split())
+        out.append(f"{who}: {text}")
+    return "\n".join(out) + "\n"
