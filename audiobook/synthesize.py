@@ -1,4 +1,4 @@
-"""The synthesize stage: speech-ready text + voice -> WAV clips in a cache, in parallel.
+"""The synthesize stage: speech-ready text + voice -> a WAV clip in the cache (run by :mod:`audiobook.produce`).
 
 Clips live in ``cache_dir/clips/<key[:2]>/<key>.wav`` (mono, 16-bit, ``engine.SAMPLE_RATE_HZ``),
 keyed by :func:`clip_key`. A cached file is reused only if its header is the exact one this
@@ -6,9 +6,9 @@ module writes and its data length matches the file size, so a truncated or forei
 spoken again. Files are written to a temporary name in the same folder and renamed into place,
 so a clip either exists completely or not at all, even if a run is killed.
 
-Missing clips are spoken by worker processes (:mod:`audiobook.workers`), each with its own eSpeak
-helper process (:mod:`audiobook.zygote`) started once in the pool initializer. Workers write the
-WAV files themselves and send back only the sample count.
+Missing clips are spoken in :mod:`audiobook.produce`'s worker processes (:mod:`audiobook.workers`),
+each with its own eSpeak helper process (:mod:`audiobook.zygote`) started once in the pool
+initializer (:func:`start_worker`). Workers write the WAV files themselves.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ import hashlib
 import json
 import os
 import struct
-from collections import Counter
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,60 +68,6 @@ def clip_path(cache_dir: Path, key: str) -> Path:
     return Path(cache_dir) / "clips" / key[:2] / f"{key}.wav"
 
 
-def synthesize(
-    requests: Sequence[ClipRequest],
-    cache_dir: Path,
-    jobs: int,
-    on_clip: Callable[[Clip], None] | None = None,
-) -> list[Clip]:
-    """Make a clip for every request, reusing the cache, with up to ``jobs`` worker processes.
-
-    Returns the clips in request order. Identical requests are spoken once and share a file.
-    ``on_clip`` is called in this process once per request (a clip shared by identical requests
-    is reported once for each): first for cached clips, then for new clips in the order they
-    finish. Raises EngineError if a voice is unknown or a worker fails or dies; clips finished
-    before that stay in the cache.
-    """
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise EngineError(f"jobs must be a whole number of at least 1, not {jobs!r}")
-    engine_id = engine.engine_id()
-    keys = [clip_key(request, engine_id) for request in requests]
-    unique = dict(zip(keys, requests))  # one request per key, in first-seen order
-    copies = Counter(keys)
-    clips: dict[str, Clip] = {}
-
-    def finish(key: str, clip: Clip) -> None:
-        clips[key] = clip
-        if on_clip is not None:
-            for _ in range(copies[key]):
-                on_clip(clip)
-
-    for key in unique:
-        cached = cached_clip(clip_path(cache_dir, key))
-        if cached is not None:
-            finish(key, cached)
-    missing = {key: request for key, request in unique.items() if key not in clips}
-    if missing:
-        _synthesize_missing(missing, Path(cache_dir), jobs, finish)
-    return [clips[key] for key in keys]
-
-
-def _synthesize_missing(
-    missing: dict[str, ClipRequest], cache_dir: Path, jobs: int, finish: Callable[[str, Clip], None]
-) -> None:
-    longest_first = sorted(missing.items(), key=lambda item: -len(item[1].text))  # no long clip left for last
-    tasks = {key: (request.text, request.voice, str(clip_path(cache_dir, key))) for key, request in longest_first}
-
-    def done(key: str, result: tuple[int, int]) -> None:
-        samples, sample_rate_hz = result
-        finish(key, Clip(path=clip_path(cache_dir, key), samples=samples, sample_rate_hz=sample_rate_hz, cached=False))
-
-    died = EngineError(
-        "a speech worker process died unexpectedly; clips finished so far are cached: run again to resume"
-    )
-    workers.run(tasks, _synthesize_clip, jobs, done, initializer=start_worker, died=died)
-
-
 # --- in the worker processes -------------------------------------------------------------------
 
 _speaker: zygote.Speaker | None = None
@@ -136,12 +80,6 @@ def start_worker() -> None:
     workers.ignore_interrupts()
     _speaker = zygote.Speaker()
     workers.at_exit(_speaker.close)  # the worker waits for its helper: no orphan left to be reaped by init
-
-
-def _synthesize_clip(text: str, voice: Voice, path: str) -> tuple[int, int]:
-    """Speak one clip into the cache; return (samples, sample_rate_hz)."""
-    pcm = speak_into_cache(text, voice, Path(path))
-    return len(pcm) // 2, engine.SAMPLE_RATE_HZ
 
 
 def speak_into_cache(text: str, voice: Voice, path: Path) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,23 @@ import pytest
 from typer.testing import CliRunner
 
 from audiobook.cli import app
+
+# Shared markers for tests that need a system program as a reference or a reader (setup.sh installs
+# both): `@pytest.mark.needs_espeak` / `@pytest.mark.needs_ffmpeg`, or `pytestmark = ...` for a file.
+_PROGRAMS = {
+    "needs_espeak": (("espeak-ng",), "needs the espeak-ng program (apt-get install espeak-ng, or bash setup.sh)"),
+    "needs_ffmpeg": (("ffmpeg", "ffprobe"), "needs ffmpeg and ffprobe (apt-get install ffmpeg, or bash setup.sh)"),
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Skip, with the reason, a test marked as needing a program this machine lacks."""
+    for marker, (programs, reason) in _PROGRAMS.items():
+        if all(shutil.which(program) for program in programs):
+            continue
+        for item in items:
+            if item.get_closest_marker(marker):
+                item.add_marker(pytest.mark.skip(reason=reason))
 
 BOOK_TITLE = 'Tea & <Cake>: "Two" Tiny Tales 🎤'
 STORIES = {

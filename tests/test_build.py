@@ -6,7 +6,6 @@ import errno
 import json
 import os
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,7 +186,7 @@ def test_rebuild_uses_the_cache_and_gives_identical_files(built: Built, tmp_path
     assert after == before
 
 
-@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
+@pytest.mark.needs_ffmpeg
 def test_single_file_source(tmp_path: Path) -> None:
     story = tmp_path / "tiny tale.txt"
     story.write_text('The Tiny Tale\n\n"Hello," said Mira. She waved.\n', encoding="utf-8")

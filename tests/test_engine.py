@@ -5,7 +5,6 @@ from __future__ import annotations
 import ctypes
 import importlib.metadata
 import re
-import shutil
 import subprocess
 import sys
 
@@ -15,7 +14,6 @@ import pyttsx3.drivers._espeak
 from audiobook.engine import EspeakEngine, Voice, VoiceInfo, engine_id, get_engine
 from audiobook.errors import EngineError
 
-HAS_CLI = shutil.which("espeak-ng") is not None
 
 
 def cli_pcm(text: str, voice: Voice) -> bytes:
@@ -185,7 +183,7 @@ def test_control_characters_and_unicode_are_spoken(engine: EspeakEngine) -> None
     assert len(engine.synthesize("Hello\x00there\x07, café naïve — “quoted”.", Voice())) > 22050
 
 
-@pytest.mark.skipif(not HAS_CLI, reason="needs the espeak-ng program as a reference")
+@pytest.mark.needs_espeak
 @pytest.mark.parametrize(
     "voice",
     [

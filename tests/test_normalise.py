@@ -8,7 +8,6 @@ if a future eSpeak reads the raw text well, the test says so and the rule can go
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from functools import cache
 
@@ -19,7 +18,7 @@ from hypothesis import strategies as st
 from audiobook.normalise import apply, normalise, rewrites
 from audiobook.spoken import spoken_words
 
-pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
+pytestmark = pytest.mark.needs_espeak
 
 
 @cache

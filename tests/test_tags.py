@@ -22,10 +22,7 @@ from audiobook import tags as tags_module
 from audiobook.errors import AudiobookError, TagError
 from audiobook.tags import ChapterMark, Tags, read_tags, write_tags
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None,
-    reason="needs ffmpeg and ffprobe on PATH",
-)
+pytestmark = pytest.mark.needs_ffmpeg
 
 DURATION_S = 6
 

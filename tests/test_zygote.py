@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -34,7 +33,7 @@ def speaker():
     speaker.close()
 
 
-@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs the espeak-ng program as the reference")
+@pytest.mark.needs_espeak
 def test_speech_is_byte_identical_to_the_espeak_ng_program(speaker: Speaker) -> None:
     for voice in [*VOICES, *VOICES]:  # each voice twice, after others: no state carried over
         assert speaker.speak(TEXT, voice) == cli_pcm(TEXT, voice)
