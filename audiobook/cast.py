@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Literal
 
 from .attribution import NARRATOR, Script
-from .config import Config, VoiceConfig, with_defaults
+from .config import Config, VoiceConfig
 from .engine import Voice
 from .errors import ConfigError, EngineError
 
@@ -51,10 +51,13 @@ class Casting:
         return self.narrator
 
 
-def _to_voice(settings: VoiceConfig) -> Voice:
-    assert settings.voice is not None
-    return Voice(settings.voice, settings.rate or 170, 50 if settings.pitch is None else settings.pitch,
-                 1.0 if settings.volume is None else settings.volume)
+def voice_of(settings: VoiceConfig, defaults: VoiceConfig = CHARACTER_DEFAULT) -> Voice:
+    """The voice `settings` describe, what they leave out taken from `defaults`: the one place voice defaults apply."""
+    given = {f.name: getattr(settings, f.name) for f in fields(settings) if getattr(settings, f.name) is not None}
+    full = replace(defaults, **given)
+    if full.voice is None or full.rate is None or full.pitch is None or full.volume is None:
+        raise ValueError(f"no voice id in {settings} or its defaults {defaults}")  # a bug: callers give one
+    return Voice(full.voice, full.rate, full.pitch, full.volume)
 
 
 def _rank(name: str, pool: Sequence[str]) -> list[str]:
@@ -63,7 +66,7 @@ def _rank(name: str, pool: Sequence[str]) -> list[str]:
 
 def cast(scripts: Sequence[Script], config: Config, check_voice: Callable[[Voice], None]) -> Casting:
     """Cast the narrator and every speaker of the scripts."""
-    narrator_voice = _to_voice(with_defaults(config.narrator, NARRATOR_DEFAULT))
+    narrator_voice = voice_of(config.narrator, NARRATOR_DEFAULT)
     _checked(check_voice, narrator_voice, config, ("narrator", "voice"))
     narrator = Role("narrator", narrator_voice, "voices.toml" if config.narrator.voice else "default")
 
@@ -99,7 +102,7 @@ def cast(scripts: Sequence[Script], config: Config, check_voice: Callable[[Voice
     roles: dict[str, Role] = {}
     for entry in config.characters:
         if entry.settings.voice:
-            voice = _to_voice(with_defaults(entry.settings, CHARACTER_DEFAULT))
+            voice = voice_of(entry.settings)
             _checked(check_voice, voice, config, ("characters", entry.name, "voice"))
             taken.add((voice.voice_id, voice.pitch))
             roles[entry.name] = Role(entry.name, voice, "voices.toml", entry.gender, lines.get(entry.name, 0))
@@ -112,8 +115,7 @@ def cast(scripts: Sequence[Script], config: Config, check_voice: Callable[[Voice
         entry = configured.get(name)
         gender = (entry.gender if entry else None) or genders.get(name)
         pool = config.pools.get(gender or "", ()) or tuple(v for p in config.pools.values() for v in p)
-        settings = with_defaults(entry.settings if entry else VoiceConfig(), CHARACTER_DEFAULT)
-        voice = _auto_voice(name, pool, settings, taken)
+        voice = _auto_voice(name, pool, entry.settings if entry else VoiceConfig(), taken)
         taken.add((voice.voice_id, voice.pitch))
         roles[name] = Role(name, voice, "auto", gender, lines[name])
     ordered = [roles[n] for n in order] + [r for n, r in roles.items() if n not in order]
@@ -121,18 +123,19 @@ def cast(scripts: Sequence[Script], config: Config, check_voice: Callable[[Voice
 
 
 def _auto_voice(name: str, pool: Sequence[str], settings: VoiceConfig, taken: set[tuple[str, int]]) -> Voice:
-    pitch = 50 if settings.pitch is None else settings.pitch
+    """A voice from the pool for a character voices.toml gives no voice id (its other settings still apply)."""
     ranked = _rank(name, pool)
+    pitch = voice_of(replace(settings, voice=ranked[0])).pitch
     used = {voice_id for voice_id, _ in taken}
     for voice_id in ranked:  # a voice nobody has yet, at any pitch
         if voice_id not in used:
-            return _to_voice(VoiceConfig(voice_id, settings.rate, pitch, settings.volume))
+            return voice_of(replace(settings, voice=voice_id, pitch=pitch))
     for offset in (0, _PITCH_STEP, -_PITCH_STEP, 2 * _PITCH_STEP, -2 * _PITCH_STEP):  # then shared voices, apart in pitch
         shifted = max(0, min(99, pitch + offset))
         for voice_id in ranked:
             if (voice_id, shifted) not in taken:
-                return _to_voice(VoiceConfig(voice_id, settings.rate, shifted, settings.volume))
-    return _to_voice(VoiceConfig(ranked[0], settings.rate, pitch, settings.volume))
+                return voice_of(replace(settings, voice=voice_id, pitch=shifted))
+    return voice_of(replace(settings, voice=ranked[0], pitch=pitch))
 
 
 def _checked(check_voice: Callable[[Voice], None], voice: Voice, config: Config, keys: tuple[str, ...]) -> None:

@@ -24,7 +24,6 @@ from .errors import AudiobookError, ServeError
 if TYPE_CHECKING:
     from .attribution import Script
     from .build import Progress as BuildProgress
-    from .plan import BuildOptions
     from .engine import Voice
 
 # The pipeline is imported inside each command, not here: worker processes import this module
@@ -244,7 +243,6 @@ def preview(
     play: Annotated[bool, typer.Option("--play/--no-play", help="Play the clip where this machine can.")] = True,
 ) -> None:
     """Speak a few of a character's own lines in their voice, to judge it in seconds."""
-    from .engine import Voice
     from .plan import BuildOptions, book_config, plan
     from .preview import PREVIEW_LINES, lines_of, make_preview, voice_from_config
 
@@ -254,7 +252,7 @@ def preview(
     def work():
         if source is None:
             config = book_config(options)
-            voice = voice_from_config(config, name, Voice())
+            voice = voice_from_config(config, name)
             lines = [f"Hello, I am {name}. This is how I sound when I speak in this book."]
         else:
             book = plan(options)

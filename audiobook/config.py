@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -236,12 +236,4 @@ def _parse(path: Path, raw: str, data: dict) -> Config:
         narrator_character_voice=narrator.get("character_voice", True),
         characters=tuple(characters),
         pools=pools,
-    )
-
-
-def with_defaults(settings: VoiceConfig, defaults: VoiceConfig) -> VoiceConfig:
-    """Fill what `settings` leaves out from `defaults`."""
-    return replace(
-        defaults,
-        **{f.name: getattr(settings, f.name) for f in fields(settings) if getattr(settings, f.name) is not None},
     )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .audio import assemble
-from .cast import Role
+from .cast import Role, voice_of
 from .config import Config
 from .encode import HEADER_BYTES
 from .engine import Voice
@@ -54,13 +54,11 @@ def lines_of(plan: Plan, name: str, count: int = PREVIEW_LINES) -> tuple[Role, l
     return role, [text for i, text in enumerate(early) if i in fullest]
 
 
-def voice_from_config(config: Config, name: str, default: Voice) -> Voice:
-    """A character's voice from voices.toml, for a preview without a story."""
+def voice_from_config(config: Config, name: str) -> Voice:
+    """A character's voice from voices.toml, for a preview without a story: the voice a build gives them."""
     for entry in config.characters:
         if name.lower() in (n.lower() for n in (entry.name, *entry.aliases)) and entry.settings.voice:
-            s = entry.settings
-            return Voice(s.voice, s.rate or default.rate_wpm, default.pitch if s.pitch is None else s.pitch,
-                         default.volume if s.volume is None else s.volume)
+            return voice_of(entry.settings)
     raise AudiobookError(f"{config.path or 'voices.toml'}: no character {name!r} with a voice: add [characters.{name}] or give a story")
 
 

@@ -9,7 +9,9 @@ from pathlib import Path
 from audiobook.attribution import attribute
 from audiobook.cast import cast
 from audiobook.config import Config, load_config
+from audiobook.engine import Voice
 from audiobook.load import parse_story
+from audiobook.preview import voice_from_config
 from audiobook.segment import segment
 
 ROOT = Path(__file__).parent.parent
@@ -64,3 +66,21 @@ def test_pool_exhaustion_reuses_voices_at_another_pitch() -> None:
     casting = cast([script_of(STORY)], config, no_check)
     voices = [(r.voice.voice_id, r.voice.pitch) for r in casting.roles]
     assert len(set(voices)) == 3
+
+
+def test_a_voice_left_partly_unset_is_the_same_in_a_build_and_a_preview(tmp_path: Path) -> None:
+    """Defaults fill what voices.toml leaves out in one place: a preview without a story (no casting
+    run) gives a character the voice the build casts them with, field for field."""
+    voices = tmp_path / "voices.toml"
+    voices.write_text(
+        '[narrator]\nvoice = "en+m3"\n\n[characters.Kaito]\nvoice = "en-us+m2"\n\n'
+        '[characters.Haku]\nvoice = "en-us+f4"\nrate = 150\n\n[characters.Rin]\npitch = 70\n',
+        encoding="utf-8",
+    )
+    config = load_config(voices)
+    casting = cast([script_of(STORY)], config, no_check)
+    assert voice_from_config(config, "Kaito") == casting.role_for("Kaito").voice == Voice("en-us+m2", 170, 50, 1.0)
+    assert voice_from_config(config, "haku") == casting.role_for("Haku").voice == Voice("en-us+f4", 150, 50, 1.0)
+    assert casting.narrator.voice == Voice("en+m3", 165, 45, 1.0)  # the narrator's own defaults
+    rin = casting.role_for("Rin").voice  # no voice id: one from the pool, her pitch kept
+    assert (rin.rate_wpm, rin.pitch, casting.role_for("Rin").source) == (170, 70, "auto")
