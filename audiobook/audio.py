@@ -92,7 +92,7 @@ def encode_speech(pcm: bytes, sample_rate_hz: int, bitrate_kbps: int, loudness_l
         return b""
     # levelled at eSpeak's own rate (half the samples of 44.1 kHz: half the work), then resampled
     samples = numpy.frombuffer(pcm, dtype=numpy.int16).astype(numpy.float32) / 32768
-    levelled = loudness.normalise(samples, sample_rate_hz, loudness_lufs).samples
+    levelled = loudness.level(samples, sample_rate_hz, loudness_lufs).samples
     if sample_rate_hz != OUTPUT_RATE_HZ:
         levelled = soxr.resample(levelled, sample_rate_hz, OUTPUT_RATE_HZ, quality="HQ")
     pcm = numpy.clip(numpy.round(levelled * 32768), -32768, 32767).astype(numpy.int16).tobytes()

@@ -28,7 +28,7 @@ from .errors import PublishError
 from .tags import ChapterMark
 
 __all__ = [
-    "CHAPTERS_TYPE", "FEED_NAME", "Book", "Episode", "chapters_json", "chapters_path", "check_base_url", "episode_guid",
+    "CHAPTERS_TYPE", "FEED_NAME", "Episode", "Podcast", "chapters_json", "chapters_path", "check_base_url", "episode_guid",
     "feed_xml", "rebase_feed", "write_feed",
 ]
 
@@ -53,8 +53,8 @@ class Episode:
 
 
 @dataclass(frozen=True)
-class Book:
-    """The built book as the feed describes it. Every file must lie under ``book_dir``."""
+class Podcast:
+    """The built book as a podcast: the feed's channel, one episode per chapter. Every file must lie under ``book_dir``."""
 
     title: str
     author: str
@@ -132,37 +132,37 @@ def _url(base_url: str, book_dir: Path, path: Path) -> str:
     return base_url + quote(relative.as_posix())
 
 
-def feed_xml(book: Book, base_url: str) -> bytes:
-    """The RSS document, with every link under ``base_url`` (the URL of ``book.book_dir``)."""
+def feed_xml(podcast: Podcast, base_url: str) -> bytes:
+    """The RSS document, with every link under ``base_url`` (the URL of ``podcast.book_dir``)."""
     base_url = check_base_url(base_url)
-    if book.published.tzinfo is None:
-        raise ValueError("Book.published must be timezone-aware")
+    if podcast.published.tzinfo is None:
+        raise ValueError("Podcast.published must be timezone-aware")
     feed = FeedGenerator()
     feed.load_extension("podcast")  # feedgen's name for the iTunes namespace
     feed.register_extension("podcast_index", _PodcastExtension, _PodcastEntryExtension)
-    title = _text(book.title)
-    author = _text(book.author)
+    title = _text(podcast.title)
+    author = _text(podcast.author)
     feed.title(title)
     feed.author({"name": author})
     feed.link(href=base_url + FEED_NAME, rel="self", type="application/rss+xml")
     feed.link(href=base_url, rel="alternate")  # after "self": feedgen's RSS <link> is the last link set
     # A description is HTML by convention, so its text is HTML-escaped too (lxml then escapes the markup).
-    feed.description(html.escape(_text(book.description) or f"{title}, by {author}: an audiobook, one episode per chapter."))
-    feed.language(book.language)
+    feed.description(html.escape(_text(podcast.description) or f"{title}, by {author}: an audiobook, one episode per chapter."))
+    feed.language(podcast.language)
     feed.generator("audiobook")
-    feed.lastBuildDate(book.published)
-    feed.pubDate(book.published)
+    feed.lastBuildDate(podcast.published)
+    feed.pubDate(podcast.published)
     feed.podcast.itunes_type("serial")
     feed.podcast.itunes_author(author)
     feed.podcast.itunes_explicit("no")
     feed.podcast.itunes_category("Arts", "Books")
     feed.podcast.itunes_complete("yes")
-    if book.cover_path is not None:
-        cover_url = _url(base_url, book.book_dir, book.cover_path)
+    if podcast.cover_path is not None:
+        cover_url = _url(base_url, podcast.book_dir, podcast.cover_path)
         feed.image(url=cover_url, title=title, link=base_url)
         feed.podcast.itunes_image(cover_url)
 
-    episodes = sorted(book.episodes, key=lambda e: e.number)
+    episodes = sorted(podcast.episodes, key=lambda e: e.number)
     for index, episode in enumerate(episodes):
         if episode.mp3_path.suffix.lower() != ".mp3":
             raise PublishError(f"{episode.mp3_path}: only MP3 files go in the feed; pass the chapter's MP3")
@@ -172,32 +172,32 @@ def feed_xml(book: Book, base_url: str) -> bytes:
             raise PublishError(f"{episode.mp3_path}: cannot read: {exc.strerror}; build the book first") from None
         entry = feed.add_entry(order="append")
         episode_title = _text(episode.title)
-        mp3_url = _url(base_url, book.book_dir, episode.mp3_path)
+        mp3_url = _url(base_url, podcast.book_dir, episode.mp3_path)
         entry.title(episode_title)
-        entry.guid(episode_guid(book.title, episode.number, episode.title), permalink=False)
+        entry.guid(episode_guid(podcast.title, episode.number, episode.title), permalink=False)
         entry.link(href=mp3_url)
         entry.description(html.escape(f"Chapter {episode.number} of {title}: {episode_title}"))
         entry.enclosure(mp3_url, str(size), "audio/mpeg")
-        entry.pubDate(book.published - _EPISODE_SPACING * (len(episodes) - 1 - index))
+        entry.pubDate(podcast.published - _EPISODE_SPACING * (len(episodes) - 1 - index))
         entry.podcast.itunes_episode(episode.number)
         entry.podcast.itunes_episode_type("full")
         entry.podcast.itunes_duration(_duration(episode.duration_ms))
         if episode.marks:
-            url = _url(base_url, book.book_dir, chapters_path(episode.mp3_path))
+            url = _url(base_url, podcast.book_dir, chapters_path(episode.mp3_path))
             entry.podcast_index.add("chapters", url=url, type=CHAPTERS_TYPE)
         if episode.vtt_path is not None:
-            url = _url(base_url, book.book_dir, episode.vtt_path)
-            entry.podcast_index.add("transcript", url=url, type="text/vtt", language=book.language)
+            url = _url(base_url, podcast.book_dir, episode.vtt_path)
+            entry.podcast_index.add("transcript", url=url, type="text/vtt", language=podcast.language)
     return feed.rss_str(pretty=True, xml_declaration=True, encoding="UTF-8")
 
 
-def write_feed(book: Book, base_url: str) -> Path:
+def write_feed(podcast: Podcast, base_url: str) -> Path:
     """Write each episode's JSON chapters beside its MP3, then ``feed.xml`` in the book folder."""
-    for episode in book.episodes:
+    for episode in podcast.episodes:
         if episode.marks:
             write_bytes_atomic(chapters_path(episode.mp3_path), chapters_json(episode))
-    path = book.book_dir / FEED_NAME
-    write_bytes_atomic(path, feed_xml(book, base_url))
+    path = podcast.book_dir / FEED_NAME
+    write_bytes_atomic(path, feed_xml(podcast, base_url))
     return path
 
 

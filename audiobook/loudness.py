@@ -77,7 +77,9 @@ def check_loudness(loudness_lufs: float) -> None:
 
 
 @dataclass(frozen=True)
-class Normalised:
+class Levelled:
+    """A clip brought to the loudness target, and what it took."""
+
     samples: numpy.ndarray  # float32, -1..1
     loudness_lufs: float  # as measured before: -inf for silence
     gain_db: float  # applied before the limiter
@@ -361,8 +363,8 @@ def _limiter(peaks: _Peaks, gain: float, rate_hz: int, ceiling: float) -> _Limit
     """
     import numpy
 
-    level = ceiling * 10 ** (-_INTERSAMPLE_MARGIN_DB / 20)
-    raw = peaks.over(level / gain)
+    threshold = ceiling * 10 ** (-_INTERSAMPLE_MARGIN_DB / 20)
+    raw = peaks.over(threshold / gain)
     cut = numpy.flatnonzero(raw > ceiling / gain)
     if len(cut) == 0:
         return None
@@ -374,8 +376,8 @@ def _limiter(peaks: _Peaks, gain: float, rate_hz: int, ceiling: float) -> _Limit
     return _Limited(at, _sliding(_sliding(needed, width, "min"), width, "mean"))
 
 
-def normalise(samples: numpy.ndarray, rate_hz: int, target_lufs: float) -> Normalised:
-    """A clip at `target_lufs` integrated, its true peak under the ceiling that leaves room for the codec.
+def level(samples: numpy.ndarray, rate_hz: int, target_lufs: float) -> Levelled:
+    """Level a clip: it comes out at `target_lufs` integrated, its true peak under the ceiling that leaves room for the codec.
 
     The clip is K-weighted once and its peaks interpolated once: the limiter's passes only scale
     them (see :class:`_Meter` and :class:`_Peaks`).
@@ -385,7 +387,7 @@ def normalise(samples: numpy.ndarray, rate_hz: int, target_lufs: float) -> Norma
     meter = _Meter(samples, rate_hz)
     measured = meter.lufs()
     if not math.isfinite(measured):
-        return Normalised(samples.astype(numpy.float32), measured, 0.0, 0.0)
+        return Levelled(samples.astype(numpy.float32), measured, 0.0, 0.0)
     ceiling = 10 ** ((PEAK_LIMIT_DBTP - CODEC_HEADROOM_DB) / 20)
     peaks = _Peaks(samples, rate_hz)
     gain_db = min(MAX_GAIN_DB, target_lufs - measured)
@@ -400,10 +402,10 @@ def normalise(samples: numpy.ndarray, rate_hz: int, target_lufs: float) -> Norma
         gain_db += min(MAX_GAIN_DB - gain_db, shortfall_db)
         limited = _limiter(peaks, 10 ** (gain_db / 20), rate_hz, ceiling)
     if limited is None:
-        return Normalised((samples * 10 ** (gain_db / 20)).astype(numpy.float32), measured, gain_db, 0.0)
+        return Levelled((samples * 10 ** (gain_db / 20)).astype(numpy.float32), measured, gain_db, 0.0)
     # At every sample the smoothed gain is at most what that sample needed (each window's minimum
     # includes it); only the gain's own slow movement can nudge a peak between samples, by a few
     # hundredths of a dB, which the margin (taken off the whole clip) covers without measuring again.
     out = (samples * (10 ** (gain_db / 20) * _LIMITER_MARGIN)).astype(numpy.float32)
     out[limited.at] *= limited.gain.astype(numpy.float32)
-    return Normalised(out, measured, gain_db, float(-20 * math.log10(limited.deepest * _LIMITER_MARGIN)))
+    return Levelled(out, measured, gain_db, float(-20 * math.log10(limited.deepest * _LIMITER_MARGIN)))

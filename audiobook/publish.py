@@ -1,6 +1,6 @@
 """After the MP3s: the cover, a WebVTT transcript per chapter, JSON chapters and the podcast feed.
 
-A thin step that turns the build's result into the feed's :class:`~audiobook.feed.Book` and
+A thin step that turns the build's result into the feed's :class:`~audiobook.feed.Podcast` and
 writes the files beside the MP3s. Without ``--base-url`` the feed points at ``audiobook serve``'s
 default address; the server rewrites the links for whatever address it listens on anyway.
 """
@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from .atomic import write_bytes_atomic
 from .cover import Cover, load_cover
-from .feed import Book, Episode, check_base_url, write_feed
+from .feed import Episode, Podcast, check_base_url, write_feed
 from .plan import BuildResult
 from .transcript import write_vtt
 
@@ -55,7 +55,7 @@ def publish(result: BuildResult, art: Cover, published: datetime, base_url: str 
     for chapter in result.chapters:
         vtt = write_vtt(chapter.path.with_suffix(".vtt"), chapter.cues)
         episodes.append(Episode(chapter.number, chapter.title, chapter.path, chapter.duration_ms, chapter.marks, vtt))
-    book = Book(
+    podcast = Podcast(
         title=plan.title,
         author=plan.author,
         language=plan.config.language,
@@ -65,5 +65,5 @@ def publish(result: BuildResult, art: Cover, published: datetime, base_url: str 
         cover_path=cover_path,
     )
     base_url = base_url or default_base_url(book_dir)
-    feed_path = write_feed(book, base_url)
+    feed_path = write_feed(podcast, base_url)
     return Published(feed_path, cover_path, tuple(e.vtt_path for e in episodes if e.vtt_path), base_url)

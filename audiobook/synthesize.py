@@ -70,24 +70,24 @@ def clip_path(cache_dir: Path, key: str) -> Path:
 
 # --- in the worker processes -------------------------------------------------------------------
 
-_speaker: zygote.Speaker | None = None
+_helper: zygote.SpeechProcess | None = None
 
 
 def start_worker() -> None:
     """Pool initializer: start this worker's eSpeak helper process (:mod:`audiobook.zygote`) at once,
     so it loads while the worker does its own imports. Ctrl-C is left to the parent."""
-    global _speaker  # noqa: PLW0603
+    global _helper  # noqa: PLW0603
     workers.ignore_interrupts()
-    _speaker = zygote.Speaker()
-    workers.at_exit(_speaker.close)  # the worker waits for its helper: no orphan left to be reaped by init
+    _helper = zygote.SpeechProcess()
+    workers.at_exit(_helper.close)  # the worker waits for its helper: no orphan left to be reaped by init
 
 
 def speak_into_cache(text: str, voice: Voice, path: Path) -> bytes:
     """In a worker: speak one clip (through this worker's helper process) into the cache at `path`; its PCM."""
-    global _speaker  # noqa: PLW0603
-    if _speaker is None:
-        _speaker = zygote.Speaker()
-    pcm = _speaker.speak(text, voice)
+    global _helper  # noqa: PLW0603
+    if _helper is None:
+        _helper = zygote.SpeechProcess()
+    pcm = _helper.speak(text, voice)
     try:
         _write_wav(path, pcm, engine.SAMPLE_RATE_HZ)
     except OSError as error:

@@ -4,7 +4,7 @@ Each clip must be spoken from an engine that has never spoken (see :mod:`audiobo
 it is spoken in a child forked from one. Forking costs in proportion to the memory of the process
 forked: a worker that has loaded numpy, LAME and the resampler pays several milliseconds a clip
 for it, while this helper (the interpreter, ctypes and eSpeak NG, nothing else) pays about a third
-of that. A worker starts one with :class:`Speaker` and sends it clips over a pipe; the PCM is
+of that. A worker starts one with :class:`SpeechProcess` and sends it clips over a pipe; the PCM is
 byte-identical to what the worker's own engine would make (the same code speaks it).
 
 Protocol on the helper's stdin and stdout: a request is a 4-byte big-endian length and a pickled
@@ -14,7 +14,7 @@ passed to the helper (its fd is the helper's only argument), as a pipe would wak
 every 64 kB. The helper ignores Ctrl-C (the build handles it) and exits when its stdin closes, so
 it never outlives the worker that started it.
 
-If the helper dies (killed, out of memory), :class:`Speaker` starts a new one and asks again once;
+If the helper dies (killed, out of memory), :class:`SpeechProcess` starts a new one and asks again once;
 if that one dies too, the clip fails with a one-line EngineError.
 """
 
@@ -38,7 +38,7 @@ _PCM, _ERROR = 0, 1
 COMMAND = (sys.executable, "-m", "audiobook.zygote")
 
 
-class Speaker:
+class SpeechProcess:
     """Speaks clips in a helper process of its own (started at once, in the background).
 
     Where there is no ``os.fork`` (Windows) it speaks with this process's engine instead.
@@ -58,6 +58,11 @@ class Speaker:
             [*self._command, str(self._speech)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0,
             pass_fds=(self._speech,),
         )
+
+    @property
+    def pid(self) -> int | None:
+        """The helper's process id; None while none is running (not started yet, closed, or no fork here)."""
+        return None if self._process is None else self._process.pid
 
     def speak(self, text: str, voice: Voice) -> bytes:
         """16-bit mono PCM at ``engine.SAMPLE_RATE_HZ``, as :meth:`engine.EspeakEngine.synthesize` gives it."""

@@ -86,7 +86,7 @@ def run_build(root: Path, output: Path, *extra: str, timeout: float = 120) -> su
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
-def _group_members(pgid: int) -> list[int]:
+def group_members(pgid: int) -> list[int]:
     """Live (non-zombie) processes in process group `pgid`."""
     members = []
     for entry in Path("/proc").iterdir():
@@ -110,8 +110,8 @@ def kill_group(process: subprocess.Popen[str]) -> None:
         pass
     process.communicate()
     deadline = time.monotonic() + 10
-    while _group_members(process.pid):
-        assert time.monotonic() < deadline, f"processes survived SIGKILL: {_group_members(process.pid)}"
+    while group_members(process.pid):
+        assert time.monotonic() < deadline, f"processes survived SIGKILL: {group_members(process.pid)}"
         time.sleep(0.01)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from faults import (
-    LONG_STORIES, TITLE, _group_members, check_complete, kill_group, run_build, snapshot, start_build, visible_files, write_book,
+    LONG_STORIES, TITLE, group_members, check_complete, kill_group, run_build, snapshot, start_build, visible_files, write_book,
 )
 
 pytestmark = pytest.mark.slow
@@ -284,7 +284,7 @@ def test_cache_with_a_file_where_its_clips_folder_goes(root: Path) -> None:
 def _workers(build_pid: int) -> list[int]:
     """The pool's worker processes (and their eSpeak children): forked by the forkserver, not the build."""
     found = []
-    for pid in _group_members(build_pid):
+    for pid in group_members(build_pid):
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
             ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])

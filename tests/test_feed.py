@@ -15,7 +15,7 @@ import pytest
 from lxml import etree
 
 from audiobook.errors import PublishError
-from audiobook.feed import Book, Episode, episode_guid, feed_xml, rebase_feed
+from audiobook.feed import Episode, Podcast, episode_guid, feed_xml, rebase_feed
 from audiobook.tags import read_tags
 from conftest import BOOK_TITLE, SmallBook, build_small_book
 
@@ -142,11 +142,11 @@ def test_rebase_moves_every_link_and_keeps_guids(small_book: SmallBook) -> None:
     assert moved.entries[1].enclosures[0].href == "http://10.1.2.3:9000/x/02%20-%20Second.mp3"
 
 
-def _book(tmp_path: Path, name: str) -> Book:
+def _book(tmp_path: Path, name: str) -> Podcast:
     path = tmp_path / name
     path.write_bytes(b"\xff\xfb" * 10)
     episode = Episode(1, "One", path, 1000)
-    return Book("T", "A", "en", tmp_path, (episode,), datetime(2024, 1, 1, tzinfo=timezone.utc))
+    return Podcast("T", "A", "en", tmp_path, (episode,), datetime(2024, 1, 1, tzinfo=timezone.utc))
 
 
 @pytest.mark.parametrize(
@@ -166,7 +166,7 @@ def test_feed_errors_are_one_line_and_say_what_to_do(tmp_path: Path, name: str, 
 
 def test_control_characters_in_titles_do_not_break_the_xml(tmp_path: Path) -> None:
     book = _book(tmp_path, "one.mp3")
-    book = Book("Bell\x07 & <b>", "A\x00", "en", tmp_path, (Episode(1, "One\x1b]", book.episodes[0].mp3_path, 1000),), book.published)
+    book = Podcast("Bell\x07 & <b>", "A\x00", "en", tmp_path, (Episode(1, "One\x1b]", book.episodes[0].mp3_path, 1000),), book.published)
 
     parsed = feedparser.parse(feed_xml(book, BASE))
 

@@ -92,13 +92,13 @@ def test_our_meter_reads_what_ffmpeg_reads(tmp_path: Path) -> None:
 def test_a_clip_is_brought_to_the_target_and_held_under_the_ceiling(tmp_path: Path) -> None:
     samples = soxr.resample(espeak(tmp_path, "The river runs fast in spring, all day long.", "en-us+m3", 200), 22_050, 44_100)
     for target in (-19.0, -13.0):  # at -13 the limiter must work hard: eSpeak's peaks sit about 15 dB over its loudness
-        result = loudness.normalise(samples, 44_100, target)
+        result = loudness.level(samples, 44_100, target)
         assert loudness.true_peak_dbtp(result.samples, 44_100) <= loudness.PEAK_LIMIT_DBTP - loudness.CODEC_HEADROOM_DB + 0.01
         silence = numpy.zeros(round(0.4 * 44_100), dtype=numpy.float32)
         measured = loudness.integrated_lufs(numpy.concatenate((silence, result.samples, silence)), 44_100)
         assert abs(measured - target) < (0.1 if result.limited_db == 0 else 1.0), (target, measured)
-    assert loudness.normalise(samples, 44_100, -19.0).limited_db == 0
-    assert loudness.normalise(samples, 44_100, -13.0).limited_db > 0
+    assert loudness.level(samples, 44_100, -19.0).limited_db == 0
+    assert loudness.level(samples, 44_100, -13.0).limited_db > 0
 
 
 def test_the_limiters_peaks_are_the_meters_where_they_matter(tmp_path: Path) -> None:
@@ -117,7 +117,7 @@ def test_the_limiters_peaks_are_the_meters_where_they_matter(tmp_path: Path) -> 
 
 def test_silence_is_left_alone() -> None:
     silence = numpy.zeros(44_100, dtype=numpy.float32)
-    result = loudness.normalise(silence, 44_100, -19.0)
+    result = loudness.level(silence, 44_100, -19.0)
     assert result.gain_db == 0 and not result.samples.any()
     assert loudness.integrated_lufs(silence, 44_100) == float("-inf")
 

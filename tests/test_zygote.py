@@ -6,15 +6,16 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from audiobook.engine import Voice
 from audiobook.errors import EngineError
-from audiobook.zygote import Speaker
+from audiobook.zygote import SpeechProcess
 
-from faults import LONG_STORIES, TITLE, run_build, snapshot, start_build, kill_group, write_book, _group_members
+from faults import LONG_STORIES, TITLE, run_build, snapshot, start_build, kill_group, write_book, group_members
 
 VOICES = [Voice(), Voice("en-us+f3", 220, 70), Voice("en+m3", 120, 30, 0.5), Voice("en-gb-scotland+Annie")]
 TEXT = "Is this exactly what espeak says? Yes, 42 times."
@@ -27,58 +28,74 @@ def cli_pcm(text: str, voice: Voice) -> bytes:
 
 
 @pytest.fixture()
-def speaker():
-    speaker = Speaker()
-    yield speaker
-    speaker.close()
+def helper():
+    helper = SpeechProcess()
+    yield helper
+    helper.close()
+
+
+def ended(pid: int) -> bool:
+    """The process is gone, or dead and waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True
+
+
+def wait_until_ended(pid: int, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not ended(pid):
+        assert time.monotonic() < deadline, f"process {pid} still running after {timeout_s} s"
+        time.sleep(0.01)
 
 
 @pytest.mark.needs_espeak
-def test_speech_is_byte_identical_to_the_espeak_ng_program(speaker: Speaker) -> None:
+def test_speech_is_byte_identical_to_the_espeak_ng_program(helper: SpeechProcess) -> None:
     for voice in [*VOICES, *VOICES]:  # each voice twice, after others: no state carried over
-        assert speaker.speak(TEXT, voice) == cli_pcm(TEXT, voice)
+        assert helper.speak(TEXT, voice) == cli_pcm(TEXT, voice)
 
 
-def test_errors_come_back_as_one_line(speaker: Speaker) -> None:
+def test_errors_come_back_as_one_line(helper: SpeechProcess) -> None:
     with pytest.raises(EngineError) as error:
-        speaker.speak("Never spoken.", Voice("en-us+f9"))
+        helper.speak("Never spoken.", Voice("en-us+f9"))
     assert "'f9'" in str(error.value) and "\n" not in str(error.value)
-    assert speaker.speak("Still here.", Voice())  # the helper carries on
+    assert helper.speak("Still here.", Voice())  # the helper carries on
 
 
-def test_a_killed_helper_is_replaced_and_the_speech_is_the_same(speaker: Speaker) -> None:
-    first = speaker.speak(TEXT, VOICES[1])
-    assert speaker._process is not None
-    old = speaker._process.pid
+def test_a_killed_helper_is_replaced_and_the_speech_is_the_same(helper: SpeechProcess) -> None:
+    first = helper.speak(TEXT, VOICES[1])
+    old = helper.pid
+    assert old is not None
     os.kill(old, signal.SIGKILL)
-    speaker._process.wait()
-    assert speaker.speak(TEXT, VOICES[1]) == first
-    assert speaker._process.pid != old
+    wait_until_ended(old)
+    assert helper.speak(TEXT, VOICES[1]) == first
+    assert helper.pid not in (None, old)
 
 
 def test_a_helper_that_keeps_dying_gives_one_line(tmp_path: Path) -> None:
-    speaker = Speaker([sys.executable, "-c", "import sys; sys.exit(3)"])
+    helper = SpeechProcess([sys.executable, "-c", "import sys; sys.exit(3)"])
     try:
         with pytest.raises(EngineError) as error:
-            speaker.speak("Hello.", Voice())
+            helper.speak("Hello.", Voice())
     finally:
-        speaker.close()
+        helper.close()
     message = str(error.value)
     assert "\n" not in message and "died twice" in message and "exit status 3" in message and "run again" in message
 
 
-def test_the_helper_ends_when_its_worker_closes_the_pipe() -> None:
-    speaker = Speaker()
-    speaker.speak("Hello.", Voice())
-    process = speaker._process
-    assert process is not None and process.stdin is not None
-    process.stdin.close()
-    assert process.wait(timeout=30) == 0
+def test_the_helper_ends_when_its_worker_ends_without_closing_it() -> None:
+    """A worker that dies (or forgets close()) leaves no helper behind: its end closes the pipe."""
+    worker = (
+        "import os; from audiobook.engine import Voice; from audiobook.zygote import SpeechProcess; "
+        "helper = SpeechProcess(); helper.speak('Hello.', Voice()); print(helper.pid, flush=True); os._exit(0)"
+    )
+    result = subprocess.run([sys.executable, "-c", worker], capture_output=True, text=True, timeout=60, check=True)
+    wait_until_ended(int(result.stdout))
 
 
 def _helpers(build_pid: int) -> list[int]:
     found = []
-    for pid in _group_members(build_pid):
+    for pid in group_members(build_pid):
         try:
             if b"audiobook.zygote" in Path(f"/proc/{pid}/cmdline").read_bytes():
                 found.append(pid)
