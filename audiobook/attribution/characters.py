@@ -16,47 +16,30 @@ import re
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Literal
 
-Gender = Literal["female", "male"]
+from .aliases import merge
+from .names import (
+    GIVEN_TITLES,
+    HONORIFIC_SUFFIX,
+    MARRIED,
+    NAME_RE,
+    PARTICLES,
+    PLACE_NOUNS,
+    STOP_WORDS,
+    SURNAME_WORDS,
+    TITLE_RE,
+    TITLES,
+    UNMARRIED,
+    Gender,
+    given_name_gender,
+    is_given_name,
+    short_form_of,
+)
 
-TITLES: dict[str, Gender | None] = {
-    "Mr": "male", "Mister": "male", "Sir": "male", "Lord": "male", "Uncle": "male", "Father": "male",
-    "Monsieur": "male", "Herr": "male", "Signor": "male", "Señor": "male", "Don": "male", "King": "male",
-    "Prince": "male", "Brother": "male", "Master": "male", "Count": "male", "Duke": "male", "Baron": "male",
-    "Mrs": "female", "Miss": "female", "Ms": "female", "Lady": "female", "Aunt": "female", "Mother": "female",
-    "Madame": "female", "Mme": "female", "Mlle": "female", "Mademoiselle": "female", "Frau": "female",
-    "Queen": "female", "Princess": "female", "Sister": "female", "Dame": "female", "Mistress": "female",
-    "Countess": "female", "Duchess": "female", "Baroness": "female",
-    "Dr": None, "Doctor": None, "Professor": None, "Captain": None, "Colonel": None, "Major": None,
-    "General": None, "Lieutenant": None, "Sergeant": None, "Judge": None, "Parson": None, "Mx": None,
-}
-HONORIFIC_SUFFIX = re.compile(r"-(?:san|chan|kun|sama|sensei|senpai|dono|nee|nii)\b")
-_TITLE_RE = "|".join(sorted(TITLES, key=len, reverse=True))
-_CAP = r"(?:Ma?c)?[A-Z][a-z]+(?:['’][A-Z][a-z]+)?(?:-(?:san|chan|kun|sama|sensei|senpai|dono))?"
-# Words of one name may be split by a line wrap (`Lord Henry\nWotton`), never by a blank line.
-NAME_RE = re.compile(rf"(?:\b({_TITLE_RE})\.?\s+)?\b({_CAP}(?:(?:[ \t]+|[ \t]*\n[ \t]*(?!\n)){_CAP})*)\b")
+__all__ = ["NAME_RE", "STOP_WORDS", "SUBJECT_VERB", "TITLES", "Cast", "Gender", "Mention", "find_cast", "gender_of_noun"]
 _WORD_RE = re.compile(r"[A-Za-z]+")
 _SENTENCE_START = re.compile(r"(?:^|[.!?…:;]['’\"”)]*\s+|[\"“‘(—–]\s*|\n\s*\n\s*)$")
 
-# Capitalised words that are not names even when the story never writes them in lower case.
-STOP_WORDS = frozenset(
-    """I I'm I'd I'll I've The A An And But Or So If Then When While As At In On Of For To From By
-    With Without Within Into Over Under After Before Because Though Although However Still Yet Nor
-    He She It They We You His Her Its Their Our Your My Me Him Them Us This That These Those Thou Thee
-    There Here What Which Who Whom Whose Why How Where Yes No Not Oh Ah Um Uh Hey Hi Hello Well O
-    Okay OK Thanks Thank Please Sorry Goodbye Good Just Even Only Every Each All Some Any None Nothing
-    Everything Someone Anyone Everyone Nobody Maybe Perhaps Suddenly Slowly Soon Now Never Always Again
-    Once Both Like God Heaven Lord Christ Jesus Sunday Monday Tuesday Wednesday Thursday Friday Saturday
-    January February March April May June July August September October November December Christmas
-    English Japanese Japan America American British French German Chinese Korean England London Paris
-    Europe TV CD PS Chapter Part Scene Book Volume Author Note Notes Disclaimer Edited Prologue Epilogue
-    Let Don't Can't Won't Isn't It's That's There's What's Wait Look Listen Remember Come Go Get Do Did
-    Dear Mamma Mama Papa Mommy Mom Daddy Dad Mum Ma Pa Sir Madam Ma'am Miss Mister Street Road Lane
-    Square Hall House Court Park Hotel Inn Church River Mount Island Castle Abbey Bay North South East
-    West Rue Avenue Place Station Hill Mr Mrs Ms Dr St Esq Jr Sr Mx Such Somebody Anybody Everybody
-    Something Anything Ours Yours Hullo Hallo Being One Two Three Four Five Six Seven Eight Nine Ten""".split()
-)
 # A verb right after a name: the name is someone doing something.
 SUBJECT_VERB = re.compile(
     r"\s+(?:\w+ly\s+)?(?:[a-z]+ed|was|had|did|could|would|made|took|gave|looked|shook|stood|sat|came|went|"
@@ -68,9 +51,6 @@ SUBJECT_VERB = re.compile(
     r"rode|strode|drove|flew|grew|blew|bent|bore|burst|chose|clung|crept|fled|flung|forgot|froze|hung|leapt|lit|"
     r"meant|rang|shot|shut|slid|sought|sprang|stole|swept|swore|tore|thrust|woke|wept|wrung)\b"
 )
-# Stop words that are also surnames after a title: `Mrs. Hall`, `Mr. House`, `Miss Church`.
-_SURNAME_WORDS = frozenset("Hall House Court Park Church Street Lane Hill Castle Bay West North South East Rivers "
-                           "Well Good Young Long Little Mount Place Inn Hope May June April Christmas English French".split())
 _PLACE_PREPOSITIONS = frozenset("in at to from into through near toward towards of".split())
 _GENDERED_NOUNS: dict[Gender, tuple[str, ...]] = {
     "female": ("girl", "woman", "lady", "mother", "sister", "daughter", "aunt", "queen", "princess",
@@ -112,7 +92,7 @@ class Cast:
         form = HONORIFIC_SUFFIX.sub("", form)
         if form in self.forms:
             return self.forms[form]
-        m = re.match(rf"({_TITLE_RE})\s+(.+)$", form)
+        m = re.match(rf"({TITLE_RE})\s+(.+)$", form)
         if m and m.group(2) in self.forms and TITLES.get(m.group(1)) in (None, self.gender(self.forms[m.group(2)])):
             return self.forms[m.group(2)]
         return None
@@ -163,7 +143,7 @@ class _Capitals:
     cap_any: Counter[str] = field(default_factory=Counter)  # capitalised anywhere
 
     def is_name_word(self, w: str, titled: bool) -> bool:
-        if w in TITLES or len(w) < 2 or (w in STOP_WORDS and not (titled and w in _SURNAME_WORDS)):
+        if w in TITLES or len(w) < 2 or (w in STOP_WORDS and not (titled and w in SURNAME_WORDS)):
             return False
         return titled or self.lower[w.lower()] < self.cap_mid[w] * 0.5 or (not self.lower[w.lower()] and self.cap_any[w] > 1)
 
@@ -187,8 +167,8 @@ def find_cast(text: str, narration: list[tuple[int, int]], tag_positions: set[in
     characters that are people -> their mentions in narration -> genders."""
     capitals = _capitals(text, tag_positions)
     forms = _name_forms(text, capitals, tag_positions)
-    order, members, ambiguous = _merge(forms)
-    cast = _people(text, capitals, forms, order, members)
+    members, ambiguous = merge(forms.parts, forms.counts)
+    cast = _people(text, capitals, forms, members)
     cast.ambiguous |= ambiguous
     in_narration = _span_test(narration)
     for start, end, key in forms.found:
@@ -228,11 +208,11 @@ def _name_forms(text: str, capitals: _Capitals, tag_positions: set[int]) -> _For
     for start, end, title, words in capitals.occurrences:
         # the name is the longest run of name words at the end: "Then John Linden" -> "John Linden"
         n = len(words)
-        while n and capitals.is_name_word(words[n - 1], title is not None):
+        while n and (capitals.is_name_word(words[n - 1], title is not None) or (words[n - 1] in PARTICLES and n > 1 and n < len(words))):
             n -= 1
-        kept = words[n:]
-        if not kept:
-            continue
+        kept = tuple(w.lower() if w.lower() in PARTICLES and len(words) > 1 else w for w in words[n:])
+        if not kept or (title is None and len(kept) > 1 and kept[-1] in PLACE_NOUNS):
+            continue  # `Lucas Lodge`, `Baker Street`: a place
         if n:
             title, start = None, start + text[start:end].index(kept[0])
         key = _key(title, kept)
@@ -261,49 +241,7 @@ def _name_forms(text: str, capitals: _Capitals, tag_positions: set[int]) -> _For
     return forms
 
 
-def _merge(forms: _Forms) -> tuple[list[str], dict[str, list[str]], set[str]]:
-    """Forms merged into characters: a shorter form joins the one longer character whose words
-    contain it, titles permitting. Returns the forms in merge order, each character's head form ->
-    its forms, and the forms two characters share ("Bennet")."""
-    parts = forms.parts
-    # Longest forms first: a shorter form joins every longer character whose words contain it.
-    # Of equal length, forms with a gendered title go first, so "Mrs. Pett" has joined
-    # "Nesta Ford Pett" before "Mr. Pett" looks for a home.
-    order = sorted(forms.counts, key=lambda k: (-len(parts[k][1]), TITLES.get(parts[k][0] or "") is None, -forms.counts[k]))
-    members: dict[str, list[str]] = {}
-    ambiguous: set[str] = set()
-    for key in order:
-        title, words = parts[key]
-        title_gender = TITLES.get(title) if title else None
-        homes = []
-        for head, group in members.items():
-            head_title, head_words = parts[head]
-            if not set(words) <= set(w for f in group for w in parts[f][1]):
-                continue
-            head_genders = {TITLES.get(parts[f][0]) for f in group if parts[f][0]} - {None}
-            if title_gender and head_genders and title_gender not in head_genders:
-                continue
-            if title_gender and not head_genders and len(head_words) > len(words) and words[-1] == head_words[-1]:
-                continue  # "Mr. Woodhouse" is not "Emma Woodhouse": a family name with a title may be her father
-            if title and head_title and title != head_title and len(words) == len(head_words) and title_gender is None:
-                continue
-            homes.append(head)
-        if len(homes) > 1 and title_gender:  # "Mr. Pett": the Pett already called Mr.
-            same = [h for h in homes if title_gender in {TITLES.get(parts[f][0]) for f in members[h] if parts[f][0]}]
-            homes = same if len(same) == 1 else homes
-        elif len(homes) > 1 and not title and len(words) == 1:  # a bare family name is the man's: "Temple said"
-            men = [h for h in homes if "male" in {TITLES.get(parts[f][0]) for f in members[h] if parts[f][0]}]
-            homes = men if len(men) == 1 else homes
-        if len(homes) == 1:
-            members[homes[0]].append(key)
-        elif len(homes) > 1:
-            ambiguous.add(key)
-        else:
-            members[key] = [key]
-    return order, members, ambiguous
-
-
-def _people(text: str, capitals: _Capitals, forms: _Forms, order: list[str], members: dict[str, list[str]]) -> Cast:
+def _people(text: str, capitals: _Capitals, forms: _Forms, members: dict[str, list[str]]) -> Cast:
     """The characters that are people (not places, ships, months, sentence openers or kinds of
     thing), each named by its most frequent form, with its other forms as aliases and a gender
     vote from each gendered title."""
@@ -320,9 +258,9 @@ def _people(text: str, capitals: _Capitals, forms: _Forms, order: list[str], mem
         word = parts[head][1][0]
         if len(parts[head][1]) == 1 and re.search(r"(?:ing|ly)$", word) and not capitals.cap_mid[word]:
             continue  # "Turning to her, …", "Scarcely had …": sentence openers, not names
-        if len(parts[head][1]) == 1 and _is_plural_of(parts[head][1][0], capitals.cap_any) and not parts[head][0]:
+        if _is_plural_of(parts[head][1][-1], capitals.cap_any):
             continue  # "Vocaloids" beside "Vocaloid": a kind of thing, not someone
-        best = max(group, key=lambda f: (forms.counts[f], -order.index(f)))
+        best = max(group, key=lambda f: (forms.counts[f], -group.index(f)))
         name = " ".join(forms.surfaces[best].most_common(1)[0][0].split())
         for f in group:
             cast.forms[f] = name
