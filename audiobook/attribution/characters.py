@@ -118,7 +118,7 @@ class Cast:
 
     def add_character(self, name: str) -> None:
         """A character the text names only where it speaks for itself (`"Nell."` in answer to "your name?")."""
-        self.forms.setdefault(name, name)
+        self.forms.setdefault(" ".join(name.replace(".", " ").split()), name)
 
     def add_mention(self, mention: Mention) -> None:
         i = bisect_left(self._starts, mention.start)

@@ -51,10 +51,11 @@ class Who:
     phrase: str  # a name, a description ("the old man"), or a pronoun ("she", "I")
     rule: Rule
     confidence: float
+    after_verb: bool = False  # `said Small`: the phrase follows the speech verb, so it is someone's name
 
 
 NAME_PHRASE = re.compile(
-    rf"(?:(?:{'|'.join(TITLES)})\.?\s+)?(?:Ma?c)?[A-Z][a-z]+(?:['’][A-Z][a-z]+)?(?:-[a-z]+)?(?:\s+(?:Ma?c)?[A-Z][a-z]+)*"
+    rf"(?:(?:{'|'.join(TITLES)})\.?\s+)?(?:Ma?c)?[A-Z][a-z]+(?:['’][A-Z][a-z]+)?(?:-(?:[a-z]+|[A-Z][a-z]+))*(?:\s+(?:Ma?c)?[A-Z][a-z]+)*"
 )
 
 
@@ -82,12 +83,15 @@ def speaker_phrase(phrase: str) -> str | None:
     m = re.match(r"(?:I|he|she|He|She)\b", phrase)
     if m:
         return m.group(0)
-    m = NAME_PHRASE.match(phrase)
-    words = m.group(0).split() if m else []
-    if words and words[0].rstrip(".") in TITLES and len(words) > 1:
-        words = words[1:]  # `Miss Betsey`: the title is no stop word here
-    if words and words[0] not in STOP_WORDS:
-        return m.group(0)
+    the = re.match(r"[Tt]he\s+(?=[A-Z])", phrase)  # `said the Caterpillar`, `the King said`: a name with "the"
+    m = NAME_PHRASE.match(phrase, the.end() if the else 0)
+    if m is None:
+        return None
+    words = m.group(0).split()
+    if words[0].rstrip(".") in TITLES and len(words) > 1:
+        return phrase[: m.end()]  # `Miss Betsey`, `Mrs. Hall`: after a title any capitalised word is a name
+    if words[0] not in STOP_WORDS or (the and (words[-1] not in STOP_WORDS or words[0].rstrip(".") in TITLES)):
+        return phrase[: m.end()]
     return None
 
 
@@ -109,7 +113,7 @@ def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
         if not who and loose and re.match(r"\s*(?:[,.;!?—–-]|$|\s(?:as|with|in|at|to|from|who|and)\b)", rest[loose.end() :]):
             who = loose.group(0)  # `said the saloon-keeper.`: anyone a speech tag describes speaks
         if who:
-            return Who(who, "speech-verb", 0.95)
+            return Who(who, "speech-verb", 0.95, after_verb=True)
     if words[0].lower() in ("the", "a", "an", "another") and not speaker_phrase(narr):
         for n in range(2, min(5, len(words))):  # `the saloon-keeper demanded`, `the old ferry-keeper said`
             if is_speech_verb(words[n]) and all(re.fullmatch(r"[a-z][a-z-]*[a-z]", w) for w in words[1:n]):
@@ -139,7 +143,7 @@ def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
     ):
         who = speaker_phrase(narr[len(words[0]) :].lstrip())
         if who:
-            return Who(who, "speech-tag", 0.85)  # `"…," fleered Happy Jack`
+            return Who(who, "speech-tag", 0.85, after_verb=True)  # `"…," fleered Happy Jack`
     return None
 
 
@@ -171,6 +175,8 @@ def tag_before(narr: str) -> Who | None:
     words = sentence.split()
     for k, word in enumerate(words[:6]):
         if is_speech_verb(word) and k > 0:
+            if k > 1 and words[k - 1] in ("I", "he", "she"):
+                return Who(words[k - 1], "speech-verb", 0.9)  # `Ironic, she thought`: the pronoun is the subject
             who = speaker_phrase(" ".join(words[:k]))
             if who and len(who.split()) >= k - 1:
                 return Who(who, "speech-verb", 0.9)
@@ -180,7 +186,7 @@ def tag_before(narr: str) -> Who | None:
         if is_speech_verb(word) and k == 0 and len(words) > 1:  # "said he: …" after an interruption
             who = speaker_phrase(" ".join(words[1:]))
             if who:
-                return Who(who, "speech-verb", 0.9)
+                return Who(who, "speech-verb", 0.9, after_verb=True)
     # `The old lady felt Tom's shirt, and said:` - the sentence's subject, its last verb a speech verb
     if re.search(r"\b(?:and|then)\s+(?:\w+ly\s+)?(\w+)(?:\s+\w+ly)?(?:\s+to\s+\w+)?\s*[,:]?\s*$", sentence) and is_speech_verb(
         re.search(r"(\w+)(?:\s+\w+ly)?(?:\s+to\s+\w+)?\s*[,:]?\s*$", sentence).group(1)

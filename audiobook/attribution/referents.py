@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from .characters import SUBJECT_VERB, Cast, Gender, gender_of_noun
+from .characters import SUBJECT_VERB, TITLES, Cast, Gender, gender_of_noun
 
 _SUBJECT_PRONOUNS: dict[str, Gender | None] = {"he": "male", "she": "female", "i": None}
 PERSON_NOUNS = (
@@ -55,6 +55,7 @@ _POSSESSIVE_KIN = re.compile(r"^(?P<det>his|her|their)\s+(?:[\w-]+\s+)?(?P<noun>
 _UNGENDERED_KIN = frozenset("cousin friend companion partner guest visitor host comrade".split())
 _PARENT_TITLES = {"mother": ("Mrs", "Lady", "Madame", "Mme"), "father": ("Mr", "Sir", "Lord", "Monsieur")}
 _SPOUSE_TITLE = {"wife": ("Mr", "Mrs"), "lady": ("Mr", "Mrs"), "husband": ("Mrs", "Mr")}
+_THE = re.compile(r"^[Tt]he\s+(?=[A-Z])")  # `the Caterpillar`: a name with an article
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _QUOTE_MARKS = re.compile(r"[\"“”]")
 _SUBJECT_START = re.compile(r"(?:^|[.!?…;]['’\"”)]*\s+)(?:(?:Then|And|But|So|Now|Here|Still|Suddenly|At last|Finally|Presently|Again|As|When|While),?\s+)?$")
@@ -76,6 +77,8 @@ class Resolver:
         self.nominal_gender: dict[str, Gender | None] = {}
         self.one_off: set[str] = set()  # unnamed speakers introduced as "one man", "a girl"
         self.voices: set[str] = set()  # "a familiar voice": someone not yet recognised
+        self._lower_words: set[str] | None = None  # words the story writes in lower case
+        self._presence: Counter[str] | None = None  # mentions per character, over the whole story
 
     def nominal(self, phrase: str, pos: int, new: bool | None = None, speaker: bool = True) -> str | None:
         bare = phrase.rstrip(",.;:!?")
@@ -285,7 +288,66 @@ class Resolver:
         kin = _POSSESSIVE_KIN.match(lw)
         if kin:
             return self.possessive(kin.group("det"), kin.group("noun"), " ".join(lw.split()), pos, exclude)
-        name = self.cast.resolve(phrase)
+        name = self.cast.resolve(phrase) or self.cast.resolve(_THE.sub("", phrase))
         if name:
             return name
         return self.nominal(phrase, pos)
+
+    def named(self, phrase: str, pos: int, after_verb: bool) -> str | None:
+        """The subject of a speech tag that the cast does not resolve. A name two characters share
+        (`Anne` for Anne Shirley and Allan Anne) is the one of them named in the last page, and of
+        those the one the story names most; a
+        title alone (`said the Doctor`) is the character with that title; a name the cast never
+        found (`said the Caterpillar`, `said Mrs. Bennet` beside Miss Elizabeth Bennet) is a new
+        speaker, for a speech tag is the surest sign that someone is a person."""
+        written = " ".join(_THE.sub("", phrase).split())
+        words = written.replace(".", " ").split()
+        if not words or not words[0][:1].isupper():
+            return None
+        title = words[0] if words[0] in TITLES else None
+        rest = words[1:] if title else words
+        article = written != phrase.strip()  # `the Invisible Man`: every word after "the" is the name's
+        while not title and not article and len(rest) > 1 and rest[0].lower() in self._lowered():
+            rest = rest[1:]  # `Presently Tony said`: an adverb opening the sentence
+            written = " ".join(rest)
+        candidates = self._sharing(title, rest)
+        if candidates:
+            recent = {m.character for m in self.cast.mentioned_before(pos) if pos - m.start < _PRONOUN_REACH}
+            presence = self._mentions()
+            return max(sorted(candidates), key=lambda c: (c in recent, presence[c]))
+        if not (after_verb or title or article or not any(w.lower() in self._lowered() for w in rest)):
+            return None  # `Later he said`: a word the story writes in lower case, not a name
+        self.cast.add_character(written)
+        if title and TITLES[title]:
+            self.cast.vote(written, TITLES[title], 5)  # type: ignore[arg-type]
+        return written
+
+    def _sharing(self, title: str | None, words: list[str]) -> set[str]:
+        """Characters with a name form holding all `words`, and with `title` or no other title
+        of a person (a Mrs. is not the Miss of the same family)."""
+        found: dict[str, bool] = {}  # character -> whether a form of theirs has the title
+        other_titles: set[str] = set()
+        for form, name in self.cast.forms.items():
+            fw = form.split()
+            form_title = fw[0] if len(fw) > 1 and fw[0] in TITLES else None
+            if form_title and form_title != title and TITLES[form_title]:
+                other_titles.add(name)
+            if set(words) <= set(fw[1:] if form_title else fw) and (words or form_title == title):
+                found[name] = found.get(name, False) or (form_title == title)
+        if title is None:
+            return set(found)
+        gender = TITLES[title]
+        return {
+            c for c, titled in found.items()
+            if titled or (c not in other_titles and self.cast.gender(c) in (gender, None))
+        }
+
+    def _lowered(self) -> set[str]:
+        if self._lower_words is None:
+            self._lower_words = set(re.findall(r"\b[a-z]+\b", self.text))
+        return self._lower_words
+
+    def _mentions(self) -> Counter[str]:
+        if self._presence is None:
+            self._presence = Counter(m.character for m in self.cast.mentions)
+        return self._presence

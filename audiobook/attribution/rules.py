@@ -63,6 +63,8 @@ def speech_tag(ctx: Context, par: Paragraph, i: int, joined: str | None) -> Deci
         if i in ctx.introduced_as and who.phrase.lower() in ("he", "she"):
             return None  # `"I am Captain Reyes," he said`: the name outweighs a guessed he
         name = ctx.resolver.resolve(who.phrase, s.start, par.exclude)
+        if name is None and who.phrase.lower() not in ("he", "she", "i"):
+            name = ctx.resolver.named(who.phrase, s.start, who.after_verb)  # a tag names a speaker, known or not
         if name:
             _voice_gender(ctx, par, i, name)
             return Decision(name, who.rule, who.confidence)
