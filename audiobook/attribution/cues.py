@@ -74,6 +74,14 @@ def tag_positions(text: str, narration: list[tuple[int, int]]) -> set[int]:
     return found
 
 
+# Capitalised words that never name the subject of a speech tag, even right after its verb.
+_NOT_SUBJECTS = frozenset(
+    """I It They We You The A An This That These Those His Her Its Their Our Your My And But Or So If Then
+    When While As At In On Of For To From By With Yes No Not Nothing Everything Someone Anyone Everyone
+    Nobody Somebody Anybody Everybody Something Anything""".split()
+)
+
+
 def speaker_phrase(phrase: str) -> str | None:
     """The speaker named at the start of a phrase: a name, a pronoun or a description."""
     m = NOMINAL.match(phrase)
@@ -109,6 +117,9 @@ def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
     if is_speech_verb(words[0]) and len(words) > 1:  # said Kaito / said the old man / says he
         rest = narr[len(words[0]) :].lstrip()
         who = speaker_phrase(rest)
+        name = NAME_PHRASE.match(rest)
+        if not who and name and name.group(0).split()[0] not in _NOT_SUBJECTS:
+            who = name.group(0)  # `said Pooh`: right after the verb even a word like an interjection is a name
         loose = LOOSE_NOMINAL.match(rest)
         if not who and loose and re.match(r"\s*(?:[,.;!?—–-]|$|\s(?:as|with|in|at|to|from|who|and)\b)", rest[loose.end() :]):
             who = loose.group(0)  # `said the saloon-keeper.`: anyone a speech tag describes speaks

@@ -332,7 +332,8 @@ class Resolver:
             form_title = fw[0] if len(fw) > 1 and fw[0] in TITLES else None
             if form_title and form_title != title and TITLES[form_title]:
                 other_titles.add(name)
-            if set(words) <= set(fw[1:] if form_title else fw) and (words or form_title == title):
+            parts = {w for f in (fw[1:] if form_title else fw) for w in (f, *f.split("-"))}  # Winnie-the-Pooh: Pooh
+            if set(words) <= parts and (words or form_title == title):
                 found[name] = found.get(name, False) or (form_title == title)
         if title is None:
             return set(found)
