@@ -4,6 +4,11 @@ Automatic voices are stable: each character ranks the pool by a hash of its own 
 takes its favourite voice still free (rendezvous hashing), characters in order of first
 appearance, so adding a character later in a book does not move anyone else's voice.
 Voices stay distinct from the narrator's and each other's while the pool lasts.
+
+A character whose gender stays unknown never draws from the women's or the men's pool (a coin
+flip between the two would give every other such character the wrong kind of voice): it gets a
+voice from `[pools] other`, voices the user chose as neutral, or else the narrator's own voice
+at another pitch, as a human narrator reads a speaker the text leaves open.
 """
 
 from __future__ import annotations
@@ -114,8 +119,12 @@ def cast(scripts: Sequence[Script], config: Config, check_voice: Callable[[Voice
             continue
         entry = configured.get(name)
         gender = (entry.gender if entry else None) or genders.get(name)
-        pool = config.pools.get(gender or "", ()) or tuple(v for p in config.pools.values() for v in p)
-        voice = _auto_voice(name, pool, entry.settings if entry else VoiceConfig(), taken)
+        settings = entry.settings if entry else VoiceConfig()
+        pool = config.pools.get(gender or "other", ())
+        if pool:
+            voice = _auto_voice(name, pool, settings, taken)
+        else:  # unknown gender and no neutral voices chosen: the narrator's voice, at another pitch
+            voice = _narrator_variant(name, narrator_voice, settings, taken)
         taken.add((voice.voice_id, voice.pitch))
         roles[name] = Role(name, voice, "auto", gender, lines[name])
     ordered = [roles[n] for n in order] + [r for n, r in roles.items() if n not in order]
@@ -136,6 +145,21 @@ def _auto_voice(name: str, pool: Sequence[str], settings: VoiceConfig, taken: se
             if (voice_id, shifted) not in taken:
                 return voice_of(replace(settings, voice=voice_id, pitch=shifted))
     return voice_of(replace(settings, voice=ranked[0], pitch=pitch))
+
+
+def _narrator_variant(name: str, narrator: Voice, settings: VoiceConfig, taken: set[tuple[str, int]]) -> Voice:
+    """The narrator's voice id at a pitch of its own: the nearest pitches first (each character
+    takes its favourite of the two at the same distance, by a hash of its name), never the narrator's;
+    a pitch voices.toml gives is kept."""
+    if settings.pitch is not None:
+        return voice_of(replace(settings, voice=narrator.voice_id))
+    for distance in (_PITCH_STEP, 2 * _PITCH_STEP, _PITCH_STEP // 2, 3 * _PITCH_STEP // 2):
+        pitches = {max(0, min(99, narrator.pitch + sign * distance)) for sign in (1, -1)} - {narrator.pitch}
+        for pitch in sorted(pitches, key=lambda p: hashlib.sha256(f"{name.lower()}|{p}".encode()).hexdigest()):
+            if (narrator.voice_id, pitch) not in taken:
+                return voice_of(replace(settings, voice=narrator.voice_id, pitch=pitch))
+    fallback = narrator.pitch + _PITCH_STEP if narrator.pitch + _PITCH_STEP <= 99 else narrator.pitch - _PITCH_STEP
+    return voice_of(replace(settings, voice=narrator.voice_id, pitch=fallback))
 
 
 def _checked(check_voice: Callable[[Voice], None], voice: Voice, config: Config, keys: tuple[str, ...]) -> None:

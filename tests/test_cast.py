@@ -84,3 +84,40 @@ def test_a_voice_left_partly_unset_is_the_same_in_a_build_and_a_preview(tmp_path
     assert casting.narrator.voice == Voice("en+m3", 165, 45, 1.0)  # the narrator's own defaults
     rin = casting.role_for("Rin").voice  # no voice id: one from the pool, her pitch kept
     assert (rin.rate_wpm, rin.pitch, casting.role_for("Rin").source) == (170, 70, "auto")
+
+
+UNKNOWN = """The door creaked open, and nobody could be seen in the hall.
+
+"Who goes there?" called a voice from the dark.
+
+Tom lifted his lamp. "Only me," he said.
+
+"Then come in and shut the door," the voice answered.
+
+"Who is that with you?" a stranger asked from the stairs.
+"""
+
+
+def test_a_speaker_of_unknown_gender_gets_the_narrators_voice_at_another_pitch() -> None:
+    script = script_of(UNKNOWN)
+    genders = {c.name: c.gender for c in script.characters}
+    assert genders["Tom"] == "male" and genders["a voice"] is None and genders["a stranger"] is None
+    config = Config()
+    casting = cast([script], config, no_check)
+    narrator = casting.narrator.voice
+    gendered = set(config.pools["female"]) | set(config.pools["male"])
+    unknown = [casting.role_for("a voice").voice, casting.role_for("a stranger").voice]
+    for voice in unknown:
+        assert voice.voice_id == narrator.voice_id and voice.voice_id not in gendered  # never a coin flip
+        assert voice.pitch != narrator.pitch
+    assert unknown[0].pitch != unknown[1].pitch  # told apart from each other too
+    assert casting.role_for("Tom").voice.voice_id in config.pools["male"]
+    assert cast([script], config, no_check) == casting  # stable
+
+
+def test_a_speaker_of_unknown_gender_draws_only_from_the_neutral_pool_when_there_is_one() -> None:
+    config = Config(pools={**Config().pools, "other": ("en-us+klatt", "en+whisper")})
+    casting = cast([script_of(UNKNOWN)], config, no_check)
+    voices = {casting.role_for(name).voice.voice_id for name in ("a voice", "a stranger")}
+    assert voices == {"en-us+klatt", "en+whisper"}
+    assert casting.role_for("Tom").voice.voice_id in config.pools["male"]

@@ -95,3 +95,21 @@ def test_preview_of_someone_who_never_speaks(story: Path, tmp_path: Path) -> Non
     result = invoke("preview", "Gakupo", str(story), "--voices", str(story.parent / "voices.toml"), "-o", str(tmp_path / "g.mp3"))
     assert result.exit_code == 1
     assert result.stderr == "error: no character called 'Gakupo' speaks in this book: choose one of Rin, Len\n"
+
+
+def test_cast_gives_a_speaker_of_unknown_gender_the_narrators_voice_at_another_pitch(tmp_path: Path) -> None:
+    story = tmp_path / "knock.txt"
+    story.write_text(
+        'The door creaked open.\n\n"Who goes there?" called a voice from the dark.\n\n'
+        'Tom lifted his lamp. "Only me," he said.\n',
+        encoding="utf-8",
+    )
+    voices = tmp_path / "narrator.toml"
+    voices.write_text('[narrator]\nvoice = "en-gb-scotland"\npitch = 40\n', encoding="utf-8")
+    result = invoke("cast", str(story), "--voices", str(voices))
+    assert result.exit_code == 0, result.output
+    rows = {row[:7].strip(): row[7:].split() for row in result.stdout.splitlines()[2:]}
+    gender, _lines, _words, voice, _, _rate, _, pitch = rows["a voice"][1:9]
+    assert gender == "?" and voice == "en-gb-scotland"  # the narrator's voice, checked by eSpeak NG...
+    assert int(pitch) != 40  # ...at a pitch of its own
+    assert rows["Tom"][1] == "male" and rows["Tom"][4] != "en-gb-scotland"
