@@ -20,6 +20,7 @@ from typing import Literal
 from .atomic import write_bytes_atomic
 from .audio import Pauses, assemble, check_bitrate, require_ffmpeg, starts_ms
 from .cache import cache_in_use
+from .casting_file import candidates
 from .cover import Cover, cover_from_bytes, draw_cover, load_cover
 from .encode import HEADER_BYTES, Part
 from .engine import engine_id
@@ -28,7 +29,7 @@ from .lock import output_lock
 from .loudness import check_loudness
 from .m4b import m4b_manifest_entry, write_m4b_if_changed
 from .plan import (
-    BuildOptions, BuildResult, ChapterPlan, ChapterResult, Plan, Utterance, loudness_target, plan, resolve_voices_path,
+    BuildOptions, BuildResult, ChapterPlan, ChapterResult, Plan, Utterance, loudness_target, plan,
     speakable,
 )
 from .produce import PartRequest, part_requests, produce
@@ -125,19 +126,73 @@ def _job(book: Plan, chapter: ChapterPlan, book_dir: Path, options: BuildOptions
     return _Job(chapter, path, tags, tuple(parts), hashlib.sha256(blob).hexdigest())
 
 
-MANIFEST = ".audiobook.json"  # in the book folder: what each chapter file holds
+MANIFEST = ".audiobook.json"  # in the book folder: the sources it was built from, and what each file holds
 
 
-def _read_manifest(book_dir: Path) -> dict:
+@dataclass(frozen=True)
+class BookIdentity:
+    """What tells one book from another in a book folder: its sources' resolved paths, and a
+    digest of each chapter's text (so a book whose folder was moved is still the same book)."""
+
+    sources: tuple[str, ...]
+    stories: tuple[str, ...]
+
+    def same_book(self, other: BookIdentity) -> bool:
+        """Sharing a source or a chapter: the same book (perhaps with a story more or fewer, or moved)."""
+        return bool(set(self.sources) & set(other.sources) or set(self.stories) & set(other.stories))
+
+
+def book_identity(book: Plan, sources: Sequence[Path]) -> BookIdentity:
+    digests = (hashlib.sha256(c.script.story.text.encode("utf-8", "surrogatepass")).hexdigest() for c in book.chapters)
+    return BookIdentity(tuple(str(source.resolve()) for source in sources), tuple(digests))
+
+
+@dataclass(frozen=True)
+class _Manifest:
+    """What the last build left in a book folder."""
+
+    identity: BookIdentity | None  # None: not recorded (no build yet, or one from before it was)
+    files: dict  # file name -> what it holds (digest, bytes, duration, marks, cues)
+
+
+def _read_manifest(book_dir: Path) -> _Manifest:
     try:
-        return json.loads((book_dir / MANIFEST).read_text(encoding="utf-8"))
+        data = json.loads((book_dir / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}
+        return _Manifest(None, {})
+    if not isinstance(data, dict):
+        return _Manifest(None, {})
+    if not isinstance(data.get("files"), dict):
+        return _Manifest(None, data)  # written before the book's identity was recorded: only the files
+    book = data.get("book") if isinstance(data.get("book"), dict) else {}
+    lists = [book.get(key) if isinstance(book.get(key), list) else [] for key in ("sources", "stories")]
+    sources, stories = (tuple(item for item in values if isinstance(item, str)) for values in lists)
+    return _Manifest(BookIdentity(sources, stories) if sources or stories else None, data["files"])
 
 
-def _write_manifest(book_dir: Path, entries: dict) -> None:
+def _write_manifest(book_dir: Path, identity: BookIdentity, files: dict) -> None:
     # ASCII with escapes: a lone surrogate (from a broken story file) round-trips instead of failing to encode
-    write_bytes_atomic(book_dir / MANIFEST, json.dumps(entries, indent=1).encode("ascii"))
+    book = {"sources": list(identity.sources), "stories": list(identity.stories)}
+    write_bytes_atomic(book_dir / MANIFEST, json.dumps({"book": book, "files": files}, indent=1).encode("ascii"))
+
+
+def check_same_book(book_dir: Path, manifest: _Manifest, identity: BookIdentity, overwrite: bool) -> None:
+    """Refuse to write into a folder holding another book (built from other sources), unless told to."""
+    if overwrite or not book_dir.is_dir():
+        return
+    if manifest.identity is not None:
+        if manifest.identity.same_book(identity):
+            return
+        built_from = manifest.identity.sources[0] if manifest.identity.sources else "other stories"
+        raise AudiobookError(
+            f"{book_dir}: holds another book, built from {built_from}: "
+            "choose another --output or --title, or pass --overwrite to replace it"
+        )
+    if not manifest.files and any(not p.name.startswith(".") for p in book_dir.iterdir()):
+        raise AudiobookError(
+            f"{book_dir}: holds files that no audiobook build wrote: "
+            "choose another --output or --title, or pass --overwrite to write into it"
+        )
 
 
 def _unchanged(job: _Job, entry: dict | None) -> ChapterResult | None:
@@ -201,8 +256,8 @@ def likely_to_make_audio(options: BuildOptions) -> bool:
         if not built:
             return True
         inputs = [path for source in options.sources for path in (source, *(source.iterdir() if source.is_dir() else ()))]
-        voices = resolve_voices_path(options.voices_path)
-        return max(path.stat().st_mtime_ns for path in [*inputs, *([voices] if voices else [])]) > max(built)
+        voices = candidates(options.voices_path, options.sources)
+        return max(path.stat().st_mtime_ns for path in [*inputs, *voices]) > max(built)
     except OSError:
         return False  # a missing source: planning will say so
 
@@ -211,16 +266,21 @@ def _build(
     book: Plan, options: BuildOptions, cache_dir: Path, on_progress: Callable[[Progress], None] | None
 ) -> BuildResult:
     book_dir = options.output_dir / safe_filename(book.title)
+    identity = book_identity(book, options.sources)
+    stored = _read_manifest(book_dir)
+    check_same_book(book_dir, stored, identity, options.overwrite)
     try:
         book_dir.mkdir(parents=True, exist_ok=True)
         cache_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise AudiobookError(f"{exc.filename}: cannot create folder: {exc.strerror}") from None
+    if stored.identity is None or not stored.identity.same_book(identity):
+        _write_manifest(book_dir, identity, stored.files)  # the folder is this book's, before any file is written into it
     for stale in book_dir.glob(".*.partial"):  # left by a build that was killed mid-chapter
         stale.unlink(missing_ok=True)
 
     engine = engine_id()
-    manifest = _read_manifest(book_dir)
+    manifest = stored.files
     art = book_cover(book, options.cover)
     jobs = [_job(book, chapter, book_dir, options, engine, art) for chapter in book.chapters]
     results: dict[int, ChapterResult] = {}
@@ -259,7 +319,7 @@ def _build(
         }
     for old in set(manifest) - set(entries):  # chapters this book no longer has
         (book_dir / old).unlink(missing_ok=True)
-    _write_manifest(book_dir, entries)
+    _write_manifest(book_dir, identity, entries)
     chapters = tuple(results[job.chapter.number] for job in jobs)
     clips_total = sum(1 for job in jobs for part in job.parts if part.clip)
     result = BuildResult(book, book_dir, chapters, clips_total, synthesized, whole_book=whole.path,

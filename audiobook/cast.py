@@ -20,6 +20,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Literal
 
 from .attribution import NARRATOR, Script
+from .casting_file import mentions
 from .config import Config, VoiceConfig
 from .engine import Voice
 from .errors import ConfigError, EngineError
@@ -213,12 +214,7 @@ def cast_entries(scripts: Sequence[Script], casting: Casting) -> list[CastEntry]
 def unmentioned(config: Config, scripts: Sequence[Script]) -> list[str]:
     """Characters in voices.toml that no story mentions by any of their names: usually a typo."""
     texts = [script.story.text for script in scripts]
-    missing = []
-    for entry in config.characters:
-        names = (entry.name, *entry.aliases)
-        if not any(re.search(rf"\b{re.escape(n)}\b", text) for n in names for text in texts):
-            missing.append(entry.name)
-    return missing
+    return [entry.name for entry in config.characters if not mentions(texts, (entry.name, *entry.aliases))]
 
 
 def starter_voices_toml(entries: Sequence[CastEntry], narrator: Voice) -> str:

@@ -86,7 +86,7 @@ Sources = Annotated[
     list[Path], typer.Argument(help="Story files, or a folder of them (one book, each file a chapter, in name order).")
 ]
 VoicesFile = Annotated[
-    Optional[Path], typer.Option("--voices", help="Casting file. Default: ./voices.toml if it exists, else built-in voices.")
+    Optional[Path], typer.Option("--voices", help="Casting file. Default: the book's voices.toml (in its folder or beside its file, or ./voices.toml if written for this book), else built-in voices.")
 ]
 Output = Annotated[Path, typer.Option("-o", "--output", help="Folder to write the book into.")]
 
@@ -156,6 +156,10 @@ def build(
     wait: Annotated[
         bool, typer.Option("--wait", help="If another build is writing into OUTPUT, wait for it instead of refusing.")
     ] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Write into the book's folder even if it holds another book (built from other sources), replacing it."),
+    ] = False,
 ) -> None:
     """Build an audiobook: one tagged, chaptered MP3 per story, a cover, transcripts and a podcast feed."""
     from .build import build as build_book
@@ -164,7 +168,7 @@ def build(
     options = BuildOptions(
         tuple(sources), output, voices, cache, jobs or os.cpu_count() or 1, bitrate,
         title=title, author=author, narrator_voice=narrator_voice, base_url=base_url, cover=cover,
-        loudness_lufs=loudness, m4b=m4b, wait=wait,
+        loudness_lufs=loudness, m4b=m4b, wait=wait, overwrite=overwrite,
     )
 
     def on_wait(pid: int | None) -> None:
@@ -207,6 +211,8 @@ def cast_command(
     typer.echo(f"narrator: {voice_text(narrator.voice)} ({narrator.source})")
     for row in rows:
         typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1])
+    if book.casting_file is not None and book.casting_file.note:
+        typer.echo(f"note: {book.casting_file.note}", err=True)
     for name in unmentioned(book.config, scripts):
         typer.echo(f"warning: {book.config.where('characters', name)}: {name} is never mentioned in the stories: a typo?", err=True)
     if write is not None:

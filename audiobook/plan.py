@@ -21,6 +21,7 @@ from .attribution import NARRATOR, Script, attribute
 from .audio import Pauses
 from .book import load_book
 from .cast import Casting, Role, cast
+from .casting_file import VOICES_FILE, CastingFile, choose_casting_file
 from .config import Config, load_config
 from .engine import Voice, get_engine
 from .loudness import DEFAULT_LOUDNESS_LUFS
@@ -31,7 +32,7 @@ from .spoken import check_spoken
 from .tags import ChapterMark
 from .transcript import Cue
 
-DEFAULT_VOICES = Path("voices.toml")
+DEFAULT_VOICES = Path(VOICES_FILE)
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class BuildOptions:
 
     sources: tuple[Path, ...]
     output_dir: Path = Path("output")
-    voices_path: Path | None = None  # None: ./voices.toml if it exists, else built-in voices
+    voices_path: Path | None = None  # None: the book's voices.toml (see casting_file), else built-in voices
     cache_dir: Path | None = None  # None: <output_dir>/.cache
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     bitrate_kbps: int = 64
@@ -56,6 +57,7 @@ class BuildOptions:
     loudness_lufs: float | None = None  # None: [book] loudness_lufs in voices.toml, else -19
     m4b: bool = False  # also write the whole book as an M4B (AAC, chapters, cover) with ffmpeg
     wait: bool = False  # another build is writing into output_dir: wait for it (else refuse)
+    overwrite: bool = False  # write into the book folder even if it holds another book (built from other sources)
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class Plan:
     source_cover: bytes | None = None  # an EPUB's own cover image
     warnings: tuple[str, ...] = ()  # about the sources, one line each
     skipped: tuple[str, ...] = ()  # sections left out of the audio (front_matter = "skip")
+    casting_file: CastingFile | None = None  # which voices.toml cast the book, and why
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,8 @@ class BuildResult:
 
 
 def resolve_voices_path(path: Path | None) -> Path | None:
-    """The casting file to read: the one given, else ./voices.toml if there is one, else None (built-in voices)."""
+    """The casting file to read when there is no book to match it with (a preview of a voice):
+    the one given, else ./voices.toml if there is one, else None (built-in voices)."""
     if path is not None:
         return path
     return DEFAULT_VOICES if DEFAULT_VOICES.is_file() else None
@@ -148,7 +152,7 @@ def loudness_target(config: Config) -> float:
 
 
 def book_config(options: BuildOptions) -> Config:
-    """voices.toml (or built-in defaults) with the command line's overrides."""
+    """voices.toml (or built-in defaults) with the command line's overrides, without a book to match it with."""
     return with_overrides(load_config(resolve_voices_path(options.voices_path)), options)
 
 
@@ -216,8 +220,11 @@ def unspeakable_warning(path: Path, utts: Sequence[Utterance]) -> list[str]:
 
 def plan(options: BuildOptions) -> Plan:
     """Read, segment, attribute and cast the book: no audio yet."""
-    config = book_config(options)
     loaded = load_book(options.sources)
+    casting_file = choose_casting_file(
+        options.voices_path, options.sources, options.title or loaded.title, [story.text for story in loaded.chapters]
+    )
+    config = with_overrides(casting_file.config, options)
     scripts = [drop_matter(attribute(segment(story)), config.front_matter) for story in loaded.chapters]
     engine = get_engine()
     casting = cast(scripts, config, engine.check_voice)
@@ -237,7 +244,8 @@ def plan(options: BuildOptions) -> Plan:
     newest_s = max((int(script.story.path.stat().st_mtime) for script in scripts), default=0)
     published = datetime.fromtimestamp(newest_s, timezone.utc)
     return Plan(
-        title, author, config, tuple(chapters), casting, published, loaded.cover, tuple(warnings), tuple(skipped)
+        title, author, config, tuple(chapters), casting, published, loaded.cover, tuple(warnings), tuple(skipped),
+        casting_file,
     )
 
 
@@ -264,6 +272,8 @@ def summary(result: BuildResult) -> str:
         lines.append(
             f"  {chapter.path.name}  {format_duration(chapter.duration_ms)}  {_plural(len(chapter.marks), 'chapter mark')}"
         )
+    if plan.casting_file is not None:
+        lines.append(f"Casting: {plan.casting_file.describe()}")
     lines.append("Voices:")
     roles = [plan.casting.narrator, *plan.casting.roles]
     width = max(len(r.name) for r in roles)

@@ -135,7 +135,7 @@ def speaker_loudness(book: Path, name: str, tmp_path: Path) -> dict[str, float]:
         ["ffmpeg", "-v", "error", "-i", str(mp3), "-f", "s16le", "-ac", "1", "-ar", "44100", "-"], capture_output=True, check=True
     ).stdout
     samples = numpy.frombuffer(pcm, dtype=numpy.int16).astype(numpy.float32) / 32768
-    cues = json.loads((book / ".audiobook.json").read_text(encoding="utf-8"))[name]["cues"]
+    cues = json.loads((book / ".audiobook.json").read_text(encoding="utf-8"))["files"][name]["cues"]
     gap = numpy.zeros(round(0.5 * 44_100), dtype=numpy.float32)
     lines: dict[str, list[numpy.ndarray]] = {}
     for start_ms, end_ms, speaker, _ in cues:
