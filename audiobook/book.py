@@ -10,7 +10,7 @@ the EPUB file.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .chapters import Gutenberg, gutenberg, leading_title, split_chapters
@@ -84,10 +84,22 @@ def _load_text(path: Path):
     spans = split_chapters(text, start, end)
     if len(spans) == 1 and pg is None:
         return [parse_story(path, text, encoding)], None, replaced  # as load_story: the whole file
-    stories = [parse_story(path, text[s.start : s.end], encoding, s.title, s.start) for s in spans]
+    stories = [
+        replace(
+            parse_story(path, text[s.start : s.end], encoding, s.title, s.start,
+                        _within(s.headings, s.start), _within(s.matter, s.start)),
+            volume=s.volume.title if s.volume else None,
+        )
+        for s in spans
+    ]
     if pg is None and len(stories) > 1 and (heading := leading_title(text)):
         pg = Gutenberg(start, end, heading, None, None)  # "# Book title" above the chapters
     return stories, pg, replaced
+
+
+def _within(spans: Sequence[tuple[int, int]], start: int) -> tuple[tuple[int, int], ...]:
+    """Offsets into the file as offsets into a chapter starting at `start`."""
+    return tuple((s - start, e - start) for s, e in spans)
 
 
 def _load_epub(path: Path) -> Book:

@@ -29,7 +29,14 @@ from .lock import output_lock
 from .loudness import check_loudness
 from .m4b import m4b_manifest_entry, write_m4b_if_changed
 from .plan import (
-    BuildOptions, BuildResult, ChapterPlan, ChapterResult, Plan, Utterance, loudness_target, plan,
+    BuildOptions,
+    BuildResult,
+    ChapterPlan,
+    ChapterResult,
+    Plan,
+    Utterance,
+    loudness_target,
+    plan,
     speakable,
 )
 from .produce import PartRequest, part_requests, produce
@@ -38,11 +45,17 @@ from .synthesize import ClipRequest
 from .tags import ChapterMark, Tags, render_tags
 from .transcript import Cue, plain_text
 from .wholebook import (
-    BookChapter, WholeBook, manifest_entry, unchanged_whole_book, whole_book_digest, whole_book_path, write_whole_book,
+    BookChapter,
+    WholeBook,
+    manifest_entry,
+    unchanged_whole_book,
+    whole_book_digest,
+    whole_book_path,
+    write_whole_book,
 )
 from .workers import start_forkserver
 
-__all__ = ["MANIFEST", "Progress", "book_cover", "build", "pauses_after", "safe_filename", "likely_to_make_audio"]
+__all__ = ["MANIFEST", "Progress", "book_cover", "build", "likely_to_make_audio", "pauses_after", "safe_filename"]
 
 
 @dataclass(frozen=True)
@@ -334,7 +347,9 @@ def _whole_book(
 ) -> WholeBook:
     """<Book Title>.mp3 beside the chapters, joined from their frames; kept as it is if nothing changed."""
     chapters = [
-        BookChapter(job.chapter.title, job.path, job.digest, plain_text(results[job.chapter.number].cues)) for job in jobs
+        BookChapter(job.chapter.title, job.path, job.digest, plain_text(results[job.chapter.number].cues),
+                    job.chapter.script.story.volume)
+        for job in jobs
     ]
     path = whole_book_path(book_dir, safe_filename(book.title), {job.path.name for job in jobs})
     tags = Tags(book.title, book.author, book.title, 1, 1, cover_jpeg=art.jpeg)

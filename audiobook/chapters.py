@@ -12,22 +12,36 @@ Everything here works on offsets into the text as read, so each chapter is a sli
   optionally with a subtitle on the next line (``CHAPTER I.`` / ``Down the Rabbit-Hole``),
   or Markdown ``#`` headings. Three or more headings in a row are a table of contents, not
   chapters (but the last one starts a chapter when it is not listed again later); two in a row (``Part One`` then ``Chapter 1``) start one chapter together.
+* Volumes: when ``VOL. II.``, ``VOLUME THE SECOND``, ``BOOK III`` or ``PART TWO`` headings (or
+  ``END OF VOL. I.`` lines) stand above chapter headings, each chapter's title starts with its
+  volume's ("Volume II, Chapter I"), so that numbers restarting in each volume still give unique
+  titles; chapters before a ``VOL. II.`` are volume I. A volume's title page (short, capitalised
+  lines and illustrations around its heading) starts its first chapter, marked as front matter
+  (see :mod:`audiobook.volumes`).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from .volumes import (
+    Volume,
+    end_of_volume,
+    is_illustration,
+    title_page_like,
+    volume_heading,
+)
 
 _NUMBER_WORD = (
     r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ]?(?:one|two|three|four|five|six|seven|eight|nine))?"
     r"|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
     r"|seventeen|eighteen|nineteen|hundred"
-    r"|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|final)"
+    r"|(?:the\s+)?(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth)|last|final)"
 )
 _ROMAN = r"(?=[ivxlcdm])m{0,3}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})"
 _HEADING = re.compile(
-    r"(?P<key>chapter|chap\.|part|book|volume|act)\s+(?:\d+|" + _ROMAN + "|" + _NUMBER_WORD + r")\b\.?"
+    r"(?P<key>chapter|chap\.|part|book|volume|vol\.?|act)\s+(?:\d+|" + _ROMAN + "|" + _NUMBER_WORD + r")\b\.?"
     r"(?P<sub>\s*[:.\-–—]\s*\S.*|\s+(?-i:[A-Z])\S*(?:\s.*)?)?"
     r"|(?P<named>prologue|epilogue|interlude|afterword)\b\.?(?:\s*[:.\-–—]\s*\S.*)?",
     re.IGNORECASE,
@@ -66,6 +80,9 @@ class ChapterSpan:
     start: int  # offsets into the text; the heading, when there is one, starts the span
     end: int
     title: str | None  # None: the text before the first heading (a title page, a preface)
+    volume: Volume | None = None  # the volume the chapter belongs to, in a book of volumes
+    headings: tuple[tuple[int, int], ...] = ()  # (start, end) of the heading blocks read as its title
+    matter: tuple[tuple[int, int], ...] = ()  # (start, end) of the blocks of a volume's title page in it
 
 
 def gutenberg(text: str) -> Gutenberg | None:
@@ -143,7 +160,7 @@ def split_chapters(text: str, start: int = 0, end: int | None = None) -> list[Ch
     else:
         is_heading = [b.heading is not None and b.level == 0 for b in blocks]
 
-    starts: list[tuple[int, str]] = []  # (block index, title)
+    runs: list[tuple[int, int]] = []  # blocks [first, end) of each chapter's heading run
     i = 0
     while i < len(blocks):
         if not is_heading[i]:
@@ -162,22 +179,121 @@ def split_chapters(text: str, start: int = 0, end: int | None = None) -> list[Ch
                 i = run
                 continue
             i = run - 1
-        starts.append((i, ": ".join(blocks[k].heading for k in range(i, run))))
+        runs.append((i, run))
         i = run
-    if len(starts) < 2:
+    if len(runs) < 2:
         if not blocks:
             return [ChapterSpan(start, end, None)]
         return [ChapterSpan(blocks[0].start, blocks[-1].end, None)]
+    if level is None and _has_volumes(text, blocks, runs):
+        starts = _volume_chapters(text, blocks, runs)
+    else:
+        starts = [_Start(i, ": ".join(blocks[k].heading for k in range(i, run))) for i, run in runs]
     spans = []
-    front = blocks[: starts[0][0]]
+    front = blocks[: starts[0].block]
     if len(front) == 1 and front[0].heading is not None:
-        starts[0] = (0, starts[0][1])  # only a book heading before chapter 1: read it with chapter 1
+        starts[0].block = 0  # only a book heading before chapter 1: read it with chapter 1
     elif any(_WORD.search(text[b.start : b.end]) for b in front):
         spans.append(ChapterSpan(front[0].start, front[-1].end, None))
-    for n, (index, title) in enumerate(starts):
-        next_start = blocks[starts[n + 1][0]].start if n + 1 < len(starts) else end
-        spans.append(ChapterSpan(blocks[index].start, _last_end(blocks, next_start), title))
+    for n, s in enumerate(starts):
+        next_start = blocks[starts[n + 1].block].start if n + 1 < len(starts) else end
+        spans.append(ChapterSpan(
+            blocks[s.block].start, _last_end(blocks, next_start), s.title, s.volume,
+            tuple((blocks[k].start, blocks[k].end) for k in s.headings),
+            tuple((blocks[k].start, blocks[k].end) for k in s.matter),
+        ))
     return spans
+
+
+@dataclass
+class _Start:
+    """A chapter as found: its first block, its own title, its volume, and the blocks read as its
+    title (headings) or as a volume's title page (matter)."""
+
+    block: int
+    heading: str
+    volume: Volume | None = None
+    headings: list[int] = field(default_factory=list)
+    matter: list[int] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return f"{self.volume.name}, {self.heading}" if self.volume else self.heading
+
+
+def _block_text(text: str, block: _Block) -> str:
+    return text[block.start : block.end]
+
+
+def _has_volumes(text: str, blocks: list[_Block], runs: list[tuple[int, int]]) -> bool:
+    """Volume headings above chapter headings, or lines closing a volume between chapters."""
+    kinds = [
+        "volume" if volume_heading(_block_text(text, blocks[k])) else "chapter" for i, run in runs for k in range(i, run)
+    ]
+    if "volume" in kinds and "chapter" in kinds[kinds.index("volume") :]:
+        return True
+    return any(end_of_volume(_block_text(text, b)) for b in blocks[runs[0][1] : runs[-1][0]])
+
+
+def _volume_chapters(text: str, blocks: list[_Block], runs: list[tuple[int, int]]) -> list[_Start]:
+    """The chapters of a book in volumes: each titled with its volume, each volume's title page
+    (and the illustrations around it) starting the volume's first chapter as front matter."""
+    starts: list[_Start] = []
+    volume: Volume | None = None
+    pending: _Start | None = None  # a volume heading whose title page leads into its first chapter
+    floor = 0  # the first block the next chapter may take: never the whole of the previous one
+    for n, (i, run) in enumerate(runs):
+        following = runs[n + 1][0] if n + 1 < len(runs) else len(blocks)
+        opened = [v for k in range(i, run) if (v := volume_heading(_block_text(text, blocks[k])))]
+        chapter_blocks = [k for k in range(i, run) if not volume_heading(_block_text(text, blocks[k]))]
+        closing = [k for k in range(floor, i) if end_of_volume(_block_text(text, blocks[k]))]
+        lead: list[int] = []
+        if opened or closing:
+            closed = end_of_volume(_block_text(text, blocks[closing[-1]])) if closing else None
+            if closed is not None and volume is None:
+                for earlier in starts:  # "END OF VOL. I.": the chapters so far were volume I
+                    earlier.volume = earlier.volume or closed
+            if opened:
+                if volume is None and opened[-1].number == 2 and starts:
+                    first = Volume(opened[-1].key, 1, opened[-1].style)
+                    for earlier in starts:  # "VOL. II." after chapters: those were volume I
+                        earlier.volume = earlier.volume or first
+                volume = opened[-1]
+            elif pending is None and closed is not None:
+                volume = volume.next() if volume is not None and volume.key == closed.key else closed.next()
+            lead = _title_page_before(text, blocks, i, closing[-1] + 1 if closing else floor + 1)
+        if not chapter_blocks:  # a volume heading on its own
+            after = list(range(run, following))
+            if n + 1 < len(runs) and all(title_page_like(_block_text(text, blocks[k])) for k in after):
+                pending = _Start(lead[0] if lead else i, "", volume, list(range(i, run)), lead + after)
+                floor = following
+                continue
+            # prose follows it: the volume's opening, a chapter of its own
+            starts.append(_Start(lead[0] if lead else i, volume.title if volume else "", None, [], lead))
+            pending, floor = None, run
+            continue
+        heading = ": ".join(blocks[k].heading or _block_text(text, blocks[k]) for k in chapter_blocks)
+        if pending is not None:
+            start = _Start(pending.block, heading, volume, pending.headings + list(range(i, run)), pending.matter)
+        else:
+            start = _Start(lead[0] if lead else i, heading, volume, list(range(i, run)), lead)
+        starts.append(start)
+        pending, floor = None, run
+    return starts
+
+
+def _title_page_before(text: str, blocks: list[_Block], index: int, floor: int) -> list[int]:
+    """The blocks just before a volume's heading that belong to its title page: illustrations, and
+    short capitalised lines on the same page (one blank line apart), never before `floor`."""
+    first = index
+    while first - 1 >= floor:
+        block = _block_text(text, blocks[first - 1])
+        gap = text.count("\n", blocks[first - 1].end, blocks[first].start) - 1
+        if is_illustration(block) or (title_page_like(block) and gap <= 1 and not end_of_volume(block)):
+            first -= 1
+        else:
+            break
+    return list(range(first, index))
 
 
 def leading_title(text: str, start: int = 0, end: int | None = None) -> str | None:

@@ -2,7 +2,8 @@
 
 Built with feedgen (which has the iTunes extension built in) and a small extension of our own
 for the ``podcast:`` namespace: ``podcast:chapters`` points at a Podcasting 2.0 JSON chapters
-file written beside each MP3, ``podcast:transcript`` at its WebVTT transcript. The GUIDs and
+file written beside each MP3, ``podcast:transcript`` at its WebVTT transcript, and in a book of
+volumes ``podcast:season`` (with ``itunes:season``) names each episode's volume. The GUIDs and
 dates depend only on the book, never on when it was built, so a rebuild gives the same feed
 and podcast apps do not see new episodes. Only MP3s go in the feed (never an M4B).
 """
@@ -50,6 +51,8 @@ class Episode:
     duration_ms: int
     marks: tuple[ChapterMark, ...] = ()  # chapter marks inside the MP3, for podcast:chapters
     vtt_path: Path | None = None  # WebVTT transcript, for podcast:transcript
+    season: int | None = None  # the volume it is in (1, 2, ...), for a book in volumes: itunes:season
+    season_name: str | None = None  # that volume's title ("Volume II"): podcast:season's name
 
 
 @dataclass(frozen=True)
@@ -72,17 +75,18 @@ class _PodcastExtension(BaseExtension):
 
 
 class _PodcastEntryExtension(BaseEntryExtension):
-    """``podcast:chapters`` and ``podcast:transcript`` for one item."""
+    """``podcast:chapters``, ``podcast:transcript`` and ``podcast:season`` for one item."""
 
     def __init__(self) -> None:
-        self.links: list[tuple[str, dict[str, str]]] = []
+        self.links: list[tuple[str, str | None, dict[str, str]]] = []
 
-    def add(self, element: str, **attributes: str) -> None:
-        self.links.append((element, attributes))
+    def add(self, element: str, text: str | None = None, **attributes: str) -> None:
+        self.links.append((element, text, attributes))
 
     def extend_rss(self, item: etree._Element) -> etree._Element:
-        for element, attributes in self.links:
+        for element, text, attributes in self.links:
             node = xml_elem(f"{{{PODCAST_NS}}}{element}", item)
+            node.text = text
             for name, value in attributes.items():
                 node.set(name, value)
         return item
@@ -182,6 +186,9 @@ def feed_xml(podcast: Podcast, base_url: str) -> bytes:
         entry.podcast.itunes_episode(episode.number)
         entry.podcast.itunes_episode_type("full")
         entry.podcast.itunes_duration(_duration(episode.duration_ms))
+        if episode.season is not None:  # a podcast app lists a book's volumes as seasons
+            entry.podcast.itunes_season(episode.season)
+            entry.podcast_index.add("season", str(episode.season), **({"name": _text(episode.season_name)} if episode.season_name else {}))
         if episode.marks:
             url = _url(base_url, podcast.book_dir, chapters_path(episode.mp3_path))
             entry.podcast_index.add("chapters", url=url, type=CHAPTERS_TYPE)

@@ -7,6 +7,7 @@ Offsets everywhere in the project point into `Story.text`, which is exactly what
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -14,10 +15,12 @@ from typing import Literal
 import charset_normalizer
 
 from .errors import InputError
+from .volumes import end_of_volume, is_illustration
 
 STORY_SUFFIXES = (".txt", ".text", ".md")
 
 SectionKind = Literal["front-matter", "scene", "back-matter"]
+AUTHORS_NOTE = "Author's note"  # the title of an author's-note section
 
 # A line with no letters or digits ("***", "* * *", "---", "~~~") or a fan-fiction
 # divider such as "oOoOo" / "xXx" separates scenes.
@@ -44,7 +47,7 @@ class Paragraph:
 @dataclass(frozen=True)
 class Section:
     kind: SectionKind
-    title: str  # "Author's note", "Scene 2", or the chapter title when it is the only scene
+    title: str  # "Scene 2", the chapter title when it is the only scene, or "Author's note", "Illustration", "Title page"
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class Story:
     paragraphs: tuple[Paragraph, ...]
     sections: tuple[Section, ...]
     offset: int = 0  # where `text` starts in the source file (a chapter of a longer text)
+    volume: str | None = None  # the volume it belongs to ("Volume II"), in a book of volumes
 
     def paragraph_text(self, index: int) -> str:
         p = self.paragraphs[index]
@@ -207,13 +211,22 @@ def _looks_like_title(line: str) -> bool:
 
 
 def parse_story(
-    path: Path, text: str, encoding: str, title: str | None = None, offset: int = 0
+    path: Path,
+    text: str,
+    encoding: str,
+    title: str | None = None,
+    offset: int = 0,
+    headings: Sequence[tuple[int, int]] = (),
+    matter: Sequence[tuple[int, int]] = (),
 ) -> Story:
-    """Find title line, paragraphs, scene breaks and author's notes in `text`.
+    """Find title line, paragraphs, scene breaks, author's notes and a volume's pages in `text`.
 
     `title`, when given, is the chapter's known title (a heading found by the chapter
     splitter, or a table-of-contents entry): a first paragraph that reads the same (a
-    heading line) is then the title line even when it would not look like one.
+    heading line) is then the title line even when it would not look like one. `headings`
+    and `matter` (offsets into `text`), when given, are the heading lines read as the title
+    (a volume's and a chapter's) and the blocks of a volume's title page, which are front
+    matter. Illustration markers and ``END OF VOL. I.`` lines are front matter anywhere.
     """
     spans: list[tuple[int, int, bool]] = []  # (start, end, scene break before)
     for b_start, b_end, blank_before in _blocks(text):
@@ -234,20 +247,37 @@ def parse_story(
     if not paras or not _WORD.search(text):
         raise InputError(f"{path}: the story is empty: it has no words to read")
 
-    title_index = None
+    def within(j: int, ranges: Sequence[tuple[int, int]]) -> bool:
+        return any(s <= paras[j][0] and paras[j][1] <= e for s, e in ranges)
+
+    titles = {j for j in range(len(paras)) if within(j, headings)}
+    if len(titles) == len(paras):
+        titles = set()  # nothing but headings: read them as the story
     first_text = text[paras[0][0] : paras[0][1]]
-    if title is not None:
+    if titles:
+        title = title or text[paras[min(titles)][0] : paras[min(titles)][1]].strip()
+    elif title is not None:
         if len(paras) > 1 and _same_heading(first_text, title):
-            title_index = 0
+            titles = {0}
     elif len(paras) > 1 and _looks_like_title(first_text):
-        title_index = 0
+        titles = {0}
         title = first_text.strip().lstrip("#").strip()
     else:
         title = title_from_filename(path)
-    body_start = 0 if title_index is None else 1
 
-    kinds = ["scene"] * len(paras)
-    # Front matter: marker paragraphs at the start, up to a scene break close behind them.
+    # What is not the story: a volume's title page, illustrations, "END OF VOL. I."
+    labels: list[str | None] = [None] * len(paras)
+    for j in set(range(len(paras))) - titles:
+        paragraph = text[paras[j][0] : paras[j][1]]
+        if within(j, matter):
+            labels[j] = "Title page"  # with the volume's frontispiece
+        elif is_illustration(paragraph):
+            labels[j] = "Illustration"
+        elif closed := end_of_volume(paragraph):
+            labels[j] = f"End of {closed.name}"
+    body = [j for j in range(len(paras)) if j not in titles and labels[j] is None]
+    body_start = body[0] if body else len(paras)
+    # Author's notes: marker paragraphs at the start, up to a scene break close behind them...
     if body_start < len(paras) and _MATTER.match(text[paras[body_start][0] :]):
         end = body_start + 1
         for j in range(body_start + 1, min(len(paras), body_start + 7)):
@@ -258,30 +288,43 @@ def parse_story(
             while end < len(paras) and _MATTER.match(text[paras[end][0] :]):
                 end += 1
         for j in range(body_start, end):
-            kinds[j] = "front-matter"
-    # Back matter: from the first marker paragraph near the end, to the end.
+            labels[j] = labels[j] or AUTHORS_NOTE
+    # ...and from the first marker paragraph near the end, to the end.
     tail_from = max(body_start + 1, len(paras) - _MATTER_TAIL_PARAGRAPHS)
     for j in range(tail_from, len(paras)):
-        if kinds[j] == "scene" and _MATTER.match(text[paras[j][0] :]):
+        if labels[j] is None and j not in titles and _MATTER.match(text[paras[j][0] :]):
             for k in range(j, len(paras)):
-                kinds[k] = "back-matter"
+                labels[k] = AUTHORS_NOTE if k not in titles else None
             break
 
+    story = [j for j in range(len(paras)) if j not in titles and labels[j] is None]
+    first_scene, last_scene = (story[0], story[-1]) if story else (len(paras), -1)
     sections: list[Section] = []
-    section_of: list[int] = []
-    for j in range(body_start, len(paras)):
-        kind = kinds[j]
-        if not sections or kind != sections[-1].kind or (paras[j][2] and kind == "scene"):
-            sections.append(Section(kind=kind, title=""))
-        section_of.append(len(sections) - 1)
-    if title_index is not None:  # the title is read at the start of the first section
-        section_of.insert(0, 0)
+    continues: list[bool] = []  # a scene going on after an illustration inside it
+    section_of: dict[int, int] = {}
+    for j in range(len(paras)):
+        if j in titles:
+            continue
+        label = labels[j]
+        kind: SectionKind = "scene" if label is None else "back-matter" if j > last_scene else "front-matter"
+        current = sections[-1] if sections else None
+        if current is None or (kind, label or "") != (current.kind, current.title) or (paras[j][2] and kind == "scene"):
+            after_picture = len(sections) >= 2 and current is not None and current.title == "Illustration"
+            continues.append(kind == "scene" and after_picture and sections[-2].kind == "scene" and j > first_scene)
+            sections.append(Section(kind=kind, title=label or ""))
+        section_of[j] = len(sections) - 1
+    # A heading is read at the start of the section after it (a volume's heading inside its title page).
+    following = len(sections) - 1
+    for j in reversed(range(len(paras))):
+        if j in titles:
+            section_of[j] = max(following, 0)
+        else:
+            following = section_of[j]
     paragraphs = tuple(
-        Paragraph(s, e, section_of[j], is_title=j == title_index)
+        Paragraph(s, e, section_of[j], is_title=j in titles)
         for j, (s, e, _) in enumerate(paras)
     )
-    sections = _name_sections(sections, title)
-    return Story(path, text, encoding, title, paragraphs, tuple(sections), offset)
+    return Story(path, text, encoding, title, paragraphs, tuple(_name_sections(sections, continues, title)), offset)
 
 
 def _same_heading(line: str, title: str) -> bool:
@@ -303,17 +346,19 @@ def _same_heading(line: str, title: str) -> bool:
     )
 
 
-def _name_sections(sections: list[Section], title: str) -> list[Section]:
-    scenes = sum(1 for s in sections if s.kind == "scene")
-    named = []
+def _name_sections(sections: list[Section], continues: list[bool], title: str) -> list[Section]:
+    """Scenes are "Scene 1", "Scene 2"... (or the chapter's title when there is one); a scene going
+    on after an illustration keeps its name; other sections keep theirs ("Author's note")."""
+    scenes = sum(1 for s, more in zip(sections, continues) if s.kind == "scene" and not more)
+    named: list[Section] = []
     n = 0
-    for s in sections:
-        if s.kind == "scene":
+    for s, more in zip(sections, continues):
+        if s.kind != "scene":
+            named.append(s)
+            continue
+        if not more:
             n += 1
-            name = title if scenes == 1 else f"Scene {n}"
-        else:
-            name = "Author's note"
-        named.append(Section(kind=s.kind, title=name))
+        named.append(Section(kind="scene", title=title if scenes == 1 else f"Scene {n}"))
     return named
 
 

@@ -1,4 +1,5 @@
-"""Front matter: author's notes, disclaimers and edit notes around a story, read or skipped.
+"""Front matter: author's notes, disclaimers and edit notes around a story, a volume's title page,
+illustration markers and ``END OF VOL. I.`` lines: read or skipped.
 
 The loader marks those sections "front-matter" or "back-matter". With ``front_matter =
 "read"`` (the default) the narrator reads them under their own chapter mark; with ``"skip"``
@@ -36,11 +37,28 @@ def skipped_paragraphs(story: Story, front_matter: FrontMatter) -> frozenset[int
 
 
 def drop_matter(script: Script, front_matter: FrontMatter) -> Script:
-    """The script without the lines of skipped paragraphs (the same script when reading them)."""
-    skipped = skipped_paragraphs(script.story, front_matter)
+    """The script without the lines of skipped paragraphs (the same script when reading them).
+
+    A heading inside skipped matter (``VOL. II.`` on a volume's title page) is still read, at the
+    start of the section that follows it, so it is not left under a mark of its own.
+    """
+    story = script.story
+    skipped = skipped_paragraphs(story, front_matter)
     if not skipped:
         return script
-    return replace(script, lines=tuple(line for line in script.lines if line.paragraph not in skipped))
+    paragraphs = list(story.paragraphs)
+    following = None
+    for i in reversed(range(len(paragraphs))):
+        paragraph = paragraphs[i]
+        if i in skipped:
+            continue
+        if not paragraph.is_title:
+            following = paragraph.section
+        elif following is not None and story.sections[paragraph.section].kind in MATTER_KINDS:
+            paragraphs[i] = replace(paragraph, section=following)
+    segmentation = replace(script.segmentation, story=replace(story, paragraphs=tuple(paragraphs)))
+    lines = tuple(line for line in script.lines if line.paragraph not in skipped)
+    return replace(script, segmentation=segmentation, lines=lines)
 
 
 def expected_text(story: Story, front_matter: FrontMatter) -> str:

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .attribution import NARRATOR, Script, attribute
@@ -231,22 +231,39 @@ def plan(options: BuildOptions) -> Plan:
     chapters = []
     skipped = []
     warnings = list(loaded.warnings)
-    for number, script in enumerate(scripts, 1):
+    titles = unique_titles([script.story.title for script in scripts])
+    for number, (script, chapter_title) in enumerate(zip(scripts, titles), 1):
         utts = utterances(script, casting, config)
         story = script.story
         check_spoken(expected_text(story, config.front_matter), [u.text for u in utts], story.path)
-        chapters.append(ChapterPlan(number, story.title, script, utts))
+        chapters.append(ChapterPlan(number, chapter_title, script, utts))
         warnings += unspeakable_warning(story.path, utts)
         skipped += [f"{title} in {story.title}" for title in skipped_sections(story, config.front_matter)]
     title = config.title or loaded.title
     author = config.author or loaded.author or "Unknown author"
     # Stable across rebuilds: the newest story's modification time, not the time of the build.
     newest_s = max((int(script.story.path.stat().st_mtime) for script in scripts), default=0)
-    published = datetime.fromtimestamp(newest_s, timezone.utc)
+    published = datetime.fromtimestamp(newest_s, UTC)
     return Plan(
         title, author, config, tuple(chapters), casting, published, loaded.cover, tuple(warnings), tuple(skipped),
         casting_file,
     )
+
+
+def unique_titles(titles: Sequence[str]) -> list[str]:
+    """Chapter titles a podcast app can tell apart: a title met again gets " (2)", " (3)"..."""
+    seen: dict[str, int] = {}
+    taken = {title.casefold() for title in titles}
+    unique = []
+    for title in titles:
+        count = seen[title.casefold()] = seen.get(title.casefold(), 0) + 1
+        candidate, n = title, count
+        while count > 1 and (candidate.casefold() in taken or candidate == title):
+            candidate = f"{title} ({n})"
+            n += 1
+        taken.add(candidate.casefold())
+        unique.append(candidate)
+    return unique
 
 
 def format_duration(ms: int) -> str:

@@ -51,10 +51,14 @@ def publish(result: BuildResult, art: Cover, published: datetime, base_url: str 
     book_dir = result.book_dir
     cover_path = book_dir / COVER_NAME
     write_bytes_atomic(cover_path, art.jpeg)
+    volumes = {c.number: c.script.story.volume for c in plan.chapters}
+    seasons = {volume: n for n, volume in enumerate(dict.fromkeys(v for v in volumes.values() if v), 1)}
     episodes = []
     for chapter in result.chapters:
         vtt = write_vtt(chapter.path.with_suffix(".vtt"), chapter.cues)
-        episodes.append(Episode(chapter.number, chapter.title, chapter.path, chapter.duration_ms, chapter.marks, vtt))
+        volume = volumes.get(chapter.number)
+        episodes.append(Episode(chapter.number, chapter.title, chapter.path, chapter.duration_ms, chapter.marks, vtt,
+                                seasons.get(volume) if volume else None, volume))
     podcast = Podcast(
         title=plan.title,
         author=plan.author,

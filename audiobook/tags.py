@@ -17,16 +17,29 @@ after the text frames and the CTOC.
 from __future__ import annotations
 
 import io
-
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 from mutagen import MutagenError
 from mutagen.id3 import (
-    APIC, CHAP, CTOC, ID3, TIT2, USLT, CTOCFlags, Encoding, Frame, Frames, ID3NoHeaderError, ID3Tags, PictureType,
+    APIC,
+    CHAP,
+    CTOC,
+    ID3,
+    TIT2,
+    USLT,
+    CTOCFlags,
+    Encoding,
+    Frame,
+    Frames,
+    ID3NoHeaderError,
+    ID3Tags,
+    PictureType,
 )
+
 # mutagen's own one-frame serialiser and its settings; used by _TimeOrderedID3._write.
 from mutagen.id3._tags import ID3SaveConfig, save_frame
 from mutagen.mp3 import MP3
@@ -54,6 +67,7 @@ _TRACK_FRAME = "TRCK"
 
 _TOC_ID = "toc"
 _LANGUAGE_CODE = re.compile(r"[a-z]{3}")  # ISO 639-2, e.g. "eng"
+_CHUNK = re.compile(r"Chapters [0-9]+-[0-9]+|")  # a table that only splits a long list (or has no title)
 _TRACK = re.compile(r"\s*(?P<number>[0-9]+)\s*/\s*(?P<total>[0-9]+)\s*")  # TRCK "n/N"
 
 
@@ -64,6 +78,7 @@ class ChapterMark:
     title: str
     start_ms: int
     end_ms: int
+    group: str | None = None  # the table of contents' entry it is listed under (its volume), if any
 
     def __post_init__(self) -> None:
         _check_text("chapter title", self.title)
@@ -178,6 +193,7 @@ def read_tags(path: Path) -> Tags:
     texts["language"] = texts["language"] or None
     lyrics = id3.getall("USLT")
     covers = [apic for apic in id3.getall("APIC") if apic.type == PictureType.COVER_FRONT]
+    groups = _groups(id3.getall("CTOC"))
     try:
         track, track_total = _parse_track(_text(id3, _TRACK_FRAME))
         return Tags(
@@ -185,7 +201,7 @@ def read_tags(path: Path) -> Tags:
             track=track,
             track_total=track_total,
             chapters=tuple(
-                ChapterMark(_text(chap.sub_frames, "TIT2"), start_ms=chap.start_time, end_ms=chap.end_time)
+                ChapterMark(_text(chap.sub_frames, "TIT2"), chap.start_time, chap.end_time, groups.get(chap.element_id))
                 for chap in id3.getall("CHAP")
             ),
             lyrics=str(lyrics[0].text) if lyrics else None,
@@ -195,6 +211,21 @@ def read_tags(path: Path) -> Tags:
         raise TagError(
             f"cannot read tags from {path}: {_one_line(error)}; rewrite them with write_tags"
         ) from error
+
+
+def _groups(tables: list[Any]) -> dict[str, str]:  # mutagen's CTOC frames (untyped attributes)
+    """Each chapter's group: the title of the nearest table above it other than the top level
+    and the "Chapters 1-255" tables that only split long lists."""
+    parent = {child: table for table in tables for child in table.child_element_ids}
+    groups = {}
+    for table in tables:
+        for child in table.child_element_ids:
+            above: Any = table
+            while above is not None and (above.flags & CTOCFlags.TOP_LEVEL or _CHUNK.fullmatch(_text(above.sub_frames, "TIT2"))):
+                above = parent.get(above.element_id)
+            if above is not None:
+                groups[child] = _text(above.sub_frames, "TIT2")
+    return groups
 
 
 class _TimeOrderedID3(ID3):
@@ -236,7 +267,7 @@ def _frames_for(tags: Tags) -> list[Frame]:
         )
 
     chapter_ids = [f"ch{index}" for index in range(len(tags.chapters))]
-    frames += _tables_of_contents(chapter_ids)
+    frames += _tables_of_contents(chapter_ids, [chapter.group for chapter in tags.chapters])
     for chapter_id, chapter in zip(chapter_ids, tags.chapters):
         frames.append(
             CHAP(
@@ -251,25 +282,49 @@ def _frames_for(tags: Tags) -> list[Frame]:
     return frames
 
 
-def _tables_of_contents(chapter_ids: list[str]) -> list[CTOC]:
-    """One top-level ordered CTOC listing the chapters; for more than 255 (a CTOC's limit), one
-    listing ordered sub-tables of up to 255 chapters each, which follow it."""
+def _tables_of_contents(chapter_ids: list[str], groups: list[str | None]) -> list[CTOC]:
+    """One top-level ordered CTOC. Chapters with a group (a volume) are listed in a table of their
+    own, titled with it, that the top level lists in its place; other chapters directly. A table
+    holds at most 255 entries, so a longer list is split into sub-tables "Chapters 1-255"..."""
     if not chapter_ids:
         return []
-    if len(chapter_ids) <= MAX_TOC_ENTRIES:
-        return [CTOC(element_id=_TOC_ID, flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=chapter_ids, sub_frames=[])]
-    groups = [chapter_ids[i : i + MAX_TOC_ENTRIES] for i in range(0, len(chapter_ids), MAX_TOC_ENTRIES)]
-    sub_ids = [f"{_TOC_ID}{number}" for number in range(1, len(groups) + 1)]
-    tables = [CTOC(element_id=_TOC_ID, flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=sub_ids, sub_frames=[])]
+    runs: list[tuple[str | None, list[str]]] = []  # consecutive chapters of one group
+    for chapter_id, group in zip(chapter_ids, groups):
+        if runs and runs[-1][0] == group:
+            runs[-1][1].append(chapter_id)
+        else:
+            runs.append((group, [chapter_id]))
+    top: list[str] = []
+    tables: list[CTOC] = []
+    for number, (group, ids) in enumerate(runs, 1):
+        if group is None:
+            top += ids
+        else:
+            top.append(f"{_TOC_ID}v{number}")
+            tables += _table(f"{_TOC_ID}v{number}", group, ids, top_level=False)
+    if len(top) > MAX_TOC_ENTRIES:  # too many entries for one table: chapters in plain runs of 255
+        return _table(_TOC_ID, None, chapter_ids, top_level=True)
+    return [_ctoc(_TOC_ID, None, top, top_level=True), *tables]
+
+
+def _table(element_id: str, title: str | None, ids: list[str], top_level: bool) -> list[CTOC]:
+    """A table listing `ids`, or, past 255 of them, sub-tables of up to 255 each (which follow it)."""
+    if len(ids) <= MAX_TOC_ENTRIES:
+        return [_ctoc(element_id, title, ids, top_level)]
+    chunks = [ids[i : i + MAX_TOC_ENTRIES] for i in range(0, len(ids), MAX_TOC_ENTRIES)]
+    sub_ids = [f"{element_id}.{number}" if not top_level else f"{element_id}{number}" for number in range(1, len(chunks) + 1)]
+    tables = [_ctoc(element_id, title, sub_ids, top_level)]
     first = 1
-    for sub_id, group in zip(sub_ids, groups):
-        title = f"Chapters {first}-{first + len(group) - 1}"
-        tables.append(
-            CTOC(element_id=sub_id, flags=CTOCFlags.ORDERED, child_element_ids=group,
-                 sub_frames=[TIT2(encoding=Encoding.LATIN1, text=[title])])
-        )
-        first += len(group)
+    for sub_id, chunk in zip(sub_ids, chunks):
+        tables.append(_ctoc(sub_id, f"Chapters {first}-{first + len(chunk) - 1}", chunk, top_level=False))
+        first += len(chunk)
     return tables
+
+
+def _ctoc(element_id: str, title: str | None, children: list[str], top_level: bool) -> CTOC:
+    flags = CTOCFlags.ORDERED | (CTOCFlags.TOP_LEVEL if top_level else 0)
+    sub_frames = [TIT2(encoding=_encoding_for(title), text=[title])] if title else []
+    return CTOC(element_id=element_id, flags=flags, child_element_ids=children, sub_frames=sub_frames)
 
 
 def _sorted_chapters(chapters: Iterable[ChapterMark]) -> tuple[ChapterMark, ...]:

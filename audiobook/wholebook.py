@@ -4,7 +4,8 @@ Its audio is the chapter files' frames copied one after another behind a fresh "
 (every chapter is CBR mono 44.1 kHz at the same bitrate, so the joined frames are one valid
 stream): nothing is decoded or encoded again, and the loudness of the chapters carries over.
 It is tagged like a chapter file (ID3v2.3, cover, transcript), with one CHAP per story in time
-order and an ordered table of contents (nested past 255 chapters, see tags.py).
+order and an ordered table of contents: in a book of volumes, a table per volume under the top
+one (and nested past 255 chapters, see tags.py).
 
 It is named ``<Book Title>.mp3``, not ``00 - <Book Title>.mp3``: it is not a part of the
 numbered sequence but the same book again in one piece, and a player that plays the folder in
@@ -38,6 +39,7 @@ class BookChapter:
     path: Path
     digest: str  # of everything in the chapter file (build's manifest digest)
     transcript: str = ""  # plain text, for the whole book's USLT
+    volume: str | None = None  # its volume, a level of the whole book's table of contents
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,8 @@ def whole_book_digest(chapters: Sequence[BookChapter], tags: Tags, bitrate_kbps:
     """sha256 over what the file holds: each chapter's own digest and title, and the book's tags."""
     cover = hashlib.sha256(tags.cover_jpeg or b"").hexdigest()
     described = repr(replace(tags, cover_jpeg=None, lyrics=None, chapters=()))
-    blob = json.dumps([[c.digest, c.title] for c in chapters] + [described, cover, bitrate_kbps], ensure_ascii=False)
+    listed = [[c.digest, c.title, *([c.volume] if c.volume else [])] for c in chapters]
+    blob = json.dumps(listed + [described, cover, bitrate_kbps], ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -98,7 +101,7 @@ def write_whole_book(chapters: Sequence[BookChapter], path: Path, tags: Tags, bi
     spans = [chapter_audio(c.path, bitrate_kbps) for c in chapters]
     starts, duration_ms = audio.starts_ms([frames for _, frames in spans])
     ends = [*starts[1:], duration_ms]
-    marks = tuple(ChapterMark(c.title, s, e) for c, s, e in zip(chapters, starts, ends))
+    marks = tuple(ChapterMark(c.title, s, e, c.volume) for c, s, e in zip(chapters, starts, ends))
     lyrics = "\n\n".join(f"{c.title}\n\n{c.transcript}" if c.transcript else c.title for c in chapters)
     tag = render_tags(replace(tags, chapters=marks, lyrics=lyrics))
     partial = path.with_name(f".{path.name}.partial")

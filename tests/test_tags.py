@@ -13,9 +13,9 @@ from pathlib import Path
 
 import mutagen
 import pytest
-from id3raw import id3v2_tag_size, raw_chapters, raw_frames
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from id3raw import id3v2_tag_size, raw_chapters, raw_frames
 from mutagen.id3 import ID3, CTOCFlags
 
 from audiobook import tags as tags_module
@@ -321,8 +321,9 @@ _text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters
 @st.composite
 def _tags(draw: st.DrawFn) -> Tags:
     boundaries_ms = sorted(draw(st.sets(st.integers(0, 0xFFFFFFFF), max_size=8)))
+    groups = st.none() | st.sampled_from(["Volume I", "Volume II", "Book Two: Sowing", "Livre Ⅱ"])  # volumes
     chapters = tuple(
-        ChapterMark(draw(_text), start_ms, end_ms)
+        ChapterMark(draw(_text), start_ms, end_ms, draw(groups))
         for start_ms, end_ms in zip(boundaries_ms, boundaries_ms[1:])
     )
     track_total = draw(st.integers(1, 999))
@@ -434,3 +435,25 @@ def test_more_chapters_than_nested_tables_hold_is_a_value_error() -> None:
     marks = tuple(ChapterMark("x", n, n + 1) for n in range(255 * 255 + 1))
     with pytest.raises(ValueError, match="at most 65025"):
         replace(TAGS, chapters=marks)
+
+
+def test_volumes_are_a_level_of_the_table_of_contents_even_past_255_chapters(mp3: Path) -> None:
+    """A preface, then 300 chapters of volume I and 2 of volume II: the top table lists the preface
+    and a table per volume; volume I's is split in tables of 255 below its own."""
+    groups = [None] + ["Volume I"] * 300 + ["Volume II"] * 2
+    marks = tuple(ChapterMark(f"Part {n}", n * 19, (n + 1) * 19, group) for n, group in enumerate(groups))
+    write_tags(mp3, replace(TAGS, chapters=marks))
+    id3 = ID3(mp3, translate=False)
+    tocs = {toc.element_id: toc for toc in id3.getall("CTOC")}
+    chaps = {c.element_id: c.sub_frames["TIT2"].text[0] for c in id3.getall("CHAP")}
+    [top] = [toc for toc in tocs.values() if toc.flags & CTOCFlags.TOP_LEVEL]
+    preface, first, second = top.child_element_ids
+    assert chaps[preface] == "Part 0"
+    assert [tocs[t].sub_frames["TIT2"].text[0] for t in (first, second)] == ["Volume I", "Volume II"]
+    chunks = [tocs[t] for t in tocs[first].child_element_ids]
+    assert [c.sub_frames["TIT2"].text[0] for c in chunks] == ["Chapters 1-255", "Chapters 256-300"]
+    assert [chaps[c] for chunk in chunks for c in chunk.child_element_ids] == [f"Part {n}" for n in range(1, 301)]
+    assert [chaps[c] for c in tocs[second].child_element_ids] == ["Part 301", "Part 302"]
+    assert all(toc.flags & CTOCFlags.ORDERED for toc in tocs.values())
+    assert read_tags(mp3).chapters == marks
+    assert [c["tags"]["title"] for c in ffprobe(mp3)["chapters"]] == [m.title for m in marks]
