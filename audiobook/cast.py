@@ -151,16 +151,16 @@ def _auto_voice(name: str, pool: Sequence[str], settings: VoiceConfig, taken: se
 def _narrator_variant(name: str, narrator: Voice, settings: VoiceConfig, taken: set[tuple[str, int]]) -> Voice:
     """The narrator's voice id at a pitch of its own: the nearest pitches first (each character
     takes its favourite of the two at the same distance, by a hash of its name), never the narrator's;
-    a pitch voices.toml gives is kept."""
+    once all are taken, its favourite of them all. A pitch voices.toml gives is kept."""
     if settings.pitch is not None:
         return voice_of(replace(settings, voice=narrator.voice_id))
+    pitches: list[int] = []
     for distance in (_PITCH_STEP, 2 * _PITCH_STEP, _PITCH_STEP // 2, 3 * _PITCH_STEP // 2):
-        pitches = {max(0, min(99, narrator.pitch + sign * distance)) for sign in (1, -1)} - {narrator.pitch}
-        for pitch in sorted(pitches, key=lambda p: hashlib.sha256(f"{name.lower()}|{p}".encode()).hexdigest()):
-            if (narrator.voice_id, pitch) not in taken:
-                return voice_of(replace(settings, voice=narrator.voice_id, pitch=pitch))
-    fallback = narrator.pitch + _PITCH_STEP if narrator.pitch + _PITCH_STEP <= 99 else narrator.pitch - _PITCH_STEP
-    return voice_of(replace(settings, voice=narrator.voice_id, pitch=fallback))
+        pair = {max(0, min(99, narrator.pitch + sign * distance)) for sign in (1, -1)} - {narrator.pitch, *pitches}
+        pitches += sorted(pair, key=lambda p: hashlib.sha256(f"{name.lower()}|{p}".encode()).hexdigest())
+    free = [p for p in pitches if (narrator.voice_id, p) not in taken]
+    pitch = free[0] if free else min(pitches, key=lambda p: hashlib.sha256(f"{name.lower()}|{p}".encode()).hexdigest())
+    return voice_of(replace(settings, voice=narrator.voice_id, pitch=pitch))
 
 
 def _checked(check_voice: Callable[[Voice], None], voice: Voice, config: Config, keys: tuple[str, ...]) -> None:
