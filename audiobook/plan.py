@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .attribution import NARRATOR, Script, attribute
 from .audio import Pauses
-from .book import load_book
+from .book import Book, load_book
 from .cast import Casting, Role, cast
 from .casting_file import VOICES_FILE, CastingFile, choose_casting_file
 from .config import Config, load_config
@@ -218,13 +218,19 @@ def unspeakable_warning(path: Path, utts: Sequence[Utterance]) -> list[str]:
     return [f"{path}: {len(silent)} {lines} with nothing speakable left silent, such as {example!r}"]
 
 
-def plan(options: BuildOptions) -> Plan:
-    """Read, segment, attribute and cast the book: no audio yet."""
+def book_and_casting(options: BuildOptions) -> tuple[Book, CastingFile, Config]:
+    """The book's chapters, the casting file that is the book's (see casting_file) and the
+    settings with the command line's overrides: what every command reading a book starts from."""
     loaded = load_book(options.sources)
     casting_file = choose_casting_file(
         options.voices_path, options.sources, options.title or loaded.title, [story.text for story in loaded.chapters]
     )
-    config = with_overrides(casting_file.config, options)
+    return loaded, casting_file, with_overrides(casting_file.config, options)
+
+
+def plan(options: BuildOptions) -> Plan:
+    """Read, segment, attribute and cast the book: no audio yet."""
+    loaded, casting_file, config = book_and_casting(options)
     scripts = [drop_matter(attribute(segment(story)), config.front_matter) for story in loaded.chapters]
     engine = get_engine()
     casting = cast(scripts, config, engine.check_voice)
