@@ -50,6 +50,7 @@ _MARKDOWN = re.compile(r"(#{1,6})\s+(\S.*?)\s*#*\s*")
 _SUBTITLE_MAX_WORDS = 10
 _HEADING_MAX_CHARS = 100
 _CONTENTS_RUN = 3  # this many headings in a row, with nothing between, are a table of contents
+_TITLE_PAGE_BLOCKS = 40  # a book's own title page and contents before chapter 1, at most
 
 _PG_START = re.compile(r"^\*{3}\s*START OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK\b.*$", re.IGNORECASE | re.MULTILINE)
 _PG_END = re.compile(r"^\*{3}\s*END OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK\b.*$", re.IGNORECASE | re.MULTILINE)
@@ -188,11 +189,15 @@ def split_chapters(text: str, start: int = 0, end: int | None = None) -> list[Ch
     if level is None and _has_volumes(text, blocks, runs):
         starts = _volume_chapters(text, blocks, runs)
     else:
-        starts = [_Start(i, ": ".join(blocks[k].heading for k in range(i, run))) for i, run in runs]
+        starts = [_Start(i, ": ".join(b.heading or "" for b in blocks[i:run]), None, list(range(i, run))) for i, run in runs]
     spans = []
     front = blocks[: starts[0].block]
     if len(front) == 1 and front[0].heading is not None:
         starts[0].block = 0  # only a book heading before chapter 1: read it with chapter 1
+    elif all(title_page_like(_block_text(text, b)) for b in front) and len(front) <= _TITLE_PAGE_BLOCKS:
+        # the book's title page (title, author, contents) opens chapter 1, as front matter
+        starts[0].matter = [k for k in range(starts[0].block) if _WORD.search(_block_text(text, blocks[k]))]
+        starts[0].block = 0
     elif any(_WORD.search(text[b.start : b.end]) for b in front):
         spans.append(ChapterSpan(front[0].start, front[-1].end, None))
     for n, s in enumerate(starts):

@@ -161,13 +161,17 @@ def test_gutenberg_header_and_licence_are_left_out(tmp_path: Path) -> None:
     text = path.read_text(encoding="utf-8-sig")
     book = load_book(path)
     assert (book.title, book.author, book.language) == ("A Small Tale", "Jane Doe", "en")
-    assert [c.title for c in book.chapters] == ["A SMALL TALE", "Chapter I: The Start", "Chapter II: The Middle", "Chapter III: The End"]
+    assert [c.title for c in book.chapters] == ["Chapter I: The Start", "Chapter II: The Middle", "Chapter III: The End"]
+    first = book.chapters[0]  # the book's own title page and contents open it, as front matter
+    assert [(s.kind, s.title) for s in first.sections] == [("front-matter", "Title page"), ("scene", "Chapter I: The Start")]
+    assert first.paragraph_text(0) == "A SMALL TALE" and first.sections[first.paragraphs[0].section].title == "Title page"
+    assert [first.paragraph_text(i) for i, p in enumerate(first.paragraphs) if p.is_title] == ["CHAPTER I.\nThe Start"]
     words = [w for c in book.chapters for w in chapter_words(c)]
     story_part = text[text.index("A SMALL TALE\n") : text.index("End of the Project")]
     assert words == spoken_words(story_part)  # every story word, nothing of the header or licence
     for c in book.chapters:
         assert text[c.offset : c.offset + len(c.text)] == c.text
-    assert book.chapters[2].paragraph_text(1) == '"Oh," said Mr. Smith.'
+    assert book.chapters[1].paragraph_text(1) == '"Oh," said Mr. Smith.'
 
 
 def test_gutenberg_without_markers_keeps_everything(tmp_path: Path) -> None:
