@@ -23,15 +23,9 @@ Everything here works on offsets into the text as read, so each chapter is a sli
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from .volumes import (
-    Volume,
-    end_of_volume,
-    is_illustration,
-    title_page_like,
-    volume_heading,
-)
+from .volumes import Volume, end_of_volume, is_illustration, subtitle, title_page_like, volume_heading
 
 _NUMBER_WORD = (
     r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ]?(?:one|two|three|four|five|six|seven|eight|nine))?"
@@ -266,7 +260,13 @@ def _volume_chapters(text: str, blocks: list[_Block], runs: list[tuple[int, int]
                 volume = opened[-1]
             elif pending is None and closed is not None:
                 volume = volume.next() if volume is not None and volume.key == closed.key else closed.next()
-            lead = _title_page_before(text, blocks, i, closing[-1] + 1 if closing else floor + 1)
+                if len(between := range(closing[-1] + 1, i)) == 1:  # "END OF THE FIRST BOOK" / "_REAPING_"
+                    volume = replace(volume, subtitle=subtitle(_block_text(text, blocks[between[0]])))
+            between = range(closing[-1] + 1, i) if closing else range(0)
+            if closing and all(title_page_like(_block_text(text, blocks[k])) for k in between):
+                lead = list(between)  # all of the page after "END OF VOL. I." is the next volume's
+            else:
+                lead = _title_page_before(text, blocks, i, closing[-1] + 1 if closing else floor + 1)
         if not chapter_blocks:  # a volume heading on its own
             after = list(range(run, following))
             if n + 1 < len(runs) and all(title_page_like(_block_text(text, blocks[k])) for k in after):

@@ -97,14 +97,18 @@ def volume_heading(block: str) -> Volume | None:
     lines = [line.strip() for line in block.strip().split("\n")]
     if len(lines) > 2 or not (m := _HEADING.fullmatch(lines[0])) or not (number := parse_number(m.group("number"))):
         return None
-    subtitle = m.group("sub") or (lines[1] if len(lines) == 2 else None)
-    if subtitle is not None:
-        subtitle = subtitle.strip("_*").strip()
-        if len(subtitle.split()) > 10 or not subtitle:
-            return None
-        if subtitle.isupper():
-            subtitle = subtitle.title()
-    return Volume(_KEYS[m.group("key").casefold()], number[0], number[1], subtitle)
+    named = m.group("sub") or (lines[1] if len(lines) == 2 else None)
+    if named is not None and (named := subtitle(named)) is None:
+        return None
+    return Volume(_KEYS[m.group("key").casefold()], number[0], number[1], named)
+
+
+def subtitle(line: str) -> str | None:
+    """A volume's own name, as a table of contents shows it: ``_SOWING_`` -> "Sowing"; None if it is not one."""
+    name = line.strip().strip("_*").strip()
+    if not name or "\n" in name or len(name.split()) > 10:
+        return None
+    return name.title() if name.isupper() else name
 
 
 def end_of_volume(block: str) -> Volume | None:

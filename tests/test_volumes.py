@@ -232,3 +232,22 @@ def test_front_matter_skip_leaves_no_marker_in_the_audio(built: dict[str, Path])
     assert ffprobe_chapters(book / "03 - Volume II, Chapter I.mp3") == ["Volume II, Chapter I"]
     read = " ".join(p.read_text(encoding="utf-8") for p in sorted(built["read"].glob("*.vtt")))
     assert all(marker in read for marker in MARKERS)  # read under their own marks when asked
+
+
+def test_a_volume_known_only_by_the_line_that_closes_the_one_before(tmp_path: Path) -> None:
+    text = (
+        "BOOK THE FIRST\nSOWING\n\n\nCHAPTER I\nTHE SEED\n\n\nThe field was bare.\n\n\n"
+        "CHAPTER II\nTHE RAIN\n\n\nIt rained for a week.\n\n\nEND OF THE FIRST BOOK\n\n\n\n_REAPING_\n\n\n"
+        "CHAPTER I\nTHE HARVEST\n\n\nThe wheat was cut in August.\n"
+    )
+    path = tmp_path / "field.txt"
+    path.write_text(text, encoding="utf-8")
+    book = load_book(path)
+    assert [c.title for c in book.chapters] == [
+        "Book I, Chapter I: THE SEED", "Book I, Chapter II: THE RAIN", "Book II, Chapter I: THE HARVEST",
+    ]
+    assert [c.volume for c in book.chapters] == ["Book I: Sowing", "Book I: Sowing", "Book II: Reaping"]
+    closing, opening = book.chapters[1], book.chapters[2]
+    assert [(s.kind, s.title) for s in closing.sections][-1] == ("back-matter", "End of Book I")
+    assert [(s.kind, s.title) for s in opening.sections] == [("front-matter", "Title page"), ("scene", "Book II, Chapter I: THE HARVEST")]
+    assert [w for c in book.chapters for w in spoken_words(c.text)] == spoken_words(text)
