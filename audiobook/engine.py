@@ -55,6 +55,12 @@ class Voice:
     rate_wpm: int = 175  # words per minute, 80..450
     pitch: int = 50  # eSpeak base pitch, 0..99
     volume: float = 1.0  # 1.0 = normal, 0..2.0
+    speaker: int | None = None  # a speaker of a multi-speaker model (Piper); eSpeak voices have none
+
+    @property
+    def engine(self) -> str:
+        """The engine that speaks this voice: "piper" for "piper:NAME", else "espeak"."""
+        return self.voice_id.partition(":")[0] if ":" in self.voice_id else "espeak"
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,7 @@ class VoiceInfo:
     language: str  # main language of a voice ("en-us"); "" for variants, which fit every voice
     gender: str | None  # "female" / "male" as declared in the voice file, None if it declares none
     kind: str  # "voice" or "variant"
+    speakers: int = 1  # how many speakers the voice has (a multi-speaker Piper model: more than one)
 
 
 @dataclass(frozen=True)
@@ -144,6 +151,8 @@ class EspeakEngine:
     def check_voice(self, voice: Voice) -> None:
         """Raise EngineError if eSpeak NG lacks the voice or variant or a setting is out of range."""
         self._base_voice(voice)
+        if voice.speaker is not None:
+            raise EngineError(f"eSpeak NG voice {voice.voice_id!r} has no speakers: leave out speaker = {voice.speaker!r}")
         _check_number("rate_wpm", voice.rate_wpm, RATE_WPM_RANGE, voice.voice_id, whole=True)
         _check_number("pitch", voice.pitch, PITCH_RANGE, voice.voice_id, whole=True)
         _check_number("volume", voice.volume, VOLUME_RANGE, voice.voice_id, whole=False)
