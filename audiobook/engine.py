@@ -194,6 +194,7 @@ class EspeakEngine:
             exit_code = 1
             try:
                 try:
+                    _fresh_libc_random()
                     sink = _FileSink(fd)
                     self._speak(text, voice, sink)
                     os.ftruncate(fd, sink.size)
@@ -289,6 +290,22 @@ class EspeakEngine:
         if sample_count > 0 and self._sink is not None:
             self._sink(_little_endian(ctypes.string_at(wav, sample_count * 2)))
         return 0  # 0 = continue
+
+
+def _fresh_libc_random() -> None:
+    """Put the C library's rand() back to the state a new process starts in (seed 1).
+
+    eSpeak NG draws breath noise (variants such as f3) from rand(), whose state is the whole
+    process's: a child forked from a process where anything else called rand() (a library
+    loaded beside the engine) would breathe differently from the ``espeak-ng`` program."""
+    srand = getattr(_libc(), "srand", None)
+    if srand is not None:
+        srand(1)
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None)
 
 
 class _FileSink:

@@ -198,3 +198,17 @@ def test_output_is_byte_identical_to_the_espeak_ng_program(engine: EspeakEngine,
     text = "Is this exactly what espeak says? Yes, 42 times."
     assert engine.synthesize(text, voice) == cli_pcm(text, voice)
 
+
+
+@pytest.mark.skipif(not HAS_CLI, reason="needs the espeak-ng program as a reference")
+def test_output_does_not_depend_on_rand_calls_elsewhere_in_the_process(engine: EspeakEngine) -> None:
+    """Breathy variants draw noise from the C library's rand(): whatever else in the process calls it
+    must not change eSpeak's speech."""
+    import ctypes
+
+    libc = ctypes.CDLL(None)
+    for _ in range(3):
+        libc.rand()
+    voice = Voice("en-us+f3", 220, 70)
+    text = "Is this exactly what espeak says? Yes, 42 times."
+    assert engine.synthesize(text, voice) == cli_pcm(text, voice)
