@@ -22,7 +22,7 @@ from .engine import Voice, VoiceInfo
 from .errors import EngineError
 
 if TYPE_CHECKING:
-    from .zygote import Speaker
+    from .zygote import SpeechProcess
 
 NAMES = ("espeak", "piper")
 
@@ -89,11 +89,11 @@ class Espeak:
 
 
 @functools.cache
-def _espeak_speaker() -> Speaker:
+def _espeak_speaker() -> SpeechProcess:
     """This process's eSpeak helper, started on first use (it ends when this process does)."""
-    from .zygote import Speaker
+    from .zygote import SpeechProcess
 
-    return Speaker()
+    return SpeechProcess()
 
 
 def engine_for(voice: Voice, options: EngineOptions = EngineOptions()) -> Engine:

@@ -200,7 +200,7 @@ def test_output_is_byte_identical_to_the_espeak_ng_program(engine: EspeakEngine,
 
 
 
-@pytest.mark.skipif(not HAS_CLI, reason="needs the espeak-ng program as a reference")
+@pytest.mark.needs_espeak
 def test_output_does_not_depend_on_rand_calls_elsewhere_in_the_process(engine: EspeakEngine) -> None:
     """Breathy variants draw noise from the C library's rand(): whatever else in the process calls it
     must not change eSpeak's speech."""
