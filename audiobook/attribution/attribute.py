@@ -75,7 +75,8 @@ def attribute(seg: Segmentation) -> Script:
             decision = par.tags.get(i) or beat_before(ctx, par, i) or par.speaker
             if decision:
                 ctx.decided[i] = decision
-                ctx.cast.add_mention(Mention(ctx.segs[i].start, ctx.segs[i].start, decision.speaker))
+                if i not in par.tags:  # a tagged quote's speaker is a mention from the tag on
+                    ctx.cast.add_mention(Mention(ctx.segs[i].start, ctx.segs[i].start, decision.speaker))
             ctx.last_quote = i
     name_narrator(ctx)  # an unnamed "I" called by name by the others
     memories(ctx)  # a first-person story's remembered voices
@@ -183,6 +184,7 @@ def tag_quote(ctx: Context, par: Paragraph, i: int) -> None:
             decision = speech_tag(ctx, par, i, joined) or (par.tags[i - 2] if joined else None) or self_introduction(ctx, i)
     if decision:
         par.tags[i] = decision
+        ctx.cast.add_mention(Mention(ctx.segs[i].start, ctx.segs[i].start, decision.speaker))  # for a he/she later in the paragraph
 
 
 def script(seg: Segmentation, ctx: Context) -> Script:

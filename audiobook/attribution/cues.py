@@ -172,10 +172,14 @@ def listeners(narr: str) -> list[str]:
 
 
 _LATE_TAG = re.compile(
-    rf"(?:^|(?<=,\s)|(?<=\band\s)|(?<=\bthen\s)|(?<=\bthat\s)|(?<=\bhear\s)|(?<=\bheard\s))"
-    rf"(?P<who>\b(?:I|he|she|{NAME_PHRASE.pattern}|(?:the|my|his|her)\s+(?:[a-z]+\s+)?[a-z]+))"
-    r"(?:,[^,]{1,60},)?\s+(?:\w+ly\s+)?(?P<verb>[a-z]+)(?:\s+to\s+\w+)?(?:,\s*[^,\s][^,]{0,30})?[,:—–-]*\s*$"
+    r"(?:^|(?<=,\s)|(?<=\band\s)|(?<=\bthen\s)|(?<=\bthat\s)|(?<=\bhear\s)|(?<=\bheard\s)"
+    r"|(?<=\bwhen\s)|(?<=\bwhile\s)|(?<=\bas\s)|(?<=\buntil\s)|(?<=\btill\s))"
+    rf"(?P<who>\b(?:I|he|she|(?:[Tt]he\s+)?{NAME_PHRASE.pattern}|(?:the|my|his|her)\s+(?:[a-z]+\s+)?[a-z]+))"
+    r"(?:,[^,]{1,60},)?\s+(?:\w+ly\s+)?(?P<verb>[a-z]+)"
+    r"(?:\s+(?:out|in|up|back|on|forth|aloud|again|\w+ly|to\s+\w+))*(?:,\s*[^,\s][^,]{0,30})?[,:—–-]*\s*$"
 )
+# Speech verbs in the infinitive, as after `heard the Rabbit` or `began to`.
+_BASE_SPEECH_VERBS = frozenset("say ask cry call reply answer whisper exclaim add shout murmur mutter speak".split())
 
 
 def tag_before(narr: str) -> Who | None:
@@ -211,10 +215,12 @@ def tag_before(narr: str) -> Who | None:
             return Who(found, "speech-verb", 0.85)
     # `my father, after showing a great concern at it, said to her, with a sigh,` / `to hear the Rabbit say to itself,`
     late = _LATE_TAG.search(sentence)
-    if late and is_speech_verb(late.group("verb")):
+    if late and (is_speech_verb(late.group("verb")) or late.group("verb") in _BASE_SPEECH_VERBS):
         who = speaker_phrase(late.group("who"))
         if not who and LOOSE_NOMINAL.fullmatch(late.group("who")):
             who = late.group("who")  # `the old gander say to itself`: in a speech tag, anyone
+        if not who and NAME_PHRASE.fullmatch(late.group("who")) and late.group("who").split()[0] not in _NOT_SUBJECTS:
+            who = late.group("who")  # `and Pooh said`: right before the verb even a word like an interjection is a name
         if who:
             return Who(who, "speech-verb", 0.8)
     return None

@@ -165,17 +165,23 @@ class Resolver:
     def topic(self, gender: Gender | None, pos: int, exclude: set[str]) -> str | None:
         """`John Linden seemed absorbed in thought.` / `"…," he said`: the subject of the latest
         sentence about someone of the pronoun's gender in the narration just before a quote - the
-        quote's own paragraph up to it, or the paragraph before when the quote opens its own."""
+        quote's own paragraph up to it, or the paragraph before when the quote opens its own. In
+        the quote's own paragraph the speaker of an earlier quote counts too (`"…," said Eeyore.
+        "…," he said`)."""
         start = max((m.end() for m in PARAGRAPH_BREAK.finditer(self.text, max(0, pos - 3000), pos)), default=0)
         end = pos
-        if not self.text[start:pos].strip():
+        own = bool(self.text[start:pos].strip())
+        if not own:
             end = start
             start = max((m.end() for m in PARAGRAPH_BREAK.finditer(self.text, max(0, end - 3000), max(0, end - 1))), default=0)
-        if _QUOTE_MARKS.search(self.text, start, end):
-            return None  # only narration tells who is in view
+            if _QUOTE_MARKS.search(self.text, start, end):
+                return None  # the paragraph before is someone's speech: only narration tells who is in view
         found = None
         for m in self.cast.mentioned_after(start, end):
-            if m.start == m.end or m.character in exclude or m.character == self.narrator or self.gender(m.character) != gender:
+            if m.character in exclude or m.character == self.narrator or self.gender(m.character) != gender:
+                continue
+            if m.start == m.end:
+                found = m.character if own else found  # the speaker of an earlier quote of the paragraph
                 continue
             if m.start != start and not _SUBJECT_START.search(self.text[max(start, m.start - 40) : m.start]):
                 continue
