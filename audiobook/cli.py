@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from .attribution import Script
     from .build import Progress as BuildProgress
     from .engine import Voice
+    from .serve import Server
 
 # The pipeline is imported inside each command, not here: worker processes import this module
 # (it is the program's __main__), and they should not pay for, or carry, what they never use.
@@ -99,6 +101,8 @@ def run_or_fail(work: Callable[[], T]) -> T:
         fail(str(exc))
     except OSError as exc:  # a file operation no stage expected to fail (disk full, a file where a folder was)
         where = f"{exc.filename}: " if exc.filename else ""
+        if exc.errno in (errno.EEXIST, errno.ENOTDIR):
+            fail(f"{where}{exc.strerror}: a file is where a folder should be: move it or choose another folder")
         fail(f"{where}{exc.strerror or exc}: free disk space or check the folder, then run the same command again")
     except KeyboardInterrupt:
         fail("interrupted: finished clips are cached; run the same command again to continue", 130)
@@ -161,7 +165,17 @@ def build(
         typer.Option("--overwrite", help="Write into the book's folder even if it holds another book (built from other sources), replacing it."),
     ] = False,
 ) -> None:
-    """Build an audiobook: one tagged, chaptered MP3 per story, a cover, transcripts and a podcast feed."""
+    """Build an audiobook: one tagged, chaptered MP3 per story, a cover, transcripts and a podcast feed.
+
+    Only what changed since the last build is made again: edit a story or
+    recast a voice, then run the same command.
+
+    Example:
+
+        audiobook build seeds/                # into output/<book title>/
+        audiobook build novel.epub --m4b      # also an M4B for audiobook apps
+        audiobook build story.txt --title "Night Train" --narrator-voice en+m3
+    """
     from .build import build as build_book
     from .plan import BuildOptions, summary
 
@@ -192,7 +206,16 @@ def cast_command(
         Optional[Path], typer.Option("--write", help="Write a starter voices.toml casting everyone found.")
     ] = None,
 ) -> None:
-    """Show the characters found, their lines and the voice each gets."""
+    """Show the characters found, their lines and the voice each gets.
+
+    Voices come from voices.toml, else from pools by gender: --write starts
+    a casting file to edit.
+
+    Example:
+
+        audiobook cast seeds/
+        audiobook cast novel.epub --write voices.toml
+    """
     from .cast import cast_entries, starter_voices_toml, unmentioned
     from .plan import BuildOptions, plan
     
@@ -224,7 +247,14 @@ def cast_command(
 def voices_command(
     language: Annotated[Optional[str], typer.Option("--language", help="Only voices speaking this language, e.g. en.")] = None,
 ) -> None:
-    """List the engine's voices and variants (a voice id is VOICE or VOICE+VARIANT)."""
+    """List the engine's voices and variants (a voice id is VOICE or VOICE+VARIANT).
+
+    Any voice id can go in voices.toml or --narrator-voice.
+
+    Example:
+
+        audiobook voices --language en
+    """
     from .engine import get_engine
     
     engine = run_or_fail(get_engine)
@@ -248,7 +278,16 @@ def preview(
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where to write the clip.")] = None,
     play: Annotated[bool, typer.Option("--play/--no-play", help="Play the clip where this machine can.")] = True,
 ) -> None:
-    """Speak a few of a character's own lines in their voice, to judge it in seconds."""
+    """Speak a few of a character's own lines in their voice, to judge it in seconds.
+
+    Without a story, a greeting in the voice voices.toml gives them.
+
+    Example:
+
+        audiobook preview Miku seeds/
+        audiobook preview narrator seeds/ --no-play -o narrator.mp3
+        audiobook preview Kaito --voices voices.toml
+    """
     from .plan import BuildOptions, book_config, plan
     from .preview import PREVIEW_LINES, lines_of, make_preview, voice_from_config
 
@@ -301,13 +340,24 @@ def segment(
         Optional[Path], typer.Option("--json-dir", help="Write DIR/<file stem>.json (segments with speakers) instead of printing.")
     ] = None,
 ) -> None:
-    """Show who says what: the story as a script, narration dimmed, and the cast."""
+    """Show who says what: the story as a script, narration dimmed, and the cast.
+
+    --json-dir writes each story's segments with their speakers as JSON,
+    the format the attribution scorer reads.
+
+    Example:
+
+        audiobook segment seeds/
+        audiobook segment story.txt --json-dir scripts/
+    """
+    from .atomic import write_bytes_atomic
     from .attribution import attribute, script_json
     from .load import find_stories, load_story
     from .segment import segment as segment_story
-    
+
     console = Console(highlight=False)
-    try:
+
+    def work() -> None:
         paths = [p for source in sources for p in find_stories(source)]
         for path in paths:
             script = attribute(segment_story(load_story(path)))
@@ -315,14 +365,15 @@ def segment(
                 for row in _script_lines(script):
                     console.print(row)
                 continue
-            json_dir.mkdir(parents=True, exist_ok=True)
             target = json_dir / f"{path.stem}.json"
-            target.write_text(json.dumps(script_json(script, path.name), ensure_ascii=False, indent=1), encoding="utf-8")
-            typer.echo(f"{target}: {sum(1 for line in script.lines if line.kind == 'dialogue')} lines of dialogue")
-    except AudiobookError as exc:
-        fail(str(exc))
-    except OSError as exc:
-        fail(f"{exc.filename}: cannot write: {exc.strerror}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            text = json.dumps(script_json(script, path.name), ensure_ascii=False, indent=1)
+            # a lone surrogate (from a broken story file) is written as its JSON escape, \\udc80
+            write_bytes_atomic(target, text.encode("utf-8", "backslashreplace"))
+            dialogue = sum(1 for line in script.lines if line.kind == "dialogue")
+            typer.echo(f"{target}: {dialogue} line{'s' if dialogue != 1 else ''} of dialogue")
+
+    run_or_fail(work)
 
 
 def serve_banner(outdir: Path, host: str, port: int, feeds: list[Path], lan: Callable[[], list[str]]) -> list[str]:
@@ -351,16 +402,25 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on; 0.0.0.0 for the local network.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0: any free port).")] = 8000,
 ) -> None:
-    """Serve the built books over HTTP, with a podcast feed per book for podcast apps."""
+    """Serve the built books over HTTP, with a podcast feed per book for podcast apps.
+
+    Only this machine can connect unless --host says otherwise: 0.0.0.0
+    lets a phone on the same network subscribe.
+
+    Example:
+
+        audiobook serve output/
+        audiobook serve output/ --host 0.0.0.0 --port 8080
+    """
     from .serve import feed_paths, lan_addresses, make_server
-    
-    try:
+
+    def start() -> tuple[list[Path], Server]:
         feeds = feed_paths(outdir)
         if not feeds:
             raise ServeError(f"{outdir}: no book with a feed.xml; build one first: audiobook build SOURCE -o {outdir}")
-        server = make_server(outdir, host, port, log=lambda line: typer.echo(line, err=True))
-    except AudiobookError as exc:
-        fail(str(exc))
+        return feeds, make_server(outdir, host, port, log=lambda line: typer.echo(line, err=True))
+
+    feeds, server = run_or_fail(start)
     lines = serve_banner(outdir, host, server.port, feeds, lan_addresses)
     try:
         typer.echo("\n".join(lines))

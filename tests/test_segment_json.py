@@ -75,3 +75,23 @@ def test_attribution_does_not_depend_on_hash_order(tmp_path: Path) -> None:
         outputs.append({p.name: p.read_bytes() for p in sorted(out.glob("*.json"))})
     assert len(outputs[0]) == len(stories)
     assert outputs[0] == outputs[1] == outputs[2] == outputs[3]
+
+
+def test_json_dir_writes_whole_files_and_a_file_in_the_way_is_one_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from audiobook.cli import app
+
+    story = tmp_path / "story.txt"
+    story.write_text('"Come in," said Ann.\n\nTom came in.\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["segment", str(story), "--json-dir", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{tmp_path / 'out' / 'story.json'}: 1 line of dialogue\n"
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["story.json"]  # no temporary file left
+    in_the_way = tmp_path / "taken"
+    in_the_way.write_text("", encoding="utf-8")
+    result = CliRunner().invoke(app, ["segment", str(story), "--json-dir", str(in_the_way)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: {in_the_way}: File exists: a file is where a folder should be: move it or choose another folder\n"
+    )
