@@ -279,8 +279,17 @@ def test_chapters_are_stored_sorted_by_time() -> None:
     assert shuffled == Tags("T", "A", "B", 1, 1, chapters=CHAPTERS)
 
 
-def test_touching_and_zero_length_chapters_are_allowed() -> None:
-    Tags("T", "A", "B", 1, 1, chapters=(ChapterMark("a", 0, 1000), ChapterMark("b", 1000, 1000)))
+def test_touching_and_zero_length_chapters_are_allowed(mp3: Path) -> None:
+    """One mark may start where the last ends, and a mark may be empty (a section with nothing to say):
+    both are written, and read back as they were by mutagen and by ffprobe."""
+    marks = (ChapterMark("a", 0, 1000), ChapterMark("b", 1000, 1000), ChapterMark("c", 1000, 6000))
+    tags = Tags("T", "A", "B", 1, 1, chapters=marks)
+    assert tags.chapters == marks
+    write_tags(mp3, tags)
+    assert read_tags(mp3).chapters == marks
+    assert [(c["start"], c["end"], c["tags"]["title"]) for c in ffprobe(mp3)["chapters"]] == [
+        (m.start_ms, m.end_ms, m.title) for m in marks
+    ]
 
 
 @pytest.mark.parametrize(
