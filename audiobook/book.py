@@ -23,6 +23,8 @@ EPUB_SUFFIXES = (".epub",)
 
 @dataclass(frozen=True)
 class Book:
+    """The sources as read: the book's details and one Story per chapter, in reading order."""
+
     title: str
     author: str | None  # None: the source does not say (the config or the CLI decides)
     language: str | None  # as the source gives it: "en", "en-GB"

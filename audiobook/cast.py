@@ -33,6 +33,8 @@ _PITCH_STEP = 15  # when a pool runs out, voices are reused this much higher or 
 
 @dataclass(frozen=True)
 class Role:
+    """Someone who reads lines in the book, the narrator included, and the voice they read in."""
+
     name: str
     voice: Voice
     source: Source
@@ -42,6 +44,8 @@ class Role:
 
 @dataclass(frozen=True)
 class Casting:
+    """Who reads what in which voice: the cast stage's result, asked with :meth:`role_for`."""
+
     narrator: Role
     roles: tuple[Role, ...]
     names: dict[str, str]  # lowercased speaker name or alias -> role name

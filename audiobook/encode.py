@@ -28,6 +28,8 @@ PART_FORMAT = "audiobook-mp3-part-8"  # change it when what a part contains chan
 
 @dataclass(frozen=True)
 class Part:
+    """A clip and the pause after it as encoded MP3 frames in the cache, ready to be joined."""
+
     path: Path
     frames: int
     cached: bool

@@ -24,6 +24,8 @@ PAUSE_MS = 600
 
 @dataclass(frozen=True)
 class Preview:
+    """A preview written: whose voice, the lines it speaks, and the MP3."""
+
     name: str
     voice: Voice
     lines: tuple[str, ...]

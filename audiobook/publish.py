@@ -27,6 +27,8 @@ DEFAULT_PORT = 8000
 
 @dataclass(frozen=True)
 class Published:
+    """The files written beside the MP3s, and the address the feed links them from."""
+
     feed_path: Path
     cover_path: Path
     vtt_paths: tuple[Path, ...]

@@ -42,6 +42,8 @@ _CONTINUATION_LOOKAHEAD = 12  # paragraphs a quote opened once may run before it
 
 @dataclass(frozen=True)
 class Segment:
+    """A run of a story's text that is all narration or all one quotation, by character offsets."""
+
     start: int  # offsets into Story.text; dialogue includes its quotation marks
     end: int
     kind: Kind
@@ -51,6 +53,8 @@ class Segment:
 
 @dataclass(frozen=True)
 class Segmentation:
+    """A story cut into segments that tile its text, in order: the segment stage's result."""
+
     story: Story
     segments: tuple[Segment, ...]
 
