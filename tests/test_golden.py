@@ -1,4 +1,5 @@
-"""Golden files: each tests/golden/NAME.txt is a story, NAME.script its expected script.
+"""Golden files: each tests/golden/NAME.txt is a story, NAME.script its expected script, each
+line of dialogue as `speaker [rule]: text`, so that a diff says which rule changed.
 
 Set UPDATE_GOLDEN=1 to rewrite the .script files after a deliberate change; review the diff.
 """
@@ -19,7 +20,7 @@ CASES = sorted(GOLDEN.glob("*.txt"))
 @pytest.mark.parametrize("story_path", CASES, ids=[p.stem for p in CASES])
 def test_golden_script(story_path: Path) -> None:
     script = attribute(segment(load_story(story_path)))
-    actual = format_script(script)
+    actual = format_script(script, rules=True)
     expected_path = story_path.with_suffix(".script")
     if os.environ.get("UPDATE_GOLDEN"):
         expected_path.write_text(actual, encoding="utf-8")

@@ -45,8 +45,9 @@ class Script:
         return self.segmentation.story
 
 
-def format_script(script: Script) -> str:
-    """The story as a readable script: a heading per section, then `speaker: text` per run."""
+def format_script(script: Script, rules: bool = False) -> str:
+    """The story as a readable script: a heading per section, then `speaker: text` per run
+    (`speaker [rule]: text` with `rules`, so that a diff of two scripts says which rule changed)."""
     story = script.story
     out: list[str] = []
     section = None
@@ -56,6 +57,8 @@ def format_script(script: Script) -> str:
             section = para.section
             out.append(f"## {story.sections[section].title}")
         who = "narration" if line.kind == "narration" else (line.speaker or "?")
+        if rules and line.kind == "dialogue":
+            who += f" [{line.rule}]"
         text = " ".join(story.text[line.start : line.end].split())
         out.append(f"{who}: {text}")
     return "\n".join(out) + "\n"
