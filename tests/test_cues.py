@@ -1,0 +1,121 @@
+"""Cues to who speaks: speech tags either side of a quote, action beats, lead-ins, names called."""
+
+import pytest
+
+from audiobook.attribution.cues import (
+    KIN_VOCATIVE,
+    NAME_ASKED,
+    Who,
+    beats,
+    introducer,
+    listeners,
+    names_called,
+    open_ended,
+    speaker_phrase,
+    tag_after,
+    tag_before,
+    tag_positions,
+)
+
+
+@pytest.mark.parametrize(
+    ("narration", "open_quote", "phrase"),
+    [
+        (" said Kaito. Then he left.", True, "Kaito"),
+        (" Kaito said quietly.", True, "Kaito"),
+        (" she asked.", False, "she"),
+        (" whispered Tuppence.", False, "Tuppence"),  # a lower-case tag after `?`: still the quote's tag
+        (" said the old man, leaning on his stick.", True, "the old man"),
+        (" the saloon-keeper demanded.", False, "the saloon-keeper"),  # any description in a tag speaks
+    ],
+)
+def test_tag_after_names_the_speaker(narration: str, open_quote: bool, phrase: str) -> None:
+    who = tag_after(narration, open_quote)
+    assert who is not None and who.phrase == phrase
+    assert who.rule == "speech-verb"
+
+
+def test_tag_after_is_none_for_plain_narration() -> None:
+    assert tag_after(" The rain fell on the roof.", False) is None
+    assert tag_after("", True) is None
+
+
+def test_a_verb_after_an_open_quote_is_a_tag_of_lower_confidence() -> None:
+    who = tag_after(" Big Medicine harrumphed.", True)
+    assert who == Who("Big Medicine", "speech-tag", 0.85)
+    assert tag_after(" Big Medicine harrumphed.", False) is None  # `"Stop." Big Medicine harrumphed…`: not a tag
+
+
+@pytest.mark.parametrize(
+    ("narration", "phrase"),
+    [
+        ("Kaito turned to her and said,", "Kaito"),
+        ("The rain had stopped. Then aloud he said abruptly:", "he"),  # only the last sentence counts
+        ("The old lady felt Tom's shirt, and said:", "The old lady"),  # the subject, not the shirt's owner
+    ],
+)
+def test_tag_before_names_the_speaker(narration: str, phrase: str) -> None:
+    who = tag_before(narration)
+    assert who is not None and who.phrase == phrase
+
+
+def test_tag_before_is_none_without_a_speech_verb() -> None:
+    assert tag_before("The rain had stopped.") is None
+    assert tag_before("Kaito said nothing for a while. The rain had stopped.") is None
+
+
+def test_beats_are_the_subjects_of_sentences_around_the_quote() -> None:
+    assert beats("Haku sighed.", "") == [Who("Haku", "action-beat", 0.7)]
+    assert [w.phrase for w in beats("The wind was cold.", "He shook his head.")] == ["He"]
+    assert beats("The wind was cold.", "") == []  # no one there
+
+
+def test_beats_nearest_first() -> None:
+    found = beats("Mara waited. Haku sighed.", "Kaito laughed.")
+    assert [w.phrase for w in found] == ["Haku", "Mara", "Kaito"]
+
+
+def test_names_called() -> None:
+    assert names_called('"Haku, wait!"') == ["Haku"]
+    assert names_called('"Come here, Kaito."') == ["Kaito"]
+    assert "Mr. Fortescue" in names_called('"Oh, Mr. Fortescue, how kind!"')
+    assert names_called('"Bingley."') == []  # a name given in answer, not someone called
+    assert names_called('"The door is open."') == []
+
+
+def test_kinship_words_and_name_questions() -> None:
+    assert KIN_VOCATIVE.findall('"Surely, uncle, you know."') == ["uncle"]
+    assert KIN_VOCATIVE.findall('"My uncle knows."') == []  # talked about, not called
+    assert NAME_ASKED.search('"And what is your name?"')
+    assert not NAME_ASKED.search('"The name of the ship is painted on her bow."')
+
+
+def test_open_ended_quotes_run_into_their_tag() -> None:
+    assert open_ended('"Well,')
+    assert open_ended('"But—')
+    assert not open_ended('"Well."')
+
+
+def test_listeners_are_who_a_tag_addresses() -> None:
+    assert listeners(" said he to Temple.") == ["Temple"]
+    assert listeners(" he asked Katharine.") == ["Katharine"]
+    assert listeners(" she said.") == []
+
+
+def test_introducer_hears_someone_begin_to_speak() -> None:
+    assert introducer("I sat down. I heard a voice singing in the next room.") == [Who("a voice", "introduced", 0.6)]
+    assert [w.phrase for w in introducer("I kept strumming, and Miku continued singing.")] == ["Miku"]
+    assert introducer("As the girl spoke, he rose.") == []  # her speech has ended
+
+
+def test_speaker_phrase() -> None:
+    assert speaker_phrase("the child's nurse said") == "the child's nurse"
+    assert speaker_phrase("Miss Betsey nodded") == "Miss Betsey"
+    assert speaker_phrase("she smiled") == "she"
+    assert speaker_phrase("Then it rained") is None  # a capitalised word that is no one
+
+
+def test_tag_positions_mark_speech_tag_subjects() -> None:
+    text = "said Kaito. Mara said nothing. The sun rose."
+    assert tag_positions(text, [(0, len(text))]) == {text.index("Kaito"), text.index("Mara")}
+    assert tag_positions(text, [(12, len(text))]) == {text.index("Mara")}  # only inside the spans given

@@ -1,0 +1,85 @@
+"""Who a phrase in a tag or a beat refers to: names, he/she, I, descriptions, kin and spouses."""
+
+from pathlib import Path
+
+from audiobook.attribution.attribute import context
+from audiobook.attribution.context import Context
+from audiobook.load import parse_story
+from audiobook.segment import segment
+
+
+def ctx_of(text: str) -> Context:
+    return context(segment(parse_story(Path("story.txt"), text, "utf-8")))
+
+
+COUPLE = """When Walter came in from the rain, he shook his coat. Martha looked up from her sewing; she smiled at Walter.
+
+"You are late," she said.
+
+"The roads were bad," he said.
+"""
+
+
+def test_he_and_she_go_to_the_character_of_that_gender_in_view() -> None:
+    ctx = ctx_of(COUPLE)
+    assert ctx.cast.gender("Walter") == "male" and ctx.cast.gender("Martha") == "female"
+    at = COUPLE.index('"You are')
+    assert ctx.resolver.resolve("she", at) == "Martha"
+    assert ctx.resolver.resolve("he", at) == "Walter"
+
+
+def test_an_excluded_character_is_never_the_pronoun() -> None:
+    ctx = ctx_of(COUPLE)
+    assert ctx.resolver.resolve("he", COUPLE.index('"The roads'), {"Walter"}) is None  # no other man in view
+
+
+def test_names_resolve_through_the_cast_with_or_without_title() -> None:
+    text = "Captain Reyes walked the deck with Lieutenant Moss. Reyes looked at the sky.\n\n\"Storm coming,\" said Reyes.\n"
+    ctx = ctx_of(text)
+    reyes = ctx.resolver.resolve("Reyes", 0)
+    assert reyes == "Reyes"  # a character is called by the form the story uses most
+    assert ctx.resolver.resolve("Captain Reyes", 0) == reyes
+    assert ctx.cast.aliases[reyes] == ("Captain Reyes",)
+    assert ctx.resolver.resolve("Lieutenant Moss", 0) == "Lieutenant Moss"
+
+
+def test_a_title_noun_is_the_character_with_that_title() -> None:
+    text = "Captain Reyes walked the deck with Lieutenant Moss. Reyes looked at the sky.\n\n\"Storm coming,\" said the captain.\n"
+    ctx = ctx_of(text)
+    assert ctx.resolver.resolve("the captain", text.index('"Storm')) == "Captain Reyes"
+
+
+def test_i_is_the_first_person_narrator_and_nobody_in_third_person() -> None:
+    first = 'I walked to the shop with Anna. I bought bread and Anna bought milk. My bag was heavy.\n\n"Thank you," I said.\n'
+    ctx = ctx_of(first)
+    assert ctx.narrator == "narrator"
+    assert ctx.resolver.resolve("I", first.index('"Thank')) == "narrator"
+    assert ctx_of(COUPLE).resolver.resolve("I", 0) is None
+
+
+def test_an_unnamed_person_is_introduced_once_and_known_again_by_the_noun() -> None:
+    text = "A tall stranger came to the door. The stranger held his hat.\n"
+    ctx = ctx_of(text)
+    resolver = ctx.resolver
+    first = resolver.nominal("A tall stranger", 0)
+    assert first == "a tall stranger"
+    assert resolver.nominal("the stranger", text.index("The stranger")) == first
+    assert first in resolver.one_off  # someone passing through
+
+
+def test_a_voice_is_someone_to_be_recognised_later() -> None:
+    ctx = ctx_of("The room was dark.\n")
+    assert ctx.resolver.nominal("a familiar voice", 0) == "a familiar voice"
+    assert "a familiar voice" in ctx.resolver.voices
+
+
+def test_his_wife_is_the_married_woman_of_his_name() -> None:
+    text = 'Mr. Tom Bennet sat by the fire with Mrs. Bennet. Mr. Bennet read his paper.\n\n"My dear," said his wife, "have you heard?"\n'
+    ctx = ctx_of(text)
+    assert ctx.resolver.resolve("his wife", text.index('"My dear')) == "Mrs. Bennet"
+
+
+def test_a_kinship_word_is_the_one_character_with_that_title() -> None:
+    ctx = ctx_of('Uncle John Linden came to tea with Jane. Jane poured. Uncle John drank.\n\n"Surely, uncle, you will stay," said Jane.\n')
+    assert ctx.resolver.kin("uncle") == "Uncle John Linden"
+    assert ctx.resolver.kin("aunt") is None

@@ -1,0 +1,112 @@
+"""Turn-taking: untagged lines of a conversation alternate from the lines whose speaker is known."""
+
+from pathlib import Path
+
+from audiobook.attribution.attribute import context
+from audiobook.attribution.context import Context, Decision
+from audiobook.attribution.turns import runs, turn_taking
+from audiobook.load import parse_story
+from audiobook.segment import segment
+
+FIRESIDE = """Ann and Tom sat by the fire. Ann poked the coals while Tom watched her.
+
+"It is cold," said Ann.
+
+"Colder tomorrow."
+
+"Then we stay in."
+
+"If you like."
+
+The clock struck nine. Nobody moved for an hour.
+
+"Bed," said Tom.
+
+"Not yet."
+"""
+
+
+def ctx_of(text: str) -> Context:
+    return context(segment(parse_story(Path("story.txt"), text, "utf-8")))
+
+
+def quotes(ctx: Context) -> list[int]:
+    return [i for i, s in enumerate(ctx.segs) if s.kind == "dialogue"]
+
+
+def speakers(ctx: Context) -> list[str | None]:
+    return [ctx.speaker(i) for i in quotes(ctx)]
+
+
+def test_runs_are_consecutive_paragraphs_of_dialogue() -> None:
+    ctx = ctx_of(FIRESIDE)
+    conversations, continued = runs(ctx)
+    first = ctx.segs[quotes(ctx)[0]].paragraph
+    assert conversations[0] == [first, first + 1, first + 2, first + 3]
+    assert len(conversations) == 2  # narration between ends a conversation
+    assert continued == {}
+
+
+def test_speakers_alternate_from_a_tagged_line() -> None:
+    ctx = ctx_of(FIRESIDE)
+    q = quotes(ctx)
+    ctx.decided[q[0]] = Decision("Ann", "speech-verb", 0.95)
+    ctx.decided[q[4]] = Decision("Tom", "speech-verb", 0.95)
+    turn_taking(ctx)
+    assert speakers(ctx) == ["Ann", "Tom", "Ann", "Tom", "Tom", "Ann"]
+    assert [ctx.decided[i].rule for i in q] == ["speech-verb", "turn-taking", "turn-taking", "turn-taking", "speech-verb", "turn-taking"]
+    assert all(ctx.decided[i].confidence < 0.9 for i in q if ctx.decided[i].rule == "turn-taking")
+
+
+def test_a_line_can_be_anchored_after_the_lines_it_decides() -> None:
+    ctx = ctx_of(FIRESIDE)
+    q = quotes(ctx)
+    ctx.decided[q[3]] = Decision("Tom", "speech-verb", 0.95)  # the run's last line: count backwards
+    turn_taking(ctx)
+    assert speakers(ctx)[:4] == ["Ann", "Tom", "Ann", "Tom"]
+
+
+def test_the_one_addressed_answers() -> None:
+    text = FIRESIDE.replace('"Colder tomorrow."', '"Colder tomorrow, Ann."')
+    ctx = ctx_of(text)
+    q = quotes(ctx)
+    ctx.vocatives[ctx.segs[q[1]].paragraph] = ["Ann"]
+    turn_taking(ctx)
+    assert ctx.speaker(q[2]) == "Ann" and ctx.decided[q[2]].rule == "vocative"
+    assert ctx.speaker(q[1]) != "Ann"  # nobody calls themselves by name
+
+
+def test_a_run_without_any_anchor_alternates_the_two_last_named() -> None:
+    ctx = ctx_of(FIRESIDE)
+    turn_taking(ctx)
+    first_run = speakers(ctx)[:4]
+    assert set(first_run) == {"Ann", "Tom"}
+    assert first_run[0] != first_run[1] and first_run[0] == first_run[2]
+
+
+def test_a_paragraph_continuing_a_quotation_is_the_same_turn() -> None:
+    text = """Ann and Tom sat by the fire.
+
+"It is cold," said Ann. "I remember a winter when the river froze
+
+"and we walked across it to the mill."
+
+"I remember too."
+"""
+    ctx = ctx_of(text)
+    q = quotes(ctx)
+    ctx.decided[q[0]] = Decision("Ann", "speech-verb", 0.95)
+    turn_taking(ctx)
+    assert ctx.segs[q[2]].continues
+    assert ctx.decided[q[2]] == Decision("Ann", "continued-quote", 0.8)
+    assert ctx.speaker(q[3]) == "Tom"  # the continued paragraph is not a turn of its own
+
+
+def test_a_weak_opening_guess_gives_way_to_the_runs_surest_tag() -> None:
+    ctx = ctx_of(FIRESIDE)
+    q = quotes(ctx)
+    ctx.decided[q[0]] = Decision("Tom", "introduced", 0.6)  # a guess from the narration before
+    ctx.decided[q[2]] = Decision("Ann", "speech-verb", 0.95)  # two turns on: the opening line is Ann's too
+    turn_taking(ctx)
+    assert ctx.decided[q[0]].speaker == "Ann" and ctx.decided[q[0]].rule == "turn-taking"
+    assert ctx.decided[q[0]].confidence < 0.65

@@ -1,0 +1,138 @@
+"""Speakers the text does not name when they speak: voices recognised later, descriptions named
+later, self-introductions and remembered voices."""
+
+from pathlib import Path
+
+from audiobook.attribution.attribute import context
+from audiobook.attribution.characters import Cast
+from audiobook.attribution.context import Context, Decision
+from audiobook.attribution.unnamed import (
+    MEMORY,
+    identify_descriptions,
+    identify_voices,
+    memories,
+    self_introduced,
+    voice_gender,
+)
+from audiobook.load import parse_story
+from audiobook.segment import segment
+
+
+def ctx_of(text: str) -> Context:
+    return context(segment(parse_story(Path("story.txt"), text, "utf-8")))
+
+
+def quotes(ctx: Context) -> list[int]:
+    return [i for i, s in enumerate(ctx.segs) if s.kind == "dialogue"]
+
+
+def test_self_introduced_names_a_known_character() -> None:
+    cast = Cast(forms={"Miku": "Miku", "Hatsune Miku": "Miku"})
+    assert self_introduced('"I\'m Miku! You\'re in my class."', cast) == "Miku"
+    assert self_introduced('"My name is Hatsune Miku."', cast) == "Miku"
+    assert self_introduced('"I am tired."', cast) is None
+    assert self_introduced('"I\'m Rin."', cast) is None  # nobody the story knows
+
+
+def test_voice_gender_from_the_narration_after() -> None:
+    assert voice_gender("His voice gave away his identity.") == "male"
+    assert voice_gender("She knew her voice at once; her voice had not changed.") == "female"
+    assert voice_gender("The room was silent.") is None
+
+
+VOICE = """The stage was empty. Miku waited by the piano, and she hummed to herself.
+
+"You came back," said a familiar voice. His voice gave away his identity at once.
+
+Miku turned. Kaito stood in the doorway. Kaito had not changed.
+
+"Of course I came back."
+"""
+
+
+def test_a_voice_is_the_character_named_right_after_it() -> None:
+    ctx = ctx_of(VOICE)
+    q = quotes(ctx)
+    ctx.resolver.voices.add("a familiar voice")
+    ctx.resolver.nominal_gender["a familiar voice"] = "male"
+    ctx.decided[q[0]] = Decision("a familiar voice", "speech-verb", 0.95)
+    identify_voices(ctx)
+    assert ctx.decided[q[0]] == Decision("Kaito", "speech-verb", 0.95)  # the rule that found the line stays
+
+
+def test_a_voice_nobody_names_stays_a_voice() -> None:
+    text = VOICE.replace("Miku turned. Kaito stood in the doorway. Kaito had not changed.", "The lights went out.")
+    ctx = ctx_of(text)
+    q = quotes(ctx)
+    ctx.resolver.voices.add("a familiar voice")
+    ctx.decided[q[0]] = Decision("a familiar voice", "speech-verb", 0.95)
+    identify_voices(ctx)
+    assert ctx.speaker(q[0]) == "a familiar voice"
+
+
+PARSON = """The fair was crowded. Simon kept the apple stall. Simon was busy all morning.
+
+"A fine day," said the parson.
+
+"It is, sir," said Simon.
+
+"I am Parson Tringham, of the church on the hill."
+"""
+
+
+def test_a_description_is_the_name_it_gives_itself() -> None:
+    ctx = ctx_of(PARSON)
+    q = quotes(ctx)
+    ctx.resolver.nominal_gender["the parson"] = "male"
+    ctx.decided[q[0]] = Decision("the parson", "speech-verb", 0.95)
+    ctx.decided[q[1]] = Decision("Simon", "speech-verb", 0.95)
+    ctx.decided[q[2]] = Decision("the parson", "turn-taking", 0.5)
+    identify_descriptions(ctx)
+    assert ctx.speaker(q[0]) == ctx.speaker(q[2]) == "Parson Tringham"
+    assert ctx.speaker(q[1]) == "Simon"
+    assert "the parson" in ctx.cast.aliases["Parson Tringham"]
+
+
+def test_a_group_is_no_one_person() -> None:
+    ctx = ctx_of(PARSON.replace("the parson", "the strangers").replace("I am Parson Tringham", "We are Parson Tringham's men"))
+    q = quotes(ctx)
+    ctx.resolver.nominal_gender["the strangers"] = None
+    ctx.decided[q[0]] = Decision("the strangers", "speech-verb", 0.95)
+    identify_descriptions(ctx)
+    assert ctx.speaker(q[0]) == "the strangers"
+
+
+MEMORY_TEXT = """I sat alone in my room. I listened to the rain and I remembered the old house.
+
+"You're worthless."
+
+I closed my eyes. I tried to sleep.
+"""
+
+
+def test_a_lone_quote_nobody_present_says_is_a_memory() -> None:
+    ctx = ctx_of(MEMORY_TEXT)
+    assert ctx.narrator is not None
+    memories(ctx)
+    (q,) = quotes(ctx)
+    assert ctx.decided[q] == Decision(MEMORY, "memory", 0.4)
+
+
+def test_a_quote_with_someone_present_is_no_memory() -> None:
+    ctx = ctx_of(MEMORY_TEXT.replace("I closed my eyes.", "Mara closed the door."))
+    memories(ctx)
+    assert all(i not in ctx.decided for i in quotes(ctx))
+
+
+def test_a_remembered_call_for_a_parent_is_the_narrator_as_a_child() -> None:
+    ctx = ctx_of(MEMORY_TEXT.replace("You're worthless.", "Mommy, someday I will learn to fly."))
+    memories(ctx)
+    (q,) = quotes(ctx)
+    assert ctx.decided[q] == Decision(ctx.narrator or "", "memory", 0.4)
+
+
+def test_no_memories_in_a_third_person_story() -> None:
+    ctx = ctx_of(MEMORY_TEXT.replace("I ", "Kaito ").replace("my ", "his "))
+    assert ctx.narrator is None
+    memories(ctx)
+    assert ctx.decided == {}
