@@ -8,7 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional, TypeVar
@@ -315,19 +315,24 @@ def preview(
     typer.echo(f"Wrote {result.path}")
 
 
-def _script_lines(script: Script) -> list[str]:
-    """Rich markup: `speaker: line` for dialogue, narration dimmed, then the cast with line counts."""
-    story = script.story
-    out = [f"[bold]{escape(story.title)}[/bold]"]
-    for line in script.lines:
-        words = escape(" ".join(story.text[line.start : line.end].split()))
-        if line.kind == "narration":
-            out.append(f"[dim]{words}[/dim]")
-        else:
-            out.append(f"[bold]{escape(line.speaker or '?')}:[/bold] {words}")
-    narrator = f" (first-person narrator: {escape(script.narrator)})" if script.narrator else ""
-    out.append(f"[bold]Cast[/bold]{narrator}")
-    for c in script.characters:
+def _script_lines(scripts: Sequence[Script]) -> list[str]:
+    """Rich markup: each chapter's title, `speaker: line` for dialogue, narration dimmed; then the
+    book's cast with line counts."""
+    from .attribution import book_characters
+
+    out = []
+    for script in scripts:
+        story = script.story
+        out.append(f"[bold]{escape(story.title)}[/bold]")
+        for line in script.lines:
+            words = escape(" ".join(story.text[line.start : line.end].split()))
+            if line.kind == "narration":
+                out.append(f"[dim]{words}[/dim]")
+            else:
+                out.append(f"[bold]{escape(line.speaker or '?')}:[/bold] {words}")
+    narrator = scripts[0].narrator if scripts else None
+    out.append(f"[bold]Cast[/bold]{f' (first-person narrator: {escape(narrator)})' if narrator else ''}")
+    for c in book_characters(scripts):
         extra = f"  aka {', '.join(c.aliases)}" if c.aliases else ""
         out.append(f"  {escape(c.name)}  {c.gender or '?'}  {c.lines} line{'s' if c.lines != 1 else ''}{escape(extra)}")
     return out
@@ -335,43 +340,44 @@ def _script_lines(script: Script) -> list[str]:
 
 @app.command()
 def segment(
-    sources: Annotated[list[Path], typer.Argument(help="Story files, or folders of them.")],
+    sources: Annotated[list[Path], typer.Argument(help="Books: story files, EPUBs, or folders of chapter files.")],
     json_dir: Annotated[
         Optional[Path], typer.Option("--json-dir", help="Write DIR/<file stem>.json (segments with speakers) instead of printing.")
     ] = None,
 ) -> None:
     """Show who says what: the story as a script, narration dimmed, and the cast.
 
-    --json-dir writes each story's segments with their speakers as JSON,
-    the format the attribution scorer reads.
+    Each SOURCE is read as `audiobook build SOURCE` reads it: split at its chapter headings, with
+    one cast for the whole book, so the speakers shown are the voices the build gives. --json-dir
+    writes one JSON file per source file (offsets into the file as read), the format the
+    attribution scorer reads.
 
     Example:
 
         audiobook segment seeds/
-        audiobook segment story.txt --json-dir scripts/
+        audiobook segment novel.txt --json-dir scripts/
     """
     from .atomic import write_bytes_atomic
-    from .attribution import attribute, script_json
-    from .load import find_stories, load_story
-    from .segment import segment as segment_story
+    from .attribution import attribute_book, files_json
+    from .book import load_book
 
     console = Console(highlight=False)
 
     def work() -> None:
-        paths = [p for source in sources for p in find_stories(source)]
-        for path in paths:
-            script = attribute(segment_story(load_story(path)))
+        for source in sources:
+            scripts = attribute_book(load_book(source))
             if json_dir is None:
-                for row in _script_lines(script):
+                for row in _script_lines(scripts):
                     console.print(row)
                 continue
-            target = json_dir / f"{path.stem}.json"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            text = json.dumps(script_json(script, path.name), ensure_ascii=False, indent=1)
-            # a lone surrogate (from a broken story file) is written as its JSON escape, \\udc80
-            write_bytes_atomic(target, text.encode("utf-8", "backslashreplace"))
-            dialogue = sum(1 for line in script.lines if line.kind == "dialogue")
-            typer.echo(f"{target}: {dialogue} line{'s' if dialogue != 1 else ''} of dialogue")
+            for path, document in files_json(scripts):
+                target = json_dir / f"{path.stem}.json"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                text = json.dumps(document, ensure_ascii=False, indent=1)
+                # a lone surrogate (from a broken story file) is written as its JSON escape, \\udc80
+                write_bytes_atomic(target, text.encode("utf-8", "backslashreplace"))
+                dialogue = sum(1 for s in document["segments"] if s["kind"] == "dialogue")
+                typer.echo(f"{target}: {dialogue} line{'s' if dialogue != 1 else ''} of dialogue")
 
     run_or_fail(work)
 

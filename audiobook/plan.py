@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .attribution import NARRATOR, Script, attribute
+from .attribution import NARRATOR, Script, attribute_book
 from .audio import Pauses
 from .book import Book, load_book
 from .cast import Casting, Role, cast
@@ -27,7 +27,7 @@ from .engine import Voice, get_engine
 from .loudness import DEFAULT_LOUDNESS_LUFS
 from .matter import drop_matter, expected_text, skipped_sections
 from .normalise import normalise
-from .segment import segment, speech_text
+from .segment import speech_text
 from .spoken import check_spoken
 from .tags import ChapterMark
 from .transcript import Cue
@@ -231,7 +231,7 @@ def book_and_casting(options: BuildOptions) -> tuple[Book, CastingFile, Config]:
 def plan(options: BuildOptions) -> Plan:
     """Read, segment, attribute and cast the book: no audio yet."""
     loaded, casting_file, config = book_and_casting(options)
-    scripts = [drop_matter(attribute(segment(story)), config.front_matter) for story in loaded.chapters]
+    scripts = [drop_matter(script, config.front_matter) for script in attribute_book(loaded)]  # as `audiobook segment`
     engine = get_engine()
     casting = cast(scripts, config, engine.check_voice)
     chapters = []

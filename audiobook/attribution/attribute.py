@@ -26,10 +26,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from ..segment import Segmentation
-from .characters import NAME_RE, STOP_WORDS, SUBJECT_VERB, Mention, find_cast
-from .context import Context, Paragraph
+from ..book import Book
+from ..segment import Segment, Segmentation, segment
+from .characters import NAME_RE, STOP_WORDS, SUBJECT_VERB, Cast, Mention, find_cast
+from .context import Chapter, Context, Paragraph
 from .cues import KIN_VOCATIVE, NAME_ASKED, names_called, named_in, tag_positions
 from .narrator import first_person, name_narrator, signed_name
 from .referents import NOMINAL, Resolver
@@ -51,12 +54,41 @@ from .script import NARRATOR, Character, Line, Script, format_script
 from .turns import turn_taking
 from .unnamed import identify_descriptions, identify_voices, memories, self_introduced
 
-__all__ = ["NARRATOR", "Character", "Line", "Script", "attribute", "format_script"]
+__all__ = ["NARRATOR", "Character", "Line", "Script", "attribute", "attribute_book", "attribute_chapters", "format_script"]
+
+
+def attribute_book(book: Book) -> tuple[Script, ...]:
+    """Segment and attribute every chapter of a book, with one cast for the whole book: names,
+    aliases and genders are found over all its chapters, and each character is called the same
+    in every chapter. `audiobook build` and `audiobook segment` both read a book so:
+    `attribute_book(load_book(sources))`."""
+    return attribute_chapters([segment(story) for story in book.chapters])
 
 
 def attribute(seg: Segmentation) -> Script:
-    """Give every dialogue segment a speaker and say which rule decided it."""
-    ctx = context(seg)
+    """Give every dialogue segment of one story a speaker and say which rule decided it."""
+    return attribute_chapters([seg])[0]
+
+
+def attribute_chapters(chapters: Sequence[Segmentation]) -> tuple[Script, ...]:
+    """The chapters of one book, with one cast found over all of them. Each work (the chapters
+    read from one file: a novel split at its headings, or one story of an anthology) is
+    attributed as one text, with its own first-person narrator or none."""
+    book = _join(chapters)
+    cast = find_cast(book.text, book.narration, tag_positions(book.text, book.narration))
+    works = _works(chapters)
+    if len(works) == 1:
+        return sieve(_context(book, cast))
+    scripts: list[Script] = []
+    for first, last in works:
+        work = _join(chapters[first:last])
+        start = book.chapters[first].text_start
+        scripts += sieve(_context(work, cast.part(start, start + len(work.text))))
+    return tuple(scripts)
+
+
+def sieve(ctx: Context) -> tuple[Script, ...]:
+    """The passes, in order, over one text; a script for each of its chapters."""
     introductions(ctx)  # `"I'm Miku!"`, `"Your name?"` / `"Nell."`
     for p, members in ctx.by_paragraph.items():
         describe(ctx, members)  # `A large man … stood`: someone unnamed, for a later he/she
@@ -83,19 +115,80 @@ def attribute(seg: Segmentation) -> Script:
     turn_taking(ctx)
     identify_descriptions(ctx)  # "the parson" is Parson Tringham
     identify_voices(ctx)  # "a familiar voice" is Kaito
-    return script(seg, ctx)
+    return tuple(script(ctx, chapter) for chapter in ctx.chapters)
 
 
-def context(seg: Segmentation) -> Context:
-    """The cast of the story, whether it has a first-person narrator, and its segments by paragraph."""
-    text = seg.story.text
-    narration = [(s.start, s.end) for s in seg.segments if s.kind == "narration"]
-    cast = find_cast(text, narration, tag_positions(text, narration))
-    narrator = signed_name(seg, cast) if first_person(text, narration) else None
+CHAPTER_BREAK = "\n\n"  # between chapters in the joined text
+
+
+@dataclass(frozen=True)
+class _Joined:
+    """Chapters as one text: their texts joined by CHAPTER_BREAK, segments and paragraphs
+    renumbered (with a gap in the paragraph numbers between chapters)."""
+
+    text: str
+    segments: tuple[Segment, ...]
+    paragraphs: tuple[str, ...]
+    chapters: tuple[Chapter, ...]
+
+    @property
+    def narration(self) -> list[tuple[int, int]]:
+        return [(s.start, s.end) for s in self.segments if s.kind == "narration"]
+
+
+def _join(segmentations: Sequence[Segmentation]) -> _Joined:
+    texts: list[str] = []
+    segments: list[Segment] = []
+    paragraphs: list[str] = []
+    chapters: list[Chapter] = []
+    text_start = 0
+    for seg in segmentations:
+        story = seg.story
+        if chapters:
+            texts.append(CHAPTER_BREAK)
+            text_start += len(CHAPTER_BREAK)
+            paragraphs.append("")  # a gap in the paragraph numbers: nothing runs on across it
+        chapters.append(Chapter(seg, text_start, len(paragraphs), len(segments)))
+        texts.append(story.text)
+        paragraphs += [story.paragraph_text(i) for i in range(len(story.paragraphs))]
+        first_paragraph = chapters[-1].first_paragraph
+        if not chapters[1:]:
+            segments += seg.segments  # the first chapter is where it is
+        else:
+            segments += [
+                Segment(s.start + text_start, s.end + text_start, s.kind, s.paragraph + first_paragraph, s.continues)
+                for s in seg.segments
+            ]
+        text_start += len(story.text)
+    return _Joined("".join(texts), tuple(segments), tuple(paragraphs), tuple(chapters))
+
+
+def _works(chapters: Sequence[Segmentation]) -> list[tuple[int, int]]:
+    """Runs of chapters read from the same file, as (first, last + 1)."""
+    runs: list[tuple[int, int]] = []
+    for k, seg in enumerate(chapters):
+        if runs and chapters[runs[-1][0]].story.path == seg.story.path:
+            runs[-1] = (runs[-1][0], k + 1)
+        else:
+            runs.append((k, k + 1))
+    return runs
+
+
+def context(*segmentations: Segmentation) -> Context:
+    """The chapters as one text with its own cast: see `_context`."""
+    joined = _join(segmentations)
+    return _context(joined, find_cast(joined.text, joined.narration, tag_positions(joined.text, joined.narration)))
+
+
+def _context(joined: _Joined, cast: Cast) -> Context:
+    """The context of one text: whether it has a first-person narrator (and their name, if it is
+    signed), and its segments by paragraph."""
+    narration = joined.narration
+    narrator = signed_name(list(joined.paragraphs), cast) if first_person(joined.text, narration) else None
     by_paragraph: dict[int, list[int]] = {}
-    for i, s in enumerate(seg.segments):
+    for i, s in enumerate(joined.segments):
         by_paragraph.setdefault(s.paragraph, []).append(i)
-    return Context(text, seg.segments, by_paragraph, cast, Resolver(text, cast, narrator))
+    return Context(joined.text, joined.segments, by_paragraph, cast, Resolver(joined.text, cast, narrator), joined.chapters)
 
 
 def introductions(ctx: Context) -> None:
@@ -187,10 +280,12 @@ def tag_quote(ctx: Context, par: Paragraph, i: int) -> None:
         ctx.cast.add_mention(Mention(ctx.segs[i].start, ctx.segs[i].start, decision.speaker))  # for a he/she later in the paragraph
 
 
-def script(seg: Segmentation, ctx: Context) -> Script:
-    """The lines, each quote with its decision (or the last resort), and the speakers."""
+def script(ctx: Context, chapter: Chapter) -> Script:
+    """A chapter's lines, each quote with its decision (or the last resort), and its speakers."""
+    seg = chapter.segmentation
     lines: list[Line] = []
-    for i, s in enumerate(ctx.segs):
+    for k, s in enumerate(seg.segments):
+        i = chapter.first_segment + k
         if s.kind == "narration":
             lines.append(Line(s.start, s.end, s.kind, s.paragraph))
             continue

@@ -116,6 +116,13 @@ class Cast:
         """Mentions from `pos` up to `until`, in text order."""
         return self.mentions[bisect_left(self._starts, pos) : bisect_left(self._starts, until)]
 
+    def part(self, start: int, end: int) -> Cast:
+        """The same characters, with only the mentions from `start` to `end`, counted from `start`:
+        the cast of one story of a book, sharing the book's names, aliases and genders."""
+        mentions = [Mention(m.start - start, m.end - start, m.character) for m in self.mentioned_after(start, end)]
+        votes = {name: Counter(v) for name, v in self.gender_votes.items()}
+        return Cast(dict(self.forms), set(self.ambiguous), dict(self.aliases), votes, mentions, [m.start for m in mentions])
+
     def add_character(self, name: str) -> None:
         """A character the text names only where it speaks for itself (`"Nell."` in answer to "your name?")."""
         self.forms.setdefault(" ".join(name.replace(".", " ").split()), name)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..segment import Segment
+from ..segment import Segment, Segmentation
 from .characters import Cast
 from .referents import Resolver
 
@@ -37,15 +37,28 @@ class Decision:
     confidence: float
 
 
+@dataclass(frozen=True)
+class Chapter:
+    """Where a chapter's segmentation sits in the book's joined text, paragraphs and segments."""
+
+    segmentation: Segmentation
+    text_start: int  # its Story.text starts here in Context.text
+    first_paragraph: int  # its paragraph 0 is this paragraph of the book
+    first_segment: int  # its segment 0 is this index into Context.segs
+
+
 @dataclass
 class Context:
-    """One story while it is attributed: built once, read and filled in by every pass."""
+    """One book (or story) while it is attributed: built once, read and filled in by every pass.
+    The chapters are joined into one text, with one cast; paragraph numbers leave a gap between
+    chapters, so that a conversation never runs on from one chapter into the next."""
 
     text: str
     segs: tuple[Segment, ...]
     by_paragraph: dict[int, list[int]]  # paragraph -> indices of its segments, in order
     cast: Cast
     resolver: Resolver  # whose `narrator` is the first-person narrator's name, None in a third-person story
+    chapters: tuple[Chapter, ...]
     decided: dict[int, Decision] = field(default_factory=dict)  # segment index -> who speaks it
     vocatives: dict[int, list[str]] = field(default_factory=dict)  # paragraph -> characters addressed in it
     named: dict[int, set[str]] = field(default_factory=dict)  # paragraph -> characters its quotes talk about

@@ -7,7 +7,6 @@ import re
 from collections import Counter
 from dataclasses import replace
 
-from ..segment import Segmentation
 from .characters import Cast
 from .context import Context
 from .cues import SPEECH_VERBS, names_called
@@ -33,10 +32,9 @@ def first_person(text: str, narration: list[tuple[int, int]]) -> bool:
     return tags >= 2
 
 
-def signed_name(seg: Segmentation, cast: Cast) -> str:
+def signed_name(paragraphs: list[str], cast: Cast) -> str:
     """A first-person narrator's name, when the story is signed (`Love,` / `Megurine Luka`)."""
-    story = seg.story
-    paras = [story.paragraph_text(i).strip() for i in range(len(story.paragraphs))]
+    paras = [p.strip() for p in paragraphs]
     for i in range(1, len(paras)):
         words = paras[i].split()
         farewell = _FAREWELL.match(paras[i - 1])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from ..load import Story
 from ..segment import Kind, Segmentation
@@ -62,3 +64,14 @@ def format_script(script: Script, rules: bool = False) -> str:
         text = " ".join(story.text[line.start : line.end].split())
         out.append(f"{who}: {text}")
     return "\n".join(out) + "\n"
+
+
+def book_characters(scripts: Sequence[Script]) -> tuple[Character, ...]:
+    """The speakers of a book's chapters (one cast), with their lines over all of them, most lines first."""
+    first: dict[str, Character] = {}
+    lines: Counter[str] = Counter()
+    for script in scripts:
+        for character in script.characters:
+            first.setdefault(character.name, character)
+            lines[character.name] += character.lines
+    return tuple(replace(first[name], lines=n) for name, n in lines.most_common())

@@ -1,16 +1,37 @@
-"""A `Script` as JSON: the format `score_attribution.py` reads, segments tiling the whole text."""
+"""Scripts as JSON: the format `score_attribution.py` reads, segments tiling the whole text."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from .script import Script
+from ..book import EPUB_SUFFIXES
+from ..load import read_text_replacing
+from .script import Script, book_characters
+
+CHAPTER_BREAK = "\n\n"  # between chapters with no common file (an EPUB's): their texts are joined so
 
 
 def script_json(script: Script, file_name: str) -> dict[str, Any]:
-    """{"file", "text_sha256", "narrator", "characters", "segments"}; gaps become narration."""
-    text = script.story.text
+    """One story's script as {"file", "text_sha256", "narrator", "characters", "segments"}."""
+    return book_json([script], file_name, script.story.text)
+
+
+def book_json(scripts: Sequence[Script], file_name: str, text: str | None = None) -> dict[str, Any]:
+    """The scripts of the chapters read from one file as one document, offsets into `text`, the
+    file as read (a chapter's `Story.offset` is where its text starts in it); gaps between
+    chapters (a Gutenberg header, a chapter heading the splitter kept apart) become narration.
+    With `text` None, offsets are into the chapters' texts joined by `CHAPTER_BREAK`."""
+    if text is None:
+        starts, pos = [], 0
+        for script in scripts:
+            starts.append(pos)
+            pos += len(script.story.text) + len(CHAPTER_BREAK)
+        text = CHAPTER_BREAK.join(script.story.text for script in scripts)
+    else:
+        starts = [script.story.offset for script in scripts]
     segments: list[dict[str, Any]] = []
     pos = 0
 
@@ -22,22 +43,37 @@ def script_json(script: Script, file_name: str) -> dict[str, Any]:
         else:
             segments.append({"start": start, "end": end, "kind": "narration", "speaker": None})
 
-    for line in script.lines:
-        narration(pos, line.start)
-        if line.kind == "narration":
-            narration(line.start, line.end)
-        else:
-            segments.append({"start": line.start, "end": line.end, "kind": "dialogue", "speaker": line.speaker,
-                             "rule": line.rule, "confidence": round(line.confidence, 2)})
-        pos = line.end
+    for script, base in zip(scripts, starts):
+        for line in script.lines:
+            narration(pos, base + line.start)
+            if line.kind == "narration":
+                narration(base + line.start, base + line.end)
+            else:
+                segments.append({"start": base + line.start, "end": base + line.end, "kind": "dialogue",
+                                 "speaker": line.speaker, "rule": line.rule, "confidence": round(line.confidence, 2)})
+            pos = base + line.end
     narration(pos, len(text))
     return {
         "file": file_name,
         "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        "narrator": script.narrator,
+        "narrator": scripts[0].narrator if scripts else None,
         "characters": [
             {"name": c.name, "aliases": list(c.aliases), "gender": c.gender, "lines": c.lines}
-            for c in script.characters
+            for c in book_characters(scripts)
         ],
         "segments": segments,
     }
+
+
+def files_json(scripts: Sequence[Script]) -> list[tuple[Path, dict[str, Any]]]:
+    """A book's scripts as one document per source file, in order: a text file split into
+    chapters gives one document with offsets into the file as read; an EPUB's chapters, one
+    document over their texts joined."""
+    by_file: dict[Path, list[Script]] = {}
+    for script in scripts:
+        by_file.setdefault(script.story.path, []).append(script)
+    out = []
+    for path, chapters in by_file.items():
+        text = None if path.suffix.lower() in EPUB_SUFFIXES else read_text_replacing(path)[0]
+        out.append((path, book_json(chapters, path.name, text)))
+    return out
