@@ -19,6 +19,8 @@ Kind = Literal["narration", "dialogue"]
 
 DOUBLE = {"open": "“", "close": "”", "either": '"'}
 SINGLE = {"open": "‘", "close": "’", "either": "'"}
+_DOUBLE_MARKS = re.compile("[“”\"]")  # each style's marks, found without looking at every other character
+_SINGLE_MARKS = re.compile("[‘’']")
 _TRAILING_PUNCT = ",.;:!?…"
 _SENTENCE_END_INSIDE = re.compile(r"[.,!?…\-–—~]\W*$")
 _SPEECH_LEAD_IN = re.compile(
@@ -85,8 +87,8 @@ def _is_apostrophe(text: str, i: int) -> bool:
 def _marks(text: str, start: int, end: int, style: dict[str, str]) -> list[_Mark]:
     """The quotation marks of one paragraph, each classified as opening or closing."""
     marks = []
-    for i in range(start, end):
-        ch = text[i]
+    for found in (_DOUBLE_MARKS if style is DOUBLE else _SINGLE_MARKS).finditer(text, start, end):
+        i, ch = found.start(), found.group()
         if ch == style["open"]:
             marks.append(_Mark(i, "open"))
         elif ch == style["close"]:

@@ -35,22 +35,24 @@ from .names import (
     is_given_name,
     short_form_of,
 )
+from .patterns import word_trie
 
 __all__ = ["NAME_RE", "STOP_WORDS", "SUBJECT_VERB", "TITLES", "Cast", "Gender", "Mention", "find_cast", "gender_of_noun"]
-_WORD_RE = re.compile(r"[A-Za-z]+")
+_TITLED_FORM = re.compile(rf"({TITLE_RE})\s+(.+)$")
+_LOWER_WORD_RE = re.compile(r"(?<![A-Za-z])[a-z][A-Za-z]*")  # the words (runs of letters) written in lower case
 _SENTENCE_START = re.compile(r"(?:^|[.!?…:;]['’\"”)]*\s+|[\"“‘(—–]\s*|\n\s*\n\s*)$")
 
 # A verb right after a name: the name is someone doing something.
-SUBJECT_VERB = re.compile(
-    r"\s+(?:\w+ly\s+)?(?:[a-z]+ed|was|had|did|could|would|made|took|gave|looked|shook|stood|sat|came|went|"
-    r"ran|held|put|got|let|saw|felt|knew|thought|turned|spoke|began|drew|threw|said|says|told|kept|left|rose|"
-    r"fell|broke|wore|bit|hid|caught|heard|laughed|smiled|nodded|sighed|grinned|frowned|shrugged|paused|"
-    r"stopped|asked|cried|replied|answered|whispered|shouted|is|has|does|can|will|walks|looks|turns|sees|"
-    r"knows|thinks|takes|gives|comes|goes|says|sang|sings|fought|bought|brought|found|led|lay|met|paid|sent|"
-    r"slept|spent|stuck|struck|swung|taught|understood|won|wrote|ate|drank|sank|swam|climbed|"
-    r"rode|strode|drove|flew|grew|blew|bent|bore|burst|chose|clung|crept|fled|flung|forgot|froze|hung|leapt|lit|"
-    r"meant|rang|shot|shut|slid|sought|sprang|stole|swept|swore|tore|thrust|woke|wept|wrung)\b"
-)
+_SUBJECT_VERBS = """was had did could would made took gave looked shook stood sat came went ran held
+    put got let saw felt knew thought turned spoke began drew threw said says told kept
+    left rose fell broke wore bit hid caught heard laughed smiled nodded sighed grinned frowned shrugged
+    paused stopped asked cried replied answered whispered shouted is has does can will walks looks turns
+    sees knows thinks takes gives comes goes says sang sings fought bought brought found led lay
+    met paid sent slept spent stuck struck swung taught understood won wrote ate drank sank swam
+    climbed rode strode drove flew grew blew bent bore burst chose clung crept fled flung forgot
+    froze hung leapt lit meant rang shot shut slid sought sprang stole swept swore tore thrust
+    woke wept wrung""".split()
+SUBJECT_VERB = re.compile(rf"\s+(?:\w+ly\s+)?(?:[a-z]+ed|{word_trie(_SUBJECT_VERBS)})\b")
 _PLACE_PREPOSITIONS = frozenset("in at to from into through near toward towards of".split())
 _GENDERED_NOUNS: dict[Gender, tuple[str, ...]] = {
     "female": ("girl", "woman", "lady", "mother", "sister", "daughter", "aunt", "queen", "princess",
@@ -64,6 +66,8 @@ _GENDERED_NOUNS: dict[Gender, tuple[str, ...]] = {
              "postman", "cowboy", "host", "master", "parson", "priest", "vicar", "rector", "curate", "bishop", "chaplain"),
 }
 _QUOTE_MARK = re.compile(r"[\"“”]")
+_QUOTED = re.compile(r"[\"“][^\"”]*[\"”]?")
+_TOKEN = re.compile(r"[a-z]+|[^\sa-z]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _NOT_NOUNS = frozenset("and or but as to that than with in on at for from by if when so then".split())
 
@@ -82,9 +86,10 @@ class Cast:
     forms: dict[str, str] = field(default_factory=dict)  # a name form as written -> character name
     ambiguous: set[str] = field(default_factory=set)  # forms two characters share ("Bennet")
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    gender_votes: dict[str, Counter] = field(default_factory=dict)
+    gender_votes: dict[str, Counter[Gender]] = field(default_factory=dict)
     mentions: list[Mention] = field(default_factory=list)  # in narration, in text order
     _starts: list[int] = field(default_factory=list)
+    _genders: dict[str, Gender | None] = field(default_factory=dict)  # gender(), until the next vote
 
     def resolve(self, form: str) -> str | None:
         """The character a name form refers to: `Mr. Bennet`, `Miku`, `Kaito-san`."""
@@ -92,20 +97,26 @@ class Cast:
         form = HONORIFIC_SUFFIX.sub("", form)
         if form in self.forms:
             return self.forms[form]
-        m = re.match(rf"({TITLE_RE})\s+(.+)$", form)
+        m = _TITLED_FORM.match(form)
         if m and m.group(2) in self.forms and TITLES.get(m.group(1)) in (None, self.gender(self.forms[m.group(2)])):
             return self.forms[m.group(2)]
         return None
 
     def gender(self, name: str) -> Gender | None:
+        """The gender with more than twice the votes of the other, if one has."""
+        if name in self._genders:
+            return self._genders[name]
         votes = self.gender_votes.get(name)
-        if not votes:
-            return None
-        (best, n), *rest = votes.most_common()
-        return best if not rest or n > 2 * rest[0][1] else None  # type: ignore[return-value]
+        found: Gender | None = None
+        if votes:
+            (best, n), *rest = votes.most_common()
+            found = best if not rest or n > 2 * rest[0][1] else None
+        self._genders[name] = found
+        return found
 
     def vote(self, name: str, gender: Gender, weight: int = 1) -> None:
         self.gender_votes.setdefault(name, Counter())[gender] += weight
+        self._genders.pop(name, None)
 
     def mentioned_before(self, pos: int) -> list[Mention]:
         """Mentions before `pos`, most recent first (an iterator would do; lists are short)."""
@@ -188,24 +199,34 @@ def find_cast(text: str, narration: list[tuple[int, int]], tag_positions: set[in
 
 def _capitals(text: str, tag_positions: set[int]) -> _Capitals:
     """Runs of capitalised words (after any title), and which words the story capitalises where."""
-    caps = _Capitals(lower=Counter(w for w in _WORD_RE.findall(text) if w[0].islower()))
+    caps = _Capitals(lower=Counter(_LOWER_WORD_RE.findall(text)))
+    cap_mid, cap_any = caps.cap_mid, caps.cap_any
     for m in NAME_RE.finditer(text):
-        title = m.group(1)
-        words = tuple(HONORIFIC_SUFFIX.sub("", w) for w in m.group(2).split())
-        at_start = title is None and bool(_SENTENCE_START.search(text[max(0, m.start() - 6) : m.start()]))
-        if m.start() in tag_positions:
-            at_start = False  # `"…," Len mutters`: a speech tag's subject is used as a name
+        title, run = m.group(1, 2)
+        start, end = m.span()
+        words = tuple(HONORIFIC_SUFFIX.sub("", w) for w in run.split()) if "-" in run else tuple(run.split())
+        at_start = title is None and start not in tag_positions and bool(_SENTENCE_START.search(text, max(0, start - 6), start))
+        # (a speech tag's subject is used as a name: `"…," Len mutters`)
         if not at_start or title:
             for w in words[1:] if at_start else words:
-                caps.cap_mid[w] += 1
+                cap_mid[w] += 1
         elif len(words) > 1:
             for w in words[1:]:
-                caps.cap_mid[w] += 1
-        caps.occurrences.append((m.start(), m.end(), title, words))
-        caps.cap_any.update(words)
-        if at_start and len(words) == 1 and SUBJECT_VERB.match(text, m.end()):
-            caps.cap_any[words[0]] += 1  # "Mara climbed the stairs.": a sentence's subject, then its verb
+                cap_mid[w] += 1
+        caps.occurrences.append((start, end, title, words))
+        for w in words:
+            cap_any[w] += 1
+        if at_start and len(words) == 1 and SUBJECT_VERB.match(text, end):
+            cap_any[words[0]] += 1  # "Mara climbed the stairs.": a sentence's subject, then its verb
     return caps
+
+
+_AFTER_COMMA = re.compile(r"(?:,|\bOh?)\s*$")  # `"…, Kaito."` / `"Oh, Kaito!"`
+_BEFORE_CLOSING = re.compile(r"\s*[!?,.]?\s*[\"”’]")
+_AFTER_OPENING = re.compile(r"[“\"‘]\s*$")  # `"Kaito, wait!"`
+_BEFORE_COMMA = re.compile(r"\s*[,!]")
+_OWN_PART = re.compile(r"['’]s\s+(?:eyes|face|voice|hand|head|mother|father)")
+_INTRODUCING = re.compile(r"(?:\bI['’]m|\bI am|\bname is|\bname['’]s|\bcall me)\s+$")
 
 
 def _name_forms(text: str, capitals: _Capitals, tag_positions: set[int]) -> _Forms:
@@ -237,13 +258,13 @@ def _name_forms(text: str, capitals: _Capitals, tag_positions: set[int]) -> _For
             forms.person_evidence[key] += 1
         # called by name: `"…, Kaito."` / `"Oh, Kaito!"` / `"Kaito, wait!"`
         before_name = text[max(0, start - 4) : start]
-        called = (re.search(r"(?:,|\bOh?)\s*$", before_name) and re.match(r"\s*[!?,.]?\s*[\"”’]", after)) or (
-            re.search(r"[“\"‘]\s*$", before_name) and re.match(r"\s*[,!]", after))
-        if called or re.match(r"['’]s\s+(?:eyes|face|voice|hand|head|mother|father)", after):
+        called = (_AFTER_COMMA.search(before_name) and _BEFORE_CLOSING.match(after)) or (
+            _AFTER_OPENING.search(before_name) and _BEFORE_COMMA.match(after))
+        if called or _OWN_PART.match(after):
             forms.person_evidence[key] += 1
         if start in tag_positions:
             forms.person_evidence[key] += 3
-        if re.search(r"(?:\bI['’]m|\bI am|\bname is|\bname['’]s|\bcall me)\s+$", text[max(0, start - 12) : start]):
+        if _INTRODUCING.search(text[max(0, start - 12) : start]):
             forms.person_evidence[key] += 3  # `"I'm Miku!"`: someone introducing themselves
     return forms
 
@@ -305,10 +326,14 @@ def _next_other(mentions: list[Mention], end: int) -> list[int]:
     return out[::-1]
 
 
+_HE_SHE = re.compile(r"(?:he|she)\b", re.IGNORECASE)
+_HIM_HER = re.compile(r"\b(?:him|her)\b", re.IGNORECASE)
+
+
 def _continues(raw: str, parts: list[str]) -> bool:
     """Whether the next sentence's opening he/she goes on about the name: not past a quote, nor
     after another him/her (`Emma waited for him. He heard…`: the same him)."""
-    if not re.match(r"(?:he|she)\b", parts[1], re.IGNORECASE) or re.search(r"\b(?:him|her)\b", parts[0], re.IGNORECASE):
+    if not _HE_SHE.match(parts[1]) or _HIM_HER.search(parts[0]):
         return False
     return not _QUOTE_MARK.search(" ".join(_SENTENCE_END.split(raw, 2)[:2]))
 
@@ -320,15 +345,14 @@ def _vote_genders(text: str, narration: list[tuple[int, int]], cast: Cast, tag_p
     speech tag (`said Ellery, shaking her umbrella`)."""
     for m, until in zip(cast.mentions, _next_other(cast.mentions, len(text))):
         raw = text[m.end : min(m.end + 240, until)]  # `When Walter came in, Martha … her sewing`: Martha's
-        after = re.sub(r"[\"“][^\"”]*[\"”]?", " ", raw)
-        parts = _SENTENCE_END.split(after)
-        window = parts[0]
         subject = SUBJECT_VERB.match(raw) or m.start in tag_positions  # `cried Randolph, in his little voice`
-        if not subject and not _SENTENCE_START.search(text[max(0, m.start - 6) : m.start]):
+        if not subject and not _SENTENCE_START.search(text, max(0, m.start - 6), m.start):
             continue  # `walked back to Kaito with her head bowed`: "her" is the subject's, not Kaito's
+        parts = _SENTENCE_END.split(_QUOTED.sub(" ", raw))
+        window = parts[0]
         if subject and len(parts) > 1 and _continues(raw, parts):
             window += " " + parts[1]
-        words = re.findall(r"[a-z]+|[^\sa-z]", window.lower())
+        words = _TOKEN.findall(window.lower())
         for k, w in enumerate(words):
             nxt = words[k + 1] if k + 1 < len(words) else ""
             possessive = w == "her" and nxt.isalpha() and nxt not in _NOT_NOUNS  # `from her desk`, not `back at her.`
@@ -339,7 +363,7 @@ def _vote_genders(text: str, narration: list[tuple[int, int]], cast: Cast, tag_p
                 cast.vote(m.character, "male")
                 break
     for gender, nouns in _GENDERED_NOUNS.items():
-        pattern = re.compile(rf"\b(?:{'|'.join(nouns)}),?\s+((?:[A-Z][a-z]+\s?)+)")
+        pattern = re.compile(rf"\b(?:{word_trie(nouns)}),?\s+((?:[A-Z][a-z]+\s?)+)")
         for start, end in narration:
             for m in pattern.finditer(text, start, end):
                 name = cast.resolve(m.group(1).strip())

@@ -13,6 +13,7 @@ from .characters import NAME_RE, SUBJECT_VERB, STOP_WORDS, TITLES, Cast
 from .referents import LOOSE_NOMINAL, NOMINAL, PERSON_NOUNS
 from ..segment import Segment
 from .context import Rule
+from .patterns import word_trie
 
 SPEECH_VERBS = frozenset(
     """said says say asked asks replied replies answered answers cried cries called calls
@@ -59,9 +60,9 @@ NAME_PHRASE = re.compile(
 )
 
 
-_VERB_ALTERNATION = "|".join(sorted(SPEECH_VERBS))
+_VERB_TRIE = word_trie(SPEECH_VERBS)
 _TAG_SCAN = re.compile(
-    rf"(?:\b(?:{_VERB_ALTERNATION})\s+(?P<a>{NAME_PHRASE.pattern}))|(?P<b>{NAME_PHRASE.pattern})\s+(?:\w+ly\s+)?(?:{_VERB_ALTERNATION})\b"
+    rf"(?:\b(?:{_VERB_TRIE})\s+(?P<a>{NAME_PHRASE.pattern}))|(?=[A-Z])(?P<b>{NAME_PHRASE.pattern})\s+(?:\w+ly\s+)?(?:{_VERB_TRIE})\b"
 )
 
 
@@ -80,18 +81,23 @@ _NOT_SUBJECTS = frozenset(
     When While As At In On Of For To From By With Yes No Not Nothing Everything Someone Anyone Everyone
     Nobody Somebody Anybody Everybody Something Anything""".split()
 )
+_OWNER = re.compile(rf"['’]s\s+(?:{PERSON_NOUNS})\b")  # `the child's nurse`
+_PRONOUN = re.compile(r"(?:I|he|she|He|She)\b")
+_THE_NAME = re.compile(r"[Tt]he\s+(?=[A-Z])")
+_SUBJECT_AND_VERB = re.compile(rf"\b(I|he|she|{NAME_PHRASE.pattern})\s+(?:\w+ly\s+)?(\w+)")
+_LISTENER = re.compile(r"\b(?:to|asked|told|answered|addressed)\s+((?:(?:" + "|".join(TITLES) + r")\.?\s+)?[A-Z][a-z]+)")
 
 
 def speaker_phrase(phrase: str) -> str | None:
     """The speaker named at the start of a phrase: a name, a pronoun or a description."""
     m = NOMINAL.match(phrase)
     if m:
-        owner = re.match(rf"['’]s\s+(?:{PERSON_NOUNS})\b", phrase[m.end() :])
+        owner = _OWNER.match(phrase[m.end() :])
         return m.group(0) + owner.group(0) if owner else m.group(0)  # `the child's nurse`: the nurse; `the girl's lip`: the girl
-    m = re.match(r"(?:I|he|she|He|She)\b", phrase)
+    m = _PRONOUN.match(phrase)
     if m:
         return m.group(0)
-    the = re.match(r"[Tt]he\s+(?=[A-Z])", phrase)  # `said the Caterpillar`, `the King said`: a name with "the"
+    the = _THE_NAME.match(phrase)  # `said the Caterpillar`, `the King said`: a name with "the"
     m = NAME_PHRASE.match(phrase, the.end() if the else 0)
     if m is None:
         return None
@@ -146,7 +152,7 @@ def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
         clause = re.split(r"[.;!?]", narr, maxsplit=1)[0]
         if re.search(r"\bmy\s+(?:\w+\s+)?(?:reply|answer|response|retort|words)\b", clause):
             return Who("I", "speech-verb", 0.85)
-        m = re.search(rf"\b(I|he|she|{NAME_PHRASE.pattern})\s+(?:\w+ly\s+)?(\w+)", clause)
+        m = _SUBJECT_AND_VERB.search(clause)
         if m and is_speech_verb(m.group(2)) and (m.group(1) in ("I", "he", "she") or speaker_phrase(m.group(1))):
             return Who(m.group(1), "speech-verb", 0.85)
     if quote_open_ended and re.fullmatch(r"[a-z]+ed", words[0]) and len(words) > 1 and words[1][:1].isupper() or (
@@ -167,7 +173,7 @@ def open_ended(quote: str) -> bool:
 
 def listeners(narr: str) -> list[str]:
     """Names a speech tag addresses: `said he to Temple`, `he asked Katharine`."""
-    m = re.search(r"\b(?:to|asked|told|answered|addressed)\s+((?:(?:" + "|".join(TITLES) + r")\.?\s+)?[A-Z][a-z]+)", narr[:80])
+    m = _LISTENER.search(narr[:80])
     return [m.group(1)] if m else []
 
 
@@ -182,9 +188,14 @@ _LATE_TAG = re.compile(
 _BASE_SPEECH_VERBS = frozenset("say ask cry call reply answer whisper exclaim add shout murmur mutter speak".split())
 
 
+_LAST_SENTENCE = re.compile(
+    rf"(?:^|[.!?;]{_NOT_AN_END}['’\"”)]*\s+)((?:[^.!?;]|(?<=\b(?:Mr|Ms|Dr|St))\.|(?<=\bMrs)\.)*[.!?]?['’\"”)]*)$"
+)
+
+
 def tag_before(narr: str) -> Who | None:
     """`Kaito said, "…"` / `Then aloud he said abruptly: "…"` in the run just before the quote."""
-    m = re.search(rf"(?:^|[.!?;]{_NOT_AN_END}['’\"”)]*\s+)((?:[^.!?;]|(?<=\b(?:Mr|Ms|Dr|St))\.|(?<=\bMrs)\.)*[.!?]?['’\"”)]*)$", narr.strip())  # the last sentence
+    m = _LAST_SENTENCE.search(narr.strip())
     sentence = m.group(1) if m else narr
     sentence = re.sub(r"^(?:Then|And|But|So|At last|Finally|Presently|Now|Again)\b,?\s*", "", sentence)
     words = sentence.split()
@@ -287,15 +298,18 @@ def introducer(narr: str) -> list[Who]:
     return []
 
 
+_CALLED = re.compile(
+    r"(?:^[\"“'‘]?\s*|[,!?;]\s+|\b(?:Oh|O|Dear|dear|My|my),?\s+)"
+    rf"({NAME_PHRASE.pattern})(?=\s*[,!?.…;—-]|\s*[\"”'’]?\s*$)"
+)
+_ONLY_THE_NAME = re.compile(r"\s*[.…]?\s*[\"”'’]?\s*$")
+
+
 def names_called(quote: str) -> list[str]:
     """Names addressed inside a quote: `"Haku, wait!"` / `"…, Kaito."` / `"Oh, Mr. Fortescue,"`."""
     found = []
-    for m in re.finditer(
-        r"(?:^[\"“'‘]?\s*|[,!?;]\s+|\b(?:Oh|O|Dear|dear|My|my),?\s+)"
-        rf"({NAME_PHRASE.pattern})(?=\s*[,!?.…;—-]|\s*[\"”'’]?\s*$)",
-        quote.strip(),
-    ):
-        if m.start() == 0 and re.match(r"\s*[.…]?\s*[\"”'’]?\s*$", quote.strip()[m.end() :]):
+    for m in _CALLED.finditer(quote.strip()):
+        if m.start() == 0 and _ONLY_THE_NAME.match(quote.strip()[m.end() :]):
             continue  # `"Bingley."`: a name given in answer, not someone called
         found.append(m.group(1))
     return found

@@ -14,6 +14,7 @@ from .script import NARRATOR
 
 _VERBS = "|".join(sorted(SPEECH_VERBS))
 _I_SAID = re.compile(rf"\W*(?:I\s+(?:\w+ly\s+)?(?:{_VERBS})\b|(?:{_VERBS})\s+I\b)")
+_PRONOUNS = re.compile(r"(?<![A-Za-z])(?:i|me|my|he|she|his|her|him)(?![A-Za-z])", re.IGNORECASE | re.ASCII)
 _FAREWELL = re.compile(r"(?:love|goodbye|yours|sincerely|regards|farewell|best wishes|cheers|with love|your)\b", re.I)
 
 
@@ -22,7 +23,7 @@ def first_person(text: str, narration: list[tuple[int, int]]) -> bool:
     or at least two speech tags of an I (`"…?" I inquired.`)."""
     words: Counter[str] = Counter()
     for start, end in narration:
-        words.update(w.lower() for w in re.findall(r"[A-Za-z]+", text[start:end]))
+        words.update(m.lower() for m in _PRONOUNS.findall(text, start, end))
     first = words["i"] + words["me"] + words["my"]
     third = sum(words[w] for w in ("he", "she", "his", "her", "him"))
     if first > 0.5 * third and first >= 3:

@@ -8,6 +8,7 @@ import re
 from collections import Counter
 
 from .characters import SUBJECT_VERB, TITLES, Cast, Gender, gender_of_noun
+from .patterns import word_trie
 
 _SUBJECT_PRONOUNS: dict[str, Gender | None] = {"he": "male", "she": "female", "i": None}
 PERSON_NOUNS = (
@@ -32,7 +33,7 @@ PERSON_NOUNS = (
 )
 NOMINAL = re.compile(
     rf"\b(?P<det>[Tt]he|[Aa]n?|[Oo]ne|[Aa]nother|[Tt]his|[Tt]hat|[Mm]y|[Hh]is|[Hh]er|[Tt]heir|[Oo]ur)\s+"
-    rf"(?P<adj>(?:[a-z][a-z-]+,?\s+){{0,2}})(?P<noun>{PERSON_NOUNS})s?\b"
+    rf"(?P<adj>(?:[a-z][a-z-]+,?\s+){{0,2}})(?P<noun>{word_trie(PERSON_NOUNS.split('|'))})s?\b"
 )
 # In a speech tag any description is someone: `"…?" the saloon-keeper demanded.`
 LOOSE_NOMINAL = re.compile(r"(?P<det>[Tt]he|[Aa]n?|[Aa]nother|[A-Z][a-z]+['’]s)\s+(?P<adj>(?:[a-z][a-z-]+(?:['’]s)?\s+){0,2})(?P<noun>[a-z][a-z-]*[a-z])")
