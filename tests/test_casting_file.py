@@ -115,3 +115,24 @@ def test_a_build_beside_another_books_voices_toml_neither_renames_nor_overwrites
     again = build("orchard")  # the folder is the lighthouse's now: the orchard refuses in turn
     assert again.exit_code == 1 and "holds another book, built from" in again.stderr
     assert os.path.exists(orchard / "01 - The Lighthouse.mp3")
+
+
+def test_a_book_folder_knows_its_book_by_its_sources_or_its_chapters(tmp_path: Path) -> None:
+    from audiobook.build import BookIdentity, _Manifest, check_same_book
+    from audiobook.errors import AudiobookError
+
+    folder = tmp_path / "The Orchard"
+    folder.mkdir()
+    (folder / "01 - The Wall.mp3").write_bytes(b"")
+    built = _Manifest(BookIdentity(("/books/orchard",), ("digest-1", "digest-2")), {"01 - The Wall.mp3": {}})
+    check_same_book(folder, built, BookIdentity(("/books/orchard",), ("digest-9",)), overwrite=False)  # edited
+    check_same_book(folder, built, BookIdentity(("/moved/orchard",), ("digest-2",)), overwrite=False)  # moved
+    other = BookIdentity(("/books/lighthouse.txt",), ("digest-3",))
+    with pytest.raises(AudiobookError, match=r"holds another book, built from /books/orchard: .* --overwrite"):
+        check_same_book(folder, built, other, overwrite=False)
+    check_same_book(folder, built, other, overwrite=True)
+    older = _Manifest(None, {"01 - The Wall.mp3": {}})  # written before books were told apart: taken as this one
+    check_same_book(folder, older, other, overwrite=False)
+    with pytest.raises(AudiobookError, match="holds files that no audiobook build wrote"):
+        check_same_book(folder, _Manifest(None, {}), other, overwrite=False)
+    check_same_book(tmp_path / "new", _Manifest(None, {}), other, overwrite=False)  # a new folder
