@@ -38,5 +38,9 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         replace_file(path, [data], prefix=f".{path.name}.", suffix=".partial", mode=0o644)
     except OSError as exc:
         if exc.errno in _FOLDER_ERRORS:
-            raise PublishError(f"{path}: cannot write: {exc.strerror}; check the folder exists and is writable") from None
-        raise PublishError(f"{path}: cannot write: {exc.strerror}; free disk space or check permissions, then run again") from None
+            raise PublishError(
+                f"{path}: cannot write: {exc.strerror}; check the folder exists and is writable"
+            ) from None
+        raise PublishError(
+            f"{path}: cannot write: {exc.strerror}; free disk space or check permissions, then run again"
+        ) from None

@@ -78,14 +78,15 @@ def trimmed(audio: AudioSegment) -> AudioSegment:
     return audio[start:end] if end > start else audio[:0]
 
 
-def encode_speech(pcm: bytes, sample_rate_hz: int, bitrate_kbps: int, loudness_lufs: float = DEFAULT_LOUDNESS_LUFS) -> bytes:
+def encode_speech(
+    pcm: bytes, sample_rate_hz: int, bitrate_kbps: int, loudness_lufs: float = DEFAULT_LOUDNESS_LUFS
+) -> bytes:
     """Speech (16-bit mono PCM) trimmed of its edge silence, levelled, resampled to 44.1 kHz and
     encoded as CBR MP3 frames: no pause yet (see :func:`pause`)."""
     import lameenc
     import numpy
-    from pydub import AudioSegment
-
     import soxr
+    from pydub import AudioSegment
 
     pcm = trimmed(AudioSegment(data=pcm, sample_width=2, frame_rate=sample_rate_hz, channels=1)).raw_data
     if not pcm:
@@ -164,7 +165,8 @@ def _empty_frame(bitrate_kbps: int, body: bytes) -> bytes:
 def info_frame(frames: int, audio_bytes: int, bitrate_kbps: int) -> bytes:
     """A LAME-style "Info" frame: tells players the stream is CBR, its frame and byte counts."""
     size = frame_bytes(bitrate_kbps, padded=False)
-    return _empty_frame(bitrate_kbps, b"Info" + struct.pack(">III", 0x3, frames, audio_bytes + size))  # flags: frames, bytes
+    flags = 0x3  # the frame and byte counts are present
+    return _empty_frame(bitrate_kbps, b"Info" + struct.pack(">III", flags, frames, audio_bytes + size))
 
 
 def starts_ms(frame_counts: Sequence[int]) -> tuple[tuple[int, ...], int]:
@@ -195,9 +197,9 @@ def assemble(
     try:
         with out_path.open("wb", buffering=0) as out:
             out.write(header)
-            data_bytes = sum(p.stat().st_size - skip for p, skip in zip(parts, skips))
+            data_bytes = sum(p.stat().st_size - skip for p, skip in zip(parts, skips, strict=True))
             out.write(info_frame(sum(frame_counts), data_bytes, bitrate_kbps))
-            for part, skip in zip(parts, skips):
+            for part, skip in zip(parts, skips, strict=True):
                 with part.open("rb") as source:
                     _append(source, out, skip)
     except OSError as exc:

@@ -62,7 +62,8 @@ def cache_in_use(cache_dir: Path) -> Iterator[None]:
         fd = os.open(cache_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         raise CacheError(
-            f"{cache_dir}: cannot use it as the clip cache: {exc.strerror}; remove what is there or pass another --cache"
+            f"{cache_dir}: cannot use it as the clip cache: {exc.strerror}; "
+            "remove what is there or pass another --cache"
         ) from None
     try:
         try:

@@ -62,7 +62,9 @@ def candidates(voices_path: Path | None, sources: Sequence[Path]) -> list[Path]:
     return [path for path in found if path is not None and path.is_file()]
 
 
-def choose_casting_file(voices_path: Path | None, sources: Sequence[Path], title: str, texts: Sequence[str]) -> CastingFile:
+def choose_casting_file(
+    voices_path: Path | None, sources: Sequence[Path], title: str, texts: Sequence[str]
+) -> CastingFile:
     """The casting file for the book titled `title` whose stories are `texts` (see the module's rules)."""
     if voices_path is not None:
         return CastingFile(voices_path, load_config(voices_path))

@@ -38,7 +38,8 @@ class Part:
 @functools.cache
 def _encoder_id() -> str:
     """The encoder and resampler versions: part of every key (looked up once, it is slow)."""
-    return f"lameenc {importlib.metadata.version('lameenc')} q{audio.LAME_QUALITY}; soxr {importlib.metadata.version('soxr')} HQ"
+    version = importlib.metadata.version
+    return f"lameenc {version('lameenc')} q{audio.LAME_QUALITY}; soxr {version('soxr')} HQ"
 
 
 def part_key(
@@ -88,5 +89,7 @@ def write_part(target: Path, data: bytes, bitrate_kbps: int) -> int:
     try:
         cache.write_file(target, [_HEADER.pack(_MAGIC, frames, len(data), zlib.crc32(data)), data])
     except OSError as exc:
-        raise AudioError(f"cannot write {target}: {exc.strerror or exc}; free disk space or use another --cache") from None
+        raise AudioError(
+            f"cannot write {target}: {exc.strerror or exc}; free disk space or use another --cache"
+        ) from None
     return frames

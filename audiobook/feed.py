@@ -29,8 +29,17 @@ from .errors import PublishError
 from .tags import ChapterMark
 
 __all__ = [
-    "CHAPTERS_TYPE", "FEED_NAME", "Episode", "Podcast", "chapters_json", "chapters_path", "check_base_url", "episode_guid",
-    "feed_xml", "rebase_feed", "write_feed",
+    "CHAPTERS_TYPE",
+    "FEED_NAME",
+    "Episode",
+    "Podcast",
+    "chapters_json",
+    "chapters_path",
+    "check_base_url",
+    "episode_guid",
+    "feed_xml",
+    "rebase_feed",
+    "write_feed",
 ]
 
 FEED_NAME = "feed.xml"
@@ -57,7 +66,10 @@ class Episode:
 
 @dataclass(frozen=True)
 class Podcast:
-    """The built book as a podcast: the feed's channel, one episode per chapter. Every file must lie under ``book_dir``."""
+    """The built book as a podcast: the feed's channel, one episode per chapter.
+
+    Every file must lie under ``book_dir``.
+    """
 
     title: str
     author: str
@@ -132,7 +144,9 @@ def _url(base_url: str, book_dir: Path, path: Path) -> str:
     try:
         relative = Path(path).relative_to(book_dir)
     except ValueError:
-        raise PublishError(f"{path}: not inside the book folder {book_dir}; the feed can only link files under it") from None
+        raise PublishError(
+            f"{path}: not inside the book folder {book_dir}; the feed can only link files under it"
+        ) from None
     return base_url + quote(relative.as_posix())
 
 
@@ -151,7 +165,9 @@ def feed_xml(podcast: Podcast, base_url: str) -> bytes:
     feed.link(href=base_url + FEED_NAME, rel="self", type="application/rss+xml")
     feed.link(href=base_url, rel="alternate")  # after "self": feedgen's RSS <link> is the last link set
     # A description is HTML by convention, so its text is HTML-escaped too (lxml then escapes the markup).
-    feed.description(html.escape(_text(podcast.description) or f"{title}, by {author}: an audiobook, one episode per chapter."))
+    feed.description(
+        html.escape(_text(podcast.description) or f"{title}, by {author}: an audiobook, one episode per chapter.")
+    )
     feed.language(podcast.language)
     feed.generator("audiobook")
     feed.lastBuildDate(podcast.published)
@@ -188,7 +204,8 @@ def feed_xml(podcast: Podcast, base_url: str) -> bytes:
         entry.podcast.itunes_duration(_duration(episode.duration_ms))
         if episode.season is not None:  # a podcast app lists a book's volumes as seasons
             entry.podcast.itunes_season(episode.season)
-            entry.podcast_index.add("season", str(episode.season), **({"name": _text(episode.season_name)} if episode.season_name else {}))
+            name = {"name": _text(episode.season_name)} if episode.season_name else {}
+            entry.podcast_index.add("season", str(episode.season), **name)
         if episode.marks:
             url = _url(base_url, podcast.book_dir, chapters_path(episode.mp3_path))
             entry.podcast_index.add("chapters", url=url, type=CHAPTERS_TYPE)

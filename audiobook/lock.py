@@ -33,7 +33,9 @@ def _holder(file) -> int | None:  # noqa: ANN001 - an open binary file
 
 
 @contextmanager
-def output_lock(output_dir: Path, wait: bool = False, on_wait: Callable[[int | None], None] | None = None) -> Iterator[None]:
+def output_lock(
+    output_dir: Path, wait: bool = False, on_wait: Callable[[int | None], None] | None = None
+) -> Iterator[None]:
     """Hold the output folder's lock for the duration of the ``with`` block.
 
     If another build holds it: raise BusyError naming its pid, or, with ``wait``, call
@@ -45,7 +47,9 @@ def output_lock(output_dir: Path, wait: bool = False, on_wait: Callable[[int | N
         output_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
-        raise AudiobookError(f"{exc.filename or path}: cannot create the build lock: {exc.strerror}; check -o") from None
+        raise AudiobookError(
+            f"{exc.filename or path}: cannot create the build lock: {exc.strerror}; check -o"
+        ) from None
     with os.fdopen(fd, "r+b", buffering=0) as file:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -46,7 +46,11 @@ if TYPE_CHECKING:
 # numpy and soxr are imported in the functions that use them: a build with nothing to level never
 # loads them (the constants here are part of every cache key).
 
-METHOD = "bs1770-4 k-weighted, gated 400 ms/-70/-10 from 100 ms segments, between 400 ms of silence; true peak 8x at 22.05 kHz interpolated by a 32-tap Kaiser sinc next to samples within 6 dB of the ceiling, 5 ms limiter with 0.1 dB margin, 4 passes, re-measured by gain"
+METHOD = (
+    "bs1770-4 k-weighted, gated 400 ms/-70/-10 from 100 ms segments, between 400 ms of silence; "
+    "true peak 8x at 22.05 kHz interpolated by a 32-tap Kaiser sinc next to samples within 6 dB of the ceiling, "
+    "5 ms limiter with 0.1 dB margin, 4 passes, re-measured by gain"
+)
 DEFAULT_LOUDNESS_LUFS = -19.0  # podcast target for mono (AES TD1008, Apple's -16 stereo)
 PEAK_LIMIT_DBTP = -1.5  # true peak of the finished file at most this
 CODEC_HEADROOM_DB = 1.0  # MP3 encoding raises true peaks a little: the PCM is limited this much lower
@@ -73,7 +77,9 @@ _LIMITER_MARGIN = 10 ** (_LIMITER_MARGIN_DB / 20)
 def check_loudness(loudness_lufs: float) -> None:
     low, high = LOUDNESS_RANGE_LUFS
     if not low <= loudness_lufs <= high:
-        raise AudioError(f"--loudness {loudness_lufs:g} is out of range: use {low:g} to {high:g} LUFS (-19 is the podcast norm)")
+        raise AudioError(
+            f"--loudness {loudness_lufs:g} is out of range: use {low:g} to {high:g} LUFS (-19 is the podcast norm)"
+        )
 
 
 @dataclass(frozen=True)
@@ -293,7 +299,9 @@ def _interpolator(factor: int) -> tuple[numpy.ndarray, numpy.ndarray]:
     half = _TAPS // 2
     offsets = numpy.arange(1 - half, half + 1)
     distance = numpy.arange(1, factor)[None, :] / factor - offsets[:, None]
-    window = numpy.i0(_KAISER_BETA * numpy.sqrt(numpy.clip(1 - (distance / half) ** 2, 0, None))) / numpy.i0(_KAISER_BETA)
+    window = numpy.i0(_KAISER_BETA * numpy.sqrt(numpy.clip(1 - (distance / half) ** 2, 0, None))) / numpy.i0(
+        _KAISER_BETA
+    )
     weights = numpy.sinc(distance) * window
     return offsets, (weights / weights.sum(axis=0)).astype(numpy.float32)
 
@@ -377,7 +385,8 @@ def _limiter(peaks: _Peaks, gain: float, rate_hz: int, ceiling: float) -> _Limit
 
 
 def level(samples: numpy.ndarray, rate_hz: int, target_lufs: float) -> Levelled:
-    """Level a clip: it comes out at `target_lufs` integrated, its true peak under the ceiling that leaves room for the codec.
+    """Level a clip: it comes out at `target_lufs` integrated, its true peak under the ceiling that leaves
+    room for the codec.
 
     The clip is K-weighted once and its peaks interpolated once: the limiter's passes only scale
     them (see :class:`_Meter` and :class:`_Peaks`).

@@ -44,7 +44,14 @@ def ffmetadata(title: str, author: str, marks: tuple[ChapterMark, ...]) -> str:
     lines = [";FFMETADATA1", f"title={_escape(title)}", f"album={_escape(title)}", f"artist={_escape(author)}",
              "genre=Audiobook", "media_type=2"]  # 2: "Audiobook" to Apple's players (the stik atom)
     for mark in marks:
-        lines += ["", "[CHAPTER]", "TIMEBASE=1/1000", f"START={mark.start_ms}", f"END={mark.end_ms}", f"title={_escape(mark.title)}"]
+        lines += [
+            "",
+            "[CHAPTER]",
+            "TIMEBASE=1/1000",
+            f"START={mark.start_ms}",
+            f"END={mark.end_ms}",
+            f"title={_escape(mark.title)}",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -72,7 +79,9 @@ def write_m4b(whole: WholeBook, path: Path, cover_jpeg: bytes, bitrate_kbps: int
             result = subprocess.run(command, capture_output=True, text=True)
             if result.returncode != 0:
                 last = (result.stderr.strip().splitlines() or ["no message"])[-1]
-                raise AudioError(f"{path}: ffmpeg could not write the M4B ({last}): check ffmpeg works, or leave out --m4b")
+                raise AudioError(
+                    f"{path}: ffmpeg could not write the M4B ({last}): check ffmpeg works, or leave out --m4b"
+                )
             os.replace(partial, path)
         finally:
             partial.unlink(missing_ok=True)

@@ -18,7 +18,15 @@ from .feed import Episode, Podcast, check_base_url, write_feed
 from .plan import BuildResult
 from .transcript import write_vtt
 
-__all__ = ["COVER_NAME", "DEFAULT_HOST", "DEFAULT_PORT", "Published", "check_publish_options", "default_base_url", "publish"]
+__all__ = [
+    "COVER_NAME",
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "Published",
+    "check_publish_options",
+    "default_base_url",
+    "publish",
+]
 
 COVER_NAME = "cover.jpg"
 DEFAULT_HOST = "127.0.0.1"
@@ -48,7 +56,8 @@ def check_publish_options(base_url: str | None, cover: Path | None) -> None:
 
 
 def publish(result: BuildResult, art: Cover, published: datetime, base_url: str | None = None) -> Published:
-    """Write cover.jpg, ``NN - Title.vtt`` and ``NN - Title.chapters.json`` per chapter, and feed.xml dated `published`."""
+    """Write cover.jpg, ``NN - Title.vtt`` and ``NN - Title.chapters.json`` per chapter, and feed.xml
+    dated `published`."""
     plan = result.plan
     book_dir = result.book_dir
     cover_path = book_dir / COVER_NAME

@@ -17,11 +17,12 @@ after the text frames and the CTOC.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from mutagen import MutagenError
 from mutagen.id3 import (
@@ -187,17 +188,18 @@ def read_tags(path: Path) -> Tags:
             f"cannot read tags from {path}: {_one_line(error)}; check it is a tagged MP3"
         ) from error
 
-    texts: dict[str, str | None] = {
-        field: _text(id3, frame_id) for field, frame_id in _TEXT_FRAMES.items()
-    }
-    texts["language"] = texts["language"] or None
+    texts = {field: _text(id3, frame_id) for field, frame_id in _TEXT_FRAMES.items()}
     lyrics = id3.getall("USLT")
     covers = [apic for apic in id3.getall("APIC") if apic.type == PictureType.COVER_FRONT]
     groups = _groups(id3.getall("CTOC"))
     try:
         track, track_total = _parse_track(_text(id3, _TRACK_FRAME))
         return Tags(
-            **texts,
+            title=texts["title"],
+            artist=texts["artist"],
+            album=texts["album"],
+            genre=texts["genre"],
+            language=texts["language"] or None,
             track=track,
             track_total=track_total,
             chapters=tuple(
@@ -221,7 +223,9 @@ def _groups(tables: list[Any]) -> dict[str, str]:  # mutagen's CTOC frames (unty
     for table in tables:
         for child in table.child_element_ids:
             above: Any = table
-            while above is not None and (above.flags & CTOCFlags.TOP_LEVEL or _CHUNK.fullmatch(_text(above.sub_frames, "TIT2"))):
+            while above is not None and (
+                above.flags & CTOCFlags.TOP_LEVEL or _CHUNK.fullmatch(_text(above.sub_frames, "TIT2"))
+            ):
                 above = parent.get(above.element_id)
             if above is not None:
                 groups[child] = _text(above.sub_frames, "TIT2")
@@ -240,8 +244,8 @@ class _TimeOrderedID3(ID3):
 
     def _write(self, config: ID3SaveConfig) -> bytearray:
         def position(frame: Frame) -> tuple[bool, int]:
-            is_chapter = isinstance(frame, CHAP)
-            return (is_chapter, frame.start_time if is_chapter else 0)
+            # mutagen makes a CHAP's fields from its spec at run time: no type knows start_time
+            return (True, frame.start_time) if isinstance(frame, CHAP) else (False, 0)  # type: ignore[attr-defined]
 
         frames = sorted(self.values(), key=position)  # stable: non-chapters keep insertion order
         return bytearray().join(save_frame(frame, config=config) for frame in frames)
@@ -263,12 +267,14 @@ def _frames_for(tags: Tags) -> list[Frame]:
         frames.append(USLT(encoding=_encoding_for(tags.lyrics), lang=language, desc="", text=tags.lyrics))
     if tags.cover_jpeg is not None:
         frames.append(
-            APIC(encoding=Encoding.LATIN1, mime="image/jpeg", type=PictureType.COVER_FRONT, desc="", data=tags.cover_jpeg)
+            APIC(
+                encoding=Encoding.LATIN1, mime="image/jpeg", type=PictureType.COVER_FRONT, desc="", data=tags.cover_jpeg
+            )
         )
 
     chapter_ids = [f"ch{index}" for index in range(len(tags.chapters))]
     frames += _tables_of_contents(chapter_ids, [chapter.group for chapter in tags.chapters])
-    for chapter_id, chapter in zip(chapter_ids, tags.chapters):
+    for chapter_id, chapter in zip(chapter_ids, tags.chapters, strict=True):
         frames.append(
             CHAP(
                 element_id=chapter_id,
@@ -289,7 +295,7 @@ def _tables_of_contents(chapter_ids: list[str], groups: list[str | None]) -> lis
     if not chapter_ids:
         return []
     runs: list[tuple[str | None, list[str]]] = []  # consecutive chapters of one group
-    for chapter_id, group in zip(chapter_ids, groups):
+    for chapter_id, group in zip(chapter_ids, groups, strict=True):
         if runs and runs[-1][0] == group:
             runs[-1][1].append(chapter_id)
         else:
@@ -312,10 +318,12 @@ def _table(element_id: str, title: str | None, ids: list[str], top_level: bool) 
     if len(ids) <= MAX_TOC_ENTRIES:
         return [_ctoc(element_id, title, ids, top_level)]
     chunks = [ids[i : i + MAX_TOC_ENTRIES] for i in range(0, len(ids), MAX_TOC_ENTRIES)]
-    sub_ids = [f"{element_id}.{number}" if not top_level else f"{element_id}{number}" for number in range(1, len(chunks) + 1)]
+    sub_ids = [
+        f"{element_id}.{number}" if not top_level else f"{element_id}{number}" for number in range(1, len(chunks) + 1)
+    ]
     tables = [_ctoc(element_id, title, sub_ids, top_level)]
     first = 1
-    for sub_id, chunk in zip(sub_ids, chunks):
+    for sub_id, chunk in zip(sub_ids, chunks, strict=True):
         tables.append(_ctoc(sub_id, f"Chapters {first}-{first + len(chunk) - 1}", chunk, top_level=False))
         first += len(chunk)
     return tables
@@ -329,7 +337,7 @@ def _ctoc(element_id: str, title: str | None, children: list[str], top_level: bo
 
 def _sorted_chapters(chapters: Iterable[ChapterMark]) -> tuple[ChapterMark, ...]:
     ordered = tuple(sorted(chapters, key=lambda chapter: (chapter.start_ms, chapter.end_ms)))
-    for before, after in zip(ordered, ordered[1:]):
+    for before, after in itertools.pairwise(ordered):
         if after.start_ms < before.end_ms:
             raise ValueError(
                 f"chapters overlap: {before.title!r} ends at {before.end_ms} ms"
@@ -338,7 +346,7 @@ def _sorted_chapters(chapters: Iterable[ChapterMark]) -> tuple[ChapterMark, ...]
     return ordered
 
 
-def _encoding_for(text: str) -> Encoding:
+def _encoding_for(text: str) -> int:  # an Encoding constant
     """Latin-1 where it fits, else UTF-16 (v2.3 allows only these two; UTF-8 is v2.4-only)."""
     try:
         text.encode("latin-1")

@@ -24,7 +24,9 @@ class Cue:
 
     def __post_init__(self) -> None:
         if not 0 <= self.start_ms <= self.end_ms:
-            raise ValueError(f"cue {self.text[:30]!r}: need 0 <= start_ms <= end_ms, got {self.start_ms}..{self.end_ms}")
+            raise ValueError(
+                f"cue {self.text[:30]!r}: need 0 <= start_ms <= end_ms, got {self.start_ms}..{self.end_ms}"
+            )
 
 
 def _one_line(text: str) -> str:

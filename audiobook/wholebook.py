@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import struct
 import os
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -101,7 +101,7 @@ def write_whole_book(chapters: Sequence[BookChapter], path: Path, tags: Tags, bi
     spans = [chapter_audio(c.path, bitrate_kbps) for c in chapters]
     starts, duration_ms = audio.starts_ms([frames for _, frames in spans])
     ends = [*starts[1:], duration_ms]
-    marks = tuple(ChapterMark(c.title, s, e, c.volume) for c, s, e in zip(chapters, starts, ends))
+    marks = tuple(ChapterMark(c.title, s, e, c.volume) for c, s, e in zip(chapters, starts, ends, strict=True))
     lyrics = "\n\n".join(f"{c.title}\n\n{c.transcript}" if c.transcript else c.title for c in chapters)
     tag = render_tags(replace(tags, chapters=marks, lyrics=lyrics))
     partial = path.with_name(f".{path.name}.partial")

@@ -76,7 +76,10 @@ def run(
     """
     if not tasks:
         return
-    from concurrent.futures import ProcessPoolExecutor, as_completed  # here: a build with nothing to make never loads them
+    from concurrent.futures import (  # here: a build with nothing to make never loads them
+        ProcessPoolExecutor,
+        as_completed,
+    )
     from concurrent.futures.process import BrokenProcessPool
 
     context = start_forkserver()

@@ -75,7 +75,9 @@ def score(gold: Path, pred: Path, per_novel: bool) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         result = Path(tmp) / "result.json"
         args = [sys.executable, str(scorer), str(gold), str(pred), "--json", str(result)]
-        shown = subprocess.run(args + (["--per-novel"] if per_novel else []), capture_output=True, text=True, check=True)
+        shown = subprocess.run(
+            args + (["--per-novel"] if per_novel else []), capture_output=True, text=True, check=True
+        )
         if per_novel:
             print(shown.stdout)
         data = json.loads(result.read_text())
@@ -96,7 +98,9 @@ def by_rule(gold: Path, pred: Path) -> None:
     for path in gold_files(gold):
         data = json.loads(path.read_text(encoding="utf-8"))
         resolver = scorer.NameResolver(data["characters"])
-        segments = [s for s in json.loads((pred / path.name).read_text(encoding="utf-8"))["segments"] if s["kind"] == "dialogue"]
+        segments = [
+            s for s in json.loads((pred / path.name).read_text(encoding="utf-8"))["segments"] if s["kind"] == "dialogue"
+        ]
         units: dict = {}
         for q in data["quotes"]:
             units.setdefault(q.get("quote_id"), []).append(q)
@@ -145,7 +149,9 @@ def main() -> None:
             pred = base / ("pred" if attributor is attribute else "baseline")
             predict(args.gold, pred, attributor)
             s = score(args.gold, pred, args.per_novel and attributor is attribute)
-            rows.append((label, s["quote_detection"]["recall"], s["quote_detection"]["precision"], s["speaker"]["accuracy"]))
+            rows.append(
+                (label, s["quote_detection"]["recall"], s["quote_detection"]["precision"], s["speaker"]["accuracy"])
+            )
             if args.by_rule and attributor is attribute:
                 by_rule(args.gold, pred)
     print(f"{'LitBank dev (86 texts)':<30} {'recall':>7} {'precision':>9} {'speaker':>8}")

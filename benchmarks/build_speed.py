@@ -111,7 +111,8 @@ def reference(stories: list[Path], work: Path) -> tuple[float, float]:
 def book_audio_s(out: Path) -> float:
     manifests = list(out.glob("*/.audiobook.json"))
     entries = [e for m in manifests for e in json.loads(m.read_text()).values()]
-    return sum(e["duration_ms"] for e in entries if not e.get("whole_book") and not e.get("m4b")) / 1000  # chapters only
+    chapters = [e for e in entries if not e.get("whole_book") and not e.get("m4b")]
+    return sum(e["duration_ms"] for e in chapters) / 1000
 
 
 def digests(out: Path) -> dict[str, str]:
@@ -148,9 +149,16 @@ def main() -> None:
         cold_s, cold_peak = build(ROOT / "seeds", out, voices)
         audio_s = book_audio_s(out)
         cold_rate = cold_s / audio_s
-        print(f"cold build: {audio_s:.0f} s of audio in {cold_s:.2f} s ({cold_rate * 3600:.1f} s per hour), "
-              f"peak memory {cold_peak / 2**20:.0f} MB, {os.cpu_count()} cores")
-        line("cold build, wall time per second of audio", cold_rate / ref_rate, 0.75, f"reference {ref_rate * 1000:.2f} ms/s")
+        print(
+            f"cold build: {audio_s:.0f} s of audio in {cold_s:.2f} s ({cold_rate * 3600:.1f} s per hour), "
+            f"peak memory {cold_peak / 2**20:.0f} MB, {os.cpu_count()} cores"
+        )
+        line(
+            "cold build, wall time per second of audio",
+            cold_rate / ref_rate,
+            0.75,
+            f"reference {ref_rate * 1000:.2f} ms/s",
+        )
 
         before = digests(out)
         same_s, _ = build(ROOT / "seeds", out, voices)
@@ -196,7 +204,10 @@ def long_book(work: Path, voices: Path) -> None:
           f"({rate * 3600:.1f} s per hour of audio, files on disk), peak memory {peak / 2**20:.0f} MB")
     print(f"seeds, cold, files on disk: {before * 3600:.1f} s per hour of audio before it, {after * 3600:.1f} after")
     line("long book, wall time per hour vs seeds", rate / seeds_mean, 1.0, f"seeds {seeds_mean * 3600:.1f} s/h")
-    print(f"{'long book, peak memory (MB, limit 300)':<44} {peak / 2**20:6.0f}    {'ok' if peak <= 300 * 2**20 else 'OVER'}")
+    print(
+        f"{'long book, peak memory (MB, limit 300)':<44} {peak / 2**20:6.0f}    "
+        f"{'ok' if peak <= 300 * 2**20 else 'OVER'}"
+    )
 
 
 if __name__ == "__main__":

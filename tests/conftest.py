@@ -54,9 +54,13 @@ def build_small_book(root: Path, *extra: str) -> SmallBook:
         if not path.is_file() or path.read_text(encoding="utf-8") != text:  # keep the mtime: it dates the episodes
             path.write_text(text, encoding="utf-8")
     voices = root / "voices.toml"
-    voices.write_text(f'[book]\ntitle = "{BOOK_TITLE.replace(chr(34), chr(92) + chr(34))}"\nauthor = "Ann & Bob"\n', encoding="utf-8")
+    voices.write_text(
+        f'[book]\ntitle = "{BOOK_TITLE.replace(chr(34), chr(92) + chr(34))}"\nauthor = "Ann & Bob"\n', encoding="utf-8"
+    )
     output = root / "output"
-    result = CliRunner().invoke(app, ["build", str(stories), "-o", str(output), "--voices", str(voices), "-j", "2", *extra])
+    result = CliRunner().invoke(
+        app, ["build", str(stories), "-o", str(output), "--voices", str(voices), "-j", "2", *extra]
+    )
     assert result.exit_code == 0, result.output
     [book_dir] = [p for p in output.iterdir() if not p.name.startswith(".")]
     return SmallBook(output, book_dir, stories, result.stdout)

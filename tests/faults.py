@@ -103,7 +103,8 @@ def group_members(pgid: int) -> list[int]:
 
 
 def kill_group(process: subprocess.Popen[str]) -> None:
-    """SIGKILL the build and everything it started (workers, the forkserver, eSpeak children); wait until all are gone."""
+    """SIGKILL the build and everything it started (workers, the forkserver, eSpeak children); wait until all
+    are gone."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:

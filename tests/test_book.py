@@ -59,14 +59,19 @@ A new start, in a new part.
 def test_long_text_splits_at_headings_with_offsets_into_the_file(tmp_path: Path) -> None:
     path = write(tmp_path, "novel.txt", NOVEL)
     book = load_book(path)
-    assert [c.title for c in book.chapters] == ["Chapter 1", "Chapter IV", "Chapter Twelve: The Storm", "Part One, Chapter 13"]
+    assert [c.title for c in book.chapters] == [
+        "Chapter 1",
+        "Chapter IV",
+        "Chapter Twelve: The Storm",
+        "Part One, Chapter 13",
+    ]
     expected_bodies = [
         ["Mira woke before the sun.", "She packed in silence."],
         ['"Where are you going?" asked Ren.'],
         ["Rain, and more rain."],
         ["A new start, in a new part."],  # "Part One" and "Chapter 13" are both its heading
     ]
-    for story, body in zip(book.chapters, expected_bodies):
+    for story, body in zip(book.chapters, expected_bodies, strict=True):
         assert NOVEL[story.offset : story.offset + len(story.text)] == story.text
         assert story.paragraphs[0].is_title
         assert [story.paragraph_text(i) for i, p in enumerate(story.paragraphs) if not p.is_title] == body
@@ -161,10 +166,19 @@ def test_gutenberg_header_and_licence_are_left_out(tmp_path: Path) -> None:
     text = path.read_text(encoding="utf-8-sig")
     book = load_book(path)
     assert (book.title, book.author, book.language) == ("A Small Tale", "Jane Doe", "en")
-    assert [c.title for c in book.chapters] == ["Chapter I: The Start", "Chapter II: The Middle", "Chapter III: The End"]
+    assert [c.title for c in book.chapters] == [
+        "Chapter I: The Start",
+        "Chapter II: The Middle",
+        "Chapter III: The End",
+    ]
     first = book.chapters[0]  # the book's own title page and contents open it, as front matter
-    assert [(s.kind, s.title) for s in first.sections] == [("front-matter", "Title page"), ("scene", "Chapter I: The Start")]
-    assert first.paragraph_text(0) == "A SMALL TALE" and first.sections[first.paragraphs[0].section].title == "Title page"
+    assert [(s.kind, s.title) for s in first.sections] == [
+        ("front-matter", "Title page"),
+        ("scene", "Chapter I: The Start"),
+    ]
+    assert (
+        first.paragraph_text(0) == "A SMALL TALE" and first.sections[first.paragraphs[0].section].title == "Title page"
+    )
     assert [first.paragraph_text(i) for i, p in enumerate(first.paragraphs) if p.is_title] == ["CHAPTER I.\nThe Start"]
     words = [w for c in book.chapters for w in chapter_words(c)]
     story_part = text[text.index("A SMALL TALE\n") : text.index("End of the Project")]
@@ -183,7 +197,9 @@ def test_gutenberg_without_markers_keeps_everything(tmp_path: Path) -> None:
 # --- EPUB ------------------------------------------------------------------------------
 
 
-def make_epub(path: Path, *, extra_docs: list[epub.EpubHtml] = (), cover: bytes | None = b"\xff\xd8\xff\xe0JFIF-cover") -> Path:
+def make_epub(
+    path: Path, *, extra_docs: list[epub.EpubHtml] = (), cover: bytes | None = b"\xff\xd8\xff\xe0JFIF-cover"
+) -> Path:
     book = epub.EpubBook()
     book.set_identifier("test-book")
     book.set_title("The Glass Tower")
@@ -211,7 +227,10 @@ def make_epub(path: Path, *, extra_docs: list[epub.EpubHtml] = (), cover: bytes 
         book.add_item(doc)
     book.toc = [
         epub.Link("text/c1.xhtml", "1. Arrival", "c1"),
-        (epub.Section("Part Two"), [epub.Link("text/c2.xhtml", "2. Departure", "c2"), epub.Link("text/c2.xhtml#last", "Epilogue", "ep")]),
+        (
+            epub.Section("Part Two"),
+            [epub.Link("text/c2.xhtml", "2. Departure", "c2"), epub.Link("text/c2.xhtml#last", "Epilogue", "ep")],
+        ),
     ]
     book.add_item(epub.EpubNcx())
     book.add_item(epub.EpubNav())
@@ -269,7 +288,8 @@ def test_epub_without_cover_or_toc_titles(tmp_path: Path) -> None:
 
 CONTAINER = (
     b'<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">'
-    b'<rootfiles><rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/></rootfiles></container>'
+    b'<rootfiles><rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/>'
+    b"</rootfiles></container>"
 )
 
 

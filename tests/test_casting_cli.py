@@ -80,7 +80,9 @@ def test_voices_lists_languages_and_variants_with_gender() -> None:
 
 def test_preview_speaks_the_characters_own_lines(story: Path, tmp_path: Path) -> None:
     out = tmp_path / "rin.mp3"
-    result = invoke("preview", "Rin", str(story), "--voices", str(story.parent / "voices.toml"), "-o", str(out), "--no-play")
+    result = invoke(
+        "preview", "Rin", str(story), "--voices", str(story.parent / "voices.toml"), "-o", str(out), "--no-play"
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         "Rin: en-us+f2 rate 170 pitch 50", "  Where are we going?", "  Tonight?", f"Wrote {out}",
@@ -92,7 +94,9 @@ def test_preview_speaks_the_characters_own_lines(story: Path, tmp_path: Path) ->
 
 
 def test_preview_of_someone_who_never_speaks(story: Path, tmp_path: Path) -> None:
-    result = invoke("preview", "Gakupo", str(story), "--voices", str(story.parent / "voices.toml"), "-o", str(tmp_path / "g.mp3"))
+    result = invoke(
+        "preview", "Gakupo", str(story), "--voices", str(story.parent / "voices.toml"), "-o", str(tmp_path / "g.mp3")
+    )
     assert result.exit_code == 1
     assert result.stderr == "error: no character called 'Gakupo' speaks in this book: choose one of Rin, Len\n"
 

@@ -14,7 +14,9 @@ from audiobook.plan import BuildOptions, plan
 
 ROOT = Path(__file__).parent.parent
 
-ANN_AND_BOB = '[book]\ntitle = "The Orchard"\n\n[characters.Ann]\ngender = "female"\n\n[characters.Bob]\ngender = "male"\n'
+ANN_AND_BOB = (
+    '[book]\ntitle = "The Orchard"\n\n[characters.Ann]\ngender = "female"\n\n[characters.Bob]\ngender = "male"\n'
+)
 ORCHARD = 'Ann climbed the wall. "Come on," she said.\n\n"Wait for me," Bob said.\n'
 LIGHTHOUSE = 'The Lighthouse\n\nThe keeper lit the lamp. "Another storm," he said.\n\nThe sea did not answer.\n'
 
@@ -97,7 +99,10 @@ def test_a_build_beside_another_books_voices_toml_neither_renames_nor_overwrites
         '\nCasting: built-in voices (voices.toml is the casting of "The Orchard", not of this book: '
         "pass --voices voices.toml to use it anyway)\n"
     ) in novel.stdout
-    assert sorted(p.name for p in (here / "output").iterdir() if not p.name.startswith(".")) == ["The Lighthouse", "The Orchard"]
+    assert sorted(p.name for p in (here / "output").iterdir() if not p.name.startswith(".")) == [
+        "The Lighthouse",
+        "The Orchard",
+    ]
 
     # Asked to take the other book's name, the build refuses before writing anything...
     clash = build("lighthouse.txt", "--title", "The Orchard")
@@ -111,7 +116,10 @@ def test_a_build_beside_another_books_voices_toml_neither_renames_nor_overwrites
     # ...and replaces it only when told to.
     replaced = build("lighthouse.txt", "--title", "The Orchard", "--overwrite")
     assert replaced.exit_code == 0, replaced.output
-    assert sorted(p.name for p in orchard.iterdir() if p.suffix == ".mp3") == ["01 - The Lighthouse.mp3", "The Orchard.mp3"]
+    assert sorted(p.name for p in orchard.iterdir() if p.suffix == ".mp3") == [
+        "01 - The Lighthouse.mp3",
+        "The Orchard.mp3",
+    ]
     again = build("orchard")  # the folder is the lighthouse's now: the orchard refuses in turn
     assert again.exit_code == 1 and "holds another book, built from" in again.stderr
     assert os.path.exists(orchard / "01 - The Lighthouse.mp3")

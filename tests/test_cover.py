@@ -72,7 +72,10 @@ def test_given_slightly_oblong_cover_is_centre_cropped_and_big_one_scaled(tmp_pa
     ("make", "message"),
     [
         (lambda p: save(Image.new("RGB", (1400, 1000)), p, "PNG"), "1400x1000 px, not square; crop it to a square"),
-        (lambda p: save(Image.new("RGB", (600, 600)), p, "PNG"), "600x600 px, smaller than 1400x1400; use a larger image"),
+        (
+            lambda p: save(Image.new("RGB", (600, 600)), p, "PNG"),
+            "600x600 px, smaller than 1400x1400; use a larger image",
+        ),
         (lambda p: save(Image.new("RGB", (1400, 1400)), p, "GIF"), "cover is GIF, not JPEG or PNG; convert it to JPEG"),
         (lambda p: p.write_text("not an image") and p, "not a readable image"),
         (lambda p: p, "no such cover image; check the path"),

@@ -14,7 +14,9 @@ ROOT = Path(__file__).parent.parent
 
 
 def test_cli_reference_is_current() -> None:
-    result = subprocess.run([sys.executable, str(ROOT / "docs" / "generate.py"), "--check"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "generate.py"), "--check"], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
 
 

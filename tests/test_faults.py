@@ -16,9 +16,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from faults import (
-    LONG_STORIES, TITLE, group_members, check_complete, kill_group, run_build, snapshot, start_build, visible_files, write_book,
+    LONG_STORIES,
+    TITLE,
+    check_complete,
+    group_members,
+    kill_group,
+    run_build,
+    snapshot,
+    start_build,
+    visible_files,
+    write_book,
 )
 
 pytestmark = pytest.mark.slow
@@ -165,7 +173,9 @@ def test_ctrl_c_exits_130_with_one_line_and_keeps_finished_clips(slow_root: Path
     finally:
         kill_group(build)
     assert build.returncode == 130
-    assert _one_line_error(stderr) == "error: interrupted: finished clips are cached; run the same command again to continue"
+    assert _one_line_error(stderr) == (
+        "error: interrupted: finished clips are cached; run the same command again to continue"
+    )
     kept = _clips(output)
     assert kept >= 3
     _all_complete(output)
@@ -182,7 +192,9 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 1 MB tmpfs (the book needs about 2 MB); root only."""
     mount_point = tmp_path / "disk"
     mount_point.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)], capture_output=True, text=True)
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)], capture_output=True, text=True
+    )
     if result.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({result.stderr.strip() or 'not root'}): no real full disk to test")
     try:

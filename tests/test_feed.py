@@ -6,18 +6,18 @@ import html
 import json
 import subprocess
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote
 
 import feedparser
 import pytest
+from conftest import BOOK_TITLE, SmallBook, build_small_book
 from lxml import etree
 
 from audiobook.errors import PublishError
 from audiobook.feed import Episode, Podcast, episode_guid, feed_xml, rebase_feed
 from audiobook.tags import read_tags
-from conftest import BOOK_TITLE, SmallBook, build_small_book
 
 PODCAST = "{https://podcastindex.org/namespace/1.0}"
 BASE = "http://127.0.0.1:8000/"
@@ -51,7 +51,7 @@ def test_one_item_per_chapter_with_exact_enclosures_durations_and_guids(small_bo
 
     assert [e.title for e in parsed.entries] == ['Rain & <Thunder> "Tonight" ☔', "Second"]
     assert [e.itunes_episode for e in parsed.entries] == ["1", "2"]
-    for entry, path in zip(parsed.entries, files):
+    for entry, path in zip(parsed.entries, files, strict=True):
         [enclosure] = entry.enclosures
         assert local(small_book, enclosure.href) == path
         assert (enclosure.type, int(enclosure.length)) == ("audio/mpeg", path.stat().st_size)
@@ -71,7 +71,7 @@ def test_podcast_chapters_json_matches_the_mp3_chapter_marks(small_book: SmallBo
     root = etree.parse(str(small_book.book_dir / "feed.xml")).getroot()
     items = root.findall("channel/item")
 
-    for item, path in zip(items, mp3s(small_book)):
+    for item, path in zip(items, mp3s(small_book), strict=True):
         link = item.find(f"{PODCAST}chapters")
         assert link.get("type") == "application/json+chapters"
         document = json.loads(local(small_book, link.get("url")).read_text(encoding="utf-8"))
@@ -146,7 +146,7 @@ def _book(tmp_path: Path, name: str) -> Podcast:
     path = tmp_path / name
     path.write_bytes(b"\xff\xfb" * 10)
     episode = Episode(1, "One", path, 1000)
-    return Podcast("T", "A", "en", tmp_path, (episode,), datetime(2024, 1, 1, tzinfo=timezone.utc))
+    return Podcast("T", "A", "en", tmp_path, (episode,), datetime(2024, 1, 1, tzinfo=UTC))
 
 
 @pytest.mark.parametrize(
@@ -166,7 +166,8 @@ def test_feed_errors_are_one_line_and_say_what_to_do(tmp_path: Path, name: str, 
 
 def test_control_characters_in_titles_do_not_break_the_xml(tmp_path: Path) -> None:
     book = _book(tmp_path, "one.mp3")
-    book = Podcast("Bell\x07 & <b>", "A\x00", "en", tmp_path, (Episode(1, "One\x1b]", book.episodes[0].mp3_path, 1000),), book.published)
+    episode = Episode(1, "One\x1b]", book.episodes[0].mp3_path, 1000)
+    book = Podcast("Bell\x07 & <b>", "A\x00", "en", tmp_path, (episode,), book.published)
 
     parsed = feedparser.parse(feed_xml(book, BASE))
 
@@ -177,7 +178,10 @@ def test_control_characters_in_titles_do_not_break_the_xml(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--base-url", "books.example.org"], "error: --base-url 'books.example.org': not an http(s) URL; pass one like"),
+        (
+            ["--base-url", "books.example.org"],
+            "error: --base-url 'books.example.org': not an http(s) URL; pass one like",
+        ),
         (["--cover", "missing.png"], "error: missing.png: no such cover image; check the path"),
     ],
 )

@@ -76,7 +76,8 @@ UNICODE_TEXT = st.lists(
         st.text(st.characters(codec=None), max_size=8),  # anything, lone surrogates and controls too
         st.sampled_from(
             ["\n", "\n\n", "\n\n\n", '"', "\u201c", "\u201d", "'", " said ", "Kaito", " Miku", " she ", "* * *",
-             "\u200d", "\u200f", "\u202e", "\U0001f600", "\u05e9\u05dc\u05d5\u05dd", "\u0627\u0644\u0633\u0644\u0627\u0645",
+             "\u200d", "\u200f", "\u202e", "\U0001f600", "\u05e9\u05dc\u05d5\u05dd",
+             "\u0627\u0644\u0633\u0644\u0627\u0645",
              "Mr.", " $5", " 1999", " L-Luka", " IT", "\ud800", "\ufeff", "\r\n", "\u2028", "Chapter 1\n\n"]
         ),
     ),

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from audiobook.build import likely_to_make_audio
-from audiobook.plan import BuildOptions
 from audiobook.cli import app
+from audiobook.plan import BuildOptions
 
 ONE = """The Gate
 
@@ -123,7 +123,11 @@ def test_chapters_no_longer_in_the_book_are_removed(book: Path) -> None:
 
 def test_cli_flags_override_voices_toml(book: Path) -> None:
     build(book, "--title", "Other Title", "--narrator-voice", "en-us+m1")
-    assert sorted(p.name for p in (book / "out" / "Other Title").glob("*.mp3")) == ["01 - The Gate.mp3", "02 - The Fair.mp3", "Other Title.mp3"]
+    assert sorted(p.name for p in (book / "out" / "Other Title").glob("*.mp3")) == [
+        "01 - The Gate.mp3",
+        "02 - The Fair.mp3",
+        "Other Title.mp3",
+    ]
 
 
 def test_the_workers_server_starts_early_only_when_audio_is_likely(book: Path) -> None:
@@ -145,7 +149,8 @@ def test_the_workers_server_starts_early_only_when_audio_is_likely(book: Path) -
 
 
 def a_second_later(path: Path, book: Path) -> None:
-    """Date the last build a second before the edit of `path`, as a person's edit would come (file times can be coarse)."""
+    """Date the last build a second before the edit of `path`, as a person's edit would come (file times
+    can be coarse)."""
     manifest = book / "out" / "Small Book" / ".audiobook.json"
     edited = path.stat().st_mtime_ns
     os.utime(manifest, ns=(edited - 10**9, edited - 10**9))

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from faults import TITLE, check_complete, kill_group, run_build, snapshot, start_build, visible_files, write_book
 
 pytestmark = pytest.mark.slow

@@ -90,10 +90,15 @@ def test_our_meter_reads_what_ffmpeg_reads(tmp_path: Path) -> None:
 
 
 def test_a_clip_is_brought_to_the_target_and_held_under_the_ceiling(tmp_path: Path) -> None:
-    samples = soxr.resample(espeak(tmp_path, "The river runs fast in spring, all day long.", "en-us+m3", 200), 22_050, 44_100)
+    samples = soxr.resample(
+        espeak(tmp_path, "The river runs fast in spring, all day long.", "en-us+m3", 200), 22_050, 44_100
+    )
     for target in (-19.0, -13.0):  # at -13 the limiter must work hard: eSpeak's peaks sit about 15 dB over its loudness
         result = loudness.level(samples, 44_100, target)
-        assert loudness.true_peak_dbtp(result.samples, 44_100) <= loudness.PEAK_LIMIT_DBTP - loudness.CODEC_HEADROOM_DB + 0.01
+        assert (
+            loudness.true_peak_dbtp(result.samples, 44_100)
+            <= loudness.PEAK_LIMIT_DBTP - loudness.CODEC_HEADROOM_DB + 0.01
+        )
         silence = numpy.zeros(round(0.4 * 44_100), dtype=numpy.float32)
         measured = loudness.integrated_lufs(numpy.concatenate((silence, result.samples, silence)), 44_100)
         assert abs(measured - target) < (0.1 if result.limited_db == 0 else 1.0), (target, measured)
@@ -132,7 +137,9 @@ def speaker_loudness(book: Path, name: str, tmp_path: Path) -> dict[str, float]:
     """Each speaker's lines cut from the finished MP3 (by the transcript's cue times), measured by ffmpeg."""
     mp3 = book / name
     pcm = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(mp3), "-f", "s16le", "-ac", "1", "-ar", "44100", "-"], capture_output=True, check=True
+        ["ffmpeg", "-v", "error", "-i", str(mp3), "-f", "s16le", "-ac", "1", "-ar", "44100", "-"],
+        capture_output=True,
+        check=True,
     ).stdout
     samples = numpy.frombuffer(pcm, dtype=numpy.int16).astype(numpy.float32) / 32768
     cues = json.loads((book / ".audiobook.json").read_text(encoding="utf-8"))["files"][name]["cues"]

@@ -25,7 +25,9 @@ pytestmark = pytest.mark.needs_espeak
 def phonemes(text: str) -> str:
     out = subprocess.run(["espeak-ng", "-q", "-x", "-v", "en", text], capture_output=True, text=True, check=True)
     # stress marks and word spacing dropped: what is said, not how it is stressed; "|": a clause break
-    return " | ".join("".join(line.split()).replace("'", "").replace(",", "") for line in out.stdout.strip().split("\n"))
+    return " | ".join(
+        "".join(line.split()).replace("'", "").replace(",", "") for line in out.stdout.strip().split("\n")
+    )
 
 
 FIXED = [
@@ -102,7 +104,10 @@ def test_ellipses_and_dashes_make_pauses() -> None:
         said = subprocess.run(["espeak-ng", "-q", "-x", text], capture_output=True, text=True).stdout
         assert "_:" in said or said.strip().count("\n") >= 1, (text, said)
         assert normalise(text) == text
-    assert "\n" in subprocess.run(["espeak-ng", "-q", "-x", normalise("Wait.. what")], capture_output=True, text=True).stdout
+    assert (
+        "\n"
+        in subprocess.run(["espeak-ng", "-q", "-x", normalise("Wait.. what")], capture_output=True, text=True).stdout
+    )
 
 
 def test_pronunciations_are_whole_word_and_case_aware() -> None:
@@ -127,9 +132,41 @@ ANY_TEXT = st.text(
     max_size=60,
 ) | st.lists(
     st.sampled_from(
-        ["Mr.", " Smith", " $3.50", " 1999", " in", " the", " '90s", " 3:05", " L-Luka", " y-you", " IT", " US",
-         " NOW", "*", "~", "\u200d", "\ud800", "\U0001f44d", "\u05e9\u05dc\u05d5\u05dd", " ", "\n", "-", "#2", "No.", " 5",
-         "\u2013", "..", "Kaito-nii", " FBI", " VIII", "\u00e9", "s-", "Th-that"]
+        [
+            "Mr.",
+            " Smith",
+            " $3.50",
+            " 1999",
+            " in",
+            " the",
+            " '90s",
+            " 3:05",
+            " L-Luka",
+            " y-you",
+            " IT",
+            " US",
+            " NOW",
+            "*",
+            "~",
+            "\u200d",
+            "\ud800",
+            "\U0001f44d",
+            "\u05e9\u05dc\u05d5\u05dd",
+            " ",
+            "\n",
+            "-",
+            "#2",
+            "No.",
+            " 5",
+            "\u2013",
+            "..",
+            "Kaito-nii",
+            " FBI",
+            " VIII",
+            "\u00e9",
+            "s-",
+            "Th-that",
+        ]
     ),
     max_size=25,
 ).map("".join)

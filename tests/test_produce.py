@@ -113,7 +113,7 @@ def test_500_clips_with_alternating_voices_are_complete_and_right(tmp_path: Path
         references = list(pool.map(cli_pcm, clips))
     wrong = [
         (i, clip.voice.voice_id, clip.voice.rate_wpm, len(wav_pcm(wav_of(tmp_path, r))) // 2, len(reference) // 2)
-        for i, (clip, r, reference) in enumerate(zip(clips, requests, references))
+        for i, (clip, r, reference) in enumerate(zip(clips, requests, references, strict=True))
         if wav_pcm(wav_of(tmp_path, r)) != reference
     ]
     assert wrong == [], f"{len(wrong)} clips differ (index, voice, rate, samples, expected): {wrong[:10]}"
@@ -128,10 +128,11 @@ def test_output_does_not_depend_on_order_or_workers(tmp_path: Path) -> None:
     requests, parallel = make(clips, tmp_path / "a", jobs=2)
     shuffled_requests, serial = make(shuffled, tmp_path / "b", jobs=1)
     serial_bytes = {
-        r.key: (wav_pcm(wav_of(tmp_path / "b", r)), p.part.path.read_bytes()) for r, p in zip(shuffled_requests, serial)
+        r.key: (wav_pcm(wav_of(tmp_path / "b", r)), p.part.path.read_bytes())
+        for r, p in zip(shuffled_requests, serial, strict=True)
     }
     assert len(serial_bytes) == 60
-    for r, p in zip(requests, parallel):
+    for r, p in zip(requests, parallel, strict=True):
         assert (wav_pcm(wav_of(tmp_path / "a", r)), p.part.path.read_bytes()) == serial_bytes[r.key]
 
 

@@ -12,7 +12,8 @@ from audiobook.segment import segment
 
 SEEDS = sorted((Path(__file__).parent.parent / "seeds").glob("*.txt"))
 PIECES = st.sampled_from(
-    list("ab Zé\"“”‘’'.,!?—-\n*") + ["Kaito ", "said ", "she ", "I ", "\n\n", "\n\n\n", "—", "--", "'Tis ", "Mr. ", "\u200b", "𝄞"]
+    list("ab Zé\"“”‘’'.,!?—-\n*")
+    + ["Kaito ", "said ", "she ", "I ", "\n\n", "\n\n\n", "—", "--", "'Tis ", "Mr. ", "\u200b", "𝄞"]
 )
 
 
@@ -63,7 +64,8 @@ def test_attribution_does_not_depend_on_hash_order(tmp_path: Path) -> None:
 
     two_addressed = tmp_path / "two_addressed.txt"  # two names addressed at once: which answers?
     two_addressed.write_text(
-        'Tom laughed. Ann smiled. Bill frowned.\n\n"Tom, Ann, come here!" said Bill.\n\n"What is it?"\n\n"Look at this."\n',
+        'Tom laughed. Ann smiled. Bill frowned.\n\n"Tom, Ann, come here!" said Bill.\n\n'
+        '"What is it?"\n\n"Look at this."\n',
         encoding="utf-8",
     )
     stories = [*SEEDS, *sorted((Path(__file__).parent / "golden").glob("*.txt")), two_addressed]
@@ -71,7 +73,12 @@ def test_attribution_does_not_depend_on_hash_order(tmp_path: Path) -> None:
     for seed in ("1", "2", "3", "4"):
         out = tmp_path / seed
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        subprocess.run([sys.executable, "-m", "audiobook.cli", "segment", *map(str, stories), "--json-dir", str(out)], check=True, env=env, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "audiobook.cli", "segment", *map(str, stories), "--json-dir", str(out)],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
         outputs.append({p.name: p.read_bytes() for p in sorted(out.glob("*.json"))})
     assert len(outputs[0]) == len(stories)
     assert outputs[0] == outputs[1] == outputs[2] == outputs[3]

@@ -3,6 +3,7 @@ ffprobe, by mutagen, and by a small ID3v2.3 parser of the raw bytes."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -333,7 +334,7 @@ def _tags(draw: st.DrawFn) -> Tags:
     groups = st.none() | st.sampled_from(["Volume I", "Volume II", "Book Two: Sowing", "Livre Ⅱ"])  # volumes
     chapters = tuple(
         ChapterMark(draw(_text), start_ms, end_ms, draw(groups))
-        for start_ms, end_ms in zip(boundaries_ms, boundaries_ms[1:])
+        for start_ms, end_ms in itertools.pairwise(boundaries_ms)
     )
     track_total = draw(st.integers(1, 999))
     return Tags(

@@ -102,7 +102,11 @@ The wedding was in June, and the lantern hung above the door.
 """
 
 TITLES = [
-    "Volume I, Chapter I", "Volume I, Chapter II", "Volume II, Chapter I", "Volume II, Chapter II", "Volume III, Chapter I",
+    "Volume I, Chapter I",
+    "Volume I, Chapter II",
+    "Volume II, Chapter I",
+    "Volume II, Chapter II",
+    "Volume III, Chapter I",
 ]
 MARKERS = ("Illustration", "END OF", "THE OLD MILL", "In Three Volumes", "Printed for", "LANTERN HOUSE")
 
@@ -113,8 +117,12 @@ def test_volume_headings_and_closing_lines_are_recognised() -> None:
     ]
     assert volume_heading("BOOK THE FIRST\n_SOWING_").title == "Book I: Sowing"
     assert volume_heading("Part two of the plan failed.") is None and volume_heading("Book did not matter.") is None
-    assert [end_of_volume(line).name for line in ("END OF VOL. I.", "END OF THE SECOND VOLUME.", "End of Book the Third")] == [
-        "Volume I", "Volume II", "Book III",
+    assert [
+        end_of_volume(line).name for line in ("END OF VOL. I.", "END OF THE SECOND VOLUME.", "End of Book the Third")
+    ] == [
+        "Volume I",
+        "Volume II",
+        "Book III",
     ]
     assert end_of_volume("THE END") is None and end_of_volume("The end of the book was near.") is None
     assert title_page_like('By the Author of "The Lantern House."') and title_page_like("[Illustration]")
@@ -145,7 +153,10 @@ def test_chapters_of_a_book_in_volumes_have_unique_titles_and_every_word_once(tm
     ]  # with the volume's frontispiece
     headings = [second.paragraph_text(i) for i, p in enumerate(second.paragraphs) if p.is_title]
     assert headings == ["VOL. II.", "CHAPTER I."]
-    assert [third.paragraph_text(i) for i, p in enumerate(third.paragraphs) if p.is_title] == ["VOLUME THE THIRD", "CHAPTER I."]
+    assert [third.paragraph_text(i) for i, p in enumerate(third.paragraphs) if p.is_title] == [
+        "VOLUME THE THIRD",
+        "CHAPTER I.",
+    ]
 
 
 def test_skipping_front_matter_keeps_the_volume_heading_with_the_chapter(tmp_path: Path) -> None:
@@ -157,7 +168,9 @@ def test_skipping_front_matter_keeps_the_volume_heading_with_the_chapter(tmp_pat
         check_spoken(expected_text(script.story, "skip"), spoken, story.path)
         said = " ".join(spoken)
         assert not any(marker in said for marker in MARKERS), said
-        sections = {script.story.sections[script.story.paragraphs[line.paragraph].section].kind for line in script.lines}
+        sections = {
+            script.story.sections[script.story.paragraphs[line.paragraph].section].kind for line in script.lines
+        }
         assert sections == {"scene"}  # "VOL. II." is read at the start of the chapter, not under a mark of its own
 
 
@@ -171,7 +184,10 @@ def test_an_illustration_in_a_single_story_is_front_matter_and_the_scene_goes_on
 
 def ffprobe_chapters(path: Path) -> list[str]:
     out = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_chapters", "-of", "json", str(path)], capture_output=True, text=True, check=True
+        ["ffprobe", "-v", "error", "-show_chapters", "-of", "json", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return [c["tags"]["title"] for c in json.loads(out)["chapters"]]
 
@@ -184,7 +200,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         root = tmp_path_factory.mktemp(mode)
         (root / "The Lantern House.txt").write_text(NOVEL, encoding="utf-8")
         (root / "voices.toml").write_text(f'[book]\nfront_matter = "{mode}"\n', encoding="utf-8")
-        result = CliRunner().invoke(app, ["build", str(root / "The Lantern House.txt"), "-o", str(root / "out"), "-j", "2"])
+        result = CliRunner().invoke(
+            app, ["build", str(root / "The Lantern House.txt"), "-o", str(root / "out"), "-j", "2"]
+        )
         assert result.exit_code == 0, result.output
         books[mode] = root / "out" / "The Lantern House"
     return books
@@ -193,12 +211,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def test_built_chapters_are_titled_with_their_volume_in_tags_files_and_feed(built: dict[str, Path]) -> None:
     book = built["read"]
     mp3s = sorted(p for p in book.glob("[0-9]* - *.mp3"))
-    assert [p.name for p in mp3s] == [f"{n} - {t}.mp3" for n, t in zip(("01", "02", "03", "04", "05"), TITLES)]
+    assert [p.name for p in mp3s] == [
+        f"{n} - {t}.mp3" for n, t in zip(("01", "02", "03", "04", "05"), TITLES, strict=True)
+    ]
     assert [str(ID3(p)["TIT2"]) for p in mp3s] == TITLES
     feed = feedparser.parse((book / "feed.xml").read_bytes())
     assert sorted(e.title for e in feed.entries) == sorted(TITLES)  # a podcast app sees five different titles
     assert {e.title: e.get("itunes_season") for e in feed.entries} == {
-        t: str(n) for t, n in zip(TITLES, (1, 1, 2, 2, 3))
+        t: str(n) for t, n in zip(TITLES, (1, 1, 2, 2, 3), strict=True)
     }  # volumes as seasons
     seasons = etree.fromstring((book / "feed.xml").read_bytes()).iterfind(f".//{{{PODCAST_NS}}}season")
     assert sorted((s.text, s.get("name")) for s in seasons) == [
@@ -249,5 +269,8 @@ def test_a_volume_known_only_by_the_line_that_closes_the_one_before(tmp_path: Pa
     assert [c.volume for c in book.chapters] == ["Book I: Sowing", "Book I: Sowing", "Book II: Reaping"]
     closing, opening = book.chapters[1], book.chapters[2]
     assert [(s.kind, s.title) for s in closing.sections][-1] == ("back-matter", "End of Book I")
-    assert [(s.kind, s.title) for s in opening.sections] == [("front-matter", "Title page"), ("scene", "Book II, Chapter I: THE HARVEST")]
+    assert [(s.kind, s.title) for s in opening.sections] == [
+        ("front-matter", "Title page"),
+        ("scene", "Book II, Chapter I: THE HARVEST"),
+    ]
     assert [w for c in book.chapters for w in spoken_words(c.text)] == spoken_words(text)

@@ -18,8 +18,20 @@ CHAPTER_TITLES = ['Rain & <Thunder> "Tonight" ☔', "Second"]
 
 def ffprobe(path: Path) -> dict:
     out = subprocess.run(
-        ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", "-show_chapters", str(path)],
-        capture_output=True, text=True, check=True,
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+            "-show_chapters",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(out.stdout)
 
@@ -49,7 +61,13 @@ def test_its_audio_is_the_chapters_frames_one_after_another(small_book: SmallBoo
     assert whole.read_bytes()[start:] == joined  # copied, not encoded again
     info = ffprobe(whole)
     assert abs(float(info["format"]["duration"]) - frames * 1152 / 44100) < 0.001
-    assert abs(float(info["format"]["duration"]) - sum(float(ffprobe(c)["format"]["duration"]) for c in chapter_files(small_book))) < 0.001
+    assert (
+        abs(
+            float(info["format"]["duration"])
+            - sum(float(ffprobe(c)["format"]["duration"]) for c in chapter_files(small_book))
+        )
+        < 0.001
+    )
 
 
 def test_a_chapter_per_story_in_order_for_ffprobe_and_mutagen(small_book: SmallBook) -> None:
@@ -68,7 +86,9 @@ def test_a_chapter_per_story_in_order_for_ffprobe_and_mutagen(small_book: SmallB
     assert [chaps[i].sub_frames["TIT2"].text[0] for i in toc.child_element_ids] == CHAPTER_TITLES
     assert id3.getall("APIC")[0].data == (small_book.book_dir / "cover.jpg").read_bytes()
     transcript = id3.getall("USLT")[0].text
-    assert transcript.startswith(CHAPTER_TITLES[0]) and "\n\nSecond\n\n" in transcript and "Kaito: Not yet," in transcript
+    assert (
+        transcript.startswith(CHAPTER_TITLES[0]) and "\n\nSecond\n\n" in transcript and "Kaito: Not yet," in transcript
+    )
 
 
 def test_at_the_target_loudness(small_book: SmallBook) -> None:

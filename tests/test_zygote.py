@@ -10,12 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
+from faults import LONG_STORIES, TITLE, group_members, kill_group, run_build, snapshot, start_build, write_book
 
 from audiobook.engine import Voice
 from audiobook.errors import EngineError
 from audiobook.zygote import SpeechProcess
-
-from faults import LONG_STORIES, TITLE, run_build, snapshot, start_build, kill_group, write_book, group_members
 
 VOICES = [Voice(), Voice("en-us+f3", 220, 70), Voice("en+m3", 120, 30, 0.5), Voice("en-gb-scotland+Annie")]
 TEXT = "Is this exactly what espeak says? Yes, 42 times."
