@@ -179,10 +179,10 @@ def listeners(narr: str) -> list[str]:
 
 _LATE_TAG = re.compile(
     r"(?:^|(?<=,\s)|(?<=\band\s)|(?<=\bthen\s)|(?<=\bthat\s)|(?<=\bhear\s)|(?<=\bheard\s)"
-    r"|(?<=\bwhen\s)|(?<=\bwhile\s)|(?<=\bas\s)|(?<=\buntil\s)|(?<=\btill\s))"
+    r"|(?<=\bwhen\s)|(?<=\bwhile\s)|(?<=\bas\s)|(?<=\buntil\s)|(?<=\btill\s)|(?<=\bbefore\s)|(?<=\bafter\s))"
     rf"(?P<who>\b(?:I|he|she|(?:[Tt]he\s+)?{NAME_PHRASE.pattern}|(?:the|my|his|her)\s+(?:[a-z]+\s+)?[a-z]+))"
     r"(?:,[^,]{1,60},)?\s+(?:\w+ly\s+)?(?P<verb>[a-z]+)"
-    r"(?:\s+(?:out|in|up|back|on|forth|aloud|again|\w+ly|to\s+\w+))*(?:,\s*[^,\s][^,]{0,30})?[,:—–-]*\s*$"
+    r"(?P<rest>(?:\s+(?:out|in|up|back|on|forth|aloud|again|\w+ly|to\s+\w+))*)(?P<end>(?:,\s*[^,\s][^,]{0,30})?[,:—–-]*|\.)\s*$"
 )
 # Speech verbs in the infinitive, as after `heard the Rabbit` or `began to`.
 _BASE_SPEECH_VERBS = frozenset("say ask cry call reply answer whisper exclaim add shout murmur mutter speak".split())
@@ -193,6 +193,14 @@ _LAST_SENTENCE = re.compile(
 )
 
 
+def _speech_follows(rest: list[str]) -> bool:
+    """Whether the words after a speech verb lead into the quote (`she said, with a sigh,`), not a
+    sentence that ends on what was said or done (`He said nothing.`, `She told him the story.`)."""
+    if not rest or not re.search(r"[.!?]['’\"”)]*$", rest[-1]):
+        return True  # `Kaito said,` / `Then aloud he said abruptly:`
+    return not re.match(r"(?:nothing|no|so|it|this|that|him|her|them|me|us|something|little|much|what|how|whether|about|of)\b", rest[0].lower())
+
+
 def tag_before(narr: str) -> Who | None:
     """`Kaito said, "…"` / `Then aloud he said abruptly: "…"` in the run just before the quote."""
     m = _LAST_SENTENCE.search(narr.strip())
@@ -200,7 +208,7 @@ def tag_before(narr: str) -> Who | None:
     sentence = re.sub(r"^(?:Then|And|But|So|At last|Finally|Presently|Now|Again)\b,?\s*", "", sentence)
     words = sentence.split()
     for k, word in enumerate(words[:6]):
-        if is_speech_verb(word) and k > 0:
+        if is_speech_verb(word) and k > 0 and _speech_follows(words[k + 1 :]):
             if k > 1 and words[k - 1] in ("I", "he", "she"):
                 return Who(words[k - 1], "speech-verb", 0.9)  # `Ironic, she thought`: the pronoun is the subject
             who = speaker_phrase(" ".join(words[:k]))
@@ -228,7 +236,7 @@ def tag_before(narr: str) -> Who | None:
     late = _LATE_TAG.search(sentence)
     if late and (is_speech_verb(late.group("verb")) or late.group("verb") in _BASE_SPEECH_VERBS):
         who = speaker_phrase(late.group("who"))
-        if not who and LOOSE_NOMINAL.fullmatch(late.group("who")):
+        if not who and LOOSE_NOMINAL.fullmatch(late.group("who")) and late.group("end") != ".":
             who = late.group("who")  # `the old gander say to itself`: in a speech tag, anyone
         if not who and NAME_PHRASE.fullmatch(late.group("who")) and late.group("who").split()[0] not in _NOT_SUBJECTS:
             who = late.group("who")  # `and Pooh said`: right before the verb even a word like an interjection is a name
