@@ -184,6 +184,10 @@ _LATE_TAG = re.compile(
     r"(?:,[^,]{1,60},)?\s+(?:\w+ly\s+)?(?P<verb>[a-z]+)"
     r"(?P<rest>(?:\s+(?:out|in|up|back|on|forth|aloud|again|\w+ly|to\s+\w+))*)(?P<end>(?:,\s*[^,\s][^,]{0,30})?[,:—–-]*|\.)\s*$"
 )
+# Speech verbs that are gestures too: ending a sentence before a quote they are a beat, not its tag.
+_GESTURES = frozenset(
+    "smiled laughed grinned sighed chuckled giggled sneered sniffed snorted gasped groaned moaned wept sobbed".split()
+)
 # Speech verbs in the infinitive, as after `heard the Rabbit` or `began to`.
 _BASE_SPEECH_VERBS = frozenset("say ask cry call reply answer whisper exclaim add shout murmur mutter speak".split())
 
@@ -193,12 +197,15 @@ _LAST_SENTENCE = re.compile(
 )
 
 
+_WHAT_WAS_SAID = re.compile(r"(?:nothing|no|so|it|this|that|him|her|them|me|us|something|little|much|what|how|whether|about|of)\b")
+
+
 def _speech_follows(rest: list[str]) -> bool:
     """Whether the words after a speech verb lead into the quote (`she said, with a sigh,`), not a
     sentence that ends on what was said or done (`He said nothing.`, `She told him the story.`)."""
     if not rest or not re.search(r"[.!?]['’\"”)]*$", rest[-1]):
         return True  # `Kaito said,` / `Then aloud he said abruptly:`
-    return not re.match(r"(?:nothing|no|so|it|this|that|him|her|them|me|us|something|little|much|what|how|whether|about|of)\b", rest[0].lower())
+    return not _WHAT_WAS_SAID.match(rest[0].lower())
 
 
 def tag_before(narr: str) -> Who | None:
@@ -234,7 +241,10 @@ def tag_before(narr: str) -> Who | None:
             return Who(found, "speech-verb", 0.85)
     # `my father, after showing a great concern at it, said to her, with a sigh,` / `to hear the Rabbit say to itself,`
     late = _LATE_TAG.search(sentence)
-    if late and (is_speech_verb(late.group("verb")) or late.group("verb") in _BASE_SPEECH_VERBS):
+    verb = late.group("verb") if late else ""
+    if late and late.group("end") == "." and verb in _GESTURES:
+        late = None  # `and he smiled.`: a beat before the quote, not its tag
+    if late and (is_speech_verb(verb) or verb in _BASE_SPEECH_VERBS):
         who = speaker_phrase(late.group("who"))
         if not who and LOOSE_NOMINAL.fullmatch(late.group("who")) and late.group("end") != ".":
             who = late.group("who")  # `the old gander say to itself`: in a speech tag, anyone
