@@ -1,42 +1,65 @@
-"""Quote detection and speaker attribution on the LitBank dev set, and segmentation speed.
+"""Quote detection, speaker attribution and speed, end to end, on LitBank and PDNC dev.
 
-    .venv/bin/python benchmarks/attribution.py [--gold DIR] [--keep DIR] [--per-novel] [--by-rule]
+    .venv/bin/python benchmarks/attribution.py [--gold DIR ...] [--keep DIR] [--no-speed] [--baseline]
 
-Runs the pipeline end to end (load -> segment -> attribute, with the cast the tool finds
-itself) on every gold file's `text`, writes predictions in the `audiobook segment --json-dir`
-format, and scores them with `score_attribution.py` next to the gold. Then scores a plain
-"speech verb + name" baseline on the same segmentation, and times segmentation plus
-attribution on the LitBank texts concatenated (about 1 MB).
+For every gold file the benchmark writes its `text` to `<stem>.txt` and reads it as
+`audiobook segment` does (`load_book` -> `attribute_book` -> `files_json`: split at chapter
+headings, one cast per book), then scores the predictions with `score_attribution.py` next to
+the gold. It prints, per gold set:
+
+- a per-book table: gold quotations, quote recall and precision, speaker accuracy, accuracy on
+  quotations with an explicit tag, and the speed of loading, segmentation and attribution of that
+  whole book in MB/s of CPU time (the machine is shared: CPU time of this process is steadier than
+  the wall clock) and relative to a reference pass over the same text measured just before it
+  (splitting it into words and counting them: `x ref` is how many such passes the pipeline costs);
+- speaker accuracy per attribution rule;
+- the ten commonest confusions (gold speaker -> predicted speaker);
+- for the longest book, the time for the book repeated 1, 2 and 4 times: linear if the cost
+  per MB stays flat.
+
+The default gold sets are `shared/eval/litbank` and `shared/eval/pdnc-dev`, found beside the
+repository (or beside the main checkout, from a git worktree).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import re
-import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from audiobook.attribution import SPEECH_VERBS, Line, Script, attribute, script_json  # noqa: E402
-from audiobook.load import parse_story  # noqa: E402
-from audiobook.segment import Segmentation, segment  # noqa: E402
+from audiobook.attribution import SPEECH_VERBS, Line, Script, attribute_book, files_json  # noqa: E402
+from audiobook.book import load_book  # noqa: E402
 
-DEFAULT_GOLD = ROOT.parent / "shared" / "eval" / "litbank"
 _NAME = r"(?:(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+)?[A-Z][a-z]+"
 _AFTER = re.compile(rf"^[\s,—–-]*(?:(\w+)\s+({_NAME})|({_NAME})\s+(\w+))")
 _BEFORE = re.compile(rf"({_NAME})\s+(\w+)[^.!?]{{0,30}}[,:]\s*$")
 
 
-def baseline(seg: Segmentation) -> Script:
+def default_gold() -> list[Path]:
+    for eval_dir in (ROOT.parent / "shared" / "eval", ROOT.parent.parent / "shared" / "eval"):
+        found = [eval_dir / name for name in ("litbank", "pdnc-dev") if (eval_dir / name).is_dir()]
+        if found:
+            return found
+    return []
+
+
+def baseline(script: Script) -> Script:
     """Speech verb + name only: `"…," said Kaito`, `Kaito said, "…"`; anything else unattributed."""
-    text = seg.story.text
-    segs = seg.segments
+    text = script.story.text
+    segs = script.segmentation.segments
     lines = []
     for i, s in enumerate(segs):
         speaker = None
@@ -54,53 +77,108 @@ def baseline(seg: Segmentation) -> Script:
                 if m and m.group(2).lower() in SPEECH_VERBS:
                     speaker = m.group(1)
         lines.append(Line(s.start, s.end, s.kind, s.paragraph, speaker, "speech-verb" if speaker else None))
-    return Script(seg, tuple(lines), (), None)
+    return Script(script.segmentation, tuple(lines), (), None)
 
 
 def gold_files(gold: Path) -> list[Path]:
     return sorted(p for p in gold.glob("*.json") if p.name != "index.json")
 
 
-def predict(gold: Path, out: Path, attributor) -> None:
-    out.mkdir(parents=True, exist_ok=True)
+def reference(text: str) -> Counter[str]:
+    """A plain pass over a text, the unit of the speed ratios: its words, counted."""
+    return Counter(w.lower() for w in text.split())
+
+
+def cpu_seconds(work: Callable[[], object], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        began = time.process_time()
+        work()
+        best = min(best, time.process_time() - began)
+    return max(best, 1e-6)
+
+
+@dataclass(frozen=True)
+class Speed:
+    megabytes: float
+    seconds: float  # CPU time of load_book + attribute_book
+    reference_s: float
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.megabytes / self.seconds
+
+    @property
+    def ratio(self) -> float:
+        return self.seconds / self.reference_s
+
+
+def read_as_segment_does(source: Path) -> tuple[Script, ...]:
+    return attribute_book(load_book(source))
+
+
+def predict(gold: Path, texts: Path, pred: Path, repeat: int, with_baseline: Path | None) -> dict[str, Speed]:
+    """Write each gold text as a file, read it as `audiobook segment` does, write its JSON."""
+    speeds = {}
     for path in gold_files(gold):
         text = json.loads(path.read_text(encoding="utf-8"))["text"]
-        story = parse_story(Path(path.stem + ".txt"), text, "utf-8")
-        script = attributor(segment(story))
-        (out / path.name).write_text(json.dumps(script_json(script, path.stem + ".txt")), encoding="utf-8")
+        source = texts / f"{path.stem}.txt"
+        source.write_text(text, encoding="utf-8")
+        reference_s = cpu_seconds(partial(reference, text), repeat)
+        seconds = cpu_seconds(partial(read_as_segment_does, source), repeat)
+        speeds[path.stem] = Speed(len(text.encode("utf-8")) / 1e6, seconds, reference_s)
+        scripts = read_as_segment_does(source)
+        for target, chosen in ((pred, scripts), (with_baseline, tuple(map(baseline, scripts)))):
+            if target is None:
+                continue
+            for file, document in files_json(chosen):
+                (target / f"{file.stem}.json").write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    return speeds
 
 
-def score(gold: Path, pred: Path, per_novel: bool) -> dict:
-    scorer = gold.parent / "score_attribution.py"
-    with tempfile.TemporaryDirectory() as tmp:
-        result = Path(tmp) / "result.json"
-        args = [sys.executable, str(scorer), str(gold), str(pred), "--json", str(result)]
-        shown = subprocess.run(
-            args + (["--per-novel"] if per_novel else []), capture_output=True, text=True, check=True
-        )
-        if per_novel:
-            print(shown.stdout)
-        data = json.loads(result.read_text())
-    return data["overall"]
-
-
-def by_rule(gold: Path, pred: Path) -> None:
-    """Speaker accuracy per rule: each gold quotation counts for the rule of the predicted segment
-    that covers most of it (names compared as the scorer compares them)."""
-    import importlib.util
-    from collections import Counter
-
+def load_scorer(gold: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location("score_attribution", gold.parent / "score_attribution.py")
+    assert spec is not None and spec.loader is not None, f"no score_attribution.py beside {gold}"
     scorer = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(scorer)
+    return scorer
+
+
+def percent(x: float | None) -> str:
+    return "   n/a" if x is None else f"{100 * x:5.1f}%"
+
+
+def book_table(result: dict, speeds: dict[str, Speed]) -> None:
+    heads = [("quotes", 6), ("recall", 7), ("precis.", 7), ("speaker", 7), ("explicit", 8)]
+    heads += [("MB", 6), ("MB/s", 6), ("x ref", 6)]
+    print(f"{'book':<30} " + " ".join(f"{head:>{width}}" for head, width in heads))
+    rows = [*result["per_document"].items(), ("ALL", result["overall"])]
+    for name, s in rows:
+        qd, types = s["quote_detection"], s["by_quote_type"]
+        explicit = types.get("explicit", {}).get("speaker_accuracy")
+        if name == "ALL":
+            mb = sum(v.megabytes for v in speeds.values())
+            seconds = sum(v.seconds for v in speeds.values())
+            speed = Speed(mb, seconds, sum(v.reference_s for v in speeds.values()))
+        else:
+            speed = speeds[name]
+        print(
+            f"{name[:30]:<30} {qd['gold_units']:>6} {percent(qd['recall']):>7} {percent(qd['precision']):>7} "
+            f"{percent(s['speaker']['accuracy']):>7} {percent(explicit):>8} {speed.megabytes:>6.2f} "
+            f"{speed.mb_per_s:>6.2f} {speed.ratio:>6.1f}"
+        )
+
+
+def rule_table(scorer: ModuleType, gold: Path, pred: Path) -> None:
+    """Speaker accuracy per rule: each gold quotation counts for the rule of the predicted segment
+    that covers most of it (names compared as the scorer compares them)."""
     total: Counter[str] = Counter()
     right: Counter[str] = Counter()
     for path in gold_files(gold):
         data = json.loads(path.read_text(encoding="utf-8"))
         resolver = scorer.NameResolver(data["characters"])
-        segments = [
-            s for s in json.loads((pred / path.name).read_text(encoding="utf-8"))["segments"] if s["kind"] == "dialogue"
-        ]
+        predicted = json.loads((pred / path.name).read_text(encoding="utf-8"))["segments"]
+        segments = [s for s in predicted if s["kind"] == "dialogue"]
         units: dict = {}
         for q in data["quotes"]:
             units.setdefault(q.get("quote_id"), []).append(q)
@@ -113,53 +191,75 @@ def by_rule(gold: Path, pred: Path) -> None:
             rule = best.get("rule") or "(none)"
             total[rule] += 1
             right[rule] += resolver.resolve(best["speaker"])[0] == resolver.resolve(parts[0]["speaker"])[0]
-    print(f"{'rule':<20} {'quotes':>7} {'speaker':>8}")
+    print(f"{'rule':<20} {'quotes':>7} {'share':>6} {'speaker':>8}")
+    count = sum(total.values())
     for rule, n in total.most_common():
-        print(f"{rule:<20} {n:>7} {right[rule] / n:>8.1%}")
+        print(f"{rule:<20} {n:>7} {percent(n / count):>6} {percent(right[rule] / n):>8}")
 
 
-def speed(gold: Path, target_bytes: int = 1_000_000) -> tuple[float, float]:
-    """(MB/s, MB) of segment + attribute over the LitBank texts concatenated up to ~1 MB."""
-    texts = [json.loads(p.read_text(encoding="utf-8"))["text"] for p in gold_files(gold)]
-    book = ""
-    k = 0
-    while len(book.encode("utf-8")) < target_bytes:
-        book += texts[k % len(texts)] + "\n\n\n"
-        k += 1
-    story = parse_story(Path("book.txt"), book, "utf-8")
-    began = time.perf_counter()
-    attribute(segment(story))
-    seconds = time.perf_counter() - began
-    megabytes = len(book.encode("utf-8")) / 1e6
-    return megabytes / seconds, megabytes
+def confusions(result: dict, top: int = 10) -> None:
+    print(f"{'count':>5}  gold speaker -> predicted speaker")
+    for gold_name, predicted, n in result["overall"].get("top_errors_gold_to_pred", [])[:top]:
+        print(f"{n:>5}  {gold_name} -> {predicted}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
-    parser.add_argument("--keep", type=Path, help="write predictions here (default: a temporary folder)")
-    parser.add_argument("--per-novel", action="store_true")
-    parser.add_argument("--no-speed", action="store_true")
-    parser.add_argument("--by-rule", action="store_true", help="also print speaker accuracy per attribution rule")
-    args = parser.parse_args()
+def linearity(gold: Path, repeat: int) -> None:
+    """The longest book of the set, repeated 1, 2 and 4 times: the CPU time per MB should stay flat."""
+    longest = max(gold_files(gold), key=lambda p: p.stat().st_size)
+    text = json.loads(longest.read_text(encoding="utf-8"))["text"]
     with tempfile.TemporaryDirectory() as tmp:
-        base = args.keep or Path(tmp)
-        rows = []
-        for label, attributor in (("audiobook", attribute), ("baseline: speech verb + name", baseline)):
-            pred = base / ("pred" if attributor is attribute else "baseline")
-            predict(args.gold, pred, attributor)
-            s = score(args.gold, pred, args.per_novel and attributor is attribute)
-            rows.append(
-                (label, s["quote_detection"]["recall"], s["quote_detection"]["precision"], s["speaker"]["accuracy"])
-            )
-            if args.by_rule and attributor is attribute:
-                by_rule(args.gold, pred)
-    print(f"{'LitBank dev (86 texts)':<30} {'recall':>7} {'precision':>9} {'speaker':>8}")
-    for label, r, p, a in rows:
-        print(f"{label:<30} {r:>7.1%} {p:>9.1%} {a:>8.1%}")
-    if not args.no_speed:
-        mb_per_s, mb = speed(args.gold)
-        print(f"segment + attribute: {mb_per_s:.2f} MB/s on {mb:.2f} MB")
+        per_mb = []
+        for times in (1, 2, 4):
+            source = Path(tmp) / f"{longest.stem}-x{times}.txt"
+            source.write_text("\n\n".join([text] * times), encoding="utf-8")
+            megabytes = source.stat().st_size / 1e6
+            seconds = cpu_seconds(partial(read_as_segment_does, source), repeat)
+            per_mb.append(seconds / megabytes)
+            ratio = per_mb[-1] / per_mb[0]
+            print(f"{longest.stem} x{times}: {megabytes:6.2f} MB {seconds:6.2f} s, {ratio:5.2f}x the time per MB of x1")
+
+
+def benchmark(gold: Path, base: Path, repeat: int, with_baseline: bool, speed: bool) -> None:
+    pred, texts = base / gold.name / "pred", base / gold.name / "txt"
+    pred.mkdir(parents=True, exist_ok=True)
+    texts.mkdir(parents=True, exist_ok=True)
+    baseline_dir = base / gold.name / "baseline" if with_baseline else None
+    if baseline_dir:
+        baseline_dir.mkdir(parents=True, exist_ok=True)
+    speeds = predict(gold, texts, pred, repeat, baseline_dir)
+    scorer = load_scorer(gold)
+    result = scorer.run(str(gold), str(pred), per_novel=True, quiet=True)
+    print(f"\n=== {gold.name}: {len(speeds)} books, end to end as `audiobook segment` ===")
+    book_table(result, speeds)
+    if baseline_dir:
+        base_result = scorer.run(str(gold), str(baseline_dir), quiet=True)
+        accuracy = percent(base_result["overall"]["speaker"]["accuracy"])
+        print(f"baseline (speech verb + name): speaker accuracy {accuracy}")
+    print()
+    rule_table(scorer, gold, pred)
+    print()
+    confusions(result)
+    if speed and max(v.megabytes for v in speeds.values()) >= 0.1:  # whole books, not excerpts
+        print()
+        linearity(gold, repeat)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument(
+        "--gold", type=Path, action="append", help="a gold folder (repeatable; default: LitBank and PDNC dev)"
+    )
+    parser.add_argument("--keep", type=Path, help="write texts and predictions here (default: a temporary folder)")
+    parser.add_argument("--repeat", type=int, default=1, help="time each book this many times, keep the fastest")
+    parser.add_argument("--no-speed", action="store_true", help="skip the linearity check")
+    parser.add_argument("--baseline", action="store_true", help="also score a plain speech verb + name baseline")
+    args = parser.parse_args(argv)
+    golds = args.gold or default_gold()
+    if not golds:
+        parser.error("no gold folders found: pass --gold DIR")
+    with tempfile.TemporaryDirectory() as tmp:
+        for gold in golds:
+            benchmark(gold, args.keep or Path(tmp), args.repeat, args.baseline, not args.no_speed)
 
 
 if __name__ == "__main__":
