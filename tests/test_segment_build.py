@@ -2,6 +2,7 @@
 the same speaker for every line; its JSON points into the file as read."""
 
 import json
+from itertools import pairwise
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -15,7 +16,8 @@ LIGHTHOUSE = """The Lighthouse
 
 Chapter 1
 
-Hallam Prest kept the light on the northern point. Hallam Prest had kept it for thirty years, and his niece Ruth came every summer.
+Hallam Prest kept the light on the northern point.
+Hallam Prest had kept it for thirty years, and his niece Ruth came every summer.
 
 "The glass wants cleaning," said Hallam Prest.
 
@@ -60,7 +62,8 @@ def test_segment_and_build_give_every_line_the_same_speaker(tmp_path: Path) -> N
         for line in chapter.script.lines
         if line.kind == "dialogue"
     }
-    shown = {s["start"]: s["speaker"] for s in segment_json(source, tmp_path / "json")["segments"] if s["kind"] == "dialogue"}
+    segments = segment_json(source, tmp_path / "json")["segments"]
+    shown = {s["start"]: s["speaker"] for s in segments if s["kind"] == "dialogue"}
     assert shown == built
     assert len(shown) == 7
     chapter2 = LIGHTHOUSE.index("Chapter 2")
@@ -74,7 +77,7 @@ def test_segment_json_offsets_point_into_the_file_as_read(tmp_path: Path) -> Non
     document = segment_json(source, tmp_path / "json")
     segments = document["segments"]
     assert segments[0]["start"] == 0 and segments[-1]["end"] == len(LIGHTHOUSE)  # the whole file, headings too
-    assert all(a["end"] == b["start"] for a, b in zip(segments, segments[1:]))
+    assert all(a["end"] == b["start"] for a, b in pairwise(segments))
     for s in segments:
         if s["kind"] == "dialogue":
             assert LIGHTHOUSE[s["start"]] == '"', LIGHTHOUSE[s["start"] : s["end"]]

@@ -94,7 +94,8 @@ def test_a_description_is_the_name_it_gives_itself() -> None:
 
 
 def test_a_group_is_no_one_person() -> None:
-    ctx = ctx_of(PARSON.replace("the parson", "the strangers").replace("I am Parson Tringham", "We are Parson Tringham's men"))
+    text = PARSON.replace("the parson", "the strangers").replace("I am Parson Tringham", "We are Parson Tringham's men")
+    ctx = ctx_of(text)
     q = quotes(ctx)
     ctx.resolver.nominal_gender["the strangers"] = None
     ctx.decided[q[0]] = Decision("the strangers", "speech-verb", 0.95)

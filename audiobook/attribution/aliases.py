@@ -60,9 +60,9 @@ class _Person:
     def _find_gender(self) -> Gender | None:
         by_title = {TITLES.get(t) for t in self.titles} - {None}
         if by_title:
-            return next(iter(by_title)) if len(by_title) == 1 else None  # type: ignore[return-value]
+            return next(iter(by_title)) if len(by_title) == 1 else None
         priors = {given_name_gender(g) for g in self.given} - {None}
-        return next(iter(priors)) if len(priors) == 1 else None  # type: ignore[return-value]
+        return next(iter(priors)) if len(priors) == 1 else None
 
     def takes(self, title: str | None, gender: Gender | None) -> bool:
         """Whether a form with `title` (and of `gender`) can be this person's."""
@@ -144,7 +144,9 @@ class _Merger:
                 return by_given[0]
         # `Miss Eldridge` is not `Captain Eldridge`: two titles on one family name are two people,
         # unless a full name ties them
-        by_family = [p for p in self.by_family.get(word, ()) if p.takes(title, gender) and (p.given or title in p.titles)]
+        by_family = [
+            p for p in self.by_family.get(word, ()) if p.takes(title, gender) and (p.given or title in p.titles)
+        ]
         if title in MARRIED:  # `Mrs. Knightley` is a Knightley called Mrs. already, not a daughter of the house
             by_family = [p for p in by_family if any(t in MARRIED for t in p.titles)]
         # the story calls them by title and full name (`Mr. John Knightley`): `Mr. Knightley` is another
@@ -194,7 +196,12 @@ class _Merger:
                 for other in self.by_given.get(full, ()):
                     if other is person or not other.keys or not person.family <= other.family:
                         continue  # `Eliza Bennet` may be Elizabeth Bennet, not Elizabeth Fairfax
-                    if other.takes(None, person.gender()) and person.takes(None, other.gender()) and bare >= 3 and bare * 5 >= other.count:
+                    if (
+                        other.takes(None, person.gender())
+                        and person.takes(None, other.gender())
+                        and bare >= 3
+                        and bare * 5 >= other.count
+                    ):
                         candidates.append((bare, other))
             candidates.sort(key=lambda c: -c[0])
             if candidates and (len(candidates) == 1 or candidates[0][0] >= 3 * candidates[1][0]):

@@ -33,7 +33,7 @@ from ..book import Book
 from ..segment import Segment, Segmentation, segment
 from .characters import NAME_RE, STOP_WORDS, SUBJECT_VERB, Cast, Mention, find_cast
 from .context import Chapter, Context, Paragraph
-from .cues import KIN_VOCATIVE, NAME_ASKED, names_called, named_in, tag_positions
+from .cues import KIN_VOCATIVE, NAME_ASKED, named_in, names_called, tag_positions
 from .narrator import first_person, name_narrator, signed_name
 from .referents import NOMINAL, Resolver
 from .rules import (
@@ -54,7 +54,9 @@ from .script import NARRATOR, Character, Line, Script, format_script
 from .turns import turn_taking
 from .unnamed import identify_descriptions, identify_voices, memories, self_introduced
 
-__all__ = ["NARRATOR", "Character", "Line", "Script", "attribute", "attribute_book", "attribute_chapters", "format_script"]
+__all__ = [
+    "NARRATOR", "Character", "Line", "Script", "attribute", "attribute_book", "attribute_chapters", "format_script",
+]
 
 
 def attribute_book(book: Book) -> tuple[Script, ...]:
@@ -188,7 +190,9 @@ def _context(joined: _Joined, cast: Cast) -> Context:
     by_paragraph: dict[int, list[int]] = {}
     for i, s in enumerate(joined.segments):
         by_paragraph.setdefault(s.paragraph, []).append(i)
-    return Context(joined.text, joined.segments, by_paragraph, cast, Resolver(joined.text, cast, narrator), joined.chapters)
+    return Context(
+        joined.text, joined.segments, by_paragraph, cast, Resolver(joined.text, cast, narrator), joined.chapters
+    )
 
 
 def introductions(ctx: Context) -> None:
@@ -274,10 +278,13 @@ def tag_quote(ctx: Context, par: Paragraph, i: int) -> None:
         if joined == "clause":  # `"Hi," she said, "how are you?"`: the tag between serves both halves
             decision = par.tags[i - 2]
         else:  # `"Hi," she said. "How are you?"`, with no tag of its own
-            decision = speech_tag(ctx, par, i, joined) or (par.tags[i - 2] if joined else None) or self_introduction(ctx, i)
+            decision = (
+                speech_tag(ctx, par, i, joined) or (par.tags[i - 2] if joined else None) or self_introduction(ctx, i)
+            )
     if decision:
         par.tags[i] = decision
-        ctx.cast.add_mention(Mention(ctx.segs[i].start, ctx.segs[i].start, decision.speaker))  # for a he/she later in the paragraph
+        # for a he/she later in the paragraph
+        ctx.cast.add_mention(Mention(ctx.segs[i].start, ctx.segs[i].start, decision.speaker))
 
 
 def script(ctx: Context, chapter: Chapter) -> Script:
@@ -301,5 +308,6 @@ def _characters(ctx: Context, lines: list[Line]) -> tuple[Character, ...]:
     """Every speaker, with aliases, gender and line count, most lines first."""
     counts = Counter(line.speaker for line in lines if line.kind == "dialogue" and line.speaker)
     return tuple(
-        Character(name, ctx.cast.aliases.get(name, ()), ctx.resolver.gender(name), n) for name, n in counts.most_common()
+        Character(name, ctx.cast.aliases.get(name, ()), ctx.resolver.gender(name), n)
+        for name, n in counts.most_common()
     )

@@ -19,9 +19,7 @@ from dataclasses import dataclass, field
 
 from .aliases import merge
 from .names import (
-    GIVEN_TITLES,
     HONORIFIC_SUFFIX,
-    MARRIED,
     NAME_RE,
     PARTICLES,
     PLACE_NOUNS,
@@ -29,15 +27,13 @@ from .names import (
     SURNAME_WORDS,
     TITLE_RE,
     TITLES,
-    UNMARRIED,
     Gender,
-    given_name_gender,
-    is_given_name,
-    short_form_of,
 )
 from .patterns import word_trie
 
-__all__ = ["NAME_RE", "STOP_WORDS", "SUBJECT_VERB", "TITLES", "Cast", "Gender", "Mention", "find_cast", "gender_of_noun"]
+__all__ = [
+    "NAME_RE", "STOP_WORDS", "SUBJECT_VERB", "TITLES", "Cast", "Gender", "Mention", "find_cast", "gender_of_noun",
+]
 _TITLED_FORM = re.compile(rf"({TITLE_RE})\s+(.+)$")
 _LOWER_WORD_RE = re.compile(r"(?<![A-Za-z])[a-z][A-Za-z]*")  # the words (runs of letters) written in lower case
 _SENTENCE_START = re.compile(r"(?:^|[.!?…:;]['’\"”)]*\s+|[\"“‘(—–]\s*|\n\s*\n\s*)$")
@@ -63,7 +59,8 @@ _GENDERED_NOUNS: dict[Gender, tuple[str, ...]] = {
              "nephew", "grandfather", "lad", "boyfriend", "duke", "earl", "lord", "baron", "bridegroom", "schoolboy",
              "schoolmaster", "monk", "friar", "abbot", "landlord", "waiter", "fellow", "chap", "clergyman",
              "fisherman", "horseman", "workman", "watchman", "salesman", "policeman", "boatman", "ferryman",
-             "postman", "cowboy", "host", "master", "parson", "priest", "vicar", "rector", "curate", "bishop", "chaplain"),
+             "postman", "cowboy", "host", "master", "parson", "priest", "vicar", "rector", "curate", "bishop",
+             "chaplain"),
 }
 _QUOTE_MARK = re.compile(r"[\"“”]")
 _QUOTED = re.compile(r"[\"“][^\"”]*[\"”]?")
@@ -132,7 +129,9 @@ class Cast:
         the cast of one story of a book, sharing the book's names, aliases and genders."""
         mentions = [Mention(m.start - start, m.end - start, m.character) for m in self.mentioned_after(start, end)]
         votes = {name: Counter(v) for name, v in self.gender_votes.items()}
-        return Cast(dict(self.forms), set(self.ambiguous), dict(self.aliases), votes, mentions, [m.start for m in mentions])
+        return Cast(
+            dict(self.forms), set(self.ambiguous), dict(self.aliases), votes, mentions, [m.start for m in mentions]
+        )
 
     def add_character(self, name: str) -> None:
         """A character the text names only where it speaks for itself (`"Nell."` in answer to "your name?")."""
@@ -163,7 +162,11 @@ class _Capitals:
     def is_name_word(self, w: str, titled: bool) -> bool:
         if w in TITLES or len(w) < 2 or (w in STOP_WORDS and not (titled and w in SURNAME_WORDS)):
             return False
-        return titled or self.lower[w.lower()] < self.cap_mid[w] * 0.5 or (not self.lower[w.lower()] and self.cap_any[w] > 1)
+        return (
+            titled
+            or self.lower[w.lower()] < self.cap_mid[w] * 0.5
+            or (not self.lower[w.lower()] and self.cap_any[w] > 1)
+        )
 
 
 @dataclass
@@ -205,7 +208,11 @@ def _capitals(text: str, tag_positions: set[int]) -> _Capitals:
         title, run = m.group(1, 2)
         start, end = m.span()
         words = tuple(HONORIFIC_SUFFIX.sub("", w) for w in run.split()) if "-" in run else tuple(run.split())
-        at_start = title is None and start not in tag_positions and bool(_SENTENCE_START.search(text, max(0, start - 6), start))
+        at_start = (
+            title is None
+            and start not in tag_positions
+            and bool(_SENTENCE_START.search(text, max(0, start - 6), start))
+        )
         # (a speech tag's subject is used as a name: `"…," Len mutters`)
         if not at_start or title:
             for w in words[1:] if at_start else words:
@@ -236,7 +243,10 @@ def _name_forms(text: str, capitals: _Capitals, tag_positions: set[int]) -> _For
     for start, end, title, words in capitals.occurrences:
         # the name is the longest run of name words at the end: "Then John Linden" -> "John Linden"
         n = len(words)
-        while n and (capitals.is_name_word(words[n - 1], title is not None) or (words[n - 1] in PARTICLES and n > 1 and n < len(words))):
+        while n and (
+            capitals.is_name_word(words[n - 1], title is not None)
+            or (words[n - 1] in PARTICLES and n > 1 and n < len(words))
+        ):
             n -= 1
         kept = tuple(w.lower() if w.lower() in PARTICLES and len(words) > 1 else w for w in words[n:])
         if not kept or (title is None and len(kept) > 1 and kept[-1] in PLACE_NOUNS):
@@ -245,7 +255,9 @@ def _name_forms(text: str, capitals: _Capitals, tag_positions: set[int]) -> _For
             title, start = None, start + text[start:end].index(kept[0])
         key = _key(title, kept)
         forms.counts[key] += 1
-        forms.surfaces.setdefault(key, Counter())[text[start:end] if not HONORIFIC_SUFFIX.search(text[start:end]) else key] += 1
+        forms.surfaces.setdefault(key, Counter())[
+            text[start:end] if not HONORIFIC_SUFFIX.search(text[start:end]) else key
+        ] += 1
         forms.parts[key] = (title, kept)
         forms.found.append((start, end, key))
         before = text[max(0, start - 12) : start].split()
@@ -259,7 +271,8 @@ def _name_forms(text: str, capitals: _Capitals, tag_positions: set[int]) -> _For
         # called by name: `"…, Kaito."` / `"Oh, Kaito!"` / `"Kaito, wait!"`
         before_name = text[max(0, start - 4) : start]
         called = (_AFTER_COMMA.search(before_name) and _BEFORE_CLOSING.match(after)) or (
-            _AFTER_OPENING.search(before_name) and _BEFORE_COMMA.match(after))
+            _AFTER_OPENING.search(before_name) and _BEFORE_COMMA.match(after)
+        )
         if called or _OWN_PART.match(after):
             forms.person_evidence[key] += 1
         if start in tag_positions:
@@ -274,7 +287,9 @@ def _people(text: str, capitals: _Capitals, forms: _Forms, members: dict[str, li
     thing), each named by its most frequent form, with its other forms as aliases and a gender
     vote from each gendered title."""
     parts = forms.parts
-    after_determiner = Counter(re.findall(r"\b(?:the|a|an|another|every|each|this|that|official|other)\s+([A-Z][a-z]+)", text))
+    after_determiner = Counter(
+        re.findall(r"\b(?:the|a|an|another|every|each|this|that|official|other)\s+([A-Z][a-z]+)", text)
+    )
     cast = Cast()
     for head, group in members.items():
         evidence = sum(forms.person_evidence[f] for f in group)
@@ -294,7 +309,8 @@ def _people(text: str, capitals: _Capitals, forms: _Forms, members: dict[str, li
             cast.forms[f] = name
         cast.aliases[name] = tuple(sorted({" ".join(w.split()) for f in group for w in forms.surfaces[f]} - {name}))
         for f in group:
-            g = TITLES.get(parts[f][0]) if parts[f][0] else None
+            title = parts[f][0]
+            g = TITLES.get(title) if title else None
             if g:
                 cast.vote(name, g, 5 * forms.counts[f])
     return cast
@@ -343,7 +359,7 @@ def _vote_genders(text: str, narration: list[tuple[int, int]], cast: Cast, tag_p
     sentence, if that one opens with a pronoun and goes on about it), before anyone else is named;
     quoted words are skipped. The name must be a subject: of a verb, of a sentence, or of a
     speech tag (`said Ellery, shaking her umbrella`)."""
-    for m, until in zip(cast.mentions, _next_other(cast.mentions, len(text))):
+    for m, until in zip(cast.mentions, _next_other(cast.mentions, len(text)), strict=True):
         raw = text[m.end : min(m.end + 240, until)]  # `When Walter came in, Martha … her sewing`: Martha's
         subject = SUBJECT_VERB.match(raw) or m.start in tag_positions  # `cried Randolph, in his little voice`
         if not subject and not _SENTENCE_START.search(text, max(0, m.start - 6), m.start):
@@ -365,8 +381,8 @@ def _vote_genders(text: str, narration: list[tuple[int, int]], cast: Cast, tag_p
     for gender, nouns in _GENDERED_NOUNS.items():
         pattern = re.compile(rf"\b(?:{word_trie(nouns)}),?\s+((?:[A-Z][a-z]+\s?)+)")
         for start, end in narration:
-            for m in pattern.finditer(text, start, end):
-                name = cast.resolve(m.group(1).strip())
+            for found in pattern.finditer(text, start, end):
+                name = cast.resolve(found.group(1).strip())
                 if name:
                     cast.vote(name, gender, 3)
 

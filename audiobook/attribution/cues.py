@@ -9,11 +9,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .characters import NAME_RE, SUBJECT_VERB, STOP_WORDS, TITLES, Cast
-from .referents import LOOSE_NOMINAL, NOMINAL, PERSON_NOUNS
 from ..segment import Segment
+from .characters import NAME_RE, STOP_WORDS, SUBJECT_VERB, TITLES, Cast
 from .context import Rule
 from .patterns import word_trie
+from .referents import LOOSE_NOMINAL, NOMINAL, PERSON_NOUNS
 
 SPEECH_VERBS = frozenset(
     """said says say asked asks replied replies answered answers cried cries called calls
@@ -39,8 +39,12 @@ SPEECH_VERBS = frozenset(
     bawled barked grunted purred cooed intoned chanted hinted taunted mocked jeered chided scolded rebuked
     reproved admonished exhorted commented proceeded finished piped""".split()
 )
-KIN_VOCATIVE = re.compile(r"(?:^[\"“'‘]?|[,!?;]\s+|\b(?:[Oo]h|[Dd]ear|[Mm]y)\s+)([Uu]ncle|[Aa]unt|[Cc]ousin|[Ss]ister|[Bb]rother)(?=\s*[,!?.…;—-])")
-NAME_ASKED = re.compile(r"\b(?:your|yer|thy)\s+name\b|\bwhat\s+(?:is\s+|was\s+)?(?:the\s+)?name\b|\bwho are (?:you|ye)\b", re.I)
+KIN_VOCATIVE = re.compile(
+    r"(?:^[\"“'‘]?|[,!?;]\s+|\b(?:[Oo]h|[Dd]ear|[Mm]y)\s+)([Uu]ncle|[Aa]unt|[Cc]ousin|[Ss]ister|[Bb]rother)(?=\s*[,!?.…;—-])"
+)
+NAME_ASKED = re.compile(
+    r"\b(?:your|yer|thy)\s+name\b|\bwhat\s+(?:is\s+|was\s+)?(?:the\s+)?name\b|\bwho are (?:you|ye)\b", re.I
+)
 _NOT_AN_END = r"(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bMme\.)"  # `Mrs. Crane`: no sentence ends
 SENTENCES = re.compile(rf"(?<=[.!?…]){_NOT_AN_END}['’\"”)]*\s+")
 
@@ -85,7 +89,9 @@ _OWNER = re.compile(rf"['’]s\s+(?:{PERSON_NOUNS})\b")  # `the child's nurse`
 _PRONOUN = re.compile(r"(?:I|he|she|He|She)\b")
 _THE_NAME = re.compile(r"[Tt]he\s+(?=[A-Z])")
 _SUBJECT_AND_VERB = re.compile(rf"\b(I|he|she|{NAME_PHRASE.pattern})\s+(?:\w+ly\s+)?(\w+)")
-_LISTENER = re.compile(r"\b(?:to|asked|told|answered|addressed)\s+((?:(?:" + "|".join(TITLES) + r")\.?\s+)?[A-Z][a-z]+)")
+_LISTENER = re.compile(
+    r"\b(?:to|asked|told|answered|addressed)\s+((?:(?:" + "|".join(TITLES) + r")\.?\s+)?[A-Z][a-z]+)"
+)
 
 
 def speaker_phrase(phrase: str) -> str | None:
@@ -93,7 +99,8 @@ def speaker_phrase(phrase: str) -> str | None:
     m = NOMINAL.match(phrase)
     if m:
         owner = _OWNER.match(phrase[m.end() :])
-        return m.group(0) + owner.group(0) if owner else m.group(0)  # `the child's nurse`: the nurse; `the girl's lip`: the girl
+        # `the child's nurse`: the nurse; `the girl's lip`: the girl
+        return m.group(0) + owner.group(0) if owner else m.group(0)
     m = _PRONOUN.match(phrase)
     if m:
         return m.group(0)
@@ -127,7 +134,11 @@ def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
         if not who and name and name.group(0).split()[0] not in _NOT_SUBJECTS:
             who = name.group(0)  # `said Pooh`: right after the verb even a word like an interjection is a name
         loose = LOOSE_NOMINAL.match(rest)
-        if not who and loose and re.match(r"\s*(?:[,.;!?—–-]|$|\s(?:as|with|in|at|to|from|who|and)\b)", rest[loose.end() :]):
+        if (
+            not who
+            and loose
+            and re.match(r"\s*(?:[,.;!?—–-]|$|\s(?:as|with|in|at|to|from|who|and)\b)", rest[loose.end() :])
+        ):
             who = loose.group(0)  # `said the saloon-keeper.`: anyone a speech tag describes speaks
         if who:
             return Who(who, "speech-verb", 0.95, after_verb=True)
@@ -140,13 +151,16 @@ def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
         return Who(owned.group(0), "speech-verb", 0.9)  # `"…," Strether's new acquaintance pursued`
     who = speaker_phrase(narr)
     if who:
-        rest = [w.strip(",.!?;:").lower() for w in narr[len(who) :].split()[:3]]
-        if rest and (rest[0] in SPEECH_VERBS or (len(rest) > 1 and rest[0].endswith("ly") and rest[1] in SPEECH_VERBS)):
+        next_words = [w.strip(",.!?;:").lower() for w in narr[len(who) :].split()[:3]]
+        if next_words and (
+            next_words[0] in SPEECH_VERBS
+            or (len(next_words) > 1 and next_words[0].endswith("ly") and next_words[1] in SPEECH_VERBS)
+        ):
             return Who(who, "speech-verb", 0.95)
         clause = re.split(r"[,;.!?]", narr[len(who) :], maxsplit=1)[0].split()
         if NOMINAL.match(who) and any(is_speech_verb(w) for w in clause[1:5]):
             return Who(who, "speech-verb", 0.9)  # `a boy wearing glasses interjected`
-        if quote_open_ended and rest and re.fullmatch(r"[a-z]+ed", rest[0]):
+        if quote_open_ended and next_words and re.fullmatch(r"[a-z]+ed", next_words[0]):
             return Who(who, "speech-tag", 0.85)  # `"…," Big Medicine stated`: any verb after a comma
     if narr[:1].islower():  # the quote is part of a sentence: `"Hi!" was the first thing she said to me.`
         clause = re.split(r"[.;!?]", narr, maxsplit=1)[0]
@@ -155,15 +169,17 @@ def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
         m = _SUBJECT_AND_VERB.search(clause)
         if m and is_speech_verb(m.group(2)) and (m.group(1) in ("I", "he", "she") or speaker_phrase(m.group(1))):
             return Who(m.group(1), "speech-verb", 0.85)
-    if quote_open_ended and re.fullmatch(r"[a-z]+ed", words[0]) and len(words) > 1 and words[1][:1].isupper() or (
-        quote_open_ended and re.fullmatch(r"[a-z]+ed", words[0]) and len(words) > 1 and words[1] in ("he", "she")
+    if (
+        quote_open_ended
+        and re.fullmatch(r"[a-z]+ed", words[0])
+        and len(words) > 1
+        and words[1][:1].isupper()
+        or (quote_open_ended and re.fullmatch(r"[a-z]+ed", words[0]) and len(words) > 1 and words[1] in ("he", "she"))
     ):
         who = speaker_phrase(narr[len(words[0]) :].lstrip())
         if who:
             return Who(who, "speech-tag", 0.85, after_verb=True)  # `"…," fleered Happy Jack`
     return None
-
-
 
 
 def open_ended(quote: str) -> bool:
@@ -197,7 +213,9 @@ _LAST_SENTENCE = re.compile(
 )
 
 
-_WHAT_WAS_SAID = re.compile(r"(?:nothing|no|so|it|this|that|him|her|them|me|us|something|little|much|what|how|whether|about|of)\b")
+_WHAT_WAS_SAID = re.compile(
+    r"(?:nothing|no|so|it|this|that|him|her|them|me|us|something|little|much|what|how|whether|about|of)\b"
+)
 
 
 def _speech_follows(rest: list[str]) -> bool:
@@ -206,6 +224,10 @@ def _speech_follows(rest: list[str]) -> bool:
     if not rest or not re.search(r"[.!?]['’\"”)]*$", rest[-1]):
         return True  # `Kaito said,` / `Then aloud he said abruptly:`
     return not _WHAT_WAS_SAID.match(rest[0].lower())
+
+
+_AND_THEN_VERB = re.compile(r"\b(?:and|then)\s+(?:\w+ly\s+)?(\w+)(?:\s+\w+ly)?(?:\s+to\s+\w+)?\s*[,:]?\s*$")
+_LAST_VERB = re.compile(r"(\w+)(?:\s+\w+ly)?(?:\s+to\s+\w+)?\s*[,:]?\s*$")
 
 
 def tag_before(narr: str) -> Who | None:
@@ -229,9 +251,8 @@ def tag_before(narr: str) -> Who | None:
             if who:
                 return Who(who, "speech-verb", 0.9, after_verb=True)
     # `The old lady felt Tom's shirt, and said:` - the sentence's subject, its last verb a speech verb
-    if re.search(r"\b(?:and|then)\s+(?:\w+ly\s+)?(\w+)(?:\s+\w+ly)?(?:\s+to\s+\w+)?\s*[,:]?\s*$", sentence) and is_speech_verb(
-        re.search(r"(\w+)(?:\s+\w+ly)?(?:\s+to\s+\w+)?\s*[,:]?\s*$", sentence).group(1)
-    ):
+    last_verb = _LAST_VERB.search(sentence)  # matches wherever the `and … said` search below does
+    if _AND_THEN_VERB.search(sentence) and last_verb and is_speech_verb(last_verb.group(1)):
         found = None  # the last subject before the verb: `Jack Lawton cracked his fingers and Father Arnall … said:`
         for m in re.finditer(r"(?:^|(?<=,\s)|(?<=\band\s)|(?<=\bthen\s))(?=\S)", sentence):
             who = speaker_phrase(sentence[m.start() :])
@@ -262,19 +283,24 @@ def beats(narr_before: str, narr_after: str) -> list[Who]:
     after = [s for s in SENTENCES.split(narr_after.strip()) if s]
     for sentence in before[::-1][:2] + after[:2]:
         sentence = sentence.lstrip("(—–-, ")
-        sentence = re.sub(r"^(?:Then|And|But|So|Now|Here|Still|Suddenly|At last|Finally|Presently|Again)\b,?\s*", "", sentence)
+        sentence = re.sub(
+            r"^(?:Then|And|But|So|Now|Here|Still|Suddenly|At last|Finally|Presently|Again)\b,?\s*", "", sentence
+        )
         who = speaker_phrase(sentence)
         if not who:
             continue
         rest = sentence[len(who) :]
-        pronoun_verb = who in ("I", "He", "She", "he", "she") and re.match(r"\s+(?!and\b|or\b|too\b|as\b)[a-z]+(?:\s|[,.;!?]|$)", rest)
+        pronoun_verb = who in ("I", "He", "She", "he", "she") and re.match(
+            r"\s+(?!and\b|or\b|too\b|as\b)[a-z]+(?:\s|[,.;!?]|$)", rest
+        )
         if SUBJECT_VERB.match(rest) or re.match(r"['’]s\s", rest) or pronoun_verb:
             found.append(Who(who, "action-beat", 0.7))
     return found
 
 
 _VOICING = re.compile(
-    r"\s+(?:\w+\s+)?(?:(?:began|started|continued|kept|went on)\s+(?:to\s+)?(?:sing|singing|speak|speaking|talk|talking)|"
+    r"\s+(?:\w+\s+)?(?:(?:began|started|continued|kept|went on)\s+(?:to\s+)?"
+    r"(?:sing|singing|speak|speaking|talk|talking)|"
     r"sang|sings|singing|spoke|speaks)\b"
 )
 _WHILE = re.compile(r"\b(?:[Aa]s|[Ww]hile|[Ww]hen|[Aa]fter|[Bb]efore|[Uu]ntil|[Oo]nce)\s+$")

@@ -47,7 +47,8 @@ PARTICLES = frozenset("de van von du der den del della di da ter ten le la".spli
 _PARTICLE = "|".join(sorted(PARTICLES))
 # (?=[A-Z]) first: a name starts with a capital, and the scanner skips any other position at once
 NAME_RE = re.compile(
-    rf"(?=[A-Z])(?:\b({TITLE_RE})\.?\s+)?\b({_CAP}(?:(?:[ \t]+(?:(?:{_PARTICLE})[ \t]+)?|[ \t]*\n[ \t]*(?!\n)){_CAP})*)\b"
+    rf"(?=[A-Z])(?:\b({TITLE_RE})\.?\s+)?"
+    rf"\b({_CAP}(?:(?:[ \t]+(?:(?:{_PARTICLE})[ \t]+)?|[ \t]*\n[ \t]*(?!\n)){_CAP})*)\b"
 )
 
 # The last word of a place's name: `Lucas Lodge`, `Netherfield Park`, `Baker Street`.

@@ -5,7 +5,8 @@ the characters mentioned (or speaking) just before, a description ("the doctor",
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Set as AbstractSet
 
 from .characters import SUBJECT_VERB, TITLES, Cast, Gender, gender_of_noun
 from .patterns import word_trie
@@ -36,7 +37,9 @@ NOMINAL = re.compile(
     rf"(?P<adj>(?:[a-z][a-z-]+,?\s+){{0,2}})(?P<noun>{word_trie(PERSON_NOUNS.split('|'))})s?\b"
 )
 # In a speech tag any description is someone: `"…?" the saloon-keeper demanded.`
-LOOSE_NOMINAL = re.compile(r"(?P<det>[Tt]he|[Aa]n?|[Aa]nother|[A-Z][a-z]+['’]s)\s+(?P<adj>(?:[a-z][a-z-]+(?:['’]s)?\s+){0,2})(?P<noun>[a-z][a-z-]*[a-z])")
+LOOSE_NOMINAL = re.compile(
+    r"(?P<det>[Tt]he|[Aa]n?|[Aa]nother|[A-Z][a-z]+['’]s)\s+(?P<adj>(?:[a-z][a-z-]+(?:['’]s)?\s+){0,2})(?P<noun>[a-z][a-z-]*[a-z])"
+)
 _NOUN_TITLES = {
     "doctor": ("Dr", "Doctor"), "captain": ("Captain",), "colonel": ("Colonel",), "major": ("Major",),
     "sergeant": ("Sergeant",), "professor": ("Professor",), "judge": ("Judge",), "parson": ("Parson",),
@@ -59,12 +62,21 @@ _SPOUSE_TITLE = {"wife": ("Mr", "Mrs"), "lady": ("Mr", "Mrs"), "husband": ("Mrs"
 _THE = re.compile(r"^[Tt]he\s+(?=[A-Z])")  # `the Caterpillar`: a name with an article
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _QUOTE_MARKS = re.compile(r"[\"“”]")
-_SUBJECT_START = re.compile(r"(?:^|[.!?…;]['’\"”)]*\s+)(?:(?:Then|And|But|So|Now|Here|Still|Suddenly|At last|Finally|Presently|Again|As|When|While),?\s+)?$")
+_SUBJECT_START = re.compile(
+    r"(?:^|[.!?…;]['’\"”)]*\s+)"
+    r"(?:(?:Then|And|But|So|Now|Here|Still|Suddenly|At last|Finally|Presently|Again|As|When|While),?\s+)?$"
+)
 # `Marilla’s lips twitched`: the owner of a face, a voice, a gesture is the one in view
 _OWN_FEATURE = re.compile(
     r"['’]s\s+(?:[a-z]+\s+)?(?:face|lips|mouth|eyes|eye|brows?|forehead|cheeks?|voice|tone|hands?|head|heart|"
     r"manner|expression|look|glance|gaze|smile|features|countenance|temper|anger|patience)\b"
 )
+
+
+def _top(scores: dict[str, float]) -> tuple[str, float]:
+    """The highest score and whose it is; of equal scores, the first counted (as Counter.most_common)."""
+    name = max(scores, key=scores.__getitem__)
+    return name, scores[name]
 
 
 class Resolver:
@@ -119,7 +131,7 @@ class Resolver:
         self.nominal_gender.setdefault(name, gender_of_noun(name))
         return name
 
-    def epithet(self, noun: str, pos: int, generic: bool, exclude: set[str] = frozenset()) -> str | None:
+    def epithet(self, noun: str, pos: int, generic: bool, exclude: AbstractSet[str] = frozenset()) -> str | None:
         """`the young man`, `my mother`, `the doctor` never introduced as someone new ("a doctor"):
         a named character the story calls so - one with the noun's title (`Dr. Archie`), else the
         most salient named character of the noun's gender in the last few paragraphs."""
@@ -131,11 +143,11 @@ class Resolver:
         if noun in _NOT_EPITHETS or not generic:
             return None
         gender = gender_of_noun(noun)
-        scores: Counter[str] = Counter()
+        scores: dict[str, float] = defaultdict(float)
         for k, c in enumerate(named):
             if c != self.narrator and gender and self.cast.gender(c) == gender:
                 scores[c] += 0.8**k
-        return scores.most_common(1)[0][0] if scores else None
+        return _top(scores)[0] if scores else None
 
     def titled(self, description: str, pos: int) -> str | None:
         """`the parson` first, `Parson Tringham` named later: the one character the story calls by
@@ -163,7 +175,7 @@ class Resolver:
             return self.nominal_gender[name]
         return self.cast.gender(name)
 
-    def topic(self, gender: Gender | None, pos: int, exclude: set[str]) -> str | None:
+    def topic(self, gender: Gender | None, pos: int, exclude: AbstractSet[str]) -> str | None:
         """`John Linden seemed absorbed in thought.` / `"…," he said`: the subject of the latest
         sentence about someone of the pronoun's gender in the narration just before a quote - the
         quote's own paragraph up to it, or the paragraph before when the quote opens its own. In
@@ -174,7 +186,9 @@ class Resolver:
         own = bool(self.text[start:pos].strip())
         if not own:
             end = start
-            start = max((m.end() for m in PARAGRAPH_BREAK.finditer(self.text, max(0, end - 3000), max(0, end - 1))), default=0)
+            start = max(
+                (m.end() for m in PARAGRAPH_BREAK.finditer(self.text, max(0, end - 3000), max(0, end - 1))), default=0
+            )
             if _QUOTE_MARKS.search(self.text, start, end):
                 return None  # the paragraph before is someone's speech: only narration tells who is in view
         found = None
@@ -190,12 +204,12 @@ class Resolver:
                 found = m.character  # `Marilla’s lips twitched.` too: the owner is the topic
         return found
 
-    def pronoun(self, gender: Gender | None, pos: int, exclude: set[str]) -> str | None:
+    def pronoun(self, gender: Gender | None, pos: int, exclude: AbstractSet[str]) -> str | None:
         """The most salient character of `gender` before `pos`: recent mentions count most, and
         a subject (`Haku sighed`) or a speaker more than an object; one-off unnamed speakers
         ("one man") count little."""
-        scores: Counter[str] = Counter()
-        unknown: Counter[str] = Counter()  # characters whose gender the text never settles
+        scores: dict[str, float] = defaultdict(float)
+        unknown: dict[str, float] = defaultdict(float)  # characters whose gender the text never settles
         for k, m in enumerate(self.cast.mentioned_before(pos)):
             if m.character in exclude or m.character == self.narrator:
                 continue
@@ -221,17 +235,17 @@ class Resolver:
                 weight *= 0.5  # "another boy" said one thing; a named character nearby is likelier
             (scores if g == gender else unknown)[m.character] += weight
         if scores:
-            best, score = scores.most_common(1)[0]
-            if unknown and best in self.one_off and unknown.most_common(1)[0][1] * 0.5 > score:
-                return unknown.most_common(1)[0][0]  # `Kaito looked at the group… "…?" he asked`
-            if unknown and unknown.most_common(1)[0][1] > _UNKNOWN_OVER * score:
-                return unknown.most_common(1)[0][0]  # the one in the scene, though the text never said "she"
+            best, score = _top(scores)
+            if unknown and best in self.one_off and _top(unknown)[1] * 0.5 > score:
+                return _top(unknown)[0]  # `Kaito looked at the group… "…?" he asked`
+            if unknown and _top(unknown)[1] > _UNKNOWN_OVER * score:
+                return _top(unknown)[0]  # the one in the scene, though the text never said "she"
             return best
         if unknown:
-            return unknown.most_common(1)[0][0]
+            return _top(unknown)[0]
         return self._cataphora(gender, pos, exclude)
 
-    def _cataphora(self, gender: Gender | None, pos: int, exclude: set[str]) -> str | None:
+    def _cataphora(self, gender: Gender | None, pos: int, exclude: AbstractSet[str]) -> str | None:
         """Nobody before: `"Hi!" was the first thing she said to me.` / `"I'm Miku!"` - the first
         character of that gender named soon after (in narration or introducing themselves)."""
         for m in self.cast.mentioned_after(pos, pos + 1500):
@@ -241,14 +255,19 @@ class Resolver:
                 return m.character
         return None
 
-    def possessive(self, det: str, noun: str, phrase: str, pos: int, exclude: set[str]) -> str | None:
+    def possessive(self, det: str, noun: str, phrase: str, pos: int, exclude: AbstractSet[str]) -> str | None:
         """`his wife`: Mrs. Bennet when "his" is Mr. Bennet; else the salient character of the noun's
         gender other than the owner; else an unnamed character called by the phrase ("her visitor")."""
         owner_gender = _SUBJECT_PRONOUNS.get({"his": "he", "her": "she"}.get(det, ""), None)
         owner = None
         if det != "their":  # `"…," replied Kitty. / "…," cried her mother`: her is the one who just spoke
             last = next((m for m in self.cast.mentioned_before(pos)[:6] if m.start == m.end), None)
-            if last and pos - last.start < _LEAD_IN and self.gender(last.character) in (owner_gender, None) and last.character != self.narrator:
+            if (
+                last
+                and pos - last.start < _LEAD_IN
+                and self.gender(last.character) in (owner_gender, None)
+                and last.character != self.narrator
+            ):
                 owner = last.character
             else:
                 owner = self.pronoun(owner_gender, pos, set())
@@ -260,7 +279,10 @@ class Resolver:
                 return spouse
         introduced = [
             self.cast.resolve(m.group(1).strip())
-            for m in re.finditer(rf"\b(?:his|her|their|my)\s+{re.escape(noun)},?\s+((?:[A-Z][a-z]+\s?)+)", self.text[max(0, pos - 4 * _EPITHET_REACH) : pos])
+            for m in re.finditer(
+                rf"\b(?:his|her|their|my)\s+{re.escape(noun)},?\s+((?:[A-Z][a-z]+\s?)+)",
+                self.text[max(0, pos - 4 * _EPITHET_REACH) : pos],
+            )
         ]
         introduced = [c for c in introduced if c and c != owner and c not in exclude]
         if introduced:
@@ -270,7 +292,9 @@ class Resolver:
         gender = gender_of_noun(noun)
         if noun in _PARENT_TITLES:  # `said her mother`: the married woman of the scene, else someone unnamed
             recent = [m.character for m in self.cast.mentioned_before(pos) if pos - m.start < 2 * _EPITHET_REACH]
-            parent = next((c for c in recent if c != owner and c not in exclude and self._titled(c, _PARENT_TITLES[noun])), None)
+            parent = next(
+                (c for c in recent if c != owner and c not in exclude and self._titled(c, _PARENT_TITLES[noun])), None
+            )
             if parent:
                 return parent
         if gender and noun not in ("husband", "wife"):  # a spouse not found by title is someone unnamed
@@ -279,13 +303,14 @@ class Resolver:
                 return who
         if gender is None and noun in _UNGENDERED_KIN:
             others = exclude | {owner, self.narrator}
-            return next((m.character for m in self.cast.mentioned_before(pos)[:12] if m.character not in others), None)  # not her
+            # not her
+            return next((m.character for m in self.cast.mentioned_before(pos)[:12] if m.character not in others), None)
         if gender is None:
             return None
         self.nominal_gender[phrase] = gender
         return phrase
 
-    def resolve(self, phrase: str, pos: int, exclude: set[str] = frozenset()) -> str | None:
+    def resolve(self, phrase: str, pos: int, exclude: AbstractSet[str] = frozenset()) -> str | None:
         lw = phrase.lower()
         if lw == "i":
             return self.narrator
@@ -346,7 +371,8 @@ class Resolver:
             return set(found)
         gender = TITLES[title]
         return {
-            c for c, titled in found.items()
+            c
+            for c, titled in found.items()
             if titled or (c not in other_titles and self.cast.gender(c) in (gender, None))
         }
 

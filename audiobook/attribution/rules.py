@@ -55,8 +55,12 @@ def speech_tag(ctx: Context, par: Paragraph, i: int, joined: str | None) -> Deci
     s = ctx.segs[i]
     nxt, prv = ctx.neighbour(i, 1), ctx.neighbour(i, -1)
     for who in (
-        tag_after(ctx.text[nxt.start : nxt.end], open_ended(ctx.said(i))) if nxt is not None and nxt.kind == "narration" else None,
-        tag_before(ctx.text[prv.start : prv.end]) if prv is not None and prv.kind == "narration" and not joined else None,
+        tag_after(ctx.text[nxt.start : nxt.end], open_ended(ctx.said(i)))
+        if nxt is not None and nxt.kind == "narration"
+        else None,
+        tag_before(ctx.text[prv.start : prv.end])
+        if prv is not None and prv.kind == "narration" and not joined
+        else None,
     ):
         if who is None:
             continue

@@ -43,7 +43,7 @@ def book_json(scripts: Sequence[Script], file_name: str, text: str | None = None
         else:
             segments.append({"start": start, "end": end, "kind": "narration", "speaker": None})
 
-    for script, base in zip(scripts, starts):
+    for script, base in zip(scripts, starts, strict=True):
         for line in script.lines:
             narration(pos, base + line.start)
             if line.kind == "narration":

@@ -102,7 +102,11 @@ def turn_taking(ctx: Context) -> None:
     for p, head in turn_of.items():
         speaker_of_turn = speaker(head)
         for i in by_paragraph[p]:
-            if segs[i].kind == "dialogue" and speaker_of_turn and (i not in decided or decided[i].rule == "turn-taking"):
+            if (
+                segs[i].kind == "dialogue"
+                and speaker_of_turn
+                and (i not in decided or decided[i].rule == "turn-taking")
+            ):
                 decided[i] = Decision(speaker_of_turn, "continued-quote", 0.8)
 
 

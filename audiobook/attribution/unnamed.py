@@ -27,7 +27,10 @@ from .cues import beats
 
 MEMORY = "a voice"  # the speaker of a remembered line nobody present says
 
-_SELF_INTRO = re.compile(r"(?:^|[.!?]\s+|,\s+)(?:I['’]m|I am|[Mm]y name['’]s|[Mm]y name is|[Cc]all me)\s+([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)(?=\s*[.!?,…]|\s*$)")
+_SELF_INTRO = re.compile(
+    r"(?:^|[.!?]\s+|,\s+)(?:I['’]m|I am|[Mm]y name['’]s|[Mm]y name is|[Cc]all me)\s+"
+    r"([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)(?=\s*[.!?,…]|\s*$)"
+)
 _PARENT_CALL = re.compile(r"^\W*(?:Mommy|Mom|Mama|Mamma|Mummy|Mum|Daddy|Dad|Papa|Mother|Father)\b\s*[,!?]")
 _THIRD_PERSON = re.compile(r"\b(?:he|she|him|her|his|hers)\b", re.IGNORECASE)
 _OWN_VOICE = re.compile(r"\b(his|her)\s+(?:\w+\s+)?voice\b", re.IGNORECASE)
@@ -110,7 +113,8 @@ def identify_descriptions(ctx: Context) -> None:
     out to be, who takes the description as an alias. A group ("the strangers") is no one person."""
     resolver = ctx.resolver
     descriptions = {
-        d.speaker for d in ctx.decided.values()
+        d.speaker
+        for d in ctx.decided.values()
         if d.speaker in resolver.nominal_gender and d.speaker not in resolver.voices and not _PLURAL.search(d.speaker)
     }
     for description, name in _named_descriptions(ctx, descriptions).items():
