@@ -15,8 +15,9 @@ in this process: they are only silent frames.
 from __future__ import annotations
 
 import wave
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import audio, engine, synthesize, workers
@@ -61,6 +62,38 @@ class Produced:
     synthesized: bool
 
 
+@dataclass
+class _Run:
+    """One produce() call's bookkeeping: the parts made so far, the clips spoken, and progress reports."""
+
+    cache_dir: Path
+    bitrate_kbps: int
+    clip_copies: Counter[str]  # how many requests share each clip: each is reported
+    part_copies: Counter[str]
+    on_clip: Callable[[object], None] | None
+    on_part: Callable[[Part], None] | None
+    parts: dict[str, Part] = field(default_factory=dict)
+    spoken: set[str] = field(default_factory=set)  # clip keys synthesized by this run
+
+    def report_clip(self, key: str) -> None:
+        for _ in range(self.clip_copies[key] if self.on_clip else 0):
+            self.on_clip(key)  # type: ignore[misc]
+
+    def finish_part(self, key: str, part: Part) -> None:
+        self.parts[key] = part
+        for _ in range(self.part_copies[key] if self.on_part else 0):
+            self.on_part(part)  # type: ignore[misc]
+
+    def done(self, c: str, result: tuple[bool, dict[str, int]]) -> None:
+        """A worker's task finished: its clip spoken (or read from the cache) and its parts written."""
+        was_spoken, frames = result
+        if was_spoken:
+            self.spoken.add(c)
+            self.report_clip(c)
+        for p, count in frames.items():
+            self.finish_part(p, Part(part_path(self.cache_dir, p), count, cached=False))
+
+
 def produce(
     requests: Sequence[PartRequest],
     cache_dir: Path,
@@ -80,69 +113,54 @@ def produce(
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise EngineError(f"jobs must be a whole number of at least 1, not {jobs!r}")
-    clip_keys = [r.clip_key for r in requests]
-    part_keys = [r.key for r in requests]
-    parts: dict[str, Part] = {}
-    spoken: set[str] = set()  # clip keys synthesized by this run
-    clip_copies: dict[str, int] = {}
-    part_copies: dict[str, int] = {}
-    for c in clip_keys:
-        if c is not None:
-            clip_copies[c] = clip_copies.get(c, 0) + 1
-    for p in part_keys:
-        part_copies[p] = part_copies.get(p, 0) + 1
-
-    def report_clip(key: str) -> None:
-        for _ in range(clip_copies[key] if on_clip else 0):
-            on_clip(key)  # type: ignore[misc]
-
-    def finish_part(key: str, part: Part) -> None:
-        parts[key] = part
-        for _ in range(part_copies[key] if on_part else 0):
-            on_part(part)  # type: ignore[misc]
-
-    needed: dict[str, tuple[ClipRequest, dict[str, int]]] = {}  # clip key -> request, {part key: pause}
-    for r in requests:
-        request, pause_ms, c, p = r.clip, r.pause_ms, r.clip_key, r.key
-        if p in parts or (c is not None and c in needed and p in needed[c][1]):
-            continue  # the same part again
-        cached = cached_part(part_path(cache_dir, p))
-        if cached is not None:
-            finish_part(p, cached)
-        elif request is None or c is None:  # silence alone: only silent frames, made here
-            data = audio.pause(pause_ms, bitrate_kbps, after_speech=False)
-            finish_part(p, Part(part_path(cache_dir, p), write_part(part_path(cache_dir, p), data, bitrate_kbps), False))
-        else:
-            needed.setdefault(c, (request, {}))[1][p] = pause_ms
+    clip_copies = Counter(r.clip_key for r in requests if r.clip_key is not None)
+    run = _Run(cache_dir, bitrate_kbps, clip_copies, Counter(r.key for r in requests), on_clip, on_part)
+    needed = _needed_clips(requests, run)
     for c in clip_copies:
         if c not in needed:
-            report_clip(c)  # its parts are all cached: the clip is not needed
+            run.report_clip(c)  # its parts are all cached: the clip is not needed
+    tasks = _tasks(needed, run, loudness_lufs)
+    died = AudiobookError("a worker process died unexpectedly; clips finished so far are cached: run again to resume")
+    workers.run(tasks, _produce, jobs, run.done, initializer=synthesize.start_worker, died=died)
+    return [Produced(run.parts[r.key], r.clip_key is not None and r.clip_key in run.spoken) for r in requests]
 
+
+def _needed_clips(requests: Sequence[PartRequest], run: _Run) -> dict[str, tuple[ClipRequest, dict[str, int]]]:
+    """Finish every part that is cached or is silence alone (only silent frames, made here); the clips
+    the other parts need: {clip key: (its request, {part key: pause})}."""
+    needed: dict[str, tuple[ClipRequest, dict[str, int]]] = {}
+    for r in requests:
+        request, pause_ms, c, p = r.clip, r.pause_ms, r.clip_key, r.key
+        if p in run.parts or (c is not None and c in needed and p in needed[c][1]):
+            continue  # the same part again
+        path = part_path(run.cache_dir, p)
+        cached = cached_part(path)
+        if cached is not None:
+            run.finish_part(p, cached)
+        elif request is None or c is None:
+            data = audio.pause(pause_ms, run.bitrate_kbps, after_speech=False)
+            run.finish_part(p, Part(path, write_part(path, data, run.bitrate_kbps), False))
+        else:
+            needed.setdefault(c, (request, {}))[1][p] = pause_ms
+    return needed
+
+
+def _tasks(needed: dict[str, tuple[ClipRequest, dict[str, int]]], run: _Run, loudness_lufs: float) -> dict[str, tuple]:
+    """One worker task per needed clip, longest first (no long clip left for last); a clip already in
+    the cache is reported as there and only encoded."""
     tasks: dict[str, tuple] = {}
     lengths: dict[str, float] = {}
     for c, (request, pauses) in needed.items():
-        wav = clip_path(cache_dir, c)
+        wav = clip_path(run.cache_dir, c)
         clip = synthesize.cached_clip(wav)
         if clip is not None:
-            report_clip(c)
+            run.report_clip(c)
             lengths[c] = clip.samples / clip.sample_rate_hz
         else:
             lengths[c] = len(request.text) / _CHARS_PER_S_AT_175_WPM * 175 / request.voice.rate_wpm
-        targets = [(p, str(part_path(cache_dir, p)), pause) for p, pause in pauses.items()]
-        tasks[c] = (request.text, request.voice, str(wav), clip is None, targets, bitrate_kbps, loudness_lufs)
-    longest_first = {c: tasks[c] for c in sorted(tasks, key=lambda c: -lengths[c])}  # no long clip left for last
-
-    def done(c: str, result: tuple[bool, dict[str, int]]) -> None:
-        was_spoken, frames = result
-        if was_spoken:
-            spoken.add(c)
-            report_clip(c)
-        for p, count in frames.items():
-            finish_part(p, Part(part_path(cache_dir, p), count, cached=False))
-
-    died = AudiobookError("a worker process died unexpectedly; clips finished so far are cached: run again to resume")
-    workers.run(longest_first, _produce, jobs, done, initializer=synthesize.start_worker, died=died)
-    return [Produced(parts[p], c is not None and c in spoken) for c, p in zip(clip_keys, part_keys)]
+        targets = [(p, str(part_path(run.cache_dir, p)), pause) for p, pause in pauses.items()]
+        tasks[c] = (request.text, request.voice, str(wav), clip is None, targets, run.bitrate_kbps, loudness_lufs)
+    return {c: tasks[c] for c in sorted(tasks, key=lambda c: -lengths[c])}
 
 
 # --- in the worker processes -------------------------------------------------------------------
