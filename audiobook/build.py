@@ -177,10 +177,14 @@ def _read_manifest(book_dir: Path) -> _Manifest:
         return _Manifest(None, {})
     if not isinstance(data.get("files"), dict):
         return _Manifest(None, data)  # written before the book's identity was recorded: only the files
-    book = data.get("book") if isinstance(data.get("book"), dict) else {}
-    lists = [book.get(key) if isinstance(book.get(key), list) else [] for key in ("sources", "stories")]
-    sources, stories = (tuple(item for item in values if isinstance(item, str)) for values in lists)
+    book = data.get("book")
+    sources, stories = (_strings(book.get(key)) if isinstance(book, dict) else () for key in ("sources", "stories"))
     return _Manifest(BookIdentity(sources, stories) if sources or stories else None, data["files"])
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    """The strings of a list read from JSON (nothing else: a damaged manifest is only less useful)."""
+    return tuple(item for item in value if isinstance(item, str)) if isinstance(value, list) else ()
 
 
 def _write_manifest(book_dir: Path, identity: BookIdentity, files: dict) -> None:
@@ -288,7 +292,8 @@ def _build(
     except OSError as exc:
         raise AudiobookError(f"{exc.filename}: cannot create folder: {exc.strerror}") from None
     if stored.identity is None or not stored.identity.same_book(identity):
-        _write_manifest(book_dir, identity, stored.files)  # the folder is this book's, before any file is written into it
+        # the folder is this book's from now on, before any file is written into it
+        _write_manifest(book_dir, identity, stored.files)
     for stale in book_dir.glob(".*.partial"):  # left by a build that was killed mid-chapter
         stale.unlink(missing_ok=True)
 

@@ -31,7 +31,8 @@ _NUMBER_WORD = (
     r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ]?(?:one|two|three|four|five|six|seven|eight|nine))?"
     r"|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
     r"|seventeen|eighteen|nineteen|hundred"
-    r"|(?:the\s+)?(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth)|last|final)"
+    r"|(?:the\s+)?(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth)"
+    r"|last|final)"
 )
 _ROMAN = r"(?=[ivxlcdm])m{0,3}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})"
 _HEADING = re.compile(
@@ -183,7 +184,9 @@ def split_chapters(text: str, start: int = 0, end: int | None = None) -> list[Ch
     if level is None and _has_volumes(text, blocks, runs):
         starts = _volume_chapters(text, blocks, runs)
     else:
-        starts = [_Start(i, ": ".join(b.heading or "" for b in blocks[i:run]), None, list(range(i, run))) for i, run in runs]
+        starts = [
+            _Start(i, ": ".join(b.heading or "" for b in blocks[i:run]), None, list(range(i, run))) for i, run in runs
+        ]
     spans = []
     front = blocks[: starts[0].block]
     if len(front) == 1 and front[0].heading is not None:
@@ -227,7 +230,9 @@ def _block_text(text: str, block: _Block) -> str:
 def _has_volumes(text: str, blocks: list[_Block], runs: list[tuple[int, int]]) -> bool:
     """Volume headings above chapter headings, or lines closing a volume between chapters."""
     kinds = [
-        "volume" if volume_heading(_block_text(text, blocks[k])) else "chapter" for i, run in runs for k in range(i, run)
+        "volume" if volume_heading(_block_text(text, blocks[k])) else "chapter"
+        for i, run in runs
+        for k in range(i, run)
     ]
     if "volume" in kinds and "chapter" in kinds[kinds.index("volume") :]:
         return True

@@ -47,7 +47,7 @@ class Paragraph:
 @dataclass(frozen=True)
 class Section:
     kind: SectionKind
-    title: str  # "Scene 2", the chapter title when it is the only scene, or "Author's note", "Illustration", "Title page"
+    title: str  # "Scene 2", the chapter's title if it is the only scene, "Author's note", "Illustration", "Title page"
 
 
 @dataclass(frozen=True)
@@ -349,10 +349,10 @@ def _same_heading(line: str, title: str) -> bool:
 def _name_sections(sections: list[Section], continues: list[bool], title: str) -> list[Section]:
     """Scenes are "Scene 1", "Scene 2"... (or the chapter's title when there is one); a scene going
     on after an illustration keeps its name; other sections keep theirs ("Author's note")."""
-    scenes = sum(1 for s, more in zip(sections, continues) if s.kind == "scene" and not more)
+    scenes = sum(1 for s, more in zip(sections, continues, strict=True) if s.kind == "scene" and not more)
     named: list[Section] = []
     n = 0
-    for s, more in zip(sections, continues):
+    for s, more in zip(sections, continues, strict=True):
         if s.kind != "scene":
             named.append(s)
             continue
