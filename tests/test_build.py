@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import itertools
 import json
 import os
 import re
@@ -11,20 +12,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import ebur128
+from id3raw import id3v2_tag_size, raw_chapters
 from mutagen.id3 import ID3
 from pydub import AudioSegment
 from pydub.silence import detect_leading_silence
-from id3raw import id3v2_tag_size, raw_chapters
 from typer.testing import CliRunner
-
-from conftest import ebur128
 
 from audiobook.audio import assemble, count_frames
 from audiobook.build import pauses_after
-from audiobook.plan import BuildOptions, plan, speakable
-from audiobook.encode import HEADER_BYTES, part_key, part_path
 from audiobook.cli import app
+from audiobook.encode import HEADER_BYTES, part_key, part_path
 from audiobook.engine import engine_id
+from audiobook.plan import BuildOptions, plan, speakable
 from audiobook.synthesize import ClipRequest, clip_key, clip_path
 
 ROOT = Path(__file__).parent.parent
@@ -61,14 +61,29 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 def ffprobe(path: Path) -> dict:
     out = subprocess.run(
-        ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", "-show_chapters", str(path)],
-        capture_output=True, text=True, check=True,
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+            "-show_chapters",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(out.stdout)
 
 
 def test_four_chapter_files(built: Built) -> None:
-    assert sorted(p.name for p in built.book_dir.glob("*.mp3")) == [*EXPECTED_FILES, "Vocaloid Stories.mp3"]  # and the whole book
+    assert sorted(p.name for p in built.book_dir.glob("*.mp3")) == [
+        *EXPECTED_FILES,
+        "Vocaloid Stories.mp3",
+    ]  # and the whole book
     assert not list(built.book_dir.glob(".*.partial"))
 
 
@@ -108,7 +123,7 @@ def test_tags_and_chapters(built: Built, track: int, name: str) -> None:
     assert chapters, "every chapter file has chapter marks"
     starts = [float(c["start_time"]) for c in chapters]
     assert starts == sorted(starts) and starts[0] == 0
-    for before, after in zip(chapters, chapters[1:]):
+    for before, after in itertools.pairwise(chapters):
         assert before["end_time"] == after["start_time"]
     assert abs(float(chapters[-1]["end_time"]) - float(info["format"]["duration"])) < 0.2
     cover = id3.getall("APIC")
@@ -119,8 +134,12 @@ def test_tags_and_chapters(built: Built, track: int, name: str) -> None:
     assert [start for _, start, _ in raw] == sorted(start for _, start, _ in raw)
     toc = id3.getall("CTOC")[0]
     chap_by_id = {c.element_id: c for c in id3.getall("CHAP")}
-    assert [chap_by_id[i].start_time for i in toc.child_element_ids] == sorted(c.start_time for c in chap_by_id.values())
-    assert [c["tags"]["title"] for c in chapters] == [chap_by_id[i].sub_frames["TIT2"].text[0] for i in toc.child_element_ids]
+    assert [chap_by_id[i].start_time for i in toc.child_element_ids] == sorted(
+        c.start_time for c in chap_by_id.values()
+    )
+    assert [c["tags"]["title"] for c in chapters] == [
+        chap_by_id[i].sub_frames["TIT2"].text[0] for i in toc.child_element_ids
+    ]
 
 
 def test_scene_and_note_titles(built: Built) -> None:
@@ -144,9 +163,11 @@ def test_durations_add_up_to_clips_plus_pauses(built: Built) -> None:
     book = plan(built.options)
     engine = engine_id()
     frame_ms = 1152 / 44.1
-    for chapter, name in zip(book.chapters, EXPECTED_FILES):
+    for chapter, name in zip(book.chapters, EXPECTED_FILES, strict=True):
         total_frames = 0
-        for utt, pause_ms in zip(chapter.utterances, pauses_after(chapter.utterances, built.options.pauses)):
+        for utt, pause_ms in zip(
+            chapter.utterances, pauses_after(chapter.utterances, built.options.pauses), strict=True
+        ):
             key = clip_key(ClipRequest(utt.spoken, utt.voice), engine) if speakable(utt.spoken) else None
             part = part_path(built.output / ".cache", part_key(key, pause_ms, 64))
             frames = count_frames(part.read_bytes()[HEADER_BYTES:], 64)
@@ -169,7 +190,9 @@ def test_each_main_character_has_a_voice_of_their_own(built: Built) -> None:
 
 def test_summary_lists_chapters_duration_and_files(built: Built) -> None:
     lines = built.stdout.splitlines()
-    assert re.fullmatch(r'Built "Vocaloid Stories" by Various fan authors: 4 chapters, (?:\d+:)?\d+:\d\d', lines[0])  # about an hour
+    assert re.fullmatch(
+        r'Built "Vocaloid Stories" by Various fan authors: 4 chapters, (?:\d+:)?\d+:\d\d', lines[0]
+    )  # about an hour
     for i, name in enumerate(EXPECTED_FILES, 1):
         assert re.fullmatch(rf"  {re.escape(name)}  (?:\d+:)?\d+:\d\d  \d+ chapter marks?", lines[i])
     assert lines[-1] == f"Files: {built.book_dir}/"
@@ -190,7 +213,9 @@ def test_rebuild_uses_the_cache_and_gives_identical_files(built: Built, tmp_path
 def test_single_file_source(tmp_path: Path) -> None:
     story = tmp_path / "tiny tale.txt"
     story.write_text('The Tiny Tale\n\n"Hello," said Mira. She waved.\n', encoding="utf-8")
-    result = CliRunner().invoke(app, ["build", str(story), "-o", str(tmp_path / "out"), "--voices", str(ROOT / "voices.toml")])
+    result = CliRunner().invoke(
+        app, ["build", str(story), "-o", str(tmp_path / "out"), "--voices", str(ROOT / "voices.toml")]
+    )
     assert result.exit_code == 0, result.output
     files = sorted((tmp_path / "out" / "Vocaloid Stories").glob("*.mp3"))
     assert [f.name for f in files] == ["01 - The Tiny Tale.mp3", "Vocaloid Stories.mp3"]
@@ -217,7 +242,9 @@ def test_frames_are_counted_in_real_lame_output_and_damage_is_refused(built: Bui
         count_frames(part, 128)
 
 
-def test_chapters_join_the_same_with_or_without_the_kernel_copy(built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_chapters_join_the_same_with_or_without_the_kernel_copy(
+    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     parts = sorted((built.output / ".cache" / "mp3").glob("*/*.mp3"))[:20]
     frames = [count_frames(p.read_bytes()[HEADER_BYTES:], 64) for p in parts]
     in_kernel = assemble(parts, frames, tmp_path / "kernel.mp3", 64, HEADER_BYTES, header=b"TAG").path.read_bytes()
@@ -228,4 +255,6 @@ def test_chapters_join_the_same_with_or_without_the_kernel_copy(built: Built, tm
     monkeypatch.setattr(os, "copy_file_range", unsupported)
     through_memory = assemble(parts, frames, tmp_path / "memory.mp3", 64, HEADER_BYTES, header=b"TAG").path.read_bytes()
     assert in_kernel == through_memory
-    assert in_kernel.startswith(b"TAG") and len(in_kernel) == 3 + 208 + sum(p.stat().st_size - HEADER_BYTES for p in parts)
+    assert in_kernel.startswith(b"TAG") and len(in_kernel) == 3 + 208 + sum(
+        p.stat().st_size - HEADER_BYTES for p in parts
+    )

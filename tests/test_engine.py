@@ -9,11 +9,10 @@ import subprocess
 import sys
 
 import pytest
-
 import pyttsx3.drivers._espeak
+
 from audiobook.engine import SAMPLE_RATE_HZ, EspeakEngine, Voice, VoiceInfo, engine_id, get_engine
 from audiobook.errors import EngineError
-
 
 
 def cli_pcm(text: str, voice: Voice) -> bytes:

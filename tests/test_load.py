@@ -68,7 +68,10 @@ def test_separator_lines_break_scenes(tmp_path: Path) -> None:
 
 
 def test_hard_wrapped_and_one_paragraph_per_line(tmp_path: Path) -> None:
-    wrapped = "It was a dark and stormy night; the rain fell in torrents, except\nat occasional intervals.\n\nNext paragraph.\n"
+    wrapped = (
+        "It was a dark and stormy night; the rain fell in torrents, except\n"
+        "at occasional intervals.\n\nNext paragraph.\n"
+    )
     story = load_story(write(tmp_path, "w.txt", wrapped.encode()))
     assert len(story.paragraphs) == 2
     long_line = "word " * 30
