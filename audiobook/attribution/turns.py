@@ -64,6 +64,9 @@ def turn_taking(ctx: Context) -> None:
                         known[run[j]] = name
                         settle(run[j], name, "vocative", 0.55)
                         break
+        for p, who in _between(run, known, not_speaker).items():
+            known[p] = who
+            settle(p, who, "turn-taking", 0.6)
         if not any(known.values()) and len(run) > 1:
             start = segs[by_paragraph[run[0]][0]].start
             recent: list[str] = []
@@ -108,6 +111,32 @@ def turn_taking(ctx: Context) -> None:
                 and (i not in decided or decided[i].rule == "turn-taking")
             ):
                 decided[i] = Decision(speaker_of_turn, "continued-quote", 0.8)
+
+
+def _between(
+    run: list[int], known: dict[int, str | None], not_speaker: dict[int, set[str]]
+) -> dict[int, str]:
+    """Untagged paragraphs between the turns of two speakers who alternate across them (`A ? ? B`):
+    B, A, … in turn, so that the one after the gap is not the partner that speaks first but the one
+    whose turn it is (unless a line of theirs calls the other by name)."""
+    found: dict[int, str] = {}
+    k = 0
+    while k < len(run):
+        if known[run[k]]:
+            k += 1
+            continue
+        lo = k
+        while k < len(run) and not known[run[k]]:
+            k += 1
+        if lo == 0 or k == len(run):
+            continue
+        before, after = known[run[lo - 1]], known[run[k]]
+        gap = run[lo:k]
+        if before and after and before != after and len(gap) % 2 == 0:
+            turns = [after if n % 2 == 0 else before for n in range(len(gap))]
+            if not any(who in not_speaker[p] for p, who in zip(gap, turns, strict=True)):
+                found.update(zip(gap, turns, strict=True))
+    return found
 
 
 _WEAK = 0.65  # an anchor below this (a lead-in that introduced the quote) gives way to a tag that contradicts it

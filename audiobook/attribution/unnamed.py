@@ -147,6 +147,9 @@ def _named_descriptions(ctx: Context, descriptions: set[str]) -> dict[str, str]:
                 for name in ctx.vocatives.get(q, []):
                     if name not in speakers:
                         votes[name] = votes.get(name, 0) + 1
+        later = _named_in_turn(ctx, who, paragraphs)
+        if later:
+            votes[later] = votes.get(later, 0) + 2
         titled = ctx.resolver.titled(who, segs[lines[0]].start)
         if titled:
             votes[titled] = votes.get(titled, 0) + 3
@@ -170,6 +173,28 @@ def _named_descriptions(ctx: Context, descriptions: set[str]) -> dict[str, str]:
         if d.speaker in found:
             decided[i] = replace(d, speaker=found[d.speaker])
     return found
+
+
+def _named_in_turn(ctx: Context, who: str, paragraphs: list[int]) -> str | None:
+    """`"How much?" asked a gentleman.` / `"Ten cents," said Dick.` / … / `"Greyson, office on second
+    floor."`: a named character who takes the description's turns later in the same conversation,
+    answering the same partner, and never speaks beside it."""
+    last = paragraphs[-1]
+    turns: list[set[str]] = []  # speakers of the paragraphs after the description's last turn
+    q = last + 1
+    while ctx.quotes(q) and len(turns) < 12:
+        turns.append({ctx.decided[i].speaker for i in ctx.quotes(q) if i in ctx.decided})
+        q += 1
+    partners = set().union(*turns[0::2]) if turns else set()
+    for k in range(1, len(turns), 2):
+        named = {n for n in turns[k] if n != who and n not in ctx.resolver.nominal_gender}
+        gender = ctx.resolver.gender(who)
+        if len(named) == 1 and not named & partners and who not in set().union(*turns[: k + 1]):
+            name = named.pop()
+            return name if gender and ctx.resolver.gender(name) == gender else None
+        if named or len(partners) > 1:
+            return None
+    return None
 
 
 def _speaks_beside(ctx: Context, name: str, paragraphs: list[int]) -> bool:
