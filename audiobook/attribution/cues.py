@@ -194,10 +194,11 @@ def listeners(narr: str) -> list[str]:
 
 
 _LATE_TAG = re.compile(
-    r"(?:^|(?<=,\s)|(?<=\band\s)|(?<=\bthen\s)|(?<=\bthat\s)|(?<=\bhear\s)|(?<=\bheard\s)"
+    r"(?:(?:^|(?<=,\s)|(?<=\band\s)|(?<=\bthen\s)|(?<=\bthat\s)|(?<=\bhear\s)|(?<=\bheard\s)"
     r"|(?<=\bwhen\s)|(?<=\bwhile\s)|(?<=\bas\s)|(?<=\buntil\s)|(?<=\btill\s)|(?<=\bbefore\s)|(?<=\bafter\s))"
     rf"(?P<who>\b(?:I|he|she|(?:[Tt]he\s+)?{NAME_PHRASE.pattern}|(?:the|my|his|her)\s+(?:[a-z]+\s+)?[a-z]+))"
-    r"(?:,[^,]{1,60},)?\s+(?:\w+ly\s+)?(?P<verb>[a-z]+)"
+    r"|(?<=\s)(?P<pronoun>I|he|she))"  # `With a stronger voice she soon added,`
+    r"(?:,[^,]{1,60},)?\s+(?:(?:\w+ly|soon|then|now|again|also|only|still|at once|at last)\s+)*(?P<verb>[a-z]+)"
     r"(?P<rest>(?:\s+(?:out|in|up|back|on|forth|aloud|again|\w+ly|to\s+\w+))*)(?P<end>(?:,\s*[^,\s][^,]{0,30})?[,:—–-]*|\.)\s*$"
 )
 # Speech verbs that are gestures too: ending a sentence before a quote they are a beat, not its tag.
@@ -262,6 +263,8 @@ def tag_before(narr: str) -> Who | None:
             return Who(found, "speech-verb", 0.85)
     # `my father, after showing a great concern at it, said to her, with a sigh,` / `to hear the Rabbit say to itself,`
     late = _LATE_TAG.search(sentence)
+    if late and late.group("pronoun"):
+        return Who(late.group("pronoun"), "speech-verb", 0.8) if is_speech_verb(late.group("verb")) else None
     verb = late.group("verb") if late else ""
     if late and late.group("end") == "." and verb in _GESTURES:
         late = None  # `and he smiled.`: a beat before the quote, not its tag

@@ -57,9 +57,12 @@ def turn_taking(ctx: Context) -> None:
         known = {p: speaker(p) for p in run}
         addressed = {p: set(ctx.vocatives.get(p, [])) for p in run}
         not_speaker = {p: addressed[p] | ctx.named.get(p, set()) for p in run}  # nobody calls themselves by name
+        sure = {k: a[0] for k, a in ((k, _anchor(ctx, p)) for k, p in enumerate(run)) if a and a[1] >= _SURE}
         for k, p in enumerate(run):  # "…, Haku?" -> Haku answers next (or spoke just before)
             for name in sorted(addressed[p]):
                 for j in (k + 1, k - 1):
+                    if _off_turn(sure, j, name):
+                        continue  # `"…, Miss Bennet?"` while the tags say whose turn it is: someone else's
                     if 0 <= j < len(run) and not known[run[j]] and name not in addressed[run[j]] and known[p] != name:
                         known[run[j]] = name
                         settle(run[j], name, "vocative", 0.55)
@@ -111,6 +114,18 @@ def turn_taking(ctx: Context) -> None:
                 and (i not in decided or decided[i].rule == "turn-taking")
             ):
                 decided[i] = Decision(speaker_of_turn, "continued-quote", 0.8)
+
+
+def _off_turn(sure: dict[int, str], j: int, name: str) -> bool:
+    """Whether the nearest sure tag in the run says turn `j` is not `name`'s: two turns from it is
+    the tagged speaker again, one turn off someone else."""
+    if not sure:
+        return False
+    k = min(sure, key=lambda k: (abs(k - j), k))
+    distance = abs(k - j)
+    if distance > 4:
+        return False
+    return (sure[k] == name) != (distance % 2 == 0)
 
 
 def _between(
