@@ -23,7 +23,7 @@ from .cache import cache_in_use
 from .casting_file import candidates
 from .cover import Cover, cover_from_bytes, draw_cover, load_cover
 from .encode import HEADER_BYTES, Part
-from .engine import engine_id
+from .engines import EngineIds
 from .errors import AudiobookError, CoverError
 from .lock import output_lock
 from .loudness import check_loudness
@@ -35,6 +35,7 @@ from .plan import (
     ChapterResult,
     Plan,
     Utterance,
+    engine_options,
     loudness_target,
     plan,
     speakable,
@@ -60,11 +61,17 @@ __all__ = ["MANIFEST", "Progress", "book_cover", "build", "likely_to_make_audio"
 
 @dataclass(frozen=True)
 class Progress:
-    """How far a build is: `done` of `total` clips synthesized or encoded, or chapters written."""
+    """How far a build is: `done` of `total` clips synthesized or encoded, or chapters written.
+
+    Synthesis also reports its work in estimated CPU seconds (`work_done` of `work_total`): a clip
+    spoken by a neural voice costs about 20 times one spoken by eSpeak NG, so time left is
+    reckoned from work, not from clips."""
 
     stage: Literal["synthesize", "encode", "write"]
     done: int
     total: int
+    work_done: float | None = None
+    work_total: float | None = None
 
 
 _RESERVED_NAMES = frozenset(
@@ -122,14 +129,16 @@ class _Job:
     digest: str
 
 
-def _job(book: Plan, chapter: ChapterPlan, book_dir: Path, options: BuildOptions, engine: str, art: Cover) -> _Job:
+def _job(
+    book: Plan, chapter: ChapterPlan, book_dir: Path, options: BuildOptions, engine_ids: EngineIds, art: Cover
+) -> _Job:
     width = max(2, len(str(len(book.chapters))))
     path = book_dir / f"{chapter.number:0{width}d} - {safe_filename(chapter.title)}.mp3"
     tags = Tags(chapter.title, book.author, book.title, chapter.number, len(book.chapters), cover_jpeg=art.jpeg)
     requests = [ClipRequest(u.spoken, u.voice) if speakable(u.spoken) else None for u in chapter.utterances]
     pauses = pauses_after(chapter.utterances, options.pauses)
     sections = chapter.script.story.sections
-    parts = part_requests(zip(requests, pauses), options.bitrate_kbps, loudness_target(book.config), engine)
+    parts = part_requests(zip(requests, pauses), options.bitrate_kbps, loudness_target(book.config), engine_ids)
     titles = [sections[u.section].title for u in chapter.utterances]
     speakers = [u.speaker for u in chapter.utterances]
     cover = hashlib.sha256(art.jpeg).hexdigest()
@@ -297,10 +306,10 @@ def _build(
     for stale in book_dir.glob(".*.partial"):  # left by a build that was killed mid-chapter
         stale.unlink(missing_ok=True)
 
-    engine = engine_id()
+    engine_ids = EngineIds(engine_options(book.config))
     manifest = stored.files
     art = book_cover(book, options.cover)
-    jobs = [_job(book, chapter, book_dir, options, engine, art) for chapter in book.chapters]
+    jobs = [_job(book, chapter, book_dir, options, engine_ids, art) for chapter in book.chapters]
     results: dict[int, ChapterResult] = {}
     for job in jobs:
         unchanged = _unchanged(job, manifest.get(job.path.name))
@@ -309,10 +318,11 @@ def _build(
     todo = [job for job in jobs if job.chapter.number not in results]
 
     requests = [part for job in todo for part in job.parts]
+    clips = _counter(on_progress, "synthesize", sum(1 for r in requests if r.clip is not None))
     produced = produce(
         requests, cache_dir, options.jobs, options.bitrate_kbps, loudness_target(book.config),
-        on_clip=_counter(on_progress, "synthesize", sum(1 for r in requests if r.clip is not None)),
-        on_part=_counter(on_progress, "encode", len(requests)),
+        on_clip=clips, on_part=_counter(on_progress, "encode", len(requests)),
+        engine_options=engine_options(book.config), on_work=lambda done, total: clips(None, (done, total)),
     )
     synthesized = sum(1 for p in produced if p.synthesized)
     parts = iter(p.part for p in produced)
@@ -362,17 +372,24 @@ def _whole_book(
     return kept or write_whole_book(chapters, path, tags, bitrate_kbps)
 
 
-def _counter(on_progress: Callable[[Progress], None] | None, stage: str, total: int) -> Callable[[object], None]:
-    """A callback that counts finished items and reports them as progress."""
+def _counter(
+    on_progress: Callable[[Progress], None] | None, stage: str, total: int
+) -> Callable[[object, tuple[float, float] | None], None]:
+    """A callback that counts finished items and reports them as progress; called with None and
+    (done, total) instead, it reports the work done so far (see :class:`Progress`)."""
     done = 0
+    work: tuple[float, float] | None = None
     if on_progress:
         on_progress(Progress(stage, 0, total))  # type: ignore[arg-type]
 
-    def count(_: object) -> None:
-        nonlocal done
-        done += 1
+    def count(item: object, work_now: tuple[float, float] | None = None) -> None:
+        nonlocal done, work
+        if work_now is None:
+            done += 1
+        else:
+            work = work_now
         if on_progress:
-            on_progress(Progress(stage, done, total))  # type: ignore[arg-type]
+            on_progress(Progress(stage, done, total, *(work or (None, None))))  # type: ignore[arg-type]
 
     return count
 

@@ -67,7 +67,8 @@ def voice_of(settings: VoiceConfig, defaults: VoiceConfig = CHARACTER_DEFAULT) -
     full = replace(defaults, **given)
     if full.voice is None or full.rate is None or full.pitch is None or full.volume is None:
         raise ValueError(f"no voice id in {settings} or its defaults {defaults}")  # a bug: callers give one
-    return Voice(full.voice, full.rate, full.pitch, full.volume)
+    voice_id = full.voice if settings.speaker is None else f"{full.voice.partition('#')[0]}#{settings.speaker}"
+    return Voice(voice_id, full.rate, full.pitch, full.volume)
 
 
 def _rank(name: str, pool: Sequence[str]) -> list[str]:

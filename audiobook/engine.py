@@ -55,11 +55,10 @@ class Voice:
     rate_wpm: int = 175  # words per minute, 80..450
     pitch: int = 50  # eSpeak base pitch, 0..99
     volume: float = 1.0  # 1.0 = normal, 0..2.0
-    speaker: int | None = None  # a speaker of a multi-speaker model (Piper); eSpeak voices have none
 
     @property
     def engine(self) -> str:
-        """The engine that speaks this voice: "piper" for "piper:NAME", else "espeak"."""
+        """The engine that speaks this voice: "piper" for "piper:NAME" (or "piper:NAME#SPEAKER"), else "espeak"."""
         return self.voice_id.partition(":")[0] if ":" in self.voice_id else "espeak"
 
 
@@ -151,8 +150,6 @@ class EspeakEngine:
     def check_voice(self, voice: Voice) -> None:
         """Raise EngineError if eSpeak NG lacks the voice or variant or a setting is out of range."""
         self._base_voice(voice)
-        if voice.speaker is not None:
-            raise EngineError(f"eSpeak NG voice {voice.voice_id!r} has no speakers: leave out speaker = {voice.speaker!r}")
         _check_number("rate_wpm", voice.rate_wpm, RATE_WPM_RANGE, voice.voice_id, whole=True)
         _check_number("pitch", voice.pitch, PITCH_RANGE, voice.voice_id, whole=True)
         _check_number("volume", voice.volume, VOLUME_RANGE, voice.voice_id, whole=False)
@@ -229,6 +226,10 @@ class EspeakEngine:
         base = self._voices.get(base_id.lower()) or next(
             (v for v in self._voices.values() if v.identifier.lower() == base_id.lower()), None
         )
+        if "#" in voice.voice_id:
+            raise EngineError(
+                f"eSpeak NG voice {voice.voice_id.partition('#')[0]!r} has one speaker: leave out speaker (or '#')"
+            )
         if base is None:
             if not base_id:
                 raise EngineError(

@@ -123,6 +123,21 @@ def engine_id(voice: Voice, options: EngineOptions = EngineOptions()) -> str:
     return engine_for(voice, options).id(voice)
 
 
+class EngineIds:
+    """Each voice's engine id, looked up once per engine (per model for Piper, whose id holds the model's
+    fingerprint): part of every clip's cache key."""
+
+    def __init__(self, options: EngineOptions = EngineOptions()) -> None:
+        self._options = options
+        self._ids: dict[str, str] = {}
+
+    def __call__(self, voice: Voice) -> str:
+        which = voice.voice_id.partition("#")[0] if voice.engine != "espeak" else "espeak"
+        if which not in self._ids:
+            self._ids[which] = engine_id(voice, self._options)
+        return self._ids[which]
+
+
 def speak(options: EngineOptions, voice: Voice, text: str) -> Speech:
     """`text` spoken in `voice`: the clip's PCM and its rate. Runs in whatever process calls it; each
     process loads what it needs once (eSpeak's helper, a Piper model)."""

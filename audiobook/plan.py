@@ -23,7 +23,8 @@ from .book import Book, load_book
 from .cast import Casting, Role, cast
 from .casting_file import VOICES_FILE, CastingFile, choose_casting_file
 from .config import Config, load_config
-from .engine import Voice, get_engine
+from .engine import Voice
+from .engines import EngineOptions, check_voice
 from .loudness import DEFAULT_LOUDNESS_LUFS
 from .matter import drop_matter, expected_text, skipped_sections
 from .normalise import normalise
@@ -52,6 +53,7 @@ class BuildOptions:
     title: str | None = None  # these override voices.toml
     author: str | None = None
     narrator_voice: str | None = None
+    piper_voices: Path | None = None  # Piper's voices folder; None: [engines.piper] voices, else ~/.local/share/piper-voices
     base_url: str | None = None  # where the book folder is hosted, for the feed; None: `audiobook serve`
     cover: Path | None = None  # a JPEG or PNG; None: [book] cover in voices.toml, else drawn
     loudness_lufs: float | None = None  # None: [book] loudness_lufs in voices.toml, else -19
@@ -143,8 +145,13 @@ def with_overrides(config: Config, options: BuildOptions) -> Config:
     loudness_lufs = config.loudness_lufs if options.loudness_lufs is None else options.loudness_lufs
     return replace(
         config, title=options.title or config.title, author=options.author or config.author, narrator=narrator,
-        loudness_lufs=loudness_lufs,
+        loudness_lufs=loudness_lufs, piper_voices=options.piper_voices or config.piper_voices,
     )
+
+
+def engine_options(config: Config) -> EngineOptions:
+    """How the engines are set up for this book (the Piper voices folder)."""
+    return EngineOptions(piper_voices=config.piper_voices)
 
 
 def loudness_target(config: Config) -> float:
@@ -232,8 +239,8 @@ def plan(options: BuildOptions) -> Plan:
     """Read, segment, attribute and cast the book: no audio yet."""
     loaded, casting_file, config = book_and_casting(options)
     scripts = [drop_matter(script, config.front_matter) for script in attribute_book(loaded)]  # as `audiobook segment`
-    engine = get_engine()
-    casting = cast(scripts, config, engine.check_voice)
+    options_for_engines = engine_options(config)
+    casting = cast(scripts, config, lambda voice: check_voice(voice, options_for_engines))
     chapters = []
     skipped = []
     warnings = list(loaded.warnings)

@@ -12,6 +12,7 @@ from .cast import Role, voice_of
 from .config import Config
 from .encode import HEADER_BYTES
 from .engine import Voice
+from .engines import EngineIds, EngineOptions, check_voice
 from .errors import AudiobookError
 from .plan import Plan, speakable
 from .produce import part_requests, produce
@@ -65,10 +66,12 @@ def voice_from_config(config: Config, name: str) -> Voice:
 
 
 def make_preview(name: str, voice: Voice, lines: Sequence[str], out_path: Path, cache_dir: Path,
-                 bitrate_kbps: int = 64) -> Preview:
-    """Speak `lines` in `voice` into `out_path` (an MP3), through the same cache as builds."""
-    requests = part_requests([(ClipRequest(text, voice), PAUSE_MS) for text in lines], bitrate_kbps)
-    produced = produce(requests, cache_dir, 1, bitrate_kbps)
+                 bitrate_kbps: int = 64, engine_options: EngineOptions = EngineOptions()) -> Preview:
+    """Speak `lines` in `voice` (any engine's) into `out_path` (an MP3), through the same cache as builds."""
+    check_voice(voice, engine_options)
+    clips = [(ClipRequest(text, voice), PAUSE_MS) for text in lines]
+    requests = part_requests(clips, bitrate_kbps, engine_ids=EngineIds(engine_options))
+    produced = produce(requests, cache_dir, 1, bitrate_kbps, engine_options=engine_options)
     parts = [p.part for p in produced]
     out_path.parent.mkdir(parents=True, exist_ok=True)
     partial = out_path.with_name(f".{out_path.name}.partial")

@@ -17,16 +17,22 @@ from __future__ import annotations
 import wave
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import audio, engine, synthesize, workers
 from .encode import Part, cached_part, part_key, part_path, write_part
+from .engines import EngineIds, EngineOptions, engine_for, threads_per_worker
 from .errors import AudiobookError, EngineError
 from .loudness import DEFAULT_LOUDNESS_LUFS
 from .synthesize import ClipRequest, clip_key, clip_path
 
-_CHARS_PER_S_AT_175_WPM = 15  # roughly, for English: to put the longest clips first before they are spoken
+_CHARS_PER_S_AT_175_WPM = 15  # roughly, for English: to estimate a clip's length before it is spoken
+# CPU seconds to speak, level and encode one second of speech, by engine (measured on 2 cores: eSpeak NG
+# about 6 ms with levelling and encoding, a Piper medium model about 115 ms): costliest clips go first,
+# and the progress bar counts work, not clips, so its time left holds in a book that mixes engines.
+_COST_PER_S = {"espeak": 0.006, "piper": 0.115}
+_ENCODE_COST_PER_S = 0.005  # a clip already spoken: levelled and encoded only
 
 
 @dataclass(frozen=True)
@@ -43,13 +49,13 @@ def part_requests(
     clips: Iterable[tuple[ClipRequest | None, int]],
     bitrate_kbps: int,
     loudness_lufs: float = DEFAULT_LOUDNESS_LUFS,
-    engine_id: str | None = None,
+    engine_ids: EngineIds | None = None,
 ) -> list[PartRequest]:
     """A request, keys made, for each (clip or None, pause after it); give `produce` the same bitrate and loudness."""
-    engine_id = engine_id or engine.engine_id()
+    engine_ids = engine_ids or EngineIds()
     result = []
     for clip, pause_ms in clips:
-        c = clip_key(clip, engine_id) if clip else None
+        c = clip_key(clip, engine_ids(clip.voice)) if clip else None
         result.append(PartRequest(clip, pause_ms, c, part_key(c, pause_ms, bitrate_kbps, loudness_lufs)))
     return result
 
@@ -72,12 +78,20 @@ class _Run:
     part_copies: Counter[str]
     on_clip: Callable[[object], None] | None
     on_part: Callable[[Part], None] | None
+    engine_options: EngineOptions = EngineOptions()
+    on_work: Callable[[float, float], None] | None = None
     parts: dict[str, Part] = field(default_factory=dict)
     spoken: set[str] = field(default_factory=set)  # clip keys synthesized by this run
+    costs: dict[str, float] = field(default_factory=dict)  # estimated CPU seconds of each task
+    work_done: float = 0.0
 
     def report_clip(self, key: str) -> None:
         for _ in range(self.clip_copies[key] if self.on_clip else 0):
             self.on_clip(key)  # type: ignore[misc]
+
+    def report_work(self) -> None:
+        if self.on_work:
+            self.on_work(self.work_done, sum(self.costs.values()))
 
     def finish_part(self, key: str, part: Part) -> None:
         self.parts[key] = part
@@ -86,6 +100,8 @@ class _Run:
 
     def done(self, c: str, result: tuple[bool, dict[str, int]]) -> None:
         """A worker's task finished: its clip spoken (or read from the cache) and its parts written."""
+        self.work_done += self.costs.get(c, 0.0)
+        self.report_work()
         was_spoken, frames = result
         if was_spoken:
             self.spoken.add(c)
@@ -102,24 +118,32 @@ def produce(
     loudness_lufs: float = DEFAULT_LOUDNESS_LUFS,
     on_clip: Callable[[object], None] | None = None,
     on_part: Callable[[Part], None] | None = None,
+    engine_options: EngineOptions = EngineOptions(),
+    on_work: Callable[[float, float], None] | None = None,
 ) -> list[Produced]:
     """The encoded part for every request (made by :func:`part_requests` with the same bitrate and loudness),
     in request order, reusing the cache.
 
     ``on_clip`` is called once per clip request as its clip is known to be there (cached, or spoken
     now, or not needed since its parts are cached); ``on_part`` once per request as its part is ready.
-    Raises EngineError or AudioError (one line) if a clip cannot be spoken or written, or a worker
+    ``on_work(done, total)`` reports the work in estimated CPU seconds as clips finish (speaking
+    costs far more with some engines than others: counting clips would make time-left estimates
+    wrong). Piper sessions get :func:`threads_per_worker` threads unless ``engine_options`` sets
+    them. Raises EngineError or AudioError (one line) if a clip cannot be spoken or written, or a worker
     dies; clips and parts finished before that stay in the cache.
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise EngineError(f"jobs must be a whole number of at least 1, not {jobs!r}")
     clip_copies = Counter(r.clip_key for r in requests if r.clip_key is not None)
-    run = _Run(cache_dir, bitrate_kbps, clip_copies, Counter(r.key for r in requests), on_clip, on_part)
+    run = _Run(cache_dir, bitrate_kbps, clip_copies, Counter(r.key for r in requests), on_clip, on_part, on_work=on_work)
     needed = _needed_clips(requests, run)
+    threads = engine_options.piper_threads or threads_per_worker(min(jobs, max(1, len(needed))))
+    run.engine_options = replace(engine_options, piper_threads=threads)
     for c in clip_copies:
         if c not in needed:
             run.report_clip(c)  # its parts are all cached: the clip is not needed
     tasks = _tasks(needed, run, loudness_lufs)
+    run.report_work()
     died = AudiobookError("a worker process died unexpectedly; clips finished so far are cached: run again to resume")
     workers.run(tasks, _produce, jobs, run.done, initializer=synthesize.start_worker, died=died)
     return [Produced(run.parts[r.key], r.clip_key is not None and r.clip_key in run.spoken) for r in requests]
@@ -146,21 +170,32 @@ def _needed_clips(requests: Sequence[PartRequest], run: _Run) -> dict[str, tuple
 
 
 def _tasks(needed: dict[str, tuple[ClipRequest, dict[str, int]]], run: _Run, loudness_lufs: float) -> dict[str, tuple]:
-    """One worker task per needed clip, longest first (no long clip left for last); a clip already in
-    the cache is reported as there and only encoded."""
+    """One worker task per needed clip, costliest first (no long clip left for last); a clip already in
+    the cache (at its engine's rate) is reported as there and only encoded."""
     tasks: dict[str, tuple] = {}
-    lengths: dict[str, float] = {}
+    rates: dict[str, int] = {}  # each engine's (each Piper model's) rate, looked up once
     for c, (request, pauses) in needed.items():
         wav = clip_path(run.cache_dir, c)
-        clip = synthesize.cached_clip(wav)
+        which = request.voice.voice_id.partition("#")[0]
+        if which not in rates:
+            rates[which] = engine_for(request.voice, run.engine_options).sample_rate_hz(request.voice)
+        clip = synthesize.cached_clip(wav, rates[which])
         if clip is not None:
             run.report_clip(c)
-            lengths[c] = clip.samples / clip.sample_rate_hz
+            run.costs[c] = clip.samples / clip.sample_rate_hz * _ENCODE_COST_PER_S
         else:
-            lengths[c] = len(request.text) / _CHARS_PER_S_AT_175_WPM * 175 / request.voice.rate_wpm
+            run.costs[c] = estimated_cost_s(request)
         targets = [(p, str(part_path(run.cache_dir, p)), pause) for p, pause in pauses.items()]
-        tasks[c] = (request.text, request.voice, str(wav), clip is None, targets, run.bitrate_kbps, loudness_lufs)
-    return {c: tasks[c] for c in sorted(tasks, key=lambda c: -lengths[c])}
+        tasks[c] = (
+            request.text, request.voice, str(wav), clip is None, targets, run.bitrate_kbps, loudness_lufs, run.engine_options,
+        )
+    return {c: tasks[c] for c in sorted(tasks, key=lambda c: -run.costs[c])}
+
+
+def estimated_cost_s(request: ClipRequest) -> float:
+    """Roughly how many CPU seconds speaking, levelling and encoding a clip takes, before it is spoken."""
+    length_s = len(request.text) / _CHARS_PER_S_AT_175_WPM * 175 / request.voice.rate_wpm
+    return length_s * _COST_PER_S.get(request.voice.engine, _COST_PER_S["piper"])
 
 
 # --- in the worker processes -------------------------------------------------------------------
@@ -168,16 +203,17 @@ def _tasks(needed: dict[str, tuple[ClipRequest, dict[str, int]]], run: _Run, lou
 
 def _produce(
     text: str, voice: engine.Voice, wav: str, speak: bool, targets: list[tuple[str, str, int]], bitrate_kbps: int,
-    loudness_lufs: float,
+    loudness_lufs: float, engine_options: EngineOptions,
 ) -> tuple[bool, dict[str, int]]:
     """Speak the clip into the cache (or read it from there), encode its speech once and write a part
     for each pause after it; (whether it was spoken, {part key: frames})."""
     if speak:
-        pcm = synthesize.speak_into_cache(text, voice, Path(wav))
+        spoken = synthesize.speak_into_cache(text, voice, Path(wav), engine_options)
+        pcm, rate_hz = spoken.pcm, spoken.sample_rate_hz
     else:
         with wave.open(wav, "rb") as file:
-            pcm = file.readframes(file.getnframes())
-    speech = audio.encode_speech(pcm, engine.SAMPLE_RATE_HZ, bitrate_kbps, loudness_lufs)
+            pcm, rate_hz = file.readframes(file.getnframes()), file.getframerate()
+    speech = audio.encode_speech(pcm, rate_hz, bitrate_kbps, loudness_lufs)
     frames = {}
     for key, path, pause_ms in targets:
         data = speech + audio.pause(pause_ms, bitrate_kbps, after_speech=bool(speech))

@@ -1,14 +1,16 @@
 """The synthesize stage: speech-ready text + voice -> a WAV clip in the cache (run by :mod:`audiobook.produce`).
 
-Clips live in ``cache_dir/clips/<key[:2]>/<key>.wav`` (mono, 16-bit, ``engine.SAMPLE_RATE_HZ``),
-keyed by :func:`clip_key`. A cached file is reused only if its header is the exact one this
+Clips live in ``cache_dir/clips/<key[:2]>/<key>.wav`` (mono, 16-bit, at the engine's rate: eSpeak NG's
+22.05 kHz, a Piper model's own), keyed by :func:`clip_key`. A cached file is reused only if its header is the exact one this
 module writes and its data length matches the file size, so a truncated or foreign file is
 spoken again. Files are written to a temporary name in the same folder and renamed into place,
 so a clip either exists completely or not at all, even if a run is killed.
 
-Missing clips are spoken in :mod:`audiobook.produce`'s worker processes (:mod:`audiobook.workers`),
-each with its own eSpeak helper process (:mod:`audiobook.zygote`) started once in the pool
-initializer (:func:`start_worker`). Workers write the WAV files themselves.
+Missing clips are spoken in :mod:`audiobook.produce`'s worker processes (:mod:`audiobook.workers`):
+eSpeak NG voices by the worker's own eSpeak helper process (:mod:`audiobook.zygote`), started once
+in the pool initializer (:func:`start_worker`); other engines' in the worker itself, through
+:func:`audiobook.engines.speak` (a Piper model is loaded once per worker). Workers write the WAV
+files themselves.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from audiobook import cache, engine, workers, zygote
+from audiobook import cache, engine, engines, workers, zygote
 from audiobook.engine import Voice
+from audiobook.engines import EngineOptions, Speech
 from audiobook.errors import EngineError
 
 CLIP_FORMAT = "audiobook-clip-1"  # part of every key: change it when what a clip contains changes
@@ -48,7 +51,7 @@ class Clip:
 
 
 def clip_key(request: ClipRequest, engine_id: str) -> str:
-    """sha256 (hex) over the clip format, the engine id, every voice field and the text."""
+    """sha256 (hex) over the clip format, the engine id, every voice field the engine uses and the text."""
     voice = request.voice
     fields = {
         "format": CLIP_FORMAT,
@@ -59,6 +62,8 @@ def clip_key(request: ClipRequest, engine_id: str) -> str:
         "volume": float(voice.volume),  # 1 and 1.0 sound the same
         "text": request.text,
     }
+    if voice.engine != "espeak":
+        del fields["pitch"]  # only eSpeak NG sets a pitch: changing it re-speaks nothing else
     blob = json.dumps(fields, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass")
     return hashlib.sha256(blob).hexdigest()
 
@@ -82,19 +87,23 @@ def start_worker() -> None:
     workers.at_exit(_helper.close)  # the worker waits for its helper: no orphan left to be reaped by init
 
 
-def speak_into_cache(text: str, voice: Voice, path: Path) -> bytes:
-    """In a worker: speak one clip (through this worker's helper process) into the cache at `path`; its PCM."""
+def speak_into_cache(text: str, voice: Voice, path: Path, options: EngineOptions = EngineOptions()) -> Speech:
+    """In a worker: speak one clip into the cache at `path` (eSpeak NG through this worker's helper
+    process, other engines here); its speech."""
     global _helper  # noqa: PLW0603
-    if _helper is None:
-        _helper = zygote.SpeechProcess()
-    pcm = _helper.speak(text, voice)
+    if voice.engine == "espeak":
+        if _helper is None:
+            _helper = zygote.SpeechProcess()
+        speech = Speech(_helper.speak(text, voice), engine.SAMPLE_RATE_HZ)
+    else:
+        speech = engines.speak(options, voice, text)
     try:
-        _write_wav(path, pcm, engine.SAMPLE_RATE_HZ)
+        _write_wav(path, speech.pcm, speech.sample_rate_hz)
     except OSError as error:
         raise EngineError(
             f"cannot write clip {path}: {error.strerror or error}; free disk space or use another cache directory"
         ) from error
-    return pcm
+    return speech
 
 
 def _write_wav(path: Path, pcm: bytes, sample_rate_hz: int) -> None:
@@ -120,7 +129,9 @@ def cached_clip(path: Path) -> Clip | None:
     if len(header) != _WAV_HEADER.size:
         return None
     data_bytes = size_bytes - _WAV_HEADER.size
-    rate_hz = engine.SAMPLE_RATE_HZ
+    rate_hz = _WAV_HEADER.unpack(header)[7]  # checked below: the byte rate must agree, and the rate be a real one
+    if not 8000 <= rate_hz <= 96000:
+        return None
     expected = (b"RIFF", size_bytes - 8, b"WAVE", b"fmt ", 16, 1, 1, rate_hz, rate_hz * 2, 2, 16, b"data", data_bytes)
     if _WAV_HEADER.unpack(header) != expected or data_bytes % 2:
         return None

@@ -40,8 +40,12 @@ def test_defaults_without_a_file() -> None:
         ("\n[characters.Miku]\ngender = \"girl\"\n", ":3: gender 'girl' unknown: use \"female\" or \"male\""),
         ("[characters.Miku]\naliases = [\"Diva\"]\n\n[characters.Luka]\naliases = [\"Diva\"]\n",
          ":5: 'Diva' is claimed by both Miku and Luka: keep it under one character"),
-        ("[voices]\nx = 1\n", ":1: unknown table [voices]: use [book], [narrator], [characters.NAME], [pools] or [pronunciations]"),
+        ("[voices]\nx = 1\n", ":1: unknown table [voices]: use [book], [narrator], [characters.NAME], [pools], [pronunciations] or [engines.piper]"),
         ("[pools]\nfemale = []\n", ":2: pool 'female' is empty: list at least one voice"),
+        ("[narrator]\nspeaker = -1\n", ":2: 'speaker' = -1 is out of range: use 0 to 99999"),
+        ("[engines.espeak]\nvoices = \"x\"\n", ":1: unknown engine [engines.espeak]: use [engines.piper]"),
+        ("[engines.piper]\nfolder = \"x\"\n", ":2: unknown key 'folder' in [engines.piper]: use one of voices"),
+        ("[engines.piper]\nvoices = 3\n", ":2: 'voices' must be a string, not 3"),
     ],
 )
 def test_errors_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:
@@ -50,6 +54,18 @@ def test_errors_name_file_and_line(tmp_path: Path, text: str, message: str) -> N
         load_config(path)
     assert str(err.value) == f"{path}{message}"
     assert "\n" not in str(err.value)
+
+
+def test_piper_voices_folder_is_relative_to_the_file(tmp_path: Path) -> None:
+    assert load_config(config_file(tmp_path, '[engines.piper]\nvoices = "voices"\n')).piper_voices == tmp_path / "voices"
+    assert load_config(config_file(tmp_path, "[book]\n")).piper_voices is None
+
+
+def test_a_speaker_becomes_part_of_the_voice_id(tmp_path: Path) -> None:
+    from audiobook.cast import voice_of
+
+    config = load_config(config_file(tmp_path, '[narrator]\nvoice = "piper:en_US-many-medium#3"\nspeaker = 12\n'))
+    assert voice_of(config.narrator).voice_id == "piper:en_US-many-medium#12"  # the speaker key wins
 
 
 def test_missing_file(tmp_path: Path) -> None:

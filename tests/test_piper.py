@@ -90,12 +90,19 @@ def test_unknown_voice_names_the_folder_and_a_close_match(engine: PiperEngine) -
 def test_speakers_of_a_multi_speaker_model_are_checked(tmp_path: Path) -> None:
     model_copy(tmp_path, "en_US-many-medium", num_speakers=3, speaker_id_map={"ann": 0, "bob": 1, "cy": 2})
     engine = PiperEngine(tmp_path)
-    assert engine.models()["en_US-many-medium"].speakers == ("ann", "bob", "cy")
-    engine.check_voice(Voice("piper:en_US-many-medium", speaker=2))
+    model = engine.models()["en_US-many-medium"]
+    assert model.speakers == ("ann", "bob", "cy")
+    assert model.speaker_voice_ids() == [f"piper:en_US-many-medium#{i}" for i in range(3)]
+    assert engine.speaker_id(Voice("piper:en_US-many-medium#2")) == 2
+    assert engine.speaker_id(Voice("piper:en_US-many-medium#bob")) == 1  # by the name the model gives
+    assert engine.speaker_id(Voice("piper:en_US-many-medium")) == 0  # the first speaker unless one is chosen
+    assert engine.speaker_id(JOE) is None
     with pytest.raises(EngineError, match="out of range: use 0 to 2"):
-        engine.check_voice(Voice("piper:en_US-many-medium", speaker=3))
+        engine.check_voice(Voice("piper:en_US-many-medium#3"))
+    with pytest.raises(EngineError, match="no speaker 'dan'"):
+        engine.check_voice(Voice("piper:en_US-many-medium#dan"))
     with pytest.raises(EngineError, match="single speaker"):
-        engine.check_voice(Voice(JOE.voice_id, speaker=1))
+        engine.check_voice(Voice(JOE.voice_id + "#1"))
 
 
 def test_settings_out_of_range_are_rejected(engine: PiperEngine) -> None:
@@ -204,7 +211,7 @@ def test_speaker_and_scales_reach_the_model(tmp_path: Path, monkeypatch: pytest.
     session = RecordingSession()
     config = PiperConfig.from_dict(json.loads((tmp_path / "en_US-many-medium.onnx.json").read_text(encoding="utf-8")))
     monkeypatch.setattr(piper_engine, "_loaded", lambda *args: PiperVoice(session=session, config=config))
-    PiperEngine(tmp_path).synthesize("One sentence. And another one.", Voice("piper:en_US-many-medium", rate_wpm=350, speaker=12))
+    PiperEngine(tmp_path).synthesize("One sentence. And another one.", Voice("piper:en_US-many-medium#12", rate_wpm=350))
     assert len(session.calls) == 2  # a sentence at a time
     for inputs in session.calls:
         assert inputs["sid"].tolist() == [12]
