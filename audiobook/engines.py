@@ -46,6 +46,10 @@ class Engine(Protocol):
         """(16-bit little-endian mono PCM, its sample rate in Hz); b"" for blank text."""
         ...
 
+    def sample_rate_hz(self, voice: Voice) -> int:
+        """The rate `synthesize` speaks `voice` at: a cached clip at any other rate is not its clip."""
+        ...
+
 
 @dataclass(frozen=True)
 class EngineOptions:
@@ -83,9 +87,12 @@ class Espeak:
         return engine_id()
 
     def synthesize(self, text: str, voice: Voice) -> tuple[bytes, int]:
+        return _espeak_speaker().speak(text, voice), self.sample_rate_hz(voice)
+
+    def sample_rate_hz(self, voice: Voice) -> int:
         from .engine import SAMPLE_RATE_HZ
 
-        return _espeak_speaker().speak(text, voice), SAMPLE_RATE_HZ
+        return SAMPLE_RATE_HZ
 
 
 @functools.cache

@@ -151,6 +151,9 @@ class PiperEngine:
         _check_range("rate_wpm", voice.rate_wpm, RATE_WPM_RANGE, voice.voice_id)
         _check_range("volume", voice.volume, VOLUME_RANGE, voice.voice_id)
 
+    def sample_rate_hz(self, voice: Voice) -> int:
+        return self.model(voice).sample_rate_hz
+
     def id(self, voice: Voice) -> str:
         """Versions and the model's fingerprint, for the clip cache key:
         ``"piper-tts 1.8.0 / onnxruntime 1.32.0 / en_US-joe-medium 3f2a…"``."""

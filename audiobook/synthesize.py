@@ -118,8 +118,9 @@ def _write_wav(path: Path, pcm: bytes, sample_rate_hz: int) -> None:
 # --- cache checks ------------------------------------------------------------------------------
 
 
-def cached_clip(path: Path) -> Clip | None:
-    """The clip at ``path`` if it is a complete WAV as written by :func:`_write_wav`, else None."""
+def cached_clip(path: Path, rate_hz: int = engine.SAMPLE_RATE_HZ) -> Clip | None:
+    """The clip at ``path`` if it is a complete WAV as written by :func:`_write_wav` at `rate_hz` (its
+    engine's rate), else None."""
     try:
         with path.open("rb") as file:
             header = file.read(_WAV_HEADER.size)
@@ -129,9 +130,6 @@ def cached_clip(path: Path) -> Clip | None:
     if len(header) != _WAV_HEADER.size:
         return None
     data_bytes = size_bytes - _WAV_HEADER.size
-    rate_hz = _WAV_HEADER.unpack(header)[7]  # checked below: the byte rate must agree, and the rate be a real one
-    if not 8000 <= rate_hz <= 96000:
-        return None
     expected = (b"RIFF", size_bytes - 8, b"WAVE", b"fmt ", 16, 1, 1, rate_hz, rate_hz * 2, 2, 16, b"data", data_bytes)
     if _WAV_HEADER.unpack(header) != expected or data_bytes % 2:
         return None

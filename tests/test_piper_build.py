@@ -90,7 +90,7 @@ def test_a_story_read_entirely_by_piper_builds_at_the_target_loudness(piper_book
     assert abs(measured.integrated_lufs - -19.0) <= 1.0, measured
     assert measured.true_peak_dbtp <= -1.0, measured  # nothing clipped
     manifest = json.loads((piper_book / ".audiobook.json").read_text(encoding="utf-8"))
-    cues = manifest[chapter.name]["cues"]
+    cues = manifest["files"][chapter.name]["cues"]
     assert {speaker for _, _, speaker, _ in cues} >= {"Nora", "Tom"}
     assert all(end > start for start, end, _, _ in cues)  # no empty clip
 
