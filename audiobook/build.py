@@ -318,15 +318,15 @@ def _build(
     todo = [job for job in jobs if job.chapter.number not in results]
 
     requests = [part for job in todo for part in job.parts]
-    clips = _counter(on_progress, "synthesize", sum(1 for r in requests if r.clip is not None))
+    clips = _Counter(on_progress, "synthesize", sum(1 for r in requests if r.clip is not None))
     produced = produce(
         requests, cache_dir, options.jobs, options.bitrate_kbps, loudness_target(book.config),
-        on_clip=clips, on_part=_counter(on_progress, "encode", len(requests)),
-        engine_options=engine_options(book.config), on_work=lambda done, total: clips(None, (done, total)),
+        on_clip=clips, on_part=_Counter(on_progress, "encode", len(requests)),
+        engine_options=engine_options(book.config), on_work=clips.work,
     )
     synthesized = sum(1 for p in produced if p.synthesized)
     parts = iter(p.part for p in produced)
-    report = _counter(on_progress, "write", len(todo))
+    report = _Counter(on_progress, "write", len(todo))
     for job in todo:
         chapter_parts = [next(parts) for _ in job.parts]
         results[job.chapter.number] = _write_chapter(job, chapter_parts, options.bitrate_kbps)
@@ -372,26 +372,27 @@ def _whole_book(
     return kept or write_whole_book(chapters, path, tags, bitrate_kbps)
 
 
-def _counter(
-    on_progress: Callable[[Progress], None] | None, stage: str, total: int
-) -> Callable[[object, tuple[float, float] | None], None]:
-    """A callback that counts finished items and reports them as progress; called with None and
-    (done, total) instead, it reports the work done so far (see :class:`Progress`)."""
-    done = 0
-    work: tuple[float, float] | None = None
-    if on_progress:
-        on_progress(Progress(stage, 0, total))  # type: ignore[arg-type]
+class _Counter:
+    """Counts finished items and reports them as progress; :meth:`work` reports the work done so far
+    beside the count (see :class:`Progress`)."""
 
-    def count(item: object, work_now: tuple[float, float] | None = None) -> None:
-        nonlocal done, work
-        if work_now is None:
-            done += 1
-        else:
-            work = work_now
-        if on_progress:
-            on_progress(Progress(stage, done, total, *(work or (None, None))))  # type: ignore[arg-type]
+    def __init__(self, on_progress: Callable[[Progress], None] | None, stage: str, total: int) -> None:
+        self._on_progress, self._stage, self._total = on_progress, stage, total
+        self._done = 0
+        self._work: tuple[float | None, float | None] = (None, None)
+        self._report()
 
-    return count
+    def __call__(self, item: object) -> None:
+        self._done += 1
+        self._report()
+
+    def work(self, done: float, total: float) -> None:
+        self._work = (done, total)
+        self._report()
+
+    def _report(self) -> None:
+        if self._on_progress:
+            self._on_progress(Progress(self._stage, self._done, self._total, *self._work))  # type: ignore[arg-type]
 
 
 def _write_chapter(job: _Job, parts: Sequence[Part], bitrate_kbps: int) -> ChapterResult:

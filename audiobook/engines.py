@@ -103,12 +103,15 @@ def _espeak_speaker() -> SpeechProcess:
     return SpeechProcess()
 
 
-def engine_for(voice: Voice, options: EngineOptions = EngineOptions()) -> Engine:
+DEFAULT_OPTIONS = EngineOptions()
+
+
+def engine_for(voice: Voice, options: EngineOptions = DEFAULT_OPTIONS) -> Engine:
     """The engine that speaks `voice`."""
     return get(voice.engine, options, voice.voice_id)
 
 
-def get(name: str, options: EngineOptions = EngineOptions(), voice_id: str | None = None) -> Engine:
+def get(name: str, options: EngineOptions = DEFAULT_OPTIONS, voice_id: str | None = None) -> Engine:
     """The engine called `name` ("espeak" or "piper")."""
     if name == "espeak":
         return Espeak()
@@ -122,11 +125,11 @@ def get(name: str, options: EngineOptions = EngineOptions(), voice_id: str | Non
     )
 
 
-def check_voice(voice: Voice, options: EngineOptions = EngineOptions()) -> None:
+def check_voice(voice: Voice, options: EngineOptions = DEFAULT_OPTIONS) -> None:
     engine_for(voice, options).check_voice(voice)
 
 
-def engine_id(voice: Voice, options: EngineOptions = EngineOptions()) -> str:
+def engine_id(voice: Voice, options: EngineOptions = DEFAULT_OPTIONS) -> str:
     return engine_for(voice, options).id(voice)
 
 
@@ -134,7 +137,7 @@ class EngineIds:
     """Each voice's engine id, looked up once per engine (per model for Piper, whose id holds the model's
     fingerprint): part of every clip's cache key."""
 
-    def __init__(self, options: EngineOptions = EngineOptions()) -> None:
+    def __init__(self, options: EngineOptions = DEFAULT_OPTIONS) -> None:
         self._options = options
         self._ids: dict[str, str] = {}
 

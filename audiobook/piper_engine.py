@@ -63,7 +63,7 @@ class PiperModel:
     source: str  # "folder" or "package NAME VERSION"
     language: str  # eSpeak-style, lower case: "en-us"
     sample_rate_hz: int
-    speakers: tuple[str, ...]  # speaker names by id (numbers as text where the model names none); one for a single voice
+    speakers: tuple[str, ...]  # speaker names by id (numbers as text where the model has none); one if single
     quality: str  # "x_low", "low", "medium", "high" as the config says; "" if it does not
 
     @property
@@ -119,7 +119,9 @@ class PiperEngine:
         if speaker is None:
             return 0 if count > 1 else None
         if count == 1:
-            raise EngineError(f"Piper voice {PREFIX + model.name!r} has a single speaker: leave out speaker ({speaker!r})")
+            raise EngineError(
+                f"Piper voice {PREFIX + model.name!r} has a single speaker: leave out speaker ({speaker!r})"
+            )
         if speaker.isdigit():
             if int(speaker) < count:
                 return int(speaker)
@@ -319,7 +321,9 @@ def _loaded(model_path: Path, config_path: Path, threads: int) -> PiperVoice:
     options.log_severity_level = 3  # errors only: no warnings about unused initializers on stderr
     try:
         config = PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
-        session = onnxruntime.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
+        session = onnxruntime.InferenceSession(
+            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
     except Exception as error:  # noqa: BLE001 - onnxruntime raises its own types for a damaged model
         raise EngineError(f"cannot load Piper model {model_path}: {error}; download it again") from error
     return PiperVoice(session=session, config=config)

@@ -12,7 +12,7 @@ from .cast import Role, voice_of
 from .config import Config
 from .encode import HEADER_BYTES
 from .engine import Voice
-from .engines import EngineIds, EngineOptions, check_voice
+from .engines import DEFAULT_OPTIONS, EngineIds, EngineOptions, check_voice
 from .errors import AudiobookError
 from .plan import Plan, speakable
 from .produce import part_requests, produce
@@ -66,7 +66,7 @@ def voice_from_config(config: Config, name: str) -> Voice:
 
 
 def make_preview(name: str, voice: Voice, lines: Sequence[str], out_path: Path, cache_dir: Path,
-                 bitrate_kbps: int = 64, engine_options: EngineOptions = EngineOptions()) -> Preview:
+                 bitrate_kbps: int = 64, engine_options: EngineOptions = DEFAULT_OPTIONS) -> Preview:
     """Speak `lines` in `voice` (any engine's) into `out_path` (an MP3), through the same cache as builds."""
     check_voice(voice, engine_options)
     clips = [(ClipRequest(text, voice), PAUSE_MS) for text in lines]

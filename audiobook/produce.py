@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import audio, engine, synthesize, workers
 from .encode import Part, cached_part, part_key, part_path, write_part
-from .engines import EngineIds, EngineOptions, engine_for, threads_per_worker
+from .engines import DEFAULT_OPTIONS, EngineIds, EngineOptions, engine_for, threads_per_worker
 from .errors import AudiobookError, EngineError
 from .loudness import DEFAULT_LOUDNESS_LUFS
 from .synthesize import ClipRequest, clip_key, clip_path
@@ -78,7 +78,7 @@ class _Run:
     part_copies: Counter[str]
     on_clip: Callable[[object], None] | None
     on_part: Callable[[Part], None] | None
-    engine_options: EngineOptions = EngineOptions()
+    engine_options: EngineOptions = DEFAULT_OPTIONS
     on_work: Callable[[float, float], None] | None = None
     parts: dict[str, Part] = field(default_factory=dict)
     spoken: set[str] = field(default_factory=set)  # clip keys synthesized by this run
@@ -118,7 +118,7 @@ def produce(
     loudness_lufs: float = DEFAULT_LOUDNESS_LUFS,
     on_clip: Callable[[object], None] | None = None,
     on_part: Callable[[Part], None] | None = None,
-    engine_options: EngineOptions = EngineOptions(),
+    engine_options: EngineOptions = DEFAULT_OPTIONS,
     on_work: Callable[[float, float], None] | None = None,
 ) -> list[Produced]:
     """The encoded part for every request (made by :func:`part_requests` with the same bitrate and loudness),
@@ -135,7 +135,8 @@ def produce(
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise EngineError(f"jobs must be a whole number of at least 1, not {jobs!r}")
     clip_copies = Counter(r.clip_key for r in requests if r.clip_key is not None)
-    run = _Run(cache_dir, bitrate_kbps, clip_copies, Counter(r.key for r in requests), on_clip, on_part, on_work=on_work)
+    part_copies = Counter(r.key for r in requests)
+    run = _Run(cache_dir, bitrate_kbps, clip_copies, part_copies, on_clip, on_part, on_work=on_work)
     needed = _needed_clips(requests, run)
     threads = engine_options.piper_threads or threads_per_worker(min(jobs, max(1, len(needed))))
     run.engine_options = replace(engine_options, piper_threads=threads)
@@ -186,9 +187,9 @@ def _tasks(needed: dict[str, tuple[ClipRequest, dict[str, int]]], run: _Run, lou
         else:
             run.costs[c] = estimated_cost_s(request)
         targets = [(p, str(part_path(run.cache_dir, p)), pause) for p, pause in pauses.items()]
-        tasks[c] = (
-            request.text, request.voice, str(wav), clip is None, targets, run.bitrate_kbps, loudness_lufs, run.engine_options,
-        )
+        options = run.engine_options
+        speak = clip is None
+        tasks[c] = (request.text, request.voice, str(wav), speak, targets, run.bitrate_kbps, loudness_lufs, options)
     return {c: tasks[c] for c in sorted(tasks, key=lambda c: -run.costs[c])}
 
 

@@ -1,10 +1,11 @@
 """The synthesize stage: speech-ready text + voice -> a WAV clip in the cache (run by :mod:`audiobook.produce`).
 
-Clips live in ``cache_dir/clips/<key[:2]>/<key>.wav`` (mono, 16-bit, at the engine's rate: eSpeak NG's
-22.05 kHz, a Piper model's own), keyed by :func:`clip_key`. A cached file is reused only if its header is the exact one this
-module writes and its data length matches the file size, so a truncated or foreign file is
-spoken again. Files are written to a temporary name in the same folder and renamed into place,
-so a clip either exists completely or not at all, even if a run is killed.
+Clips live in ``cache_dir/clips/<key[:2]>/<key>.wav`` (mono, 16-bit, at the engine's rate:
+eSpeak NG's 22.05 kHz, a Piper model's own), keyed by :func:`clip_key`. A cached file is reused
+only if its header is the exact one this module writes (at its engine's rate) and its data length
+matches the file size, so a truncated or foreign file is spoken again. Files are written to a
+temporary name in the same folder and renamed into place, so a clip either exists completely or
+not at all, even if a run is killed.
 
 Missing clips are spoken in :mod:`audiobook.produce`'s worker processes (:mod:`audiobook.workers`):
 eSpeak NG voices by the worker's own eSpeak helper process (:mod:`audiobook.zygote`), started once
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from audiobook import cache, engine, engines, workers, zygote
 from audiobook.engine import Voice
-from audiobook.engines import EngineOptions, Speech
+from audiobook.engines import DEFAULT_OPTIONS, EngineOptions, Speech
 from audiobook.errors import EngineError
 
 CLIP_FORMAT = "audiobook-clip-1"  # part of every key: change it when what a clip contains changes
@@ -87,7 +88,7 @@ def start_worker() -> None:
     workers.at_exit(_helper.close)  # the worker waits for its helper: no orphan left to be reaped by init
 
 
-def speak_into_cache(text: str, voice: Voice, path: Path, options: EngineOptions = EngineOptions()) -> Speech:
+def speak_into_cache(text: str, voice: Voice, path: Path, options: EngineOptions = DEFAULT_OPTIONS) -> Speech:
     """In a worker: speak one clip into the cache at `path` (eSpeak NG through this worker's helper
     process, other engines here); its speech."""
     global _helper  # noqa: PLW0603

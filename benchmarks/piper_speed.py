@@ -109,7 +109,8 @@ def reference(text_file: Path, model: Path, wav: Path) -> Run:
 
 def ours(stories: Path, voices: Path, out: Path) -> tuple[Run, Path]:
     cache = out / ".cache"
-    wall, cpu = timed([*AUDIOBOOK, "build", str(stories), "-o", str(out), "--voices", str(voices), "--cache", str(cache)])
+    command = [*AUDIOBOOK, "build", str(stories), "-o", str(out), "--voices", str(voices), "--cache", str(cache)]
+    wall, cpu = timed(command)
     [book] = [p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")]
     chapters = sorted(p for p in book.glob("*.mp3") if p.name[:2].isdigit())
     return Run(wall, cpu, sum(duration_s(p) for p in chapters)), chapters[0]
@@ -148,7 +149,7 @@ def main() -> None:
                 f"{run.cpu_s / run.audio_s * 1000:.0f} ms CPU/s); ratio {ratio:.3f}",
                 flush=True,
             )
-        ratios = [b.wall_per_audio_s / r.wall_per_audio_s for b, r in zip(builds, refs)]
+        ratios = [b.wall_per_audio_s / r.wall_per_audio_s for b, r in zip(builds, refs, strict=True)]
         loudness = ebur128(chapter)
         heard_ours = recognise.word_error_rate(text, recognise.transcribe_file(chapter))
         heard_ref = recognise.word_error_rate(text, recognise.transcribe_file(root / "ref0.wav"))
@@ -156,7 +157,9 @@ def main() -> None:
             "story": args.story.name,
             "voice": args.voice,
             "audio_s": {"build": round(builds[-1].audio_s, 1), "piper": round(refs[-1].audio_s, 1)},
-            "wall_per_audio_ratio": {"median": round(statistics.median(ratios), 3), "runs": [round(r, 3) for r in ratios]},
+            "wall_per_audio_ratio": {
+                "median": round(statistics.median(ratios), 3), "runs": [round(r, 3) for r in ratios],
+            },
             "cores_busy": {"build": round(statistics.median(b.cores_busy for b in builds), 2),
                            "piper": round(statistics.median(r.cores_busy for r in refs), 2)},
             "cpu_ms_per_audio_s": {"build": round(statistics.median(b.cpu_s / b.audio_s for b in builds) * 1000),

@@ -118,7 +118,8 @@ def test_id_names_versions_and_the_model(engine: PiperEngine, tmp_path: Path) ->
     engine_id = engine.id(JOE)
     assert engine_id.startswith(f"piper-tts {importlib.metadata.version('piper-tts')} / onnxruntime ")
     assert "en_US-joe-medium" in engine_id
-    changed = model_copy(tmp_path, "en_US-joe-medium", inference={"noise_scale": 0.5, "length_scale": 1, "noise_w": 0.8})
+    inference = {"noise_scale": 0.5, "length_scale": 1, "noise_w": 0.8}
+    changed = model_copy(tmp_path, "en_US-joe-medium", inference=inference)
     assert PiperEngine(changed.parent).id(JOE) != engine_id  # another model under the same name: another key
 
 
@@ -182,7 +183,7 @@ def test_a_wrong_phoneme_mapping_fails_the_recogniser(tmp_path: Path) -> None:
     config = json.loads(joe.config_path().read_text(encoding="utf-8"))
     letters = sorted(k for k in config["phoneme_id_map"] if k.isalpha() and len(k) == 1)
     shifted = dict(config["phoneme_id_map"])
-    for a, b in zip(letters, letters[1:] + letters[:1]):  # every letter phoneme gets its neighbour's id
+    for a, b in zip(letters, letters[1:] + letters[:1], strict=True):  # every letter phoneme gets its neighbour's id
         shifted[a] = config["phoneme_id_map"][b]
     model_copy(tmp_path, "en_US-wrong-medium", phoneme_id_map=shifted)
     pcm, rate_hz = PiperEngine(tmp_path, threads=1).synthesize(PARAGRAPH, Voice("piper:en_US-wrong-medium"))
@@ -211,7 +212,8 @@ def test_speaker_and_scales_reach_the_model(tmp_path: Path, monkeypatch: pytest.
     session = RecordingSession()
     config = PiperConfig.from_dict(json.loads((tmp_path / "en_US-many-medium.onnx.json").read_text(encoding="utf-8")))
     monkeypatch.setattr(piper_engine, "_loaded", lambda *args: PiperVoice(session=session, config=config))
-    PiperEngine(tmp_path).synthesize("One sentence. And another one.", Voice("piper:en_US-many-medium#12", rate_wpm=350))
+    voice = Voice("piper:en_US-many-medium#12", rate_wpm=350)
+    PiperEngine(tmp_path).synthesize("One sentence. And another one.", voice)
     assert len(session.calls) == 2  # a sentence at a time
     for inputs in session.calls:
         assert inputs["sid"].tolist() == [12]

@@ -118,9 +118,8 @@ def test_switching_only_the_narrator_to_piper_respeaks_only_the_narration(tmp_pa
     assert first.clips_synthesized == first.clips_total
     voices.write_text(ESPEAK_CAST.replace('voice = "en"\n', f'voice = "{JOE}"\n', 1), encoding="utf-8")
     second = build(options)
-    narration = [
-        u for chapter in second.plan.chapters for u in chapter.utterances if u.voice.voice_id == JOE and u.spoken.strip()
-    ]
+    utterances = [u for chapter in second.plan.chapters for u in chapter.utterances]
+    narration = [u for u in utterances if u.voice.voice_id == JOE and u.spoken.strip()]
     assert narration and all(u.voice == second.plan.casting.narrator.voice for u in narration)
     assert second.clips_synthesized == len(narration) < second.clips_total
 
@@ -130,7 +129,8 @@ def test_a_speaker_of_a_single_speaker_model_is_an_error_naming_the_line(tmp_pat
     result = CliRunner().invoke(app, ["build", str(stories), "-o", str(tmp_path / "out"), "--voices", str(voices)])
     assert result.exit_code == 1
     line = ESPEAK_CAST.splitlines().index('voice = "en-us+m3"') + 1
-    assert result.stderr == f"error: {voices}:{line}: Piper voice '{JOE}' has a single speaker: leave out speaker ('3')\n"
+    message = f"Piper voice '{JOE}' has a single speaker: leave out speaker ('3')"
+    assert result.stderr == f"error: {voices}:{line}: {message}\n"
 
 
 def test_without_the_extra_a_piper_voice_is_one_line_saying_what_to_install(tmp_path: Path) -> None:
@@ -146,7 +146,8 @@ def test_without_the_extra_a_piper_voice_is_one_line_saying_what_to_install(tmp_
     )
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1, result.stderr
-    assert result.stderr.startswith(f"error: {voices}:6: Piper voices need the piper extra: run `pip install -e '.[piper]'`")
+    hint = "Piper voices need the piper extra: run `pip install -e '.[piper]'`"
+    assert result.stderr.startswith(f"error: {voices}:6: {hint}")
     assert not (out / "Harbor").exists() or not list((out / "Harbor").glob("*.mp3"))
 
 
