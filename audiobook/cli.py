@@ -208,7 +208,8 @@ def build(
 
 
 def voice_text(voice: Voice) -> str:
-    return f"{voice.voice_id} rate {voice.rate_wpm} pitch {voice.pitch}"
+    pitch = f" pitch {voice.pitch}" if voice.engine == "espeak" else ""  # only eSpeak NG has a pitch to set
+    return f"{voice.voice_id} rate {voice.rate_wpm}{pitch}"
 
 
 @app.command("cast")

@@ -307,9 +307,11 @@ def summary(result: BuildResult) -> str:
     lines.append("Voices:")
     roles = [plan.casting.narrator, *plan.casting.roles]
     width = max(len(r.name) for r in roles)
+    voice_width = max(16, *(len(r.voice.voice_id) for r in roles))  # Piper's ids are longer than eSpeak's
     for role in roles:
         v = role.voice
-        voice = f"  {role.name:<{width}}  {v.voice_id:<16} rate {v.rate_wpm:>3}  pitch {v.pitch:>2}  "
+        pitch = f"{v.pitch:>2}" if v.engine == "espeak" else " -"  # only eSpeak NG has a pitch to set
+        voice = f"  {role.name:<{width}}  {v.voice_id:<{voice_width}} rate {v.rate_wpm:>3}  pitch {pitch}  "
         if role is plan.casting.narrator:
             lines.append(f"{voice}{role.source}")
         else:
