@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from audiobook.attribution.attribute import context
+from audiobook.attribution.attribute import context, sieve
 from audiobook.attribution.context import Context
 from audiobook.load import parse_story
 from audiobook.segment import segment
@@ -93,3 +93,20 @@ def test_a_kinship_word_is_the_one_character_with_that_title() -> None:
     )
     assert ctx.resolver.kin("uncle") == "Uncle John Linden"
     assert ctx.resolver.kin("aunt") is None
+
+
+PARTY = """Walter Grey came late to the party, and the room was already full.
+
+He glanced round him, and saw that the guests were all strangers, though
+Mr. Fortescue was plainly the celebrity of the evening. She was not there.
+"""
+
+
+def test_a_he_opening_a_sentence_of_narration_is_a_mention_of_whom_it_stands_for() -> None:
+    ctx = ctx_of(PARTY)
+    sieve(ctx)
+    at = PARTY.index("He glanced")
+    mentions = {(m.start, m.character) for m in ctx.cast.mentions}
+    assert (at, "Grey") in mentions  # `Walter Grey came late` … `He glanced`: he is still Walter
+    assert not any(m.start == PARTY.index("She was") for m in ctx.cast.mentions)  # no woman in view: no mention
+    assert ctx.resolver.resolve("he", len(PARTY)) == "Grey"  # the one the narration is about, not Mr. Fortescue

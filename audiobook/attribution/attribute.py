@@ -94,6 +94,7 @@ def sieve(ctx: Context) -> tuple[Script, ...]:
     introductions(ctx)  # `"I'm Miku!"`, `"Your name?"` / `"Nell."`
     for p, members in ctx.by_paragraph.items():
         describe(ctx, members)  # `A large man … stood`: someone unnamed, for a later he/she
+        pronoun_subjects(ctx, members)  # `He glanced round him`: whom the narration's he/she is about
         par = open_paragraph(ctx, p, members)  # who is addressed, who talked about
         if par is None:
             continue
@@ -245,6 +246,33 @@ def describe(ctx: Context, members: list[int]) -> None:
             name = resolver.nominal(nominal.group(0), at, new=det in ("a", "an", "one", "another"), speaker=False)
             if name:
                 ctx.cast.add_mention(Mention(at, nominal.end(), name))
+
+
+_HE_SHE = re.compile(r"\b(?:[Hh]e|[Ss]he)\b")
+_CLAUSE_OPENS = re.compile(r"(?:[.!?;:][\"”’']?\s+|\b(?:and|but|then|when|as)\s+)$")  # before a subject
+
+
+def pronoun_subjects(ctx: Context, members: list[int]) -> None:
+    """Each he/she that is the subject of a sentence or clause of narration is a mention of the
+    character it stands for, resolved in the order of the text: `He glanced round him, and saw
+    that … Mr. Fortescue was a celebrity. "Have you been to Manchester?" he asked` - he is still
+    the one who glanced. A speech tag's own he/she is left to the tag (`"…," he said`)."""
+    text = ctx.text
+    for i in members:
+        seg = ctx.segs[i]
+        if seg.kind != "narration":
+            continue
+        after_quote = i > 0 and ctx.segs[i - 1].kind == "dialogue" and ctx.segs[i - 1].paragraph == seg.paragraph
+        for m in _HE_SHE.finditer(text, seg.start, seg.end):
+            if m.start() > seg.start and not _CLAUSE_OPENS.search(text, max(seg.start, m.start() - 8), m.start()):
+                continue
+            if after_quote and not text[seg.start : m.start()].strip(" ,—–-\n"):
+                continue  # `"…," he said`: the tag's
+            if not SUBJECT_VERB.match(text, m.end(), seg.end):
+                continue
+            who = ctx.resolver.resolve(m.group(0), m.start())
+            if who:
+                ctx.cast.add_mention(Mention(m.start(), m.end(), who))
 
 
 def open_paragraph(ctx: Context, p: int, members: list[int]) -> Paragraph | None:

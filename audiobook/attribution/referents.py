@@ -5,6 +5,7 @@ the characters mentioned (or speaking) just before, a description ("the doctor",
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Set as AbstractSet
 
@@ -51,6 +52,8 @@ _NOT_EPITHETS = frozenset("voice stranger visitor newcomer person creature guest
 # "the man" there is nearly always someone the story has not named.
 _STRANGERS = frozenset("man gentleman fellow".split())
 _EPITHET_REACH = 1500  # characters back in which a named character is still "the doctor" of the text
+_OTHER_PRONOUN: dict[Gender | None, tuple[str, ...]] = {"male": ("she",), "female": ("he",)}
+_RECENCY = 0.7  # each mention back weighs this much less as the antecedent of a he/she
 _PRONOUN_REACH = 3000  # characters back (about a page) in which a he/she is still looked for
 _UNKNOWN_OVER = 5  # a he/she goes to someone of unsure gender who is five times as present as anyone sure
 _POSSESSIVE = 0.3  # the weight of a possessive mention ("Stephen's pocket") as the antecedent of he/she
@@ -90,6 +93,7 @@ class Resolver:
         self.nominal_gender: dict[str, Gender | None] = {}
         self.one_off: set[str] = set()  # unnamed speakers introduced as "one man", "a girl"
         self.voices: set[str] = set()  # "a familiar voice": someone not yet recognised
+        self._breaks: list[int] | None = None  # where each paragraph after the first starts
         self._lower_words: set[str] | None = None  # words the story writes in lower case
         self._presence: Counter[str] | None = None  # mentions per character, over the whole story
 
@@ -175,20 +179,25 @@ class Resolver:
             return self.nominal_gender[name]
         return self.cast.gender(name)
 
+    def _paragraph_start(self, pos: int) -> int:
+        """Where the paragraph holding `pos` starts (after the last blank line at or before `pos`)."""
+        if self._breaks is None:
+            self._breaks = [m.end() for m in PARAGRAPH_BREAK.finditer(self.text)]
+        k = bisect_right(self._breaks, pos)
+        return self._breaks[k - 1] if k else 0
+
     def topic(self, gender: Gender | None, pos: int, exclude: AbstractSet[str]) -> str | None:
         """`John Linden seemed absorbed in thought.` / `"…," he said`: the subject of the latest
         sentence about someone of the pronoun's gender in the narration just before a quote - the
         quote's own paragraph up to it, or the paragraph before when the quote opens its own. In
         the quote's own paragraph the speaker of an earlier quote counts too (`"…," said Eeyore.
         "…," he said`)."""
-        start = max((m.end() for m in PARAGRAPH_BREAK.finditer(self.text, max(0, pos - 3000), pos)), default=0)
+        start = self._paragraph_start(pos)
         end = pos
         own = bool(self.text[start:pos].strip())
         if not own:
             end = start
-            start = max(
-                (m.end() for m in PARAGRAPH_BREAK.finditer(self.text, max(0, end - 3000), max(0, end - 1))), default=0
-            )
+            start = self._paragraph_start(end - 1)
             if _QUOTE_MARKS.search(self.text, start, end):
                 return None  # the paragraph before is someone's speech: only narration tells who is in view
         found = None
@@ -220,7 +229,9 @@ class Resolver:
             g = self.gender(m.character)
             if g is not None and g != gender:
                 continue
-            weight = 0.8**k
+            if g is None and self.text[m.start : m.end].lower() in _OTHER_PRONOUN.get(gender, ()):
+                continue  # `She placed the hat…`: someone of unsure gender who was a she is not a he
+            weight = _RECENCY**k
             if m.character in self.nominal_gender and m.start != m.end:
                 weight *= 0.5  # "A large man stood behind the counter": a description, not a name
             if self.text.startswith(("'s ", "’s "), m.end):
@@ -229,7 +240,7 @@ class Resolver:
                 weight *= 1.5  # the speaker of a quote
             elif SUBJECT_VERB.match(self.text, m.end):
                 weight *= 1.5
-            if m.start != m.end and not PARAGRAPH_BREAK.search(self.text, m.end, pos):
+            if m.start != m.end and self._paragraph_start(pos) <= m.start:
                 weight *= 3  # named in the quote's own paragraph: `Miku smiled. "…," she said.`
             if m.character in self.one_off:
                 weight *= 0.5  # "another boy" said one thing; a named character nearby is likelier

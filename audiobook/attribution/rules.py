@@ -123,8 +123,6 @@ def introduced_by_lead_in(ctx: Context, par: Paragraph) -> Decision | None:
         return None
     lead_in = ctx.narration_only[par.index - 1]
     tag = tag_before(lead_in) if lead_in.rstrip().endswith(":") else None
-    if tag and tag.phrase.lower() in ("he", "she"):
-        tag = None  # `He said:` after a paragraph about others: the beat rules weigh that better
     found = _first_resolved(ctx, par, ([tag] if tag else introducer(lead_in) or beats(lead_in, ""))[:1])
     return Decision(found.speaker, "introduced", 0.6) if found else None
 

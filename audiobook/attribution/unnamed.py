@@ -84,7 +84,7 @@ def _named_after(ctx: Context, p: int, voice_gender_: Gender | None) -> str | No
         spans += [(segs[i].start, segs[i].end) for i in nxt]
     for start, end in spans:
         for m in ctx.cast.mentioned_after(start, end):
-            if m.start == m.end or m.character == ctx.narrator:
+            if m.start == m.end or m.character == ctx.narrator or ctx.text[m.start : m.end].lower() in ("he", "she"):
                 continue
             if voice_gender_ is None or ctx.resolver.gender(m.character) in (voice_gender_, None):
                 return m.character
