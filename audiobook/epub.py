@@ -159,7 +159,7 @@ def _toc_titles(toc) -> dict[tuple[str, str], str]:
         file, _, frag = unquote(href).partition("#")
         titles.setdefault((normpath(file), frag), " ".join(title.split()))
 
-    visit(toc)
+    visit(toc if isinstance(toc, (list, tuple)) else [toc])  # ebooklib gives one Link for an empty navMap
     for href, title in sections:
         add(href, title)
     return titles

@@ -60,6 +60,8 @@ class Story:
     sections: tuple[Section, ...]
     offset: int = 0  # where `text` starts in the source file (a chapter of a longer text)
     volume: str | None = None  # the volume it belongs to ("Volume II"), in a book of volumes
+    # Scene dividers ("xXx", "oOoOo", "* * *"): read as breaks, never spoken
+    dividers: tuple[tuple[int, int], ...] = ()
 
     def paragraph_text(self, index: int) -> str:
         p = self.paragraphs[index]
@@ -229,9 +231,11 @@ def parse_story(
     matter. Illustration markers and ``END OF VOL. I.`` lines are front matter anywhere.
     """
     spans: list[tuple[int, int, bool]] = []  # (start, end, scene break before)
+    dividers: list[tuple[int, int]] = []
     for b_start, b_end, blank_before in _blocks(text):
         if _SEPARATOR.match(text[b_start:b_end]):
             spans.append((-1, -1, True))  # a separator line: only marks a break
+            dividers.append((b_start, b_end))
             continue
         for i, (s, e) in enumerate(_paragraph_spans(text, b_start, b_end)):
             spans.append((s, e, i == 0 and blank_before >= 2))
@@ -324,7 +328,10 @@ def parse_story(
         Paragraph(s, e, section_of[j], is_title=j in titles)
         for j, (s, e, _) in enumerate(paras)
     )
-    return Story(path, text, encoding, title, paragraphs, tuple(_name_sections(sections, continues, title)), offset)
+    return Story(
+        path, text, encoding, title, paragraphs, tuple(_name_sections(sections, continues, title)), offset,
+        dividers=tuple(dividers),
+    )
 
 
 def _same_heading(line: str, title: str) -> bool:

@@ -6,8 +6,8 @@ The loader marks those sections "front-matter" or "back-matter". With ``front_ma
 their lines are left out of the audio. The chapter's title line is always read, even when
 the loader counted it into the first (front-matter) section.
 
-`expected_text` is what the spoken-words check compares against when some lines are skipped:
-the story text with the skipped paragraphs blanked (same length, so offsets still hold).
+`expected_text` is what the spoken-words check compares against: the story text with the
+scene dividers and any skipped paragraphs blanked (same length, so offsets still hold).
 """
 
 from __future__ import annotations
@@ -62,15 +62,22 @@ def drop_matter(script: Script, front_matter: FrontMatter) -> Script:
 
 
 def expected_text(story: Story, front_matter: FrontMatter) -> str:
-    """The story text a listener should hear: skipped paragraphs replaced by spaces."""
-    skipped = skipped_paragraphs(story, front_matter)
-    if not skipped:
+    """The story text a listener should hear: scene dividers and skipped paragraphs replaced by spaces.
+
+    A divider such as ``xXx`` or ``oOoOo`` has letters, but the loader reads it as a scene
+    break, so it is not a word to speak.
+    """
+    blanks = list(story.dividers)
+    blanks += [(story.paragraphs[i].start, story.paragraphs[i].end) for i in skipped_paragraphs(story, front_matter)]
+    if not blanks:
         return story.text
-    chars = list(story.text)
-    for i in skipped:
-        p = story.paragraphs[i]
-        chars[p.start : p.end] = " " * (p.end - p.start)
-    return "".join(chars)
+    pieces = []
+    pos = 0
+    for start, end in sorted(blanks):
+        pieces += [story.text[pos:start], " " * (end - start)]
+        pos = end
+    pieces.append(story.text[pos:])
+    return "".join(pieces)
 
 
 def skipped_sections(story: Story, front_matter: FrontMatter) -> tuple[str, ...]:
