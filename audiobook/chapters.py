@@ -50,7 +50,7 @@ _TITLE_PAGE_BLOCKS = 40  # a book's own title page and contents before chapter 1
 _PG_START = re.compile(r"^\*{3}\s*START OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK\b.*$", re.IGNORECASE | re.MULTILINE)
 _PG_END = re.compile(r"^\*{3}\s*END OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK\b.*$", re.IGNORECASE | re.MULTILINE)
 _PG_END_LINE = re.compile(r"^\s*End of (?:the )?Project Gutenberg'?s?\b.*$", re.IGNORECASE | re.MULTILINE)
-_PG_FIELD = re.compile(r"^(Title|Author|Language):[ \t]*(\S.*?)\s*$", re.MULTILINE)
+_PG_FIELD = re.compile(r"^(Title|Author|Language):[ \t]*(\S[^\n]*)", re.MULTILINE)
 _PG_CREDIT = re.compile(r"\s*(?:Produced by|E-?text prepared by|Transcribed (?:from|by))\b", re.IGNORECASE)
 _LANGUAGES = {
     "english": "en", "french": "fr", "german": "de", "spanish": "es", "italian": "it",
@@ -98,7 +98,7 @@ def gutenberg(text: str) -> Gutenberg | None:
         start = blank if 0 <= blank < end else start
     fields: dict[str, str] = {}
     for m in _PG_FIELD.finditer(text, 0, start_mark.start() if start_mark else 0):
-        fields.setdefault(m.group(1).lower(), m.group(2))
+        fields.setdefault(m.group(1).lower(), m.group(2).strip())
     language = fields.get("language")
     code = _LANGUAGES.get(language.split()[0].casefold()) if language else None
     return Gutenberg(start, end, fields.get("title"), fields.get("author"), code)
@@ -113,20 +113,39 @@ class _Block:
 
 
 def _blocks(text: str, start: int, end: int) -> list[_Block]:
+    """Runs of non-blank lines, found line by line (a pattern spanning lines backtracks over long blank ones)."""
     blocks = []
-    for m in re.finditer(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*", text[start:end]):
-        s, e = start + m.start(), start + m.end()
-        heading, level = _heading(m.group(0))
-        blocks.append(_Block(s, e, heading, level))
+    block_start = block_end = -1
+    pos = start
+    while pos <= end:
+        newline = text.find("\n", pos, end)
+        line_end = end if newline < 0 else newline
+        if text[pos:line_end].strip():
+            if block_start < 0:
+                block_start = pos
+            block_end = line_end
+        elif block_start >= 0:
+            blocks.append(_block(text, block_start, block_end))
+            block_start = -1
+        pos = line_end + 1
+    if block_start >= 0:
+        blocks.append(_block(text, block_start, block_end))
     return blocks
+
+
+def _block(text: str, start: int, end: int) -> _Block:
+    heading, level = _heading(text[start:end])
+    return _Block(start, end, heading, level)
 
 
 def _heading(block: str) -> tuple[str | None, int]:
     lines = [line.strip() for line in block.strip().split("\n")]
     first = lines[0]
+    if len(first) > _HEADING_MAX_CHARS:
+        return None, 0  # a heading is short: longer lines are never matched against the patterns below
     if len(lines) == 1 and (md := _MARKDOWN.fullmatch(first)):
         return md.group(2), len(md.group(1))
-    if len(lines) > 2 or len(first) > _HEADING_MAX_CHARS or not (m := _HEADING.fullmatch(first)):
+    if len(lines) > 2 or not (m := _HEADING.fullmatch(first)):
         return None, 0
     if m.group("sub") and first[-1] in ".!?,;" and len(first.split()) > 4:
         return None, 0  # "Chapter one. She ran away." is a sentence, not a heading

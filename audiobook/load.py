@@ -22,12 +22,14 @@ STORY_SUFFIXES = (".txt", ".text", ".md")
 SectionKind = Literal["front-matter", "scene", "back-matter"]
 AUTHORS_NOTE = "Author's note"  # the title of an author's-note section
 
-# A line with no letters or digits ("***", "* * *", "---", "~~~") or a fan-fiction
-# divider such as "oOoOo" / "xXx" separates scenes.
-_SEPARATOR = re.compile(r"^\s*(?:[^\w\s]+(?:\s*[^\w\s]+)*|(?:[oO0xX]\s*){3,}|_{3,})\s*$")
+# A line with no letters or digits ("***", "* * *", "---", "~~~", "___") or a fan-fiction
+# divider such as "oOoOo" / "xXx" / "000" separates scenes. Neither pattern nests a
+# quantifier: each character is looked at once, however long or odd the block.
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+_OX_DIVIDER = re.compile(r"[oO0xX\s]+")
 # Author's notes, disclaimers and edit notes that frame a story.
-_MATTER = re.compile(
-    r"^\W*(?:author'?s?'?\s*notes?|a\s*/\s*n\b|an:|disclaimer|edit(?:ed)?\b(?:\s+on)?|"
+_MATTER = re.compile(  # used with .match(text, pos): anchored there, no slice of the rest of the book
+    r"\W*(?:author'?s?'?\s*notes?|a\s*/\s*n\b|an:|disclaimer|edit(?:ed)?\b(?:\s+on)?|"
     r"note\s*:|warning\s*:|summary\s*:|dedication\s*:)",
     re.IGNORECASE,
 )
@@ -201,6 +203,12 @@ def _paragraph_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return result
 
 
+def _is_divider(block: str) -> bool:
+    if not _LETTER_OR_DIGIT.search(block):
+        return True  # a block is never blank, so it has some punctuation or symbol
+    return _OX_DIVIDER.fullmatch(block) is not None and sum(not ch.isspace() for ch in block) >= 3
+
+
 def _looks_like_title(line: str) -> bool:
     line = line.strip().lstrip("#").strip()
     words = line.split()
@@ -233,7 +241,7 @@ def parse_story(
     spans: list[tuple[int, int, bool]] = []  # (start, end, scene break before)
     dividers: list[tuple[int, int]] = []
     for b_start, b_end, blank_before in _blocks(text):
-        if _SEPARATOR.match(text[b_start:b_end]):
+        if _is_divider(text[b_start:b_end]):
             spans.append((-1, -1, True))  # a separator line: only marks a break
             dividers.append((b_start, b_end))
             continue
@@ -282,21 +290,21 @@ def parse_story(
     body = [j for j in range(len(paras)) if j not in titles and labels[j] is None]
     body_start = body[0] if body else len(paras)
     # Author's notes: marker paragraphs at the start, up to a scene break close behind them...
-    if body_start < len(paras) and _MATTER.match(text[paras[body_start][0] :]):
+    if body_start < len(paras) and _MATTER.match(text, paras[body_start][0]):
         end = body_start + 1
         for j in range(body_start + 1, min(len(paras), body_start + 7)):
             if paras[j][2]:
                 end = j
                 break
         else:
-            while end < len(paras) and _MATTER.match(text[paras[end][0] :]):
+            while end < len(paras) and _MATTER.match(text, paras[end][0]):
                 end += 1
         for j in range(body_start, end):
             labels[j] = labels[j] or AUTHORS_NOTE
     # ...and from the first marker paragraph near the end, to the end.
     tail_from = max(body_start + 1, len(paras) - _MATTER_TAIL_PARAGRAPHS)
     for j in range(tail_from, len(paras)):
-        if labels[j] is None and j not in titles and _MATTER.match(text[paras[j][0] :]):
+        if labels[j] is None and j not in titles and _MATTER.match(text, paras[j][0]):
             for k in range(j, len(paras)):
                 labels[k] = AUTHORS_NOTE if k not in titles else None
             break

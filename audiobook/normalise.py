@@ -38,6 +38,7 @@ the every-word-once check run on the story text while the engine hears the norma
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
@@ -78,11 +79,15 @@ def rewrites(text: str, pronunciations: Mapping[str, str] = {}) -> tuple[Rewrite
     if pronunciations:
         rules.append(_pronunciation_rule(pronunciations))
     rules.extend(_RULES)
+    starts: list[int] = []  # `taken`, kept in text order, and its starts for bisecting: linear in rewrites
     for rule in rules:
         for r in rule(text):
-            if r.start < r.end and not any(r.start < t.end and t.start < r.end for t in taken):
-                taken.append(_padded(text, r))
-    return tuple(sorted(taken, key=lambda r: r.start))
+            i = bisect.bisect_right(starts, r.start)
+            free = (i == 0 or taken[i - 1].end <= r.start) and (i == len(taken) or r.end <= taken[i].start)
+            if r.start < r.end and free:
+                taken.insert(i, _padded(text, r))
+                starts.insert(i, r.start)
+    return tuple(taken)
 
 
 def _padded(text: str, r: Rewrite) -> Rewrite:

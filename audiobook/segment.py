@@ -28,6 +28,9 @@ _SPEECH_LEAD_IN = re.compile(
     r"muttered|called|answered|exclaimed|added|began|continued|yelled|screamed)\b[^.!?\"“”]{0,40}[,:]\s*$",
     re.IGNORECASE,
 )
+_WORD_AT = re.compile(r"\w+\b")
+_ELIDED = frozenset({"tis", "twas", "em", "n", "cause", "til", "till", "round", "bout", "s"})
+_LEAD_IN_CHARS = 60  # "whispered" and 40 more characters, and a comma
 _DASH_OPENER = re.compile(r"[ \t]*(?:—|--|―|–)(?!-)")
 _DASH_HEADING = re.compile(r"\s*(?:—|--|―|–)\s*[\w .]{1,24}?\s*(?:—|--|―|–)\s*")  # `— I —`: a heading, not speech
 # A speech tag inside a dash paragraph: after , ! ? or . comes "he said quietly." / "Stephen said."
@@ -74,11 +77,11 @@ def _is_apostrophe(text: str, i: int) -> bool:
     if before.isalnum() and after.isalnum():
         return True  # don't, o'clock
     if not before.isalnum() and after.isalnum():
-        word = re.match(r"\w+", text[i + 1 :]).group(0).lower()
-        return word in {"tis", "twas", "em", "n", "cause", "til", "till", "round", "bout", "s"} or word.isdigit()
+        word = _WORD_AT.match(text, i + 1, i + 8)  # the words looked for are short: a bounded slice
+        return word is not None and (word.group(0).lower() in _ELIDED or word.group(0).isdigit())
     if before.isalnum() and not after.isalnum():
         # a plural possessive ("twins' house") or a dropped g ("nothin'")
-        prev_word = re.search(r"\w+$", text[:i]).group(0)
+        prev_word = text[max(0, i - 2) : i]
         following = text[i + 1 : i + 3]
         return prev_word.lower().endswith(("s", "in")) and following[:1] == " " and following[1:2].islower()
     return False
@@ -136,11 +139,16 @@ def _spans(marks: list[_Mark], start: int, end: int, open_at_start: bool) -> tup
 def _is_speech(text: str, span: tuple[int, int], para_start: int, open_at_start: bool) -> bool:
     """Tell dialogue from a scare quote, a sign or a title inside narration."""
     s, e = span
-    if open_at_start or text[para_start:s].strip() == "":
+    before = s  # the end of the narration before the quote, without its trailing spaces
+    while before > para_start and text[before - 1].isspace():
+        before -= 1
+    if open_at_start or before == para_start:
         return True
     inner = text[s + 1 : e - 1].strip() if e - s > 1 else ""
     words = inner.split()
-    if _SPEECH_LEAD_IN.search(text[para_start:s]) or text[para_start:s].rstrip().endswith(":"):
+    # only the last words before the quote can be a lead-in: a bounded slice, not the whole paragraph
+    lead_in = _SPEECH_LEAD_IN.search(text, max(para_start, before - _LEAD_IN_CHARS), before)
+    if lead_in or text[before - 1] == ":":
         return True
     if _SENTENCE_END_INSIDE.search(inner):
         return not (len(words) <= 2 and inner[:1].islower())

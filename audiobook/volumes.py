@@ -38,7 +38,8 @@ _END_OF = re.compile(
     + r"\s+" + _NUMBER + r")\.?\s*",
     re.IGNORECASE,
 )
-ILLUSTRATION = re.compile(r"\[\s*(?:illustration|frontispiece)\b[^\[\]]*(?:\[[^\[\]]*\][^\[\]]*)*\]?\s*", re.IGNORECASE)
+# possessive (*+): the nested brackets never backtrack (the package's patterns nest no plain unbounded repeats)
+ILLUSTRATION = re.compile(r"\[\s*(?:illustration|frontispiece)\b[^\[\]]*(?:\[[^\[\]]*\][^\[\]]*)*+\]?\s*", re.IGNORECASE)
 _TITLE_PAGE_MAX_WORDS = 20
 _TITLE_PAGE_MAX_LINES = 6
 

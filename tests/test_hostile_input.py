@@ -53,3 +53,122 @@ def test_scene_divider_story_builds_from_the_command_line(tmp_path: Path) -> Non
     result = CliRunner().invoke(app, ["build", str(story), "-o", str(tmp_path / "out"), "--voices", str(voices), "-j", "1"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "The Long Road" / "01 - The Long Road.mp3").is_file()
+
+
+# --- catastrophic regular expressions: no pattern backtracks over a long or odd block --------
+
+BOX_SIGN = "\n".join(
+    ["+--------------------------+", "|   THE ROYAL GEORGE INN   |", "|   ~~~~~~~~~~~~~~~~~~~~   |",
+     "|  Rooms -- Meals -- Ale   |", "|                          |", "|   ! ! ! ! ! ! ! ! ! !    |",
+     "|  *  *  *  *  *  *  *  *  |", "+--------------------------+"]
+)
+ADVERSARIAL_BLOCKS = {
+    "box sign": BOX_SIGN,
+    "box sign, tall": "\n".join([BOX_SIGN] * 50),
+    "10,000 dashes": "-" * 10_000,
+    "punctuation lines": "\n".join(["!?.,;:-*~" * 8 + " x"] * 8),
+    "punctuation run": ".!?,;:-*~" * 3_000 + "a",
+    "line of spaces": "word\n" + " " * 60_000 + "\nword",
+    "line of tabs": "a\n" + "\t " * 30_000 + "\nb",
+    "stars": "* " * 20_000 + "x",
+    "capitalised words": "Ab " * 8_000 + "1",
+    "titled names": "Mr Smith " * 5_000,
+    "tags in one paragraph": '"Hi," said Ann. ' * 3_000,
+    "quoted words": '"a" ' * 5_000,
+    "single quotes": "'" * 20_000 + "a",
+    "name then spaces": '"Oh, Ben' + " " * 20_000 + 'x"',
+    "markdown heading of hashes": "# a" + " " * 3_000 + "#" * 3_000 + " " * 3_000 + "x",
+}
+
+
+def _text_stages(path: Path) -> None:
+    from audiobook.attribution import attribute
+    from audiobook.book import load_book
+    from audiobook.normalise import normalise
+    from audiobook.segment import segment, speech_text
+
+    for story in load_book(path).chapters:
+        script = attribute(segment(story))
+        for line in script.lines:
+            normalise(speech_text(story.text[line.start : line.end]))
+
+
+@pytest.mark.parametrize("name", ADVERSARIAL_BLOCKS)
+def test_catastrophic_regex_adversarial_blocks_load_in_under_a_second(tmp_path: Path, name: str) -> None:
+    """Issue 15 asks for under a second (a boxed sign took 151 s): CPU time of this process, so a
+    busy machine does not fail it; every block here took from 3 s to hours before."""
+    import time
+
+    path = tmp_path / "block.txt"
+    path.write_text(f"A Sign\n\nAnna looked up.\n\n{ADVERSARIAL_BLOCKS[name]}\n\nThen she went in.\n", encoding="utf-8")
+    _text_stages(path)  # warm: imports and compiled patterns
+    started = time.process_time()
+    _text_stages(path)
+    assert time.process_time() - started < 1.0
+
+
+def _nested_unbounded(pattern: str, flags: int) -> bool:
+    """A repeat with no upper bound inside another: the shape that backtracks exponentially.
+    Possessive repeats and atomic groups never backtrack, so they do not count."""
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
+
+    def walk(items, depth: int) -> bool:
+        for op, av in items:
+            if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+                inner = depth + (av[1] == c.MAXREPEAT)
+                if inner > 1 or walk(av[2], inner):
+                    return True
+            elif op == c.SUBPATTERN and walk(av[3], depth):
+                return True
+            elif op == c.BRANCH and any(walk(b, depth) for b in av[1]):
+                return True
+            elif op in (c.ASSERT, c.ASSERT_NOT) and walk(av[1], depth):
+                return True
+        return False
+
+    return walk(_parser.parse(pattern, flags), 0)
+
+
+_RECORD_PATTERNS = """
+import json, re, sys
+from pathlib import Path
+compiled = {}
+real = re._compile
+def recording(pattern, flags):
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("re"):
+        frame = frame.f_back
+    module = frame.f_globals.get("__name__", "") if frame is not None else ""
+    if module.startswith("audiobook") and isinstance(pattern, str):
+        compiled.setdefault(json.dumps([pattern, int(flags)]), module)
+    return real(pattern, flags)
+re._compile = recording
+import importlib, pkgutil, audiobook
+for module in pkgutil.walk_packages(audiobook.__path__, "audiobook."):
+    importlib.import_module(module.name)
+from test_hostile_input import _text_stages
+for source in sys.argv[1:]:
+    _text_stages(Path(source))
+print(json.dumps(compiled))
+"""
+
+
+def test_catastrophic_regex_no_pattern_nests_unbounded_quantifiers() -> None:
+    """Every pattern the package compiles, at import or while reading the seed stories (recorded in a
+    fresh interpreter, so that patterns compiled at import are seen too)."""
+    import json
+    import subprocess
+    import sys
+
+    sources = sorted(str(p) for p in Path("seeds").glob("*.txt"))
+    tests = str(Path(__file__).parent)
+    run = subprocess.run(
+        [sys.executable, "-c", _RECORD_PATTERNS, *sources], capture_output=True, text=True, check=True,
+        env={**__import__("os").environ, "PYTHONPATH": tests},
+    )
+    compiled = {tuple(json.loads(key)): module for key, module in json.loads(run.stdout).items()}
+    assert len(compiled) > 50  # the recording saw the package's patterns
+    nested = [f"{module}: {pattern[:120]}" for (pattern, flags), module in compiled.items() if _nested_unbounded(pattern, flags)]
+    assert nested == []
+

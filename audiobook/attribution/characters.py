@@ -21,6 +21,7 @@ from .aliases import merge
 from .names import (
     HONORIFIC_SUFFIX,
     NAME_RE,
+    NAME_WORDS,
     PARTICLES,
     PLACE_NOUNS,
     STOP_WORDS,
@@ -379,7 +380,7 @@ def _vote_genders(text: str, narration: list[tuple[int, int]], cast: Cast, tag_p
                 cast.vote(m.character, "male")
                 break
     for gender, nouns in _GENDERED_NOUNS.items():
-        pattern = re.compile(rf"\b(?:{word_trie(nouns)}),?\s+((?:[A-Z][a-z]+\s?)+)")
+        pattern = re.compile(rf"\b(?:{word_trie(nouns)}),?\s+((?:[A-Z][a-z]+\s?){{1,{NAME_WORDS}}})")
         for start, end in narration:
             for found in pattern.finditer(text, start, end):
                 name = cast.resolve(found.group(1).strip())

@@ -60,7 +60,7 @@ class Who:
 
 
 NAME_PHRASE = re.compile(
-    rf"(?:(?:{'|'.join(TITLES)})\.?\s+)?(?:Ma?c)?[A-Z][a-z]+(?:['’][A-Z][a-z]+)?(?:-(?:[a-z]+|[A-Z][a-z]+))*(?:\s+(?:Ma?c)?[A-Z][a-z]+)*"
+    rf"(?:(?:{'|'.join(TITLES)})\.?\s+)?(?:Ma?c)?[A-Z][a-z]+(?:['’][A-Z][a-z]+)?(?:-(?:[a-z]+|[A-Z][a-z]+)){{0,3}}(?:\s+(?:Ma?c)?[A-Z][a-z]+){{0,5}}"
 )
 
 
@@ -347,16 +347,23 @@ def introducer(narr: str) -> list[Who]:
 
 _CALLED = re.compile(
     r"(?:^[\"“'‘]?\s*|[,!?;]\s+|\b(?:Oh|O|Dear|dear|My|my),?\s+)"
-    rf"({NAME_PHRASE.pattern})(?=\s*[,!?.…;—-]|\s*[\"”'’]?\s*$)"
+    rf"({NAME_PHRASE.pattern})(?=\s*+(?:[,!?.…;—-]|[\"”'’]?\s*+$))"  # possessive: no backtracking over spaces
 )
-_ONLY_THE_NAME = re.compile(r"\s*[.…]?\s*[\"”'’]?\s*$")
+
+
+def _only_closing(rest: str) -> bool:
+    """Nothing but a full stop or an ellipsis and a closing quotation mark: `."`, `…’`, ``."""
+    rest = rest.strip()
+    if rest[:1] in (".", "…"):
+        rest = rest[1:].lstrip()
+    return rest in ("", '"', "”", "'", "’")
 
 
 def names_called(quote: str) -> list[str]:
     """Names addressed inside a quote: `"Haku, wait!"` / `"…, Kaito."` / `"Oh, Mr. Fortescue,"`."""
     found = []
     for m in _CALLED.finditer(quote.strip()):
-        if m.start() == 0 and _ONLY_THE_NAME.match(quote.strip()[m.end() :]):
+        if m.start() == 0 and _only_closing(quote.strip()[m.end() :]):
             continue  # `"Bingley."`: a name given in answer, not someone called
         found.append(m.group(1))
     return found

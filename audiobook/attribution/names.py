@@ -45,10 +45,13 @@ _CAP = r"(?:Ma?c)?[A-Z][a-z]+(?:['’][A-Z][a-z]+)?(?:-(?:san|chan|kun|sama|sens
 # `Catherine de Bourgh`, `Cornelius van Buren`: a lower-case particle inside a name
 PARTICLES = frozenset("de van von du der den del della di da ter ten le la".split())
 _PARTICLE = "|".join(sorted(PARTICLES))
+# A name has at most NAME_WORDS words: an unbounded run would be retried from every word of a
+# long run of capitalised words (quadratic time).
+NAME_WORDS = 6
 # (?=[A-Z]) first: a name starts with a capital, and the scanner skips any other position at once
 NAME_RE = re.compile(
     rf"(?=[A-Z])(?:\b({TITLE_RE})\.?\s+)?"
-    rf"\b({_CAP}(?:(?:[ \t]+(?:(?:{_PARTICLE})[ \t]+)?|[ \t]*\n[ \t]*(?!\n)){_CAP})*)\b"
+    rf"\b({_CAP}(?:(?:[ \t]+(?:(?:{_PARTICLE})[ \t]+)?|[ \t]*\n[ \t]*(?!\n)){_CAP}){{0,{NAME_WORDS - 1}}})\b"
 )
 
 # The last word of a place's name: `Lucas Lodge`, `Netherfield Park`, `Baker Street`.

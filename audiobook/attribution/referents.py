@@ -284,14 +284,14 @@ class Resolver:
                 owner = self.pronoun(owner_gender, pos, set())
         titles = _SPOUSE_TITLE.get(noun)
         if owner and titles:
-            m = re.match(rf"{titles[0]}\.?\s+(?:[A-Z][a-z]+\s+)*([A-Z][a-z]+)$", owner)
+            m = re.match(rf"{titles[0]}\.?\s+(?:[A-Z][a-z]+\s+){{0,5}}([A-Z][a-z]+)$", owner)
             spouse = self.cast.resolve(f"{titles[1]} {m.group(1)}") if m else None
             if spouse:
                 return spouse
         introduced = [
             self.cast.resolve(m.group(1).strip())
             for m in re.finditer(
-                rf"\b(?:his|her|their|my)\s+{re.escape(noun)},?\s+((?:[A-Z][a-z]+\s?)+)",
+                rf"\b(?:his|her|their|my)\s+{re.escape(noun)},?\s+((?:[A-Z][a-z]+\s?){{1,6}})",
                 self.text[max(0, pos - 4 * _EPITHET_REACH) : pos],
             )
         ]
