@@ -97,7 +97,7 @@ class Config:
         """The line of a table or key in the file (1-based), 0 if unknown."""
         if self.path is None:
             return 0
-        return _find_line(self.path.read_text(encoding="utf-8"), keys)
+        return _find_line(self.path.read_text(encoding="utf-8-sig"), keys)
 
     def where(self, *keys: str) -> str:
         line = self.line_of(*keys)
@@ -118,20 +118,48 @@ _RANGES = {
 
 
 def _find_line(raw: str, keys: tuple[str, ...]) -> int:
-    """Line of `[a.b]` (keys = table path) or of `key =` inside it (last key)."""
+    """Line of `[a.b]` (keys = table path) or of `key =` inside it (last key); 0 if not found."""
+    return _line_index(raw).get(keys, 0)
+
+
+def _line_index(raw: str) -> dict[tuple[str, ...], int]:
+    """The line (1-based) of every table header and key in the file, first one wins: one pass over
+    the file, so that a casting file of any size is checked in linear time."""
+    index: dict[tuple[str, ...], int] = {}
     table: tuple[str, ...] = ()
     for number, line in enumerate(raw.splitlines(), 1):
         stripped = line.strip()
-        m = re.match(r"^\[\s*([^\]]+?)\s*\]", stripped)
-        if m:
-            table = tuple(part.strip().strip('"\'') for part in re.split(r"\.(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", m.group(1)))
-            if table == keys:
-                return number
+        if stripped.startswith("["):
+            close = stripped.find("]")
+            if close > 1:
+                table = tuple(_unquote(part) for part in _split_dotted(stripped[1:close].strip("[ \t")))
+                index.setdefault(table, number)
+                continue
+        key, equals, _ = stripped.partition("=")
+        if equals and key.strip() and not key.lstrip().startswith("#"):
+            index.setdefault(table + (_unquote(key),), number)
+    return index
+
+
+def _split_dotted(key: str) -> list[str]:
+    """`characters."Dr. Who"` -> ['characters', '"Dr. Who"']: dots inside quotes do not split."""
+    parts, current, quote = [], [], ""
+    for ch in key:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch == ".":
+            parts.append("".join(current))
+            current = []
             continue
-        m = re.match(r"^\"?([^\"=]+?)\"?\s*=", stripped)
-        if m and table + (m.group(1).strip(),) == keys:
-            return number
-    return 0
+        current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+def _unquote(part: str) -> str:
+    return part.strip().strip("\"'").strip()
 
 
 def load_config(path: Path | None) -> Config:
@@ -139,28 +167,30 @@ def load_config(path: Path | None) -> Config:
     if path is None:
         return Config()
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = path.read_text(encoding="utf-8-sig")  # a BOM (Windows Notepad) is not part of the TOML
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file: check --voices, or leave it out to use built-in voices") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     try:
         data = tomllib.loads(raw)
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: values nested too deeply: flatten the file") from None
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         where = f"{path}:{m.group(1)}" if m else str(path)
         message = re.sub(r"\s*\(at line.*\)", "", str(exc))
         raise ConfigError(f"{where}: invalid TOML: {message}: fix the syntax") from None
-    return _parse(path, raw, data)
+    return _parse(path, _line_index(raw), data)
 
 
-def _check_table(path: Path, raw: str, table: tuple[str, ...], data: Any, kind: str) -> None:
-    where = f"{path}:{_find_line(raw, table) or 1}"
+def _check_table(path: Path, lines: dict[tuple[str, ...], int], table: tuple[str, ...], data: Any, kind: str) -> None:
+    where = f"{path}:{lines.get(table, 0) or 1}"
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: [{'.'.join(table)}] must be a table")
     allowed = _TABLE_KEYS[kind]
     for key, value in data.items():
-        line = _find_line(raw, table + (key,)) or _find_line(raw, table) or 1
+        line = lines.get(table + (key,), 0) or lines.get(table, 0) or 1
         if key not in allowed:
             raise ConfigError(
                 f"{path}:{line}: unknown key '{key}' in [{'.'.join(table)}]: "
@@ -186,46 +216,46 @@ def _voice(data: dict) -> VoiceConfig:
     )
 
 
-def _piper_voices(path: Path, raw: str, data: Any) -> Path | None:
+def _piper_voices(path: Path, lines: dict[tuple[str, ...], int], data: Any) -> Path | None:
     """[engines.piper] voices, relative to voices.toml's folder (~ expanded); None if not given."""
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}:{_find_line(raw, ('engines',)) or 1}: [engines] must be a table: write [engines.piper]")
+        raise ConfigError(f"{path}:{lines.get(('engines',), 0) or 1}: [engines] must be a table: write [engines.piper]")
     for key in data:
         if key != "piper":
-            line = _find_line(raw, ("engines", key)) or _find_line(raw, ("engines",)) or 1
+            line = lines.get(("engines", key), 0) or lines.get(("engines",), 0) or 1
             raise ConfigError(f"{path}:{line}: unknown engine [engines.{key}]: use [engines.piper]")
     piper = data.get("piper", {})
-    _check_table(path, raw, ("engines", "piper"), piper, "engines.piper")
+    _check_table(path, lines, ("engines", "piper"), piper, "engines.piper")
     return path.parent / Path(piper["voices"]).expanduser() if "voices" in piper else None
 
 
-def _parse(path: Path, raw: str, data: dict) -> Config:
+def _parse(path: Path, lines: dict[tuple[str, ...], int], data: dict) -> Config:
     for key in data:
         if key not in ("book", "narrator", "characters", "pools", "pronunciations", "engines"):
-            line = _find_line(raw, (key,)) or 1
+            line = lines.get((key,), 0) or 1
             raise ConfigError(
                 f"{path}:{line}: unknown table [{key}]: use [book], [narrator], [characters.NAME], [pools], [pronunciations]"
                 " or [engines.piper]"
             )
     book = data.get("book", {})
-    _check_table(path, raw, ("book",), book, "book")
+    _check_table(path, lines, ("book",), book, "book")
     narrator = data.get("narrator", {})
-    _check_table(path, raw, ("narrator",), narrator, "narrator")
+    _check_table(path, lines, ("narrator",), narrator, "narrator")
     pools_data = data.get("pools", {})
-    _check_table(path, raw, ("pools",), pools_data, "pools")
+    _check_table(path, lines, ("pools",), pools_data, "pools")
     characters = []
     claimed: dict[str, str] = {}
     chars_data = data.get("characters", {})
     if not isinstance(chars_data, dict):
-        raise ConfigError(f"{path}:{_find_line(raw, ('characters',)) or 1}: 'characters' must be tables: [characters.NAME]")
+        raise ConfigError(f"{path}:{lines.get(('characters',), 0) or 1}: 'characters' must be tables: [characters.NAME]")
     for name, entry in chars_data.items():
         table = ("characters", name)
-        _check_table(path, raw, table, entry, "character")
-        line = _find_line(raw, table)
+        _check_table(path, lines, table, entry, "character")
+        line = lines.get(table, 0)
         for alias in (name, *entry.get("aliases", [])):
             other = claimed.get(alias.lower())
             if other is not None and other != name:
-                alias_line = _find_line(raw, table + ("aliases",)) or line
+                alias_line = lines.get(table + ("aliases",), 0) or line
                 raise ConfigError(
                     f"{path}:{alias_line}: '{alias}' is claimed by both {other} and {name}: "
                     f"keep it under one character"
@@ -236,20 +266,20 @@ def _parse(path: Path, raw: str, data: dict) -> Config:
         )
     front_matter = book.get("front_matter", "read")
     if front_matter not in ("read", "skip"):
-        line = _find_line(raw, ("book", "front_matter")) or 1
+        line = lines.get(("book", "front_matter"), 0) or 1
         raise ConfigError(f'{path}:{line}: front_matter = "{front_matter}" unknown: use "read" or "skip"')
     pronunciations = data.get("pronunciations", {})
     if not isinstance(pronunciations, dict):
-        raise ConfigError(f"{path}:{_find_line(raw, ('pronunciations',)) or 1}: [pronunciations] must be a table of word = \"spoken form\"")
+        raise ConfigError(f"{path}:{lines.get(('pronunciations',), 0) or 1}: [pronunciations] must be a table of word = \"spoken form\"")
     for word, spoken in pronunciations.items():
         if not isinstance(spoken, str) or not spoken.strip() or not word.strip():
-            line = _find_line(raw, ("pronunciations", word)) or 1
+            line = lines.get(("pronunciations", word), 0) or 1
             raise ConfigError(f'{path}:{line}: pronunciation of "{word}" must be a non-empty string: write {word} = "how to say it"')
     pools = dict(DEFAULT_POOLS)
     pools.update({k: tuple(v) for k, v in pools_data.items()})
     for gender, voices in pools.items():
         if not voices:
-            line = _find_line(raw, ("pools", gender)) or 1
+            line = lines.get(("pools", gender), 0) or 1
             raise ConfigError(f"{path}:{line}: pool '{gender}' is empty: list at least one voice")
     return Config(
         path=path,
@@ -264,5 +294,5 @@ def _parse(path: Path, raw: str, data: dict) -> Config:
         narrator_character_voice=narrator.get("character_voice", True),
         characters=tuple(characters),
         pools=pools,
-        piper_voices=_piper_voices(path, raw, data.get("engines", {})),
+        piper_voices=_piper_voices(path, lines, data.get("engines", {})),
     )

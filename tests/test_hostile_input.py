@@ -172,3 +172,44 @@ def test_catastrophic_regex_no_pattern_nests_unbounded_quantifiers() -> None:
     nested = [f"{module}: {pattern[:120]}" for (pattern, flags), module in compiled.items() if _nested_unbounded(pattern, flags)]
     assert nested == []
 
+
+# --- voices.toml: checked in one pass, whatever its size or shape ------------------------------
+
+
+def test_casting_file_validation_is_linear_3000_characters_in_under_a_second(tmp_path: Path) -> None:
+    """Each key's line was looked up by rescanning the file (2,000 characters: 87 s); CPU time, as above."""
+    import time
+
+    from audiobook.config import load_config
+
+    voices = tmp_path / "voices.toml"
+    tables = [f'[characters.Name{i}]\naliases = ["Alias{i}"]\ngender = "female"\nvoice = "en"\nrate = 170\npitch = 50\n' for i in range(3000)]
+    voices.write_text('[book]\ntitle = "Big"\n' + "".join(tables), encoding="utf-8")
+    started = time.process_time()
+    config = load_config(voices)
+    assert time.process_time() - started < 1.0
+    assert len(config.characters) == 3000 and config.characters[-1].line == 2 + 6 * 2999 + 1
+
+
+def test_casting_file_errors_still_name_the_line_in_a_big_file(tmp_path: Path) -> None:
+    from audiobook.config import load_config
+    from audiobook.errors import ConfigError
+
+    voices = tmp_path / "voices.toml"
+    tables = [f'[characters."Dr. No {i}"]\nrate = 170\n' for i in range(2000)]
+    voices.write_text("".join(tables) + '[characters."Dr. Who"]\n# rate = 1\nrate = 1000\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_config(voices)
+    assert str(error.value) == f"{voices}:4003: 'rate' = 1000 is out of range: use 80 to 450"
+
+
+def test_casting_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    from audiobook.config import load_config
+
+    voices = tmp_path / "voices.toml"
+    voices.write_bytes(b'\xef\xbb\xbf[book]\ntitle = "Notepad"\n\n[narrator]\nrate = 999\n')
+    with pytest.raises(Exception) as error:
+        load_config(voices)
+    assert str(error.value) == f"{voices}:5: 'rate' = 999 is out of range: use 80 to 450"  # lines still count from 1
+    voices.write_bytes(b'\xef\xbb\xbf[book]\ntitle = "Notepad"\n')
+    assert load_config(voices).title == "Notepad"
