@@ -56,6 +56,7 @@ def load_book(sources: Path | Sequence[Path]) -> Book:
             chapters.extend(part.chapters)
             title, author, language = title or part.title, author or part.author, language or part.language
             cover, cover_mime = (cover, cover_mime) if cover else (part.cover, part.cover_mime)
+            warnings.extend(part.warnings)
             continue
         for path in find_stories(source):
             stories, meta, replaced = _load_text(path)
@@ -119,4 +120,5 @@ def _load_epub(path: Path) -> Book:
         epub.cover,
         epub.cover_mime,
         tuple(stories),
+        epub.warnings,
     )

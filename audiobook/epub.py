@@ -16,10 +16,13 @@ into that extracted text, not into the XHTML inside the EPUB.
 
 from __future__ import annotations
 
+import codecs
+import html
 import re
 import warnings
 import zipfile
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from posixpath import normpath
 from urllib.parse import unquote
@@ -54,6 +57,7 @@ class EpubBook:
     cover: bytes | None
     cover_mime: str | None
     chapters: tuple[EpubChapter, ...]
+    warnings: tuple[str, ...] = ()  # text that could not be read as written, one line each
 
 
 def read_epub(path: Path) -> EpubBook:
@@ -63,6 +67,7 @@ def read_epub(path: Path) -> EpubBook:
 
     try:
         with zipfile.ZipFile(path) as zf:
+            _check_sizes(path, zf)
             names = set(zf.namelist())
             if "META-INF/encryption.xml" in names and b"EncryptedData" in zf.read("META-INF/encryption.xml"):
                 raise InputError(f"{path}: the EPUB is DRM-protected: use a DRM-free copy")
@@ -89,6 +94,7 @@ def read_epub(path: Path) -> EpubBook:
 
     titles = _toc_titles(book.toc)
     chapters: list[EpubChapter] = []
+    notes: list[str] = []
     state = _GutenbergState()
     for idref, _linear in book.spine:
         item = book.get_item_with_id(idref)
@@ -96,7 +102,13 @@ def read_epub(path: Path) -> EpubBook:
             continue
         name = item.get_name()
         anchors = {frag: title for (file, frag), title in titles.items() if file == name and frag}
-        pieces = _pieces(item.get_content(), set(anchors))
+        # the stored bytes: ebooklib's get_content() re-serialises through lxml, which drops UTF-16
+        # documents, misreads Latin-1 ones and cuts deep or huge ones
+        document, encoding, replaced = decode_xhtml(item.content or b"")
+        pieces = _pieces(document, set(anchors))
+        if replaced:
+            notes.append(f"{path}: {name}: {replaced} bytes not valid {encoding} were replaced: check the EPUB")
+        notes += _lost_text(path, name, document, pieces)
         for frag, text, heading in _split_at_anchors(pieces):
             text = state.filter(text)
             if not _WORD.search(text):
@@ -116,7 +128,45 @@ def read_epub(path: Path) -> EpubBook:
         cover=cover,
         cover_mime=mime,
         chapters=tuple(chapters),
+        warnings=tuple(notes),
     )
+
+
+# Limits on what an EPUB may unpack to (a "zip bomb" of 1 GB of XHTML fits in 1 MB).
+MAX_MEMBER_MB = 128  # any one file inside the EPUB
+MAX_TOTAL_MB = 512  # all of them
+MAX_RATIO = 200  # uncompressed / compressed, for a file over RATIO_FROM_MB (text compresses 3-10x)
+RATIO_FROM_MB = 16
+
+
+def _check_sizes(path: Path, zf: zipfile.ZipFile) -> None:
+    """Refuse, before anything is unpacked, an EPUB whose files would unpack to an absurd size."""
+    total = 0
+    mb = 1 << 20
+    for info in zf.infolist():
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > MAX_MEMBER_MB * mb or (info.file_size > RATIO_FROM_MB * mb and ratio > MAX_RATIO):
+            raise InputError(
+                f"{path}: {info.filename} would unpack to {info.file_size / mb:,.0f} MB "
+                f"({ratio:,.0f} times its packed size): refusing an EPUB this large (limit {MAX_MEMBER_MB} MB a file, "
+                f"{MAX_RATIO}x past {RATIO_FROM_MB} MB)"
+            )
+        if total > MAX_TOTAL_MB * mb:
+            raise InputError(f"{path}: would unpack to over {MAX_TOTAL_MB} MB: refusing an EPUB this large")
+
+
+def _lost_text(path: Path, name: str, document: str, pieces: list[tuple[str, str]]) -> list[str]:
+    """A warning when the text read from a document is not all of its text (counted apart, by `xhtml_words`)."""
+    expected = "".join(xhtml_words(document))
+    read = "".join(_WORD.findall(" ".join(value for kind, value in pieces if kind in ("text", "heading")).casefold()))
+    if read == expected:
+        return []
+    missing = max(len(expected) - len(read), 0)
+    return [
+        f"{path}: {name}: some text was not read ({missing:,} of {len(expected):,} letters and digits missing, "
+        "or read differently): the chapter may be incomplete"
+    ]
 
 
 def _meta(book, name: str) -> str | None:
@@ -168,78 +218,210 @@ def _toc_titles(toc) -> dict[tuple[str, str], str]:
 # A document becomes pieces: ("text", paragraph), ("break", ""), ("anchor", id), ("heading", text)
 
 
-def _pieces(content: bytes, anchors: set[str]) -> list[tuple[str, str]]:
-    from bs4 import BeautifulSoup, NavigableString, Tag
+def decode_xhtml(data: bytes) -> tuple[str, str, int]:
+    """A chapter's bytes as text: by its byte order mark, else its XML declaration, else UTF-8
+    (the XML default). Returns the text, the encoding used and how many bytes could not be decoded."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            data, declared = data[len(bom) :], encoding
+            break
+    else:
+        m = _XML_DECLARATION.match(data)
+        declared = m.group(1).decode("ascii").lower() if m else "utf-8"
+    try:
+        codecs.lookup(declared)
+    except LookupError:
+        declared = "utf-8"
+    text = data.decode(declared, errors="replace")
+    replaced = text.count("\ufffd") - data.decode(declared, errors="ignore").count("\ufffd")
+    return text, declared, replaced
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # XHTML read as HTML on purpose: lxml's HTML parser forgives broken files
-        soup = BeautifulSoup(content, "lxml")
-    body = soup.body or soup
-    pieces: list[tuple[str, str]] = []
-    current: list[str] = []
 
-    def flush() -> None:
-        text = "".join(current)
-        lines = [_SPACE.sub(" ", line).strip() for line in text.split("\n")]
-        # two <br> in a row are a paragraph break
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_XML_DECLARATION = re.compile(rb"<\?xml[^>]{0,200}?encoding\s*=\s*[\"']([A-Za-z0-9._-]{1,40})[\"']")
+_VOID_TAGS = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+
+
+class _Reader(HTMLParser):
+    """Pieces of a document, from a streaming parser: no tree, so no limit on depth or text size,
+    and unclosed or stray tags cost nothing (an end tag closes up to its matching start tag)."""
+
+    def __init__(self, anchors: set[str]) -> None:
+        super().__init__(convert_charrefs=True)
+        self.anchors = anchors
+        self.pieces: list[tuple[str, str]] = []
+        self.current: list[str] = []
+        self.stack: list[tuple[str, int, bool]] = []  # (tag, pieces when it opened, is a scene-break candidate)
+        self.skipping = 0  # inside <script>, <style>, <head>, ...: depth of such elements
+        self.emphasis: list[tuple[int, int]] = []  # open <em>: (len(current), flushes) when it opened
+        self.flushes = 0
+        self.in_body = False
+
+    def flush(self) -> None:
+        self.flushes += 1
+        text = "".join(self.current)
+        self.current.clear()
         para: list[str] = []
-        for line in lines + [""]:
+        for line in text.split("\n") + [""]:  # two <br> in a row are a paragraph break
+            line = _SPACE.sub(" ", line).strip()
             if line:
                 para.append(line)
             elif para:
-                pieces.append(("text", "\n".join(para)))
+                self.pieces.append(("text", "\n".join(para)))
                 para = []
-        current.clear()
 
-    def walk(node, emphasis: bool) -> None:
-        for child in node.children:
-            if isinstance(child, NavigableString):
-                if type(child).__name__ in ("Comment", "Doctype", "Declaration", "ProcessingInstruction", "CData"):
-                    continue
-                current.append(str(child).replace("\n", " "))
-                continue
-            if not isinstance(child, Tag):
-                continue
-            name = child.name.lower() if child.name else ""
-            if name in _SKIP_TAGS:
-                continue
-            ident = child.get("id")
-            if ident in anchors:
-                flush()
-                pieces.append(("anchor", ident))
-            if name == "hr":
-                flush()
-                pieces.append(("break", ""))
-                continue
-            if name == "br":
-                current.append("\n")
-                continue
-            if name in _BLOCK_TAGS:
-                flush()
-                classes = " ".join(child.get("class") or [])
-                if _BREAK_CLASS.search(classes) and not _WORD.search(child.get_text()):
-                    pieces.append(("break", ""))
-                    continue
-                start = len(pieces)
-                walk(child, emphasis)
-                flush()
-                if name in ("h1", "h2", "h3") and len(pieces) == start + 1 and pieces[start][0] == "text":
-                    pieces[start] = ("heading", pieces[start][1])
-                continue
-            if name in _EMPHASIS_TAGS and not emphasis:
-                inner: list[str] = []
-                saved = current[:]
-                current.clear()
-                walk(child, True)
-                inner = current[:]
-                current[:] = saved
-                current.append(_mark_emphasis("".join(inner)))
-                continue
-            walk(child, emphasis)
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "body":
+            self.in_body = True
+        if self.skipping or tag in _SKIP_TAGS:
+            if tag not in _VOID_TAGS:
+                self.skipping += 1
+                self.stack.append((tag, len(self.pieces), False))
+            return
+        values = dict(attrs)
+        ident = values.get("id")
+        if ident and ident in self.anchors:
+            self.flush()
+            self.pieces.append(("anchor", ident))
+        if tag == "hr":
+            self.flush()
+            self.pieces.append(("break", ""))
+        elif tag == "br":
+            self.current.append("\n")
+        elif tag in _VOID_TAGS:
+            pass
+        elif tag in _BLOCK_TAGS:
+            self.flush()
+            breaks = bool(_BREAK_CLASS.search(values.get("class") or ""))
+            self.stack.append((tag, len(self.pieces), breaks))
+        else:
+            if tag in _EMPHASIS_TAGS:
+                self.emphasis.append((len(self.current), self.flushes))
+            self.stack.append((tag, len(self.pieces), False))
 
-    walk(body, False)
-    flush()
-    return pieces
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _VOID_TAGS or tag in _BLOCK_TAGS or tag in _SKIP_TAGS:
+            self.handle_starttag(tag, attrs)
+            if tag not in _VOID_TAGS:
+                self.handle_endtag(tag)
+        # any other self-closed element (<a id="x"/>, <span/>) holds no text
+        elif not self.skipping:
+            ident = dict(attrs).get("id")
+            if ident and ident in self.anchors:
+                self.flush()
+                self.pieces.append(("anchor", ident))
+
+    def handle_endtag(self, tag: str) -> None:
+        if not any(open_tag == tag for open_tag, _, _ in self.stack):
+            return  # a stray end tag
+        while self.stack:
+            open_tag, started, breaks = self.stack.pop()
+            self._close(open_tag, started, breaks)
+            if open_tag == tag:
+                break
+
+    def _close(self, tag: str, started: int, breaks: bool) -> None:
+        if self.skipping:
+            if tag in _SKIP_TAGS:
+                self.skipping -= 1
+            return
+        if tag in _BLOCK_TAGS:
+            self.flush()
+            if breaks and not any(_WORD.search(value) for _, value in self.pieces[started:]):
+                del self.pieces[started:]
+                self.pieces.append(("break", ""))
+            elif tag in ("h1", "h2", "h3") and len(self.pieces) == started + 1 and self.pieces[started][0] == "text":
+                self.pieces[started] = ("heading", self.pieces[started][1])
+        elif tag in _EMPHASIS_TAGS and self.emphasis:
+            at, flushes = self.emphasis.pop()
+            if flushes == self.flushes and not self.emphasis:  # outermost, and no paragraph ended inside
+                inner = "".join(self.current[at:])
+                del self.current[at:]
+                self.current.append(_mark_emphasis(inner))
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.current.append(data.replace("\n", " "))
+
+    def close(self) -> None:
+        super().close()
+        while self.stack:
+            self._close(*self.stack.pop())
+        self.flush()
+
+
+def _pieces(text: str, anchors: set[str]) -> list[tuple[str, str]]:
+    reader = _Reader(anchors)
+    reader.feed(text)
+    reader.close()
+    return reader.pieces
+
+
+def xhtml_words(text: str) -> list[str]:
+    """The words of a document's text, counted apart from `_Reader` as a check on it: everything
+    outside tags, comments and the elements never read, with entities resolved."""
+    out: list[str] = []
+    skip_until: str | None = None
+    pos = 0
+    while pos < len(text):
+        lt = text.find("<", pos)
+        if lt < 0:
+            lt = len(text)
+        if skip_until is None:
+            out.append(text[pos:lt])
+        if lt >= len(text):
+            break
+        if text.startswith("<!--", lt):
+            end = text.find("-->", lt + 4)
+            pos = len(text) if end < 0 else end + 3
+            continue
+        tag = _TAG_NAME.match(text, lt + 1)
+        if not tag and not text.startswith(("<!", "<?"), lt):
+            if skip_until is None:
+                out.append("<")  # "a < b": not a tag, so text, as an HTML parser reads it
+            pos = lt + 1
+            continue
+        gt = _tag_end(text, lt)
+        if gt < 0:
+            break  # an unclosed tag runs to the end
+        if tag:
+            name = tag.group(2).lower()
+            if skip_until is None and not tag.group(1) and name in _SKIP_TAGS and text[gt - 1] != "/":
+                skip_until = name
+            elif skip_until == name and tag.group(1):
+                skip_until = None
+        elif text.startswith("<![CDATA[", lt):
+            end = text.find("]]>", lt)
+            gt = len(text) - 1 if end < 0 else end + 2
+        pos = gt + 1
+    body = html.unescape("".join(out))
+    return _WORD.findall(body.casefold())
+
+
+_TAG_NAME = re.compile(r"(/?)([A-Za-z][A-Za-z0-9:_.-]*)")
+
+
+def _tag_end(text: str, lt: int) -> int:
+    """The ">" closing the tag at `lt`, skipping quoted attribute values (`alt="a > b"`); -1 if none."""
+    i = lt + 1
+    while i < len(text):
+        ch = text[i]
+        if ch == ">":
+            return i
+        if ch == "=":
+            i += 1
+            while i < len(text) and text[i] in " \t\r\n":
+                i += 1
+            if i < len(text) and text[i] in "\"'":
+                close = text.find(text[i], i + 1)
+                if close < 0:
+                    return -1
+                i = close
+        i += 1
+    return -1
 
 
 def _mark_emphasis(text: str) -> str:

@@ -8,7 +8,7 @@ import pytest
 from rawepub import write_epub, xhtml
 from typer.testing import CliRunner
 
-from audiobook.build import BuildOptions, plan
+from audiobook.plan import BuildOptions, plan
 from audiobook.cli import app
 from audiobook.spoken import spoken_words
 
@@ -213,3 +213,133 @@ def test_casting_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     assert str(error.value) == f"{voices}:5: 'rate' = 999 is out of range: use 80 to 450"  # lines still count from 1
     voices.write_bytes(b'\xef\xbb\xbf[book]\ntitle = "Notepad"\n')
     assert load_config(voices).title == "Notepad"
+
+
+# --- EPUB reading: every byte of text read as written, or the build says what it left out -----
+
+
+def _epub_words(tmp_path: Path, *documents: bytes):
+    from audiobook.book import load_book
+
+    book = load_book(write_epub(tmp_path / "book.epub", list(documents)))
+    return spoken_words(" ".join(story.text for story in book.chapters)), book.warnings
+
+
+ACCENTED = "Café naïve, Zoë’s façade — déjà vu"
+
+
+@pytest.mark.parametrize(
+    "encoding, declare, bom",
+    [("utf-16", True, False), ("utf-16-le", True, False), ("iso-8859-1", True, False), ("windows-1252", True, False),
+     ("utf-8", False, True), ("utf-8", True, False), ("koi8-r", True, False)],
+)
+def test_epub_encodings_are_decoded_by_bom_or_declaration(tmp_path: Path, encoding: str, declare: bool, bom: bool) -> None:
+    text = "Привет, мир и всё такое" if encoding == "koi8-r" else ACCENTED.replace("’", "'").replace("—", "-") if encoding == "iso-8859-1" else ACCENTED
+    data = xhtml(f"<p>{text}.</p><p>Second paragraph here.</p>", encoding=encoding, declare=declare, bom=bom)
+    if encoding == "utf-16-le":
+        data = b"\xff\xfe" + data  # UTF-16 needs its BOM; "utf-16" writes one itself
+    words, warnings = _epub_words(tmp_path, data)
+    assert words == spoken_words(f"{text} Second paragraph here")
+    assert warnings == ()
+
+
+def test_epub_deep_nesting_and_unclosed_elements_lose_no_paragraph(tmp_path: Path) -> None:
+    paragraphs = [f"Paragraph number {n} goes here." for n in range(300)]
+    deep = "<div>" * 3000 + "".join(f"<p>{p}</p>" for p in paragraphs) + "</div>" * 3000
+    unclosed = "".join(f"<div><p>{p}</p>" for p in paragraphs)  # an unclosed <div> per paragraph
+    for body in (deep, unclosed):
+        words, warnings = _epub_words(tmp_path, xhtml(body))
+        assert words == spoken_words(" ".join(paragraphs)) and warnings == ()
+
+
+def test_epub_huge_text_node_is_read_whole(tmp_path: Path) -> None:
+    node = " ".join(f"word{n % 1000}" for n in range(1_500_000))  # 11 MB in one text node
+    words, warnings = _epub_words(tmp_path, xhtml(f"<p>Start here.</p><p>{node} end.</p>"))
+    assert len(words) == 2 + 1_500_000 + 1 and words[-1] == "end" and warnings == ()
+
+
+def test_epub_bytes_invalid_in_their_encoding_are_reported(tmp_path: Path) -> None:
+    data = xhtml("<p>Good words here.</p>").replace(b"Good", b"Go\xff\xfed")
+    words, warnings = _epub_words(tmp_path, data)
+    assert words == ["go", "d", "words", "here"]
+    assert warnings == (f"{tmp_path / 'book.epub'}: c0.xhtml: 2 bytes not valid utf-8 were replaced: check the EPUB",)
+
+
+def test_epub_text_dropped_by_the_reader_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check counts the XHTML's text apart from the reader: a reader that loses a paragraph is caught."""
+    from audiobook import epub
+
+    real = epub._pieces
+    monkeypatch.setattr(epub, "_pieces", lambda text, anchors: real(text, anchors)[:-1])
+    words, warnings = _epub_words(tmp_path, xhtml("<p>First paragraph stays.</p><p>Last one is lost.</p>"))
+    assert words == spoken_words("First paragraph stays")
+    assert len(warnings) == 1 and "c0.xhtml: some text was not read (13 of 32 letters" in warnings[0]
+
+
+def test_epub_decompression_bomb_is_refused_before_unpacking(tmp_path: Path) -> None:
+    import zipfile
+
+    from audiobook.book import load_book
+    from audiobook.errors import InputError
+
+    bomb = write_epub(tmp_path / "bomb.epub", [xhtml("<p>Hello there.</p>")])
+    with zipfile.ZipFile(bomb, "a", compression=zipfile.ZIP_DEFLATED) as zf, zf.open("OEBPS/pad.xhtml", "w") as out:
+        for _ in range(20):
+            out.write(b" " * (1 << 20))  # 20 MB of spaces packs into about 20 KB
+    assert bomb.stat().st_size < 200_000
+    with pytest.raises(InputError) as error:
+        load_book(bomb)
+    assert str(error.value).startswith(f"{bomb}: OEBPS/pad.xhtml would unpack to 20 MB (")
+    assert str(error.value).endswith("refusing an EPUB this large (limit 128 MB a file, 200x past 16 MB)")
+
+
+# Hypothesis over EPUB structure: nesting, unclosed elements, encodings, entities, sizes.
+# The property: every word of the XHTML body is spoken once, in order, or the build says what it left out.
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_VOCABULARY = ["Anna", "walked", "home", "said", "Ben", "the", "river", "café", "naïve", "déjà", "vu", "and", "7", "1999"]
+_ENTITIES = {"é": ["é", "&eacute;", "&#233;", "&#xE9;"], "&": ["&amp;", "&#38;"], " ": [" ", "&nbsp;", "&#32;", "\n"]}
+
+
+@st.composite
+def _paragraph(draw) -> tuple[str, str]:
+    """(markup, plain text) of one paragraph, nested and wrapped at random."""
+    words = draw(st.lists(st.sampled_from(_VOCABULARY), min_size=1, max_size=12))
+    if draw(st.integers(0, 9)) == 0:
+        words = words * draw(st.integers(100, 3000))  # now and then a long one
+    plain = " ".join(words) + "."
+    markup = "".join(draw(st.sampled_from(_ENTITIES[ch])) if ch in _ENTITIES else ch for ch in plain)
+    for _ in range(draw(st.integers(0, 3))):
+        tag = draw(st.sampled_from(["span", "em", "b", "a", "i", "strong"]))
+        markup = f"<{tag}>{markup}</{tag}>"
+    block = draw(st.sampled_from(["p", "div", "blockquote", "li", "h2", "section"]))
+    markup = f"<{block} class='{draw(st.sampled_from(['', 'calibre1', 'indent']))}'>{markup}</{block}>"
+    depth = draw(st.sampled_from([0, 0, 1, 5, 300, 1200]))
+    closed = draw(st.booleans())
+    markup = "<div>" * depth + markup + ("</div>" * depth if closed else "")
+    noise = draw(st.sampled_from(["", "<!-- a comment -->", "<br/>", "<img src='x.png' alt='a > b'/>", "<hr/>"]))
+    return markup + noise, plain
+
+
+@st.composite
+def _document(draw) -> tuple[bytes, list[str]]:
+    paragraphs = draw(st.lists(_paragraph(), min_size=1, max_size=6))
+    encoding = draw(st.sampled_from(["utf-8", "utf-16", "iso-8859-1", "windows-1252"]))
+    declare = encoding == "utf-8" and draw(st.booleans())
+    bom = encoding == "utf-8" and draw(st.booleans())
+    body = "".join(markup for markup, _ in paragraphs)
+    data = xhtml(body, encoding=encoding, declare=declare or encoding != "utf-8", bom=bom)
+    return data, spoken_words(" ".join(plain for _, plain in paragraphs))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(_document(), min_size=1, max_size=3))
+def test_epub_structure_fuzz_every_word_spoken_once_or_reported(tmp_path: Path, documents) -> None:
+    source = write_epub(tmp_path / "fuzz.epub", [data for data, _ in documents])
+    book = _plan(tmp_path, source)
+    spoken = [word for chapter in book.chapters for word in _spoken(chapter)]
+    expected = [word for _, words in documents for word in words]
+    if spoken != expected:
+        assert any("was not read" in w or "were replaced" in w for w in book.warnings), (spoken[:20], expected[:20])
