@@ -175,20 +175,69 @@ class _Manifest:
 
     identity: BookIdentity | None  # None: not recorded (no build yet, or one from before it was)
     files: dict  # file name -> what it holds (digest, bytes, duration, marks, cues)
+    warning: str | None = None  # a manifest this build cannot use: treated as absent, and said so
 
 
 def _read_manifest(book_dir: Path) -> _Manifest:
+    """The last build's manifest. One this build cannot use (damaged, edited, of the wrong shape) is
+    treated as absent, with a warning: every chapter is checked and written again, no file is deleted."""
+    path = book_dir / MANIFEST
     try:
-        data = json.loads((book_dir / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
         return _Manifest(None, {})
+    except (OSError, ValueError, RecursionError):
+        data = None
+    unusable = _Manifest(None, {}, f"{path}: not a manifest a build wrote (damaged or edited): ignored, so every chapter is written again")
     if not isinstance(data, dict):
-        return _Manifest(None, {})
-    if not isinstance(data.get("files"), dict):
-        return _Manifest(None, data)  # written before the book's identity was recorded: only the files
+        return unusable
+    files = data.get("files") if "files" in data else data  # written before the book's identity was recorded: only the files
+    if not isinstance(files, dict) or not all(isinstance(k, str) and _entry_shape(v) for k, v in files.items()):
+        return unusable
+    if files is data:
+        return _Manifest(None, files)
     book = data.get("book")
     sources, stories = (_strings(book.get(key)) if isinstance(book, dict) else () for key in ("sources", "stories"))
-    return _Manifest(BookIdentity(sources, stories) if sources or stories else None, data["files"])
+    return _Manifest(BookIdentity(sources, stories) if sources or stories else None, files)
+
+
+def _entry_shape(entry: object) -> bool:
+    def rows(value: object, types: tuple[type, ...]) -> bool:
+        return isinstance(value, list) and all(
+            isinstance(row, list) and len(row) == len(types) and all(isinstance(v, t) for v, t in zip(row, types))
+            for row in value
+        )
+
+    return (
+        isinstance(entry, dict)
+        and isinstance(entry.get("digest"), str)
+        and isinstance(entry.get("bytes"), int)
+        and isinstance(entry.get("duration_ms", 0), int)
+        and rows(entry.get("marks", []), (str, int, int))
+        and rows(entry.get("cues", []), (int, int, str, str))
+    )
+
+
+_OWN_SUFFIXES = (".mp3", ".m4b")  # what the manifest lists: chapters, the whole book and its M4B
+_SIDECARS = (".vtt", ".chapters.json")  # written beside each chapter by publish
+
+
+def _remove_old(book_dir: Path, name: str, current: set[str]) -> None:
+    """Delete a file the last build wrote and this one does not, with its transcript and chapters
+    file: only a plain file name of the tool's own kind, and only inside the book folder (a
+    manifest edited to name `/home/user/notes.txt` or `../../x` deletes nothing)."""
+    if name in ("", ".", "..") or "/" in name or "\\" in name or "\0" in name or not name.endswith(_OWN_SUFFIXES):
+        return
+    folder = book_dir.resolve()
+    stem = name[: -len(".mp3")] if name.endswith(".mp3") else None
+    sidecars = [stem + suffix for suffix in _SIDECARS] if stem and f"{stem}.mp3" not in current else []
+    for candidate in [name, *sidecars]:
+        path = book_dir / candidate
+        try:
+            if path.resolve().parent == folder and not path.is_symlink() and path.is_file():
+                path.unlink()
+        except OSError:
+            pass
 
 
 def _strings(value: object) -> tuple[str, ...]:
@@ -214,7 +263,8 @@ def check_same_book(book_dir: Path, manifest: _Manifest, identity: BookIdentity,
             f"{book_dir}: holds another book, built from {built_from}: "
             "choose another --output or --title, or pass --overwrite to replace it"
         )
-    if not manifest.files and any(not p.name.startswith(".") for p in book_dir.iterdir()):
+    if not manifest.files and manifest.warning is None and any(not p.name.startswith(".") for p in book_dir.iterdir()):
+        # (a damaged manifest is still a build's: its folder is written into, with a warning)
         raise AudiobookError(
             f"{book_dir}: holds files that no audiobook build wrote: "
             "choose another --output or --title, or pass --overwrite to write into it"
@@ -308,6 +358,7 @@ def _build(
 
     engine_ids = EngineIds(engine_options(book.config))
     manifest = stored.files
+    manifest_warning = stored.warning
     art = book_cover(book, options.cover)
     jobs = [_job(book, chapter, book_dir, options, engine_ids, art) for chapter in book.chapters]
     results: dict[int, ChapterResult] = {}
@@ -345,11 +396,13 @@ def _build(
             "marks": [[m.title, m.start_ms, m.end_ms] for m in r.marks],
             "cues": [[c.start_ms, c.end_ms, c.speaker, c.text] for c in r.cues],
         }
-    for old in set(manifest) - set(entries):  # chapters this book no longer has
-        (book_dir / old).unlink(missing_ok=True)
+    for old in sorted(set(manifest) - set(entries)):  # chapters this book no longer has
+        _remove_old(book_dir, old, set(entries))
     _write_manifest(book_dir, identity, entries)
     chapters = tuple(results[job.chapter.number] for job in jobs)
     clips_total = sum(1 for job in jobs for part in job.parts if part.clip)
+    if manifest_warning:
+        book = replace(book, warnings=(*book.warnings, manifest_warning))
     result = BuildResult(book, book_dir, chapters, clips_total, synthesized, whole_book=whole.path,
                          m4b=m4b.path if m4b else None)
     published = publish(result, art, book.published, options.base_url)

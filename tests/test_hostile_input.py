@@ -343,3 +343,78 @@ def test_epub_structure_fuzz_every_word_spoken_once_or_reported(tmp_path: Path, 
     expected = [word for _, words in documents for word in words]
     if spoken != expected:
         assert any("was not read" in w or "were replaced" in w for w in book.warnings), (spoken[:20], expected[:20])
+
+
+# --- the manifest: a rebuild deletes only files it wrote itself, inside the book folder -------
+
+
+def _build(tmp_path: Path, source: Path, *extra: str):
+    voices = tmp_path / "none.toml"
+    voices.write_text("", encoding="utf-8")
+    args = ["build", str(source), "-o", str(tmp_path / "out"), "--voices", str(voices), "-j", "1", *extra]
+    return CliRunner().invoke(app, args)
+
+
+def _two_chapter_book(tmp_path: Path) -> Path:
+    stories = tmp_path / "stories"
+    stories.mkdir()
+    (stories / "01 - one.txt").write_text("One\n\nAnna walked home.\n", encoding="utf-8")
+    (stories / "02 - two.txt").write_text("Two\n\nBen stayed out.\n", encoding="utf-8")
+    return stories
+
+
+def test_manifest_keys_outside_the_book_folder_delete_nothing(tmp_path: Path) -> None:
+    import json
+
+    stories = _two_chapter_book(tmp_path)
+    assert _build(tmp_path, stories).exit_code == 0
+    book = tmp_path / "out" / "Stories"
+    victims = [tmp_path / "victim.mp3", tmp_path / "out" / "victim.txt", book / "notes.txt", book / "mine.mp3"]
+    for victim in victims:
+        victim.write_text("keep me")
+    (book / "sub").mkdir()
+    (book / "sub" / "x.mp3").write_text("keep me")
+    (book / "link.mp3").symlink_to(tmp_path / "victim.mp3")
+    manifest = json.loads((book / ".audiobook.json").read_text())
+    files = manifest.get("files", manifest)
+    assert "01 - One.mp3" in files
+    entry = {"digest": "x", "bytes": 1, "duration_ms": 1, "marks": [], "cues": []}
+    for key in [str(tmp_path / "victim.mp3"), "../victim.txt", "../../victim.mp3", "notes.txt", "sub/x.mp3",
+                "sub/../../victim.txt", "link.mp3", "/etc/passwd", "..", "."]:
+        files[key] = entry
+    (book / ".audiobook.json").write_text(json.dumps(manifest))
+    result = _build(tmp_path, stories)
+    assert result.exit_code == 0, result.output
+    assert all(v.read_text() == "keep me" for v in [*victims, book / "sub" / "x.mp3"])
+    assert (book / "link.mp3").is_symlink()
+    assert set(json.loads((book / ".audiobook.json").read_text())["files"]) == {"01 - One.mp3", "02 - Two.mp3", "Stories.mp3"}
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    ["[]", "null", '"text"', "{not json", '{"a": 1}', '{"01 - One.mp3": {"digest": 5}}',
+     '{"01 - One.mp3": {"digest": "x", "bytes": 1, "marks": "zz"}}', '{"01 - One.mp3": {"digest": "x", "bytes": 1, "cues": [[1]]}}',
+     "[" * 100_000 + "]" * 100_000, '{"book": {}, "files": []}', '{"book": {"sources": 5}, "files": {"x.mp3": 7}}'],
+    ids=["list", "null", "string", "broken", "number entry", "digest number", "marks string", "short cue", "deep",
+         "files list", "files entry number"],
+)
+def test_manifest_of_the_wrong_shape_is_ignored_with_a_warning(tmp_path: Path, manifest: str) -> None:
+    stories = _two_chapter_book(tmp_path)
+    assert _build(tmp_path, stories).exit_code == 0
+    book = tmp_path / "out" / "Stories"
+    (book / ".audiobook.json").write_text(manifest)
+    result = _build(tmp_path, stories)
+    assert result.exit_code == 0, result.output
+    assert f"warning: {book / '.audiobook.json'}: not a manifest a build wrote" in result.output
+    assert (book / "01 - One.mp3").stat().st_size > 1000
+    assert "warning" not in _build(tmp_path, stories).output  # the next build wrote a good one
+
+
+def test_removed_chapter_leaves_no_stale_files(tmp_path: Path) -> None:
+    stories = _two_chapter_book(tmp_path)
+    assert _build(tmp_path, stories).exit_code == 0
+    book = tmp_path / "out" / "Stories"
+    assert {p.name for p in book.glob("02 - *")} == {"02 - Two.mp3", "02 - Two.vtt", "02 - Two.chapters.json"}
+    (stories / "02 - two.txt").unlink()
+    assert _build(tmp_path, stories).exit_code == 0
+    assert list(book.glob("02 - *")) == [] and (book / "01 - One.vtt").is_file()
