@@ -29,7 +29,7 @@ from .loudness import DEFAULT_LOUDNESS_LUFS
 from .matter import drop_matter, expected_text, skipped_sections
 from .normalise import normalise
 from .segment import speech_text
-from .spoken import check_spoken
+from .spoken import MAX_WORD_CHARS, check_spoken
 from .tags import ChapterMark
 from .transcript import Cue
 
@@ -185,24 +185,57 @@ def utterances(script: Script, casting: Casting, config: Config) -> tuple[Uttera
     return tuple(result)
 
 
-MAX_CLIP_CHARS = 600  # about 40 s of speech: a longer run is spoken as several clips, split between sentences
+MAX_CLIP_CHARS = 600  # about 40 s of speech: a longer run is spoken as several clips
 
 
 def clip_texts(text: str) -> list[str]:
-    """A run's text in clips of whole sentences, none much over MAX_CLIP_CHARS when it can be helped.
+    """A run's text in clips of at most MAX_CLIP_CHARS, split between sentences; a longer sentence
+    between clauses (at commas), a longer clause between words, and a word longer than
+    MAX_WORD_CHARS letters in pieces of that many (as the every-word check counts it).
 
-    Clips stay small whatever a story's paragraphs are like (a 500-word paragraph is a few minutes
-    of audio), so the memory a worker needs, and the work lost to one changed word, stay small.
+    Clips stay small whatever a story's punctuation and paragraphs are like (a 500-word paragraph
+    is a few minutes of audio, and 2 MB without a full stop is days of it), so the memory a
+    worker needs, and the work lost to one changed word, stay bounded.
     """
     if len(text) <= MAX_CLIP_CHARS:
         return [text]
     clips: list[str] = []
-    for sentence in re.split(r"(?<=[.!?…;:])\s+", text):
-        if clips and len(clips[-1]) + 1 + len(sentence) <= MAX_CLIP_CHARS:
-            clips[-1] += " " + sentence
-        else:
-            clips.append(sentence)
+    for sentence in _SENTENCE_END.split(text):
+        for piece in _pieces(sentence):
+            if clips and len(clips[-1]) + 1 + len(piece) <= MAX_CLIP_CHARS:
+                clips[-1] += " " + piece
+            else:
+                clips.append(piece)
     return clips
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…;:])\s+")
+_CLAUSE_END = re.compile(r"(?<=[,–—])\s+")
+_SPACE = re.compile(r"\s+")
+_WORD_PIECE = re.compile(rf"[^\W_]{{1,{MAX_WORD_CHARS}}}|[\W_]{{1,{MAX_WORD_CHARS}}}")
+
+
+def _pieces(sentence: str) -> list[str]:
+    """A sentence as pieces no longer than MAX_CLIP_CHARS: itself, its clauses, its words, or parts of a word."""
+    if len(sentence) <= MAX_CLIP_CHARS:
+        return [sentence]
+    pieces: list[str] = []
+    for clause in _CLAUSE_END.split(sentence):
+        if len(clause) <= MAX_CLIP_CHARS:
+            pieces.append(clause)
+            continue
+        for word in _SPACE.split(clause):
+            if len(word) <= MAX_CLIP_CHARS:
+                pieces.append(word)
+                continue
+            part = ""  # a word longer than a clip: cut only where the word check cuts it too
+            for m in _WORD_PIECE.finditer(word):
+                if len(part) + len(m.group(0)) > MAX_CLIP_CHARS:
+                    pieces.append(part)
+                    part = ""
+                part += m.group(0)
+            pieces.append(part)
+    return pieces
 
 
 def speakable(text: str) -> bool:

@@ -13,12 +13,13 @@ from pathlib import Path
 
 from .errors import AudiobookError
 
-_WORD = re.compile(r"[^\W_]+")
+MAX_WORD_CHARS = 100  # a longer run of letters is no word anyone says: it counts (and is spoken) in pieces this long
+_WORD = re.compile(rf"[^\W_]{{1,{MAX_WORD_CHARS}}}")
 
 
 def spoken_words(text: str) -> list[str]:
     """The words of a text, case-folded: what a listener must hear."""
-    return _WORD.findall(text.casefold())
+    return [word.casefold() for word in _WORD.findall(text)]
 
 
 def check_spoken(story_text: str, spoken: Sequence[str], path: Path | str) -> None:

@@ -418,3 +418,61 @@ def test_removed_chapter_leaves_no_stale_files(tmp_path: Path) -> None:
     (stories / "02 - two.txt").unlink()
     assert _build(tmp_path, stories).exit_code == 0
     assert list(book.glob("02 - *")) == [] and (book / "01 - One.vtt").is_file()
+
+
+# --- clip length: capped whatever the punctuation, so memory is too -----------------------------
+
+_CLIPPABLE = st.lists(
+    st.one_of(
+        st.sampled_from(["word", "Anna", "ß", "é" * 150, "x" * 700, "-", ",", ", ", ".", ". ", " ", "  ", "\n", "—", "…"]),
+        st.text(max_size=5),
+    ),
+    max_size=400,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_CLIPPABLE)
+def test_clip_length_cap_holds_whatever_the_punctuation(text: str) -> None:
+    from audiobook.plan import MAX_CLIP_CHARS, clip_texts
+
+    clips = clip_texts(text)
+    assert all(len(clip) <= MAX_CLIP_CHARS for clip in clips)
+    assert spoken_words(" ".join(clips)) == spoken_words(text)  # every word, in order, once
+
+
+def test_clip_length_cap_holds_for_unpunctuated_text_through_the_plan(tmp_path: Path) -> None:
+    from audiobook.plan import MAX_CLIP_CHARS
+
+    story = tmp_path / "run.txt"
+    story.write_text("A Long Run\n\n" + "anna walked on and on " * 4000 + "\n\nthen " + "z" * 5000 + "\n", encoding="utf-8")
+    [chapter] = _plan(tmp_path, story).chapters
+    assert max(len(u.text) for u in chapter.utterances) <= MAX_CLIP_CHARS
+    assert len(chapter.utterances) > 150
+
+
+_PEAK_OF_A_BUILD = """
+import resource, subprocess, sys
+subprocess.run([sys.executable, "-m", "audiobook.cli", *sys.argv[1:]], check=True, capture_output=True)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+def test_clip_length_cap_bounds_peak_memory_whatever_the_punctuation(tmp_path: Path) -> None:
+    """The same 1,100 words with a full stop every twelve words, and with none: the largest process of
+    the build (ru_maxrss of every process it waited for) peaks no higher without punctuation."""
+    import subprocess
+    import sys
+
+    words = ("the river ran on past the old mill where anna waited for ben " * 92).split()
+    punctuated = " ".join(w + ("." if i % 12 == 11 else "") for i, w in enumerate(words))
+    peaks = {}
+    for name, body in [("punctuated", punctuated), ("unpunctuated", " ".join(words))]:
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "story.txt").write_text(f"A Long Run\n\n{body}\n", encoding="utf-8")
+        (folder / "voices.toml").write_text("", encoding="utf-8")
+        args = ["build", str(folder / "story.txt"), "-o", str(folder / "out"), "--voices", str(folder / "voices.toml"), "-j", "1"]
+        run = subprocess.run([sys.executable, "-c", _PEAK_OF_A_BUILD, *args], capture_output=True, text=True, check=True)
+        peaks[name] = int(run.stdout)
+    assert peaks["unpunctuated"] <= 1.2 * peaks["punctuated"], peaks
