@@ -16,7 +16,7 @@ from pathlib import Path
 from .chapters import Gutenberg, gutenberg, leading_title, split_chapters
 from .epub import read_epub
 from .errors import InputError
-from .load import Story, find_stories, parse_story, read_text_replacing, title_from_filename
+from .load import Story, find_stories, parse_story, read_story_text, title_from_filename
 
 EPUB_SUFFIXES = (".epub",)
 
@@ -59,7 +59,12 @@ def load_book(sources: Path | Sequence[Path]) -> Book:
             warnings.extend(part.warnings)
             continue
         for path in find_stories(source):
-            stories, meta, replaced = _load_text(path)
+            stories, meta, replaced, guessed = _load_text(path)
+            if guessed:
+                warnings.append(
+                    f"{path}: not UTF-8, read as {stories[0].encoding} (detected): "
+                    "if any letters sound wrong, save the file as UTF-8"
+                )
             chapters.extend(stories)
             if meta is not None:
                 title, author, language = title or meta.title, author or meta.author, language or meta.language
@@ -81,12 +86,12 @@ def load_book(sources: Path | Sequence[Path]) -> Book:
 
 def _load_text(path: Path):
     """The chapters of one text file, its Gutenberg header if any, and the characters replaced."""
-    text, encoding, replaced = read_text_replacing(path)
+    text, encoding, replaced, guessed = read_story_text(path)
     pg = gutenberg(text)
     start, end = (pg.start, pg.end) if pg else (0, len(text))
     spans = split_chapters(text, start, end)
     if len(spans) == 1 and pg is None:
-        return [parse_story(path, text, encoding)], None, replaced  # as load_story: the whole file
+        return [parse_story(path, text, encoding)], None, replaced, guessed  # as load_story: the whole file
     stories = [
         replace(
             parse_story(path, text[s.start : s.end], encoding, s.title, s.start,
@@ -97,7 +102,7 @@ def _load_text(path: Path):
     ]
     if pg is None and len(stories) > 1 and (heading := leading_title(text)):
         pg = Gutenberg(start, end, heading, None, None)  # "# Book title" above the chapters
-    return stories, pg, replaced
+    return stories, pg, replaced, guessed
 
 
 def _within(spans: Sequence[tuple[int, int]], start: int) -> tuple[tuple[int, int], ...]:

@@ -7,6 +7,7 @@ Offsets everywhere in the project point into `Story.text`, which is exactly what
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,11 +97,18 @@ def read_text(path: Path) -> tuple[str, str]:
 def read_text_replacing(path: Path) -> tuple[str, str, int]:
     """Like `read_text`, and how many undecodable characters became U+FFFD.
 
-    A file that is UTF-8 but for a few broken bytes (a bad copy, a lone surrogate written by
-    a careless program) keeps its UTF-8 text with those bytes replaced, instead of being
-    misread whole as some legacy encoding. ``open(path, encoding=..., errors="replace")``
-    then returns the same text.
+    UTF-8 is preferred, then a byte order mark (UTF-16 from Windows Notepad's "Unicode", UTF-32),
+    then detection (see `detect_encoding`, whose choice the caller should warn about). A file that
+    is UTF-8 but for a few broken bytes (a bad copy, a lone surrogate written by a careless
+    program) keeps its UTF-8 text with those bytes replaced, instead of being misread whole as
+    some legacy encoding. ``open(path, encoding=..., errors="replace")`` then returns the same text.
     """
+    text, encoding, replaced, _ = read_story_text(path)
+    return text, encoding, replaced
+
+
+def read_story_text(path: Path) -> tuple[str, str, int, bool]:
+    """The text, its encoding, how many characters were replaced, and whether the encoding was guessed."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -109,13 +117,17 @@ def read_text_replacing(path: Path) -> tuple[str, str, int]:
         raise InputError(f"{path}: is a folder, not a story file") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-    if b"\x00" in data:
-        raise InputError(f"{path}: binary file, not a story: give a plain text file")
     replaced = 0
-    if data.startswith(b"\xef\xbb\xbf"):
-        encoding = "utf-8-sig"
+    guessed = False
+    bom = next((encoding for mark, encoding in _BOMS if data.startswith(mark)), None)
+    if bom is not None:
+        encoding = bom
         text = data.decode(encoding, errors="replace")
-        replaced = text.count("\ufffd") - data.count("\ufffd".encode())
+        replaced = text.count("\ufffd") - data.decode(encoding, errors="ignore").count("\ufffd")
+        if "\x00" in text:
+            raise InputError(f"{path}: binary file, not a story: give a plain text file")
+    elif b"\x00" in data:
+        raise InputError(f"{path}: binary file, not a story: give a plain text file")
     else:
         try:
             text = data.decode("utf-8")
@@ -127,17 +139,65 @@ def read_text_replacing(path: Path) -> tuple[str, str, int]:
             if multibyte >= replaced or _encoded_surrogates(data):
                 text, encoding = lenient, "utf-8"
             else:
-                best = charset_normalizer.from_bytes(data).best()
-                if best is None:
-                    raise InputError(
-                        f"{path}: not readable as text: save it as UTF-8 and try again"
-                    ) from None
-                encoding = best.encoding
+                encoding = detect_encoding(data)
+                if encoding is None:
+                    raise InputError(f"{path}: not readable as text: save it as UTF-8 and try again") from None
                 text = data.decode(encoding)
                 replaced = 0
+                guessed = True
     # What open(path, encoding=...).read() returns: universal newlines.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text, encoding, replaced
+    return text, encoding, replaced, guessed
+
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"),
+)
+# Legacy encodings stories are saved in, most likely first: a tie goes to the earlier one.
+_LEGACY = ("cp1252", "iso-8859-15", "cp1250", "cp1251", "koi8-r", "iso-8859-7", "cp1253", "iso-8859-2", "mac-roman")
+
+
+def detect_encoding(data: bytes) -> str | None:
+    """The legacy encoding a non-UTF-8 file was most likely saved in.
+
+    Short texts defeat statistical detectors (charset-normalizer reads "Café naïve" in Latin-1
+    as Urdu, and Russian in KOI8-R as Japanese), so each likely encoding, and the detector's own
+    choice, is scored by how much its decoding looks like words: letters of one script, capital
+    only at the start, and no symbols or presentation forms in the middle of words.
+    """
+    best_guess = charset_normalizer.from_bytes(data[: 1 << 20]).best()
+    candidates = list(_LEGACY) + ([best_guess.encoding] if best_guess is not None else [])
+    scored = []
+    for rank, encoding in enumerate(candidates):
+        try:
+            text = data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        scored.append((_plausibility(text), -rank, encoding))
+    return max(scored)[2] if scored else None
+
+
+def _plausibility(text: str) -> int:
+    score = 0
+    for word in _NON_ASCII_WORD.findall(text[: 1 << 20]):
+        letters = [ch for ch in word if ch.isalpha()]
+        if len(letters) != len(word):
+            score -= 2  # a symbol, a box-drawing or control character inside a word
+            continue
+        scripts = {unicodedata.name(ch, "?").split()[0] for ch in letters}
+        if len(scripts) > 1 or any(unicodedata.category(ch) == "Lo" for ch in letters):
+            score -= 2  # two scripts in one word, or presentation forms: a misreading
+        elif scripts == {"LATIN"} and 2 * sum(ord(ch) > 127 for ch in letters) > len(letters):
+            score -= 1  # "Ïðèâåò": Latin words are mostly plain letters with an accent here and there
+        elif all(ch.islower() for ch in letters[1:]):
+            score += 1  # "Привет", "naïve"
+        elif not word.isupper():
+            score -= 1  # "пРИВЕТ": case flipped inside the word
+    return score
+
+
+_NON_ASCII_WORD = re.compile(r"[^\s\d.,;:!?\"'()\[\]-]*[^\x00-\x7f][^\s\d.,;:!?\"'()\[\]-]*")
 
 
 def _encoded_surrogates(data: bytes) -> bool:

@@ -476,3 +476,39 @@ def test_clip_length_cap_bounds_peak_memory_whatever_the_punctuation(tmp_path: P
         run = subprocess.run([sys.executable, "-c", _PEAK_OF_A_BUILD, *args], capture_output=True, text=True, check=True)
         peaks[name] = int(run.stdout)
     assert peaks["unpunctuated"] <= 1.2 * peaks["punctuated"], peaks
+
+
+# --- encodings: UTF-8 first, then a byte order mark, then detection, with a warning naming it ---
+
+_STORY = "Café Story\n\nCafé naïve, said Zoë. The river ran on.\n"
+_RUSSIAN = "Рассказ\n\nПривет, мир! Как дела? Хорошо, сказала она.\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-16-le", "utf-32", "utf-8-sig"])
+def test_encodings_with_a_byte_order_mark_are_read_without_a_warning(tmp_path: Path, encoding: str) -> None:
+    from audiobook.book import load_book
+
+    path = tmp_path / "story.txt"
+    data = _STORY.replace("\n", "\r\n").encode(encoding)
+    if encoding in ("utf-16-be", "utf-16-le"):
+        data = ("\ufeff" + _STORY).encode(encoding)  # Notepad's "Unicode" and "Unicode big endian"
+    path.write_bytes(data)
+    book = load_book(path)
+    assert book.chapters[0].text == _STORY and book.warnings == ()
+    story = book.chapters[0]
+    assert open(path, encoding=story.encoding).read() == story.text  # offsets point into the file as read
+
+
+@pytest.mark.parametrize("text, encoding", [(_STORY, "latin-1"), (_STORY, "cp1252"), (_RUSSIAN, "koi8-r"), (_RUSSIAN, "cp1251"), ("Café naïve\n", "latin-1")])
+def test_encodings_detected_are_read_right_and_named_in_a_warning(tmp_path: Path, text: str, encoding: str) -> None:
+    import codecs
+
+    from audiobook.book import load_book
+
+    path = tmp_path / "story.txt"
+    path.write_bytes(text.encode(encoding))
+    book = load_book(path)
+    assert book.chapters[0].text == text
+    chosen = book.chapters[0].encoding
+    assert text.encode(encoding).decode(chosen) == text and codecs.lookup(chosen)
+    assert book.warnings == (f"{path}: not UTF-8, read as {chosen} (detected): if any letters sound wrong, save the file as UTF-8",)
