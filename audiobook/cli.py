@@ -51,6 +51,12 @@ class _OneLineErrors(typer.core.TyperGroup):
         except typer.Abort:
             typer.echo("error: aborted", err=True)
             sys.exit(1)
+        except OSError as exc:  # a file the command itself could not open or write
+            typer.echo(f"error: {os_error_message(exc)}", err=True)
+            sys.exit(1)
+        except RecursionError:
+            typer.echo("error: input nested too deeply to read: simplify the file", err=True)
+            sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -105,13 +111,42 @@ def run_or_fail(work: Callable[[], T]) -> T:
     except AudiobookError as exc:
         fail(str(exc))
     except OSError as exc:  # a file operation no stage expected to fail (disk full, a file where a folder was)
-        where = f"{exc.filename}: " if exc.filename else ""
-        if exc.errno in (errno.EEXIST, errno.ENOTDIR):
-            fail(f"{where}{exc.strerror}: a file is where a folder should be: move it or choose another folder")
-        fail(f"{where}{exc.strerror or exc}: free disk space or check the folder, then run the same command again")
+        fail(os_error_message(exc))
+    except RecursionError:
+        fail("input nested too deeply to read: simplify the file")
     except KeyboardInterrupt:
         fail("interrupted: finished clips are cached; run the same command again to continue", 130)
     raise AssertionError("unreachable")
+
+
+_WHAT_TO_DO = {
+    errno.ENOSPC: "the disk is full: free disk space, then run the same command again",
+    errno.EDQUOT: "the disk quota is used up: free disk space, then run the same command again",
+    errno.EISDIR: "is a folder: give a file name",
+    errno.ENOTDIR: "Not a directory: a file is where a folder should be: move it or choose another folder",
+    errno.EEXIST: "File exists: a file is where a folder should be: move it or choose another folder",
+    errno.ENOENT: "no such file or folder: check the path",
+    errno.EACCES: "permission denied: check the folder's permissions",
+    errno.EPERM: "not permitted: check the folder's permissions",
+    errno.EROFS: "read-only file system: write somewhere else",
+    errno.ENAMETOOLONG: "file name too long: use a shorter one",
+}
+
+
+def os_error_message(exc: OSError) -> str:
+    """One line for a failed file operation: the file the user named (not our temporary beside it)
+    and what to do about this particular failure."""
+    name = exc.filename
+    if isinstance(name, (str, bytes, os.PathLike)):
+        path = Path(os.fsdecode(name))
+        if path.name.startswith(".") and path.name.endswith(".partial"):  # .NAME.partial, .NAME.XXXXXXXX.partial
+            path = path.with_name(path.name[1:].rsplit(".partial", 1)[0])
+            if path.suffix and len(path.suffix) > 5:  # mkstemp's random part
+                path = path.with_suffix("")
+        where = f"{path}: "
+    else:
+        where = ""
+    return f"{where}{_WHAT_TO_DO.get(exc.errno or 0, (exc.strerror or str(exc)) + ': check the path and the disk, then run again')}"
 
 
 @contextmanager
@@ -253,7 +288,13 @@ def cast_command(
     for name in unmentioned(book.config, scripts):
         typer.echo(f"warning: {book.config.where('characters', name)}: {name} is never mentioned in the stories: a typo?", err=True)
     if write is not None:
-        write.write_text(starter_voices_toml(entries, narrator.voice), encoding="utf-8")
+        from .atomic import replace_file
+
+        try:
+            replace_file(write, [starter_voices_toml(entries, narrator.voice).encode("utf-8")], f".{write.name}.", ".partial", 0o644)
+        except OSError as exc:
+            exc.filename = str(write)
+            fail(os_error_message(exc))
         typer.echo(f"Wrote {write}")
 
 

@@ -11,6 +11,7 @@ import hashlib
 import io
 import textwrap
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,13 +120,25 @@ def cover_from_bytes(data: bytes, where: str) -> Cover:
     """An image file's bytes as a cover (see :func:`load_cover`); `where` names it in errors."""
     path = where
     try:
-        with Image.open(io.BytesIO(data)) as opened:
+        with warnings.catch_warnings():
+            # past Pillow's pixel limit it warns, past twice the limit it raises: both are refused here
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            opened = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise CoverError(
+            f"{path}: cover has more pixels than an image file should ({Image.MAX_IMAGE_PIXELS:,} at most); "
+            f"use a JPEG or PNG of {MIN_SIZE_PX}-{MAX_SIZE_PX} px a side"
+        ) from None
+    except (UnidentifiedImageError, OSError) as exc:
+        raise CoverError(f"{path}: not a readable image ({type(exc).__name__}); pass a JPEG or PNG file") from None
+    try:
+        with opened:
             kind = opened.format
             if kind not in ("JPEG", "PNG"):
                 raise CoverError(f"{path}: cover is {kind or 'an unknown format'}, not JPEG or PNG; convert it to JPEG")
             opened.load()
             image = opened.copy()
-    except (UnidentifiedImageError, OSError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise CoverError(f"{path}: not a readable image ({type(exc).__name__}); pass a JPEG or PNG file") from None
     width, height = image.size
     if max(width, height) > MAX_ASPECT * min(width, height):

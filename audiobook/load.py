@@ -77,8 +77,11 @@ def find_stories(source: Path) -> list[Path]:
         raise InputError(f"{source}: no such file or folder: check the path")
     if source.is_file():
         return [source]
+    if not source.is_dir():
+        raise InputError(f"{source}: not a story file or folder (a device or other special file): give a .txt, .md or .epub file")
     stories = sorted(
-        (p for p in source.iterdir() if p.is_file() and p.suffix.lower() in STORY_SUFFIXES),
+        # hidden files (".notes.txt") and macOS resource forks ("._chapter.txt") are not chapters
+        (p for p in source.iterdir() if p.is_file() and p.suffix.lower() in STORY_SUFFIXES and not p.name.startswith(".")),
         key=lambda p: p.name,
     )
     if not stories:

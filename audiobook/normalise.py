@@ -203,7 +203,9 @@ def _times(text: str) -> Iterator[Rewrite]:
 
 _CURRENCIES = {"$": ("dollar", "dollars", "cent", "cents"), "£": ("pound", "pounds", "penny", "pence"),
                "€": ("euro", "euros", "cent", "cents"), "¥": ("yen", "yen", "sen", "sen")}
-_MONEY = re.compile(r"([$£€¥])\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{2}))?(?:\s?(thousand|million|billion|trillion)\b)?(?![\w]|[.,]\d)")
+# At most 15 digits: a larger sum is no amount anyone says in words (num2words overflows past 10**306,
+# and int() refuses 4,300 digits); it is left to eSpeak NG as digits.
+_MONEY = re.compile(r"([$£€¥])\s?(\d{1,3}(?:,\d{3}){1,4}|\d{1,15})(?:\.(\d{2}))?(?:\s?(thousand|million|billion|trillion)\b)?(?![\w]|[.,]\d)")
 
 
 def _money(text: str) -> Iterator[Rewrite]:
