@@ -183,7 +183,12 @@ def detect_encoding(data: bytes) -> str | None:
 
 def _plausibility(text: str) -> int:
     score = 0
-    for word in _NON_ASCII_WORD.findall(text[: 1 << 20]):
+    for token in text[: 1 << 20].split():
+        if token.isascii():
+            continue
+        word = token.strip("".join(ch for ch in set(token) if unicodedata.category(ch)[0] in "PN"))  # «Ça» -> Ça
+        if not word:
+            continue
         letters = [ch for ch in word if ch.isalpha()]
         if len(letters) != len(word):
             score -= 2  # a symbol, a box-drawing or control character inside a word
@@ -200,7 +205,6 @@ def _plausibility(text: str) -> int:
     return score
 
 
-_NON_ASCII_WORD = re.compile(r"[^\s\d.,;:!?\"'()\[\]-]*[^\x00-\x7f][^\s\d.,;:!?\"'()\[\]-]*")
 
 
 def _encoded_surrogates(data: bytes) -> bool:
