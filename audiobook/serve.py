@@ -13,6 +13,7 @@ from __future__ import annotations
 import email.utils
 import re
 import socket
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -38,7 +39,10 @@ CONTENT_TYPES = {
 }
 CHUNK_BYTES = 64 * 1024
 _HOST_HEADER = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
-_RANGE = re.compile(r"bytes=(?P<start>[0-9]*)-(?P<end>[0-9]*)")
+_RANGE = re.compile(r"bytes=(?P<start>[0-9]{0,18})-(?P<end>[0-9]{0,18})")  # longer numbers: malformed, ignored
+IDLE_TIMEOUT_S = 30  # a connection that sends nothing for this long is closed
+MAX_CONNECTIONS = 64  # at once; more are refused at once (one thread each)
+LISTEN_BACKLOG = 128  # connections waiting to be accepted
 
 
 @dataclass(frozen=True)
@@ -97,9 +101,12 @@ def resolve_under(root: Path, url_path: str) -> Path | None:
 
 
 def feed_paths(root: Path) -> list[Path]:
-    """Every book's feed.xml: ``root``'s own, and one level down, in name order."""
+    """Every book's feed.xml that the server will serve: ``root``'s own, and one level down, in name
+    order (a book folder that is a symlink leading out of the root is not served, so not listed)."""
+    resolved = root.resolve()
     own = [root / FEED_NAME] if (root / FEED_NAME).is_file() else []
-    return own + sorted(p for p in root.glob(f"*/{FEED_NAME}") if not p.parent.name.startswith("."))
+    below = (p for p in root.glob(f"*/{FEED_NAME}") if not p.parent.name.startswith("."))
+    return [p for p in own + sorted(below) if p.resolve().is_relative_to(resolved)]
 
 
 def lan_addresses() -> list[str]:
@@ -113,11 +120,33 @@ def lan_addresses() -> list[str]:
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
 
     def __init__(self, address: tuple[str, int], root: Path, log: Callable[[str], None]) -> None:
         self.root = root
         self.log = log
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6  # --host ::1, --host ::
         super().__init__(address, _Handler)
+        self.own_hosts = _own_hosts(self.server_address[0])
+
+    def process_request(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        """One thread per connection, at most MAX_CONNECTIONS of them: a connection past that is closed at once."""
+        if not self.slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     @property
     def port(self) -> int:
@@ -135,10 +164,19 @@ def make_server(root: Path, host: str = "127.0.0.1", port: int = 8000, log: Call
         raise ServeError(f"{host}:{port}: cannot listen: {exc.strerror}; pass another --port or --host") from None
 
 
+def _own_hosts(bound: str) -> frozenset[str]:
+    """The host names a client may reach this server by, for the links in its feeds."""
+    loopback = {"localhost", "127.0.0.1", "::1"}
+    if bound in ("0.0.0.0", "::", ""):
+        return frozenset(loopback | set(lan_addresses()) | {socket.gethostname().lower()})
+    return frozenset({bound.lower()} | (loopback if bound in loopback else set()))
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: Server
     server_version = f"audiobook/{__version__}"
     protocol_version = "HTTP/1.1"
+    timeout = IDLE_TIMEOUT_S  # idle connections are closed, so their threads end
 
     def do_HEAD(self) -> None:
         self._respond(body=False)
@@ -169,10 +207,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(path, size, body, None)
 
     def _book_url(self, book_dir: Path) -> str:
+        """This server's address as the client reached it, when the Host header names one of this
+        machine's own names and this port; else the address it listens on (a feed's links never
+        point at a host a client made up)."""
+        address, port = self.server.server_address[:2]
         host = self.headers.get("Host", "")
-        if not _HOST_HEADER.fullmatch(host):
-            address, port = self.server.server_address[:2]
-            host = f"{address}:{port}"
+        match = _HOST_HEADER.fullmatch(host)
+        name = host.rsplit(":", 1)[0] if match and not host.startswith("[") else host[1:].split("]")[0] if match else ""
+        given_port = host.rsplit(":", 1)[1] if match and (match.group(1) or match.group(2)) else "80"
+        if not match or name.lower() not in self.server.own_hosts or given_port != str(port):
+            shown = address if address not in ("0.0.0.0", "::", "") else (lan_addresses() or ["127.0.0.1"])[0]
+            host = f"[{shown}]:{port}" if ":" in shown else f"{shown}:{port}"
         relative = book_dir.relative_to(self.server.root).as_posix()
         return f"http://{host}/" + ("" if relative == "." else quote(relative) + "/")
 

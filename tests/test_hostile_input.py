@@ -633,3 +633,125 @@ def test_hidden_and_resource_fork_files_are_not_chapters(tmp_path: Path) -> None
     (stories / ".notes.txt").write_text("Notes\n\nRemember to fix chapter two.\n")
     book = _plan(tmp_path, stories)
     assert [c.title for c in book.chapters] == ["One", "Two"]
+
+
+# --- the server: bounded in time and threads, and its feeds' links are its own ---------------------
+
+import http.client  # noqa: E402
+import socket  # noqa: E402
+import threading  # noqa: E402
+
+
+@pytest.fixture
+def running(small_book):
+    from audiobook.serve import make_server
+
+    started = []
+
+    def start(host: str = "127.0.0.1"):
+        server = make_server(small_book.output, host, 0)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.shutdown()
+        server.server_close()
+
+
+def _feed_path(small_book) -> str:
+    from urllib.parse import quote
+
+    return "/" + quote((small_book.book_dir / "feed.xml").relative_to(small_book.output).as_posix())
+
+
+def test_server_range_header_of_thousands_of_digits_is_ignored(running, small_book) -> None:
+    server = running()
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.request("GET", _feed_path(small_book), headers={"Range": "bytes=" + "9" * 5000 + "-"})
+    response = connection.getresponse()
+    assert response.status == 200 and response.read().startswith(b"<?xml")
+    connection.close()
+
+
+def test_server_idle_connections_are_closed(running, monkeypatch) -> None:
+    from audiobook import serve
+
+    assert serve._Handler.timeout == serve.IDLE_TIMEOUT_S == 30  # the README's figure; None: held open forever
+    monkeypatch.setattr(serve._Handler, "timeout", 1)  # the same mechanism, quicker
+    server = running()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as idle:
+        assert idle.recv(1) == b""  # closed by the server after its timeout, not held open forever
+
+
+def test_server_connections_past_the_cap_are_refused(running, small_book, monkeypatch) -> None:
+    from audiobook import serve
+
+    monkeypatch.setattr(serve, "MAX_CONNECTIONS", 3)
+    server = running()
+    assert server.request_queue_size >= 128  # the listen backlog was 5
+    idle = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(3)]
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as extra:
+            assert extra.recv(1) == b""  # closed at once
+    finally:
+        for connection in idle:
+            connection.close()
+    for _ in range(50):  # the slots come back as the idle connections end
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        try:
+            connection.request("GET", _feed_path(small_book))
+            if connection.getresponse().status == 200:
+                break
+        except (ConnectionError, http.client.HTTPException):
+            import time
+
+            time.sleep(0.1)
+        finally:
+            connection.close()
+    else:
+        raise AssertionError("the server never served again")
+
+
+def test_server_feed_links_ignore_a_host_header_that_is_not_this_server(running, small_book) -> None:
+    server = running()
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.request("GET", _feed_path(small_book), headers={"Host": f"evil.example:{server.port}"})
+    body = connection.getresponse().read()
+    connection.close()
+    assert b"evil.example" not in body and f"http://127.0.0.1:{server.port}/".encode() in body
+
+
+def test_server_listens_on_ipv6_loopback(running, small_book) -> None:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError as exc:
+        pytest.skip(f"no IPv6 loopback here: {exc.strerror}")
+    server = running("::1")
+    connection = http.client.HTTPConnection("::1", server.port, timeout=10)
+    connection.request("GET", _feed_path(small_book))
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    assert response.status == 200 and f"http://[::1]:{server.port}/".encode() in body
+
+
+def test_server_banner_with_a_symlinked_book_folder_is_one_listing(small_book, tmp_path: Path) -> None:
+    import shutil
+
+    from audiobook.cli import serve_banner
+    from audiobook.serve import feed_paths
+
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(small_book.book_dir, elsewhere)
+    link = small_book.output / "Linked Book"
+    link.symlink_to(elsewhere, target_is_directory=True)
+    try:
+        feeds = feed_paths(small_book.output)
+        lines = serve_banner(small_book.output, "127.0.0.1", 8000, feeds, lambda: [])
+    finally:
+        link.unlink()
+    assert feeds == [small_book.book_dir / "feed.xml"]  # served only what resolves inside the folder
+    assert not any("Linked" in line for line in lines)

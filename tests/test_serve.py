@@ -150,6 +150,7 @@ def test_served_feed_points_at_the_host_and_port_the_client_used(server: Server,
     _, headers, body = get(server, feed)
     parsed = feedparser.parse(body)
     _, _, other = get(server, feed, {"Host": "192.0.2.7:9999"})  # only a header: nothing is sent there
+    _, _, local = get(server, feed, {"Host": f"localhost:{server.port}"})
 
     base = f"http://127.0.0.1:{server.port}{feed.removesuffix('feed.xml')}"
     assert parsed.bozo == 0 and int(headers["content-length"]) == len(body)
@@ -157,7 +158,9 @@ def test_served_feed_points_at_the_host_and_port_the_client_used(server: Server,
         base + quote(p.name) for p in sorted(small_book.book_dir.glob("[0-9]* - *.mp3"))
     ]
     assert b"127.0.0.1:8000" not in body
-    assert feedparser.parse(other).entries[0].enclosures[0].href.startswith("http://192.0.2.7:9999/")
+    # a Host that is not this server (issue 15: the links trusted any Host header) gets the server's own address
+    assert feedparser.parse(other).entries[0].enclosures[0].href.startswith(f"http://127.0.0.1:{server.port}/")
+    assert feedparser.parse(local).entries[0].enclosures[0].href.startswith(f"http://localhost:{server.port}/")
 
 
 def test_a_malformed_host_header_falls_back_to_the_server_address(server: Server, small_book: SmallBook) -> None:
