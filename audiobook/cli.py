@@ -104,8 +104,17 @@ PiperVoices = Annotated[
 ]
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM (kill, a closing terminal session, systemd) is handled like Ctrl-C
+
+
 def run_or_fail(work: Callable[[], T]) -> T:
     """Run library code; its errors become one line on stderr and exit status 1."""
+    import signal
+    import threading
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminated) if main else None
     try:
         return work()
     except AudiobookError as exc:
@@ -116,6 +125,9 @@ def run_or_fail(work: Callable[[], T]) -> T:
         fail("input nested too deeply to read: simplify the file")
     except KeyboardInterrupt:
         fail("interrupted: finished clips are cached; run the same command again to continue", 130)
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
     raise AssertionError("unreachable")
 
 

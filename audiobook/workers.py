@@ -20,14 +20,18 @@ K = TypeVar("K", bound=Hashable)
 
 # What the workers import: the forkserver imports it once before it forks any worker, instead of
 # every worker importing it again.
-PRELOAD = ("__main__", "audiobook.produce", "numpy", "soxr", "lameenc", "pydub")
+PRELOAD = ("audiobook.orphans", "__main__", "audiobook.produce", "numpy", "soxr", "lameenc", "pydub")
 # Read by numpy's BLAS when it loads: one thread per worker, since there is a worker per core (and
 # idle BLAS threads spin, taking time from the other workers).
 _ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def ignore_interrupts() -> None:
+    """Pool initializer: Ctrl-C is the parent's to handle, and the worker ends if its parent dies."""
+    from .orphans import die_with_parent
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
 
 
 def at_exit(callback: Callable[[], None]) -> None:

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from audiobook import engine
 from audiobook.engine import Voice
 from audiobook.errors import EngineError
+from audiobook.orphans import die_with_parent
 
 _LENGTH = struct.Struct(">I")
 _ANSWER = struct.Struct(">BI")
@@ -154,6 +155,7 @@ def _write_all(fd: int, data: bytes) -> None:
 def main() -> None:
     """The helper: answer requests on stdin until it closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle
+    die_with_parent()  # its worker killed: no helper left behind
     requests = os.dup(0)
     answers = os.dup(1)
     speech_file = int(sys.argv[1])

@@ -755,3 +755,99 @@ def test_server_banner_with_a_symlinked_book_folder_is_one_listing(small_book, t
         link.unlink()
     assert feeds == [small_book.book_dir / "feed.xml"]  # served only what resolves inside the folder
     assert not any("Linked" in line for line in lines)
+
+
+# --- orphans: nothing of a build outlives its command ---------------------------------------------
+
+
+def _descendants(root: int) -> set[int]:
+    import os
+
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z":
+                children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] != "Z":
+                    alive.add(pid)
+        except OSError:
+            pass
+    return alive
+
+
+def _start_long_build(tmp_path: Path):
+    import subprocess
+    import sys
+    import time
+
+    story = tmp_path / "long.txt"
+    sentences = [f"Sentence number {n} of a story long enough to be stopped halfway through." for n in range(120)]
+    story.write_text("A Long Story\n\n" + "\n\n".join(sentences) + "\n", encoding="utf-8")
+    (tmp_path / "none.toml").write_text("")
+    args = ["build", str(story), "-o", str(tmp_path / "out"), "--voices", str(tmp_path / "none.toml"), "-j", "2"]
+    process = subprocess.Popen([sys.executable, "-m", "audiobook.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen: set[int] = set()
+    for _ in range(600):  # until the forkserver, its workers and their eSpeak helpers are all up
+        seen |= _descendants(process.pid)
+        if len(_alive(seen)) >= 5 or process.poll() is not None:
+            break
+        time.sleep(0.1)
+    assert process.poll() is None, "the build finished before it could be stopped"
+    return process, args
+
+
+def _gone(pids: set[int]) -> set[int]:
+    import time
+
+    for _ in range(100):
+        if not _alive(pids):
+            return set()
+        time.sleep(0.1)
+    return _alive(pids)
+
+
+def test_orphans_none_after_sigkill_of_the_build_alone(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    process, _ = _start_long_build(tmp_path)
+    helpers = _descendants(process.pid)
+    os.kill(process.pid, signal.SIGKILL)  # the command only, not its process group
+    process.wait()
+    assert helpers and _gone(helpers) == set()
+
+
+def test_orphans_none_after_sigterm_which_is_handled_like_ctrl_c(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    process, args = _start_long_build(tmp_path)
+    helpers = _descendants(process.pid)
+    os.kill(process.pid, signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert stderr.strip().splitlines()[-1] == "error: interrupted: finished clips are cached; run the same command again to continue"
+    assert "Traceback" not in stderr
+    assert _gone(helpers) == set()
+    resumed = subprocess.run([sys.executable, "-m", "audiobook.cli", *args], capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0 and "from cache" in resumed.stdout
