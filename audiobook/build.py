@@ -345,6 +345,7 @@ def _build(
     identity = book_identity(book, options.sources)
     stored = _read_manifest(book_dir)
     check_same_book(book_dir, stored, identity, options.overwrite)
+    art = book_cover(book, options.cover)  # a bad [book] cover fails here, before the book folder exists
     try:
         book_dir.mkdir(parents=True, exist_ok=True)
         cache_dir.mkdir(parents=True, exist_ok=True)
@@ -359,7 +360,6 @@ def _build(
     engine_ids = EngineIds(engine_options(book.config))
     manifest = stored.files
     manifest_warning = stored.warning
-    art = book_cover(book, options.cover)
     jobs = [_job(book, chapter, book_dir, options, engine_ids, art) for chapter in book.chapters]
     results: dict[int, ChapterResult] = {}
     for job in jobs:

@@ -485,6 +485,7 @@ def segment(
     console = Console(highlight=False)
 
     def work() -> None:
+        written: set[Path] = set()
         for source in sources:
             scripts = attribute_book(load_book(source))
             if json_dir is None:
@@ -493,6 +494,11 @@ def segment(
                 continue
             for path, document in files_json(scripts):
                 target = json_dir / f"{path.stem}.json"
+                n = 1
+                while target in written:  # two stories with the same name in different folders: both kept
+                    n += 1
+                    target = json_dir / f"{path.stem} ({n}).json"
+                written.add(target)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 text = json.dumps(document, ensure_ascii=False, indent=1)
                 # a lone surrogate (from a broken story file) is written as its JSON escape, \\udc80

@@ -851,3 +851,45 @@ def test_orphans_none_after_sigterm_which_is_handled_like_ctrl_c(tmp_path: Path)
     assert _gone(helpers) == set()
     resumed = subprocess.run([sys.executable, "-m", "audiobook.cli", *args], capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0 and "from cache" in resumed.stdout
+
+
+# --- minor: nothing replaced or left behind silently ---------------------------------------------
+
+
+def test_minor_titles_that_sanitise_alike_never_replace_each_other(tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder, line in [(first, "Anna walked home."), (second, "Ben ran away.")]:
+        folder.mkdir()
+        (folder / "s.txt").write_text(f"Title\n\n{line}\n")
+    assert _build(tmp_path, first, "--title", "a:b").exit_code == 0
+    mp3 = tmp_path / "out" / "a-b" / "01 - Title.mp3"
+    before = mp3.read_bytes()
+    result = _build(tmp_path, second, "--title", "a?b")
+    assert result.exit_code == 1 and "holds another book" in result.output
+    assert mp3.read_bytes() == before
+
+
+def test_minor_segment_json_dir_keeps_stories_of_the_same_name(tmp_path: Path) -> None:
+    import json
+
+    paths = []
+    for folder, speaker in [("x", "Anna"), ("y", "Ben")]:
+        (tmp_path / folder).mkdir()
+        paths.append(tmp_path / folder / "story.txt")
+        paths[-1].write_text(f'Title\n\n"Wait," said {speaker}.\n')
+    out = tmp_path / "json"
+    result = CliRunner().invoke(app, ["segment", *map(str, paths), "--json-dir", str(out)])
+    assert result.exit_code == 0, result.output
+    written = sorted(out.iterdir())
+    assert [p.name for p in written] == ["story (2).json", "story.json"]
+    assert "Ben" in json.dumps(json.loads(written[0].read_text())) and "Anna" in written[1].read_text()
+
+
+def test_minor_bad_book_cover_leaves_no_book_folder(tmp_path: Path) -> None:
+    story = tmp_path / "s.txt"
+    story.write_text("Title\n\nAnna walked home.\n")
+    voices = tmp_path / "voices.toml"
+    voices.write_text('[book]\ncover = "missing.png"\n')
+    result = CliRunner().invoke(app, ["build", str(story), "-o", str(tmp_path / "out"), "--voices", str(voices)])
+    _one_line_error(result, f"{tmp_path / 'missing.png'}: no such cover image")
+    assert not (tmp_path / "out" / "Title").exists()
