@@ -73,7 +73,7 @@ ADVERSARIAL_BLOCKS = {
     "stars": "* " * 20_000 + "x",
     "capitalised words": "Ab " * 8_000 + "1",
     "titled names": "Mr Smith " * 5_000,
-    "tags in one paragraph": '"Hi," said Ann. ' * 3_000,
+    "tags in one paragraph": '"Hi," said Ann. ' * 2_000,
     "quoted words": '"a" ' * 5_000,
     "single quotes": "'" * 20_000 + "a",
     "name then spaces": '"Oh, Ben' + " " * 20_000 + 'x"',
