@@ -198,8 +198,8 @@ _LATE_TAG = re.compile(
     r"|(?<=\bwhen\s)|(?<=\bwhile\s)|(?<=\bas\s)|(?<=\buntil\s)|(?<=\btill\s)|(?<=\bbefore\s)|(?<=\bafter\s))"
     rf"(?P<who>\b(?:I|he|she|(?:[Tt]he\s+)?{NAME_PHRASE.pattern}|(?:the|my|his|her)\s+(?:[a-z]+\s+)?[a-z]+))"
     r"|(?<=\s)(?P<pronoun>I|he|she))"  # `With a stronger voice she soon added,`
-    r"(?:,[^,]{1,60},)?\s+(?:(?:\w+ly|soon|then|now|again|also|only|still|at once|at last)\s+)*(?P<verb>[a-z]+)"
-    r"(?P<rest>(?:\s+(?:out|in|up|back|on|forth|aloud|again|\w+ly|to\s+\w+))*)(?P<end>(?:,\s*[^,\s][^,]{0,30})?[,:—–-]*|\.)\s*$"
+    r"(?:,[^,]{1,60},)?\s+(?:(?:\w+ly|soon|then|now|again|also|only|still|at once|at last)\s+){0,3}(?P<verb>[a-z]+)"
+    r"(?P<rest>(?:\s+(?:out|in|up|back|on|forth|aloud|again|\w+ly|to\s+\w+)){0,4})(?P<end>(?:,\s*[^,\s][^,]{0,30})?[,:—–-]*|\.)\s*$"
 )
 # Speech verbs that are gestures too: ending a sentence before a quote they are a beat, not its tag.
 _GESTURES = frozenset(
