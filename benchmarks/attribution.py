@@ -24,6 +24,7 @@ repository (or beside the main checkout, from a git worktree).
 from __future__ import annotations
 
 import argparse
+import bisect
 import importlib.util
 import json
 import re
@@ -197,6 +198,49 @@ def rule_table(scorer: ModuleType, gold: Path, pred: Path) -> None:
         print(f"{rule:<20} {n:>7} {percent(n / count):>6} {percent(right[rule] / n):>8}")
 
 
+def gender_table(scorer: ModuleType, gold: Path, pred: Path) -> None:
+    """Per book, the share of gold dialogue lines whose predicted speaker has the opposite gender
+    of the gold speaker, and the share whose predicted speaker has no gender (a voice of either
+    kind): issue #18 asks at most 3% of each. A character's gender is the one `segment` writes,
+    the gender of the voice it gets. Only for gold that gives genders (PDNC: M, F)."""
+    sexes = {"M": "male", "F": "female"}
+    total: Counter[str] = Counter()
+    rows = []
+    for path in gold_files(gold):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not any(c.get("gender") in sexes for c in data["characters"]):
+            return
+        resolver = scorer.NameResolver(data["characters"])
+        gold_gender = {c["name"].lower(): sexes.get(c.get("gender")) for c in data["characters"]}
+        predicted = json.loads((pred / path.name).read_text(encoding="utf-8"))
+        voice = {c["name"]: c["gender"] for c in predicted["characters"]}
+        segments = [s for s in predicted["segments"] if s["kind"] == "dialogue"]
+        starts = [s["start"] for s in segments]
+        units: dict = {}
+        for q in data["quotes"]:
+            units.setdefault(q.get("quote_id"), []).append(q)
+        n: Counter[str] = Counter()
+        for parts in units.values():
+            start, end = parts[0]["start"], parts[-1]["end"]
+            near = segments[max(0, bisect.bisect_right(starts, end) - 30) : bisect.bisect_right(starts, end)]
+            best = max(near, key=lambda s: min(end, s["end"]) - max(start, s["start"]), default=None)
+            n["lines"] += 1
+            if best is None or not best["speaker"] or min(end, best["end"]) <= max(start, best["start"]):
+                continue  # unattributed: read in the narrator's voice
+            truth = gold_gender.get(resolver.resolve(parts[0]["speaker"])[0])
+            got = voice.get(best["speaker"])
+            if got is None:
+                n["unknown"] += 1
+            elif truth and got != truth:
+                n["opposite"] += 1
+        total.update(n)
+        rows.append((path.stem, n))
+    print(f"{'book':<30} {'lines':>6} {'opposite':>8} {'unknown':>8}  (dialogue lines by the gender of their voice)")
+    for name, n in [*rows, ("ALL", total)]:
+        lines = n["lines"] or 1
+        print(f"{name[:30]:<30} {n['lines']:>6} {percent(n['opposite'] / lines):>8} {percent(n['unknown'] / lines):>8}")
+
+
 def confusions(result: dict, top: int = 10) -> None:
     print(f"{'count':>5}  gold speaker -> predicted speaker")
     for gold_name, predicted, n in result["overall"].get("top_errors_gold_to_pred", [])[:top]:
@@ -237,6 +281,8 @@ def benchmark(gold: Path, base: Path, repeat: int, with_baseline: bool, speed: b
         print(f"baseline (speech verb + name): speaker accuracy {accuracy}")
     print()
     rule_table(scorer, gold, pred)
+    print()
+    gender_table(scorer, gold, pred)
     print()
     confusions(result)
     if speed and max(v.megabytes for v in speeds.values()) >= 0.1:  # whole books, not excerpts

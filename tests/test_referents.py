@@ -107,6 +107,7 @@ def test_a_he_opening_a_sentence_of_narration_is_a_mention_of_whom_it_stands_for
     sieve(ctx)
     at = PARTY.index("He glanced")
     mentions = {(m.start, m.character) for m in ctx.cast.mentions}
-    assert (at, "Grey") in mentions  # `Walter Grey came late` … `He glanced`: he is still Walter
+    walter = ctx.cast.resolve("Walter Grey")  # (a given name opening the text is part of the name)
+    assert (at, walter) in mentions  # `Walter Grey came late` … `He glanced`: he is still Walter
     assert not any(m.start == PARTY.index("She was") for m in ctx.cast.mentions)  # no woman in view: no mention
-    assert ctx.resolver.resolve("he", len(PARTY)) == "Grey"  # the one the narration is about, not Mr. Fortescue
+    assert ctx.resolver.resolve("he", len(PARTY)) == walter  # the one the narration is about, not Mr. Fortescue

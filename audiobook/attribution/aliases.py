@@ -6,14 +6,16 @@
    the one person of that given name; with a family name it is the one person of that family
    who could bear the title - never across genders, never a married woman for an unmarried one
    (`Mrs. Bennet` is neither Elizabeth Bennet nor `Miss Bennet`), and not one whom the story
-   itself calls by title and full name (`Mr. John Knightley` is not `Mr. Knightley`). Else it is
-   someone of its own.
+   itself calls by title and full name in the same paragraphs (`Mr. Knightley` and `Mr. John
+   Knightley`). Else it is someone of its own.
 3. A bare word: the one person with that given name, else the one with that family name (the
    one called Mr., by the old convention: `Bennet` is Mr. Bennet), else someone new.
 4. A pet name or short form (`Lizzy`, `Eliza`) joins the one person of the same gender whom the
-   story also calls by the plain given name (`Elizabeth`).
+   story also calls by the plain given name (`Elizabeth`), unless the two are named side by side.
+5. `Mrs. Pontellier` is Edna Pontellier when nothing says she is another woman of the family.
 
-Two names standing side by side never merge; a title's gender and the first-name prior keep
+Two names standing side by side in a sentence are two people, never merged; a title's gender and
+the first-name prior keep
 men and women apart.
 """
 
@@ -28,6 +30,7 @@ from .names import (
     GIVEN_TITLES,
     MARRIED,
     PARTICLES,
+    TITLE_CLASS,
     TITLES,
     UNMARRIED,
     Gender,
@@ -48,7 +51,7 @@ class _Person:
     keys: list[str] = field(default_factory=list)
     given: set[str] = field(default_factory=set)
     family: set[str] = field(default_factory=set)
-    titles: Counter[str] = field(default_factory=Counter)  # title -> how often a form with it occurs
+    titles: Counter[str] = field(default_factory=Counter)  # title class -> how often a form with it occurs
     count: int = 0
     _gender: tuple[Gender | None] | None = None  # cached until the next form joins
 
@@ -75,12 +78,19 @@ class _Person:
             return False
         return True
 
-    def add(self, key: str, title: str | None, count: int) -> None:
+    def add(self, key: str, title: str | None, count: int, family: bool = False) -> None:
+        """A form joins; `family` says its title goes with a family name (`Lady Russell`, a
+        married woman, where `Lady Catherine` need not be)."""
         self.keys.append(key)
         self.count += count
         self._gender = None
         if title:
-            self.titles[title] += count
+            self.titles[_title_class(title, family)] += count
+
+
+def _title_class(title: str, family: bool) -> str:
+    """`Monsieur` is a Mr; a Lady with a family name (`Lady Russell`) is married, like a Mrs."""
+    return "Mrs" if title == "Lady" and family else TITLE_CLASS.get(title, title)
 
 
 def _form_gender(title: str | None, words: tuple[str, ...]) -> Gender | None:
@@ -90,8 +100,8 @@ def _form_gender(title: str | None, words: tuple[str, ...]) -> Gender | None:
 
 
 class _Merger:
-    def __init__(self, parts: Parts, counts: Counter[str]) -> None:
-        self.parts, self.counts = parts, counts
+    def __init__(self, parts: Parts, counts: Counter[str], together: Together) -> None:
+        self.parts, self.counts, self.together = parts, counts, together
         self.people: list[_Person] = []
         self.by_given: dict[str, list[_Person]] = {}
         self.by_family: dict[str, list[_Person]] = {}
@@ -130,37 +140,52 @@ class _Merger:
         if home is None:
             given = title in GIVEN_TITLES and is_given_name(word) and word not in self.by_family
             home = self.new([word] if given else (), () if given else [word])
-        home.add(key, title, self.counts[key])
+        home.add(key, title, self.counts[key], family=word in home.family and word not in home.given)
 
     def _titled_home(self, title: str, word: str, gender: Gender | None) -> _Person | None:
         """The one person a title and a single word (`Mr. Darcy`, `Lady Catherine`) can be."""
         named = [*self.by_given.get(word, ()), *(p for p in self.by_family.get(word, ()) if word not in p.given)]
-        same = [p for p in named if title in p.titles and p.takes(title, gender)]
+        if title == "Lady" and word in self.by_family and word not in self.by_given:
+            title = "Mrs"  # `Lady Elliot`: a family name with Lady is a married woman's, not `Miss Elliot`
+        cls = TITLE_CLASS.get(title, title)
+        same = [p for p in named if any(self._single(k, cls, word) for k in p.keys) and p.takes(title, gender)]
         if len(same) == 1:
-            return same[0]  # `Mrs Bennet` after `Mrs. Bennet`
+            return same[0]  # `Monsieur Pontellier` after `Mr. Pontellier`
         if title in GIVEN_TITLES:
             by_given = [p for p in self.by_given.get(word, ()) if p.takes(title, gender)]
             if len(by_given) == 1:
                 return by_given[0]
         # `Miss Eldridge` is not `Captain Eldridge`: two titles on one family name are two people,
         # unless a full name ties them
+        same_title = TITLE_CLASS.get(title, title)
         by_family = [
-            p for p in self.by_family.get(word, ()) if p.takes(title, gender) and (p.given or title in p.titles)
+            p for p in self.by_family.get(word, ()) if p.takes(title, gender) and (p.given or same_title in p.titles)
         ]
         if title in MARRIED:  # `Mrs. Knightley` is a Knightley called Mrs. already, not a daughter of the house
             by_family = [p for p in by_family if any(t in MARRIED for t in p.titles)]
-        # the story calls them by title and full name (`Mr. John Knightley`): `Mr. Knightley` is another
-        by_family = [p for p in by_family if not self._called_in_full(p, gender)]
+        # the story calls them by title and full name (`Mr. John Knightley`) and names them in the
+        # paragraphs of `Mr. Knightley`: that is another man
+        by_family = [p for p in by_family if not self._called_in_full(p, gender, _key(title, word))]
+        by_family = _without_strays(by_family)
         if len(by_family) == 1:
             return by_family[0]
         return None
 
-    def _called_in_full(self, person: _Person, gender: Gender | None) -> bool:
-        for k in person.keys:
-            title, words = self.parts[k]
-            if title and len(words) >= 2 and self.counts[k] >= 2 and (gender is None or TITLES.get(title) == gender):
-                return True
-        return False
+    def _single(self, key: str, cls: str, word: str) -> bool:
+        """Whether `key` is `word` after a title of class `cls` (`Mr. Pontellier` for Mr)."""
+        title, words = self.parts[key]
+        return words == (word,) and title is not None and TITLE_CLASS.get(title, title) == cls
+
+    def _called_in_full(self, person: _Person, gender: Gender | None, form: str) -> bool:
+        full = [
+            k for k in person.keys
+            if (title := self.parts[k][0]) and len(self.parts[k][1]) >= 2 and self.counts[k] >= 2
+            and (gender is None or TITLES.get(title) == gender)
+        ]
+        if not full:
+            return False
+        both, rarer = self.together.share([form], full, paragraphs=True)
+        return both * 20 > rarer  # named in one paragraph more than once in twenty (Knightley 11%, Inglethorp 2%)
 
     def bare(self, key: str, word: str, gender: Gender | None) -> None:
         """`Elizabeth`, `Darcy`: the one person of that given name, else of that family name."""
@@ -175,7 +200,32 @@ class _Merger:
         else:
             self.new([word]).add(key, None, self.counts[key])
 
-    def join_short_forms(self) -> None:
+    def join_married_names(self, together: Together) -> None:
+        """`Mrs. Pontellier` is Edna Pontellier when she is the one woman of that family with a
+        given name, the family has no daughter called Miss, and the story seldom names the two
+        in one paragraph (at most one in seven of theirs, as two names for one woman are used;
+        a mother and her daughter share two in five, and a husband and wife one in four)."""
+        for person in self.people:
+            if person.given or len(person.family) != 1 or not person.keys:
+                continue
+            if not all(t in MARRIED for t in person.titles):
+                continue
+            family = next(iter(person.family))
+            kin = [p for p in self.by_family.get(family, ()) if p is not person and p.keys]
+            if any(t in UNMARRIED for p in kin for t in p.titles):
+                continue  # `Miss Bennet`: the daughters of the house are there too
+            women = [p for p in kin if p.given and p.gender() == "female"]
+            if len(women) != 1:
+                continue
+            both, rarer = together.share(person.keys, women[0].keys, paragraphs=True)
+            if both * 7 > rarer:
+                continue
+            target = women[0]
+            for key in person.keys:
+                target.add(key, self.parts[key][0], self.counts[key])
+            person.keys = []
+
+    def join_short_forms(self, together: Together) -> None:
         """`Lizzy` and `Eliza` join the one person of the same gender the story also calls plain
         `Elizabeth`; a pet name of someone only ever called by title (`Lady Catherine`) stays apart."""
         known = sorted(self.by_given)  # for prefixes: `Fred` -> `Frederick`
@@ -196,35 +246,81 @@ class _Merger:
                 for other in self.by_given.get(full, ()):
                     if other is person or not other.keys or not person.family <= other.family:
                         continue  # `Eliza Bennet` may be Elizabeth Bennet, not Elizabeth Fairfax
-                    if (
-                        other.takes(None, person.gender())
-                        and person.takes(None, other.gender())
-                        and bare >= 3
-                        and bare * 5 >= other.count
-                    ):
+                    same = other.takes(None, person.gender()) and person.takes(None, other.gender())
+                    if same and bare >= 3 and bare * 5 >= other.count:
                         candidates.append((bare, other))
             candidates.sort(key=lambda c: -c[0])
             if candidates and (len(candidates) == 1 or candidates[0][0] >= 3 * candidates[1][0]):
                 target = candidates[0][1]
+                both, rarer = together.share(person.keys, target.keys, paragraphs=False)
+                if both * 10 > rarer:
+                    continue  # `Kitty and Catherine`: named side by side, two people
                 for key in person.keys:
                     target.add(key, self.parts[key][0], self.counts[key])
                 self.name(target, person.given, person.family)
                 person.keys = []
 
 
+@dataclass(frozen=True)
+class Together:
+    """The forms named in each sentence (that names several) and in each paragraph."""
+
+    sentences: list[set[str]]
+    paragraphs: list[set[str]]
+
+    def share(self, a: Iterable[str], b: Iterable[str], paragraphs: bool) -> tuple[int, int]:
+        """In how many sentences (or paragraphs) both `a` and `b` are named, and in how many the
+        rarer of the two is."""
+        a, b = set(a), set(b)
+        both = seen_a = seen_b = 0
+        for keys in self.paragraphs if paragraphs else self.sentences:
+            in_a, in_b = not keys.isdisjoint(a), not keys.isdisjoint(b)
+            both += in_a and in_b
+            seen_a += in_a
+            seen_b += in_b
+        return both, min(seen_a, seen_b)
+
+
+def _without_strays(people: list[_Person]) -> list[_Person]:
+    """People named once (`Bister Sikes`, a dialect spelling) do not make a name ambiguous
+    beside one named three times or more."""
+    if any(p.count >= 3 for p in people):
+        return [p for p in people if p.count > 1]
+    return people
+
+
 def _dominant(homes: list[_Person], by_given: bool) -> list[_Person]:
     """Of several people a bare word could be, the one it must be: the far most frequent one
     (`Jane` among two Janes), or for a family name the one called Mr. (`Bennet` is Mr. Bennet)."""
+    homes = _without_strays(homes)
+    if len(homes) == 1:
+        return homes
     if by_given:
         ranked = sorted(homes, key=lambda p: -p.count)
         return ranked[:1] if ranked[0].count >= 3 * ranked[1].count else homes
     men = [p for p in homes if any(TITLES.get(t) == "male" for t in p.titles)]
+    if len(men) > 1:
+        ranked = sorted(men, key=lambda p: -p.count)
+        men = ranked[:1] if ranked[0].count >= 5 * ranked[1].count else men  # `Sikes` is Bill Sikes, Mr. Sikes
     return men if len(men) == 1 else homes
 
 
-def merge(parts: Parts, counts: Counter[str]) -> tuple[dict[str, list[str]], set[str]]:
-    """Each character's head form -> its forms, and the forms that two characters share."""
-    merger = _Merger(parts, counts)
+@dataclass(frozen=True)
+class Group:
+    """The forms of one character, and the given names among them (for the first-name prior)."""
+
+    forms: tuple[str, ...]
+    given: frozenset[str]
+
+
+def _key(title: str, word: str) -> str:
+    return f"{title} {word}"
+
+
+def merge(parts: Parts, counts: Counter[str], together: Together) -> tuple[list[Group], set[str]]:
+    """The characters' groups of forms, and the forms that two characters share; `together`
+    tells the forms each sentence and paragraph names."""
+    merger = _Merger(parts, counts, together)
     order = sorted(counts, key=lambda k: (-len(parts[k][1]), parts[k][0] is None, -counts[k], k))
     for key in order:
         title, words = parts[key]
@@ -237,5 +333,6 @@ def merge(parts: Parts, counts: Counter[str]) -> tuple[dict[str, list[str]], set
             merger.titled(key, title, words[0], gender)
         else:
             merger.bare(key, words[0], gender)
-    merger.join_short_forms()
-    return {p.keys[0]: p.keys for p in merger.people if p.keys}, merger.ambiguous
+    merger.join_married_names(together)
+    merger.join_short_forms(together)
+    return [Group(tuple(p.keys), frozenset(p.given)) for p in merger.people if p.keys], merger.ambiguous

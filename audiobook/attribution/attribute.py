@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from ..book import Book
 from ..segment import Segment, Segmentation, segment
-from .characters import NAME_RE, STOP_WORDS, SUBJECT_VERB, Cast, Mention, find_cast
+from .characters import NAME_RE, STOP_WORDS, SUBJECT_VERB, Cast, KnownCast, Mention, find_cast
 from .context import Chapter, Context, Paragraph
 from .cues import KIN_VOCATIVE, NAME_ASKED, named_in, names_called, tag_positions
 from .narrator import first_person, name_narrator, signed_name
@@ -59,25 +59,25 @@ __all__ = [
 ]
 
 
-def attribute_book(book: Book) -> tuple[Script, ...]:
+def attribute_book(book: Book, known: KnownCast | None = None) -> tuple[Script, ...]:
     """Segment and attribute every chapter of a book, with one cast for the whole book: names,
     aliases and genders are found over all its chapters, and each character is called the same
     in every chapter. `audiobook build` and `audiobook segment` both read a book so:
-    `attribute_book(load_book(sources))`."""
-    return attribute_chapters([segment(story) for story in book.chapters])
+    `attribute_book(load_book(sources))`. `known` is what the user says of the cast."""
+    return attribute_chapters([segment(story) for story in book.chapters], known)
 
 
-def attribute(seg: Segmentation) -> Script:
+def attribute(seg: Segmentation, known: KnownCast | None = None) -> Script:
     """Give every dialogue segment of one story a speaker and say which rule decided it."""
-    return attribute_chapters([seg])[0]
+    return attribute_chapters([seg], known)[0]
 
 
-def attribute_chapters(chapters: Sequence[Segmentation]) -> tuple[Script, ...]:
+def attribute_chapters(chapters: Sequence[Segmentation], known: KnownCast | None = None) -> tuple[Script, ...]:
     """The chapters of one book, with one cast found over all of them. Each work (the chapters
     read from one file: a novel split at its headings, or one story of an anthology) is
     attributed as one text, with its own first-person narrator or none."""
     book = _join(chapters)
-    cast = find_cast(book.text, book.narration, tag_positions(book.text, book.narration))
+    cast = find_cast(book.text, book.narration, tag_positions(book.text, book.narration), known)
     works = _works(chapters)
     if len(works) == 1:
         return sieve(_context(book, cast))
@@ -187,7 +187,9 @@ def _context(joined: _Joined, cast: Cast) -> Context:
     """The context of one text: whether it has a first-person narrator (and their name, if it is
     signed), and its segments by paragraph."""
     narration = joined.narration
-    narrator = signed_name(list(joined.paragraphs), cast) if first_person(joined.text, narration) else None
+    narrator = cast.first_person or (
+        signed_name(list(joined.paragraphs), cast) if first_person(joined.text, narration) else None
+    )
     by_paragraph: dict[int, list[int]] = {}
     for i, s in enumerate(joined.segments):
         by_paragraph.setdefault(s.paragraph, []).append(i)
@@ -336,6 +338,6 @@ def _characters(ctx: Context, lines: list[Line]) -> tuple[Character, ...]:
     """Every speaker, with aliases, gender and line count, most lines first."""
     counts = Counter(line.speaker for line in lines if line.kind == "dialogue" and line.speaker)
     return tuple(
-        Character(name, ctx.cast.aliases.get(name, ()), ctx.resolver.gender(name), n)
+        Character(name, ctx.cast.aliases.get(name, ()), ctx.resolver.voice_gender(name), n)
         for name, n in counts.most_common()
     )

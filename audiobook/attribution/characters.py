@@ -17,57 +17,38 @@ from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .aliases import merge
-from .names import (
+from . import gender as genders
+from .aliases import Group, Together, merge
+from .gender import gender_of_noun
+from .names import (  # noqa: F401 (SUBJECT_VERB, TITLES are this module's to others)
+    GIVEN_TITLES,
     HONORIFIC_SUFFIX,
+    LOWER,
+    MARRIED,
     NAME_RE,
-    NAME_WORDS,
     PARTICLES,
     PLACE_NOUNS,
+    SENTENCE_START,
     STOP_WORDS,
+    SUBJECT_VERB,
     SURNAME_WORDS,
     TITLE_RE,
     TITLES,
+    UNMARRIED,
+    UPPER,
     Gender,
+    given_name_gender,
+    is_given_name,
+    short_form_of,
 )
-from .patterns import word_trie
 
 __all__ = [
     "NAME_RE", "STOP_WORDS", "SUBJECT_VERB", "TITLES", "Cast", "Gender", "Mention", "find_cast", "gender_of_noun",
 ]
 _TITLED_FORM = re.compile(rf"({TITLE_RE})\s+(.+)$")
-_LOWER_WORD_RE = re.compile(r"(?<![A-Za-z])[a-z][A-Za-z]*")  # the words (runs of letters) written in lower case
-_SENTENCE_START = re.compile(r"(?:^|[.!?…:;]['’\"”)]*\s+|[\"“‘(—–]\s*|\n\s*\n\s*)$")
+_LOWER_WORD_RE = re.compile(rf"(?<![{UPPER}{LOWER}])[{LOWER}][{UPPER}{LOWER}]*")  # the words written in lower case
 
-# A verb right after a name: the name is someone doing something.
-_SUBJECT_VERBS = """was had did could would made took gave looked shook stood sat came went ran held
-    put got let saw felt knew thought turned spoke began drew threw said says told kept
-    left rose fell broke wore bit hid caught heard laughed smiled nodded sighed grinned frowned shrugged
-    paused stopped asked cried replied answered whispered shouted is has does can will walks looks turns
-    sees knows thinks takes gives comes goes says sang sings fought bought brought found led lay
-    met paid sent slept spent stuck struck swung taught understood won wrote ate drank sank swam
-    climbed rode strode drove flew grew blew bent bore burst chose clung crept fled flung forgot
-    froze hung leapt lit meant rang shot shut slid sought sprang stole swept swore tore thrust
-    woke wept wrung""".split()
-SUBJECT_VERB = re.compile(rf"\s+(?:\w+ly\s+)?(?:[a-z]+ed|{word_trie(_SUBJECT_VERBS)})\b")
 _PLACE_PREPOSITIONS = frozenset("in at to from into through near toward towards of".split())
-_GENDERED_NOUNS: dict[Gender, tuple[str, ...]] = {
-    "female": ("girl", "woman", "lady", "mother", "sister", "daughter", "aunt", "queen", "princess",
-               "wife", "niece", "grandmother", "widow", "maid", "girlfriend", "cousin Miss", "governess", "duchess",
-               "countess", "bride", "witch", "schoolgirl", "schoolmistress", "matron", "maiden", "damsel", "nun",
-               "landlady", "hostess", "waitress", "lass", "actress", "mistress", "baroness"),
-    "male": ("boy", "man", "gentleman", "father", "brother", "son", "uncle", "king", "prince", "husband",
-             "nephew", "grandfather", "lad", "boyfriend", "duke", "earl", "lord", "baron", "bridegroom", "schoolboy",
-             "schoolmaster", "monk", "friar", "abbot", "landlord", "waiter", "fellow", "chap", "clergyman",
-             "fisherman", "horseman", "workman", "watchman", "salesman", "policeman", "boatman", "ferryman",
-             "postman", "cowboy", "host", "master", "parson", "priest", "vicar", "rector", "curate", "bishop",
-             "chaplain"),
-}
-_QUOTE_MARK = re.compile(r"[\"“”]")
-_QUOTED = re.compile(r"[\"“][^\"”]*[\"”]?")
-_TOKEN = re.compile(r"[a-z]+|[^\sa-z]")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-_NOT_NOUNS = frozenset("and or but as to that than with in on at for from by if when so then".split())
 
 
 @dataclass(frozen=True)
@@ -75,6 +56,31 @@ class Mention:
     start: int
     end: int
     character: str  # the character's id (its name)
+
+
+@dataclass(frozen=True)
+class KnownCharacter:
+    """A character the user names (a casting file's `[characters]`): `name`, the other names the
+    story calls them by, and their gender if the user says."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    gender: Gender | None = None
+
+
+@dataclass(frozen=True)
+class KnownCast:
+    """What the user knows of a book's cast, to start discovery from: its characters, the name
+    of its first-person narrator, and names that are nobody (a ship, a house, a horse)."""
+
+    characters: tuple[KnownCharacter, ...] = ()
+    first_person: str | None = None
+    not_characters: frozenset[str] = frozenset()
+
+
+def form_key(name: str) -> str:
+    """A name as the cast keys it: `Mr. Darcy` -> `Mr Darcy`, `Kaito-san` -> `Kaito`."""
+    return HONORIFIC_SUFFIX.sub("", " ".join(name.replace(".", " ").split()))
 
 
 @dataclass
@@ -85,14 +91,19 @@ class Cast:
     ambiguous: set[str] = field(default_factory=set)  # forms two characters share ("Bennet")
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     gender_votes: dict[str, Counter[Gender]] = field(default_factory=dict)
+    priors: dict[str, Gender] = field(default_factory=dict)  # the sex of a character's given names, by the SSA counts
     mentions: list[Mention] = field(default_factory=list)  # in narration, in text order
     _starts: list[int] = field(default_factory=list)
     _genders: dict[str, Gender | None] = field(default_factory=dict)  # gender(), until the next vote
+    given: dict[str, Gender] = field(default_factory=dict)  # genders the user gave (`KnownCast`)
+    excluded: frozenset[str] = frozenset()  # forms the user says are nobody
+    first_person: str | None = None  # the narrator's name, if the user gave it
 
     def resolve(self, form: str) -> str | None:
         """The character a name form refers to: `Mr. Bennet`, `Miku`, `Kaito-san`."""
-        form = " ".join(form.replace(".", " ").split())
-        form = HONORIFIC_SUFFIX.sub("", form)
+        form = form_key(form)
+        if form in self.excluded:
+            return None
         if form in self.forms:
             return self.forms[form]
         m = _TITLED_FORM.match(form)
@@ -101,16 +112,19 @@ class Cast:
         return None
 
     def gender(self, name: str) -> Gender | None:
-        """The gender with more than twice the votes of the other, if one has."""
-        if name in self._genders:
-            return self._genders[name]
-        votes = self.gender_votes.get(name)
-        found: Gender | None = None
-        if votes:
-            (best, n), *rest = votes.most_common()
-            found = best if not rest or n > 2 * rest[0][1] else None
-        self._genders[name] = found
-        return found
+        """By weight of evidence (`gender.decide`): the text's votes, else the first-name prior."""
+        if name in self.given:
+            return self.given[name]
+        if name not in self._genders:
+            self._genders[name] = genders.decide(self.gender_votes.get(name), self.priors.get(name))
+        return self._genders[name]
+
+    def text_gender(self, name: str) -> Gender | None:
+        """The gender the text itself gives, without the first-name prior: for telling who a
+        he, a she or "the girl" is, the story's own word counts, not how babies are named."""
+        if name in self.given:
+            return self.given[name]
+        return genders.decide(self.gender_votes.get(name), None)
 
     def vote(self, name: str, gender: Gender, weight: int = 1) -> None:
         self.gender_votes.setdefault(name, Counter())[gender] += weight
@@ -131,12 +145,15 @@ class Cast:
         mentions = [Mention(m.start - start, m.end - start, m.character) for m in self.mentioned_after(start, end)]
         votes = {name: Counter(v) for name, v in self.gender_votes.items()}
         return Cast(
-            dict(self.forms), set(self.ambiguous), dict(self.aliases), votes, mentions, [m.start for m in mentions]
+            forms=dict(self.forms), ambiguous=set(self.ambiguous), aliases=dict(self.aliases), gender_votes=votes,
+            priors=dict(self.priors), mentions=mentions, _starts=[m.start for m in mentions], given=self.given,
+            excluded=self.excluded, first_person=self.first_person,
         )
 
     def add_character(self, name: str) -> None:
         """A character the text names only where it speaks for itself (`"Nell."` in answer to "your name?")."""
-        self.forms.setdefault(" ".join(name.replace(".", " ").split()), name)
+        if form_key(name) not in self.excluded:
+            self.forms.setdefault(form_key(name), name)
 
     def add_mention(self, mention: Mention) -> None:
         i = bisect_left(self._starts, mention.start)
@@ -163,11 +180,10 @@ class _Capitals:
     def is_name_word(self, w: str, titled: bool) -> bool:
         if w in TITLES or len(w) < 2 or (w in STOP_WORDS and not (titled and w in SURNAME_WORDS)):
             return False
-        return (
-            titled
-            or self.lower[w.lower()] < self.cap_mid[w] * 0.5
-            or (not self.lower[w.lower()] and self.cap_any[w] > 1)
-        )
+        lower = self.lower[w.lower()]
+        if titled or lower < self.cap_mid[w] * 0.5:
+            return True
+        return not lower and (self.cap_any[w] > 1 or is_given_name(w))  # `John Thornton owned the mill.`
 
 
 @dataclass
@@ -182,22 +198,39 @@ class _Forms:
     place_evidence: Counter[str] = field(default_factory=Counter)  # after `in`, `at`, `to`, …
 
 
-def find_cast(text: str, narration: list[tuple[int, int]], tag_positions: set[int]) -> Cast:
-    """The characters named in `text`; `narration` spans give mentions, `tag_positions` speech tags.
+def find_cast(
+    text: str, narration: list[tuple[int, int]], tag_positions: set[int], known: KnownCast | None = None
+) -> Cast:
+    """The characters named in `text`; `narration` spans give mentions, `tag_positions` speech tags,
+    `known` what the user says of the cast (it wins over what the text suggests).
 
     Phases: capitalised runs -> name forms with evidence -> forms merged into characters ->
     characters that are people -> their mentions in narration -> genders."""
+    known = known or KnownCast()
     capitals = _capitals(text, tag_positions)
     forms = _name_forms(text, capitals, tag_positions)
-    members, ambiguous = merge(forms.parts, forms.counts)
-    cast = _people(text, capitals, forms, members)
+    excluded = frozenset(map(form_key, known.not_characters))
+    if excluded:
+        forms.found = [f for f in forms.found if f[2] not in excluded]
+        for key in excluded:
+            forms.counts.pop(key, None)
+    groups, ambiguous = merge(forms.parts, forms.counts, _side_by_side(text, forms.found))
+    groups, named = _seeded(groups, known)
+    cast = _people(text, capitals, forms, groups, named)
     cast.ambiguous |= ambiguous
+    cast.excluded, cast.first_person = excluded, known.first_person
+    for character in known.characters:
+        for form in (character.name, *character.aliases):
+            cast.forms.setdefault(form_key(form), character.name)
+        cast.aliases[character.name] = tuple(sorted({*cast.aliases.get(character.name, ()), *character.aliases}))
+        if character.gender:
+            cast.given[character.name] = character.gender
     in_narration = _span_test(narration)
     for start, end, key in forms.found:
         name = cast.forms.get(key)
         if name and in_narration(start):
             cast.add_mention(Mention(start, end, name))
-    _vote_genders(text, narration, cast, tag_positions)
+    genders.vote(text, narration, cast, tag_positions)
     return cast
 
 
@@ -209,12 +242,10 @@ def _capitals(text: str, tag_positions: set[int]) -> _Capitals:
         title, run = m.group(1, 2)
         start, end = m.span()
         words = tuple(HONORIFIC_SUFFIX.sub("", w) for w in run.split()) if "-" in run else tuple(run.split())
-        at_start = (
-            title is None
-            and start not in tag_positions
-            and bool(_SENTENCE_START.search(text, max(0, start - 6), start))
-        )
         # (a speech tag's subject is used as a name: `"…," Len mutters`)
+        at_start = (
+            title is None and start not in tag_positions and bool(SENTENCE_START.search(text, max(0, start - 6), start))
+        )
         if not at_start or title:
             for w in words[1:] if at_start else words:
                 cap_mid[w] += 1
@@ -229,6 +260,7 @@ def _capitals(text: str, tag_positions: set[int]) -> _Capitals:
     return caps
 
 
+_PLURAL_TITLES = frozenset("Misses Messrs Mesdames Masters".split())
 _AFTER_COMMA = re.compile(r"(?:,|\bOh?)\s*$")  # `"…, Kaito."` / `"Oh, Kaito!"`
 _BEFORE_CLOSING = re.compile(r"\s*[!?,.]?\s*[\"”’]")
 _AFTER_OPENING = re.compile(r"[“\"‘]\s*$")  # `"Kaito, wait!"`
@@ -245,20 +277,20 @@ def _name_forms(text: str, capitals: _Capitals, tag_positions: set[int]) -> _For
         # the name is the longest run of name words at the end: "Then John Linden" -> "John Linden"
         n = len(words)
         while n and (
-            capitals.is_name_word(words[n - 1], title is not None)
-            or (words[n - 1] in PARTICLES and n > 1 and n < len(words))
+            capitals.is_name_word(words[n - 1], title is not None) or words[n - 1] in PARTICLES and 1 < n < len(words)
         ):
-            n -= 1
+            n -= 1  # `Catherine de Bourgh`: a particle inside
         kept = tuple(w.lower() if w.lower() in PARTICLES and len(words) > 1 else w for w in words[n:])
         if not kept or (title is None and len(kept) > 1 and kept[-1] in PLACE_NOUNS):
             continue  # `Lucas Lodge`, `Baker Street`: a place
+        if len(kept) > 1 and (kept[0] in _PLURAL_TITLES or kept[0][:-1] in TITLES):
+            continue  # `the Captains Wentworth`, `the Misses Bertram`: a family, not someone
         if n:
             title, start = None, start + text[start:end].index(kept[0])
         key = _key(title, kept)
         forms.counts[key] += 1
-        forms.surfaces.setdefault(key, Counter())[
-            text[start:end] if not HONORIFIC_SUFFIX.search(text[start:end]) else key
-        ] += 1
+        written = text[start:end]
+        forms.surfaces.setdefault(key, Counter())[written if not HONORIFIC_SUFFIX.search(written) else key] += 1
         forms.parts[key] = (title, kept)
         forms.found.append((start, end, key))
         before = text[max(0, start - 12) : start].split()
@@ -272,8 +304,7 @@ def _name_forms(text: str, capitals: _Capitals, tag_positions: set[int]) -> _For
         # called by name: `"…, Kaito."` / `"Oh, Kaito!"` / `"Kaito, wait!"`
         before_name = text[max(0, start - 4) : start]
         called = (_AFTER_COMMA.search(before_name) and _BEFORE_CLOSING.match(after)) or (
-            _AFTER_OPENING.search(before_name) and _BEFORE_COMMA.match(after)
-        )
+            _AFTER_OPENING.search(before_name) and _BEFORE_COMMA.match(after))
         if called or _OWN_PART.match(after):
             forms.person_evidence[key] += 1
         if start in tag_positions:
@@ -283,16 +314,42 @@ def _name_forms(text: str, capitals: _Capitals, tag_positions: set[int]) -> _For
     return forms
 
 
-def _people(text: str, capitals: _Capitals, forms: _Forms, members: dict[str, list[str]]) -> Cast:
+_AFTER_DETERMINER = re.compile(r"\b(?:the|a|an|another|every|each|this|that|official|other)\s+([A-Z][a-z]+)")
+
+
+def _seeded(groups: list[Group], known: KnownCast) -> tuple[list[Group], dict[int, str]]:
+    """The groups with the user's characters joined: every group holding a name or alias of a
+    known character becomes one, named as the user names it. Returns the groups and, by index,
+    the names of the known ones."""
+    if not known.characters:
+        return groups, {}
+    owner = {form_key(f): c.name for c in known.characters for f in (c.name, *c.aliases)}
+    joined: dict[str, list[Group]] = {}
+    rest: list[Group] = []
+    for group in groups:
+        name = next((owner[f] for f in group.forms if f in owner), None)
+        (joined.setdefault(name, []) if name else rest).append(group)
+    out = [
+        Group(tuple(f for g in gs for f in g.forms), frozenset(w for g in gs for w in g.given))
+        for gs in joined.values()
+    ]
+    return out + rest, dict(enumerate(joined))
+
+
+def _people(text: str, capitals: _Capitals, forms: _Forms, groups: list[Group], named: dict[int, str]) -> Cast:
     """The characters that are people (not places, ships, months, sentence openers or kinds of
-    thing), each named by its most frequent form, with its other forms as aliases and a gender
-    vote from each gendered title."""
+    thing), each named by its most frequent form, with its other forms as aliases, a gender
+    vote from each gendered title and the first-name prior of its given names. The user's
+    characters (`named`, by index) are people, named as the user names them."""
     parts = forms.parts
-    after_determiner = Counter(
-        re.findall(r"\b(?:the|a|an|another|every|each|this|that|official|other)\s+([A-Z][a-z]+)", text)
-    )
+    after_determiner = Counter(_AFTER_DETERMINER.findall(text))
     cast = Cast()
-    for head, group in members.items():
+    for index, members in enumerate(groups):
+        group = list(members.forms)
+        head = group[0]
+        if index in named:
+            _add(cast, named[index], group, forms, members)
+            continue
         evidence = sum(forms.person_evidence[f] for f in group)
         places = sum(forms.place_evidence[f] for f in group)
         total = sum(forms.counts[f] for f in group)
@@ -305,20 +362,47 @@ def _people(text: str, capitals: _Capitals, forms: _Forms, members: dict[str, li
         if _is_plural_of(parts[head][1][-1], capitals.cap_any):
             continue  # "Vocaloids" beside "Vocaloid": a kind of thing, not someone
         best = max(group, key=lambda f: (forms.counts[f], -group.index(f)))
-        name = " ".join(forms.surfaces[best].most_common(1)[0][0].split())
-        for f in group:
-            cast.forms[f] = name
-        cast.aliases[name] = tuple(sorted({" ".join(w.split()) for f in group for w in forms.surfaces[f]} - {name}))
-        for f in group:
-            title = parts[f][0]
-            g = TITLES.get(title) if title else None
-            if g:
-                cast.vote(name, g, 5 * forms.counts[f])
+        _add(cast, " ".join(forms.surfaces[best].most_common(1)[0][0].split()), group, forms, members)
     return cast
 
 
+def _add(cast: Cast, name: str, group: list[str], forms: _Forms, members: Group) -> None:
+    """A character: its forms, aliases as written, a vote from each gendered title, its prior."""
+    for f in group:
+        cast.forms[f] = name
+    cast.aliases[name] = tuple(sorted({" ".join(w.split()) for f in group for w in forms.surfaces[f]} - {name}))
+    for f in group:
+        title = forms.parts[f][0]
+        g = TITLES.get(title) if title else None
+        if g:
+            cast.vote(name, g, genders.TITLE_VOTE * forms.counts[f])
+    priors = {given_name_gender(g) for g in members.given}
+    if len(priors) == 1 and None not in priors:
+        cast.priors[name] = priors.pop()  # type: ignore[assignment]
+
+
+_SENTENCE_BREAK = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)[.!?][\"”’')]*\s+|\n\s*\n")
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
+def _side_by_side(text: str, found: list[tuple[int, int, str]]) -> Together:
+    """The forms each sentence and each paragraph names."""
+    sentence_ends = [m.end() for m in _SENTENCE_BREAK.finditer(text)]
+    paragraph_ends = [m.end() for m in _PARAGRAPH_BREAK.finditer(text)]
+    sentences: dict[int, set[str]] = {}
+    paragraphs: dict[int, set[str]] = {}
+    for start, _, key in found:
+        sentences.setdefault(bisect_left(sentence_ends, start + 1), set()).add(key)
+        paragraphs.setdefault(bisect_left(paragraph_ends, start + 1), set()).add(key)
+    return Together([k for k in sentences.values() if len(k) > 1], list(paragraphs.values()))
+
+
 def _is_plural_of(word: str, capitalised: Counter[str]) -> bool:
-    return (word.endswith("s") and capitalised[word[:-1]] > 0) or (word.endswith("es") and capitalised[word[:-2]] > 0)
+    """`Vocaloids` beside `Vocaloid`: not `Sikes` beside one `Sike`."""
+    least = max(1, capitalised[word] // 10)
+    return (word.endswith("s") and capitalised[word[:-1]] >= least) or (
+        word.endswith("es") and capitalised[word[:-2]] >= least
+    )
 
 
 def _span_test(spans: list[tuple[int, int]]):
@@ -331,66 +415,3 @@ def _span_test(spans: list[tuple[int, int]]):
     return inside
 
 
-def _next_other(mentions: list[Mention], end: int) -> list[int]:
-    """For each mention, where the next mention of someone else starts (`end` if none)."""
-    out: list[int] = []
-    nearest, who, other = end, None, end  # the next mention, whose, and the next of someone else after it
-    for m in reversed(mentions):
-        out.append(other if m.character == who else nearest)
-        if m.character != who:
-            other = nearest
-        nearest, who = m.start, m.character
-    return out[::-1]
-
-
-_HE_SHE = re.compile(r"(?:he|she)\b", re.IGNORECASE)
-_HIM_HER = re.compile(r"\b(?:him|her)\b", re.IGNORECASE)
-
-
-def _continues(raw: str, parts: list[str]) -> bool:
-    """Whether the next sentence's opening he/she goes on about the name: not past a quote, nor
-    after another him/her (`Emma waited for him. He heard…`: the same him)."""
-    if not _HE_SHE.match(parts[1]) or _HIM_HER.search(parts[0]):
-        return False
-    return not _QUOTE_MARK.search(" ".join(_SENTENCE_END.split(raw, 2)[:2]))
-
-
-def _vote_genders(text: str, narration: list[tuple[int, int]], cast: Cast, tag_positions: set[int]) -> None:
-    """A name votes with the first he/she/his/himself/herself after it in its sentence (or the next
-    sentence, if that one opens with a pronoun and goes on about it), before anyone else is named;
-    quoted words are skipped. The name must be a subject: of a verb, of a sentence, or of a
-    speech tag (`said Ellery, shaking her umbrella`)."""
-    for m, until in zip(cast.mentions, _next_other(cast.mentions, len(text)), strict=True):
-        raw = text[m.end : min(m.end + 240, until)]  # `When Walter came in, Martha … her sewing`: Martha's
-        subject = SUBJECT_VERB.match(raw) or m.start in tag_positions  # `cried Randolph, in his little voice`
-        if not subject and not _SENTENCE_START.search(text, max(0, m.start - 6), m.start):
-            continue  # `walked back to Kaito with her head bowed`: "her" is the subject's, not Kaito's
-        parts = _SENTENCE_END.split(_QUOTED.sub(" ", raw))
-        window = parts[0]
-        if subject and len(parts) > 1 and _continues(raw, parts):
-            window += " " + parts[1]
-        words = _TOKEN.findall(window.lower())
-        for k, w in enumerate(words):
-            nxt = words[k + 1] if k + 1 < len(words) else ""
-            possessive = w == "her" and nxt.isalpha() and nxt not in _NOT_NOUNS  # `from her desk`, not `back at her.`
-            if w in ("she", "herself") or possessive:
-                cast.vote(m.character, "female")
-                break
-            if w in ("he", "his", "himself"):
-                cast.vote(m.character, "male")
-                break
-    for gender, nouns in _GENDERED_NOUNS.items():
-        pattern = re.compile(rf"\b(?:{word_trie(nouns)}),?\s+((?:[A-Z][a-z]+\s?){{1,{NAME_WORDS}}})")
-        for start, end in narration:
-            for found in pattern.finditer(text, start, end):
-                name = cast.resolve(found.group(1).strip())
-                if name:
-                    cast.vote(name, gender, 3)
-
-
-def gender_of_noun(phrase: str) -> Gender | None:
-    words = phrase.lower().split()
-    for gender, nouns in _GENDERED_NOUNS.items():
-        if any(w in nouns for w in words):
-            return gender
-    return None

@@ -14,6 +14,8 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
+from .patterns import word_trie
+
 Gender = Literal["female", "male"]
 
 TITLES: dict[str, Gender | None] = {
@@ -35,12 +37,20 @@ GIVEN_TITLES = frozenset(
     "Sir Lord Lady Dame Miss Master Mistress Uncle Aunt Father Mother Brother Sister King Queen Prince Princess "
     "Don Mademoiselle Mlle Madame Mme".split()
 )
+# One title in several languages: `Monsieur Pontellier` is `Mr. Pontellier`.
+TITLE_CLASS = {
+    "Mister": "Mr", "Monsieur": "Mr", "Herr": "Mr", "Signor": "Mr", "Señor": "Mr", "Doctor": "Dr",
+    "Madame": "Mrs", "Mme": "Mrs", "Frau": "Mrs", "Mademoiselle": "Miss", "Mlle": "Miss",
+}
 # A married woman and an unmarried one are two people: `Mrs. Bennet` is never `Miss Bennet`.
 MARRIED = frozenset("Mrs Madame Mme Frau".split())
 UNMARRIED = frozenset("Miss Mademoiselle Mlle".split())
 HONORIFIC_SUFFIX = re.compile(r"-(?:san|chan|kun|sama|sensei|senpai|dono|nee|nii)\b")
 TITLE_RE = "|".join(sorted(TITLES, key=len, reverse=True))
-_CAP = r"(?:Ma?c)?[A-Z][a-z]+(?:['’][A-Z][a-z]+)?(?:-(?:san|chan|kun|sama|sensei|senpai|dono))?"
+# Letters of Latin-1 and Latin Extended-A too: `Adèle`, `Zoë`, `Łukasz`
+UPPER = "A-ZÀ-ÖØ-ÞĀĂĄĆĈĊČĎĐĒĔĖĘĚĜĞĠĢĤĦĨĪĬĮİĴĶĹĻĽĿŁŃŅŇŊŌŎŐŒŔŖŘŚŜŞŠŢŤŦŨŪŬŮŰŲŴŶŸŹŻŽ"
+LOWER = "a-zß-öø-ÿāăąćĉċčďđēĕėęěĝğġģĥħĩīĭįıĵķĺļľŀłńņňŋōŏőœŕŗřśŝşšţťŧũūŭůűųŵŷźżž"
+_CAP = rf"(?:Ma?c)?[{UPPER}][{LOWER}]+(?:['’][{UPPER}][{LOWER}]+)?(?:-(?:san|chan|kun|sama|sensei|senpai|dono))?"
 # Words of one name may be split by a line wrap (`Lord Henry\nWotton`), never by a blank line.
 # `Catherine de Bourgh`, `Cornelius van Buren`: a lower-case particle inside a name
 PARTICLES = frozenset("de van von du der den del della di da ter ten le la".split())
@@ -50,10 +60,22 @@ _PARTICLE = "|".join(sorted(PARTICLES))
 NAME_WORDS = 6
 # (?=[A-Z]) first: a name starts with a capital, and the scanner skips any other position at once
 NAME_RE = re.compile(
-    rf"(?=[A-Z])(?:\b({TITLE_RE})\.?\s+)?"
-    rf"\b({_CAP}(?:(?:[ \t]+(?:(?:{_PARTICLE})[ \t]+)?|[ \t]*\n[ \t]*(?!\n)){_CAP}){{0,{NAME_WORDS - 1}}})\b"
+    rf"(?=[{UPPER}])(?:\b({TITLE_RE})\.?\s+)?\b"
+    rf"({_CAP}(?:(?:[ \t]+(?:(?:{_PARTICLE})[ \t]+)?|[ \t]*\n[ \t]*(?!\n)){_CAP}){{0,{NAME_WORDS - 1}}})\b"
 )
 
+SENTENCE_START = re.compile(r"(?:^|[.!?…:;]['’\"”)]*\s+|[\"“‘(—–]\s*|\n\s*\n\s*)$")
+# A verb right after a name: the name is someone doing something.
+_SUBJECT_VERBS = """was had did could would made took gave looked shook stood sat came went ran held
+    put got let saw felt knew thought turned spoke began drew threw said says told kept
+    left rose fell broke wore bit hid caught heard laughed smiled nodded sighed grinned frowned shrugged
+    paused stopped asked cried replied answered whispered shouted is has does can will walks looks turns
+    sees knows thinks takes gives comes goes says sang sings fought bought brought found led lay
+    met paid sent slept spent stuck struck swung taught understood won wrote ate drank sank swam
+    climbed rode strode drove flew grew blew bent bore burst chose clung crept fled flung forgot
+    froze hung leapt lit meant rang shot shut slid sought sprang stole swept swore tore thrust
+    woke wept wrung""".split()
+SUBJECT_VERB = re.compile(rf"\s+(?:\w+ly\s+)?(?:[a-z]+ed|{word_trie(_SUBJECT_VERBS)})\b")
 # The last word of a place's name: `Lucas Lodge`, `Netherfield Park`, `Baker Street`.
 PLACE_NOUNS = frozenset(
     """Street Road Lane Square Hall House Court Park Hotel Inn Church River Mount Island Castle Abbey Bay
@@ -82,7 +104,7 @@ STOP_WORDS = frozenset(
     Square Hall House Court Park Hotel Inn Church River Mount Island Castle Abbey Bay North South East
     West Rue Avenue Place Station Hill Mr Mrs Ms Dr St Esq Jr Sr Mx Such Somebody Anybody Everybody
     Something Anything Ours Yours Hullo Hallo Being One Two Three Four Five Six Seven Eight Nine Ten
-    Ow Ugh Ooh Aha Alas Bah Pooh Pshaw Hush Hum Hem Hm Hmm Eh Ay Aye Nay Yea Yah Whew Oho Hurrah Hurray
+    Ow Ugh Ooh Aha Alas Bah Pshaw Hush Hum Hem Hm Hmm Eh Ay Aye Nay Yea Yah Whew Oho Hurrah Hurray
     Presently Indeed Certainly Surely Really Quite Very Besides Meanwhile Nevertheless Moreover Instead
     Afterwards Later Today Tomorrow Yesterday Tonight""".split()
 )
@@ -133,8 +155,8 @@ def short_form_of(short: str, full: str) -> bool:
     """Whether `short` is a short form or pet name of the given name `full`: a known nickname
     (Lizzy, Eliza, Bess -> Elizabeth), or the full name's first syllables (Fred -> Frederick)."""
     s, f = short.lower(), full.lower()
-    if s == f or len(s) < 3:
-        return False
+    if len(s) >= len(f) or len(s) < 3:
+        return False  # a short form is shorter: Thomas is not a pet name of Tom
     if f in _canonicals().get(s, ()):
         return True
     return len(s) >= 4 and len(f) > len(s) + 1 and f.startswith(s)

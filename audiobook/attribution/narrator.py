@@ -10,6 +10,7 @@ from dataclasses import replace
 from .characters import Cast
 from .context import Context
 from .cues import SPEECH_VERBS, names_called
+from .gender import NOUN_VOTE
 from .script import NARRATOR
 
 _VERBS = "|".join(sorted(SPEECH_VERBS))
@@ -47,39 +48,67 @@ def signed_name(paragraphs: list[str], cast: Cast) -> str:
 
 
 def name_narrator(ctx: Context) -> None:
-    """An unnamed first-person narrator takes the name the others call them by, and their lines with it."""
-    if ctx.narrator != NARRATOR:
+    """A first-person narrator: named by how the others address them when the story has not
+    signed their name, and a man or a woman by the same (`sir`, `my dear fellow`, `ma'am`)."""
+    if ctx.narrator is None:
         return
-    name = addressed_narrator(ctx)
-    if name is None:
-        return
-    ctx.resolver.narrator = name
-    for i, decision in list(ctx.decided.items()):
-        if decision.speaker == NARRATOR:
-            ctx.decided[i] = replace(decision, speaker=name)
+    votes, gender = addressing(ctx)
+    name = ctx.narrator
+    if name == NARRATOR and votes:
+        called, n = votes.most_common(1)[0]
+        if n >= 2:
+            name = called
+            ctx.resolver.narrator = name
+            for i, decision in list(ctx.decided.items()):
+                if decision.speaker == NARRATOR:
+                    ctx.decided[i] = replace(decision, speaker=name)
+    for g, n in gender.items():
+        ctx.cast.vote(name, g, NOUN_VOTE * n)  # type: ignore[arg-type]
 
 
-def addressed_narrator(ctx: Context) -> str | None:
-    """A first-person narrator's name from how others address them: `"You're Hatsune Miku," she said to me`,
-    or a name called out in the line the narrator answers (`"Jane!"` / `"Yes," I said`)."""
+_TO_ME = re.compile(r"\bto me\b")
+_YOU_ARE = re.compile(r"\byou(?:'re|’re| are)\s+((?:[A-Z][a-z]+\s?){1,2})")
+# How one speaks to a man or a woman: `"Yes, sir."`, `"My dear fellow, …"`, `"Thank you, ma'am."`
+_ADDRESS = {
+    "male": re.compile(r"(?:^|[,;!?“\"‘]\s*)(?:[Ss]ir|[Mm]y (?:dear |good |poor )?(?:fellow|boy|man|lad|chap)|"
+                       r"[Oo]ld (?:man|chap|fellow|boy)|[Yy]oung man)(?=\s*[,.!?;—–-])"),
+    "female": re.compile(r"(?:^|[,;!?“\"‘]\s*)(?:[Mm]adam|[Mm]a['’]am|[Mm]iss|"
+                         r"[Mm]y (?:dear |good |poor )?(?:girl|lass|lady|woman)|"
+                         r"[Yy]oung (?:lady|woman))(?=\s*[,.!?;—–-])"),
+}
+
+
+def addressing(ctx: Context) -> tuple[Counter[str], Counter[str]]:
+    """How the others address a first-person narrator: the names (`"You're Hatsune Miku," she
+    said to me`, or a name called in a line the narrator answers, `"Jane!"` / `"Yes," I said`)
+    and the words for a man or a woman, in those same lines. A name the narration itself uses
+    for someone (`Dorcas came in`) belongs to a bystander the others talk to, not to the "I"."""
     segs = ctx.segs
-    votes: Counter[str] = Counter()
+    names: Counter[str] = Counter()
+    gender: Counter[str] = Counter()
+    narrator = ctx.narrator
     for i, s in enumerate(segs):
-        if s.kind != "dialogue" or ctx.speaker(i) == NARRATOR:
+        if s.kind != "dialogue" or ctx.speaker(i) in (NARRATOR, narrator):
             continue
         quote = ctx.said(i)
         tag = ctx.said(i + 1) if i + 1 < len(segs) and segs[i + 1].kind == "narration" else ""
-        if re.search(r"\bto me\b", tag[:60]):
-            for m in re.finditer(r"\byou(?:'re|’re| are)\s+((?:[A-Z][a-z]+\s?){1,2})", quote):
-                votes[ctx.cast.resolve(m.group(1).strip()) or m.group(1).strip()] += 2
+        to_me = bool(_TO_ME.search(tag[:60]))
+        if to_me:
+            for m in _YOU_ARE.finditer(quote):
+                names[ctx.cast.resolve(m.group(1).strip()) or m.group(1).strip()] += 2
         reply = next((j for j in range(i + 1, min(len(segs), i + 4)) if segs[j].kind == "dialogue"), None)
-        if reply is not None and ctx.speaker(reply) == NARRATOR and segs[reply].paragraph == s.paragraph + 1:
+        answered = reply is not None and ctx.speaker(reply) in (NARRATOR, narrator)
+        answered = answered and reply is not None and segs[reply].paragraph == s.paragraph + 1
+        if answered:
             for v in names_called(quote):
                 name = ctx.cast.resolve(v)
                 if name:
-                    votes[name] += 1
-    if votes:
-        name, n = votes.most_common(1)[0]
-        if n >= 2:
-            return name
-    return None
+                    names[name] += 1
+        if answered or to_me:
+            for g, pattern in _ADDRESS.items():
+                gender[g] += len(pattern.findall(quote))
+    in_narration = Counter(m.character for m in ctx.cast.mentions if m.start != m.end)
+    for name in list(names):
+        if in_narration[name] > max(2, names[name] // 5):
+            del names[name]  # the narration says "Dorcas": she is someone the "I" sees, not the "I"
+    return names, gender

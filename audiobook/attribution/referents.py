@@ -9,7 +9,7 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Set as AbstractSet
 
-from .characters import SUBJECT_VERB, TITLES, Cast, Gender, gender_of_noun
+from .characters import SUBJECT_VERB, TITLES, Cast, Gender, form_key, gender_of_noun
 from .patterns import word_trie
 
 _SUBJECT_PRONOUNS: dict[str, Gender | None] = {"he": "male", "she": "female", "i": None}
@@ -149,7 +149,7 @@ class Resolver:
         gender = gender_of_noun(noun)
         scores: dict[str, float] = defaultdict(float)
         for k, c in enumerate(named):
-            if c != self.narrator and gender and self.cast.gender(c) == gender:
+            if c != self.narrator and gender and self.cast.text_gender(c) == gender:
                 scores[c] += 0.8**k
         return _top(scores)[0] if scores else None
 
@@ -175,6 +175,13 @@ class Resolver:
         return any(f.split()[0].rstrip(".") in titles for f in (name, *self.cast.aliases.get(name, ())))
 
     def gender(self, name: str) -> Gender | None:
+        """The gender the story gives someone (`Cast.text_gender`), for resolving he, she, "the girl"."""
+        if name in self.nominal_gender:
+            return self.nominal_gender[name]
+        return self.cast.text_gender(name)
+
+    def voice_gender(self, name: str) -> Gender | None:
+        """The gender of the voice someone gets: the story's word, else the first-name prior."""
         if name in self.nominal_gender:
             return self.nominal_gender[name]
         return self.cast.gender(name)
@@ -360,6 +367,8 @@ class Resolver:
             return max(sorted(candidates), key=lambda c: (c in recent, presence[c]))
         if not (after_verb or title or article or not any(w.lower() in self._lowered() for w in rest)):
             return None  # `Later he said`: a word the story writes in lower case, not a name
+        if form_key(written) in self.cast.excluded:
+            return None  # the user says it is nobody
         self.cast.add_character(written)
         if title and TITLES[title]:
             self.cast.vote(written, TITLES[title], 5)  # type: ignore[arg-type]

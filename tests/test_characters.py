@@ -1,0 +1,184 @@
+"""Cast discovery on stories written for these tests: who the people are, which names are one
+person, and whether each is a man or a woman."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from audiobook.attribution import Character, attribute
+from audiobook.attribution.attribute import context
+from audiobook.attribution.characters import Cast, KnownCast, KnownCharacter
+from audiobook.attribution.names import given_name_gender, short_form_of
+from audiobook.load import parse_story
+from audiobook.segment import segment
+
+
+def _segmented(text: str):
+    return segment(parse_story(Path("story.txt"), text, "utf-8"))
+
+
+def speakers(text: str, known: KnownCast | None = None) -> dict[str, Character]:
+    return {c.name: c for c in attribute(_segmented(text), known).characters}
+
+
+def cast_of(text: str) -> Cast:
+    return context(_segmented(text)).cast
+
+
+def test_heroine_with_only_a_first_name_and_she() -> None:
+    text = (
+        "Ysolde climbed the hill at dawn. She carried a basket of bread for her grandmother.\n\n"
+        '"Is anyone home?" Ysolde called at the door.\n\n'
+        "Nobody answered. Ysolde pushed the door open, and she stepped inside herself.\n\n"
+        '"Grandmother?" she asked.\n'
+    )
+    heroine = speakers(text)["Ysolde"]
+    assert heroine.gender == "female"
+    assert heroine.lines == 2
+
+
+def test_title_only_woman() -> None:
+    text = (
+        "Lady Ashcombe received them in the long gallery.\n\n"
+        '"You are late," said Lady Ashcombe. "Sit down."\n\n'
+        'Mr. Ashcombe bowed to his guests. "My wife keeps early hours," said Mr. Ashcombe.\n\n'
+        '"And so should you," said Lady Ashcombe.\n'
+    )
+    found = speakers(text)
+    assert found["Lady Ashcombe"].gender == "female"
+    assert found["Mr. Ashcombe"].gender == "male"
+    assert "Mr. Ashcombe" not in found["Lady Ashcombe"].aliases
+
+
+def test_pet_name_joined_to_its_character() -> None:
+    text = (
+        "Elizabeth Hale sat sewing by the window. Elizabeth did not look up when her father came in.\n\n"
+        '"Lizzy," said Mr. Hale, "there is a letter for you."\n\n'
+        '"From whom?" asked Elizabeth.\n\n'
+        "Elizabeth read it twice. Then Elizabeth laughed.\n\n"
+        '"Oh, Lizzy, what is it?" asked her sister Jane.\n\n'
+        '"Nothing at all," said Lizzy.\n\n'
+        "Elizabeth folded the letter away.\n"
+    )
+    found = speakers(text)
+    assert "Lizzy" not in found
+    assert "Lizzy" in found["Elizabeth"].aliases
+    assert found["Elizabeth"].lines == 2
+    assert found["Elizabeth"].gender == "female"
+
+
+def test_mother_and_daughters_of_one_family_stay_apart() -> None:
+    """`Mrs. Hale` is neither `Margaret Hale` nor `Miss Hale`; `Miss Hale` is Margaret, the one
+    daughter; `Mr. Hale` is a man of his own."""
+    text = (
+        "Mrs. Hale and her daughter Margaret Hale sat in the parlour with Mr. Hale.\n\n"
+        '"Where is your father going?" said Mrs. Hale.\n\n'
+        '"To the mill," said Margaret. Miss Hale was always the first to know.\n\n'
+        '"Margaret knows everything," said Mr. Hale, and Mrs. Hale sighed while Margaret laughed.\n'
+    )
+    cast = cast_of(text)
+    assert cast.resolve("Mrs. Hale") != cast.resolve("Margaret Hale")
+    assert cast.resolve("Miss Hale") == cast.resolve("Margaret") == cast.resolve("Margaret Hale")
+    assert cast.resolve("Mr. Hale") not in (cast.resolve("Mrs. Hale"), cast.resolve("Margaret"))
+    assert cast.gender(cast.resolve("Mrs. Hale") or "") == "female"
+    assert cast.gender(cast.resolve("Mr. Hale") or "") == "male"
+
+
+def test_mr_and_the_full_name_are_one_man_unless_the_story_names_another() -> None:
+    text = (
+        "John Thornton owned the mill. Mr. Thornton was a hard man, they said.\n\n"
+        '"Good morning," said Mr. Thornton.\n\n'
+        "Thornton walked on without another word.\n"
+    )
+    cast = cast_of(text)
+    assert cast.resolve("Mr. Thornton") == cast.resolve("John Thornton") == cast.resolve("Thornton")
+    brothers = (
+        "Mr. Knightley and Mr. John Knightley came in together. Mr. John Knightley sat down.\n\n"
+        '"Well, brother," said Mr. Knightley. "You look tired," and Mr. John Knightley smiled.\n'
+    )
+    cast = cast_of(brothers)
+    assert cast.resolve("Mr. Knightley") != cast.resolve("Mr. John Knightley")
+
+
+def test_two_names_side_by_side_are_not_merged() -> None:
+    """A house named after its family is a place, and two names on one line are two people."""
+    text = (
+        "Charlotte Lucas walked up from Lucas Lodge that morning. Miss Lucas was fond of walking.\n\n"
+        '"Good morning," said Charlotte.\n\n'
+        "At Lucas Lodge the family were still asleep. Charlotte and Maria had risen early.\n"
+    )
+    cast = cast_of(text)
+    assert cast.resolve("Lucas Lodge") is None
+    assert "Lucas Lodge" not in cast.aliases.get(cast.resolve("Charlotte") or "", ())
+    assert cast.resolve("Maria") != cast.resolve("Charlotte")
+
+
+def test_places_are_not_characters() -> None:
+    text = (
+        "They drove to Lambton in the afternoon. In Lambton the streets were full, and at Lambton "
+        "the inn was crowded. The road from Lambton ran north.\n\n"
+        '"We shall stay the night," said Mr. Gardiner.\n\n'
+        "Lambton was a small town. Mr. Gardiner looked at his watch.\n"
+    )
+    cast = cast_of(text)
+    assert cast.resolve("Lambton") is None
+    assert cast.resolve("Mr. Gardiner") == "Mr. Gardiner"
+
+
+def test_the_first_name_prior_decides_only_without_evidence() -> None:
+    text = (
+        "Evelyn came down the stairs. He was late again, and he knew it.\n\n"
+        '"Sorry," said Evelyn. He sat down himself.\n\n'
+        "Harold passed the toast.\n\n"
+        '"Never mind," said Harold.\n'
+    )
+    found = speakers(text)
+    assert given_name_gender("Evelyn") == "female"  # the prior says so ...
+    assert found["Evelyn"].gender == "male"  # ... but the text says he
+    assert found["Harold"].gender == "male"  # no he or she at all: the prior
+
+
+def test_a_first_person_narrator_is_named_by_how_others_address_them_not_by_a_servant() -> None:
+    text = (
+        "I came home late that night. The house was dark.\n\n"
+        '"Is that you, Hugh?" my mother called from upstairs.\n\n'
+        '"Yes," I said.\n\n'
+        "Martha came in with a candle. Martha was our oldest servant.\n\n"
+        '"Martha, bring him some supper," said my mother.\n\n'
+        '"I am not hungry," I said.\n\n'
+        '"You must eat, Hugh," she said.\n\n'
+        '"Very well," I said.\n\n'
+        '"Hugh, my dear fellow, sit down," said my uncle.\n\n'
+        '"Thank you," I said.\n'
+    )
+    script = attribute(_segmented(text))
+    assert script.narrator == "Hugh"
+    hugh = {c.name: c for c in script.characters}["Hugh"]
+    assert hugh.lines == 4
+    assert hugh.gender == "male"
+
+
+def test_short_forms() -> None:
+    assert short_form_of("Lizzy", "Elizabeth") and short_form_of("Eliza", "Elizabeth")
+    assert short_form_of("Fred", "Frederick")
+    assert not short_form_of("Thomas", "Tom")  # the long one is no pet name of the short
+    assert not short_form_of("Jane", "Janet")
+
+
+def test_a_given_cast_seeds_discovery() -> None:
+    text = (
+        "The Captain stood on the bridge. Skipper looked out to sea.\n\n"
+        '"Hard a-port!" said Skipper.\n\n'
+        "Brighton lay ahead. Brighton was bright in the sun.\n\n"
+        '"Aye," said Brighton.\n'
+    )
+    known = KnownCast(
+        characters=(KnownCharacter("Captain Hollis", aliases=("Skipper",), gender="female"),),
+        not_characters=frozenset({"Brighton"}),
+    )
+    script = attribute(_segmented(text), known)
+    found = {c.name: c for c in script.characters}
+    assert found["Captain Hollis"].gender == "female"
+    assert "Skipper" not in found and "Brighton" not in found
+    first = next(line for line in script.lines if line.kind == "dialogue")
+    assert first.speaker == "Captain Hollis"
