@@ -52,6 +52,14 @@ def test_a_verb_after_an_open_quote_is_a_tag_of_lower_confidence() -> None:
         ("Kaito turned to her and said,", "Kaito"),
         ("The rain had stopped. Then aloud he said abruptly:", "he"),  # only the last sentence counts
         ("The old lady felt Tom's shirt, and said:", "The old lady"),  # the subject, not the shirt's owner
+        ("At last the Mole, who had been quiet all evening,\ncalled out,", "the Mole"),  # late in its sentence
+        ("And when Mr. Tulliver regularly answered,", "Mr. Tulliver"),
+        ("After a while, Ellen heard the Badger say,", "the Badger"),  # the infinitive after `heard`
+        ("A short pause followed, and Mrs. Grove began again.", "Mrs. Grove"),  # a tag may end its sentence
+        ("With a steadier voice she soon added,", "she"),
+        ("Nell, with flushed cheeks, raised her head and said:", "Nell"),
+        ("The others crowded round, while the Warden gravely held out the cup, saying", "the Warden"),
+        ("Two began in a low voice,", "Two"),  # a number is a name right before the verb
     ],
 )
 def test_tag_before_names_the_speaker(narration: str, phrase: str) -> None:
@@ -62,6 +70,10 @@ def test_tag_before_names_the_speaker(narration: str, phrase: str) -> None:
 def test_tag_before_is_none_without_a_speech_verb() -> None:
     assert tag_before("The rain had stopped.") is None
     assert tag_before("Kaito said nothing for a while. The rain had stopped.") is None
+    assert tag_before("He said nothing.") is None  # the sentence ends on what was (not) said
+    assert tag_before("She told him the whole story.") is None
+    assert tag_before("The rain began.") is None  # a late tag's subject is a person
+    assert tag_before("Tom looked at her and smiled.") is None  # a gesture ending its sentence is a beat
 
 
 def test_beats_are_the_subjects_of_sentences_around_the_quote() -> None:

@@ -193,13 +193,18 @@ def listeners(narr: str) -> list[str]:
     return [m.group(1)] if m else []
 
 
+# What may follow a speech verb in its tag: `called out`, `said slowly to Tom`, `began in a low voice`
+_PARTICLE = (
+    r"(?:\s+(?:out|in|up|back|on|forth|aloud|again|\w+ly|to\s+\w+"
+    r"|(?:in|with)\s+(?:a|an|the|his|her|my|their)\s+(?:[a-z]+\s+)?[a-z]+))"
+)
 _LATE_TAG = re.compile(
     r"(?:(?:^|(?<=,\s)|(?<=\band\s)|(?<=\bthen\s)|(?<=\bthat\s)|(?<=\bhear\s)|(?<=\bheard\s)"
     r"|(?<=\bwhen\s)|(?<=\bwhile\s)|(?<=\bas\s)|(?<=\buntil\s)|(?<=\btill\s)|(?<=\bbefore\s)|(?<=\bafter\s))"
     rf"(?P<who>\b(?:I|he|she|(?:[Tt]he\s+)?{NAME_PHRASE.pattern}|(?:the|my|his|her)\s+(?:[a-z]+\s+)?[a-z]+))"
     r"|(?<=\s)(?P<pronoun>I|he|she))"  # `With a stronger voice she soon added,`
     r"(?:,[^,]{1,60},)?\s+(?:(?:\w+ly|soon|then|now|again|also|only|still|at once|at last)\s+){0,3}(?P<verb>[a-z]+)"
-    r"(?P<rest>(?:\s+(?:out|in|up|back|on|forth|aloud|again|\w+ly|to\s+\w+)){0,4})(?P<end>(?:,\s*[^,\s][^,]{0,30})?[,:—–-]*|\.)\s*$"
+    rf"(?P<rest>{_PARTICLE}{{0,4}})(?P<end>(?:,\s*[^,\s][^,]{{0,30}})?[,:—–-]*|\.)\s*$"
 )
 # Speech verbs that are gestures too: ending a sentence before a quote they are a beat, not its tag.
 _GESTURES = frozenset(
@@ -227,8 +232,15 @@ def _speech_follows(rest: list[str]) -> bool:
     return not _WHAT_WAS_SAID.match(rest[0].lower())
 
 
-_AND_THEN_VERB = re.compile(r"\b(?:and|then)\s+(?:\w+ly\s+)?(\w+)(?:\s+\w+ly)?(?:\s+to\s+\w+)?\s*[,:]?\s*$")
-_LAST_VERB = re.compile(r"(\w+)(?:\s+\w+ly)?(?:\s+to\s+\w+)?\s*[,:]?\s*$")
+_AND_THEN_VERB = re.compile(rf"(?:\b(?:and|then)|,)\s+(?:\w+ly\s+)?(\w+){_PARTICLE}{{0,4}}\s*[,:]?\s*$")
+_LAST_VERB = re.compile(rf"(\w+){_PARTICLE}{{0,4}}\s*[,:]?\s*$")
+_PARTICIPLE_TAGS = frozenset(
+    "saying crying asking adding exclaiming replying whispering calling shouting answering".split()
+)
+
+
+_MAIN_CLAUSE_START = re.compile(r"(?:^|(?<=,\s)|(?<=\band\s)|(?<=\bthen\s))(?=\S)")
+_CLAUSE_START = re.compile(r"(?:^|(?<=,\s)|(?<=\band\s)|(?<=\bthen\s)|(?<=\bwhile\s)|(?<=\bwhen\s))(?=\S)")
 
 
 def tag_before(narr: str) -> Who | None:
@@ -252,13 +264,17 @@ def tag_before(narr: str) -> Who | None:
             if who:
                 return Who(who, "speech-verb", 0.9, after_verb=True)
     # `The old lady felt Tom's shirt, and said:` - the sentence's subject, its last verb a speech verb
+    # `while the Dodo solemnly presented the thimble, saying` - its subject, its verb a participle of speech
     last_verb = _LAST_VERB.search(sentence)  # matches wherever the `and … said` search below does
-    if _AND_THEN_VERB.search(sentence) and last_verb and is_speech_verb(last_verb.group(1)):
+    and_then = _AND_THEN_VERB.search(sentence)
+    participle = bool(last_verb and last_verb.group(1) in _PARTICIPLE_TAGS)
+    said = bool(last_verb and and_then and is_speech_verb(last_verb.group(1)) and not and_then.group(0).startswith(","))
+    if and_then and last_verb and (participle or said):
         found = None  # the last subject before the verb: `Jack Lawton cracked his fingers and Father Arnall … said:`
-        for m in re.finditer(r"(?:^|(?<=,\s)|(?<=\band\s)|(?<=\bthen\s))(?=\S)", sentence):
+        for m in (_CLAUSE_START if participle else _MAIN_CLAUSE_START).finditer(sentence, 0, last_verb.start()):
             who = speaker_phrase(sentence[m.start() :])
-            if who and SUBJECT_VERB.match(sentence, m.start() + len(who)):
-                found = who
+            if who and SUBJECT_VERB.match(re.sub(r"^,[^,]{1,40},", "", sentence[m.start() + len(who) :])):
+                found = who  # `Katharine, with flushed cheeks, raised her head and said:`
         if found:
             return Who(found, "speech-verb", 0.85)
     # `my father, after showing a great concern at it, said to her, with a sigh,` / `to hear the Rabbit say to itself,`
