@@ -111,3 +111,25 @@ def test_a_weak_opening_guess_gives_way_to_the_runs_surest_tag() -> None:
     turn_taking(ctx)
     assert ctx.decided[q[0]].speaker == "Ann" and ctx.decided[q[0]].rule == "turn-taking"
     assert ctx.decided[q[0]].confidence < 0.65
+
+
+def test_a_line_calling_the_last_but_one_speaker_goes_to_a_third_voice() -> None:
+    text = """The three of them stood in the hall.
+
+"Where were you at ten?" said Ruth.
+
+"In the garden," said Walter.
+
+"She was there too," said Hugh.
+
+"And after that, Walter?"
+"""
+    ctx = ctx_of(text)
+    q = quotes(ctx)
+    ctx.decided[q[0]] = Decision("Ruth", "speech-verb", 0.95)
+    ctx.decided[q[1]] = Decision("Walter", "speech-verb", 0.95)
+    ctx.decided[q[2]] = Decision("Hugh", "speech-verb", 0.95)
+    ctx.vocatives[ctx.segs[q[3]].paragraph] = ["Walter"]
+    turn_taking(ctx)
+    # not Walter (called by name), not Hugh (who just spoke): the one who asked before
+    assert ctx.speaker(q[3]) == "Ruth"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+
 from .context import Context, Decision, Rule
 
 REACH = 3000  # characters back in which the people of a conversation are looked for
@@ -96,7 +98,14 @@ def turn_taking(ctx: Context) -> None:
                     partner = _partner(ctx, run, j, known)
                     guess = anchor if distance % 2 == 0 else partner
                     if guess in not_speaker[p]:
-                        guess = partner if guess == anchor else anchor
+                        other = partner if guess == anchor else anchor
+                        beside = {known[run[n]] for n in (k - 1, k + 1) if 0 <= n < len(run)}
+                        if other in beside or other in addressed[p]:  # swapping would repeat a neighbour's turn
+                            third = _third(run, k, known, not_speaker[p] | beside | {guess})
+                            if third is None and guess not in addressed[p]:
+                                third = guess  # `"No; you'll call me just plain Marilla."`: one may name oneself
+                            other = third or other
+                        guess = other
                     if guess:
                         conf = max(0.3, 0.6 - 0.05 * distance)
                         break
@@ -126,6 +135,16 @@ def _off_turn(sure: dict[int, str], j: int, name: str) -> bool:
     if distance > 4:
         return False
     return (sure[k] == name) != (distance % 2 == 0)
+
+
+def _third(run: list[int], k: int, known: dict[int, str | None], skip: AbstractSet[str | None]) -> str | None:
+    """Another voice of the conversation, nearest turn `k` first: `"She was," said John.` /
+    `"Ah! One more question, Mr. Wells."` is neither John's (he just spoke) nor Mr. Wells's (called)."""
+    for distance in range(2, len(run)):
+        for n in (k - distance, k + distance):
+            if 0 <= n < len(run) and known[run[n]] and known[run[n]] not in skip:
+                return known[run[n]]
+    return None
 
 
 def _between(
