@@ -564,6 +564,49 @@ def serve(
         server.server_close()
 
 
+@app.command()
+def studio(
+    sources: Sources,
+    voices: VoicesFile = None,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free port).")] = 8765,
+    output: Output = Path("output"),
+    jobs: Annotated[
+        Optional[int],
+        typer.Option("--jobs", "-j", min=1, show_default=False, help="Worker processes for builds. Default: number of cores."),
+    ] = None,
+) -> None:
+    """Cast the book by ear in a web page on this machine: hear, recast and fix who speaks.
+
+    The page lists the cast with a voice picker and a preview of each
+    character's own lines, and the script with each line's speaker; it saves
+    changes into the casting file (keeping your comments) and builds the book.
+    It listens on 127.0.0.1 only; open the address it prints in a browser.
+
+    Example:
+
+        audiobook studio seeds/
+        audiobook studio novel.epub --voices novel.toml --port 8800
+    """
+    try:
+        from .studio.server import listen, serve
+    except ImportError as exc:
+        fail(f"the studio needs {exc.name}: run `pip install -e '.[studio]'` in the project (or `bash setup.sh`)")
+    from .studio.session import Studio, StudioOptions
+
+    options = StudioOptions(tuple(sources), voices, output, jobs or os.cpu_count() or 1)
+    session = run_or_fail(lambda: Studio(options))
+    sock = run_or_fail(lambda: listen(port))
+    book = run_or_fail(session.book)
+    typer.echo(f"Studio for \"{book.title}\": http://127.0.0.1:{sock.getsockname()[1]}/")
+    typer.echo(f"Casting file: {session.casting_path}{'' if session.casting_path.exists() else ' (made on the first save)'}")
+    typer.echo("Only this machine can connect. Press Ctrl+C to stop.")
+    sys.stdout.flush()
+    try:
+        serve(session, sock)
+    finally:
+        sock.close()
+
+
 def run() -> None:  # pragma: no cover - console entry point convenience
     app(prog_name="audiobook")
 

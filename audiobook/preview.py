@@ -14,6 +14,7 @@ from .encode import HEADER_BYTES
 from .engine import Voice
 from .engines import DEFAULT_OPTIONS, EngineIds, EngineOptions, check_voice
 from .errors import AudiobookError
+from .loudness import DEFAULT_LOUDNESS_LUFS
 from .plan import Plan, speakable
 from .produce import part_requests, produce
 from .segment import speech_text
@@ -66,12 +67,16 @@ def voice_from_config(config: Config, name: str) -> Voice:
 
 
 def make_preview(name: str, voice: Voice, lines: Sequence[str], out_path: Path, cache_dir: Path,
-                 bitrate_kbps: int = 64, engine_options: EngineOptions = DEFAULT_OPTIONS) -> Preview:
-    """Speak `lines` in `voice` (any engine's) into `out_path` (an MP3), through the same cache as builds."""
-    check_voice(voice, engine_options)
-    clips = [(ClipRequest(text, voice), PAUSE_MS) for text in lines]
-    requests = part_requests(clips, bitrate_kbps, engine_ids=EngineIds(engine_options))
-    produced = produce(requests, cache_dir, 1, bitrate_kbps, engine_options=engine_options)
+                 bitrate_kbps: int = 64, engine_options: EngineOptions = DEFAULT_OPTIONS,
+                 voices: Sequence[Voice] | None = None, loudness_lufs: float = DEFAULT_LOUDNESS_LUFS) -> Preview:
+    """Speak `lines` in `voice` (any engine's; or each in its own of `voices`) into `out_path` (an MP3),
+    through the same cache as builds: a line a build spoke in that voice is not spoken again."""
+    spoken_by = voices if voices is not None else [voice] * len(lines)
+    for each in set(spoken_by):
+        check_voice(each, engine_options)
+    clips = [(ClipRequest(text, v), PAUSE_MS) for text, v in zip(lines, spoken_by, strict=True)]
+    requests = part_requests(clips, bitrate_kbps, loudness_lufs, engine_ids=EngineIds(engine_options))
+    produced = produce(requests, cache_dir, 1, bitrate_kbps, loudness_lufs, engine_options=engine_options)
     parts = [p.part for p in produced]
     out_path.parent.mkdir(parents=True, exist_ok=True)
     partial = out_path.with_name(f".{out_path.name}.partial")

@@ -1,0 +1,327 @@
+"""One studio session: a book, its casting file and its output folder, shared by every tab.
+
+It reads the book as `build` does (:func:`audiobook.plan.plan`), speaks previews and single
+lines through the build's clip cache, saves edits into the casting file (refusing a save made
+from an older revision of it), and runs the ordinary build in a thread, reporting progress.
+
+What it writes: the casting file (through a temporary beside it, renamed into place) and the
+output folder (the book's folder, and the clip cache with the previews in it). Nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ..casting_file import VOICES_FILE
+from ..config import load_config
+from ..engine import Voice
+from ..errors import AudiobookError, ConfigError
+from ..plan import BuildOptions, BuildResult, Plan, Utterance, loudness_target, plan, speakable
+from ..segment import speech_text
+from .edits import Edit, FixLine, Merge, NotCharacter, SetGender, SetVoice, apply_edits, unique_quote
+from .views import BookView, EngineVoices, book_view, engine_voices
+
+PREVIEW_LINES = 3
+PREVIEWS = "studio"  # the folder in the clip cache holding previews (NAME.mp3, named by what they hold)
+
+
+class StaleError(AudiobookError):
+    """A save made from an older revision of the casting file than the one on disk."""
+
+
+class BusyError(AudiobookError):
+    """A build is already running."""
+
+
+@dataclass(frozen=True)
+class StudioOptions:
+    sources: tuple[Path, ...]
+    voices_path: Path | None = None  # None: the book's casting file, as `build` chooses it
+    output_dir: Path = Path("output")
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.output_dir / ".cache"
+
+
+@dataclass(frozen=True)
+class BuiltChapter:
+    number: int
+    title: str
+    duration_ms: int
+
+
+@dataclass(frozen=True)
+class BuildStatus:
+    """How the studio's build is going: "idle", "running", "done" or "failed"."""
+
+    state: str
+    stage: str | None = None  # "synthesize", "encode", "write"
+    done: int = 0
+    total: int = 0
+    error: str | None = None
+    clips_total: int = 0
+    clips_synthesized: int = 0
+    chapters: tuple[BuiltChapter, ...] = ()
+    recast: tuple[str, ...] = ()  # "3 lines: [[lines]] in voices.toml:41"
+
+
+def revision_of(path: Path) -> str:
+    """A digest of the casting file as it is now ("" if there is none)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    except FileNotFoundError:
+        return ""
+
+
+def casting_path_for(options: StudioOptions, chosen: Path | None) -> Path:
+    """Where the studio saves: the given or chosen casting file, else a new voices.toml in the book's
+    folder (or beside its story file)."""
+    if options.voices_path is not None:
+        return options.voices_path
+    if chosen is not None:
+        return chosen
+    first = options.sources[0]
+    return (first if first.is_dir() else first.parent) / VOICES_FILE
+
+
+class Studio:
+    """The book being cast. Thread-safe: the server calls it from several threads at once."""
+
+    def __init__(self, options: StudioOptions) -> None:
+        self.options = options
+        self._lock = threading.RLock()  # the plan and the casting file
+        self._speaking = threading.Lock()  # one preview at a time: it is one engine process
+        self._plan: Plan | None = None
+        self._planned: tuple[str, tuple[int, ...]] | None = None  # (revision, sources' mtimes) of _plan
+        self._build_thread: threading.Thread | None = None
+        self._status = BuildStatus("idle")
+        self._result: BuildResult | None = None
+        first = self._read_plan(options.voices_path)
+        chosen = first.casting_file.path if first.casting_file is not None else None
+        self.casting_path = casting_path_for(options, chosen)
+        if chosen is None and self.casting_path.exists():
+            note = first.casting_file.note if first.casting_file else None
+            raise ConfigError(
+                f"{self.casting_path}: is not this book's casting file{f' ({note})' if note else ''}: "
+                "pass --voices FILE to choose the file to edit"
+            )
+
+    # -- the book ---------------------------------------------------------------------------------
+
+    def _read_plan(self, voices_path: Path | None) -> Plan:
+        opts = self.options
+        return plan(BuildOptions(opts.sources, opts.output_dir, voices_path, jobs=opts.jobs))
+
+    def _stamp(self) -> tuple[str, tuple[int, ...]]:
+        mtimes = []
+        for source in self.options.sources:
+            for path in (source, *(sorted(source.iterdir()) if source.is_dir() else ())):
+                try:
+                    mtimes.append(path.stat().st_mtime_ns)
+                except OSError:
+                    mtimes.append(0)
+        return revision_of(self.casting_path), tuple(mtimes)
+
+    def plan(self) -> tuple[Plan, str]:
+        """The book as the casting file has it now, and that file's revision."""
+        with self._lock:
+            stamp = self._stamp()
+            if self._plan is None or self._planned != stamp:
+                path = self.casting_path if self.casting_path.is_file() else None
+                self._plan = self._read_plan(path)
+                self._planned = stamp
+            return self._plan, stamp[0]
+
+    def book(self) -> BookView:
+        book, revision = self.plan()
+        return book_view(book, str(self.casting_path), revision)
+
+    def voices(self) -> tuple[EngineVoices, ...]:
+        from .. import engines
+
+        book, _ = self.plan()
+        return engine_voices(engines.NAMES, book.config.language)
+
+    # -- listening ----------------------------------------------------------------------------------
+
+    def preview(self, name: str, voice: Voice | None = None) -> Path:
+        """A few of `name`'s own lines in `voice` (else their voice now), as an MP3 in the cache."""
+        book, _ = self.plan()
+        utts = [u for chapter in book.chapters for u in chapter.utterances if u.speaker == name and speakable(u.spoken)]
+        if not utts:
+            raise AudiobookError(f"{name} has no line to speak in this book: choose another character")
+        early = utts[: PREVIEW_LINES * 5]  # their fullest lines among the first few: enough words to judge a voice
+        fullest = set(sorted(range(len(early)), key=lambda i: -len(early[i].spoken.split()))[:PREVIEW_LINES])
+        chosen = [u for i, u in enumerate(early) if i in fullest]
+        return self._speak(chosen, voice)
+
+    def line_audio(self, chapter: int, index: int) -> Path:
+        """One line of the script in the voice that reads it, as an MP3 in the cache."""
+        book, _ = self.plan()
+        if not 1 <= chapter <= len(book.chapters):
+            raise AudiobookError(f"no chapter {chapter}: the book has {len(book.chapters)}")
+        utts = [u for u in book.chapters[chapter - 1].utterances if u.line == index and speakable(u.spoken)]
+        if not utts:
+            raise AudiobookError(f"line {index} of chapter {chapter} has nothing to say")
+        return self._speak(utts, None)
+
+    def _speak(self, utts: Sequence[Utterance], voice: Voice | None) -> Path:
+        from ..engines import check_voice
+        from ..preview import make_preview
+
+        book, _ = self.plan()
+        texts = [u.spoken for u in utts]
+        voices = [voice or u.voice for u in utts]
+        loudness = loudness_target(book.config)
+        if voice is not None:
+            check_voice(voice)
+        key = json.dumps([[repr(v) for v in voices], texts, loudness], ensure_ascii=False)
+        path = self.previews_dir / f"{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()[:32]}.mp3"
+        with self._speaking:
+            if not path.is_file():  # the second play of the same lines is the file made the first time
+                make_preview("studio", voices[0], texts, path, self.options.cache_dir, voices=voices,
+                             loudness_lufs=loudness)
+        return path
+
+    @property
+    def previews_dir(self) -> Path:
+        return self.options.cache_dir / PREVIEWS
+
+    # -- saving -------------------------------------------------------------------------------------
+
+    def save(self, revision: str, changes: Sequence[dict[str, Any]]) -> str:
+        """Apply the page's `changes` to the casting file, if it is still at `revision`; the new revision.
+
+        StaleError if the file changed since (another tab saved, or an editor): nothing is written.
+        """
+        with self._lock:
+            current = revision_of(self.casting_path)
+            if revision != current:
+                raise StaleError(
+                    f"{self.casting_path} was changed since this page read it (saved from another tab or an "
+                    "editor): nothing was saved; reload the page to see the changes, then make yours again"
+                )
+            book, _ = self.plan()
+            edits = [self._edit(book, change) for change in changes]
+            path = self.casting_path
+            text = path.read_text(encoding="utf-8") if path.is_file() else ""
+            self._write_checked(path, apply_edits(text, edits, str(path)))
+            return revision_of(path)
+
+    def _edit(self, book: Plan, change: dict[str, Any]) -> Edit:
+        """The edit a change from the page asks for; ConfigError (one line) if it is not one."""
+        try:
+            op = change["op"]
+            if op == "voice":
+                voice = change["voice"]
+                speaker = voice.get("speaker")
+                return SetVoice(str(change["name"]), str(voice["id"]), int(voice["rate"]), int(voice["pitch"]),
+                                None if speaker is None else int(speaker))
+            if op == "gender":
+                gender = change.get("gender")
+                return SetGender(str(change["name"]), str(gender) if gender else None)
+            if op == "merge":
+                return Merge(str(change["name"]), str(change["into"]))
+            if op == "not_character":
+                return NotCharacter(str(change["name"]))
+            if op == "line":
+                return self._line_fix(book, int(change["chapter"]), int(change["line"]), str(change["speaker"]))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ConfigError(f"a change the page sent is incomplete ({exc}): reload the page") from None
+        raise ConfigError(f"unknown change {op!r}: reload the page")
+
+    @staticmethod
+    def _line_fix(book: Plan, chapter: int, index: int, speaker: str) -> FixLine:
+        if not 1 <= chapter <= len(book.chapters) or not 0 <= index < len(book.chapters[chapter - 1].script.lines):
+            raise ConfigError(f"no line {index} in chapter {chapter}: reload the page")
+        dialogue = [
+            (c.number, k, speech_text(c.script.story.text[line.start : line.end]))
+            for c in book.chapters for k, line in enumerate(c.script.lines) if line.kind == "dialogue"
+        ]
+        mine = [text for number, k, text in dialogue if (number, k) == (chapter, index)]
+        if not mine:
+            raise ConfigError("only a line of dialogue can change speaker: narration is the narrator's")
+        others = [text for number, k, text in dialogue if (number, k) != (chapter, index)]
+        quote = unique_quote(mine[0], others)
+        if quote is None:
+            raise ConfigError(f"the words {mine[0]!r} are said more than once in the book: a [[lines]] entry cannot "
+                              "single this one out; edit the casting file by hand")
+        return FixLine(quote, speaker, mine[0])
+
+    @staticmethod
+    def _write_checked(path: Path, text: str) -> None:
+        """Write the casting file whole, but only if it is still a valid one."""
+        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as file:
+                file.write(text)
+            try:
+                load_config(Path(temporary))
+            except ConfigError as exc:
+                raise ConfigError(str(exc).replace(temporary, str(path)) + " (nothing was saved)") from None
+            if path.exists():
+                os.chmod(temporary, path.stat().st_mode & 0o777)
+            else:
+                os.chmod(temporary, 0o644)
+            os.replace(temporary, path)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+
+    # -- building -----------------------------------------------------------------------------------
+
+    def start_build(self) -> None:
+        """Start the ordinary build in a thread; BusyError if one is running."""
+        with self._lock:
+            if self._build_thread is not None and self._build_thread.is_alive():
+                raise BusyError("a build is already running: wait for it to finish")
+            self._status = BuildStatus("running")
+            self._build_thread = threading.Thread(target=self._run_build, name="studio-build", daemon=True)
+            self._build_thread.start()
+
+    def _run_build(self) -> None:
+        from ..build import Progress, build
+
+        def on_progress(event: Progress) -> None:
+            self._status = replace(self._status, stage=event.stage, done=event.done, total=event.total)
+
+        path = self.casting_path if self.casting_path.is_file() else None
+        opts = self.options
+        try:
+            result = build(BuildOptions(opts.sources, opts.output_dir, path, jobs=opts.jobs), on_progress)
+        except AudiobookError as exc:
+            self._status = replace(self._status, state="failed", error=str(exc))
+            return
+        except OSError as exc:
+            self._status = replace(self._status, state="failed", error=f"{exc.filename or ''}: {exc.strerror or exc}")
+            return
+        chapters = tuple(BuiltChapter(c.number, c.title, c.duration_ms) for c in result.chapters)
+        recast = tuple(f"{r.lines} line{'s' if r.lines != 1 else ''}: {r.why}" for r in getattr(result, "recast", ()))
+        self._result = result
+        self._status = BuildStatus("done", self._status.stage, self._status.done, self._status.total, None,
+                                   result.clips_total, result.clips_synthesized, chapters, recast)
+
+    def build_status(self) -> BuildStatus:
+        return self._status
+
+    def wait_for_build(self, timeout_s: float | None = None) -> None:
+        thread = self._build_thread
+        if thread is not None:
+            thread.join(timeout_s)
+
+    def chapter_file(self, number: int) -> Path | None:
+        """The MP3 of chapter `number` as the studio's last build wrote it."""
+        result = self._result
+        if result is None:
+            return None
+        return next((c.path for c in result.chapters if c.number == number), None)
