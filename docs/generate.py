@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from audiobook.cli import app
 
 DOC = Path(__file__).with_name("cli.md")
-COMMANDS = ["build", "segment", "cast", "voices", "preview", "serve"]
+COMMANDS = ["build", "segment", "cast", "voices", "preview", "studio", "serve"]
 
 
 def render() -> str:

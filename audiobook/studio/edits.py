@@ -198,6 +198,7 @@ def _fix_line(doc: Any, edit: FixLine) -> None:
     entry = tomlkit.table()
     entry["quote"] = edit.quote
     entry["speaker"] = edit.speaker
+    entry.trivia.indent = "" if tomlkit.dumps(doc).endswith("\n\n") else "\n"  # a blank line before it
     doc["lines"].append(entry)
 
 
