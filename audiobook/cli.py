@@ -574,6 +574,7 @@ def studio(
         Optional[int],
         typer.Option("--jobs", "-j", min=1, show_default=False, help="Worker processes for builds. Default: number of cores."),
     ] = None,
+    piper_voices: PiperVoices = None,
 ) -> None:
     """Cast the book by ear in a web page on this machine: hear, recast and fix who speaks.
 
@@ -593,7 +594,7 @@ def studio(
         fail(f"the studio needs {exc.name}: run `pip install -e '.[studio]'` in the project (or `bash setup.sh`)")
     from .studio.session import Studio, StudioOptions
 
-    options = StudioOptions(tuple(sources), voices, output, jobs or os.cpu_count() or 1)
+    options = StudioOptions(tuple(sources), voices, output, jobs or os.cpu_count() or 1, piper_voices)
     session = run_or_fail(lambda: Studio(options))
     sock = run_or_fail(lambda: listen(port))
     book = run_or_fail(session.book)

@@ -38,7 +38,7 @@ pytestmark = [
     pytest.mark.needs_ffmpeg,
     pytest.mark.skipif(webdriver is None, reason="needs selenium: pip install -e '.[test]'"),
     pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
-                       reason="needs Chromium and its driver: apt-get install chromium chromium-driver, or bash setup.sh"),
+                       reason="needs Chromium and its driver: apt-get install chromium chromium-driver"),
 ]
 LINES_SUPPORTED = "lines" in {f.name for f in fields(Config)}  # [[lines]] in voices.toml (issue #12)
 SCREENSHOT = ROOT / "docs" / "studio.png"
@@ -200,9 +200,12 @@ def test_click_a_line_to_hear_it(browser: WebDriver, studio: RunningStudio) -> N
 
 
 def build_in_the_page(browser: WebDriver) -> WebElement:
+    """Click Build and wait for this build (not the one before) to end."""
+    panel = browser.find_element(By.ID, "build-panel")
+    number = int(panel.get_attribute("data-build") or 0) + 1
     browser.find_element(By.ID, "build").click()
-    wait(browser, lambda d: d.find_element(By.ID, "build-panel").get_attribute("data-state") in ("done", "failed"),
-         BUILD_TIMEOUT_S, "the build did not finish")
+    wait(browser, lambda d: panel.get_attribute("data-build") == str(number)
+         and panel.get_attribute("data-state") in ("done", "failed"), BUILD_TIMEOUT_S, "the build did not finish")
     status = browser.find_element(By.ID, "build-status")
     assert browser.find_element(By.ID, "build-panel").get_attribute("data-state") == "done", status.text
     return status
@@ -233,7 +236,8 @@ def test_change_kaitos_voice_and_save(browser: WebDriver, studio: RunningStudio)
     assert after.splitlines()[kaito + 2] == 'voice = "en-us+m7"'  # Kaito's, not another's
     comments = [line for line in before.splitlines() if "#" in line]
     assert comments and all(line in after.splitlines() for line in comments)
-    wait(browser, lambda d: row(d, "Kaito").find_element(By.CSS_SELECTOR, "select.variant").get_attribute("value") == "+m7")
+    variant = (By.CSS_SELECTOR, "select.variant")
+    wait(browser, lambda d: row(d, "Kaito").find_element(*variant).get_attribute("value") == "+m7")
 
 
 @pytest.mark.skipif(not LINES_SUPPORTED, reason="needs [[lines]] in voices.toml (issue #12, not on this branch yet)")
@@ -243,7 +247,8 @@ def test_fix_one_lines_speaker(browser: WebDriver, studio: RunningStudio) -> Non
                          if line["kind"] == "dialogue" and line["low"] and line["speaker"] not in ("Luka", "narrator"))
     before = studio.voices.read_text(encoding="utf-8")
     Select(browser.find_element(By.ID, "chapter")).select_by_value(str(chapter["number"]))
-    target = browser.find_element(By.CSS_SELECTOR, f'#script .line[data-chapter="{chapter["number"]}"][data-line="{line["index"]}"]')
+    where = f'[data-chapter="{chapter["number"]}"][data-line="{line["index"]}"]'
+    target = browser.find_element(By.CSS_SELECTOR, f"#script .line{where}")
     choose(browser, target.find_element(By.CSS_SELECTOR, "select.speaker"), "Luka")
     browser.find_element(By.ID, "save").click()
     wait(browser, lambda d: message(d).startswith("Saved"), what=f"not saved: {message(browser)}")
@@ -264,7 +269,8 @@ def test_build_again_speaks_only_the_changed_clips(
 ) -> None:
     now = _plan(studio)
     spoken_before = {(u.spoken, u.voice) for c in first_plan.chapters for u in c.utterances}
-    changed = [u for c in now.chapters for u in c.utterances if speakable(u.spoken) and (u.spoken, u.voice) not in spoken_before]
+    changed = [u for c in now.chapters for u in c.utterances
+               if speakable(u.spoken) and (u.spoken, u.voice) not in spoken_before]
     total = sum(1 for c in now.chapters for u in c.utterances if speakable(u.spoken))
     kaito = [u for u in changed if u.speaker == "Kaito"]
     assert kaito and len(changed) < total / 2
@@ -302,7 +308,8 @@ def test_a_second_tab_cannot_overwrite_a_newer_save(browser: WebDriver, studio: 
         assert browser.find_element(By.ID, "reload").is_displayed()
         assert studio.voices.read_bytes() == saved
         click(browser, browser.find_element(By.ID, "reload"))  # reloading shows the first tab's change
-        wait(browser, lambda d: row(d, "Luki").find_element(By.CSS_SELECTOR, "input.rate").get_attribute("value") == "190")
+        rate_of_luki = (By.CSS_SELECTOR, "input.rate")
+        wait(browser, lambda d: row(d, "Luki").find_element(*rate_of_luki).get_attribute("value") == "190")
     finally:
         browser.close()
         browser.switch_to.window(first)

@@ -134,7 +134,8 @@ def test_invalid_toml_is_one_line_naming_the_file() -> None:
 @pytest.mark.parametrize(
     ("line", "others", "quote"),
     [
-        ("Where did the pony go, Tom?", ["Where did the cat go?", "Where did the pony go, Ann?"], "Where did the pony go, Tom?"),
+        ("Where did the pony go, Tom?", ["Where did the cat go?", "Where did the pony go, Ann?"],
+         "Where did the pony go, Tom?"),
         ("Where did the pony go, Tom?", ["Where is it?"], "Where did the pony"),
         ("Hi!", ["Hi there!"], "Hi!"),
         ("Hi!", ["Hi!"], None),

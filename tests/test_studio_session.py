@@ -47,7 +47,8 @@ def test_gender_decides_an_automatic_voice(studio) -> None:  # noqa: ANN001
 
 
 def test_a_voice_change_is_the_row_and_the_lines_voice(studio) -> None:  # noqa: ANN001
-    studio.save(studio.book().revision, [{"op": "voice", "name": "Kaito", "voice": {"id": "en-us+m7", "rate": 190, "pitch": 35}}])
+    voice = {"id": "en-us+m7", "rate": 190, "pitch": 35}
+    studio.save(studio.book().revision, [{"op": "voice", "name": "Kaito", "voice": voice}])
     kaito = rows(studio)["Kaito"]
     assert (kaito.voice.id, kaito.voice.rate, kaito.voice.pitch, kaito.source) == ("en-us+m7", 190, 35, "voices.toml")
     book, _ = studio.plan()
@@ -57,8 +58,9 @@ def test_a_voice_change_is_the_row_and_the_lines_voice(studio) -> None:  # noqa:
 
 def test_an_unknown_voice_is_not_saved(studio) -> None:  # noqa: ANN001
     text = (studio.casting_path).read_bytes()
-    with pytest.raises(ConfigError, match=r"voices\.toml:\d+: .*nothing was saved"):
-        studio.save(studio.book().revision, [{"op": "voice", "name": "Kaito", "voice": {"id": "en-us+m99", "rate": 170, "pitch": 40}}])
+    with pytest.raises(ConfigError, match=r"^Kaito's voice: .*m99.*\(nothing was saved\)$"):
+        voice = {"id": "en-us+m99", "rate": 170, "pitch": 40}
+        studio.save(studio.book().revision, [{"op": "voice", "name": "Kaito", "voice": voice}])
     assert studio.casting_path.read_bytes() == text
     assert not list(studio.casting_path.parent.glob(".voices.toml.*"))  # no temporary left
 

@@ -25,13 +25,13 @@ NARRATOR = "narrator"
 
 @dataclass(frozen=True)
 class SetVoice:
-    """`name` speaks in `voice` (an engine's voice id) at `rate_wpm` and `pitch`."""
+    """`name` speaks in `voice` (an engine's voice id: "en-us+f3", "piper:NAME#3" for a model's speaker 3)
+    at `rate_wpm` and `pitch`."""
 
     name: str
     voice: str
     rate_wpm: int
     pitch: int
-    speaker: int | None = None  # a speaker of a multi-speaker model
 
 
 @dataclass(frozen=True)
@@ -85,9 +85,7 @@ def _apply(doc: Any, edit: Edit, where: str) -> None:
         table["voice"] = edit.voice
         table["rate"] = edit.rate_wpm
         table["pitch"] = edit.pitch
-        if edit.speaker is not None:
-            table["speaker"] = edit.speaker
-        elif "speaker" in table:
+        if "speaker" in table:  # the speaker is in the voice id now
             del table["speaker"]
     elif isinstance(edit, SetGender):
         if edit.gender is not None and edit.gender not in GENDERS:

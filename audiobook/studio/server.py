@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -68,7 +68,7 @@ class Guard:
             await PlainTextResponse(f"refused: {reason}\n", status_code=403)(scope, receive, send)
             return
 
-        async def send_with_headers(message: dict[str, Any]) -> None:
+        async def send_with_headers(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
                 message["headers"] += [(k.lower().encode(), v.encode()) for k, v in _HEADERS.items()]
@@ -85,7 +85,8 @@ class Guard:
             return f"Origin {origin!r} is another site: only the studio's own page may ask"
         if headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
             return "a request from another site: only the studio's own page may ask"
-        if method not in ("GET", "HEAD") and headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        content_type = headers.get("content-type", "").split(";")[0].strip()
+        if method not in ("GET", "HEAD") and content_type != "application/json":
             return "a change must be sent as JSON by the studio's page"
         return None
 
@@ -186,13 +187,11 @@ def make_app(studio: Studio, port: int) -> ASGIApp:
 
 
 def _voice(data: object) -> Voice | None:
-    """A voice the page picked (id, rate, pitch, speaker), or None for the character's own."""
+    """A voice the page picked (id, rate, pitch), or None for the character's own."""
     if not isinstance(data, dict):
         return None
     try:
-        speaker = data.get("speaker")
-        return Voice(str(data["id"]), int(data["rate"]), int(data["pitch"]), 1.0,
-                     None if speaker in (None, "") else int(speaker))
+        return Voice(str(data["id"]), int(data["rate"]), int(data["pitch"]))
     except (KeyError, TypeError, ValueError):
         return None
 

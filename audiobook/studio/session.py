@@ -24,7 +24,7 @@ from ..casting_file import VOICES_FILE
 from ..config import load_config
 from ..engine import Voice
 from ..errors import AudiobookError, ConfigError
-from ..plan import BuildOptions, BuildResult, Plan, Utterance, loudness_target, plan, speakable
+from ..plan import BuildOptions, BuildResult, Plan, Utterance, engine_options, loudness_target, plan, speakable
 from ..segment import speech_text
 from .edits import Edit, FixLine, Merge, NotCharacter, SetGender, SetVoice, apply_edits, unique_quote
 from .views import BookView, EngineVoices, book_view, engine_voices
@@ -47,6 +47,7 @@ class StudioOptions:
     voices_path: Path | None = None  # None: the book's casting file, as `build` chooses it
     output_dir: Path = Path("output")
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    piper_voices: Path | None = None  # None: [engines.piper] voices in the casting file, else Piper's default folder
 
     @property
     def cache_dir(self) -> Path:
@@ -65,6 +66,7 @@ class BuildStatus:
     """How the studio's build is going: "idle", "running", "done" or "failed"."""
 
     state: str
+    number: int = 0  # builds started by this studio, this one included
     stage: str | None = None  # "synthesize", "encode", "write"
     done: int = 0
     total: int = 0
@@ -118,9 +120,12 @@ class Studio:
 
     # -- the book ---------------------------------------------------------------------------------
 
-    def _read_plan(self, voices_path: Path | None) -> Plan:
+    def _build_options(self, voices_path: Path | None) -> BuildOptions:
         opts = self.options
-        return plan(BuildOptions(opts.sources, opts.output_dir, voices_path, jobs=opts.jobs))
+        return BuildOptions(opts.sources, opts.output_dir, voices_path, jobs=opts.jobs, piper_voices=opts.piper_voices)
+
+    def _read_plan(self, voices_path: Path | None) -> Plan:
+        return plan(self._build_options(voices_path))
 
     def _stamp(self) -> tuple[str, tuple[int, ...]]:
         mtimes = []
@@ -150,7 +155,7 @@ class Studio:
         from .. import engines
 
         book, _ = self.plan()
-        return engine_voices(engines.NAMES, book.config.language)
+        return engine_voices(engines.NAMES, book.config.language, engine_options(book.config))
 
     # -- listening ----------------------------------------------------------------------------------
 
@@ -183,14 +188,15 @@ class Studio:
         texts = [u.spoken for u in utts]
         voices = [voice or u.voice for u in utts]
         loudness = loudness_target(book.config)
+        engines = engine_options(book.config)
         if voice is not None:
-            check_voice(voice)
-        key = json.dumps([[repr(v) for v in voices], texts, loudness], ensure_ascii=False)
+            check_voice(voice, engines)
+        key = json.dumps([[repr(v) for v in voices], texts, loudness, repr(engines)], ensure_ascii=False)
         path = self.previews_dir / f"{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()[:32]}.mp3"
         with self._speaking:
             if not path.is_file():  # the second play of the same lines is the file made the first time
-                make_preview("studio", voices[0], texts, path, self.options.cache_dir, voices=voices,
-                             loudness_lufs=loudness)
+                make_preview("studio", voices[0], texts, path, self.options.cache_dir, engine_options=engines,
+                             voices=voices, loudness_lufs=loudness)
         return path
 
     @property
@@ -213,6 +219,7 @@ class Studio:
                 )
             book, _ = self.plan()
             edits = [self._edit(book, change) for change in changes]
+            self._check_voices(book, edits)
             path = self.casting_path
             text = path.read_text(encoding="utf-8") if path.is_file() else ""
             self._write_checked(path, apply_edits(text, edits, str(path)))
@@ -224,9 +231,7 @@ class Studio:
             op = change["op"]
             if op == "voice":
                 voice = change["voice"]
-                speaker = voice.get("speaker")
-                return SetVoice(str(change["name"]), str(voice["id"]), int(voice["rate"]), int(voice["pitch"]),
-                                None if speaker is None else int(speaker))
+                return SetVoice(str(change["name"]), str(voice["id"]), int(voice["rate"]), int(voice["pitch"]))
             if op == "gender":
                 gender = change.get("gender")
                 return SetGender(str(change["name"]), str(gender) if gender else None)
@@ -239,6 +244,18 @@ class Studio:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ConfigError(f"a change the page sent is incomplete ({exc}): reload the page") from None
         raise ConfigError(f"unknown change {op!r}: reload the page")
+
+    @staticmethod
+    def _check_voices(book: Plan, edits: Sequence[Edit]) -> None:
+        """Each voice an edit picks must be one its engine can speak as set: checked before anything is written."""
+        from ..engines import check_voice
+
+        for edit in edits:
+            if isinstance(edit, SetVoice):
+                try:
+                    check_voice(Voice(edit.voice, edit.rate_wpm, edit.pitch), engine_options(book.config))
+                except AudiobookError as exc:
+                    raise ConfigError(f"{edit.name}'s voice: {exc} (nothing was saved)") from None
 
     @staticmethod
     def _line_fix(book: Plan, chapter: int, index: int, speaker: str) -> FixLine:
@@ -285,7 +302,7 @@ class Studio:
         with self._lock:
             if self._build_thread is not None and self._build_thread.is_alive():
                 raise BusyError("a build is already running: wait for it to finish")
-            self._status = BuildStatus("running")
+            self._status = BuildStatus("running", self._status.number + 1)
             self._build_thread = threading.Thread(target=self._run_build, name="studio-build", daemon=True)
             self._build_thread.start()
 
@@ -296,9 +313,8 @@ class Studio:
             self._status = replace(self._status, stage=event.stage, done=event.done, total=event.total)
 
         path = self.casting_path if self.casting_path.is_file() else None
-        opts = self.options
         try:
-            result = build(BuildOptions(opts.sources, opts.output_dir, path, jobs=opts.jobs), on_progress)
+            result = build(self._build_options(path), on_progress)
         except AudiobookError as exc:
             self._status = replace(self._status, state="failed", error=str(exc))
             return
@@ -308,8 +324,8 @@ class Studio:
         chapters = tuple(BuiltChapter(c.number, c.title, c.duration_ms) for c in result.chapters)
         recast = tuple(f"{r.lines} line{'s' if r.lines != 1 else ''}: {r.why}" for r in getattr(result, "recast", ()))
         self._result = result
-        self._status = BuildStatus("done", self._status.stage, self._status.done, self._status.total, None,
-                                   result.clips_total, result.clips_synthesized, chapters, recast)
+        self._status = replace(self._status, state="done", clips_total=result.clips_total,
+                               clips_synthesized=result.clips_synthesized, chapters=chapters, recast=recast)
 
     def build_status(self) -> BuildStatus:
         return self._status

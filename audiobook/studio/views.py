@@ -7,9 +7,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..attribution import NARRATOR
+from ..attribution import NARRATOR, Script
 from ..cast import cast_entries
 from ..engine import Voice
+from ..engines import EngineOptions
 from ..errors import AudiobookError
 from ..plan import Plan, narration_role
 
@@ -18,14 +19,13 @@ LOW_CONFIDENCE = 0.6  # dialogue attributed with less than this stands out in th
 
 @dataclass(frozen=True)
 class VoiceView:
-    id: str
+    id: str  # with its speaker for a multi-speaker model: "piper:NAME#3"
     rate: int
     pitch: int
-    speaker: int | None = None
 
 
 def voice_view(voice: Voice) -> VoiceView:
-    return VoiceView(voice.voice_id, voice.rate_wpm, voice.pitch, voice.speaker)
+    return VoiceView(voice.voice_id, voice.rate_wpm, voice.pitch)
 
 
 @dataclass(frozen=True)
@@ -87,12 +87,10 @@ def book_view(plan: Plan, casting_file: str, revision: str) -> BookView:
         for e in sorted(cast_entries(scripts, plan.casting), key=lambda e: -e.lines)  # most lines first
     )
     narrator = plan.casting.narrator
-    narration = [line for s in scripts for line in s.lines if line.kind == "narration"]
-    words = sum(len(_WORDS.findall(s.story.text[line.start : line.end])) for s in scripts for line in s.lines
-                if line.kind == "narration")
-    first = next((_text(s, line.start, line.end) for s in scripts for line in s.lines if line.kind == "narration"), "")
-    narrator_row = CastRow(narrator.name, (), None, len(narration), words, first, voice_view(narrator.voice),
-                           narrator.source, plan.config.narrator.voice is not None)
+    narration = [_text(s, line.start, line.end) for s in scripts for line in s.lines if line.kind == "narration"]
+    words = sum(len(_WORDS.findall(text)) for text in narration)
+    narrator_row = CastRow(narrator.name, (), None, len(narration), words, narration[0] if narration else "",
+                           voice_view(narrator.voice), narrator.source, plan.config.narrator.voice is not None)
     chapters = tuple(_chapter_view(plan, chapter.number - 1) for chapter in plan.chapters)
     speakers = tuple(sorted({row.name for row in rows} | {e.name for e in plan.config.characters}, key=str.casefold))
     return BookView(plan.title, plan.author, casting_file, revision, narrator_row, rows, chapters,
@@ -102,7 +100,7 @@ def book_view(plan: Plan, casting_file: str, revision: str) -> BookView:
 _WORDS = re.compile(r"[^\W_]+")
 
 
-def _text(script, start: int, end: int) -> str:  # noqa: ANN001 - a Script
+def _text(script: Script, start: int, end: int) -> str:
     return " ".join(script.story.text[start:end].split())
 
 
@@ -140,14 +138,14 @@ class EngineVoices:
     unavailable: str | None = None
 
 
-def engine_voices(names: Sequence[str], language: str) -> tuple[EngineVoices, ...]:
+def engine_voices(names: Sequence[str], language: str, options: EngineOptions) -> tuple[EngineVoices, ...]:
     """Every engine's voices for `language`: the voice picker's choices."""
     from .. import engines
 
     found = []
     for name in names:
         try:
-            infos = engines.get(name).voices(language)
+            infos = engines.get(name, options).voices(language)
         except AudiobookError as exc:
             found.append(EngineVoices(name, (), (), str(exc)))
             continue

@@ -139,7 +139,8 @@ function voicePicker(row) {
   if (variant && ![...variants.options].some((o) => o.value === variant)) variants.append(el("option", { value: variant, text: variant }));
   variants.value = variant;
 
-  const speaker = el("input", { class: "speaker", type: "number", min: 0, step: 1, value: row.voice.speaker ?? 0, "aria-label": "speaker", title: "Speaker of a multi-speaker model" });
+  const speakerOf = row.voice.id.includes("#") ? row.voice.id.split("#")[1] : "0";
+  const speaker = el("input", { class: "speaker", type: "number", min: 0, step: 1, value: speakerOf, "aria-label": "speaker", title: "Speaker of a multi-speaker model" });
   const sync = () => {
     const info = voiceInfo(voice.value);
     variants.hidden = engineOf(voice.value) !== "espeak";
@@ -152,14 +153,11 @@ function voicePicker(row) {
 
 function pickedVoice(tr) {
   const voice = $(".voice", tr).value;
-  const id = engineOf(voice) === "espeak" ? voice + $(".variant", tr).value : voice;
   const info = voiceInfo(voice);
-  return {
-    id,
-    rate: Number($(".rate", tr).value),
-    pitch: Number($(".pitch", tr).value),
-    speaker: info && info.speakers > 1 ? Number($(".speaker", tr).value) : null,
-  };
+  let id = voice;
+  if (engineOf(voice) === "espeak") id += $(".variant", tr).value;
+  else if (info && info.speakers > 1) id += `#${Number($(".speaker", tr).value)}`;
+  return { id, rate: Number($(".rate", tr).value), pitch: Number($(".pitch", tr).value) };
 }
 
 function castRow(row, isNarrator) {
@@ -343,6 +341,7 @@ function renderScript() {
 async function save() {
   if (!state.pending.size) return true;
   $("#save").disabled = true;
+  say("Saving…");
   try {
     await api("POST", "/api/save", { revision: state.book.revision, changes: [...state.pending.values()] });
   } catch (error) {
@@ -359,14 +358,16 @@ async function save() {
 
 async function build() {
   if (!(await save())) return;
+  let status;
   try {
-    await api("POST", "/api/build", {});
+    status = await api("POST", "/api/build", {});
   } catch (error) {
     say(`Cannot build: ${error.message}`, "error");
     return;
   }
   $("#build").disabled = true;
   $("#build-panel").hidden = false;
+  showBuild(status);
   poll();
 }
 
@@ -398,12 +399,15 @@ function showBuild(status) {
   const bar = $("#build-progress");
   const text = $("#build-status");
   $("#build-panel").dataset.state = status.state;
+  $("#build-panel").dataset.build = String(status.number);
   if (status.state === "running") {
     bar.max = Math.max(1, status.total);
     bar.value = status.done;
     text.textContent = status.stage ? `${STAGES[status.stage] || status.stage}: ${status.done} of ${status.total}` : "Reading the book…";
   } else if (status.state === "failed") {
     text.textContent = `Build failed: ${status.error}`;
+    $("#recast").replaceChildren();
+    $("#built-chapters").replaceChildren();
   } else if (status.state === "done") {
     bar.max = 1;
     bar.value = 1;
