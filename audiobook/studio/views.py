@@ -76,6 +76,7 @@ class BookView:
     chapters: tuple[ChapterView, ...]
     speakers: tuple[str, ...]  # whom a line can be given to
     low_confidence: float
+    warnings: tuple[str, ...]  # about the stories and the casting file, one line each
 
 
 def book_view(plan: Plan, casting_file: str, revision: str) -> BookView:
@@ -94,7 +95,7 @@ def book_view(plan: Plan, casting_file: str, revision: str) -> BookView:
     chapters = tuple(_chapter_view(plan, chapter.number - 1) for chapter in plan.chapters)
     speakers = tuple(sorted({row.name for row in rows} | {e.name for e in plan.config.characters}, key=str.casefold))
     return BookView(plan.title, plan.author, casting_file, revision, narrator_row, rows, chapters,
-                    (narrator.name, *speakers), LOW_CONFIDENCE)
+                    (narrator.name, *speakers), LOW_CONFIDENCE, plan.warnings)
 
 
 _WORDS = re.compile(r"[^\W_]+")

@@ -74,6 +74,8 @@ function render() {
   $("#title").textContent = book.title;
   $("#author").textContent = `by ${book.author}`;
   $("#casting-file").textContent = `Casting: ${book.casting_file}`;
+  $("#warnings").replaceChildren(...book.warnings.map((w) => el("li", { text: w })));
+  $("#warnings").hidden = !book.warnings.length;
   renderCast();
   renderFilters();
   renderScript();
