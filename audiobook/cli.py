@@ -568,11 +568,15 @@ def serve(
 def studio(
     sources: Sources,
     voices: VoicesFile = None,
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free port).")] = 8765,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free port).")
+    ] = 8765,
     output: Output = Path("output"),
     jobs: Annotated[
-        Optional[int],
-        typer.Option("--jobs", "-j", min=1, show_default=False, help="Worker processes for builds. Default: number of cores."),
+        int | None,
+        typer.Option(
+            "--jobs", "-j", min=1, show_default=False, help="Worker processes for builds. Default: number of cores."
+        ),
     ] = None,
     piper_voices: PiperVoices = None,
 ) -> None:
@@ -599,7 +603,8 @@ def studio(
     sock = run_or_fail(lambda: listen(port))
     book = run_or_fail(session.book)
     typer.echo(f"Studio for \"{book.title}\": http://127.0.0.1:{sock.getsockname()[1]}/")
-    typer.echo(f"Casting file: {session.casting_path}{'' if session.casting_path.exists() else ' (made on the first save)'}")
+    made = "" if session.casting_path.exists() else " (made on the first save)"
+    typer.echo(f"Casting file: {session.casting_path}{made}")
     typer.echo("Only this machine can connect. Press Ctrl+C to stop.")
     sys.stdout.flush()
     try:
