@@ -129,11 +129,16 @@ class _Job:
     digest: str
 
 
+def chapter_path(book: Plan, chapter: ChapterPlan, book_dir: Path) -> Path:
+    """`NN - Chapter Title.mp3` in the book folder."""
+    width = max(2, len(str(len(book.chapters))))
+    return book_dir / f"{chapter.number:0{width}d} - {safe_filename(chapter.title)}.mp3"
+
+
 def _job(
     book: Plan, chapter: ChapterPlan, book_dir: Path, options: BuildOptions, engine_ids: EngineIds, art: Cover
 ) -> _Job:
-    width = max(2, len(str(len(book.chapters))))
-    path = book_dir / f"{chapter.number:0{width}d} - {safe_filename(chapter.title)}.mp3"
+    path = chapter_path(book, chapter, book_dir)
     tags = Tags(chapter.title, book.author, book.title, chapter.number, len(book.chapters), cover_jpeg=art.jpeg)
     requests = [ClipRequest(u.spoken, u.voice) if speakable(u.spoken) else None for u in chapter.utterances]
     pauses = pauses_after(chapter.utterances, options.pauses)
@@ -176,6 +181,23 @@ class _Manifest:
     identity: BookIdentity | None  # None: not recorded (no build yet, or one from before it was)
     files: dict  # file name -> what it holds (digest, bytes, duration, marks, cues)
     warning: str | None = None  # a manifest this build cannot use: treated as absent, and said so
+
+
+def built_cues(book: Plan, output_dir: Path) -> dict[int, tuple[Cue, ...]]:
+    """The transcript cues the last build into `output_dir` wrote for each chapter, by chapter number."""
+    book_dir = output_dir / safe_filename(book.title)
+    return _cues(book, book_dir, _read_manifest(book_dir).files)
+
+
+def _cues(book: Plan, book_dir: Path, files: dict) -> dict[int, tuple[Cue, ...]]:
+    found = {}
+    for chapter in book.chapters:
+        entry = files.get(chapter_path(book, chapter, book_dir).name)
+        try:
+            found[chapter.number] = tuple(Cue(*cue) for cue in entry["cues"]) if entry else ()
+        except (KeyError, TypeError, ValueError):
+            found[chapter.number] = ()  # a manifest from another version: no times
+    return found
 
 
 def _read_manifest(book_dir: Path) -> _Manifest:
@@ -360,6 +382,9 @@ def _build(
     engine_ids = EngineIds(engine_options(book.config))
     manifest = stored.files
     manifest_warning = stored.warning
+    from .lines import speaker_changes  # it reads the plan's lines as build lays them out
+
+    recast = speaker_changes(book, _cues(book, book_dir, manifest), options.pauses)
     jobs = [_job(book, chapter, book_dir, options, engine_ids, art) for chapter in book.chapters]
     results: dict[int, ChapterResult] = {}
     for job in jobs:
@@ -404,7 +429,7 @@ def _build(
     if manifest_warning:
         book = replace(book, warnings=(*book.warnings, manifest_warning))
     result = BuildResult(book, book_dir, chapters, clips_total, synthesized, whole_book=whole.path,
-                         m4b=m4b.path if m4b else None)
+                         m4b=m4b.path if m4b else None, recast=recast)
     published = publish(result, art, book.published, options.base_url)
     return replace(result, feed_path=published.feed_path)
 

@@ -189,6 +189,7 @@ class CastEntry:
     first_line: str
     voice: Voice
     source: Source
+    first_person: bool = False  # the "I" who narrates chapters told in the first person
 
 
 def cast_entries(scripts: Sequence[Script], casting: Casting) -> list[CastEntry]:
@@ -203,6 +204,7 @@ def cast_entries(scripts: Sequence[Script], casting: Casting) -> list[CastEntry]
             if line.kind == "dialogue" and line.speaker:
                 role = casting.role_for(line.speaker).name
                 lines.setdefault(role, []).append(" ".join(script.story.text[line.start : line.end].split()))
+    narrators = {casting.role_for(script.narrator).name for script in scripts if script.narrator and script.narrator != NARRATOR}
     entries = []
     for role in casting.roles:
         said = lines.get(role.name, [])
@@ -211,7 +213,7 @@ def cast_entries(scripts: Sequence[Script], casting: Casting) -> list[CastEntry]
         words = sum(len(re.findall(r"[^\W_]+", text)) for text in said)
         entries.append(
             CastEntry(role.name, tuple(sorted(aliases.get(role.name, ()))), role.gender, len(said), words,
-                      said[0], role.voice, role.source)
+                      said[0], role.voice, role.source, role.name in narrators)
         )
     return entries
 
@@ -222,11 +224,16 @@ def unmentioned(config: Config, scripts: Sequence[Script]) -> list[str]:
     return [entry.name for entry in config.characters if not mentions(texts, (entry.name, *entry.aliases))]
 
 
-def starter_voices_toml(entries: Sequence[CastEntry], narrator: Voice) -> str:
-    """A voices.toml casting everyone found, commented, to edit by hand."""
+def starter_voices_toml(entries: Sequence[CastEntry], narrator: Voice, unnamed_narrator: bool = False) -> str:
+    """A voices.toml casting everyone found, to edit by hand: each character with the aliases,
+    gender and voice found, `first_person` for the narrator, and a comment with how many lines
+    they speak and the first one."""
     out = [
-        "# Casting written by `audiobook cast --write`. Change any voice, then rebuild:",
-        "# only that character's clips are made again. Voices: `audiobook voices`.",
+        "# Casting written by `audiobook cast --write`: the characters found, their other names",
+        "# (aliases), gender and voice. Fix what is wrong, then rebuild: names and genders decide who",
+        "# speaks each line, and only the lines that change are spoken again. A character needs no",
+        "# voice; [not_characters] names = [...] are never speakers; a [[lines]] entry (quote, speaker)",
+        "# fixes one line. Voices: `audiobook voices`. Lines: `audiobook segment --find WORDS`.",
         "",
         "[book]",
         '# title = "My Book"',
@@ -238,15 +245,19 @@ def starter_voices_toml(entries: Sequence[CastEntry], narrator: Voice) -> str:
         f"pitch = {narrator.pitch}            # 0-99",
         f"volume = {narrator.volume}          # 1.0 = normal",
     ]
+    if unnamed_narrator:
+        out += ["", "# Told in the first person by someone the story never names: list them as a character",
+                "# with first_person = true to give their lines (and, with [narrator] character_voice, the", "# narration) their own voice."]
     for entry in entries:
-        first = entry.first_line if len(entry.first_line) <= 60 else entry.first_line[:57] + "..."
-        lines = f"{entry.lines} line{'s' if entry.lines != 1 else ''}, {entry.words} word{'s' if entry.words != 1 else ''}"
-        out += ["", f"# {lines}; first: {first}"]
+        first = entry.first_line if len(entry.first_line) <= 60 else entry.first_line[:57] + "…"
+        out += ["", f"# {entry.lines} line{'s' if entry.lines != 1 else ''}, first: {first}"]
         out.append(f"[characters.{_toml_key(entry.name)}]")
         if entry.aliases:
             out.append("aliases = [" + ", ".join(_toml_string(a) for a in entry.aliases) + "]")
         if entry.gender:
             out.append(f'gender = "{entry.gender}"')
+        if entry.first_person:
+            out.append("first_person = true")
         out += [
             f'voice = "{entry.voice.voice_id}"',
             f"rate = {entry.voice.rate_wpm}",

@@ -8,7 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional, TypeVar
@@ -23,8 +23,10 @@ from . import __version__
 from .errors import AudiobookError, ServeError
 
 if TYPE_CHECKING:
-    from .attribution import Script
     from .build import Progress as BuildProgress
+    from .lines import Row
+    from .plan import Plan
+    from .transcript import Cue
     from .engine import Voice
     from .serve import Server
     from .engines import EngineOptions
@@ -277,6 +279,7 @@ def cast_command(
         audiobook cast seeds/
         audiobook cast novel.epub --write voices.toml
     """
+    from .attribution import NARRATOR
     from .cast import cast_entries, starter_voices_toml, unmentioned
     from .plan import BuildOptions, plan
     
@@ -302,8 +305,10 @@ def cast_command(
     if write is not None:
         from .atomic import replace_file
 
+        unnamed = any(script.narrator == NARRATOR for script in scripts)
         try:
-            replace_file(write, [starter_voices_toml(entries, narrator.voice).encode("utf-8")], f".{write.name}.", ".partial", 0o644)
+            text = starter_voices_toml(entries, narrator.voice, unnamed)
+            replace_file(write, [text.encode("utf-8")], f".{write.name}.", ".partial", 0o644)
         except OSError as exc:
             exc.filename = str(write)
             fail(os_error_message(exc))
@@ -436,21 +441,22 @@ def preview(
     typer.echo(f"Wrote {result.path}")
 
 
-def _script_lines(scripts: Sequence[Script]) -> list[str]:
-    """Rich markup: each chapter's title, `speaker: line` for dialogue, narration dimmed; then the
-    book's cast with line counts."""
+def _script_lines(book: Plan, cues: Mapping[int, Sequence[Cue]]) -> list[str]:
+    """Rich markup: each chapter's title, then each line with its time in the chapter, `speaker:
+    line` for dialogue, narration dimmed; then the book's cast with line counts."""
     from .attribution import book_characters
+    from .lines import chapter_rows
 
     out = []
-    for script in scripts:
-        story = script.story
-        out.append(f"[bold]{escape(story.title)}[/bold]")
-        for line in script.lines:
-            words = escape(" ".join(story.text[line.start : line.end].split()))
-            if line.kind == "narration":
-                out.append(f"[dim]{words}[/dim]")
+    for chapter in book.chapters:
+        out.append(f"[bold]{escape(chapter.title)}[/bold]")
+        for row in chapter_rows(book, chapter, cues.get(chapter.number, ())):
+            words = escape(row.text)
+            if row.kind == "narration":
+                out.append(f"[dim]{row.when!s:>8}  {words}[/dim]")
             else:
-                out.append(f"[bold]{escape(line.speaker or '?')}:[/bold] {words}")
+                out.append(f"[dim]{row.when!s:>8}[/dim]  [bold]{escape(row.speaker)}:[/bold] {words}")
+    scripts = [chapter.script for chapter in book.chapters]
     narrator = scripts[0].narrator if scripts else None
     out.append(f"[bold]Cast[/bold]{f' (first-person narrator: {escape(narrator)})' if narrator else ''}")
     for c in book_characters(scripts):
@@ -459,52 +465,85 @@ def _script_lines(scripts: Sequence[Script]) -> list[str]:
     return out
 
 
+def _found_lines(rows: Sequence[Row]) -> list[str]:
+    """`segment --find`: chapter, time, speaker, rule and text of each line, in columns."""
+    table = [(f"{r.chapter} {r.chapter_title}", str(r.when), r.speaker, r.rule or r.kind, r.text) for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[4] for row in table]
+
+
 @app.command()
 def segment(
     sources: Annotated[list[Path], typer.Argument(help="Books: story files, EPUBs, or folders of chapter files.")],
+    voices: VoicesFile = None,
+    find: Annotated[
+        Optional[str],
+        typer.Option("--find", metavar="WORDS", help="Only the lines holding WORDS, with chapter, time, speaker and rule."),
+    ] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where the book was built: its times are shown.")] = Path("output"),
     json_dir: Annotated[
         Optional[Path], typer.Option("--json-dir", help="Write DIR/<file stem>.json (segments with speakers) instead of printing.")
     ] = None,
 ) -> None:
-    """Show who says what: the story as a script, narration dimmed, and the cast.
+    """Show who says what and when: each line with its time in its chapter, narration dimmed, and the cast.
 
     Each SOURCE is read as `audiobook build SOURCE` reads it: split at its chapter headings, with
-    one cast for the whole book, so the speakers shown are the voices the build gives. --json-dir
-    writes one JSON file per source file (offsets into the file as read), the format the
-    attribution scorer reads.
+    one cast for the whole book, seeded by the same casting file, so the speakers shown are the
+    voices the build gives. Times are those of the last build into OUTPUT, else estimated (~).
+    --find shows only the lines holding some words: the way to the line to fix with a [[lines]]
+    entry in voices.toml. --json-dir writes one JSON file per source file (offsets into the file
+    as read), the format the attribution scorer reads.
 
     Example:
 
         audiobook segment seeds/
-        audiobook segment novel.txt --json-dir scripts/
+        audiobook segment seeds/ --find "the pony"
+        audiobook segment novel.txt --voices novel.toml --json-dir scripts/
     """
     from .atomic import write_bytes_atomic
-    from .attribution import attribute_book, files_json
-    from .book import load_book
+    from .attribution import files_json
+    from .build import built_cues
+    from .lines import book_rows
+    from .lines import find as find_rows
+    from .plan import BuildOptions, book_and_casting, plan
+    from .user_cast import attribute_cast
 
     console = Console(highlight=False)
 
     def work() -> None:
         written: set[Path] = set()
         for source in sources:
-            scripts = attribute_book(load_book(source))
-            if json_dir is None:
-                for row in _script_lines(scripts):
-                    console.print(row)
+            options = BuildOptions((source,), output_dir=output, voices_path=voices, strict_lines=find is None)
+            if json_dir is not None:
+                loaded, _, config = book_and_casting(options)
+                scripts, _ = attribute_cast(loaded, config)
+                for path, document in files_json(scripts):
+                    target = json_dir / f"{path.stem}.json"
+                    n = 1
+                    while target in written:  # two stories with the same name in different folders: both kept
+                        n += 1
+                        target = json_dir / f"{path.stem} ({n}).json"
+                    written.add(target)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    text = json.dumps(document, ensure_ascii=False, indent=1)
+                    # a lone surrogate (from a broken story file) is written as its JSON escape, \\udc80
+                    write_bytes_atomic(target, text.encode("utf-8", "backslashreplace"))
+                    dialogue = sum(1 for s in document["segments"] if s["kind"] == "dialogue")
+                    typer.echo(f"{target}: {dialogue} line{'s' if dialogue != 1 else ''} of dialogue")
                 continue
-            for path, document in files_json(scripts):
-                target = json_dir / f"{path.stem}.json"
-                n = 1
-                while target in written:  # two stories with the same name in different folders: both kept
-                    n += 1
-                    target = json_dir / f"{path.stem} ({n}).json"
-                written.add(target)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                text = json.dumps(document, ensure_ascii=False, indent=1)
-                # a lone surrogate (from a broken story file) is written as its JSON escape, \\udc80
-                write_bytes_atomic(target, text.encode("utf-8", "backslashreplace"))
-                dialogue = sum(1 for s in document["segments"] if s["kind"] == "dialogue")
-                typer.echo(f"{target}: {dialogue} line{'s' if dialogue != 1 else ''} of dialogue")
+            book = plan(options)
+            for warning in book.warnings:
+                typer.echo(f"warning: {warning}", err=True)
+            cues = built_cues(book, output)
+            if find is None:
+                for row in _script_lines(book, cues):
+                    console.print(row, soft_wrap=True)
+                continue
+            found = find_rows(book_rows(book, cues), find)
+            if not found:
+                raise AudiobookError(f'{source}: no line holds "{find}": try fewer words')
+            for line in _found_lines(found):
+                typer.echo(line)
 
     run_or_fail(work)
 

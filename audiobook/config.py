@@ -15,14 +15,22 @@ volume = 1.0         # 1.0 = normal, up to 2.0
 character_voice = true  # a first-person narrator who is a character narrates in their voice
 
 [characters.Miku]
-aliases = ["Hatsune Miku"]
+aliases = ["Hatsune Miku"]  # also who the story means by these names
 gender = "female"
-voice = "en-us+f3"
+first_person = false # true: the "I" who narrates
+voice = "en-us+f3"   # optional: without one, a voice from the pools
 pitch = 60
 
 [characters.Kaito]
 voice = "piper:en_US-libritts_r-medium"  # a Piper neural voice (a model in the voices folder or a package)
 speaker = 12         # one speaker of a multi-speaker model (also written "piper:NAME#12")
+
+[not_characters]     # capitalised words that are never speakers
+names = ["Paris"]
+
+[[lines]]            # the user's word on one line of dialogue
+quote = "Where did the pony go?"  # its start, enough to be unique in the book
+speaker = "Miku"
 
 [pools]              # voices for characters voices.toml does not list, by gender; engines may mix
 female = ["en-us+f1", "en-us+f2", "piper:en_US-libritts_r-medium#3"]
@@ -75,6 +83,16 @@ class CharacterConfig:
     gender: str | None = None
     settings: VoiceConfig = VoiceConfig()
     line: int = 0  # where its table starts in voices.toml, for messages
+    first_person: bool = False  # the "I" who narrates the chapters told in the first person
+
+
+@dataclass(frozen=True)
+class LineFix:
+    """A `[[lines]]` entry: the line of dialogue starting with `quote` is `speaker`'s."""
+
+    quote: str
+    speaker: str
+    line: int = 0  # where the entry starts in voices.toml, for messages
 
 
 @dataclass(frozen=True)
@@ -90,6 +108,8 @@ class Config:
     narrator: VoiceConfig = VoiceConfig()
     narrator_character_voice: bool = True  # a first-person narrator who is a character reads in their voice
     characters: tuple[CharacterConfig, ...] = ()
+    not_characters: tuple[str, ...] = ()  # names the attribution must never treat as speakers
+    lines: tuple[LineFix, ...] = ()  # the user's word on single lines
     pools: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_POOLS))
     piper_voices: Path | None = None  # [engines.piper] voices: the Piper voices folder (None: the default)
 
@@ -105,12 +125,14 @@ class Config:
 
 
 _VOICE_KEYS = {"voice": str, "rate": int, "pitch": int, "volume": (int, float), "speaker": int}
-_TABLE_KEYS = {
+_TABLE_KEYS: dict[str, dict[str, Any]] = {
     "book": {"title": str, "author": str, "language": str, "cover": str, "front_matter": str, "loudness_lufs": (int, float)},
     "narrator": {**_VOICE_KEYS, "character_voice": bool},
-    "character": {**_VOICE_KEYS, "aliases": list, "gender": str},
+    "character": {**_VOICE_KEYS, "aliases": list, "gender": str, "first_person": bool},
     "pools": {"female": list, "male": list, "other": list},
     "engines.piper": {"voices": str},
+    "not_characters": {"names": list},
+    "line": {"quote": str, "speaker": str},
 }
 _RANGES = {
     "rate": (80, 450), "pitch": (0, 99), "volume": (0.0, 2.0), "speaker": (0, 99_999), "loudness_lufs": LOUDNESS_RANGE_LUFS,
@@ -126,6 +148,7 @@ def _line_index(raw: str) -> dict[tuple[str, ...], int]:
     """The line (1-based) of every table header and key in the file, first one wins: one pass over
     the file, so that a casting file of any size is checked in linear time."""
     index: dict[tuple[str, ...], int] = {}
+    entries: dict[tuple[str, ...], int] = {}
     table: tuple[str, ...] = ()
     for number, line in enumerate(raw.splitlines(), 1):
         stripped = line.strip()
@@ -134,6 +157,9 @@ def _line_index(raw: str) -> dict[tuple[str, ...], int]:
             if close > 1:
                 table = tuple(_unquote(part) for part in _split_dotted(stripped[1:close].strip("[ \t")))
                 index.setdefault(table, number)
+                if stripped.startswith("[["):  # an array of tables: its entries counted, ("lines", "#0"), ...
+                    entries[table] = entries.get(table, -1) + 1
+                    index[table + (f"#{entries[table]}",)] = number
                 continue
         key, equals, _ = stripped.partition("=")
         if equals and key.strip() and not key.lstrip().startswith("#"):
@@ -188,25 +214,52 @@ def _check_table(path: Path, lines: dict[tuple[str, ...], int], table: tuple[str
     where = f"{path}:{lines.get(table, 0) or 1}"
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: [{'.'.join(table)}] must be a table")
-    allowed = _TABLE_KEYS[kind]
     for key, value in data.items():
         line = lines.get(table + (key,), 0) or lines.get(table, 0) or 1
-        if key not in allowed:
-            raise ConfigError(
-                f"{path}:{line}: unknown key '{key}' in [{'.'.join(table)}]: "
-                f"use one of {', '.join(sorted(allowed))}"
-            )
-        expected = allowed[key]
-        if isinstance(value, bool) != (expected is bool) or not isinstance(value, expected):
-            names = {str: "a string", int: "a whole number", list: "a list", (int, float): "a number", bool: "true or false"}
-            raise ConfigError(f"{path}:{line}: '{key}' must be {names[expected]}, not {value!r}")
-        if key in _RANGES and not _RANGES[key][0] <= value <= _RANGES[key][1]:
-            low, high = _RANGES[key]
-            raise ConfigError(f"{path}:{line}: '{key}' = {value} is out of range: use {low} to {high}")
-        if key == "gender" and value not in GENDERS:
-            raise ConfigError(f"{path}:{line}: gender '{value}' unknown: use \"female\" or \"male\"")
-        if isinstance(value, list) and not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{path}:{line}: '{key}' must be a list of strings")
+        _check_value(f"{path}:{line}", f"[{'.'.join(table)}]", kind, key, value)
+
+
+def _check_value(where: str, table: str, kind: str, key: str, value: Any) -> None:
+    """One key of a table: known, of the right type, in range."""
+    allowed = _TABLE_KEYS[kind]
+    if key not in allowed:
+        raise ConfigError(f"{where}: unknown key '{key}' in {table}: use one of {', '.join(sorted(allowed))}")
+    expected = allowed[key]
+    if isinstance(value, bool) != (expected is bool) or not isinstance(value, expected):
+        names = {str: "a string", int: "a whole number", list: "a list", (int, float): "a number", bool: "true or false"}
+        raise ConfigError(f"{where}: '{key}' must be {names[expected]}, not {value!r}")
+    if key in _RANGES and kind != "line" and not _RANGES[key][0] <= value <= _RANGES[key][1]:
+        low, high = _RANGES[key]
+        raise ConfigError(f"{where}: '{key}' = {value} is out of range: use {low} to {high}")
+    if key == "gender" and value not in GENDERS:
+        raise ConfigError(f"{where}: gender '{value}' unknown: use \"female\" or \"male\"")
+    if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: '{key}' must be a list of strings")
+
+
+def _line_fixes(path: Path, lines: dict[tuple[str, ...], int], data: Any) -> tuple[LineFix, ...]:
+    """`[[lines]]`: each entry a quote and a speaker, each quote given once."""
+    table_line = lines.get(("lines",), 0) or 1
+    if not isinstance(data, list) or not all(isinstance(entry, dict) for entry in data):
+        raise ConfigError(f'{path}:{table_line}: lines must be [[lines]] tables: quote = "..." and speaker = "..."')
+    fixes: list[LineFix] = []
+    seen: dict[str, int] = {}
+    for k, entry in enumerate(data):
+        line = lines.get(("lines", f"#{k}"), 0) or table_line
+        for key, value in entry.items():
+            _check_value(f"{path}:{line}", "[[lines]]", "line", key, value)
+        for key in ("quote", "speaker"):
+            if not str(entry.get(key, "")).strip():
+                raise ConfigError(
+                    f'{path}:{line}: [[lines]] needs {key} = "...": the start of the line of dialogue and who says it'
+                )
+        quote = " ".join(entry["quote"].split())
+        if quote.casefold() in seen:
+            first = seen[quote.casefold()]
+            raise ConfigError(f"{path}:{line}: this quote is already fixed at line {first}: keep one entry")
+        seen[quote.casefold()] = line
+        fixes.append(LineFix(quote, " ".join(entry["speaker"].split()), line))
+    return tuple(fixes)
 
 
 def _voice(data: dict) -> VoiceConfig:
@@ -231,11 +284,11 @@ def _piper_voices(path: Path, lines: dict[tuple[str, ...], int], data: Any) -> P
 
 def _parse(path: Path, lines: dict[tuple[str, ...], int], data: dict) -> Config:
     for key in data:
-        if key not in ("book", "narrator", "characters", "pools", "pronunciations", "engines"):
+        if key not in ("book", "narrator", "characters", "pools", "pronunciations", "engines", "not_characters", "lines"):
             line = lines.get((key,), 0) or 1
             raise ConfigError(
-                f"{path}:{line}: unknown table [{key}]: use [book], [narrator], [characters.NAME], [pools], [pronunciations]"
-                " or [engines.piper]"
+                f"{path}:{line}: unknown table [{key}]: use [book], [narrator], [characters.NAME], [pools], [pronunciations],"
+                " [engines.piper], [not_characters] or [[lines]]"
             )
     book = data.get("book", {})
     _check_table(path, lines, ("book",), book, "book")
@@ -262,8 +315,20 @@ def _parse(path: Path, lines: dict[tuple[str, ...], int], data: dict) -> Config:
                 )
             claimed[alias.lower()] = name
         characters.append(
-            CharacterConfig(name, tuple(entry.get("aliases", [])), entry.get("gender"), _voice(entry), line)
+            CharacterConfig(
+                name, tuple(entry.get("aliases", [])), entry.get("gender"), _voice(entry), line,
+                entry.get("first_person", False),
+            )
         )
+    not_characters = data.get("not_characters", {})
+    _check_table(path, lines, ("not_characters",), not_characters, "not_characters")
+    for name in not_characters.get("names", []):
+        if name.lower() in claimed:
+            line = lines.get(("not_characters", "names"), 0) or 1
+            owner = claimed[name.lower()]
+            raise ConfigError(
+                f"{path}:{line}: '{name}' is in [not_characters] and is {owner}'s name: keep it in one place"
+            )
     front_matter = book.get("front_matter", "read")
     if front_matter not in ("read", "skip"):
         line = lines.get(("book", "front_matter"), 0) or 1
@@ -293,6 +358,8 @@ def _parse(path: Path, lines: dict[tuple[str, ...], int], data: dict) -> Config:
         narrator=_voice(narrator),
         narrator_character_voice=narrator.get("character_voice", True),
         characters=tuple(characters),
+        not_characters=tuple(" ".join(n.split()) for n in not_characters.get("names", []) if n.strip()),
+        lines=_line_fixes(path, lines, data.get("lines", [])),
         pools=pools,
         piper_voices=_piper_voices(path, lines, data.get("engines", {})),
     )

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .attribution import NARRATOR, Script, attribute_book
+from .attribution import NARRATOR, Script
+from .attribution.seed import Fix
 from .audio import Pauses
 from .book import Book, load_book
 from .cast import Casting, Role, cast
@@ -32,6 +33,7 @@ from .segment import speech_text
 from .spoken import MAX_WORD_CHARS, check_spoken
 from .tags import ChapterMark
 from .transcript import Cue
+from .user_cast import attribute_cast
 
 DEFAULT_VOICES = Path(VOICES_FILE)
 
@@ -60,6 +62,7 @@ class BuildOptions:
     m4b: bool = False  # also write the whole book as an M4B (AAC, chapters, cover) with ffmpeg
     wait: bool = False  # another build is writing into output_dir: wait for it (else refuse)
     overwrite: bool = False  # write into the book folder even if it holds another book (built from other sources)
+    strict_lines: bool = True  # a [[lines]] quote matching no line or several is an error (False: a warning)
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ class Plan:
     warnings: tuple[str, ...] = ()  # about the sources, one line each
     skipped: tuple[str, ...] = ()  # sections left out of the audio (front_matter = "skip")
     casting_file: CastingFile | None = None  # which voices.toml cast the book, and why
+    fixed: dict[tuple[int, int], Fix] = field(default_factory=dict)  # (chapter number, line start) -> its [[lines]]
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,14 @@ class ChapterResult:
 
 
 @dataclass(frozen=True)
+class Recast:
+    """Lines that changed speaker since the last build, for one reason."""
+
+    lines: int
+    why: str  # "[[lines]] in voices.toml:41"
+
+
+@dataclass(frozen=True)
 class BuildResult:
     """What a build made: the plan it followed, the book folder and its files, and how many clips were new."""
 
@@ -125,6 +137,7 @@ class BuildResult:
     feed_path: Path | None = None
     whole_book: Path | None = None  # <Book Title>.mp3: every chapter in one file
     m4b: Path | None = None
+    recast: tuple[Recast, ...] = ()  # lines read by someone else than in the last build, by cause
 
     @property
     def duration_ms(self) -> int:
@@ -271,12 +284,14 @@ def book_and_casting(options: BuildOptions) -> tuple[Book, CastingFile, Config]:
 def plan(options: BuildOptions) -> Plan:
     """Read, segment, attribute and cast the book: no audio yet."""
     loaded, casting_file, config = book_and_casting(options)
-    scripts = [drop_matter(script, config.front_matter) for script in attribute_book(loaded)]  # as `audiobook segment`
+    problems: list[str] | None = None if options.strict_lines else []
+    attributed, fixed = attribute_cast(loaded, config, problems)  # as `audiobook segment`
+    scripts = [drop_matter(script, config.front_matter) for script in attributed]
     options_for_engines = engine_options(config)
     casting = cast(scripts, config, lambda voice: check_voice(voice, options_for_engines))
     chapters = []
     skipped = []
-    warnings = list(loaded.warnings)
+    warnings = list(loaded.warnings) + (problems or [])
     titles = unique_titles([script.story.title for script in scripts])
     for number, (script, chapter_title) in enumerate(zip(scripts, titles), 1):
         utts = utterances(script, casting, config)
@@ -292,7 +307,7 @@ def plan(options: BuildOptions) -> Plan:
     published = datetime.fromtimestamp(newest_s, UTC)
     return Plan(
         title, author, config, tuple(chapters), casting, published, loaded.cover, tuple(warnings), tuple(skipped),
-        casting_file,
+        casting_file, fixed,
     )
 
 
@@ -360,6 +375,10 @@ def summary(result: BuildResult) -> str:
         lines.append(f"Whole book: {result.whole_book.name}" + (f" and {result.m4b.name}" if result.m4b else ""))
     if result.feed_path is not None:
         lines.append(f"Feed: {result.feed_path}  (listen in a podcast app: audiobook serve {result.book_dir.parent})")
+    if result.recast:
+        changed = sum(r.lines for r in result.recast)
+        causes = "; ".join(f"{_plural(r.lines, 'line')}: {r.why}" for r in result.recast)
+        lines.append(f"Speakers changed: {_plural(changed, 'line')} ({causes})")
     cached = result.clips_total - result.clips_synthesized
     lines.append(f"Clips: {result.clips_total} ({result.clips_synthesized} synthesized, {cached} from cache)")
     lines.append(f"Files: {result.book_dir}{os.sep}")

@@ -7,7 +7,7 @@ phrase means), `turns` (turn-taking), `unnamed` (speakers named late, voices, me
 `attribute` (the sieve that runs them in order).
 """
 
-from .attribute import attribute, attribute_book
+from .attribute import attribute, attribute_book, attribute_chapters
 from .context import Decision, Rule
 from .cues import SPEECH_VERBS
 from .script import NARRATOR, Character, Line, Script, book_characters, format_script
@@ -15,5 +15,6 @@ from .script_json import book_json, files_json, script_json
 
 __all__ = [
     "NARRATOR", "SPEECH_VERBS", "Character", "Decision", "Line", "Rule", "Script", "attribute", "attribute_book",
+    "attribute_chapters",
     "book_characters", "book_json", "files_json", "format_script", "script_json",
 ]

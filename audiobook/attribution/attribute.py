@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..book import Book
 from ..segment import Segment, Segmentation, segment
 from .characters import NAME_RE, STOP_WORDS, SUBJECT_VERB, Cast, KnownCast, Mention, find_cast
-from .context import Chapter, Context, Paragraph
+from .context import Chapter, Context, Decision, Paragraph
 from .cues import KIN_VOCATIVE, NAME_ASKED, named_in, names_called, tag_positions
 from .narrator import first_person, name_narrator, signed_name
 from .referents import NOMINAL, Resolver
@@ -51,6 +51,7 @@ from .rules import (
 )
 from .rules import first_person as first_person_rule
 from .script import NARRATOR, Character, Line, Script, format_script
+from .seed import UserCast, as_user, seed, speaker
 from .turns import turn_taking
 from .unnamed import identify_descriptions, identify_voices, memories, self_introduced
 
@@ -59,33 +60,46 @@ __all__ = [
 ]
 
 
-def attribute_book(book: Book, known: KnownCast | None = None) -> tuple[Script, ...]:
+Fixed = Mapping[tuple[int, int], str]  # (chapter, segment index in it) -> speaker: the user's `[[lines]]`
+
+
+def attribute_book(book: Book, user: UserCast | KnownCast | None = None, fixed: Fixed | None = None) -> tuple[Script, ...]:
     """Segment and attribute every chapter of a book, with one cast for the whole book: names,
     aliases and genders are found over all its chapters, and each character is called the same
     in every chapter. `audiobook build` and `audiobook segment` both read a book so:
-    `attribute_book(load_book(sources))`. `known` is what the user says of the cast."""
-    return attribute_chapters([segment(story) for story in book.chapters], known)
+    `attribute_book(load_book(sources))`. `user` is the cast voices.toml lists (it seeds the
+    cast found in the text), `fixed` the speakers it gives single quotes."""
+    return attribute_chapters([segment(story) for story in book.chapters], user, fixed)
 
 
-def attribute(seg: Segmentation, known: KnownCast | None = None) -> Script:
+def attribute(
+    seg: Segmentation, user: UserCast | KnownCast | None = None, fixed: Mapping[int, str] | None = None
+) -> Script:
     """Give every dialogue segment of one story a speaker and say which rule decided it."""
-    return attribute_chapters([seg], known)[0]
+    return attribute_chapters([seg], user, {(0, i): who for i, who in (fixed or {}).items()})[0]
 
 
-def attribute_chapters(chapters: Sequence[Segmentation], known: KnownCast | None = None) -> tuple[Script, ...]:
-    """The chapters of one book, with one cast found over all of them. Each work (the chapters
-    read from one file: a novel split at its headings, or one story of an anthology) is
-    attributed as one text, with its own first-person narrator or none."""
+def attribute_chapters(
+    chapters: Sequence[Segmentation], user: UserCast | KnownCast | None = None, fixed: Fixed | None = None
+) -> tuple[Script, ...]:
+    """The chapters of one book, with one cast found over all of them (and seeded with the cast
+    the user lists). Each work (the chapters read from one file: a novel split at its headings,
+    or one story of an anthology) is attributed as one text, with its own first-person narrator
+    or none. A fixed quote is an anchor: the rules around it follow it."""
+    user = as_user(user)
     book = _join(chapters)
-    cast = find_cast(book.text, book.narration, tag_positions(book.text, book.narration), known)
-    works = _works(chapters)
-    if len(works) == 1:
-        return sieve(_context(book, cast))
+    cast = find_cast(book.text, book.narration, tag_positions(book.text, book.narration), user.known())
+    seed(cast, user, book.text, book.narration)
+    fixed = fixed or {}
     scripts: list[Script] = []
-    for first, last in works:
-        work = _join(chapters[first:last])
+    for first, last in _works(chapters):
+        work = book if (first, last) == (0, len(chapters)) else _join(chapters[first:last])
         start = book.chapters[first].text_start
-        scripts += sieve(_context(work, cast.part(start, start + len(work.text))))
+        ctx = _context(work, cast if work is book else cast.part(start, start + len(work.text)))
+        for (c, i), who in fixed.items():
+            if first <= c < last:
+                ctx.fixed[work.chapters[c - first].first_segment + i] = speaker(user, ctx.cast, who, ctx.narrator)
+        scripts += sieve(ctx)
     return tuple(scripts)
 
 
@@ -118,6 +132,8 @@ def sieve(ctx: Context) -> tuple[Script, ...]:
     turn_taking(ctx)
     identify_descriptions(ctx)  # "the parson" is Parson Tringham
     identify_voices(ctx)  # "a familiar voice" is Kaito
+    for i, who in ctx.fixed.items():
+        ctx.decided[i] = Decision(who, "fixed", 1.0)
     return tuple(script(ctx, chapter) for chapter in ctx.chapters)
 
 
@@ -185,11 +201,11 @@ def context(*segmentations: Segmentation) -> Context:
 
 def _context(joined: _Joined, cast: Cast) -> Context:
     """The context of one text: whether it has a first-person narrator (and their name, if it is
-    signed), and its segments by paragraph."""
+    signed, or the user lists one), and its segments by paragraph."""
     narration = joined.narration
-    narrator = cast.first_person or (
-        signed_name(list(joined.paragraphs), cast) if first_person(joined.text, narration) else None
-    )
+    narrator = signed_name(list(joined.paragraphs), cast) if first_person(joined.text, narration) else None
+    if narrator is not None and cast.first_person:
+        narrator = cast.first_person  # the user's word: this character is the "I" (of the works told so)
     by_paragraph: dict[int, list[int]] = {}
     for i, s in enumerate(joined.segments):
         by_paragraph.setdefault(s.paragraph, []).append(i)
@@ -301,6 +317,9 @@ def open_paragraph(ctx: Context, p: int, members: list[int]) -> Paragraph | None
 
 def tag_quote(ctx: Context, par: Paragraph, i: int) -> None:
     """The rules that give one quote a speaker of its own, surest first."""
+    if i in ctx.fixed:
+        par.tags[i] = Decision(ctx.fixed[i], "fixed", 1.0)
+        return
     decision = continued_quote(ctx, i)
     if decision is None:
         answering(ctx, par, i)  # `said he to Temple`, `"…," she replied`: who it is not

@@ -155,6 +155,11 @@ class Cast:
         if form_key(name) not in self.excluded:
             self.forms.setdefault(form_key(name), name)
 
+    def set_mentions(self, mentions: list[Mention]) -> None:
+        """All mentions replaced (`mentions` in text order)."""
+        self.mentions = list(mentions)
+        self._starts = [m.start for m in self.mentions]
+
     def add_mention(self, mention: Mention) -> None:
         i = bisect_left(self._starts, mention.start)
         self._starts.insert(i, mention.start)

@@ -12,6 +12,7 @@ from .characters import Cast
 from .referents import Resolver
 
 Rule = Literal[
+    "fixed",  # the user's word: a `[[lines]]` entry in voices.toml
     "continued-quote",  # a quotation running on from the previous paragraph
     "speech-verb",  # `said Kaito`, `Haku said`, `she asked`, `said the old man`
     "speech-tag",  # any verb in tag position after an open-ended quote: `"…," Big Medicine stated`
@@ -66,6 +67,7 @@ class Context:
     answered: dict[int, str] = field(default_factory=dict)  # paragraph -> the name it gives when asked (`"Nell."`)
     narration_only: dict[int, str] = field(default_factory=dict)  # paragraph without quotes -> its text
     last_quote: int | None = None  # the last quote of the paragraphs attributed so far
+    fixed: dict[int, str] = field(default_factory=dict)  # quote -> its speaker, by the user's word (`[[lines]]`)
 
     @property
     def narrator(self) -> str | None:
