@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 
 from .attribution import NARRATOR, Script, attribute_chapters
+from .attribution.characters import NAME_RE, STOP_WORDS
 from .attribution.seed import Fix, Listed, Located, UserCast, locate
 from .book import Book
 from .config import Config
@@ -61,6 +62,7 @@ def _check_speakers(user: UserCast, located: Sequence[Located], scripts: Sequenc
 
         names = {n for c in user.characters for n in (c.name, *c.aliases)}
         names |= {n for s in scripts for c in s.characters if c.name != name for n in (c.name, *c.aliases)}
+        names |= {m.group(2) for s in scripts for m in NAME_RE.finditer(s.story.text) if m.group(2) not in STOP_WORDS}
         close = difflib.get_close_matches(name, sorted(names), n=3, cutoff=0.6)
         hint = f" (did you mean {', '.join(repr(n) for n in close)}?)" if close else ""
         raise ConfigError(

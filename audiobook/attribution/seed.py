@@ -28,7 +28,8 @@ _ARTICLE = re.compile(r"^(?:the|a|an)\s+(?=[A-Z])", re.IGNORECASE)
 # `a voice`, `one girl`: someone new each time the story says it, so never a name for one character
 _INDEFINITE = re.compile(r"^(?:a|an|one|another|some)\s", re.IGNORECASE)
 _TITLE = re.compile(rf"^(?:{'|'.join(sorted(TITLES, key=len, reverse=True))})\s+(?=\S)")
-_QUOTE_MARKS = re.compile(r"[\"“”‘’'`«»„]")
+# quotation marks, but not an apostrophe inside a word (`I'm`, `don’t`)
+_QUOTE_MARKS = re.compile(r"[\"“”«»„]|(?<!\w)['‘’`]|['‘’`](?!\w)")
 
 
 @dataclass(frozen=True)
@@ -100,10 +101,11 @@ class UserCast:
         return any(form == _form(n) for n in self.not_characters)
 
 
+NO_CAST = UserCast()  # no voices.toml, or one that lists nobody: the cast is what the story gives
 def as_user(cast: UserCast | KnownCast | None) -> UserCast:
     """A `KnownCast` (what a caller knows of the cast) as the user's cast."""
     if cast is None:
-        return UserCast()
+        return NO_CAST
     if isinstance(cast, UserCast):
         return cast
     listed = [Listed(c.name, c.aliases, c.gender, c.name == cast.first_person) for c in cast.characters]
@@ -240,9 +242,10 @@ def speaker(user: UserCast, cast: Cast, name: str, narrator: str | None) -> str:
 
 def plain(text: str) -> str:
     """A line as a quote is compared with it: no quotation marks, single spaces, any case."""
-    return " ".join(_QUOTE_MARKS.sub("", text.replace("\u00a0", " ")).split()).casefold()
+    return " ".join(_QUOTE_MARKS.sub("", text.replace("\u00a0", " ")).split()).replace("’", "'").casefold()
 
 
+_WORD_END, _WORD_START = r"(?!\w)", r"(?<!\w)"  # a quote holds whole words: "I" is not the start of "Is it hot?"
 Clock = Callable[[int, int], str]  # (chapter, offset in its text) -> "12:34", the line's time in its chapter
 
 
@@ -262,7 +265,9 @@ def locate(
     located = []
     for fix in user.fixes:
         quote = plain(fix.quote)
-        hits = [line for line in lines if line[2].startswith(quote)] or [line for line in lines if quote in line[2]]
+        starts = re.compile(re.escape(quote) + (_WORD_END if quote[-1:].isalnum() else ""))
+        inside = re.compile((_WORD_START if quote[:1].isalnum() else "") + starts.pattern)
+        hits = [line for line in lines if starts.match(line[2])] or [line for line in lines if inside.search(line[2])]
         if len(hits) == 1:
             located.append(Located(hits[0][0], hits[0][1], fix))
             continue
