@@ -15,7 +15,7 @@ from .audio import Pauses
 from .load import Story
 from .transcript import Cue
 
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_WORD = re.compile(r"[^\W_][\w'’]*")  # a word, apostrophes and all: one quantifier, nothing nested
 DEFAULT_WPM = 165
 DEFAULT_PAUSES = Pauses()
 
