@@ -204,16 +204,18 @@ def cast_entries(scripts: Sequence[Script], casting: Casting) -> list[CastEntry]
             if line.kind == "dialogue" and line.speaker:
                 role = casting.role_for(line.speaker).name
                 lines.setdefault(role, []).append(" ".join(script.story.text[line.start : line.end].split()))
-    narrators = {casting.role_for(script.narrator).name for script in scripts if script.narrator and script.narrator != NARRATOR}
+    narrators = {
+        casting.role_for(script.narrator).name for script in scripts if script.narrator and script.narrator != NARRATOR
+    }
     entries = []
-    for role in casting.roles:
-        said = lines.get(role.name, [])
+    for cast_role in casting.roles:
+        said = lines.get(cast_role.name, [])
         if not said:
             continue
         words = sum(len(re.findall(r"[^\W_]+", text)) for text in said)
         entries.append(
-            CastEntry(role.name, tuple(sorted(aliases.get(role.name, ()))), role.gender, len(said), words,
-                      said[0], role.voice, role.source, role.name in narrators)
+            CastEntry(cast_role.name, tuple(sorted(aliases.get(cast_role.name, ()))), cast_role.gender, len(said),
+                      words, said[0], cast_role.voice, cast_role.source, cast_role.name in narrators)
         )
     return entries
 
@@ -247,7 +249,8 @@ def starter_voices_toml(entries: Sequence[CastEntry], narrator: Voice, unnamed_n
     ]
     if unnamed_narrator:
         out += ["", "# Told in the first person by someone the story never names: list them as a character",
-                "# with first_person = true to give their lines (and, with [narrator] character_voice, the", "# narration) their own voice."]
+                "# with first_person = true to give their lines (and, with [narrator] character_voice, the",
+                "# narration) their own voice."]
     for entry in entries:
         first = entry.first_line if len(entry.first_line) <= 60 else entry.first_line[:57] + "…"
         out += ["", f"# {entry.lines} line{'s' if entry.lines != 1 else ''}, first: {first}"]

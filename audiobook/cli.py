@@ -469,7 +469,7 @@ def _found_lines(rows: Sequence[Row]) -> list[str]:
     """`segment --find`: chapter, time, speaker, rule and text of each line, in columns."""
     table = [(f"{r.chapter} {r.chapter_title}", str(r.when), r.speaker, r.rule or r.kind, r.text) for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(4)]
-    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[4] for row in table]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[4] for row in table]
 
 
 @app.command()
@@ -477,10 +477,14 @@ def segment(
     sources: Annotated[list[Path], typer.Argument(help="Books: story files, EPUBs, or folders of chapter files.")],
     voices: VoicesFile = None,
     find: Annotated[
-        Optional[str],
-        typer.Option("--find", metavar="WORDS", help="Only the lines holding WORDS, with chapter, time, speaker and rule."),
+        str | None,
+        typer.Option(
+            "--find", metavar="WORDS", help="Only the lines holding WORDS, with chapter, time, speaker and rule."
+        ),
     ] = None,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Where the book was built: its times are shown.")] = Path("output"),
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Where the book was built: its times are shown.")
+    ] = Path("output"),
     json_dir: Annotated[
         Optional[Path], typer.Option("--json-dir", help="Write DIR/<file stem>.json (segments with speakers) instead of printing.")
     ] = None,

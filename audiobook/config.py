@@ -226,7 +226,9 @@ def _check_value(where: str, table: str, kind: str, key: str, value: Any) -> Non
         raise ConfigError(f"{where}: unknown key '{key}' in {table}: use one of {', '.join(sorted(allowed))}")
     expected = allowed[key]
     if isinstance(value, bool) != (expected is bool) or not isinstance(value, expected):
-        names = {str: "a string", int: "a whole number", list: "a list", (int, float): "a number", bool: "true or false"}
+        names = {
+            str: "a string", int: "a whole number", list: "a list", (int, float): "a number", bool: "true or false"
+        }
         raise ConfigError(f"{where}: '{key}' must be {names[expected]}, not {value!r}")
     if key in _RANGES and kind != "line" and not _RANGES[key][0] <= value <= _RANGES[key][1]:
         low, high = _RANGES[key]
@@ -284,11 +286,12 @@ def _piper_voices(path: Path, lines: dict[tuple[str, ...], int], data: Any) -> P
 
 def _parse(path: Path, lines: dict[tuple[str, ...], int], data: dict) -> Config:
     for key in data:
-        if key not in ("book", "narrator", "characters", "pools", "pronunciations", "engines", "not_characters", "lines"):
+        tables = ("book", "narrator", "characters", "pools", "pronunciations", "engines", "not_characters", "lines")
+        if key not in tables:
             line = lines.get((key,), 0) or 1
             raise ConfigError(
-                f"{path}:{line}: unknown table [{key}]: use [book], [narrator], [characters.NAME], [pools], [pronunciations],"
-                " [engines.piper], [not_characters] or [[lines]]"
+                f"{path}:{line}: unknown table [{key}]: use [book], [narrator], [characters.NAME], [pools],"
+                " [pronunciations], [engines.piper], [not_characters] or [[lines]]"
             )
     book = data.get("book", {})
     _check_table(path, lines, ("book",), book, "book")

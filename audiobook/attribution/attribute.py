@@ -63,7 +63,9 @@ __all__ = [
 Fixed = Mapping[tuple[int, int], str]  # (chapter, segment index in it) -> speaker: the user's `[[lines]]`
 
 
-def attribute_book(book: Book, user: UserCast | KnownCast | None = None, fixed: Fixed | None = None) -> tuple[Script, ...]:
+def attribute_book(
+    book: Book, user: UserCast | KnownCast | None = None, fixed: Fixed | None = None
+) -> tuple[Script, ...]:
     """Segment and attribute every chapter of a book, with one cast for the whole book: names,
     aliases and genders are found over all its chapters, and each character is called the same
     in every chapter. `audiobook build` and `audiobook segment` both read a book so:

@@ -102,6 +102,8 @@ class UserCast:
 
 
 NO_CAST = UserCast()  # no voices.toml, or one that lists nobody: the cast is what the story gives
+
+
 def as_user(cast: UserCast | KnownCast | None) -> UserCast:
     """A `KnownCast` (what a caller knows of the cast) as the user's cast."""
     if cast is None:
