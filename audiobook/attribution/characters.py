@@ -95,6 +95,7 @@ class Cast:
     mentions: list[Mention] = field(default_factory=list)  # in narration, in text order
     _starts: list[int] = field(default_factory=list)
     _genders: dict[str, Gender | None] = field(default_factory=dict)  # gender(), until the next vote
+    _text_genders: dict[str, Gender | None] = field(default_factory=dict)  # text_gender(), until the next vote
     given: dict[str, Gender] = field(default_factory=dict)  # genders the user gave (`KnownCast`)
     excluded: frozenset[str] = frozenset()  # forms the user says are nobody
     first_person: str | None = None  # the narrator's name, if the user gave it
@@ -124,11 +125,14 @@ class Cast:
         he, a she or "the girl" is, the story's own word counts, not how babies are named."""
         if name in self.given:
             return self.given[name]
-        return genders.decide(self.gender_votes.get(name), None)
+        if name not in self._text_genders:  # asked for every mention a he/she looks back over
+            self._text_genders[name] = genders.decide(self.gender_votes.get(name), None)
+        return self._text_genders[name]
 
     def vote(self, name: str, gender: Gender, weight: int = 1) -> None:
         self.gender_votes.setdefault(name, Counter())[gender] += weight
         self._genders.pop(name, None)
+        self._text_genders.pop(name, None)
 
     def mentioned_before(self, pos: int) -> list[Mention]:
         """Mentions before `pos`, most recent first (an iterator would do; lists are short)."""
@@ -386,7 +390,9 @@ def _add(cast: Cast, name: str, group: list[str], forms: _Forms, members: Group)
         cast.priors[name] = priors.pop()  # type: ignore[assignment]
 
 
-_SENTENCE_BREAK = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)[.!?][\"”’')]*\s+|\n\s*\n")
+# The full stop first, then what must not precede it (`Mr.`): the scanner jumps from one [.!?] or
+# newline to the next instead of trying five look-behinds at every character of the book.
+_SENTENCE_BREAK = re.compile(r"[.!?](?<!\bMr.)(?<!\bMrs.)(?<!\bMs.)(?<!\bDr.)(?<!\bSt.)[\"”’')]*\s+|\n\s*\n")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 

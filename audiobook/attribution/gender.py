@@ -125,11 +125,13 @@ def _vote_nouns(text: str, narration: list[tuple[int, int]], cast: Cast) -> None
     for gender, nouns in GENDERED_NOUNS.items():
         alternation = word_trie(nouns)
         before = re.compile(rf"\b(?:{alternation}),?\s+{_NAME}")
-        after = re.compile(
-            rf"{_NAME},\s+(?:his|her|their|my|our|the|a|an)\s+(?:[a-z]+\s+){{0,2}}(?:{alternation})\b[,;.)]"
-        )
+        described = rf",\s+(?:his|her|their|my|our|the|a|an)\s+(?:[a-z]+\s+){{0,2}}(?:{alternation})\b[,;.)]"
+        after = re.compile(rf"{_NAME}{described}")
+        # `after` opens with a name, which the scanner tries at every capital; what follows the
+        # name opens with a comma, which it finds at once: only a span holding that is scanned.
+        tail = re.compile(described)
         for start, end in narration:
-            for pattern in (before, after):
+            for pattern in (before, after) if tail.search(text, start, end) else (before,):
                 for m in pattern.finditer(text, start, end):
                     name = cast.resolve(m.group(1).strip())
                     if name:
