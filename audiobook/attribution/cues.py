@@ -217,6 +217,21 @@ _BASE_SPEECH_VERBS = frozenset("say ask cry call reply answer whisper exclaim ad
 _LAST_SENTENCE = re.compile(
     rf"(?:^|[.!?;]{_NOT_AN_END}['’\"”)]*\s+)((?:[^.!?;]|(?<=\b(?:Mr|Ms|Dr|St))\.|(?<=\bMrs)\.)*[.!?]?['’\"”)]*)$"
 )
+_SENTENCE_END_AT = re.compile(rf"[.!?;]{_NOT_AN_END}['’\"”)]*\s+")  # how a match of _LAST_SENTENCE after ^ opens
+
+
+def _last_sentence(narr: str) -> re.Match[str] | None:
+    """`_LAST_SENTENCE.search(narr)`, tried only from the last sentence end: searched from the
+    start, it runs to the end of the text from every sentence end (quadratic in a long paragraph).
+    No match can start before that end, for its sentence holds no [.!?;] but the `Mr.` kind,
+    which never ends a sentence. (A text ending in a newline, where `$` matches before it too, is
+    searched whole.)"""
+    k = 0 if narr[-1:].isspace() else len(narr)
+    while k > 0:
+        k = max(narr.rfind(c, 0, k) for c in ".!?;")
+        if k >= 0 and _SENTENCE_END_AT.match(narr, k):
+            return _LAST_SENTENCE.search(narr, k)
+    return _LAST_SENTENCE.search(narr)
 
 
 _WHAT_WAS_SAID = re.compile(
@@ -245,7 +260,7 @@ _CLAUSE_START = re.compile(r"(?:^|(?<=,\s)|(?<=\band\s)|(?<=\bthen\s)|(?<=\bwhil
 
 def tag_before(narr: str) -> Who | None:
     """`Kaito said, "…"` / `Then aloud he said abruptly: "…"` in the run just before the quote."""
-    m = _LAST_SENTENCE.search(narr.strip())
+    m = _last_sentence(narr.strip())
     sentence = m.group(1) if m else narr
     sentence = re.sub(r"^(?:Then|And|But|So|At last|Finally|Presently|Now|Again)\b,?\s*", "", sentence)
     words = sentence.split()

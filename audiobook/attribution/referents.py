@@ -96,6 +96,7 @@ class Resolver:
         self._breaks: list[int] | None = None  # where each paragraph after the first starts
         self._lower_words: set[str] | None = None  # words the story writes in lower case
         self._presence: Counter[str] | None = None  # mentions per character, over the whole story
+        self._subjects: dict[int, bool] = {}  # position -> whether a verb follows it (`Haku sighed`)
 
     def nominal(self, phrase: str, pos: int, new: bool | None = None, speaker: bool = True) -> str | None:
         bare = phrase.rstrip(",.;:!?")
@@ -186,6 +187,12 @@ class Resolver:
             return self.nominal_gender[name]
         return self.cast.gender(name)
 
+    def _subject_at(self, pos: int) -> bool:
+        """Whether a verb follows `pos` (`SUBJECT_VERB`): asked of each mention by every he/she after it."""
+        if pos not in self._subjects:
+            self._subjects[pos] = SUBJECT_VERB.match(self.text, pos) is not None
+        return self._subjects[pos]
+
     def _paragraph_start(self, pos: int) -> int:
         """Where the paragraph holding `pos` starts (after the last blank line at or before `pos`)."""
         if self._breaks is None:
@@ -216,7 +223,7 @@ class Resolver:
                 continue
             if m.start != start and not _SUBJECT_START.search(self.text[max(start, m.start - 40) : m.start]):
                 continue
-            if SUBJECT_VERB.match(self.text, m.end) or _OWN_FEATURE.match(self.text, m.end):
+            if self._subject_at(m.end) or _OWN_FEATURE.match(self.text, m.end):
                 found = m.character  # `Marilla’s lips twitched.` too: the owner is the topic
         return found
 
@@ -226,6 +233,7 @@ class Resolver:
         ("one man") count little."""
         scores: dict[str, float] = defaultdict(float)
         unknown: dict[str, float] = defaultdict(float)  # characters whose gender the text never settles
+        paragraph_start = self._paragraph_start(pos)
         for k, m in enumerate(self.cast.mentioned_before(pos)):
             if m.character in exclude or m.character == self.narrator:
                 continue
@@ -245,9 +253,9 @@ class Resolver:
                 weight *= _POSSESSIVE  # `thrusting a hand into Stephen's pocket, he said`: Stephen is not he
             if m.start == m.end:
                 weight *= 1.5  # the speaker of a quote
-            elif SUBJECT_VERB.match(self.text, m.end):
+            elif self._subject_at(m.end):
                 weight *= 1.5
-            if m.start != m.end and self._paragraph_start(pos) <= m.start:
+            if m.start != m.end and paragraph_start <= m.start:
                 weight *= 3  # named in the quote's own paragraph: `Miku smiled. "…," she said.`
             if m.character in self.one_off:
                 weight *= 0.5  # "another boy" said one thing; a named character nearby is likelier
