@@ -137,3 +137,31 @@ def test_no_memories_in_a_third_person_story() -> None:
     assert ctx.narrator is None
     memories(ctx)
     assert ctx.decided == {}
+
+
+
+
+SUPPER = """My uncle sat at the head of the table, and old Mr. Hale took his chair by the fire. Jack was late.
+
+"Boys should be out in the air," said Mr. Hale. "Am I right, Jack?"
+
+"That's my principle too," said my uncle. "Let him run about."
+
+"Not for me, thank you," said Mr. Hale.
+"""
+
+
+def test_a_description_answering_to_a_name_is_that_name_by_its_first_name_gender() -> None:
+    # nothing in the text says whether Jack is a man or a woman, but the name does: "my uncle" answers to it
+    ctx = ctx_of(SUPPER)
+    q = quotes(ctx)
+    ctx.resolver.nominal_gender["my uncle"] = "male"
+    ctx.decided[q[0]] = Decision("Mr. Hale", "speech-verb", 0.95)
+    ctx.decided[q[1]] = Decision("Mr. Hale", "same-paragraph", 0.85)
+    ctx.decided[q[2]] = Decision("my uncle", "speech-verb", 0.95)
+    ctx.decided[q[3]] = Decision("my uncle", "same-paragraph", 0.85)
+    ctx.vocatives[ctx.segs[q[1]].paragraph] = ["Jack"]
+    identify_descriptions(ctx)
+    assert ctx.resolver.gender("Jack") is None and ctx.resolver.voice_gender("Jack") == "male"
+    assert [ctx.speaker(i) for i in q] == ["Mr. Hale", "Mr. Hale", "Jack", "Jack", None]
+    assert "my uncle" in ctx.cast.aliases["Jack"]

@@ -125,6 +125,7 @@ def _named_descriptions(ctx: Context, descriptions: set[str]) -> dict[str, str]:
     """Description -> the named character it turns out to be, for those found; their lines go to that character."""
     segs, by_paragraph, decided = ctx.segs, ctx.by_paragraph, ctx.decided
     gender = ctx.resolver.gender
+    voiced = ctx.resolver.voice_gender  # a name's gender: the story's word, else the first-name prior
     found: dict[str, str] = {}
     strength: dict[str, int] = {}
     for who in sorted(descriptions):
@@ -154,9 +155,9 @@ def _named_descriptions(ctx: Context, descriptions: set[str]) -> dict[str, str]:
         if titled:
             votes[titled] = votes.get(titled, 0) + 3
         for name, n in sorted(votes.items(), key=lambda kv: -kv[1]):
-            if n < 2 and not (gender(who) and gender(name) == gender(who)):
+            if n < 2 and not (gender(who) and voiced(name) == gender(who)):
                 continue  # once is chance, unless the genders agree
-            if gender(who) and gender(name) not in (gender(who), None if n >= 3 else gender(who)):
+            if gender(who) and voiced(name) not in (gender(who), None if n >= 3 else gender(who)):
                 continue  # a description's gender must be the name's
             if re.search(r"\b(?:mother|wife|widow)\b", who) and re.match(r"Miss\b", name):
                 continue  # `my mother` is no Miss
