@@ -52,6 +52,7 @@ from .rules import (
 from .rules import first_person as first_person_rule
 from .script import NARRATOR, Character, Line, Script, format_script
 from .seed import UserCast, as_user, seed, speaker
+from .speaker_gender import speaker_genders
 from .turns import turn_taking
 from .unnamed import identify_descriptions, identify_voices, memories, self_introduced
 
@@ -136,6 +137,7 @@ def sieve(ctx: Context) -> tuple[Script, ...]:
     identify_voices(ctx)  # "a familiar voice" is Kaito
     for i, who in ctx.fixed.items():
         ctx.decided[i] = Decision(who, "fixed", 1.0)
+    speaker_genders(ctx)  # `said the Jew, rubbing his hands`: speakers the sieve found, men or women
     return tuple(script(ctx, chapter) for chapter in ctx.chapters)
 
 

@@ -37,8 +37,8 @@ from .names import (  # noqa: F401 (SUBJECT_VERB, TITLES are this module's to ot
     UNMARRIED,
     UPPER,
     Gender,
-    given_name_gender,
     is_given_name,
+    prior_gender,
     short_form_of,
 )
 
@@ -385,7 +385,7 @@ def _add(cast: Cast, name: str, group: list[str], forms: _Forms, members: Group)
         g = TITLES.get(title) if title else None
         if g:
             cast.vote(name, g, genders.TITLE_VOTE * forms.counts[f])
-    priors = {given_name_gender(g) for g in members.given}
+    priors = {prior_gender(g) for g in members.given}
     if len(priors) == 1 and None not in priors:
         cast.priors[name] = priors.pop()  # type: ignore[assignment]
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING
 
 from .names import NAME_WORDS, SENTENCE_START, SUBJECT_VERB, Gender
@@ -35,13 +37,16 @@ GENDERED_NOUNS: dict[Gender, tuple[str, ...]] = {
     "female": ("girl", "woman", "lady", "mother", "sister", "daughter", "aunt", "queen", "princess",
                "wife", "niece", "grandmother", "widow", "maid", "girlfriend", "cousin Miss", "governess", "duchess",
                "countess", "bride", "witch", "schoolgirl", "schoolmistress", "matron", "maiden", "damsel", "nun",
-               "landlady", "hostess", "waitress", "lass", "actress", "mistress", "baroness"),
+               "landlady", "hostess", "waitress", "lass", "actress", "mistress", "baroness", "ambassadress",
+               "laundress", "seamstress", "stewardess", "heiress", "goddess", "poetess", "authoress", "shepherdess",
+               "sorceress", "murderess", "adventuress", "proprietress", "patroness", "postmistress", "housewife",
+               "grandmamma", "mamma", "stepmother", "godmother", "fiancée", "spinster"),
     "male": ("boy", "man", "gentleman", "father", "brother", "son", "uncle", "king", "prince", "husband",
              "nephew", "grandfather", "lad", "boyfriend", "duke", "earl", "lord", "baron", "bridegroom", "schoolboy",
              "schoolmaster", "monk", "friar", "abbot", "landlord", "waiter", "fellow", "chap", "clergyman",
              "fisherman", "horseman", "workman", "watchman", "salesman", "policeman", "boatman", "ferryman",
              "postman", "cowboy", "host", "master", "parson", "priest", "vicar", "rector", "curate", "bishop",
-             "chaplain"),
+             "chaplain", "grandpapa", "papa", "stepfather", "godfather", "bachelor", "widower", "emperor"),
 }
 _QUOTE_MARK = re.compile(r"[\"“”]")
 _QUOTED = re.compile(r"[\"“][^\"”]*[\"”]?")
@@ -62,12 +67,26 @@ def decide(votes: Counter[Gender] | None, prior: Gender | None) -> Gender | None
     return prior
 
 
+_PHRASE_WORDS = re.compile(r"[^\W\d_]+(?:['’]s\b)?")
+_OWNED = ("'s", "’s")
+_NOT_MEN = frozenset("human inhuman superhuman talisman shaman german roman norman ottoman caiman cayman".split())
+
+
 def gender_of_noun(phrase: str) -> Gender | None:
-    words = phrase.lower().split()
-    for gender, nouns in GENDERED_NOUNS.items():
-        if any(w in nouns for w in words):
-            return gender
-    return None
+    """The gender a description gives: `the old woman`, `the Invisible Man`, `the Frog-Footman`,
+    `a washerwoman`; of a possessive the thing owned (`the man's wife`), unless it is a voice
+    (`a man's voice`)."""
+    words = _PHRASE_WORDS.findall(phrase.lower())
+    owner = max((k for k, w in enumerate(words) if w.endswith(_OWNED)), default=None)
+    if owner is not None:
+        owned = words[owner + 1 :]
+        words = owned if owned and owned[-1] != "voice" else [words[owner][:-2]]
+    found = {g for g, nouns in GENDERED_NOUNS.items() if any(w in nouns for w in words)}
+    if not found:
+        found = {"female" for w in words if w.endswith("woman")} | {
+            "male" for w in words if w.endswith("man") and not w.endswith("woman") and w not in _NOT_MEN
+        }
+    return found.pop() if len(found) == 1 else None  # not `a lady or gentleman`
 
 
 def vote(text: str, narration: list[tuple[int, int]], cast: Cast, tag_positions: set[int]) -> None:
@@ -101,7 +120,18 @@ def _vote_pronouns(text: str, cast: Cast, tag_positions: set[int]) -> None:
     sentence, if that one opens with a pronoun and goes on about it), before anyone else is named;
     quoted words are skipped. The name must be a subject: of a verb, of a sentence, or of a
     speech tag (`said Ellery, shaking her umbrella`)."""
-    for m, until in zip(cast.mentions, _next_other(cast.mentions, len(text)), strict=True):
+    for m, gender, weight in pronoun_votes(text, cast.mentions, tag_positions):
+        cast.vote(m.character, gender, weight)
+
+
+def pronoun_votes(
+    text: str, mentions: list[Mention], tag_positions: AbstractSet[int], voters: AbstractSet[Mention] | None = None
+) -> Iterator[tuple[Mention, Gender, int]]:
+    """The pronoun vote of each mention (of `voters` only, if given; the other mentions only bound
+    the windows): see `_vote_pronouns`."""
+    for m, until in zip(mentions, _next_other(mentions, len(text)), strict=True):
+        if voters is not None and m not in voters:
+            continue
         raw = text[m.end : min(m.end + 240, until)]  # `When Walter came in, Martha … her sewing`: Martha's
         subject = SUBJECT_VERB.match(raw) or m.start in tag_positions  # `cried Randolph, in his little voice`
         if not subject and not SENTENCE_START.search(text, max(0, m.start - 6), m.start):
@@ -116,7 +146,7 @@ def _vote_pronouns(text: str, cast: Cast, tag_positions: set[int]) -> None:
             if w == "her" and not (nxt.isalpha() and nxt not in _NOT_NOUNS):
                 continue  # `back at her.`: not `from her desk`
             if w in _PRONOUN_GENDER:
-                cast.vote(m.character, _PRONOUN_GENDER[w], _PRONOUN_VOTE[w])
+                yield m, _PRONOUN_GENDER[w], _PRONOUN_VOTE[w]
                 break
 
 

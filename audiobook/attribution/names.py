@@ -135,6 +135,16 @@ def given_name_gender(word: str) -> Gender | None:
     return "female" if girls >= 75 else "male" if girls <= 25 else None
 
 
+def prior_gender(word: str) -> Gender | None:
+    """The first-name prior of a character's given name: `given_name_gender`, or for a pet name
+    the SSA counts leave out, the sex of the names it is short for when they all agree (Babs ->
+    Barbara, Jem -> James; not Tony -> Anthony or Antonia)."""
+    if word.lower() in _given_names():
+        return given_name_gender(word)
+    fulls = {given_name_gender(full) for full in full_forms(word)} - {None}
+    return fulls.pop() if len(fulls) == 1 else None
+
+
 def is_given_name(word: str) -> bool:
     return word.lower() in _given_names()
 

@@ -409,6 +409,10 @@ class Resolver:
             self._lower_words = set(re.findall(r"\b[a-z]+\b", self.text))
         return self._lower_words
 
+    def forget_presence(self) -> None:
+        """The mentions were renamed: count them again when next asked."""
+        self._presence = None
+
     def _mentions(self) -> Counter[str]:
         if self._presence is None:
             self._presence = Counter(m.character for m in self.cast.mentions)

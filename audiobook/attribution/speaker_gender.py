@@ -1,0 +1,101 @@
+"""The gender of speakers the sieve found itself: names that only a speech tag made speakers
+(`said the Jew`, `said the Caterpillar`, `said Small` where "small" is also a word) and
+descriptions of no gender of their own (`said the stranger`, `said the other`).
+
+Cast discovery counts the he/she after every name it knows before the sieve runs; these
+speakers come later and had no votes. After the sieve they get the same kinds of evidence:
+
+- a gendered noun in the name (`the Invisible Man`, `the Frog-Footman`, `a man's voice`);
+- the pronoun that goes on about them (`said the Jew, rubbing his hands`), counted as for any
+  name (`gender.pronoun_votes`): for a name, wherever the narration names it; for a
+  description, which may be anyone elsewhere in the book ("the other"), only in the tags of its
+  own lines;
+- what they say of themselves (`"I'm an invisible man."`).
+
+The votes decide as any character's (`gender.decide`); a speaker with none keeps no gender.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections import Counter
+
+from . import gender as genders
+from .characters import Gender, Mention
+from .context import Context
+from .cues import SPEECH_VERBS
+from .patterns import word_trie
+from .unnamed import MEMORY
+
+_AFTER_VERB = re.compile(rf"\b(?:{word_trie(SPEECH_VERBS)})\s+(?:the\s+)?$", re.IGNORECASE)
+_SELF_DESCRIBED = re.compile(
+    r"\bI(?:['’]m|\s+am)\s+(?:only\s+|just\s+|but\s+)?(?:a|an)\s+((?:[a-z-]+\s+){0,2}[a-z-]+)\b"
+)
+
+
+def speaker_genders(ctx: Context) -> None:
+    """Votes for every speaker whose voice has no gender yet (not the narrator, nor a memory)."""
+    resolver = ctx.resolver
+    lines: dict[str, list[int]] = {}
+    for i, d in ctx.decided.items():
+        lines.setdefault(d.speaker, []).append(i)
+    unsure = [s for s in lines if s not in (ctx.narrator, MEMORY) and resolver.voice_gender(s) is None]
+    if not unsure:
+        return
+    votes: dict[str, Counter[Gender]] = {s: Counter() for s in unsure}
+    for who in unsure:
+        noun = genders.gender_of_noun(who)
+        if noun:
+            votes[who][noun] += genders.NOUN_VOTE
+        for i in lines[who]:
+            m = _SELF_DESCRIBED.search(ctx.said(i))
+            said = genders.gender_of_noun(m.group(1)) if m else None
+            if said:
+                votes[who][said] += genders.NOUN_VOTE
+    found = _mentions(ctx, unsure, lines)
+    if found:
+        known = {(m.start, m.character) for m in ctx.cast.mentions}
+        new = [m for m in found if (m.start, m.character) not in known]
+        merged = sorted([*ctx.cast.mentions, *new], key=lambda m: m.start)
+        after_verb = {m.start for m in new if _AFTER_VERB.search(ctx.text, max(0, m.start - 20), m.start)}
+        for m, g, weight in genders.pronoun_votes(ctx.text, merged, after_verb, set(new)):
+            votes[m.character][g] += weight
+    for who, counted in votes.items():
+        if who in resolver.nominal_gender:
+            resolver.nominal_gender[who] = genders.decide(counted, None)
+        else:
+            for g, n in counted.items():
+                ctx.cast.vote(who, g, n)
+
+
+def _mentions(ctx: Context, speakers: list[str], lines: dict[str, list[int]]) -> list[Mention]:
+    """Where the narration names each speaker: a name anywhere (any of its forms), a description
+    only in the narration beside its own lines."""
+    text, segs = ctx.text, ctx.segs
+    found: list[Mention] = []
+    forms: dict[str, str] = {}
+    for who in speakers:
+        if who in ctx.resolver.nominal_gender:
+            phrase = re.compile(re.escape(who), re.IGNORECASE)
+            for i in lines[who]:
+                for j in (i - 1, i + 1):
+                    nxt = ctx.neighbour(i, j - i)
+                    if nxt is None or nxt.kind != "narration":
+                        continue
+                    at = phrase.search(text, nxt.start, nxt.end)
+                    if at:
+                        found.append(Mention(at.start(), at.end(), who))
+        else:
+            for form in (who, *ctx.cast.aliases.get(who, ())):
+                if form[:1].isupper():  # a name, not a description merged into it ("his wife")
+                    forms.setdefault(form, who)
+    if forms:
+        narration = [(s.start, s.end) for s in segs if s.kind == "narration"]
+        starts = [a for a, _ in narration]
+        pattern = re.compile(rf"(?<![\w-])(?:{word_trie(forms)})(?![\w-])")
+        for m in pattern.finditer(text):
+            k = bisect_right(starts, m.start()) - 1
+            if k >= 0 and m.end() <= narration[k][1]:
+                found.append(Mention(m.start(), m.end(), forms[m.group(0)]))
+    return found
