@@ -227,18 +227,26 @@ def gender_table(scorer: ModuleType, gold: Path, pred: Path) -> None:
             n["lines"] += 1
             if best is None or not best["speaker"] or min(end, best["end"]) <= max(start, best["start"]):
                 continue  # unattributed: read in the narrator's voice
-            truth = gold_gender.get(resolver.resolve(parts[0]["speaker"])[0])
+            gold_speaker = resolver.resolve(parts[0]["speaker"])[0]
+            truth = gold_gender.get(gold_speaker)
             got = voice.get(best["speaker"])
+            cause = "cast" if resolver.resolve(best["speaker"])[0] == gold_speaker else "speaker"
             if got is None:
                 n["unknown"] += 1
+                n[f"unknown {cause}"] += 1
             elif truth and got != truth:
                 n["opposite"] += 1
+                n[f"opposite {cause}"] += 1
         total.update(n)
         rows.append((path.stem, n))
-    print(f"{'book':<30} {'lines':>6} {'opposite':>8} {'unknown':>8}  (dialogue lines by the gender of their voice)")
+    print("dialogue lines by the gender of their voice; each split by cause: `cast`, the right speaker with")
+    print("the wrong gender (or none), `speaker`, a speaker of the wrong gender (or none) in the gold one's place")
+    heads = ["opposite", "cast", "speaker", "unknown", "cast", "speaker"]
+    print(f"{'book':<30} {'lines':>6} " + " ".join(f"{h:>8}" for h in heads))
     for name, n in [*rows, ("ALL", total)]:
         lines = n["lines"] or 1
-        print(f"{name[:30]:<30} {n['lines']:>6} {percent(n['opposite'] / lines):>8} {percent(n['unknown'] / lines):>8}")
+        keys = ["opposite", "opposite cast", "opposite speaker", "unknown", "unknown cast", "unknown speaker"]
+        print(f"{name[:30]:<30} {n['lines']:>6} " + " ".join(f"{percent(n[k] / lines):>8}" for k in keys))
 
 
 def confusions(result: dict, top: int = 10) -> None:
