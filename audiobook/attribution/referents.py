@@ -33,13 +33,15 @@ PERSON_NOUNS = (
     "chap|boatman|ferryman|messenger|page|herald|jester|pedlar|peddler|hawker|vendor|customer|salesman|"
     "apprentice|labourer|laborer|workman|watchman|gatekeeper|doorkeeper|sentry|sentinel|keeper|jailor"
 )
+# `an old lady or gentleman`, `the boy and girl`: two people, or either of two; not a description of one
+_NOT_AND = r"(?!(?:or|and|nor)\s)"
 NOMINAL = re.compile(
     rf"\b(?P<det>[Tt]he|[Aa]n?|[Oo]ne|[Aa]nother|[Tt]his|[Tt]hat|[Mm]y|[Hh]is|[Hh]er|[Tt]heir|[Oo]ur)\s+"
-    rf"(?P<adj>(?:[a-z][a-z-]+,?\s+){{0,2}})(?P<noun>{word_trie(PERSON_NOUNS.split('|'))})s?\b"
+    rf"(?P<adj>(?:{_NOT_AND}[a-z][a-z-]+,?\s+){{0,2}})(?P<noun>{word_trie(PERSON_NOUNS.split('|'))})s?\b"
 )
 # In a speech tag any description is someone: `"…?" the saloon-keeper demanded.`
 LOOSE_NOMINAL = re.compile(
-    r"(?P<det>[Tt]he|[Aa]n?|[Aa]nother|[A-Z][a-z]+['’]s)\s+(?P<adj>(?:[a-z][a-z-]+(?:['’]s)?\s+){0,2})(?P<noun>[a-z][a-z-]*[a-z])"
+    rf"(?P<det>[Tt]he|[Aa]n?|[Aa]nother|[A-Z][a-z]+['’]s)\s+(?P<adj>(?:{_NOT_AND}[a-z][a-z-]+(?:['’]s)?\s+){{0,2}})(?P<noun>[a-z][a-z-]*[a-z])"
 )
 _NOUN_TITLES = {
     "doctor": ("Dr", "Doctor"), "captain": ("Captain",), "colonel": ("Colonel",), "major": ("Major",),
