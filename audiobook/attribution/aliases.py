@@ -41,6 +41,9 @@ from .names import (
 )
 
 Parts = dict[str, tuple[str | None, tuple[str, ...]]]  # form -> (title, words)
+# Ranks name either sex in a modern story, but a rank on a family name never joins a woman the
+# story calls by a woman's title or a woman's given name: it would give one voice to two people
+RANKS = frozenset("Captain Colonel Major General Lieutenant Sergeant Corporal Admiral Commander Inspector".split())
 _PARTICLES = frozenset("De Du Da Di Del Della Van Von Le La St Ter Ten".split()) | PARTICLES
 
 
@@ -72,6 +75,8 @@ class _Person:
         mine = self.gender()
         if gender and mine and gender != mine:
             return False
+        if (title in RANKS and mine == "female") or (gender == "female" and any(t in RANKS for t in self.titles)):
+            return False  # `Captain Harville` is not his sister `Fanny Harville`, nor `Miss Harville`
         if title in MARRIED and any(t in UNMARRIED for t in self.titles):
             return False  # `Mrs. Bennet` is not `Miss Bennet`
         if title in UNMARRIED and any(t in MARRIED for t in self.titles):
