@@ -41,7 +41,7 @@ from types import ModuleType
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from audiobook.attribution import SPEECH_VERBS, Line, Script, attribute_book, files_json  # noqa: E402
+from audiobook.attribution import NARRATOR, SPEECH_VERBS, Line, Script, attribute_book, files_json  # noqa: E402
 from audiobook.book import load_book  # noqa: E402
 
 _NAME = r"(?:(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+)?[A-Z][a-z]+"
@@ -231,7 +231,9 @@ def gender_table(scorer: ModuleType, gold: Path, pred: Path) -> None:
             truth = gold_gender.get(gold_speaker)
             got = voice.get(best["speaker"])
             cause = "cast" if resolver.resolve(best["speaker"])[0] == gold_speaker else "speaker"
-            if got is None:
+            if best["speaker"] == NARRATOR:
+                n["narrator"] += 1  # an unnamed narrator's lines are read in the narration's voice
+            elif got is None:
                 n["unknown"] += 1
                 n[f"unknown {cause}"] += 1
             elif truth and got != truth:
@@ -240,12 +242,14 @@ def gender_table(scorer: ModuleType, gold: Path, pred: Path) -> None:
         total.update(n)
         rows.append((path.stem, n))
     print("dialogue lines by the gender of their voice; each split by cause: `cast`, the right speaker with")
-    print("the wrong gender (or none), `speaker`, a speaker of the wrong gender (or none) in the gold one's place")
-    heads = ["opposite", "cast", "speaker", "unknown", "cast", "speaker"]
+    print("the wrong gender (or none), `speaker`, a speaker of the wrong gender (or none) in the gold one's place;")
+    print("`narrator`: lines given to an unnamed first-person narrator, read in the narration's voice")
+    heads = ["opposite", "cast", "speaker", "unknown", "cast", "speaker", "narrator"]
     print(f"{'book':<30} {'lines':>6} " + " ".join(f"{h:>8}" for h in heads))
     for name, n in [*rows, ("ALL", total)]:
         lines = n["lines"] or 1
         keys = ["opposite", "opposite cast", "opposite speaker", "unknown", "unknown cast", "unknown speaker"]
+        keys.append("narrator")
         print(f"{name[:30]:<30} {n['lines']:>6} " + " ".join(f"{percent(n[k] / lines):>8}" for k in keys))
 
 
