@@ -102,3 +102,50 @@ def test_a_narrator_named_by_the_others_is_not_also_a_nameless_speaker() -> None
     speakers = {line.speaker for line in script.lines if line.kind == "dialogue"}
     assert NARRATOR not in speakers
     assert "Daniel" in speakers
+
+
+def test_a_speaker_known_only_by_name_takes_the_pronoun_of_its_speech_tags() -> None:
+    # no he/she ever follows the name in the narration; the tags the sieve gave him say "he"
+    text = (
+        '"Sit down," said Holmes.\n\n'
+        '"You have been abroad, I perceive," he said.\n\n'
+        '"Never mind how I know," he answered, smiling.\n'
+    )
+    assert _speakers(text)["Holmes"].gender == "male"
+
+
+def test_a_creature_the_story_calls_it_keeps_no_gender() -> None:
+    # one stray "she" (the girl it speaks to) against its own "its": neither a man nor a woman
+    text = (
+        "The Beetle sat on the leaf and folded its wings. It looked at Maud for a long time.\n\n"
+        '"Who are you?" said the Beetle, as if she had asked it first.\n\n'
+        '"I hardly know," said Maud. She sighed.\n\n'
+        "The Beetle rubbed its feelers together.\n\n"
+        '"Explain yourself," said the Beetle.\n'
+    )
+    found = _speakers(text)
+    assert found["Beetle"].gender is None
+    assert found["Maud"].gender == "female"
+
+
+def test_a_coordinated_description_is_not_one_person() -> None:
+    # "an old lady or gentleman" is either of two; "the gentleman" later is a man of his own
+    text = (
+        "The shop sold umbrellas to any old lady or gentleman who came in out of the rain.\n\n"
+        "The door opened and a gentleman came in, shaking his hat.\n\n"
+        '"An umbrella, please," said the gentleman.\n'
+    )
+    found = _speakers(text)
+    assert "a lady or gentleman" not in found and "an old lady or gentleman" not in found
+    assert any(c.gender == "male" for name, c in found.items() if "gentleman" in name)
+
+
+def test_a_rank_on_a_family_name_never_joins_a_woman_of_that_family() -> None:
+    from audiobook.attribution.aliases import _Person
+
+    sister = _Person(keys=["Fanny Harville"], given={"Fanny"}, family={"Harville"})
+    assert not sister.takes("Captain", None)  # Captain Harville is her brother
+    captain = _Person(keys=["Captain Harville"], family={"Harville"})
+    captain.add("Captain Harville", "Captain", 3)
+    assert not captain.takes("Miss", "female")
+    assert captain.takes("Mr", "male")

@@ -37,6 +37,7 @@ from .names import (  # noqa: F401 (SUBJECT_VERB, TITLES are this module's to ot
     UNMARRIED,
     UPPER,
     Gender,
+    Vote,
     is_given_name,
     prior_gender,
     short_form_of,
@@ -90,7 +91,7 @@ class Cast:
     forms: dict[str, str] = field(default_factory=dict)  # a name form as written -> character name
     ambiguous: set[str] = field(default_factory=set)  # forms two characters share ("Bennet")
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    gender_votes: dict[str, Counter[Gender]] = field(default_factory=dict)
+    gender_votes: dict[str, Counter[Vote]] = field(default_factory=dict)
     priors: dict[str, Gender] = field(default_factory=dict)  # the sex of a character's given names, by the SSA counts
     mentions: list[Mention] = field(default_factory=list)  # in narration, in text order
     _starts: list[int] = field(default_factory=list)
@@ -129,7 +130,7 @@ class Cast:
             self._text_genders[name] = genders.decide(self.gender_votes.get(name), None)
         return self._text_genders[name]
 
-    def vote(self, name: str, gender: Gender, weight: int = 1) -> None:
+    def vote(self, name: str, gender: Vote, weight: int = 1) -> None:
         self.gender_votes.setdefault(name, Counter())[gender] += weight
         self._genders.pop(name, None)
         self._text_genders.pop(name, None)

@@ -17,6 +17,7 @@ from typing import Literal
 from .patterns import word_trie
 
 Gender = Literal["female", "male"]
+Vote = Literal["female", "male", "neuter"]  # evidence: `its`/`itself` say a creature, neither
 
 TITLES: dict[str, Gender | None] = {
     "Mr": "male", "Mister": "male", "Sir": "male", "Lord": "male", "Uncle": "male", "Father": "male",

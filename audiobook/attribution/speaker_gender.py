@@ -10,7 +10,9 @@ speakers come later and had no votes. After the sieve they get the same kinds of
   name (`gender.pronoun_votes`): for a name, wherever the narration names it; for a
   description, which may be anyone elsewhere in the book ("the other"), only in the tags of its
   own lines;
-- what they say of themselves (`"I'm an invisible man."`).
+- what they say of themselves (`"I'm an invisible man."`);
+- the he or she of a speech tag the sieve gave them (`"Come in," he said.`): one vote a line,
+  as a pronoun after a name.
 
 The votes decide as any character's (`gender.decide`); a speaker with none keeps no gender.
 """
@@ -22,13 +24,19 @@ from bisect import bisect_right
 from collections import Counter
 
 from . import gender as genders
-from .characters import Gender, Mention
+from .characters import Mention, Vote
 from .context import Context
 from .cues import SPEECH_VERBS
 from .patterns import word_trie
 from .unnamed import MEMORY
 
 _AFTER_VERB = re.compile(rf"\b(?:{word_trie(SPEECH_VERBS)})\s+(?:the\s+)?$", re.IGNORECASE)
+_VERBS = word_trie(SPEECH_VERBS)
+# `"…," he said` / `"…," said she` / `He asked, "…"`: the tag's pronoun, right after or before the quote
+_TAG_AFTER = re.compile(
+    rf"[\s,;—–-]*(?:(?P<a>he|she)\s+(?:\w+ly\s+)?(?:{_VERBS})|(?:{_VERBS})\s+(?P<b>he|she))\b", re.IGNORECASE
+)
+_TAG_BEFORE = re.compile(rf"\b(?P<a>he|she)\s+(?:\w+ly\s+)?(?:{_VERBS})\s*[,:—–-]?\s*$", re.IGNORECASE)
 _SELF_DESCRIBED = re.compile(
     r"\bI(?:['’]m|\s+am)\s+(?:only\s+|just\s+|but\s+)?(?:a|an)\s+((?:[a-z-]+\s+){0,2}[a-z-]+)\b"
 )
@@ -43,24 +51,27 @@ def speaker_genders(ctx: Context) -> None:
     unsure = [s for s in lines if s not in (ctx.narrator, MEMORY) and resolver.voice_gender(s) is None]
     if not unsure:
         return
-    votes: dict[str, Counter[Gender]] = {s: Counter() for s in unsure}
+    votes: dict[str, Counter[Vote]] = {s: Counter() for s in unsure}
     for who in unsure:
         noun = genders.gender_of_noun(who)
         if noun:
             votes[who][noun] += genders.NOUN_VOTE
         for i in lines[who]:
-            m = _SELF_DESCRIBED.search(ctx.said(i))
-            said = genders.gender_of_noun(m.group(1)) if m else None
+            described = _SELF_DESCRIBED.search(ctx.said(i))
+            said = genders.gender_of_noun(described.group(1)) if described else None
             if said:
                 votes[who][said] += genders.NOUN_VOTE
+            tagged = _tag_pronoun(ctx, i)
+            if tagged:
+                votes[who]["female" if tagged == "she" else "male"] += 1
     found = _mentions(ctx, unsure, lines)
     if found:
         known = {(m.start, m.character) for m in ctx.cast.mentions}
         new = [m for m in found if (m.start, m.character) not in known]
         merged = sorted([*ctx.cast.mentions, *new], key=lambda m: m.start)
         after_verb = {m.start for m in new if _AFTER_VERB.search(ctx.text, max(0, m.start - 20), m.start)}
-        for m, g, weight in genders.pronoun_votes(ctx.text, merged, after_verb, set(new)):
-            votes[m.character][g] += weight
+        for mention, g, weight in genders.pronoun_votes(ctx.text, merged, after_verb, set(new)):
+            votes[mention.character][g] += weight
     for who, counted in votes.items():
         if who in resolver.nominal_gender:
             resolver.nominal_gender[who] = genders.decide(counted, None)
@@ -99,3 +110,17 @@ def _mentions(ctx: Context, speakers: list[str], lines: dict[str, list[int]]) ->
             if k >= 0 and m.end() <= narration[k][1]:
                 found.append(Mention(m.start(), m.end(), forms[m.group(0)]))
     return found
+
+
+def _tag_pronoun(ctx: Context, i: int) -> str | None:
+    """The he or she of the speech tag beside quote `i`, if its tag is a pronoun and a verb of speech."""
+    after, before = ctx.neighbour(i, 1), ctx.neighbour(i, -1)
+    if after is not None and after.kind == "narration":
+        m = _TAG_AFTER.match(ctx.text, after.start, after.end)
+        if m:
+            return (m.group("a") or m.group("b")).lower()
+    if before is not None and before.kind == "narration":
+        m = _TAG_BEFORE.search(ctx.text, before.start, before.end)
+        if m:
+            return m.group("a").lower()
+    return None
