@@ -19,7 +19,6 @@ from audiobook.studio.edits import (  # noqa: E402
     SetGender,
     SetVoice,
     apply_edits,
-    unique_quote,
 )
 
 CASTING = """\
@@ -116,32 +115,17 @@ def test_not_a_character() -> None:
     assert apply_edits(after, [NotCharacter("paris")]) == after  # once is enough
 
 
-def test_a_line_fix_is_added_then_changed_in_place() -> None:
-    text = "She looked at him. Where did the pony go, Tom?"
-    after = apply_edits(CASTING, [FixLine("Where did the pony", "Tom", "Where did the pony go, Tom?")])
+def test_a_line_fix_is_added_then_changed_in_place(tmp_path: Path) -> None:
+    after = apply_edits(CASTING, [FixLine("Where did the pony", "Tom")])
     assert after == CASTING + '\n[[lines]]\nquote = "Where did the pony"\nspeaker = "Tom"\n'
-    again = apply_edits(after, [FixLine("Where did the pony go", "Porter", "“Where did the pony go, Tom?”")])
+    again = apply_edits(after, [FixLine("Where did the pony go", "Porter", replaces="Where did the pony")])
     assert again == CASTING + '\n[[lines]]\nquote = "Where did the pony"\nspeaker = "Porter"\n'
-    other = apply_edits(again, [FixLine("She looked", "Ann Lee", text)])
+    other = apply_edits(again, [FixLine("She looked", "Tom")])
     assert other.count("[[lines]]") == 2
+    assert [(f.quote, f.speaker) for f in read(tmp_path, other).lines] == [
+        ("Where did the pony", "Porter"), ("She looked", "Tom")]
 
 
 def test_invalid_toml_is_one_line_naming_the_file() -> None:
     with pytest.raises(ConfigError, match=r"^voices\.toml: invalid TOML: .*fix the syntax"):
         apply_edits("[book\n", [SetGender("Tom", "male")])
-
-
-@pytest.mark.parametrize(
-    ("line", "others", "quote"),
-    [
-        ("Where did the pony go, Tom?", ["Where did the cat go?", "Where did the pony go, Ann?"],
-         "Where did the pony go, Tom?"),
-        ("Where did the pony go, Tom?", ["Where is it?"], "Where did the pony"),
-        ("Hi!", ["Hi there!"], "Hi!"),
-        ("Hi!", ["Hi!"], None),
-        ("Is it? Is it really?", ["Is it?"], "Is it? Is it"),
-        ("I know. I know it well", ["I knowingly said so"], "I know. I know"),
-    ],
-)
-def test_unique_quote(line: str, others: list[str], quote: str | None) -> None:
-    assert unique_quote(line, others) == quote

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -77,12 +76,73 @@ def test_narration_and_missing_lines_cannot_change_speaker(studio) -> None:  # n
         studio.save(revision, [{"op": "voice", "name": "Kaito"}])
 
 
-@pytest.mark.skipif("not_characters" not in {f.name for f in fields(Config)},
-                    reason="needs [not_characters] in voices.toml (issue #12, not on this branch yet)")
 def test_not_a_character_leaves_the_cast(studio) -> None:  # noqa: ANN001
-    assert "one man" in rows(studio)
-    studio.save(studio.book().revision, [{"op": "not_character", "name": "one man"}])
-    assert "one man" not in rows(studio)
+    assert "Len" in rows(studio)
+    studio.save(studio.book().revision, [{"op": "not_character", "name": "Len"}])
+    assert "Len" not in rows(studio)
+    text = studio.casting_path.read_text(encoding="utf-8")
+    assert "[characters.Len]" not in text and text.endswith('[not_characters]\nnames = ["Len"]\n')
+
+
+def test_a_description_is_not_marked_not_a_character(studio) -> None:  # noqa: ANN001
+    text = studio.casting_path.read_bytes()
+    assert not rows(studio)["one man"].named and rows(studio)["Len"].named
+    with pytest.raises(ConfigError, match="^'one man' is how the story describes a speaker, not a name: give"):
+        studio.save(studio.book().revision, [{"op": "not_character", "name": "one man"}])
+    assert studio.casting_path.read_bytes() == text
+
+
+def line_of(studio, words: str):  # noqa: ANN001, ANN201 - (chapter number, LineView)
+    return next((c.number, line) for c in studio.book().chapters for line in c.lines if words in line.text)
+
+
+def test_a_line_fix_is_a_lines_entry_build_finds(studio) -> None:  # noqa: ANN001
+    number, line = line_of(studio, "Why can't you sing anything right anymore?")
+    assert line.speaker != "Luka"
+    studio.save(studio.book().revision, [{"op": "line", "chapter": number, "line": line.index, "speaker": "Luka"}])
+    text = studio.casting_path.read_text(encoding="utf-8")
+    assert text.endswith('\n[[lines]]\nquote = "Why can\'t you sing"\nspeaker = "Luka"\n')
+    assert line_of(studio, "Why can't you sing anything right anymore?")[1].speaker == "Luka"
+    book, _ = studio.plan()
+    assert [f.quote for f in book.fixed.values()] == ["Why can't you sing"]
+    # the same line again: its entry changes, no second one
+    studio.save(studio.book().revision, [{"op": "line", "chapter": number, "line": line.index, "speaker": "Miku"}])
+    text = studio.casting_path.read_text(encoding="utf-8")
+    assert text.count("[[lines]]") == 1 and text.endswith('quote = "Why can\'t you sing"\nspeaker = "Miku"\n')
+    assert line_of(studio, "Why can't you sing anything right anymore?")[1].speaker == "Miku"
+
+
+def test_a_quote_is_long_enough_to_find_one_line(tmp_path: Path) -> None:
+    from audiobook.studio.session import Studio, StudioOptions
+
+    story = tmp_path / "story.txt"
+    story.write_text(
+        "The Pony\n\n"
+        '"Where did the pony go?" Ann asked.\n\n'
+        '"Where did the pony go, Tom?" Ben asked.\n\n'
+        '"Yes," Tom said.\n\n'
+        '"Yes," Ann said.\n',
+        encoding="utf-8",
+    )
+    voices = tmp_path / "voices.toml"
+    voices.write_text("# mine\n", encoding="utf-8")
+    studio = Studio(StudioOptions((story,), voices, tmp_path / "output", 1))
+    _, line = line_of(studio, "Where did the pony go, Tom?")
+    studio.save(studio.book().revision, [{"op": "line", "chapter": 1, "line": line.index, "speaker": "Tom"}])
+    written = voices.read_text(encoding="utf-8")
+    assert written == '# mine\n\n[[lines]]\nquote = "Where did the pony go,"\nspeaker = "Tom"\n'
+    assert line_of(studio, "Where did the pony go, Tom?")[1].speaker == "Tom"
+    assert line_of(studio, "Where did the pony go?")[1].speaker == "Ann"
+    _, yes = line_of(studio, "Yes,")
+    with pytest.raises(ConfigError, match="^the words 'Yes,' are said more than once in the book"):
+        studio.save(studio.book().revision, [{"op": "line", "chapter": 1, "line": yes.index, "speaker": "Ben"}])
+
+
+def test_a_lines_entry_that_finds_no_line_is_a_warning_on_the_page(studio) -> None:  # noqa: ANN001
+    with studio.casting_path.open("a", encoding="utf-8") as file:
+        file.write('\n[[lines]]\nquote = "Words nobody says"\nspeaker = "Miku"\n')
+    warnings = studio.book().warnings
+    assert len(warnings) == 1 and 'quote "Words nobody says" matches no line of dialogue' in warnings[0]
 
 
 @pytest.mark.needs_espeak

@@ -9,7 +9,6 @@ This is the only module that imports tomlkit.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -57,12 +56,12 @@ class NotCharacter:
 
 @dataclass(frozen=True)
 class FixLine:
-    """The line of dialogue that starts with `quote` is `speaker`'s. `text` is that whole line: an
-    entry already there for it (its quote a start of `text`) is changed instead of adding another."""
+    """The line of dialogue that starts with `quote` is `speaker`'s: a `[[lines]]` entry. With
+    `replaces`, the quote of the entry already fixing that line, that entry's speaker changes instead."""
 
     quote: str
     speaker: str
-    text: str
+    replaces: str | None = None
 
 
 Edit = SetVoice | SetGender | Merge | NotCharacter | FixLine
@@ -178,41 +177,16 @@ def _not_character(doc: Any, name: str) -> None:
         table["names"].append(name)
 
 
-def plain(text: str) -> str:
-    """A line as a quote is compared with it: no quotation marks, single spaces, any case."""
-    text = re.sub(r"[\"“”‘«»„]|(?<!\w)'|'(?!\w)", "", text.replace("’", "'").replace("\u00a0", " "))
-    return " ".join(text.split()).casefold()
-
-
 def _fix_line(doc: Any, edit: FixLine) -> None:
-    line = plain(edit.text)
     if "lines" not in doc:
         doc["lines"] = tomlkit.aot()
-    for entry in doc["lines"]:
-        quote = plain(str(entry.get("quote", "")))
-        if quote and line.startswith(quote):
-            entry["speaker"] = edit.speaker
-            return
+    if edit.replaces is not None:
+        for entry in doc["lines"]:
+            if " ".join(str(entry.get("quote", "")).split()) == edit.replaces:
+                entry["speaker"] = edit.speaker
+                return
     entry = tomlkit.table()
     entry["quote"] = edit.quote
     entry["speaker"] = edit.speaker
     entry.trivia.indent = "" if tomlkit.dumps(doc).endswith("\n\n") else "\n"  # a blank line before it
     doc["lines"].append(entry)
-
-
-_WORD = re.compile(r"\S+")
-
-
-def unique_quote(text: str, others: Sequence[str], min_words: int = 4) -> str | None:
-    """The shortest start of `text` (whole words, at least `min_words`) that starts no line of
-    `others`: what a `[[lines]]` entry quotes to mean this line. None if every start of it does
-    (the same words are said elsewhere too)."""
-    words = _WORD.findall(" ".join(text.split()))
-    starts = [plain(other) for other in others]
-    for count in range(min(min_words, len(words)), len(words) + 1):
-        quote = " ".join(words[:count])
-        wanted = plain(quote)
-        pattern = re.compile(re.escape(wanted) + (r"(?!\w)" if wanted[-1:].isalnum() else ""))
-        if wanted and not any(pattern.match(other) for other in starts):
-            return quote
-    return None

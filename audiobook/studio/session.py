@@ -26,8 +26,8 @@ from ..engine import Voice
 from ..errors import AudiobookError, ConfigError
 from ..plan import BuildOptions, BuildResult, Plan, Utterance, engine_options, loudness_target, plan, speakable
 from ..segment import speech_text
-from .edits import Edit, FixLine, Merge, NotCharacter, SetGender, SetVoice, apply_edits, unique_quote
-from .views import BookView, EngineVoices, book_view, engine_voices
+from .edits import Edit, FixLine, Merge, NotCharacter, SetGender, SetVoice, apply_edits
+from .views import BookView, EngineVoices, book_view, engine_voices, is_name
 
 PREVIEW_LINES = 3
 PREVIEWS = "studio"  # the folder in the clip cache holding previews (NAME.mp3, named by what they hold)
@@ -125,7 +125,9 @@ class Studio:
         return BuildOptions(opts.sources, opts.output_dir, voices_path, jobs=opts.jobs, piper_voices=opts.piper_voices)
 
     def _read_plan(self, voices_path: Path | None) -> Plan:
-        return plan(self._build_options(voices_path))
+        """The book as `build` reads it, but a `[[lines]]` entry that no longer finds its line is a
+        warning on the page (the build still refuses it), so the page opens and the entry can be fixed."""
+        return plan(replace(self._build_options(voices_path), strict_lines=False))
 
     def _stamp(self) -> tuple[str, tuple[int, ...]]:
         mtimes = []
@@ -238,12 +240,21 @@ class Studio:
             if op == "merge":
                 return Merge(str(change["name"]), str(change["into"]))
             if op == "not_character":
-                return NotCharacter(str(change["name"]))
+                return self._not_character(str(change["name"]))
             if op == "line":
                 return self._line_fix(book, int(change["chapter"]), int(change["line"]), str(change["speaker"]))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ConfigError(f"a change the page sent is incomplete ({exc}): reload the page") from None
         raise ConfigError(f"unknown change {op!r}: reload the page")
+
+    @staticmethod
+    def _not_character(name: str) -> NotCharacter:
+        if not is_name(name):
+            raise ConfigError(
+                f"'{name}' is how the story describes a speaker, not a name: give their lines to someone with "
+                "'same person as', or change each line's speaker in the script"
+            )
+        return NotCharacter(name)
 
     @staticmethod
     def _check_voices(book: Plan, edits: Sequence[Edit]) -> None:
@@ -259,21 +270,32 @@ class Studio:
 
     @staticmethod
     def _line_fix(book: Plan, chapter: int, index: int, speaker: str) -> FixLine:
+        """The `[[lines]]` entry that gives line `index` of `chapter` to `speaker`: the entry already
+        fixing it, or a new one quoting the fewest words (four at least) that `build` finds in that
+        line alone, as it locates every entry (:func:`audiobook.attribution.seed.locate`)."""
+        from ..attribution.seed import Fix, UserCast, locate
+
         if not 1 <= chapter <= len(book.chapters) or not 0 <= index < len(book.chapters[chapter - 1].script.lines):
             raise ConfigError(f"no line {index} in chapter {chapter}: reload the page")
-        dialogue = [
-            (c.number, k, speech_text(c.script.story.text[line.start : line.end]))
-            for c in book.chapters for k, line in enumerate(c.script.lines) if line.kind == "dialogue"
-        ]
-        mine = [text for number, k, text in dialogue if (number, k) == (chapter, index)]
-        if not mine:
+        script = book.chapters[chapter - 1].script
+        line = script.lines[index]
+        if line.kind != "dialogue":
             raise ConfigError("only a line of dialogue can change speaker: narration is the narrator's")
-        others = [text for number, k, text in dialogue if (number, k) != (chapter, index)]
-        quote = unique_quote(mine[0], others)
-        if quote is None:
-            raise ConfigError(f"the words {mine[0]!r} are said more than once in the book: a [[lines]] entry cannot "
-                              "single this one out; edit the casting file by hand")
-        return FixLine(quote, speaker, mine[0])
+        fixed = book.fixed.get((chapter, line.start))
+        if fixed is not None:
+            return FixLine(fixed.quote, speaker, replaces=fixed.quote)
+        said = speech_text(script.story.text[line.start : line.end])
+        words = said.split()
+        quotes = [" ".join(words[:count]) for count in range(min(4, len(words)), len(words) + 1)]
+        segmentations = [c.script.segmentation for c in book.chapters]
+        for first in range(0, len(quotes), 8):  # the shortest first, a few at a time
+            batch = UserCast(fixes=tuple(Fix(quote, speaker, quote) for quote in quotes[first : first + 8]))
+            for place in locate(batch, segmentations, lambda _chapter, _offset: "", problems=[]):
+                if (place.chapter, segmentations[place.chapter].segments[place.segment].start) == (chapter - 1,
+                                                                                                   line.start):
+                    return FixLine(place.fix.quote, speaker)
+        raise ConfigError(f"the words {said!r} are said more than once in the book: a [[lines]] entry cannot "
+                          "single this one out; edit the casting file by hand")
 
     @staticmethod
     def _write_checked(path: Path, text: str) -> None:

@@ -41,6 +41,8 @@ class CastRow:
     voice: VoiceView
     source: str  # "voices.toml" (the casting file gives the voice), "auto" or "default"
     listed: bool  # the casting file has a table for them
+    named: bool  # a name ("Kaito"), not a description the story gives ("a voice", "the old man")
+    first_person: bool = False  # the "I" who narrates chapters told in the first person
 
 
 @dataclass(frozen=True)
@@ -84,14 +86,14 @@ def book_view(plan: Plan, casting_file: str, revision: str) -> BookView:
     listed = {entry.name.casefold() for entry in plan.config.characters}
     rows = tuple(
         CastRow(e.name, e.aliases, e.gender, e.lines, e.words, e.first_line, voice_view(e.voice), e.source,
-                e.name.casefold() in listed)
+                e.name.casefold() in listed, is_name(e.name), e.first_person)
         for e in sorted(cast_entries(scripts, plan.casting), key=lambda e: -e.lines)  # most lines first
     )
     narrator = plan.casting.narrator
     narration = [_text(s, line.start, line.end) for s in scripts for line in s.lines if line.kind == "narration"]
     words = sum(len(_WORDS.findall(text)) for text in narration)
     narrator_row = CastRow(narrator.name, (), None, len(narration), words, narration[0] if narration else "",
-                           voice_view(narrator.voice), narrator.source, plan.config.narrator.voice is not None)
+                           voice_view(narrator.voice), narrator.source, plan.config.narrator.voice is not None, False)
     chapters = tuple(_chapter_view(plan, chapter.number - 1) for chapter in plan.chapters)
     speakers = tuple(sorted({row.name for row in rows} | {e.name for e in plan.config.characters}, key=str.casefold))
     return BookView(plan.title, plan.author, casting_file, revision, narrator_row, rows, chapters,
@@ -99,6 +101,12 @@ def book_view(plan: Plan, casting_file: str, revision: str) -> BookView:
 
 
 _WORDS = re.compile(r"[^\W_]+")
+
+
+def is_name(speaker: str) -> bool:
+    """A speaker called by a name ("Kaito", "Mrs. Bennet"), which `[not_characters]` can rule out; not one
+    the story only describes ("a voice", "the old man"), someone new each time it says it."""
+    return speaker[:1].isupper()
 
 
 def _text(script: Script, start: int, end: int) -> str:

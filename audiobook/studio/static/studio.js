@@ -198,18 +198,22 @@ function castRow(row, isNarrator) {
       change(`merge:${row.name}`, { op: "merge", name: row.name, into: merge.value });
       tr.classList.add("changed", "merged");
     });
-    const notCharacter = el("button", { class: "not-character", text: "not a character", title: `${row.name} is never a speaker` });
-    notCharacter.addEventListener("click", () => {
-      change(`not:${row.name}`, { op: "not_character", name: row.name });
-      tr.classList.add("changed", "removed");
-    });
+    let notCharacter = null;
+    if (row.named) {  // a description ("a voice") is nobody's name: its lines go to someone with a merge
+      notCharacter = el("button", { class: "not-character", text: "not a character", title: `${row.name} is never a speaker` });
+      notCharacter.addEventListener("click", () => {
+        change(`not:${row.name}`, { op: "not_character", name: row.name });
+        tr.classList.add("changed", "removed");
+      });
+    }
     fixes = el("div", { class: "fixes" }, merge, notCharacter);
   }
 
   const aliases = row.aliases.length ? el("div", { class: "aliases", text: `aka ${row.aliases.join(", ")}` }) : null;
+  const narrates = row.first_person ? el("div", { class: "aliases", text: "narrates as “I”" }) : null;
   const from = row.source === "voices.toml" ? "casting file" : row.source === "auto" ? "automatic" : "default";
   tr.append(
-    el("th", { scope: "row", class: "name" }, row.name, aliases),
+    el("th", { scope: "row", class: "name" }, row.name, aliases, narrates),
     el("td", { class: "num", text: String(row.lines) }),
     el("td", { class: "num", text: String(row.words) }),
     el("td", {}, gender || el("span", { class: "dim", text: "—" })),
