@@ -106,7 +106,7 @@ def safe_filename(name: str, limit_bytes: int = 200) -> str:
 def pauses_after(utts: Sequence[Utterance], pauses: Pauses) -> list[int]:
     """The pause after each utterance: short in a paragraph, longer between paragraphs and sections."""
     result = []
-    for utt, nxt in zip(utts, [*utts[1:], None]):
+    for utt, nxt in zip(utts, [*utts[1:], None], strict=True):
         if nxt is None:
             result.append(0)
         elif nxt.section != utt.section:
@@ -143,7 +143,8 @@ def _job(
     requests = [ClipRequest(u.spoken, u.voice) if speakable(u.spoken) else None for u in chapter.utterances]
     pauses = pauses_after(chapter.utterances, options.pauses)
     sections = chapter.script.story.sections
-    parts = part_requests(zip(requests, pauses), options.bitrate_kbps, loudness_target(book.config), engine_ids)
+    clips = zip(requests, pauses, strict=True)
+    parts = part_requests(clips, options.bitrate_kbps, loudness_target(book.config), engine_ids)
     titles = [sections[u.section].title for u in chapter.utterances]
     speakers = [u.speaker for u in chapter.utterances]
     cover = hashlib.sha256(art.jpeg).hexdigest()
@@ -210,10 +211,16 @@ def _read_manifest(book_dir: Path) -> _Manifest:
         return _Manifest(None, {})
     except (OSError, ValueError, RecursionError):
         data = None
-    unusable = _Manifest(None, {}, f"{path}: not a manifest a build wrote (damaged or edited): ignored, so every chapter is written again")
+    unusable = _Manifest(
+        None,
+        {},
+        f"{path}: not a manifest a build wrote (damaged or edited): ignored, so every chapter is written again",
+    )
     if not isinstance(data, dict):
         return unusable
-    files = data.get("files") if "files" in data else data  # written before the book's identity was recorded: only the files
+    files = (
+        data.get("files") if "files" in data else data
+    )  # written before the book's identity was recorded: only the files
     if not isinstance(files, dict) or not all(isinstance(k, str) and _entry_shape(v) for k, v in files.items()):
         return unusable
     if files is data:
@@ -226,7 +233,9 @@ def _read_manifest(book_dir: Path) -> _Manifest:
 def _entry_shape(entry: object) -> bool:
     def rows(value: object, types: tuple[type, ...]) -> bool:
         return isinstance(value, list) and all(
-            isinstance(row, list) and len(row) == len(types) and all(isinstance(v, t) for v, t in zip(row, types))
+            isinstance(row, list)
+            and len(row) == len(types)
+            and all(isinstance(v, t) for v, t in zip(row, types, strict=True))
             for row in value
         )
 
@@ -353,7 +362,9 @@ def likely_to_make_audio(options: BuildOptions) -> bool:
         built = [path.stat().st_mtime_ns for path in options.output_dir.glob("*/.audiobook.json")]
         if not built:
             return True
-        inputs = [path for source in options.sources for path in (source, *(source.iterdir() if source.is_dir() else ()))]
+        inputs = [
+            path for source in options.sources for path in (source, *(source.iterdir() if source.is_dir() else ()))
+        ]
         voices = candidates(options.voices_path, options.sources)
         return max(path.stat().st_mtime_ns for path in [*inputs, *voices]) > max(built)
     except OSError:
@@ -486,7 +497,7 @@ def _write_chapter(job: _Job, parts: Sequence[Part], bitrate_kbps: int) -> Chapt
     marks = tuple(ChapterMark(sections[utts[i].section].title, starts[k], starts[k + 1]) for k, i in enumerate(firsts))
     ends = [*starts_of[1:], duration_ms]
     cues: list[Cue] = []  # one per line of the script, from its start to the start of its pause
-    for i, (utt, part, start, end) in enumerate(zip(utts, job.parts, starts_of, ends)):
+    for i, (utt, part, start, end) in enumerate(zip(utts, job.parts, starts_of, ends, strict=True)):
         if part.clip is None:
             continue
         cue = Cue(start, max(start, end - part.pause_ms), utt.speaker, utt.text)

@@ -123,9 +123,9 @@ def cast(scripts: Sequence[Script], config: Config, check_voice: Callable[[Voice
     for name in order:
         if name in roles:
             continue
-        entry = configured.get(name)
-        gender = (entry.gender if entry else None) or genders.get(name)
-        settings = entry.settings if entry else VoiceConfig()
+        listed = configured.get(name)  # in voices.toml, without a voice id
+        gender = (listed.gender if listed else None) or genders.get(name)
+        settings = listed.settings if listed else VoiceConfig()
         pool = config.pools.get(gender or "other", ())
         if pool:
             voice = _auto_voice(name, pool, settings, taken)
@@ -145,7 +145,8 @@ def _auto_voice(name: str, pool: Sequence[str], settings: VoiceConfig, taken: se
     for voice_id in ranked:  # a voice nobody has yet, at any pitch
         if voice_id not in used:
             return voice_of(replace(settings, voice=voice_id, pitch=pitch))
-    for offset in (0, _PITCH_STEP, -_PITCH_STEP, 2 * _PITCH_STEP, -2 * _PITCH_STEP):  # then shared voices, apart in pitch
+    # then voices already taken, at a pitch apart
+    for offset in (0, _PITCH_STEP, -_PITCH_STEP, 2 * _PITCH_STEP, -2 * _PITCH_STEP):
         shifted = max(0, min(99, pitch + offset))
         for voice_id in ranked:
             if (voice_id, shifted) not in taken:
@@ -198,8 +199,8 @@ def cast_entries(scripts: Sequence[Script], casting: Casting) -> list[CastEntry]
     aliases: dict[str, set[str]] = {}
     for script in scripts:
         for character in script.characters:
-            role = casting.role_for(character.name).name
-            aliases.setdefault(role, set()).update(a for a in (character.name, *character.aliases) if a != role)
+            name = casting.role_for(character.name).name
+            aliases.setdefault(name, set()).update(a for a in (character.name, *character.aliases) if a != name)
         for line in script.lines:
             if line.kind == "dialogue" and line.speaker:
                 role = casting.role_for(line.speaker).name

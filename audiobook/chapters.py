@@ -11,7 +11,8 @@ Everything here works on offsets into the text as read, so each chapter is a sli
   ``Chapter 1``, ``CHAPTER IV.``, ``Chapter Twelve: The Storm``, ``Part One``, ``Prologue``,
   optionally with a subtitle on the next line (``CHAPTER I.`` / ``Down the Rabbit-Hole``),
   or Markdown ``#`` headings. Three or more headings in a row are a table of contents, not
-  chapters (but the last one starts a chapter when it is not listed again later); two in a row (``Part One`` then ``Chapter 1``) start one chapter together.
+  chapters (but the last one starts a chapter when it is not listed again later); two in a row
+  (``Part One`` then ``Chapter 1``) start one chapter together.
 * Volumes: when ``VOL. II.``, ``VOLUME THE SECOND``, ``BOOK III`` or ``PART TWO`` headings (or
   ``END OF VOL. I.`` lines) stand above chapter headings, each chapter's title starts with its
   volume's ("Volume II, Chapter I"), so that numbers restarting in each volume still give unique
@@ -28,7 +29,8 @@ from dataclasses import dataclass, field, replace
 from .volumes import Volume, end_of_volume, is_illustration, subtitle, title_page_like, volume_heading
 
 _NUMBER_WORD = (
-    r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ]?(?:one|two|three|four|five|six|seven|eight|nine))?"
+    r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
+    r"(?:[- ]?(?:one|two|three|four|five|six|seven|eight|nine))?"
     r"|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
     r"|seventeen|eighteen|nineteen|hundred"
     r"|(?:the\s+)?(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth)"
@@ -188,8 +190,9 @@ def split_chapters(text: str, start: int = 0, end: int | None = None) -> list[Ch
             break  # headings with nothing after them: not chapters
         if run - i >= _CONTENTS_RUN:
             # a table of contents; its last heading may be the first chapter's own
-            last = _WORD.findall(blocks[run - 1].heading.casefold())
-            later = (_WORD.findall(b.heading.casefold()) for b, h in zip(blocks[run:], is_heading[run:]) if h)
+            headings = [b.heading or "" for b in blocks]  # "" where no heading: never a chapter
+            last = _WORD.findall(headings[run - 1].casefold())
+            later = (_WORD.findall(headings[k].casefold()) for k in range(run, len(blocks)) if is_heading[k])
             if last in later:
                 i = run
                 continue

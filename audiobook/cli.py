@@ -11,31 +11,31 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from urllib.parse import quote
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from . import __version__
 from .errors import AudiobookError, ServeError
 
 if TYPE_CHECKING:
     from .build import Progress as BuildProgress
+    from .engine import Voice
+    from .engines import EngineOptions
     from .lines import Row
     from .plan import Plan
-    from .transcript import Cue
-    from .engine import Voice
     from .serve import Server
-    from .engines import EngineOptions
+    from .transcript import Cue
 
 # The pipeline is imported inside each command, not here: worker processes import this module
 # (it is the program's __main__), and they should not pay for, or carry, what they never use.
 
 # click's base exception, whether typer uses click itself or its own vendored copy
-_ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+_ClickException: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 
 class _OneLineErrors(typer.core.TyperGroup):
@@ -47,9 +47,10 @@ class _OneLineErrors(typer.core.TyperGroup):
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
         except _ClickException as exc:
-            message = " ".join(exc.format_message().split()).rstrip(".")
+            problem: Any = exc  # click's ClickException (or typer's copy of it): format_message(), exit_code
+            message = " ".join(problem.format_message().split()).rstrip(".")
             typer.echo(f"error: {message}: see --help", err=True)
-            sys.exit(exc.exit_code)
+            sys.exit(problem.exit_code)
         except typer.Abort:
             typer.echo("error: aborted", err=True)
             sys.exit(1)
@@ -80,7 +81,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     version: Annotated[
-        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+        bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = None,
 ) -> None:
     """Turn stories into multi-voice, chaptered, tagged MP3 audiobooks."""
@@ -97,12 +98,21 @@ Sources = Annotated[
     list[Path], typer.Argument(help="Story files, or a folder of them (one book, each file a chapter, in name order).")
 ]
 VoicesFile = Annotated[
-    Optional[Path], typer.Option("--voices", help="Casting file. Default: the book's voices.toml (in its folder or beside its file, or ./voices.toml if written for this book), else built-in voices.")
+    Path | None,
+    typer.Option(
+        "--voices",
+        help="Casting file. Default: the book's voices.toml (in its folder or beside its file, "
+        "or ./voices.toml if written for this book), else built-in voices.",
+    ),
 ]
 Output = Annotated[Path, typer.Option("-o", "--output", help="Folder to write the book into.")]
 PiperVoices = Annotated[
-    Optional[Path],
-    typer.Option("--piper-voices", metavar="DIR", help="Piper voices folder. Default: voices.toml's [engines.piper], else ~/.local/share/piper-voices."),
+    Path | None,
+    typer.Option(
+        "--piper-voices",
+        metavar="DIR",
+        help="Piper voices folder. Default: voices.toml's [engines.piper], else ~/.local/share/piper-voices.",
+    ),
 ]
 
 
@@ -160,7 +170,8 @@ def os_error_message(exc: OSError) -> str:
         where = f"{path}: "
     else:
         where = ""
-    return f"{where}{_WHAT_TO_DO.get(exc.errno or 0, (exc.strerror or str(exc)) + ': check the path and the disk, then run again')}"
+    otherwise = (exc.strerror or str(exc)) + ": check the path and the disk, then run again"
+    return f"{where}{_WHAT_TO_DO.get(exc.errno or 0, otherwise)}"
 
 
 @contextmanager
@@ -170,10 +181,11 @@ def progress_bars() -> Iterator[Callable[[BuildProgress], None]]:
     show = console.is_terminal and not os.environ.get("CI")
     # the bar and time left follow the work (synthesis reports it in CPU seconds: a neural voice's clip
     # costs far more than eSpeak's); the count beside the bar is of clips or chapters
-    columns = (TextColumn("{task.description:<20}"), BarColumn(), TextColumn("{task.fields[count]}"), TimeRemainingColumn())
+    count = TextColumn("{task.fields[count]}")
+    columns = (TextColumn("{task.description:<20}"), BarColumn(), count, TimeRemainingColumn())
     labels = {"synthesize": "Synthesizing clips", "encode": "Encoding clips", "write": "Writing chapters"}
     with Progress(*columns, console=console, disable=not show, transient=True) as progress:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def on_progress(event: BuildProgress) -> None:
             count = f"{event.done}/{event.total}"
@@ -187,45 +199,74 @@ def progress_bars() -> Iterator[Callable[[BuildProgress], None]]:
         yield on_progress
 
 
+# build's longer options, spelled out here so the command reads as a list of them
+NarratorVoice = Annotated[
+    str | None,
+    typer.Option(
+        "--narrator-voice", help="Narrator's voice: eSpeak NG's en+m3, or Piper's piper:NAME (overrides voices.toml)."
+    ),
+]
+BaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--base-url",
+        metavar="URL",
+        help="Where the book folder will be hosted, for the feed. Default: audiobook serve.",
+    ),
+]
+CoverImage = Annotated[
+    Path | None,
+    typer.Option(
+        "--cover", help="Cover image (JPEG or PNG, square, 1400 px or more). Default: voices.toml, else drawn."
+    ),
+]
+Loudness = Annotated[
+    float | None,
+    typer.Option(
+        "--loudness",
+        metavar="LUFS",
+        help="Integrated loudness of every voice and file, -40 to -13. Default: voices.toml, else -19.",
+    ),
+]
+M4b = Annotated[
+    bool,
+    typer.Option(
+        "--m4b", help="Also write the whole book as an M4B (AAC, chapters, cover) for audiobook apps; needs ffmpeg."
+    ),
+]
+Wait = Annotated[
+    bool, typer.Option("--wait", help="If another build is writing into OUTPUT, wait for it instead of refusing.")
+]
+Overwrite = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite",
+        help="Write into the book's folder even if it holds another book (built from other sources), replacing it.",
+    ),
+]
+
+
 @app.command()
 def build(
     sources: Sources,
     output: Output = Path("output"),
     voices: VoicesFile = None,
-    cache: Annotated[Optional[Path], typer.Option("--cache", help="Clip cache folder. Default: OUTPUT/.cache.")] = None,
+    cache: Annotated[Path | None, typer.Option("--cache", help="Clip cache folder. Default: OUTPUT/.cache.")] = None,
     jobs: Annotated[
-        Optional[int],
+        int | None,
         typer.Option("--jobs", "-j", min=1, show_default=False, help="Worker processes. Default: number of cores."),
     ] = None,
     bitrate: Annotated[int, typer.Option("--bitrate", min=32, max=320, help="MP3 bitrate in kbps (CBR, mono).")] = 64,
-    title: Annotated[Optional[str], typer.Option("--title", help="Book title (overrides voices.toml).")] = None,
-    author: Annotated[Optional[str], typer.Option("--author", help="Author (overrides voices.toml).")] = None,
-    narrator_voice: Annotated[
-        Optional[str],
-        typer.Option("--narrator-voice", help="Narrator's voice: eSpeak NG's en+m3, or Piper's piper:NAME (overrides voices.toml)."),
-    ] = None,
+    title: Annotated[str | None, typer.Option("--title", help="Book title (overrides voices.toml).")] = None,
+    author: Annotated[str | None, typer.Option("--author", help="Author (overrides voices.toml).")] = None,
+    narrator_voice: NarratorVoice = None,
     piper_voices: PiperVoices = None,
-    base_url: Annotated[
-        Optional[str],
-        typer.Option("--base-url", metavar="URL", help="Where the book folder will be hosted, for the feed. Default: audiobook serve."),
-    ] = None,
-    cover: Annotated[
-        Optional[Path], typer.Option("--cover", help="Cover image (JPEG or PNG, square, 1400 px or more). Default: voices.toml, else drawn.")
-    ] = None,
-    loudness: Annotated[
-        Optional[float],
-        typer.Option("--loudness", metavar="LUFS", help="Integrated loudness of every voice and file, -40 to -13. Default: voices.toml, else -19."),
-    ] = None,
-    m4b: Annotated[
-        bool, typer.Option("--m4b", help="Also write the whole book as an M4B (AAC, chapters, cover) for audiobook apps; needs ffmpeg.")
-    ] = False,
-    wait: Annotated[
-        bool, typer.Option("--wait", help="If another build is writing into OUTPUT, wait for it instead of refusing.")
-    ] = False,
-    overwrite: Annotated[
-        bool,
-        typer.Option("--overwrite", help="Write into the book's folder even if it holds another book (built from other sources), replacing it."),
-    ] = False,
+    base_url: BaseUrl = None,
+    cover: CoverImage = None,
+    loudness: Loudness = None,
+    m4b: M4b = False,
+    wait: Wait = False,
+    overwrite: Overwrite = False,
 ) -> None:
     """Build an audiobook: one tagged, chaptered MP3 per story, a cover, transcripts and a podcast feed.
 
@@ -266,7 +307,7 @@ def cast_command(
     sources: Sources,
     voices: VoicesFile = None,
     write: Annotated[
-        Optional[Path], typer.Option("--write", help="Write a starter voices.toml casting everyone found.")
+        Path | None, typer.Option("--write", help="Write a starter voices.toml casting everyone found.")
     ] = None,
 ) -> None:
     """Show the characters found, their lines and the voice each gets.
@@ -282,7 +323,7 @@ def cast_command(
     from .attribution import NARRATOR
     from .cast import cast_entries, starter_voices_toml, unmentioned
     from .plan import BuildOptions, plan
-    
+
     if write is not None and write.exists():
         fail(f"{write}: already exists: choose another file name, or delete it first")
     book = run_or_fail(lambda: plan(BuildOptions(tuple(sources), voices_path=voices)))
@@ -297,11 +338,12 @@ def cast_command(
     narrator = book.casting.narrator
     typer.echo(f"narrator: {voice_text(narrator.voice)} ({narrator.source})")
     for row in rows:
-        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1])
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1])
     if book.casting_file is not None and book.casting_file.note:
         typer.echo(f"note: {book.casting_file.note}", err=True)
     for name in unmentioned(book.config, scripts):
-        typer.echo(f"warning: {book.config.where('characters', name)}: {name} is never mentioned in the stories: a typo?", err=True)
+        where = book.config.where("characters", name)
+        typer.echo(f"warning: {where}: {name} is never mentioned in the stories: a typo?", err=True)
     if write is not None:
         from .atomic import replace_file
 
@@ -318,12 +360,14 @@ def cast_command(
 @app.command("voices")
 def voices_command(
     model: Annotated[
-        Optional[str], typer.Argument(help="A multi-speaker Piper voice (piper:NAME): list its speakers.")
+        str | None, typer.Argument(help="A multi-speaker Piper voice (piper:NAME): list its speakers.")
     ] = None,
     engine: Annotated[
-        Optional[str], typer.Option("--engine", help="Only this engine's voices: espeak or piper. Default: both.")
+        str | None, typer.Option("--engine", help="Only this engine's voices: espeak or piper. Default: both.")
     ] = None,
-    language: Annotated[Optional[str], typer.Option("--language", help="Only voices speaking this language, e.g. en.")] = None,
+    language: Annotated[
+        str | None, typer.Option("--language", help="Only voices speaking this language, e.g. en.")
+    ] = None,
     piper_voices: PiperVoices = None,
     voices: VoicesFile = None,
 ) -> None:
@@ -379,28 +423,32 @@ def _list_piper_voices(options: EngineOptions, language: str | None) -> None:
 
 def _list_speakers(voice_id: str, options: EngineOptions) -> None:
     from .engine import Voice
-    from .engines import EngineOptions
     from .piper_engine import PREFIX, PiperEngine
 
     if not voice_id.startswith(PREFIX):
         fail(f"{voice_id}: only Piper voices (piper:NAME) have speakers to list")
     model = run_or_fail(lambda: PiperEngine(options.piper_voices).model(Voice(voice_id)))
-    typer.echo(f"{model.voice_id}: {len(model.speakers)} speaker{'s' if len(model.speakers) > 1 else ''} ({model.source})")
+    speakers = f"{len(model.speakers)} speaker{'s' if len(model.speakers) > 1 else ''}"
+    typer.echo(f"{model.voice_id}: {speakers} ({model.source})")
     if len(model.speakers) > 1:
         for number, name in enumerate(model.speakers):
             typer.echo(f"  {model.voice_id}#{number:<6}  {name}")
 
 
-PLAYERS = (("ffplay", "-nodisp", "-autoexit", "-loglevel", "quiet"), ("mpg123", "-q"), ("mpv", "--no-video", "--really-quiet"))
+PLAYERS = (
+    ("ffplay", "-nodisp", "-autoexit", "-loglevel", "quiet"),
+    ("mpg123", "-q"),
+    ("mpv", "--no-video", "--really-quiet"),
+)
 
 
 @app.command()
 def preview(
     name: Annotated[str, typer.Argument(help="A character (or 'narrator').")],
-    source: Annotated[Optional[Path], typer.Argument(help="Story file or folder to take their lines from.")] = None,
+    source: Annotated[Path | None, typer.Argument(help="Story file or folder to take their lines from.")] = None,
     voices: VoicesFile = None,
     piper_voices: PiperVoices = None,
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where to write the clip.")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Where to write the clip.")] = None,
     play: Annotated[bool, typer.Option("--play/--no-play", help="Play the clip where this machine can.")] = True,
 ) -> None:
     """Speak a few of a character's own lines in their voice (any engine's), to judge it in seconds.
@@ -486,7 +534,8 @@ def segment(
         Path, typer.Option("-o", "--output", help="Where the book was built: its times are shown.")
     ] = Path("output"),
     json_dir: Annotated[
-        Optional[Path], typer.Option("--json-dir", help="Write DIR/<file stem>.json (segments with speakers) instead of printing.")
+        Path | None,
+        typer.Option("--json-dir", help="Write DIR/<file stem>.json (segments with speakers) instead of printing."),
     ] = None,
 ) -> None:
     """Show who says what and when: each line with its time in its chapter, narration dimmed, and the cast.
@@ -575,7 +624,9 @@ def serve_banner(outdir: Path, host: str, port: int, feeds: list[Path], lan: Cal
 @app.command()
 def serve(
     outdir: Annotated[Path, typer.Argument(help="The output folder holding the built books.")] = Path("output"),
-    host: Annotated[str, typer.Option("--host", help="Address to listen on; 0.0.0.0 for the local network.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on; 0.0.0.0 for the local network.")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0: any free port).")] = 8000,
 ) -> None:
     """Serve the built books over HTTP, with a podcast feed per book for podcast apps.

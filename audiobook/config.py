@@ -47,7 +47,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .errors import ConfigError
 from .loudness import LOUDNESS_RANGE_LUFS
@@ -97,13 +97,17 @@ class LineFix:
 
 @dataclass(frozen=True)
 class Config:
+    """A casting file as read and validated: the book's details, the narrator's and each character's
+    voice settings, the pools for everyone else, and pronunciations. ``Config()`` is the built-in casting."""
+
     path: Path | None = None
     title: str | None = None
     author: str | None = None
     language: str = "en"
     cover: Path | None = None  # relative paths are relative to voices.toml
     loudness_lufs: float | None = None  # None: loudness.DEFAULT_LOUDNESS_LUFS
-    front_matter: str = "read"  # author's notes and disclaimers: "read" under their own mark, or "skip"
+    # author's notes and disclaimers: "read" under their own mark, or "skip"
+    front_matter: Literal["read", "skip"] = "read"
     pronunciations: dict[str, str] = field(default_factory=dict)  # word -> how to say it
     narrator: VoiceConfig = VoiceConfig()
     narrator_character_voice: bool = True  # a first-person narrator who is a character reads in their voice
@@ -126,7 +130,14 @@ class Config:
 
 _VOICE_KEYS = {"voice": str, "rate": int, "pitch": int, "volume": (int, float), "speaker": int}
 _TABLE_KEYS: dict[str, dict[str, Any]] = {
-    "book": {"title": str, "author": str, "language": str, "cover": str, "front_matter": str, "loudness_lufs": (int, float)},
+    "book": {
+        "title": str,
+        "author": str,
+        "language": str,
+        "cover": str,
+        "front_matter": str,
+        "loudness_lufs": (int, float),
+    },
     "narrator": {**_VOICE_KEYS, "character_voice": bool},
     "character": {**_VOICE_KEYS, "aliases": list, "gender": str, "first_person": bool},
     "pools": {"female": list, "male": list, "other": list},
@@ -134,8 +145,12 @@ _TABLE_KEYS: dict[str, dict[str, Any]] = {
     "not_characters": {"names": list},
     "line": {"quote": str, "speaker": str},
 }
-_RANGES = {
-    "rate": (80, 450), "pitch": (0, 99), "volume": (0.0, 2.0), "speaker": (0, 99_999), "loudness_lufs": LOUDNESS_RANGE_LUFS,
+_RANGES: dict[str, tuple[float, float]] = {
+    "rate": (80, 450),
+    "pitch": (0, 99),
+    "volume": (0.0, 2.0),
+    "speaker": (0, 99_999),
+    "loudness_lufs": LOUDNESS_RANGE_LUFS,
 }
 
 
@@ -169,7 +184,9 @@ def _line_index(raw: str) -> dict[tuple[str, ...], int]:
 
 def _split_dotted(key: str) -> list[str]:
     """`characters."Dr. Who"` -> ['characters', '"Dr. Who"']: dots inside quotes do not split."""
-    parts, current, quote = [], [], ""
+    parts: list[str] = []
+    current: list[str] = []
+    quote = ""
     for ch in key:
         if quote:
             quote = "" if ch == quote else quote
@@ -267,7 +284,11 @@ def _line_fixes(path: Path, lines: dict[tuple[str, ...], int], data: Any) -> tup
 def _voice(data: dict) -> VoiceConfig:
     volume = data.get("volume")
     return VoiceConfig(
-        data.get("voice"), data.get("rate"), data.get("pitch"), None if volume is None else float(volume), data.get("speaker"),
+        data.get("voice"),
+        data.get("rate"),
+        data.get("pitch"),
+        None if volume is None else float(volume),
+        data.get("speaker"),
     )
 
 
@@ -303,7 +324,9 @@ def _parse(path: Path, lines: dict[tuple[str, ...], int], data: dict) -> Config:
     claimed: dict[str, str] = {}
     chars_data = data.get("characters", {})
     if not isinstance(chars_data, dict):
-        raise ConfigError(f"{path}:{lines.get(('characters',), 0) or 1}: 'characters' must be tables: [characters.NAME]")
+        raise ConfigError(
+            f"{path}:{lines.get(('characters',), 0) or 1}: 'characters' must be tables: [characters.NAME]"
+        )
     for name, entry in chars_data.items():
         table = ("characters", name)
         _check_table(path, lines, table, entry, "character")
@@ -338,11 +361,15 @@ def _parse(path: Path, lines: dict[tuple[str, ...], int], data: dict) -> Config:
         raise ConfigError(f'{path}:{line}: front_matter = "{front_matter}" unknown: use "read" or "skip"')
     pronunciations = data.get("pronunciations", {})
     if not isinstance(pronunciations, dict):
-        raise ConfigError(f"{path}:{lines.get(('pronunciations',), 0) or 1}: [pronunciations] must be a table of word = \"spoken form\"")
+        raise ConfigError(
+            f'{path}:{lines.get(("pronunciations",), 0) or 1}: [pronunciations] must be a table of word = "spoken form"'
+        )
     for word, spoken in pronunciations.items():
         if not isinstance(spoken, str) or not spoken.strip() or not word.strip():
             line = lines.get(("pronunciations", word), 0) or 1
-            raise ConfigError(f'{path}:{line}: pronunciation of "{word}" must be a non-empty string: write {word} = "how to say it"')
+            raise ConfigError(
+                f'{path}:{line}: pronunciation of "{word}" must be a non-empty string: write {word} = "how to say it"'
+            )
     pools = dict(DEFAULT_POOLS)
     pools.update({k: tuple(v) for k, v in pools_data.items()})
     for gender, voices in pools.items():

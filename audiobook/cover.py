@@ -47,8 +47,10 @@ def _font(bold: bool, size_px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageF
     return ImageFont.load_default(size_px)
 
 
-def _fit(draw: ImageDraw.ImageDraw, text: str, bold: bool, box_w: int, box_h: int, start_px: int) -> tuple[ImageFont.ImageFont, list[str]]:
-    """The largest font (from ``start_px`` down) at which ``text`` wraps into the box."""
+def _fit(
+    draw: ImageDraw.ImageDraw, text: str, bold: bool, box_w: int, box_h: int, start_px: int
+) -> tuple[ImageFont.FreeTypeFont | ImageFont.ImageFont, list[str], int]:
+    """The largest font (from ``start_px`` down) at which ``text`` wraps into the box: (font, lines, size in px)."""
     size = start_px
     while True:
         font = _font(bold, size)
@@ -58,7 +60,7 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, bold: bool, box_w: int, box_h: in
         widest = max(draw.textlength(line, font=font) for line in lines)
         height = len(lines) * size * 1.2
         if (widest <= box_w and height <= box_h) or size <= 12:
-            return font, lines
+            return font, lines, size
         size = int(size * 0.9)
 
 
@@ -73,13 +75,15 @@ def draw_cover(title: str, author: str, size_px: int = MIN_SIZE_PX) -> Cover:
     draw = ImageDraw.Draw(image)
     margin = size_px // 10
     border = max(2, size_px // 200)
-    draw.rectangle((margin // 2, margin // 2, size_px - margin // 2, size_px - margin // 2), outline=_ACCENT, width=border)
+    draw.rectangle(
+        (margin // 2, margin // 2, size_px - margin // 2, size_px - margin // 2), outline=_ACCENT, width=border
+    )
 
     box_w = size_px - 2 * margin
-    title_font, title_lines = _fit(draw, title, True, box_w, int(size_px * 0.45), size_px // 9)
-    author_font, author_lines = _fit(draw, author, False, box_w, int(size_px * 0.15), size_px // 22)
-    title_step = int(title_font.size * 1.2)
-    author_step = int(author_font.size * 1.3)
+    title_font, title_lines, title_px = _fit(draw, title, True, box_w, int(size_px * 0.45), size_px // 9)
+    author_font, author_lines, author_px = _fit(draw, author, False, box_w, int(size_px * 0.15), size_px // 22)
+    title_step = int(title_px * 1.2)
+    author_step = int(author_px * 1.3)
     gap = size_px // 14
     total = len(title_lines) * title_step + gap + (len(author_lines) * author_step if author else 0)
     y = (size_px - total) // 2
@@ -144,7 +148,9 @@ def cover_from_bytes(data: bytes, where: str) -> Cover:
     if max(width, height) > MAX_ASPECT * min(width, height):
         raise CoverError(f"{path}: cover is {width}x{height} px, not square; crop it to a square")
     if min(width, height) < MIN_SIZE_PX:
-        raise CoverError(f"{path}: cover is {width}x{height} px, smaller than {MIN_SIZE_PX}x{MIN_SIZE_PX}; use a larger image")
+        raise CoverError(
+            f"{path}: cover is {width}x{height} px, smaller than {MIN_SIZE_PX}x{MIN_SIZE_PX}; use a larger image"
+        )
     side = min(width, height)
     left, top = (width - side) // 2, (height - side) // 2
     image = image.crop((left, top, left + side, top + side))

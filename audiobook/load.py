@@ -55,6 +55,9 @@ class Section:
 
 @dataclass(frozen=True)
 class Story:
+    """One story or chapter as read: its text (line endings normalised, offsets into it used by every
+    later stage), its title, paragraphs and sections (scenes, author's notes, a volume's pages)."""
+
     path: Path
     text: str
     encoding: str
@@ -78,10 +81,16 @@ def find_stories(source: Path) -> list[Path]:
     if source.is_file():
         return [source]
     if not source.is_dir():
-        raise InputError(f"{source}: not a story file or folder (a device or other special file): give a .txt, .md or .epub file")
+        raise InputError(
+            f"{source}: not a story file or folder (a device or other special file): give a .txt, .md or .epub file"
+        )
     stories = sorted(
         # hidden files (".notes.txt") and macOS resource forks ("._chapter.txt") are not chapters
-        (p for p in source.iterdir() if p.is_file() and p.suffix.lower() in STORY_SUFFIXES and not p.name.startswith(".")),
+        (
+            p
+            for p in source.iterdir()
+            if p.is_file() and p.suffix.lower() in STORY_SUFFIXES and not p.name.startswith(".")
+        ),
         key=lambda p: p.name,
     )
     if not stories:
@@ -142,10 +151,10 @@ def read_story_text(path: Path) -> tuple[str, str, int, bool]:
             if multibyte >= replaced or _encoded_surrogates(data):
                 text, encoding = lenient, "utf-8"
             else:
-                encoding = detect_encoding(data)
-                if encoding is None:
+                detected = detect_encoding(data)
+                if detected is None:
                     raise InputError(f"{path}: not readable as text: save it as UTF-8 and try again") from None
-                text = data.decode(encoding)
+                text, encoding = data.decode(detected), detected
                 replaced = 0
                 guessed = True
     # What open(path, encoding=...).read() returns: universal newlines.
@@ -305,6 +314,27 @@ def parse_story(
     (a volume's and a chapter's) and the blocks of a volume's title page, which are front
     matter. Illustration markers and ``END OF VOL. I.`` lines are front matter anywhere.
     """
+    paras, dividers = _paragraphs(text)
+    if not paras or not _WORD.search(text):
+        raise InputError(f"{path}: the story is empty: it has no words to read")
+    titles, title = _title_lines(path, text, paras, title, headings)
+    labels = _labels(text, paras, titles, matter)
+    sections, continues, section_of = _sections(paras, titles, labels)
+    paragraphs = tuple(
+        Paragraph(s, e, section_of[j], is_title=j in titles)
+        for j, (s, e, _) in enumerate(paras)
+    )
+    return Story(
+        path, text, encoding, title, paragraphs, tuple(_name_sections(sections, continues, title)), offset,
+        dividers=tuple(dividers),
+    )
+
+
+_Para = tuple[int, int, bool]  # a paragraph's start and end in the text, and whether a scene break comes before it
+
+
+def _paragraphs(text: str) -> tuple[list[_Para], list[tuple[int, int]]]:
+    """The paragraphs, each marked with whether a scene break comes before it, and the divider lines."""
     spans: list[tuple[int, int, bool]] = []  # (start, end, scene break before)
     dividers: list[tuple[int, int]] = []
     for b_start, b_end, blank_before in _blocks(text):
@@ -315,7 +345,7 @@ def parse_story(
         for i, (s, e) in enumerate(_paragraph_spans(text, b_start, b_end)):
             spans.append((s, e, i == 0 and blank_before >= 2))
     # Merge separator markers into the following paragraph's break flag.
-    paras: list[tuple[int, int, bool]] = []
+    paras: list[_Para] = []
     pending_break = False
     for s, e, brk in spans:
         if s < 0:
@@ -323,13 +353,18 @@ def parse_story(
             continue
         paras.append((s, e, (brk or pending_break) and bool(paras)))
         pending_break = False
-    if not paras or not _WORD.search(text):
-        raise InputError(f"{path}: the story is empty: it has no words to read")
+    return paras, dividers
 
-    def within(j: int, ranges: Sequence[tuple[int, int]]) -> bool:
-        return any(s <= paras[j][0] and paras[j][1] <= e for s, e in ranges)
 
-    titles = {j for j in range(len(paras)) if within(j, headings)}
+def _within(para: _Para, ranges: Sequence[tuple[int, int]]) -> bool:
+    return any(s <= para[0] and para[1] <= e for s, e in ranges)
+
+
+def _title_lines(
+    path: Path, text: str, paras: list[_Para], title: str | None, headings: Sequence[tuple[int, int]]
+) -> tuple[set[int], str]:
+    """The paragraphs read as the title (the heading lines), and the title."""
+    titles = {j for j in range(len(paras)) if _within(paras[j], headings)}
     if len(titles) == len(paras):
         titles = set()  # nothing but headings: read them as the story
     first_text = text[paras[0][0] : paras[0][1]]
@@ -343,12 +378,18 @@ def parse_story(
         title = first_text.strip().lstrip("#").strip()
     else:
         title = title_from_filename(path)
+    return titles, title
 
-    # What is not the story: a volume's title page, illustrations, "END OF VOL. I."
+
+def _labels(
+    text: str, paras: list[_Para], titles: set[int], matter: Sequence[tuple[int, int]]
+) -> list[str | None]:
+    """What each paragraph is if it is not the story (None: the story): a volume's title page,
+    an illustration, "END OF VOL. I.", an author's note at the start or the end."""
     labels: list[str | None] = [None] * len(paras)
     for j in set(range(len(paras))) - titles:
         paragraph = text[paras[j][0] : paras[j][1]]
-        if within(j, matter):
+        if _within(paras[j], matter):
             labels[j] = "Title page"  # with the volume's frontispiece
         elif is_illustration(paragraph):
             labels[j] = "Illustration"
@@ -375,7 +416,14 @@ def parse_story(
             for k in range(j, len(paras)):
                 labels[k] = AUTHORS_NOTE if k not in titles else None
             break
+    return labels
 
+
+def _sections(
+    paras: list[_Para], titles: set[int], labels: list[str | None]
+) -> tuple[list[Section], list[bool], dict[int, int]]:
+    """The sections in order, whether each is a scene going on after an illustration inside it, and
+    each paragraph's section (a heading's is the section after it)."""
     story = [j for j in range(len(paras)) if j not in titles and labels[j] is None]
     first_scene, last_scene = (story[0], story[-1]) if story else (len(paras), -1)
     sections: list[Section] = []
@@ -399,14 +447,7 @@ def parse_story(
             section_of[j] = max(following, 0)
         else:
             following = section_of[j]
-    paragraphs = tuple(
-        Paragraph(s, e, section_of[j], is_title=j in titles)
-        for j, (s, e, _) in enumerate(paras)
-    )
-    return Story(
-        path, text, encoding, title, paragraphs, tuple(_name_sections(sections, continues, title)), offset,
-        dividers=tuple(dividers),
-    )
+    return sections, continues, section_of
 
 
 def _same_heading(line: str, title: str) -> bool:

@@ -193,7 +193,8 @@ def _times(text: str) -> Iterator[Rewrite]:
     for m in _TIME.finditer(text):
         hours, minutes = int(m.group(1)), int(m.group(2))
         if minutes == 0:
-            spoken = f"{_words(hours)} o'clock" if not re.match(r"\s*[ap]\.?m\b", text[m.end() :], re.I) else _words(hours)
+            before_am_pm = re.match(r"\s*[ap]\.?m\b", text[m.end() :], re.I)
+            spoken = _words(hours) if before_am_pm else f"{_words(hours)} o'clock"
         elif minutes < 10:
             spoken = f"{_words(hours)} oh {_words(minutes)}"
         else:
@@ -205,7 +206,9 @@ _CURRENCIES = {"$": ("dollar", "dollars", "cent", "cents"), "£": ("pound", "pou
                "€": ("euro", "euros", "cent", "cents"), "¥": ("yen", "yen", "sen", "sen")}
 # At most 15 digits: a larger sum is no amount anyone says in words (num2words overflows past 10**306,
 # and int() refuses 4,300 digits); it is left to eSpeak NG as digits.
-_MONEY = re.compile(r"([$£€¥])\s?(\d{1,3}(?:,\d{3}){1,4}|\d{1,15})(?:\.(\d{2}))?(?:\s?(thousand|million|billion|trillion)\b)?(?![\w]|[.,]\d)")
+_MONEY = re.compile(
+    r"([$£€¥])\s?(\d{1,3}(?:,\d{3}){1,4}|\d{1,15})(?:\.(\d{2}))?(?:\s?(thousand|million|billion|trillion)\b)?(?![\w]|[.,]\d)"
+)
 
 
 def _money(text: str) -> Iterator[Rewrite]:
@@ -283,7 +286,9 @@ def _stammers(text: str) -> Iterator[Rewrite]:
         if word[0].lower() in "aeiou":
             continue  # "I-it's", "a-and": eSpeak says the vowel already
         pattern = r"y[aeiou]*" if word[0].lower() == "y" else r"[^aeiouy]*[aeiouy]*"
-        syllable = re.match(pattern, word, re.IGNORECASE).group(0) or word
+        first = re.match(pattern, word, re.IGNORECASE)
+        assert first is not None  # both patterns match the empty string
+        syllable = first.group(0) or word
         pos = m.start()
         for p in prefixes:
             if not any(c in "aeiouAEIOU" for c in p):  # "L", "Th", "y": eSpeak would spell it

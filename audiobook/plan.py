@@ -55,7 +55,7 @@ class BuildOptions:
     title: str | None = None  # these override voices.toml
     author: str | None = None
     narrator_voice: str | None = None
-    piper_voices: Path | None = None  # Piper's voices folder; None: [engines.piper] voices, else ~/.local/share/piper-voices
+    piper_voices: Path | None = None
     base_url: str | None = None  # where the book folder is hosted, for the feed; None: `audiobook serve`
     cover: Path | None = None  # a JPEG or PNG; None: [book] cover in voices.toml, else drawn
     loudness_lufs: float | None = None  # None: [book] loudness_lufs in voices.toml, else -19
@@ -293,7 +293,7 @@ def plan(options: BuildOptions) -> Plan:
     skipped = []
     warnings = list(loaded.warnings) + (problems or [])
     titles = unique_titles([script.story.title for script in scripts])
-    for number, (script, chapter_title) in enumerate(zip(scripts, titles), 1):
+    for number, (script, chapter_title) in enumerate(zip(scripts, titles, strict=True), 1):
         utts = utterances(script, casting, config)
         story = script.story
         check_spoken(expected_text(story, config.front_matter), [u.text for u in utts], story.path)
@@ -348,7 +348,8 @@ def summary(result: BuildResult) -> str:
     ]
     for chapter in result.chapters:
         lines.append(
-            f"  {chapter.path.name}  {format_duration(chapter.duration_ms)}  {_plural(len(chapter.marks), 'chapter mark')}"
+            f"  {chapter.path.name}  {format_duration(chapter.duration_ms)}  "
+            f"{_plural(len(chapter.marks), 'chapter mark')}"
         )
     if plan.casting_file is not None:
         lines.append(f"Casting: {plan.casting_file.describe()}")
@@ -364,9 +365,9 @@ def summary(result: BuildResult) -> str:
             lines.append(f"{voice}{role.source}")
         else:
             lines.append(f"{voice}{role.source:<11}  {_plural(role.lines, 'line')}")
-    for chapter in plan.chapters:
-        if narration_role(chapter.script, plan.casting, plan.config) is not plan.casting.narrator:
-            lines.append(f"  {chapter.script.narrator} narrates {chapter.title} (first person)")
+    for planned in plan.chapters:
+        if narration_role(planned.script, plan.casting, plan.config) is not plan.casting.narrator:
+            lines.append(f"  {planned.script.narrator} narrates {planned.title} (first person)")
     for skipped in plan.skipped:
         lines.append(f"Skipped (front_matter = \"skip\"): {skipped}")
     for warning in plan.warnings:

@@ -63,7 +63,9 @@ def voice_from_config(config: Config, name: str) -> Voice:
     for entry in config.characters:
         if name.lower() in (n.lower() for n in (entry.name, *entry.aliases)) and entry.settings.voice:
             return voice_of(entry.settings)
-    raise AudiobookError(f"{config.path or 'voices.toml'}: no character {name!r} with a voice: add [characters.{name}] or give a story")
+    raise AudiobookError(
+        f"{config.path or 'voices.toml'}: no character {name!r} with a voice: add [characters.{name}] or give a story"
+    )
 
 
 def make_preview(name: str, voice: Voice, lines: Sequence[str], out_path: Path, cache_dir: Path,

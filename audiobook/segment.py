@@ -226,7 +226,9 @@ def _closes_later(para_marks: list[list[_Mark]], story: Story, index: int) -> bo
     return False
 
 
-def _runs(text: str, start: int, end: int, spans: list[tuple[int, int]], paragraph: int, starts_inside: bool) -> list[Segment]:
+def _runs(
+    text: str, start: int, end: int, spans: list[tuple[int, int]], paragraph: int, starts_inside: bool
+) -> list[Segment]:
     """Cut a paragraph into narration and dialogue segments, trimmed of outer whitespace."""
     runs: list[Segment] = []
 

@@ -129,9 +129,9 @@ class Server(ThreadingHTTPServer):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6  # --host ::1, --host ::
         super().__init__(address, _Handler)
-        self.own_hosts = _own_hosts(self.server_address[0])
+        self.own_hosts = _own_hosts(self.host)
 
-    def process_request(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+    def process_request(self, request, client_address) -> None:
         """One thread per connection, at most MAX_CONNECTIONS of them: a connection past that is closed at once."""
         if not self.slots.acquire(blocking=False):
             self.shutdown_request(request)
@@ -142,18 +142,25 @@ class Server(ThreadingHTTPServer):
             self.slots.release()
             raise
 
-    def process_request_thread(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+    def process_request_thread(self, request, client_address) -> None:
         try:
             super().process_request_thread(request, client_address)
         finally:
             self.slots.release()
 
     @property
+    def host(self) -> str:
+        """The address it listens on (an IP server's address is text)."""
+        return str(self.server_address[0])
+
+    @property
     def port(self) -> int:
         return self.server_address[1]
 
 
-def make_server(root: Path, host: str = "127.0.0.1", port: int = 8000, log: Callable[[str], None] = lambda _: None) -> Server:
+def make_server(
+    root: Path, host: str = "127.0.0.1", port: int = 8000, log: Callable[[str], None] = lambda _: None
+) -> Server:
     """A server for ``root`` bound to host:port (port 0: any free port); call ``serve_forever()``."""
     root = Path(root)
     if not root.is_dir():
@@ -210,7 +217,7 @@ class _Handler(BaseHTTPRequestHandler):
         """This server's address as the client reached it, when the Host header names one of this
         machine's own names and this port; else the address it listens on (a feed's links never
         point at a host a client made up)."""
-        address, port = self.server.server_address[:2]
+        address, port = self.server.host, self.server.port
         host = self.headers.get("Host", "")
         match = _HOST_HEADER.fullmatch(host)
         name = host.rsplit(":", 1)[0] if match and not host.startswith("[") else host[1:].split("]")[0] if match else ""

@@ -27,7 +27,9 @@ def check_spoken(story_text: str, spoken: Sequence[str], path: Path | str) -> No
     actual = spoken_words(" ".join(spoken))
     if expected == actual:
         return
-    at = next((i for i, (a, b) in enumerate(zip(expected, actual)) if a != b), min(len(expected), len(actual)))
+    at = next(
+        (i for i, (a, b) in enumerate(zip(expected, actual, strict=False)) if a != b), min(len(expected), len(actual))
+    )
     context = " ".join(expected[max(0, at - 3) : at + 3])
     raise AudiobookError(
         f"{path}: internal error: the script would not speak every word once, near \"{context}\" "

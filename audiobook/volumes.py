@@ -39,7 +39,9 @@ _END_OF = re.compile(
     re.IGNORECASE,
 )
 # possessive (*+): the nested brackets never backtrack (the package's patterns nest no plain unbounded repeats)
-ILLUSTRATION = re.compile(r"\[\s*(?:illustration|frontispiece)\b[^\[\]]*(?:\[[^\[\]]*\][^\[\]]*)*+\]?\s*", re.IGNORECASE)
+ILLUSTRATION = re.compile(
+    r"\[\s*(?:illustration|frontispiece)\b[^\[\]]*(?:\[[^\[\]]*\][^\[\]]*)*+\]?\s*", re.IGNORECASE
+)
 _TITLE_PAGE_MAX_WORDS = 20
 _TITLE_PAGE_MAX_LINES = 6
 

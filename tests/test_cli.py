@@ -32,7 +32,8 @@ def voices(tmp_path: Path, text: str) -> Path:
 
 
 def bad_source(tmp_path: Path, kind: str) -> Path:
-    path = tmp_path / {"missing": "missing.txt", "empty": "empty.txt", "binary": "pic.txt", "empty-folder": "folder"}[kind]
+    names = {"missing": "missing.txt", "empty": "empty.txt", "binary": "pic.txt", "empty-folder": "folder"}
+    path = tmp_path / names[kind]
     if kind == "empty":
         path.write_bytes(b"")
     elif kind == "binary":
@@ -92,7 +93,9 @@ def test_missing_espeak_says_how_to_install(tmp_path: Path) -> None:
         capture_output=True, text=True, cwd=tmp_path,
     )
     assert result.returncode == 1
-    assert result.stderr == "error: eSpeak NG is not installed: run `sudo apt-get install espeak-ng` (or `bash setup.sh`)\n"
+    assert result.stderr == (
+        "error: eSpeak NG is not installed: run `sudo apt-get install espeak-ng` (or `bash setup.sh`)\n"
+    )
     assert not out.exists()
 
 
@@ -169,7 +172,8 @@ BAD_INPUTS = [
     ("empty file", "empty", None, [], 1, "error: {src}: the story is empty: it has no words to read"),
     ("separators only", "separators-only", None, [], 1, "error: {src}: the story is empty: it has no words to read"),
     ("binary file", "binary", None, [], 1, "error: {src}: binary file, not a story: give a plain text file"),
-    ("empty folder", "empty-folder", None, [], 1, "error: {src}: folder has no stories: add .txt or .md files, one per chapter"),
+    ("empty folder", "empty-folder", None, [], 1,
+     "error: {src}: folder has no stories: add .txt or .md files, one per chapter"),
     ("folder of pictures", "pictures-folder", None, [], 1,
      "error: {src}: folder has no stories: add .txt or .md files, one per chapter"),
     ("gutenberg licence only", "gutenberg-licence-only", None, [], 1,
@@ -185,7 +189,8 @@ BAD_INPUTS = [
     ("voices: bad TOML", "story", "[narrator]\nvoice = \"en\"\nrate = fast\n", [], 1,
      "error: {voices}:3: invalid TOML: Invalid value: fix the syntax"),
     ("voices: unknown key", "story", "[book]\ncolour = \"red\"\n", [], 1,
-     "error: {voices}:2: unknown key 'colour' in [book]: use one of author, cover, front_matter, language, loudness_lufs, title"),
+     "error: {voices}:2: unknown key 'colour' in [book]: "
+     "use one of author, cover, front_matter, language, loudness_lufs, title"),
     ("voices: loudness out of range", "story", "[book]\nloudness_lufs = -60\n", [], 1,
      "error: {voices}:2: 'loudness_lufs' = -60 is out of range: use -40.0 to -13.0"),
     ("voices: loudness not a number", "story", "[book]\nloudness_lufs = \"loud\"\n", [], 1,
@@ -217,12 +222,16 @@ BAD_INPUTS = [
      "error: Invalid value for '--bitrate': 999 is not in the range 32<=x<=320: see --help"),
     ("cli: loudness out of range", "story", None, ["--loudness", "-50"], 1,
      "error: --loudness -50 is out of range: use -40 to -13 LUFS (-19 is the podcast norm)"),
-    ("cli: unknown option", "story", None, ["--colour"], 2, "error: No such option: --colour (Possible options: --cover): see --help"),
-    ("cli: option without value", "story", None, ["--output"], 2, "error: Option '--output' requires an argument: see --help"),
+    ("cli: unknown option", "story", None, ["--colour"], 2,
+     "error: No such option: --colour (Possible options: --cover): see --help"),
+    ("cli: option without value", "story", None, ["--output"], 2,
+     "error: Option '--output' requires an argument: see --help"),
 ]
 
 
-@pytest.mark.parametrize(("kind", "config", "extra", "code", "message"), [c[1:] for c in BAD_INPUTS], ids=[c[0] for c in BAD_INPUTS])
+@pytest.mark.parametrize(
+    ("kind", "config", "extra", "code", "message"), [c[1:] for c in BAD_INPUTS], ids=[c[0] for c in BAD_INPUTS]
+)
 def test_bad_inputs_table(tmp_path: Path, kind, config, extra, code: int, message: str) -> None:
     src = (story(tmp_path) if kind == "story" else _source(tmp_path, kind)) if kind else None
     voices_path = voices(tmp_path, config) if config is not None else None

@@ -58,7 +58,9 @@ def test_errors_name_file_and_line(tmp_path: Path, text: str, message: str) -> N
 
 
 def test_piper_voices_folder_is_relative_to_the_file(tmp_path: Path) -> None:
-    assert load_config(config_file(tmp_path, '[engines.piper]\nvoices = "voices"\n')).piper_voices == tmp_path / "voices"
+    assert (
+        load_config(config_file(tmp_path, '[engines.piper]\nvoices = "voices"\n')).piper_voices == tmp_path / "voices"
+    )
     assert load_config(config_file(tmp_path, "[book]\n")).piper_voices is None
 
 

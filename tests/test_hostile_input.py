@@ -8,8 +8,8 @@ import pytest
 from rawepub import write_epub, xhtml
 from typer.testing import CliRunner
 
-from audiobook.plan import BuildOptions, plan
 from audiobook.cli import app
+from audiobook.plan import BuildOptions, plan
 from audiobook.spoken import spoken_words
 
 
@@ -50,7 +50,9 @@ def test_scene_divider_story_builds_from_the_command_line(tmp_path: Path) -> Non
     story.write_text('The Long Road\n\nAnna walked home. "Wait," said Ben.\n\nxXx\n\nThe next morning was bright.\n')
     voices = tmp_path / "none.toml"
     voices.write_text("")
-    result = CliRunner().invoke(app, ["build", str(story), "-o", str(tmp_path / "out"), "--voices", str(voices), "-j", "1"])
+    result = CliRunner().invoke(
+        app, ["build", str(story), "-o", str(tmp_path / "out"), "--voices", str(voices), "-j", "1"]
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "The Long Road" / "01 - The Long Road.mp3").is_file()
 
@@ -169,7 +171,11 @@ def test_catastrophic_regex_no_pattern_nests_unbounded_quantifiers() -> None:
     )
     compiled = {tuple(json.loads(key)): module for key, module in json.loads(run.stdout).items()}
     assert len(compiled) > 50  # the recording saw the package's patterns
-    nested = [f"{module}: {pattern[:120]}" for (pattern, flags), module in compiled.items() if _nested_unbounded(pattern, flags)]
+    nested = [
+        f"{module}: {pattern[:120]}"
+        for (pattern, flags), module in compiled.items()
+        if _nested_unbounded(pattern, flags)
+    ]
     assert nested == []
 
 
@@ -183,7 +189,10 @@ def test_casting_file_validation_is_linear_3000_characters_in_under_a_second(tmp
     from audiobook.config import load_config
 
     voices = tmp_path / "voices.toml"
-    tables = [f'[characters.Name{i}]\naliases = ["Alias{i}"]\ngender = "female"\nvoice = "en"\nrate = 170\npitch = 50\n' for i in range(3000)]
+    tables = [
+        f'[characters.Name{i}]\naliases = ["Alias{i}"]\ngender = "female"\nvoice = "en"\nrate = 170\npitch = 50\n'
+        for i in range(3000)
+    ]
     voices.write_text('[book]\ntitle = "Big"\n' + "".join(tables), encoding="utf-8")
     started = time.process_time()
     config = load_config(voices)
@@ -233,8 +242,16 @@ ACCENTED = "Café naïve, Zoë’s façade — déjà vu"
     [("utf-16", True, False), ("utf-16-le", True, False), ("iso-8859-1", True, False), ("windows-1252", True, False),
      ("utf-8", False, True), ("utf-8", True, False), ("koi8-r", True, False)],
 )
-def test_epub_encodings_are_decoded_by_bom_or_declaration(tmp_path: Path, encoding: str, declare: bool, bom: bool) -> None:
-    text = "Привет, мир и всё такое" if encoding == "koi8-r" else ACCENTED.replace("’", "'").replace("—", "-") if encoding == "iso-8859-1" else ACCENTED
+def test_epub_encodings_are_decoded_by_bom_or_declaration(
+    tmp_path: Path, encoding: str, declare: bool, bom: bool
+) -> None:
+    text = (
+        "Привет, мир и всё такое"
+        if encoding == "koi8-r"
+        else ACCENTED.replace("’", "'").replace("—", "-")
+        if encoding == "iso-8859-1"
+        else ACCENTED
+    )
     data = xhtml(f"<p>{text}.</p><p>Second paragraph here.</p>", encoding=encoding, declare=declare, bom=bom)
     if encoding == "utf-16-le":
         data = b"\xff\xfe" + data  # UTF-16 needs its BOM; "utf-16" writes one itself
@@ -299,7 +316,22 @@ def test_epub_decompression_bomb_is_refused_before_unpacking(tmp_path: Path) -> 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-_VOCABULARY = ["Anna", "walked", "home", "said", "Ben", "the", "river", "café", "naïve", "déjà", "vu", "and", "7", "1999"]
+_VOCABULARY = [
+    "Anna",
+    "walked",
+    "home",
+    "said",
+    "Ben",
+    "the",
+    "river",
+    "café",
+    "naïve",
+    "déjà",
+    "vu",
+    "and",
+    "7",
+    "1999",
+]
 _ENTITIES = {"é": ["é", "&eacute;", "&#233;", "&#xE9;"], "&": ["&amp;", "&#38;"], " ": [" ", "&nbsp;", "&#32;", "\n"]}
 
 
@@ -334,7 +366,9 @@ def _document(draw) -> tuple[bytes, list[str]]:
     return data, spoken_words(" ".join(plain for _, plain in paragraphs))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(st.lists(_document(), min_size=1, max_size=3))
 def test_epub_structure_fuzz_every_word_spoken_once_or_reported(tmp_path: Path, documents) -> None:
     source = write_epub(tmp_path / "fuzz.epub", [data for data, _ in documents])
@@ -387,16 +421,41 @@ def test_manifest_keys_outside_the_book_folder_delete_nothing(tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     assert all(v.read_text() == "keep me" for v in [*victims, book / "sub" / "x.mp3"])
     assert (book / "link.mp3").is_symlink()
-    assert set(json.loads((book / ".audiobook.json").read_text())["files"]) == {"01 - One.mp3", "02 - Two.mp3", "Stories.mp3"}
+    assert set(json.loads((book / ".audiobook.json").read_text())["files"]) == {
+        "01 - One.mp3",
+        "02 - Two.mp3",
+        "Stories.mp3",
+    }
 
 
 @pytest.mark.parametrize(
     "manifest",
-    ["[]", "null", '"text"', "{not json", '{"a": 1}', '{"01 - One.mp3": {"digest": 5}}',
-     '{"01 - One.mp3": {"digest": "x", "bytes": 1, "marks": "zz"}}', '{"01 - One.mp3": {"digest": "x", "bytes": 1, "cues": [[1]]}}',
-     "[" * 100_000 + "]" * 100_000, '{"book": {}, "files": []}', '{"book": {"sources": 5}, "files": {"x.mp3": 7}}'],
-    ids=["list", "null", "string", "broken", "number entry", "digest number", "marks string", "short cue", "deep",
-         "files list", "files entry number"],
+    [
+        "[]",
+        "null",
+        '"text"',
+        "{not json",
+        '{"a": 1}',
+        '{"01 - One.mp3": {"digest": 5}}',
+        '{"01 - One.mp3": {"digest": "x", "bytes": 1, "marks": "zz"}}',
+        '{"01 - One.mp3": {"digest": "x", "bytes": 1, "cues": [[1]]}}',
+        "[" * 100_000 + "]" * 100_000,
+        '{"book": {}, "files": []}',
+        '{"book": {"sources": 5}, "files": {"x.mp3": 7}}',
+    ],
+    ids=[
+        "list",
+        "null",
+        "string",
+        "broken",
+        "number entry",
+        "digest number",
+        "marks string",
+        "short cue",
+        "deep",
+        "files list",
+        "files entry number",
+    ],
 )
 def test_manifest_of_the_wrong_shape_is_ignored_with_a_warning(tmp_path: Path, manifest: str) -> None:
     stories = _two_chapter_book(tmp_path)
@@ -424,7 +483,9 @@ def test_removed_chapter_leaves_no_stale_files(tmp_path: Path) -> None:
 
 _CLIPPABLE = st.lists(
     st.one_of(
-        st.sampled_from(["word", "Anna", "ß", "é" * 150, "x" * 700, "-", ",", ", ", ".", ". ", " ", "  ", "\n", "—", "…"]),
+        st.sampled_from(
+            ["word", "Anna", "ß", "é" * 150, "x" * 700, "-", ",", ", ", ".", ". ", " ", "  ", "\n", "—", "…"]
+        ),
         st.text(max_size=5),
     ),
     max_size=400,
@@ -445,7 +506,9 @@ def test_clip_length_cap_holds_for_unpunctuated_text_through_the_plan(tmp_path: 
     from audiobook.plan import MAX_CLIP_CHARS
 
     story = tmp_path / "run.txt"
-    story.write_text("A Long Run\n\n" + "anna walked on and on " * 4000 + "\n\nthen " + "z" * 5000 + "\n", encoding="utf-8")
+    story.write_text(
+        "A Long Run\n\n" + "anna walked on and on " * 4000 + "\n\nthen " + "z" * 5000 + "\n", encoding="utf-8"
+    )
     [chapter] = _plan(tmp_path, story).chapters
     assert max(len(u.text) for u in chapter.utterances) <= MAX_CLIP_CHARS
     assert len(chapter.utterances) > 150
@@ -501,7 +564,16 @@ def test_clip_length_cap_bounds_peak_memory_whatever_the_punctuation(tmp_path: P
         folder.mkdir()
         (folder / "story.txt").write_text(f"A Long Run\n\n{body}\n", encoding="utf-8")
         (folder / "voices.toml").write_text("", encoding="utf-8")
-        args = ["build", str(folder / "story.txt"), "-o", str(folder / "out"), "--voices", str(folder / "voices.toml"), "-j", "1"]
+        args = [
+            "build",
+            str(folder / "story.txt"),
+            "-o",
+            str(folder / "out"),
+            "--voices",
+            str(folder / "voices.toml"),
+            "-j",
+            "1",
+        ]
         peaks[name] = _peak_rss_kb([sys.executable, "-m", "audiobook.cli", *args])
     assert peaks["unpunctuated"][0] <= 1.25 * peaks["punctuated"][0], peaks
 
@@ -527,7 +599,10 @@ def test_encodings_with_a_byte_order_mark_are_read_without_a_warning(tmp_path: P
     assert open(path, encoding=story.encoding).read() == story.text  # offsets point into the file as read
 
 
-@pytest.mark.parametrize("text, encoding", [(_STORY, "latin-1"), (_STORY, "cp1252"), (_RUSSIAN, "koi8-r"), (_RUSSIAN, "cp1251"), ("Café naïve\n", "latin-1")])
+@pytest.mark.parametrize(
+    "text, encoding",
+    [(_STORY, "latin-1"), (_STORY, "cp1252"), (_RUSSIAN, "koi8-r"), (_RUSSIAN, "cp1251"), ("Café naïve\n", "latin-1")],
+)
 def test_encodings_detected_are_read_right_and_named_in_a_warning(tmp_path: Path, text: str, encoding: str) -> None:
     import codecs
 
@@ -539,7 +614,9 @@ def test_encodings_detected_are_read_right_and_named_in_a_warning(tmp_path: Path
     assert book.chapters[0].text == text
     chosen = book.chapters[0].encoding
     assert text.encode(encoding).decode(chosen) == text and codecs.lookup(chosen)
-    assert book.warnings == (f"{path}: not UTF-8, read as {chosen} (detected): if any letters sound wrong, save the file as UTF-8",)
+    assert book.warnings == (
+        f"{path}: not UTF-8, read as {chosen} (detected): if any letters sound wrong, save the file as UTF-8",
+    )
 
 
 # --- tracebacks: every failure is one line naming the file, never a traceback ---------------------
@@ -560,7 +637,9 @@ def _png_header(width: int, height: int) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b"")
+    )
 
 
 @pytest.mark.parametrize("side_px", [10_000, 40_000])  # past Pillow's limit (a warning), and past twice it (an error)
@@ -573,10 +652,10 @@ def test_tracebacks_cover_over_the_pixel_limit_is_one_line(tmp_path: Path, side_
 
 
 def test_tracebacks_epub_cover_over_the_pixel_limit_gives_a_drawn_cover(tmp_path: Path) -> None:
+    from dataclasses import replace
+
     from audiobook.build import book_cover
     from audiobook.cover import MIN_SIZE_PX
-
-    from dataclasses import replace
 
     book = _plan(tmp_path, write_epub(tmp_path / "b.epub", [xhtml("<p>Anna walked home.</p>")]))
 
@@ -622,7 +701,9 @@ def test_error_messages_name_the_real_problem(tmp_path: Path) -> None:
     voices.write_text("")
     folder = tmp_path / "a folder"
     folder.mkdir()
-    result = CliRunner().invoke(app, ["preview", "Ben", str(story), "--voices", str(voices), "-o", str(folder), "--no-play"])
+    result = CliRunner().invoke(
+        app, ["preview", "Ben", str(story), "--voices", str(voices), "-o", str(folder), "--no-play"]
+    )
     _one_line_error(result, f"{folder}: is a folder: give a file name")
     _one_line_error(_build(tmp_path, Path("/dev/null")), "/dev/null: not a story file or folder")
 
@@ -803,7 +884,9 @@ def _start_long_build(tmp_path: Path):
     story.write_text("A Long Story\n\n" + "\n\n".join(sentences) + "\n", encoding="utf-8")
     (tmp_path / "none.toml").write_text("")
     args = ["build", str(story), "-o", str(tmp_path / "out"), "--voices", str(tmp_path / "none.toml"), "-j", "2"]
-    process = subprocess.Popen([sys.executable, "-m", "audiobook.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "audiobook.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     seen: set[int] = set()
     for _ in range(600):  # until the forkserver, its workers and their eSpeak helpers are all up
         seen |= _descendants(process.pid)
@@ -846,10 +929,15 @@ def test_orphans_none_after_sigterm_which_is_handled_like_ctrl_c(tmp_path: Path)
     os.kill(process.pid, signal.SIGTERM)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130
-    assert stderr.strip().splitlines()[-1] == "error: interrupted: finished clips are cached; run the same command again to continue"
+    assert (
+        stderr.strip().splitlines()[-1]
+        == "error: interrupted: finished clips are cached; run the same command again to continue"
+    )
     assert "Traceback" not in stderr
     assert _gone(helpers) == set()
-    resumed = subprocess.run([sys.executable, "-m", "audiobook.cli", *args], capture_output=True, text=True, timeout=600)
+    resumed = subprocess.run(
+        [sys.executable, "-m", "audiobook.cli", *args], capture_output=True, text=True, timeout=600
+    )
     assert resumed.returncode == 0 and "from cache" in resumed.stdout
 
 

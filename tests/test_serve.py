@@ -17,10 +17,10 @@ from urllib.parse import quote
 
 import feedparser
 import pytest
+from conftest import SmallBook
 
 from audiobook.errors import ServeError
 from audiobook.serve import Server, make_server, parse_range
-from conftest import SmallBook
 
 AUDIOBOOK = Path(sys.executable).parent / "audiobook"
 
@@ -37,7 +37,9 @@ def server(small_book: SmallBook) -> Iterator[Server]:
     server.server_close()
 
 
-def get(server: Server, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+def get(
+    server: Server, path: str, headers: dict[str, str] | None = None, method: str = "GET"
+) -> tuple[int, dict[str, str], bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     try:
         connection.request(method, path, headers=headers or {})
@@ -62,7 +64,9 @@ def first_mp3(book: SmallBook) -> Path:
     ("header", "start", "end"),
     [("bytes=100-1099", 100, 1099), ("bytes=5000-", 5000, None), ("bytes=-777", -777, None), ("bytes=0-0", 0, 0)],
 )
-def test_range_request_gets_206_with_exactly_those_bytes(server: Server, small_book: SmallBook, header: str, start: int, end: int | None) -> None:
+def test_range_request_gets_206_with_exactly_those_bytes(
+    server: Server, small_book: SmallBook, header: str, start: int, end: int | None
+) -> None:
     path = first_mp3(small_book)
     data = path.read_bytes()
     expected = data[start:] if end is None else data[start : end + 1]
@@ -116,7 +120,10 @@ def test_if_range_with_a_stale_etag_sends_the_whole_file(server: Server, small_b
 
 @pytest.mark.parametrize(
     ("header", "expected"),
-    [("bytes=0-9,20-29", None), ("pages=1-2", None), ("bytes=9-1", None), ("bytes=-0", "unsatisfiable"), ("bytes=3-50", (3, 9))],
+    [
+        ("bytes=0-9,20-29", None), ("pages=1-2", None), ("bytes=9-1", None), ("bytes=-0", "unsatisfiable"),
+        ("bytes=3-50", (3, 9)),
+    ],
 )
 def test_parse_range_edge_cases(header: str, expected) -> None:
     result = parse_range(header, 10)
@@ -217,7 +224,9 @@ def outside(small_book: SmallBook) -> Iterator[Path]:
         "/",
     ],
 )
-def test_traversal_symlinks_out_hidden_files_and_folders_are_404(server: Server, small_book: SmallBook, outside: Path, path: str) -> None:
+def test_traversal_symlinks_out_hidden_files_and_folders_are_404(
+    server: Server, small_book: SmallBook, outside: Path, path: str
+) -> None:
     path = path.replace("BOOK", quote(small_book.book_dir.name))
 
     status, _, body = get(server, path)
@@ -291,10 +300,13 @@ def test_serve_prints_the_feed_url_to_paste_into_a_podcast_app(small_book: Small
 
 
 def test_serve_without_a_built_book_is_a_one_line_error(tmp_path: Path) -> None:
-    result = subprocess.run([str(AUDIOBOOK), "serve", str(tmp_path), "--port", "0"], capture_output=True, text=True, timeout=30)
+    command = [str(AUDIOBOOK), "serve", str(tmp_path), "--port", "0"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30)
 
     assert result.returncode == 1
-    assert result.stderr == f"error: {tmp_path}: no book with a feed.xml; build one first: audiobook build SOURCE -o {tmp_path}\n"
+    assert result.stderr == (
+        f"error: {tmp_path}: no book with a feed.xml; build one first: audiobook build SOURCE -o {tmp_path}\n"
+    )
 
 
 def sha256(path: Path) -> str:
@@ -309,7 +321,11 @@ def test_gpodder_subscribes_and_downloads_every_episode_byte_identical(small_boo
         pytest.skip("needs gPodder's gpo: apt-get install gpodder (or bash setup.sh)")
     env = {
         key: value for key, value in os.environ.items() if not key.lower().endswith("_proxy")
-    } | {"GPODDER_HOME": str(tmp_path / "home"), "GPODDER_DOWNLOAD_DIR": str(tmp_path / "downloads"), "NO_PROXY": "127.0.0.1"}
+    } | {
+        "GPODDER_HOME": str(tmp_path / "home"),
+        "GPODDER_DOWNLOAD_DIR": str(tmp_path / "downloads"),
+        "NO_PROXY": "127.0.0.1",
+    }
     serving = Serving(small_book.output)
     try:
         feed_url = serving.banner[3].strip()
