@@ -8,14 +8,16 @@ headings, one cast per book), then scores the predictions with `score_attributio
 the gold. It prints, per gold set:
 
 - a per-book table: gold quotations, quote recall and precision, speaker accuracy, accuracy on
-  quotations with an explicit tag, and the speed of loading, segmentation and attribution of that
-  whole book in MB/s of CPU time (the machine is shared: CPU time of this process is steadier than
-  the wall clock) and relative to a reference pass over the same text measured just before it
-  (splitting it into words and counting them: `x ref` is how many such passes the pipeline costs);
+  quotations with an explicit tag, and the speed of that whole book in MB/s of CPU time (the
+  machine is shared: CPU time of this process is steadier than the wall clock): `seg+attr` of
+  segmentation plus attribution (`attribute_book` of the loaded book: the speed issue #11 sets
+  at 1 MB/s or more), `x ref` the same relative to a reference pass over the text measured just
+  before it (splitting it into words and counting them: how many such passes it costs), and
+  `load` of reading the file and splitting it into chapters and paragraphs (`load_book`);
 - speaker accuracy per attribution rule;
 - the ten commonest confusions (gold speaker -> predicted speaker);
-- for the longest book, the time for the book repeated 1, 2 and 4 times (fastest of three
-  runs each): linear if the cost per MB stays flat.
+- for the longest book, the time of segmentation plus attribution (and of loading) for the book
+  repeated 1, 2 and 4 times (fastest of three runs each): linear if the cost per MB stays flat.
 
 The default gold sets are `shared/eval/litbank` and `shared/eval/pdnc-dev`, found beside the
 repository (or beside the main checkout, from a git worktree).
@@ -102,12 +104,17 @@ def cpu_seconds(work: Callable[[], object], repeat: int) -> float:
 @dataclass(frozen=True)
 class Speed:
     megabytes: float
-    seconds: float  # CPU time of load_book + attribute_book
+    seconds: float  # CPU time of attribute_book (segmentation and attribution) of the loaded book
     reference_s: float
+    load_s: float  # CPU time of load_book
 
     @property
     def mb_per_s(self) -> float:
         return self.megabytes / self.seconds
+
+    @property
+    def load_mb_per_s(self) -> float:
+        return self.megabytes / self.load_s
 
     @property
     def ratio(self) -> float:
@@ -126,9 +133,11 @@ def predict(gold: Path, texts: Path, pred: Path, repeat: int, with_baseline: Pat
         source = texts / f"{path.stem}.txt"
         source.write_text(text, encoding="utf-8")
         reference_s = cpu_seconds(partial(reference, text), repeat)
-        seconds = cpu_seconds(partial(read_as_segment_does, source), repeat)
-        speeds[path.stem] = Speed(len(text.encode("utf-8")) / 1e6, seconds, reference_s)
-        scripts = read_as_segment_does(source)
+        load_s = cpu_seconds(partial(load_book, source), repeat)
+        book = load_book(source)
+        seconds = cpu_seconds(partial(attribute_book, book), repeat)
+        speeds[path.stem] = Speed(len(text.encode("utf-8")) / 1e6, seconds, reference_s, load_s)
+        scripts = attribute_book(book)
         for target, chosen in ((pred, scripts), (with_baseline, tuple(map(baseline, scripts)))):
             if target is None:
                 continue
@@ -151,7 +160,7 @@ def percent(x: float | None) -> str:
 
 def book_table(result: dict, speeds: dict[str, Speed]) -> None:
     heads = [("quotes", 6), ("recall", 7), ("precis.", 7), ("speaker", 7), ("explicit", 8)]
-    heads += [("MB", 6), ("MB/s", 6), ("x ref", 6)]
+    heads += [("MB", 6), ("seg+attr MB/s", 13), ("x ref", 6), ("load MB/s", 9)]
     print(f"{'book':<30} " + " ".join(f"{head:>{width}}" for head, width in heads))
     rows = [*result["per_document"].items(), ("ALL", result["overall"])]
     for name, s in rows:
@@ -160,13 +169,14 @@ def book_table(result: dict, speeds: dict[str, Speed]) -> None:
         if name == "ALL":
             mb = sum(v.megabytes for v in speeds.values())
             seconds = sum(v.seconds for v in speeds.values())
-            speed = Speed(mb, seconds, sum(v.reference_s for v in speeds.values()))
+            reference_s, load_s = (sum(v.reference_s for v in speeds.values()), sum(v.load_s for v in speeds.values()))
+            speed = Speed(mb, seconds, reference_s, load_s)
         else:
             speed = speeds[name]
         print(
             f"{name[:30]:<30} {qd['gold_units']:>6} {percent(qd['recall']):>7} {percent(qd['precision']):>7} "
             f"{percent(s['speaker']['accuracy']):>7} {percent(explicit):>8} {speed.megabytes:>6.2f} "
-            f"{speed.mb_per_s:>6.2f} {speed.ratio:>6.1f}"
+            f"{speed.mb_per_s:>13.2f} {speed.ratio:>6.1f} {speed.load_mb_per_s:>9.2f}"
         )
 
 
@@ -260,19 +270,25 @@ def confusions(result: dict, top: int = 10) -> None:
 
 
 def linearity(gold: Path, repeat: int) -> None:
-    """The longest book of the set, repeated 1, 2 and 4 times: the CPU time per MB should stay flat."""
+    """The longest book of the set, repeated 1, 2 and 4 times: the CPU time per MB of segmentation
+    plus attribution (and of loading) should stay flat."""
     longest = max(gold_files(gold), key=lambda p: p.stat().st_size)
     text = json.loads(longest.read_text(encoding="utf-8"))["text"]
     with tempfile.TemporaryDirectory() as tmp:
-        per_mb = []
+        per_mb: list[tuple[float, float]] = []
         for times in (1, 2, 4):
             source = Path(tmp) / f"{longest.stem}-x{times}.txt"
             source.write_text("\n\n".join([text] * times), encoding="utf-8")
             megabytes = source.stat().st_size / 1e6
-            seconds = cpu_seconds(partial(read_as_segment_does, source), max(repeat, 3))  # a ratio of noisy times
-            per_mb.append(seconds / megabytes)
-            ratio = per_mb[-1] / per_mb[0]
-            print(f"{longest.stem} x{times}: {megabytes:6.2f} MB {seconds:6.2f} s, {ratio:5.2f}x the time per MB of x1")
+            load_s = cpu_seconds(partial(load_book, source), max(repeat, 3))  # ratios of noisy times: best of 3
+            seconds = cpu_seconds(partial(attribute_book, load_book(source)), max(repeat, 3))
+            per_mb.append((seconds / megabytes, load_s / megabytes))
+            ratio, load_ratio = (now / first for now, first in zip(per_mb[-1], per_mb[0], strict=True))
+            print(
+                f"{longest.stem} x{times}: {megabytes:6.2f} MB, seg+attr {seconds:6.2f} s "
+                f"({megabytes / seconds:5.2f} MB/s), {ratio:5.2f}x the time per MB of x1; "
+                f"load {load_s:5.2f} s, {load_ratio:5.2f}x"
+            )
 
 
 def benchmark(gold: Path, base: Path, repeat: int, with_baseline: bool, speed: bool) -> None:
