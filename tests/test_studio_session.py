@@ -149,3 +149,17 @@ def test_a_lines_entry_that_finds_no_line_is_a_warning_on_the_page(studio) -> No
 def test_a_preview_of_someone_who_never_speaks_is_refused(studio) -> None:  # noqa: ANN001
     with pytest.raises(AudiobookError, match="no line to speak"):
         studio.preview("Nobody")
+
+
+def test_a_casting_file_not_made_yet_is_made_by_the_first_save(tmp_path: Path) -> None:
+    from audiobook.studio.session import Studio, StudioOptions
+
+    root = copy_seed_book(tmp_path)
+    new = root / "new.toml"
+    studio = Studio(StudioOptions((root / "seeds",), new, root / "output", 1))
+    assert not new.exists() and studio.casting_path == new
+    kaito = rows(studio)["Kaito"]
+    assert kaito.source == "auto" and not kaito.listed  # the built-in voices, not voices.toml beside the book
+    studio.save(studio.book().revision, [{"op": "gender", "name": "Kaito", "gender": "male"}])
+    assert new.read_text(encoding="utf-8") == '[characters.Kaito]\ngender = "male"\n'
+    assert rows(studio)["Kaito"].listed

@@ -108,7 +108,9 @@ class Studio:
         self._build_thread: threading.Thread | None = None
         self._status = BuildStatus("idle")
         self._result: BuildResult | None = None
-        first = self._read_plan(options.voices_path)
+        given = options.voices_path
+        used = Path(os.devnull) if given is not None and not given.exists() else given
+        first = self._read_plan(used)
         chosen = first.casting_file.path if first.casting_file is not None else None
         self.casting_path = casting_path_for(options, chosen)
         if chosen is None and self.casting_path.exists():
@@ -117,6 +119,8 @@ class Studio:
                 f"{self.casting_path}: is not this book's casting file{f' ({note})' if note else ''}: "
                 "pass --voices FILE to choose the file to edit"
             )
+        if self._voices_now() in (used, chosen):  # the book as the page will show it: not read twice
+            self._plan, self._planned = first, self._stamp()
 
     # -- the book ---------------------------------------------------------------------------------
 
@@ -128,6 +132,13 @@ class Studio:
         """The book as `build` reads it, but a `[[lines]]` entry that no longer finds its line is a
         warning on the page (the build still refuses it), so the page opens and the entry can be fixed."""
         return plan(replace(self._build_options(voices_path), strict_lines=False))
+
+    def _voices_now(self) -> Path | None:
+        """The casting file to read the book with: the studio's, or, until the first save makes it,
+        an empty one (--voices FILE not made yet) or the built-in voices."""
+        if self.casting_path.is_file() or self.options.voices_path is None:
+            return self.casting_path if self.casting_path.is_file() else None
+        return Path(os.devnull)
 
     def _stamp(self) -> tuple[str, tuple[int, ...]]:
         mtimes = []
@@ -144,8 +155,7 @@ class Studio:
         with self._lock:
             stamp = self._stamp()
             if self._plan is None or self._planned != stamp:
-                path = self.casting_path if self.casting_path.is_file() else None
-                self._plan = self._read_plan(path)
+                self._plan = self._read_plan(self._voices_now())
                 self._planned = stamp
             return self._plan, stamp[0]
 
@@ -334,9 +344,8 @@ class Studio:
         def on_progress(event: Progress) -> None:
             self._status = replace(self._status, stage=event.stage, done=event.done, total=event.total)
 
-        path = self.casting_path if self.casting_path.is_file() else None
         try:
-            result = build(self._build_options(path), on_progress)
+            result = build(self._build_options(self._voices_now()), on_progress)
         except AudiobookError as exc:
             self._status = replace(self._status, state="failed", error=str(exc))
             return
@@ -344,7 +353,7 @@ class Studio:
             self._status = replace(self._status, state="failed", error=f"{exc.filename or ''}: {exc.strerror or exc}")
             return
         chapters = tuple(BuiltChapter(c.number, c.title, c.duration_ms) for c in result.chapters)
-        recast = tuple(f"{r.lines} line{'s' if r.lines != 1 else ''}: {r.why}" for r in getattr(result, "recast", ()))
+        recast = tuple(f"{r.lines} line{'s' if r.lines != 1 else ''}: {r.why}" for r in result.recast)
         self._result = result
         self._status = replace(self._status, state="done", clips_total=result.clips_total,
                                clips_synthesized=result.clips_synthesized, chapters=chapters, recast=recast)
