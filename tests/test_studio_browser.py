@@ -196,8 +196,11 @@ def test_play_a_preview_then_again_from_the_cache(browser: WebDriver, studio: Ru
 
 def test_click_a_line_to_hear_it(browser: WebDriver, studio: RunningStudio) -> None:
     line = browser.find_element(By.CSS_SELECTOR, "#script .line.dialogue")
-    click(browser, line.find_element(By.CSS_SELECTOR, "button.hear"))
+    click(browser, line.find_element(By.CSS_SELECTOR, ".text"))  # the words themselves, as a user would
     assert played_to_the_end(browser, 3) > 0.2
+    assert browser.find_element(By.ID, "now-playing").text.startswith("Chapter 1, line ")
+    click(browser, line.find_element(By.CSS_SELECTOR, "button.hear"))  # and its ▶
+    assert played_to_the_end(browser, 4) > 0.2
 
 
 def build_in_the_page(browser: WebDriver) -> WebElement:

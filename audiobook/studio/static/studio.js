@@ -308,7 +308,9 @@ function lineRow(chapter, line) {
     el("button", { class: "hear", title: "Hear this line", text: "▶", onclick: () => hearLine(chapter.number, line.index) }),
     el("span", { class: "who" }, who),
     why,
-    el("span", { class: "text", text: line.text }),
+    el("span", { class: "text", text: line.text, title: "Click to hear this line", onclick: () => {
+      if (!window.getSelection().toString()) hearLine(chapter.number, line.index);  // selecting words to copy plays nothing
+    } }),
   );
 }
 
