@@ -323,13 +323,22 @@ def open_paragraph(ctx: Context, p: int, members: list[int]) -> Paragraph | None
             name = ctx.cast.resolve(v)
             if name and ctx.introduced_as.get(i) != name:
                 addressed.append(name)
-        for kin in KIN_VOCATIVE.findall(ctx.said(i)):
+        for kin in _kin_vocatives(ctx.said(i)):
             name = ctx.resolver.kin(kin)
             if name and name not in addressed:
                 addressed.append(name)  # `"Surely, uncle, …"`: the one the story calls Uncle John
     ctx.vocatives[p] = addressed
     ctx.named[p] = {n for i in quotes for n in named_in(ctx.said(i), ctx.cast)} - set(addressed)
     return Paragraph(p, members, quotes, set(addressed))
+
+
+_KIN_WORDS = ("uncle", "aunt", "cousin", "sister", "brother")
+
+
+def _kin_vocatives(quote: str) -> list[str]:
+    """`KIN_VOCATIVE.findall(quote)`, skipped for the many quotes without a word of kinship."""
+    lower = quote.lower()
+    return KIN_VOCATIVE.findall(quote) if any(word in lower for word in _KIN_WORDS) else []
 
 
 def tag_quote(ctx: Context, par: Paragraph, i: int) -> None:

@@ -186,8 +186,14 @@ class _Capitals:
     lower: Counter[str] = field(default_factory=Counter)  # words written in lower case
     cap_mid: Counter[str] = field(default_factory=Counter)  # capitalised where no sentence starts
     cap_any: Counter[str] = field(default_factory=Counter)  # capitalised anywhere
+    _name_words: dict[tuple[str, bool], bool] = field(default_factory=dict)  # is_name_word, once the counts are in
 
     def is_name_word(self, w: str, titled: bool) -> bool:
+        if (w, titled) not in self._name_words:
+            self._name_words[w, titled] = self._is_name_word(w, titled)
+        return self._name_words[w, titled]
+
+    def _is_name_word(self, w: str, titled: bool) -> bool:
         if w in TITLES or len(w) < 2 or (w in STOP_WORDS and not (titled and w in SURNAME_WORDS)):
             return False
         lower = self.lower[w.lower()]
@@ -256,15 +262,12 @@ def _capitals(text: str, tag_positions: set[int]) -> _Capitals:
         at_start = (
             title is None and start not in tag_positions and bool(SENTENCE_START.search(text, max(0, start - 6), start))
         )
-        if not at_start or title:
-            for w in words[1:] if at_start else words:
-                cap_mid[w] += 1
+        if not at_start:  # (a title is never at the start)
+            cap_mid.update(words)
         elif len(words) > 1:
-            for w in words[1:]:
-                cap_mid[w] += 1
+            cap_mid.update(words[1:])
         caps.occurrences.append((start, end, title, words))
-        for w in words:
-            cap_any[w] += 1
+        cap_any.update(words)
         if at_start and len(words) == 1 and SUBJECT_VERB.match(text, end):
             cap_any[words[0]] += 1  # "Mara climbed the stairs.": a sentence's subject, then its verb
     return caps
@@ -300,7 +303,8 @@ def _name_forms(text: str, capitals: _Capitals, tag_positions: set[int]) -> _For
         key = _key(title, kept)
         forms.counts[key] += 1
         written = text[start:end]
-        forms.surfaces.setdefault(key, Counter())[written if not HONORIFIC_SUFFIX.search(written) else key] += 1
+        honorific = "-" in written and HONORIFIC_SUFFIX.search(written)
+        forms.surfaces.setdefault(key, Counter())[key if honorific else written] += 1
         forms.parts[key] = (title, kept)
         forms.found.append((start, end, key))
         before = text[max(0, start - 12) : start].split()

@@ -15,7 +15,14 @@ from .script import NARRATOR
 
 _VERBS = "|".join(sorted(SPEECH_VERBS))
 _I_SAID = re.compile(rf"\W*(?:I\s+(?:\w+ly\s+)?(?:{_VERBS})\b|(?:{_VERBS})\s+I\b)")
-_PRONOUNS = re.compile(r"(?<![A-Za-z])(?:i|me|my|he|she|his|her|him)(?![A-Za-z])", re.IGNORECASE | re.ASCII)
+# `(?<![A-Za-z])(?:i|me|my|he|she|his|her|him)(?![A-Za-z])`, any case, with the look-behind after
+# the first letter: the scanner jumps from one I, M, H or S to the next instead of trying it everywhere.
+_PRONOUNS = re.compile(
+    "(?:" + "|".join(f"{first}(?<![A-Za-z].){rest}" for first, rest in (
+        ("I", ""), ("i", ""), ("M", "[EeYy]"), ("m", "[EeYy]"), ("H", "(?:[Ee][Rr]?|[Ii][SsMm])"),
+        ("h", "(?:[Ee][Rr]?|[Ii][SsMm])"), ("S", "[Hh][Ee]"), ("s", "[Hh][Ee]"),
+    )) + ")(?![A-Za-z])"
+)
 _FAREWELL = re.compile(r"(?:love|goodbye|yours|sincerely|regards|farewell|best wishes|cheers|with love|your)\b", re.I)
 
 

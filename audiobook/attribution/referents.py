@@ -66,6 +66,7 @@ _PARENT_TITLES = {"mother": ("Mrs", "Lady", "Madame", "Mme"), "father": ("Mr", "
 _SPOUSE_TITLE = {"wife": ("Mr", "Mrs"), "lady": ("Mr", "Mrs"), "husband": ("Mrs", "Mr")}
 _THE = re.compile(r"^[Tt]he\s+(?=[A-Z])")  # `the Caterpillar`: a name with an article
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+_LOWER = re.compile(r"[a-z]+")
 _QUOTE_MARKS = re.compile(r"[\"“”]")
 _SUBJECT_START = re.compile(
     r"(?:^|[.!?…;]['’\"”)]*\s+)"
@@ -96,7 +97,7 @@ class Resolver:
         self.one_off: set[str] = set()  # unnamed speakers introduced as "one man", "a girl"
         self.voices: set[str] = set()  # "a familiar voice": someone not yet recognised
         self._breaks: list[int] | None = None  # where each paragraph after the first starts
-        self._lower_words: set[str] | None = None  # words the story writes in lower case
+        self._lower_words: dict[str, bool] = {}  # word -> whether the story writes it in lower case
         self._presence: Counter[str] | None = None  # mentions per character, over the whole story
         self._subjects: dict[int, bool] = {}  # position -> whether a verb follows it (`Haku sighed`)
 
@@ -367,7 +368,7 @@ class Resolver:
         title = words[0] if words[0] in TITLES else None
         rest = words[1:] if title else words
         article = written != phrase.strip()  # `the Invisible Man`: every word after "the" is the name's
-        while not title and not article and len(rest) > 1 and rest[0].lower() in self._lowered():
+        while not title and not article and len(rest) > 1 and self._lowered(rest[0].lower()):
             rest = rest[1:]  # `Presently Tony said`: an adverb opening the sentence
             written = " ".join(rest)
         candidates = self._sharing(title, rest)
@@ -375,7 +376,7 @@ class Resolver:
             recent = {m.character for m in self.cast.mentioned_before(pos) if pos - m.start < _PRONOUN_REACH}
             presence = self._mentions()
             return max(sorted(candidates), key=lambda c: (c in recent, presence[c]))
-        if not (after_verb or title or article or not any(w.lower() in self._lowered() for w in rest)):
+        if not (after_verb or title or article or not any(self._lowered(w.lower()) for w in rest)):
             return None  # `Later he said`: a word the story writes in lower case, not a name
         if form_key(written) in self.cast.excluded:
             return None  # the user says it is nobody
@@ -406,10 +407,14 @@ class Resolver:
             if titled or (c not in other_titles and self.cast.gender(c) in (gender, None))
         }
 
-    def _lowered(self) -> set[str]:
-        if self._lower_words is None:
-            self._lower_words = set(re.findall(r"\b[a-z]+\b", self.text))
-        return self._lower_words
+    def _lowered(self, word: str) -> bool:
+        """Whether the story writes `word` in lower case, as a word of its own (one of the words of
+        `\b[a-z]+\b`): found by its letters, one word at a time, rather than listing every word."""
+        if word not in self._lower_words:
+            self._lower_words[word] = bool(_LOWER.fullmatch(word)) and bool(
+                re.search(rf"{word}(?<!\w{word})(?!\w)", self.text)  # \b…\b, checked after the letters
+            )
+        return self._lower_words[word]
 
     def forget_presence(self) -> None:
         """The mentions were renamed: count them again when next asked."""
