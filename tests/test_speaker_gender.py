@@ -149,3 +149,48 @@ def test_a_rank_on_a_family_name_never_joins_a_woman_of_that_family() -> None:
     captain.add("Captain Harville", "Captain", 3)
     assert not captain.takes("Miss", "female")
     assert captain.takes("Mr", "male")
+
+
+def _turns(text: str) -> list[str | None]:
+    script = attribute(segment(parse_story(Path("story.txt"), text, "utf-8")))
+    return [line.speaker for line in script.lines if line.kind == "dialogue"]
+
+
+def test_sir_between_a_man_and_a_woman_is_said_by_the_woman() -> None:
+    # no tags: the turns would alternate from the last named (Mr. Grey); "sir" says the other way round
+    text = (
+        "Ellen came in with the tea. Mr. Grey stood by the window.\n\n"
+        "The clock struck four.\n\n"
+        '"Will that be all?"\n\n'
+        '"Yes, thank you."\n\n'
+        '"Very good, sir."\n'
+    )
+    assert _turns(text) == ["Ellen", "Mr. Grey", "Ellen"]
+
+
+def test_maam_between_a_man_and_a_woman_is_said_by_the_man() -> None:
+    text = (
+        "Tom brought the horses round. Mrs. Hale waited on the step.\n\n"
+        "The morning was cold.\n\n"
+        '"Are they ready?"\n\n'
+        '"Ready, ma\'am."\n\n'
+        '"Then we go."\n'
+    )
+    assert _turns(text) == ["Mrs. Hale", "Tom", "Mrs. Hale"]
+
+
+def test_sir_decides_nothing_unless_a_man_and_a_woman_talk() -> None:
+    from audiobook.attribution.addressed import listener_gender
+
+    assert listener_gender('"Very good, sir."') == "male"
+    assert listener_gender('"Yes, ma\'am," and "Mamma!"') == "female"
+    assert listener_gender('"Sir Walter is here."') is None  # a title, not an address
+    assert listener_gender('"Yes, sir; no, madam."') is None  # both: no word on either
+    text = (
+        "The clerk looked up. Mr. Grey stood by the window.\n\n"
+        "The clock struck four.\n\n"
+        '"Will that be all?"\n\n'
+        '"Yes, thank you."\n\n'
+        '"Very good, sir."\n'
+    )
+    assert _turns(text) == ["Mr. Grey", "the clerk", "Mr. Grey"]  # the alternation stands

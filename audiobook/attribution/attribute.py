@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from ..book import Book
 from ..segment import Segment, Segmentation, segment
+from .addressed import gendered_turns
 from .characters import NAME_RE, STOP_WORDS, SUBJECT_VERB, Cast, KnownCast, Mention, find_cast
 from .context import Chapter, Context, Decision, Paragraph
 from .cues import KIN_VOCATIVE, NAME_ASKED, named_in, names_called, tag_positions
@@ -133,6 +134,7 @@ def sieve(ctx: Context) -> tuple[Script, ...]:
     name_narrator(ctx)  # an unnamed "I" called by name by the others
     memories(ctx)  # a first-person story's remembered voices
     turn_taking(ctx)
+    gendered_turns(ctx)  # `"Yes, sir."` between a man and a woman is the woman's
     identify_descriptions(ctx)  # "the parson" is Parson Tringham
     identify_voices(ctx)  # "a familiar voice" is Kaito
     for i, who in ctx.fixed.items():

@@ -1,0 +1,105 @@
+"""Gendered address: a line that calls its listener `sir` is spoken to a man, `ma'am` to a woman.
+
+In a conversation between a man and a woman, then, a line that says "sir" is the woman's and
+one that says "ma'am" the man's (on whole novels about nine in ten such lines). Turn-taking
+alternates two speakers from the lines a tag decided; where the address in a stretch of its
+guesses says the turns go the other way round - more of its lines against than for - the
+stretch swaps its two speakers. Only between a man and a woman: between two men "sir" says
+nothing of who speaks.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .context import Context, Decision
+from .names import Gender
+from .turns import runs
+
+_TO_MEN = (
+    "sir", "my lord", "your lordship", "papa", "pa", "father", "uncle", "grandpapa", "my boy", "my dear boy",
+    "my lad", "my dear fellow", "old fellow", "old man", "my good man", "young man", "my son", "mister", "brother",
+)
+_TO_WOMEN = (
+    "ma'am", "ma’am", "madam", "madame", "my lady", "your ladyship", "mamma", "mama", "ma", "mother", "aunt",
+    "auntie", "grandmamma", "my girl", "my dear girl", "my good woman", "young lady", "my daughter", "miss",
+    "sister",
+)
+
+
+def _vocative(words: tuple[str, ...]) -> re.Pattern[str]:
+    """The words said to someone, on their own between punctuation: `"Yes, sir."`, `"Mamma!"`;
+    not `Sir Walter`, `Miss Bates`, `his father said`."""
+    alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?:^|[,!?;—–-]\s*|[\"“‘]\s*)(?:{alternation})(?=\s*(?:[,.!?;:—–\"”’-]|$))", re.IGNORECASE)
+
+
+_MEN, _WOMEN = _vocative(_TO_MEN), _vocative(_TO_WOMEN)
+
+
+def listener_gender(said: str) -> Gender | None:
+    """Whom a line calls a man or a woman, if it calls them only one of the two."""
+    men, women = _MEN.search(said) is not None, _WOMEN.search(said) is not None
+    return "male" if men and not women else "female" if women and not men else None
+
+
+def gendered_turns(ctx: Context) -> None:
+    """Swap the two speakers of a stretch of turn-taking guesses that the lines' address contradicts."""
+    all_runs, _ = runs(ctx)
+    for run in all_runs:
+        stretch: list[int] = []
+        for k, p in enumerate(run):
+            if _guessed(ctx, p):
+                stretch.append(k)
+                continue
+            _settle(ctx, run, stretch)
+            stretch = []
+        _settle(ctx, run, stretch)
+
+
+def _quotes(ctx: Context, p: int) -> list[int]:
+    return [i for i in ctx.by_paragraph[p] if ctx.segs[i].kind == "dialogue"]
+
+
+def _guessed(ctx: Context, p: int) -> bool:
+    decisions = [ctx.decided.get(i) for i in _quotes(ctx, p)]
+    return bool(decisions) and all(d is not None and d.rule == "turn-taking" for d in decisions)
+
+
+def _speaker(ctx: Context, p: int) -> str | None:
+    for i in _quotes(ctx, p):
+        if i in ctx.decided:
+            return ctx.decided[i].speaker
+    return None
+
+
+def _settle(ctx: Context, run: list[int], stretch: list[int]) -> None:
+    if not stretch:
+        return
+    speakers = [_speaker(ctx, run[k]) for k in stretch]
+    people = set(speakers)
+    if len(people) == 1:  # one guess between two turns: its partner is the speaker beside it
+        beside = [_speaker(ctx, run[k]) for k in (stretch[0] - 1, stretch[-1] + 1) if 0 <= k < len(run)]
+        people |= {who for who in beside if who} - people
+    named = sorted(who for who in people if who)
+    if len(named) != 2 or len(people) != 2:
+        return
+    a, b = named
+    gender = {who: ctx.resolver.voice_gender(who) for who in (a, b)}
+    if None in gender.values() or gender[a] == gender[b]:
+        return
+    against = agree = 0
+    for k, who in zip(stretch, speakers, strict=True):
+        heard = listener_gender(" ".join(ctx.said(i) for i in _quotes(ctx, run[k])))
+        if heard is not None and who is not None:
+            if heard == gender[who]:
+                against += 1  # `"Yes, sir."` in a man's mouth, in a talk between a man and a woman
+            else:
+                agree += 1
+    if against <= agree:
+        return
+    for k, who in zip(stretch, speakers, strict=True):
+        other = b if who == a else a
+        for i in _quotes(ctx, run[k]):
+            d = ctx.decided[i]
+            ctx.decided[i] = Decision(other, "turn-taking", d.confidence)
