@@ -194,3 +194,12 @@ def test_sir_decides_nothing_unless_a_man_and_a_woman_talk() -> None:
         '"Very good, sir."\n'
     )
     assert _turns(text) == ["Mr. Grey", "the clerk", "Mr. Grey"]  # the alternation stands
+
+
+def test_she_never_resolves_to_a_man_known_only_by_his_given_name() -> None:
+    # neither name has a he or she of its own; Edward is the nearer subject, but "she" is Clara
+    text = (
+        "Clara opened the gate for Edward. Edward walked through and looked up at the house.\n\n"
+        '"It is late," she said.\n'
+    )
+    assert _turns(text) == ["Clara"]

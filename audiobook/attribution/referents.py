@@ -247,6 +247,8 @@ class Resolver:
             g = self.gender(m.character)
             if g is not None and g != gender:
                 continue
+            if g is None and gender and self.voice_gender(m.character) not in (None, gender):
+                continue  # a he is never one whose voice is a woman's (`Edward` by his name alone is a man)
             if g is None and self.text[m.start : m.end].lower() in _OTHER_PRONOUN.get(gender, ()):
                 continue  # `She placed the hat…`: someone of unsure gender who was a she is not a he
             weight = _RECENCY**k
@@ -313,12 +315,14 @@ class Resolver:
                 self.text[max(0, pos - 4 * _EPITHET_REACH) : pos],
             )
         ]
-        introduced = [c for c in introduced if c and c != owner and c not in exclude]
+        gender = gender_of_noun(noun)
+        introduced = [
+            c for c in introduced if c and c != owner and c not in exclude and self.voice_gender(c) in (gender, None)
+        ]
         if introduced:
             return introduced[-1]  # `her cousin Curtis` earlier: "said her cousin" is Curtis
         if phrase in self.nominal_gender:
             return phrase
-        gender = gender_of_noun(noun)
         if noun in _PARENT_TITLES:  # `said her mother`: the married woman of the scene, else someone unnamed
             recent = [m.character for m in self.cast.mentioned_before(pos) if pos - m.start < 2 * _EPITHET_REACH]
             parent = next(
