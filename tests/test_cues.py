@@ -27,6 +27,8 @@ from audiobook.attribution.cues import (
         (" whispered Tuppence.", False, "Tuppence"),  # a lower-case tag after `?`: still the quote's tag
         (" said the old man, leaning on his stick.", True, "the old man"),
         (" the saloon-keeper demanded.", False, "the saloon-keeper"),  # any description in a tag speaks
+        (" said the ferry-keeper\ncarelessly. \"Ask her.\"", True, "the ferry-keeper"),  # the adverb is not his name
+        (" suddenly cried Hobbs aloud. \"Back!\"", True, "Hobbs"),  # an adverb before the verb
     ],
 )
 def test_tag_after_names_the_speaker(narration: str, open_quote: bool, phrase: str) -> None:
@@ -125,6 +127,9 @@ def test_speaker_phrase() -> None:
     assert speaker_phrase("Miss Betsey nodded") == "Miss Betsey"
     assert speaker_phrase("she smiled") == "she"
     assert speaker_phrase("Then it rained") is None  # a capitalised word that is no one
+    # a description holds no article or possessive before its noun: not "the time her father"
+    assert speaker_phrase("the time her father had sat down") is None
+    assert speaker_phrase("her father had sat down") == "her father"
 
 
 def test_tag_positions_mark_speech_tag_subjects() -> None:

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from audiobook.attribution import attribute
 from audiobook.attribution.attribute import context, sieve
 from audiobook.attribution.context import Context
 from audiobook.load import parse_story
@@ -111,3 +112,14 @@ def test_a_he_opening_a_sentence_of_narration_is_a_mention_of_whom_it_stands_for
     assert (at, walter) in mentions  # `Walter Grey came late` … `He glanced`: he is still Walter
     assert not any(m.start == PARTY.index("She was") for m in ctx.cast.mentions)  # no woman in view: no mention
     assert ctx.resolver.resolve("he", len(PARTY)) == walter  # the one the narration is about, not Mr. Fortescue
+
+
+def test_the_latter_and_the_former_are_the_last_two_named() -> None:
+    text = (
+        "Mrs. Oakes and Miss Pratt met them at the gate.\n\n"
+        '"My dear girl," said the latter, "come in out of the rain."\n\n'
+        '"Do," said the former.\n'
+    )
+    script = attribute(segment(parse_story(Path("s.txt"), text, "utf-8")))
+    said = [line.speaker for line in script.lines if line.kind == "dialogue"]
+    assert said == ["Miss Pratt", "Miss Pratt", "Mrs. Oakes"]

@@ -127,6 +127,8 @@ def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
     words = narr.split()
     if not words:
         return None
+    if len(words) > 2 and words[0].lower().endswith("ly") and is_speech_verb(words[1]):
+        narr, words = narr[len(words[0]) :].lstrip(), words[1:]  # `"Back!" suddenly cried Sikes`
     if is_speech_verb(words[0]) and len(words) > 1:  # said Kaito / said the old man / says he
         rest = narr[len(words[0]) :].lstrip()
         who = speaker_phrase(rest)
@@ -137,9 +139,9 @@ def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
         if (
             not who
             and loose
-            and re.match(r"\s*(?:[,.;!?—–-]|$|\s(?:as|with|in|at|to|from|who|and)\b)", rest[loose.end() :])
+            and re.match(r"\s*(?:[,.;!?—–-]|$|\s(?:as|with|in|at|to|from|who|and|[a-z]+ly)\b)", rest[loose.end() :])
         ):
-            who = loose.group(0)  # `said the saloon-keeper.`: anyone a speech tag describes speaks
+            who = loose.group(0)  # `said the saloon-keeper.` / `said the porter carelessly`: a tag's description speaks
         if who:
             return Who(who, "speech-verb", 0.95, after_verb=True)
     if words[0].lower() in ("the", "a", "an", "another") and not speaker_phrase(narr):

@@ -33,15 +33,18 @@ PERSON_NOUNS = (
     "chap|boatman|ferryman|messenger|page|herald|jester|pedlar|peddler|hawker|vendor|customer|salesman|"
     "apprentice|labourer|laborer|workman|watchman|gatekeeper|doorkeeper|sentry|sentinel|keeper|jailor"
 )
-# `an old lady or gentleman`, `the boy and girl`: two people, or either of two; not a description of one
-_NOT_AND = r"(?!(?:or|and|nor)\s)"
+# `an old lady or gentleman`, `the boy and girl`: two people, or either of two; not a description of one.
+# A description's words before its noun are no article or possessive either: `By the time her father
+# had arranged himself` holds `her father`, not someone called "the time her father"
+_NOT_AND = r"(?!(?:or|and|nor|the|a|an|his|her|their|my|our|its|your|this|that|these|those)\s)"
 NOMINAL = re.compile(
     rf"\b(?P<det>[Tt]he|[Aa]n?|[Oo]ne|[Aa]nother|[Tt]his|[Tt]hat|[Mm]y|[Hh]is|[Hh]er|[Tt]heir|[Oo]ur)\s+"
     rf"(?P<adj>(?:{_NOT_AND}[a-z][a-z-]+,?\s+){{0,2}})(?P<noun>{word_trie(PERSON_NOUNS.split('|'))})s?\b"
 )
 # In a speech tag any description is someone: `"…?" the saloon-keeper demanded.`
 LOOSE_NOMINAL = re.compile(
-    rf"(?P<det>[Tt]he|[Aa]n?|[Aa]nother|[A-Z][a-z]+['’]s)\s+(?P<adj>(?:{_NOT_AND}[a-z][a-z-]+(?:['’]s)?\s+){{0,2}})(?P<noun>[a-z][a-z-]*[a-z])"
+    r"(?P<det>[Tt]he|[Aa]n?|[Aa]nother|[A-Z][a-z]+['’]s)\s+"
+    rf"(?P<adj>(?:{_NOT_AND}[a-z][a-z-]+(?:['’]s)?\s+){{0,2}})(?P<noun>(?![a-z-]*ly\b)[a-z][a-z-]*[a-z])"
 )
 _NOUN_TITLES = {
     "doctor": ("Dr", "Doctor"), "captain": ("Captain",), "colonel": ("Colonel",), "major": ("Major",),
@@ -350,6 +353,8 @@ class Resolver:
         if lw in ("he", "she"):
             gender = _SUBJECT_PRONOUNS[lw]
             return self.topic(gender, pos, exclude) or self.pronoun(gender, pos, exclude)
+        if lw in ("the latter", "the former"):
+            return self._of_two(lw == "the latter", pos, exclude)
         kin = _POSSESSIVE_KIN.match(lw)
         if kin:
             return self.possessive(kin.group("det"), kin.group("noun"), " ".join(lw.split()), pos, exclude)
@@ -357,6 +362,19 @@ class Resolver:
         if name:
             return name
         return self.nominal(phrase, pos)
+
+    def _of_two(self, latter: bool, pos: int, exclude: AbstractSet[str]) -> str | None:
+        """`said the latter` / `the former`: of the last two characters named, the second or the first."""
+        two: list[str] = []
+        for m in self.cast.mentioned_before(pos)[:12]:
+            if m.character not in two and m.character != self.narrator:
+                two.append(m.character)
+                if len(two) == 2:
+                    break
+        if len(two) < 2:
+            return None
+        who = two[0] if latter else two[1]
+        return None if who in exclude else who
 
     def named(self, phrase: str, pos: int, after_verb: bool) -> str | None:
         """The subject of a speech tag that the cast does not resolve. A name two characters share

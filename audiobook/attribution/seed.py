@@ -29,6 +29,7 @@ _ARTICLE = re.compile(r"^(?:the|a|an)\s+(?=[A-Z])", re.IGNORECASE)
 _INDEFINITE = re.compile(r"^(?:a|an|one|another|some)\s", re.IGNORECASE)
 _TITLE = re.compile(rf"^(?:{'|'.join(sorted(TITLES, key=len, reverse=True))})\s+(?=\S)")
 # quotation marks, but not an apostrophe inside a word (`I'm`, `don’t`)
+_TITLE_BEFORE = re.compile(rf"\b(?:{'|'.join(sorted(TITLES, key=len, reverse=True))})\.?\s+$")
 _QUOTE_MARKS = re.compile(r"[\"“”«»„]|(?<!\w)['‘’`]|['‘’`](?!\w)")
 
 
@@ -146,12 +147,15 @@ def seed(cast: Cast, user: UserCast, text: str, narration: Sequence[tuple[int, i
         return
     genders = {c.name: c.gender for c in user.characters}
     words = [(c.name, frozenset().union(*(_words(_form(f)) for f in (c.name, *c.aliases)))) for c in user.characters]
+    families = frozenset(  # the last words of listed full names
+        f.split()[-1] for c in user.characters for f in map(_form, (c.name, *c.aliases)) if len(f.split()) > 1
+    )
     merged: dict[str, str] = {}  # a discovered character's name -> the listed character it is
     for form, name in list(cast.forms.items()):
         if user.blocked(form) or user.blocked(name):
             del cast.forms[form]
             continue
-        target = user.listed(form) or _by_words(form, words, genders) or user.listed(name)
+        target = user.listed(form) or _by_words(form, words, genders, families) or user.listed(name)
         if target:
             cast.forms[form] = target
             merged.setdefault(name, target)
@@ -172,18 +176,21 @@ def seed(cast: Cast, user: UserCast, text: str, narration: Sequence[tuple[int, i
     _remention(cast, user, text, narration)
 
 
-def _by_words(form: str, words: list[tuple[str, frozenset[str]]], genders: dict[str, Gender | None]) -> str | None:
+def _by_words(
+    form: str, words: list[tuple[str, frozenset[str]]], genders: dict[str, Gender | None], families: frozenset[str]
+) -> str | None:
     """The one listed character whose names hold every word of `form` (`Reyes` for Tom Reyes),
     and whose gender fits the form's title (`Mr. Smith` is not Harriet Smith)."""
     title = form.split()[0] if _TITLE.match(form) else None
     own = _words(form)
-    if not own:
-        return None
+    if not own or (title is None and len(own) == 1 and own <= families):
+        return None  # a family name alone (`Bourgh`) may be anyone of the family: discovery decides
     fits = [
         name for name, known in words
         if own <= known and not (title and TITLES.get(title) and genders.get(name) and TITLES[title] != genders[name])
     ]
     return fits[0] if len(fits) == 1 else None
+
 
 
 def _written(cast: Cast, forms: set[str], listed: Listed) -> set[str]:
@@ -196,11 +203,13 @@ def _remention(cast: Cast, user: UserCast, text: str, narration: Sequence[tuple[
     """Mentions again after the merge: each re-resolved (`Tom` is now Tom Reyes's), those of
     `not_characters` dropped, and every listed name in the narration that discovery missed added."""
     kept = []
+    listed = {c.name for c in user.characters}
     for m in cast.mentions:
-        if m.start == m.end:
-            kept.append(m)
+        if m.start == m.end or m.character in listed:
+            kept.append(m)  # discovery, seeded with the listed cast, already chose one of it
             continue
-        name = cast.resolve(text[m.start : m.end])
+        titled = _TITLE_BEFORE.search(text, max(0, m.start - 12), m.start)
+        name = cast.resolve(text[titled.start() if titled else m.start : m.end])  # `Mr. Bennet`, not `Bennet`
         if name is None and (user.blocked(text[m.start : m.end]) or user.blocked(m.character)):
             continue
         kept.append(Mention(m.start, m.end, name or m.character))
