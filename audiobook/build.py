@@ -190,6 +190,20 @@ def built_cues(book: Plan, output_dir: Path) -> dict[int, tuple[Cue, ...]]:
     return _cues(book, book_dir, _read_manifest(book_dir).files)
 
 
+def heard_cues(output_dir: Path, title: str) -> dict[int, tuple[Cue, ...]]:
+    """The cues of the last build of the book called `title` into `output_dir`, by chapter number
+    (from each chapter file's `NN - ` prefix): for times before the book is planned again."""
+    found: dict[int, tuple[Cue, ...]] = {}
+    for name, entry in _read_manifest(output_dir / safe_filename(title)).files.items():
+        number = re.match(r"(\d+) - .*\.mp3$", name)
+        try:
+            if number and isinstance(entry, dict) and entry.get("cues"):
+                found[int(number.group(1))] = tuple(Cue(*cue) for cue in entry["cues"])
+        except (TypeError, ValueError):
+            continue  # a manifest from another version: no times
+    return found
+
+
 def _cues(book: Plan, book_dir: Path, files: dict) -> dict[int, tuple[Cue, ...]]:
     found = {}
     for chapter in book.chapters:

@@ -555,7 +555,7 @@ def segment(
     """
     from .atomic import write_bytes_atomic
     from .attribution import files_json
-    from .build import built_cues
+    from .build import built_cues, heard_cues
     from .lines import book_rows
     from .lines import find as find_rows
     from .plan import BuildOptions, book_and_casting, plan
@@ -569,7 +569,7 @@ def segment(
             options = BuildOptions((source,), output_dir=output, voices_path=voices, strict_lines=find is None)
             if json_dir is not None:
                 loaded, _, config = book_and_casting(options)
-                scripts, _ = attribute_cast(loaded, config)
+                scripts, _ = attribute_cast(loaded, config, heard=heard_cues(output, config.title or loaded.title))
                 for path, document in files_json(scripts):
                     target = json_dir / f"{path.stem}.json"
                     n = 1

@@ -285,7 +285,10 @@ def plan(options: BuildOptions) -> Plan:
     """Read, segment, attribute and cast the book: no audio yet."""
     loaded, casting_file, config = book_and_casting(options)
     problems: list[str] | None = None if options.strict_lines else []
-    attributed, fixed = attribute_cast(loaded, config, problems)  # as `audiobook segment`
+    from .build import heard_cues  # the last build's times, for a [[lines]] entry's nearest lines
+
+    heard = heard_cues(options.output_dir, config.title or loaded.title)
+    attributed, fixed = attribute_cast(loaded, config, problems, heard)  # as `audiobook segment`
     scripts = [drop_matter(script, config.front_matter) for script in attributed]
     options_for_engines = engine_options(config)
     casting = cast(scripts, config, lambda voice: check_voice(voice, options_for_engines))

@@ -7,16 +7,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from .attribution import NARRATOR, Script, attribute_chapters
 from .attribution.characters import NAME_RE, STOP_WORDS
-from .attribution.seed import Fix, Listed, Located, UserCast, locate
+from .attribution.seed import Fix, Listed, Located, UserCast, locate, plain
 from .book import Book
 from .config import Config
 from .errors import ConfigError
 from .segment import segment
+from .timeline import clock as clock_of
 from .timeline import estimate
+from .transcript import Cue
 
 
 def user_cast(config: Config) -> UserCast:
@@ -30,7 +32,7 @@ def user_cast(config: Config) -> UserCast:
 
 
 def attribute_cast(
-    book: Book, config: Config, problems: list[str] | None = None
+    book: Book, config: Config, problems: list[str] | None = None, heard: Mapping[int, Sequence[Cue]] | None = None
 ) -> tuple[tuple[Script, ...], dict[tuple[int, int], Fix]]:
     """Every chapter attributed with the cast voices.toml lists and its `[[lines]]` fixes; and
     where each fix applies: (chapter number, offset of the line in its chapter's text) -> the fix.
@@ -41,6 +43,12 @@ def attribute_cast(
     rate = config.narrator.rate or 165
 
     def clock(chapter: int, offset: int) -> str:
+        """When the line at `offset` is heard: in the last build (its cue), else estimated (~)."""
+        line = plain(segmentations[chapter].story.text[offset : offset + 200])
+        for cue in (heard or {}).get(chapter + 1, ()):
+            said = plain(cue.text)
+            if said and (line.startswith(said[:40]) or said.startswith(line[:40])):
+                return clock_of(cue.start_ms)
         return str(estimate(segmentations[chapter].story, offset, rate))
 
     located = locate(user, segmentations, clock, problems)

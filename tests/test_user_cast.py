@@ -250,3 +250,8 @@ def test_a_rebuild_after_one_fix_synthesizes_only_the_changed_clips(tmp_path: Pa
     found = invoke("segment", str(stories), "--voices", str(voices), "-o", str(tmp_path / "out"), "--find", "August")
     line = r"1 The Porch\s+0:\d\d\s+Joe\s+fixed\s+Only in August\.\n"  # built: the exact time, no ~
     assert re.fullmatch(line, found.stdout), found.stdout
+    # a mistyped quote after a build: the nearest lines with the times they are heard at in it
+    write(voices, casting + '\n[[lines]]\nquote = "Only in Augst"\nspeaker = "Joe"\n')
+    wrong = invoke("segment", str(stories), "--voices", str(voices), "-o", str(tmp_path / "out"))
+    assert wrong.exit_code == 1
+    assert re.search(r'nearest: The Porch 0:\d\d "Only in August\."', wrong.output), wrong.output
