@@ -61,6 +61,9 @@ def browser() -> Iterator[WebDriver]:
         "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", f"--user-data-dir={profile}", "--window-size=1400,1400",
         "--autoplay-policy=no-user-gesture-required", "--mute-audio", "--lang=en-US",
+        # nowhere but 127.0.0.1: other names resolve to nothing, and any other address goes to a closed port
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1", "--proxy-server=http://127.0.0.1:9",
+        "--proxy-bypass-list=127.0.0.1",
     ):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
@@ -201,6 +204,23 @@ def test_click_a_line_to_hear_it(browser: WebDriver, studio: RunningStudio) -> N
     assert browser.find_element(By.ID, "now-playing").text.startswith("Chapter 1, line ")
     click(browser, line.find_element(By.CSS_SELECTOR, "button.hear"))  # and its ▶
     assert played_to_the_end(browser, 4) > 0.2
+
+
+def test_preview_a_piper_voice_then_go_back(browser: WebDriver, studio: RunningStudio) -> None:
+    engines = {e["engine"]: e for e in studio.get_json("/api/voices")}
+    if engines["piper"]["unavailable"] or not engines["piper"]["voices"]:
+        pytest.skip(f"no Piper voice here: {engines['piper']['unavailable'] or 'none installed'}")
+    piper = engines["piper"]["voices"][0]["id"]
+    rin = row(browser, "Rin")
+    choose(browser, rin.find_element(By.CSS_SELECTOR, "select.voice"), piper)
+    assert not rin.find_element(By.CSS_SELECTOR, "select.variant").is_displayed()  # eSpeak's variants only
+    assert browser.find_element(By.ID, "pending").text == "1 unsaved change"
+    click(browser, rin.find_element(By.CSS_SELECTOR, "button.preview"))
+    assert played_to_the_end(browser, 5) > 0.5  # Rin's lines in a neural voice
+    choose(browser, rin.find_element(By.CSS_SELECTOR, "select.voice"), "en-us")
+    choose(browser, rin.find_element(By.CSS_SELECTOR, "select.variant"), "+f5")
+    assert browser.find_element(By.ID, "pending").text == ""  # back to Rin's own voice: nothing to save
+    assert "changed" not in (rin.get_attribute("class") or "")
 
 
 def build_in_the_page(browser: WebDriver) -> WebElement:

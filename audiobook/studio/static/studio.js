@@ -170,8 +170,12 @@ function castRow(row, isNarrator) {
   const tr = el("tr", { "data-name": row.name, class: isNarrator ? "narrator" : "" });
   const onVoice = () => {
     picker.sync();
-    change(`voice:${row.name}`, { op: "voice", name: row.name, voice: pickedVoice(tr) });
-    tr.classList.add("changed");
+    const voice = pickedVoice(tr);
+    const same = voice.id === row.voice.id && voice.rate === row.voice.rate && voice.pitch === row.voice.pitch;
+    if (same) state.pending.delete(`voice:${row.name}`);  // back to the voice it has: nothing to save
+    else change(`voice:${row.name}`, { op: "voice", name: row.name, voice });
+    tr.classList.toggle("changed", !same || [...state.pending.keys()].some((k) => k.endsWith(`:${row.name}`)));
+    showPending();
   };
   for (const input of [picker.voice, picker.variants, picker.speaker, rate, pitch]) input.addEventListener("change", onVoice);
 
