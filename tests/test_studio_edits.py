@@ -108,6 +108,12 @@ def test_merging_an_alias_moves_it(tmp_path: Path) -> None:
     assert {c.name: c.aliases for c in config.characters}["Tom"] == ()
 
 
+def test_a_merge_brings_the_names_the_book_calls_them_by(tmp_path: Path) -> None:
+    after = apply_edits(CASTING, [Merge("Porter", "Tom", aliases=("Old Sam", "Tom", "Ann Lee", "Mr. Reyes"))])
+    # another character's own name stays theirs; Tom is Tom already; Mr. Reyes is there once
+    assert {c.name: c.aliases for c in read(tmp_path, after).characters}["Tom"] == ("Mr. Reyes", "Porter", "Old Sam")
+
+
 def test_not_a_character() -> None:
     after = apply_edits(CASTING, [NotCharacter("Porter"), NotCharacter("Mr. Reyes"), NotCharacter("Paris")])
     assert "[characters.Porter]" not in after and "Mr. Reyes" not in after.split("[not_characters]")[0]

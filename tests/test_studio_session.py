@@ -35,6 +35,16 @@ def test_merge_gives_the_lines_to_the_first(studio) -> None:  # noqa: ANN001
     assert studio.book().revision != revision
 
 
+def test_a_merge_takes_the_other_names_it_was_known_by(studio) -> None:  # noqa: ANN001
+    before = rows(studio)
+    assert before["Kaito"].aliases and not studio.book().cast[0].name == "Kaito"
+    names = before["Kaito"].aliases
+    studio.save(studio.book().revision, [{"op": "merge", "name": "Kaito", "into": "Luka"}])
+    after = rows(studio)
+    assert "Kaito" not in after and not set(names) & set(after)
+    assert {"Kaito", *names} <= set(after["Luka"].aliases)
+
+
 def test_gender_decides_an_automatic_voice(studio) -> None:  # noqa: ANN001
     before = rows(studio)["a voice"]
     assert before.gender is None and before.source == "auto"

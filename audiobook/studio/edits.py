@@ -41,10 +41,12 @@ class SetGender:
 
 @dataclass(frozen=True)
 class Merge:
-    """`name` is `into` under another name: it becomes one of `into`'s aliases."""
+    """`name` is `into` under another name: it becomes one of `into`'s aliases, with its own aliases
+    (those its table lists, and `aliases`: the other names the book calls them by)."""
 
     name: str
     into: str
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,11 @@ def _merge(doc: Any, edit: Merge) -> None:
     if old is not None:
         names += [str(a) for a in doc["characters"][old].get("aliases", [])]
         del doc["characters"][old]
+    names += [a for a in edit.aliases if _character_key(doc, a) is None]  # not another character's own name
+    into = _character_key(doc, edit.into)
+    own = doc["characters"][into].get("aliases", []) if into is not None else []
+    theirs = {edit.into.casefold()} | {str(a).casefold() for a in own}
+    names = [name for name in names if name.casefold() not in theirs]  # the target's own names stay as they are
     _drop_alias(doc, names)
     target = _voice_table(doc, edit.into)
     if "aliases" not in target:

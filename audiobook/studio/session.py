@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..cast import cast_entries
 from ..casting_file import VOICES_FILE
 from ..config import load_config
 from ..engine import Voice
@@ -248,7 +249,10 @@ class Studio:
                 gender = change.get("gender")
                 return SetGender(str(change["name"]), str(gender) if gender else None)
             if op == "merge":
-                return Merge(str(change["name"]), str(change["into"]))
+                name = str(change["name"])
+                found = next((e for e in cast_entries([c.script for c in book.chapters], book.casting)
+                              if e.name == name), None)
+                return Merge(name, str(change["into"]), found.aliases if found else ())
             if op == "not_character":
                 return self._not_character(str(change["name"]))
             if op == "line":
