@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import wave
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
 from . import audio, engine, synthesize, workers
 from .encode import Part, cached_part, part_key, part_path, write_part
-from .engines import DEFAULT_OPTIONS, EngineIds, EngineOptions, engine_for, threads_per_worker
+from .engines import DEFAULT_OPTIONS, EngineIds, EngineOptions, Speech, engine_for, threads_per_worker
 from .errors import AudiobookError, EngineError
 from .loudness import DEFAULT_LOUDNESS_LUFS
 from .synthesize import ClipRequest, clip_key, clip_path
@@ -110,6 +112,117 @@ class _Run:
             self.finish_part(p, Part(part_path(self.cache_dir, p), count, cached=False))
 
 
+@dataclass(frozen=True)
+class ClipTask:
+    """One clip to make, as a worker gets it: speak it (or read it from the cache), encode its speech
+    once, and write a part for each pause after it."""
+
+    text: str
+    voice: engine.Voice
+    wav: Path  # where the clip is, or goes, in the cache
+    speak: bool  # False: the clip is in the cache already, only encoded
+    targets: tuple[tuple[str, Path, int], ...]  # (part key, its path in the cache, the pause after the clip)
+    bitrate_kbps: int
+    loudness_lufs: float
+    engine_options: EngineOptions
+
+
+ClipDone = tuple[bool, dict[str, int]]  # whether the clip was spoken, and each part's frame count
+
+
+class Batch(Protocol):
+    def results(self) -> Generator[tuple[str, ClipDone], None, None]:
+        """Each task's result as it finishes, its parts written into the cache; one-line AudiobookError
+        if a clip cannot be made (parts finished before stay in the cache)."""
+        ...
+
+
+class Runner(Protocol):
+    """Where clip tasks run: :class:`LocalPool` (this machine's cores) or a Ray cluster (:mod:`audiobook.cluster`)."""
+
+    def threads_per_task(self, tasks: int) -> int:
+        """Inference threads for each task of a neural voice, when the engine options leave it open."""
+        ...
+
+    def start(self, tasks: Mapping[str, ClipTask]) -> Batch:
+        """Start the tasks (where the runner can, at once: they run while this process does other work)."""
+        ...
+
+
+@dataclass(frozen=True)
+class LocalPool:
+    """Worker processes on this machine, one per job (see :mod:`audiobook.workers`)."""
+
+    jobs: int
+
+    def __post_init__(self) -> None:
+        if isinstance(self.jobs, bool) or not isinstance(self.jobs, int) or self.jobs < 1:
+            raise EngineError(f"jobs must be a whole number of at least 1, not {self.jobs!r}")
+
+    def threads_per_task(self, tasks: int) -> int:
+        return threads_per_worker(min(self.jobs, max(1, tasks)))
+
+    def start(self, tasks: Mapping[str, ClipTask]) -> Batch:
+        return _PoolBatch(self.jobs, dict(tasks))
+
+
+@dataclass(frozen=True)
+class _PoolBatch:
+    jobs: int
+    tasks: dict[str, ClipTask]
+
+    def results(self) -> Generator[tuple[str, ClipDone], None, None]:
+        died = AudiobookError(
+            "a worker process died unexpectedly; clips finished so far are cached: run again to resume"
+        )
+        args = {key: (task,) for key, task in self.tasks.items()}
+        yield from workers.results(args, _produce, self.jobs, initializer=synthesize.start_worker, died=died)
+
+
+@dataclass
+class Production:
+    """Clips being made for a list of requests: :func:`start` it, then :meth:`finish` it."""
+
+    requests: Sequence[PartRequest]
+    run: _Run
+    batch: Batch
+
+    def finish(self) -> list[Produced]:
+        """Wait for every clip (reporting each as it arrives): the part for every request, in request order."""
+        with closing(self.batch.results()) as results:
+            for key, result in results:
+                self.run.done(key, result)
+        return [Produced(self.run.parts[r.key], r.clip_key is not None and r.clip_key in self.run.spoken)
+                for r in self.requests]
+
+
+def start(
+    requests: Sequence[PartRequest],
+    cache_dir: Path,
+    runner: Runner,
+    bitrate_kbps: int,
+    loudness_lufs: float = DEFAULT_LOUDNESS_LUFS,
+    on_clip: Callable[[object], None] | None = None,
+    on_part: Callable[[Part], None] | None = None,
+    engine_options: EngineOptions = DEFAULT_OPTIONS,
+    on_work: Callable[[float, float], None] | None = None,
+) -> Production:
+    """Start making the parts for `requests` (see :func:`produce`) with `runner`; finish them with
+    :meth:`Production.finish`. Cached parts, and parts of silence alone, are done (and reported) now."""
+    clip_copies = Counter(r.clip_key for r in requests if r.clip_key is not None)
+    part_copies = Counter(r.key for r in requests)
+    run = _Run(cache_dir, bitrate_kbps, clip_copies, part_copies, on_clip, on_part, on_work=on_work)
+    needed = _needed_clips(requests, run)
+    threads = engine_options.piper_threads or runner.threads_per_task(len(needed))
+    run.engine_options = replace(engine_options, piper_threads=threads)
+    for c in clip_copies:
+        if c not in needed:
+            run.report_clip(c)  # its parts are all cached: the clip is not needed
+    tasks = _tasks(needed, run, loudness_lufs)
+    run.report_work()
+    return Production(requests, run, runner.start(tasks))
+
+
 def produce(
     requests: Sequence[PartRequest],
     cache_dir: Path,
@@ -120,34 +233,24 @@ def produce(
     on_part: Callable[[Part], None] | None = None,
     engine_options: EngineOptions = DEFAULT_OPTIONS,
     on_work: Callable[[float, float], None] | None = None,
+    runner: Runner | None = None,
 ) -> list[Produced]:
     """The encoded part for every request (made by :func:`part_requests` with the same bitrate and loudness),
     in request order, reusing the cache.
 
-    ``on_clip`` is called once per clip request as its clip is known to be there (cached, or spoken
-    now, or not needed since its parts are cached); ``on_part`` once per request as its part is ready.
+    Clips are made by `runner`, by default a :class:`LocalPool` of `jobs` processes. ``on_clip`` is
+    called once per clip request as its clip is known to be there (cached, or spoken now, or not
+    needed since its parts are cached); ``on_part`` once per request as its part is ready.
     ``on_work(done, total)`` reports the work in estimated CPU seconds as clips finish (speaking
     costs far more with some engines than others: counting clips would make time-left estimates
-    wrong). Piper sessions get :func:`threads_per_worker` threads unless ``engine_options`` sets
-    them. Raises EngineError or AudioError (one line) if a clip cannot be spoken or written, or a worker
-    dies; clips and parts finished before that stay in the cache.
+    wrong). Piper sessions get the runner's threads per task unless ``engine_options`` sets them.
+    Raises EngineError or AudioError (one line, naming the clip) if a clip cannot be spoken or
+    written, or AudiobookError if a worker dies; clips and parts finished before that stay in the cache.
     """
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise EngineError(f"jobs must be a whole number of at least 1, not {jobs!r}")
-    clip_copies = Counter(r.clip_key for r in requests if r.clip_key is not None)
-    part_copies = Counter(r.key for r in requests)
-    run = _Run(cache_dir, bitrate_kbps, clip_copies, part_copies, on_clip, on_part, on_work=on_work)
-    needed = _needed_clips(requests, run)
-    threads = engine_options.piper_threads or threads_per_worker(min(jobs, max(1, len(needed))))
-    run.engine_options = replace(engine_options, piper_threads=threads)
-    for c in clip_copies:
-        if c not in needed:
-            run.report_clip(c)  # its parts are all cached: the clip is not needed
-    tasks = _tasks(needed, run, loudness_lufs)
-    run.report_work()
-    died = AudiobookError("a worker process died unexpectedly; clips finished so far are cached: run again to resume")
-    workers.run(tasks, _produce, jobs, run.done, initializer=synthesize.start_worker, died=died)
-    return [Produced(run.parts[r.key], r.clip_key is not None and r.clip_key in run.spoken) for r in requests]
+    runner = runner or LocalPool(jobs)
+    return start(
+        requests, cache_dir, runner, bitrate_kbps, loudness_lufs, on_clip, on_part, engine_options, on_work
+    ).finish()
 
 
 def _needed_clips(requests: Sequence[PartRequest], run: _Run) -> dict[str, tuple[ClipRequest, dict[str, int]]]:
@@ -170,10 +273,12 @@ def _needed_clips(requests: Sequence[PartRequest], run: _Run) -> dict[str, tuple
     return needed
 
 
-def _tasks(needed: dict[str, tuple[ClipRequest, dict[str, int]]], run: _Run, loudness_lufs: float) -> dict[str, tuple]:
+def _tasks(
+    needed: dict[str, tuple[ClipRequest, dict[str, int]]], run: _Run, loudness_lufs: float
+) -> dict[str, ClipTask]:
     """One worker task per needed clip, costliest first (no long clip left for last); a clip already in
     the cache (at its engine's rate) is reported as there and only encoded."""
-    tasks: dict[str, tuple] = {}
+    tasks: dict[str, ClipTask] = {}
     rates: dict[str, int] = {}  # each engine's (each Piper model's) rate, looked up once
     for c, (request, pauses) in needed.items():
         wav = clip_path(run.cache_dir, c)
@@ -186,10 +291,10 @@ def _tasks(needed: dict[str, tuple[ClipRequest, dict[str, int]]], run: _Run, lou
             run.costs[c] = clip.samples / clip.sample_rate_hz * _ENCODE_COST_PER_S
         else:
             run.costs[c] = estimated_cost_s(request)
-        targets = [(p, str(part_path(run.cache_dir, p)), pause) for p, pause in pauses.items()]
-        options = run.engine_options
-        speak = clip is None
-        tasks[c] = (request.text, request.voice, str(wav), speak, targets, run.bitrate_kbps, loudness_lufs, options)
+        targets = tuple((p, part_path(run.cache_dir, p), pause) for p, pause in pauses.items())
+        tasks[c] = ClipTask(
+            request.text, request.voice, wav, clip is None, targets, run.bitrate_kbps, loudness_lufs, run.engine_options
+        )
     return {c: tasks[c] for c in sorted(tasks, key=lambda c: -run.costs[c])}
 
 
@@ -202,21 +307,55 @@ def estimated_cost_s(request: ClipRequest) -> float:
 # --- in the worker processes -------------------------------------------------------------------
 
 
-def _produce(
-    text: str, voice: engine.Voice, wav: str, speak: bool, targets: list[tuple[str, str, int]], bitrate_kbps: int,
-    loudness_lufs: float, engine_options: EngineOptions,
-) -> tuple[bool, dict[str, int]]:
+def _produce(task: ClipTask) -> ClipDone:
     """Speak the clip into the cache (or read it from there), encode its speech once and write a part
     for each pause after it; (whether it was spoken, {part key: frames})."""
-    if speak:
-        spoken = synthesize.speak_into_cache(text, voice, Path(wav), engine_options)
-        pcm, rate_hz = spoken.pcm, spoken.sample_rate_hz
-    else:
-        with wave.open(wav, "rb") as file:
-            pcm, rate_hz = file.readframes(file.getnframes()), file.getframerate()
-    speech = audio.encode_speech(pcm, rate_hz, bitrate_kbps, loudness_lufs)
+    given = None if task.speak else cached_speech(task.wav)
+    speech = speech_frames(task.text, task.voice, given, task.bitrate_kbps, task.loudness_lufs, task.engine_options,
+                           task.wav)
+    return task.speak, write_parts(speech, task.targets, task.bitrate_kbps)
+
+
+def cached_speech(wav: Path) -> Speech:
+    """A clip in the cache: its PCM and rate."""
+    with wave.open(str(wav), "rb") as file:
+        return Speech(file.readframes(file.getnframes()), file.getframerate())
+
+
+def speech_frames(
+    text: str, voice: engine.Voice, given: Speech | None, bitrate_kbps: int, loudness_lufs: float,
+    options: EngineOptions, wav: Path | None = None,
+) -> bytes:
+    """A clip's speech, levelled and encoded as MP3 frames (no pause after it): spoken now unless
+    given, into the cache at `wav` if there is one. Errors name the clip (see :func:`clip_error`)."""
+    try:
+        if given is None and wav is not None:
+            given = synthesize.speak_into_cache(text, voice, wav, options)
+        elif given is None:
+            given = synthesize.speak(text, voice, options)
+        return audio.encode_speech(given.pcm, given.sample_rate_hz, bitrate_kbps, loudness_lufs)
+    except AudiobookError as error:
+        raise clip_error(error, text, voice) from None
+
+
+def clip_error(error: AudiobookError, text: str, voice: engine.Voice) -> AudiobookError:
+    """The same error, naming the clip it happened in."""
+    return type(error)(f"{clip_name(text, voice)}: {error}")
+
+
+def clip_name(text: str, voice: engine.Voice) -> str:
+    """A clip in a message: its first words and its voice."""
+    words = " ".join(text.split())
+    shown = words if len(words) <= 40 else words[:37] + "..."
+    return f"clip {shown!r} ({voice.voice_id})"
+
+
+def write_parts(speech: bytes, targets: Sequence[tuple[str, Path, int]], bitrate_kbps: int) -> dict[str, int]:
+    """Write a part for each (part key, path, pause after it) from the clip's speech frames: {part key: frames}.
+
+    Local workers call it after encoding; a build on a cluster calls it here, as each clip's frames arrive."""
     frames = {}
     for key, path, pause_ms in targets:
         data = speech + audio.pause(pause_ms, bitrate_kbps, after_speech=bool(speech))
-        frames[key] = write_part(Path(path), data, bitrate_kbps)
-    return speak, frames
+        frames[key] = write_part(path, data, bitrate_kbps)
+    return frames

@@ -88,16 +88,20 @@ def start_worker() -> None:
     workers.at_exit(_helper.close)  # the worker waits for its helper: no orphan left to be reaped by init
 
 
-def speak_into_cache(text: str, voice: Voice, path: Path, options: EngineOptions = DEFAULT_OPTIONS) -> Speech:
-    """In a worker: speak one clip into the cache at `path` (eSpeak NG through this worker's helper
-    process, other engines here); its speech."""
+def speak(text: str, voice: Voice, options: EngineOptions = DEFAULT_OPTIONS) -> Speech:
+    """In a worker: one clip's speech (eSpeak NG through this worker's helper process, started on
+    first use; other engines here)."""
     global _helper  # noqa: PLW0603
-    if voice.engine == "espeak":
-        if _helper is None:
-            _helper = zygote.SpeechProcess()
-        speech = Speech(_helper.speak(text, voice), engine.SAMPLE_RATE_HZ)
-    else:
-        speech = engines.speak(options, voice, text)
+    if voice.engine != "espeak":
+        return engines.speak(options, voice, text)
+    if _helper is None:
+        _helper = zygote.SpeechProcess()
+    return Speech(_helper.speak(text, voice), engine.SAMPLE_RATE_HZ)
+
+
+def speak_into_cache(text: str, voice: Voice, path: Path, options: EngineOptions = DEFAULT_OPTIONS) -> Speech:
+    """In a worker: speak one clip into the cache at `path` (see :func:`speak`); its speech."""
+    speech = speak(text, voice, options)
     try:
         _write_wav(path, speech.pcm, speech.sample_rate_hz)
     except OSError as error:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import AudiobookError
@@ -78,6 +78,21 @@ def run(
     ``on_result(key, result)`` runs in this process as results arrive. A worker that dies
     raises ``died`` (an AudiobookError saying what to do); work finished before stays done.
     """
+    for key, result in results(tasks, function, jobs, initializer, died):
+        on_result(key, result)
+
+
+def results(
+    tasks: Mapping[K, tuple[Any, ...]],
+    function: Callable[..., Any],
+    jobs: int,
+    initializer: Callable[[], None] = ignore_interrupts,
+    died: AudiobookError | None = None,
+) -> Iterator[tuple[K, Any]]:
+    """``(key, function(*args))`` for every task, as each finishes in one of up to ``jobs`` processes.
+
+    A worker that dies raises ``died``; closing the iterator early cancels the tasks not started.
+    """
     if not tasks:
         return
     from concurrent.futures import (  # here: a build with nothing to make never loads them
@@ -91,7 +106,7 @@ def run(
     try:
         futures: dict[Future[Any], K] = {executor.submit(function, *args): key for key, args in tasks.items()}
         for future in as_completed(futures):
-            on_result(futures[future], future.result())
+            yield futures[future], future.result()
     except BrokenProcessPool as error:
         raise (died or AudiobookError("a worker process died unexpectedly: run again to resume")) from error
     finally:
