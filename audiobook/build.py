@@ -12,7 +12,8 @@ import json
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -21,6 +22,7 @@ from .atomic import write_bytes_atomic
 from .audio import Pauses, assemble, check_bitrate, require_ffmpeg, starts_ms
 from .cache import cache_in_use
 from .casting_file import candidates
+from .cluster import LOCAL, RayCluster, require_ray
 from .cover import Cover, cover_from_bytes, draw_cover, load_cover
 from .encode import HEADER_BYTES, Part
 from .engines import EngineIds
@@ -34,13 +36,15 @@ from .plan import (
     ChapterPlan,
     ChapterResult,
     Plan,
+    Recast,
     Utterance,
     engine_options,
     loudness_target,
     plan,
     speakable,
 )
-from .produce import PartRequest, part_requests, produce
+from .produce import LocalPool, PartRequest, Production, Runner, part_requests
+from .produce import start as start_production
 from .publish import check_publish_options, publish
 from .synthesize import ClipRequest
 from .tags import ChapterMark, Tags, render_tags
@@ -56,12 +60,16 @@ from .wholebook import (
 )
 from .workers import start_forkserver
 
-__all__ = ["MANIFEST", "Progress", "book_cover", "build", "likely_to_make_audio", "pauses_after", "safe_filename"]
+__all__ = [
+    "MANIFEST", "Progress", "book_cover", "build", "build_books", "likely_to_make_audio", "pauses_after",
+    "safe_filename",
+]
 
 
 @dataclass(frozen=True)
 class Progress:
-    """How far a build is: `done` of `total` clips synthesized or encoded, or chapters written.
+    """How far a build is: `done` of `total` clips synthesized or encoded, or chapters written (of `book`,
+    when a run builds several).
 
     Synthesis also reports its work in estimated CPU seconds (`work_done` of `work_total`): a clip
     spoken by a neural voice costs about 20 times one spoken by eSpeak NG, so time left is
@@ -72,6 +80,7 @@ class Progress:
     total: int
     work_done: float | None = None
     work_total: float | None = None
+    book: str = ""  # the book's title, when a run builds several
 
 
 _RESERVED_NAMES = frozenset(
@@ -354,18 +363,85 @@ def build(
     at a time writes into an output folder: another one refuses (BusyError), or with
     ``options.wait`` calls ``on_wait(pid)`` and waits its turn.
     """
-    check_bitrate(options.bitrate_kbps)
-    if options.loudness_lufs is not None:
-        check_loudness(options.loudness_lufs)
-    check_publish_options(options.base_url, options.cover)  # fail now, not after the synthesis
-    if options.m4b:
+    [result] = build_books([options], on_progress, on_wait)
+    return result
+
+
+def build_books(
+    books: Sequence[BuildOptions],
+    on_progress: Callable[[Progress], None] | None = None,
+    on_wait: Callable[[int | None], None] | None = None,
+    runner: Runner | None = None,
+) -> Iterator[BuildResult]:
+    """Build several books in one run, each as :func:`build` would, into the same output folder
+    (every option but the sources is the first book's); each book's result as it is written.
+
+    Clips are made by `runner` if given, else on this machine's cores, or on the Ray cluster that
+    ``options.ray`` (else the book's ``[build] ray``) names, one session for the whole run. Each book is planned, and its
+    clips started, before the book before it is finished: on a cluster the next book's clips are
+    made while the last one's chapters are joined and tagged here. If a book cannot be planned,
+    the one before it is still finished; then its error is raised.
+    """
+    if not books:
+        return
+    first = books[0]
+    check_bitrate(first.bitrate_kbps)
+    if first.loudness_lufs is not None:
+        check_loudness(first.loudness_lufs)
+    check_publish_options(first.base_url, first.cover)  # fail now, not after the synthesis
+    if first.m4b:
         require_ffmpeg()
-    if likely_to_make_audio(options):
+    if first.ray not in (None, LOCAL) and runner is None:
+        require_ray()  # before planning: without Ray, --ray is one line saying what to install
+    if first.ray in (None, LOCAL) and likely_to_make_audio(first):
         start_forkserver()  # the workers' server boots and imports numpy & co. while the book is planned
-    book = plan(options)  # before the lock: a mistake in the sources or voices.toml creates no folder
-    cache_dir = options.cache_dir or options.output_dir / ".cache"
-    with output_lock(options.output_dir, options.wait, on_wait), cache_in_use(cache_dir):
-        return _build(book, options, cache_dir, on_progress)
+    cache_dir = first.cache_dir or first.output_dir / ".cache"
+    with ExitStack() as held, _Runners() as runners:
+        started: _Started | None = None
+        for number, options in enumerate(books):
+            try:
+                book = plan(options)  # before the lock: a mistake in the sources or voices.toml creates no folder
+            except BaseException:
+                if started is not None:
+                    yield _finish(started, on_progress)
+                raise
+            if number == 0:
+                held.enter_context(output_lock(first.output_dir, first.wait, on_wait))
+                held.enter_context(cache_in_use(cache_dir))
+            later = _start(book, options, cache_dir, runner or runners.for_book(book, options), on_progress,
+                           len(books) > 1)
+            if started is not None:
+                yield _finish(started, on_progress)  # while the next book's clips are made
+            started = later
+        if started is not None:
+            yield _finish(started, on_progress)
+
+
+class _Runners:
+    """Where each book's clips are made: this machine's pool, or one Ray session for the whole run."""
+
+    def __init__(self) -> None:
+        self.cluster: RayCluster | None = None
+
+    def for_book(self, book: Plan, options: BuildOptions) -> Runner:
+        address = book.config.ray
+        if address in (None, LOCAL):
+            return LocalPool(options.jobs)
+        if self.cluster is None:
+            self.cluster = RayCluster(address, book.config.ray_runtime_env)
+        elif self.cluster.address != address:
+            raise AudiobookError(
+                f"{book.config.where('build', 'ray')}: names the Ray cluster {address}, but this run builds on "
+                f"{self.cluster.address}: pass --ray ADDRESS to build every book on one cluster"
+            )
+        return self.cluster
+
+    def __enter__(self) -> _Runners:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.cluster is not None:
+            self.cluster.close()
 
 
 def likely_to_make_audio(options: BuildOptions) -> bool:
@@ -385,9 +461,30 @@ def likely_to_make_audio(options: BuildOptions) -> bool:
         return False  # a missing source: planning will say so
 
 
-def _build(
-    book: Plan, options: BuildOptions, cache_dir: Path, on_progress: Callable[[Progress], None] | None
-) -> BuildResult:
+@dataclass
+class _Started:
+    """A book whose clips are being made: what finishing it needs."""
+
+    book: Plan
+    options: BuildOptions
+    book_dir: Path
+    identity: BookIdentity
+    manifest: dict
+    manifest_warning: str | None  # the last build's manifest was unusable (see _read_manifest)
+    recast: tuple[Recast, ...]  # lines read by someone else than in the last build
+    art: Cover
+    jobs: list[_Job]
+    results: dict[int, ChapterResult]  # chapters unchanged since the last build
+    todo: list[_Job]
+    production: Production
+    label: str  # the book's title in progress reports, when a run builds several
+
+
+def _start(
+    book: Plan, options: BuildOptions, cache_dir: Path, runner: Runner,
+    on_progress: Callable[[Progress], None] | None, several: bool,
+) -> _Started:
+    """Check and claim the book's folder, then start making the clips its changed chapters need."""
     book_dir = options.output_dir / safe_filename(book.title)
     identity = book_identity(book, options.sources)
     stored = _read_manifest(book_dir)
@@ -418,26 +515,39 @@ def _build(
             results[job.chapter.number] = unchanged
     todo = [job for job in jobs if job.chapter.number not in results]
 
+    label = book.title if several else ""
     requests = [part for job in todo for part in job.parts]
-    clips = _Counter(on_progress, "synthesize", sum(1 for r in requests if r.clip is not None))
-    produced = produce(
-        requests, cache_dir, options.jobs, options.bitrate_kbps, loudness_target(book.config),
-        on_clip=clips, on_part=_Counter(on_progress, "encode", len(requests)),
+    clips = _Counter(on_progress, "synthesize", sum(1 for r in requests if r.clip is not None), label)
+    production = start_production(
+        requests, cache_dir, runner, options.bitrate_kbps, loudness_target(book.config),
+        on_clip=clips, on_part=_Counter(on_progress, "encode", len(requests), label),
         engine_options=engine_options(book.config), on_work=clips.work,
     )
+    return _Started(
+        book, options, book_dir, identity, manifest, manifest_warning, recast, art, jobs, results, todo, production,
+        label,
+    )
+
+
+def _finish(started: _Started, on_progress: Callable[[Progress], None] | None) -> BuildResult:
+    """Wait for the book's clips, then write its chapters, the whole book, the manifest and the feed."""
+    book, options, book_dir, manifest, jobs, results = (
+        started.book, started.options, started.book_dir, started.manifest, started.jobs, started.results
+    )
+    produced = started.production.finish()
     synthesized = sum(1 for p in produced if p.synthesized)
     parts = iter(p.part for p in produced)
-    report = _Counter(on_progress, "write", len(todo))
-    for job in todo:
+    report = _Counter(on_progress, "write", len(started.todo), started.label)
+    for job in started.todo:
         chapter_parts = [next(parts) for _ in job.parts]
         results[job.chapter.number] = _write_chapter(job, chapter_parts, options.bitrate_kbps)
         report(job)
 
-    whole = _whole_book(book, jobs, results, book_dir, art, options.bitrate_kbps, manifest)
+    whole = _whole_book(book, jobs, results, book_dir, started.art, options.bitrate_kbps, manifest)
     entries = {whole.path.name: manifest_entry(whole)}
     m4b = None
     if options.m4b:
-        m4b = write_m4b_if_changed(whole, book_dir, art.jpeg, options.bitrate_kbps, manifest)
+        m4b = write_m4b_if_changed(whole, book_dir, started.art.jpeg, options.bitrate_kbps, manifest)
         entries[m4b.path.name] = m4b_manifest_entry(m4b)
     for job in jobs:
         r = results[job.chapter.number]
@@ -448,14 +558,14 @@ def _build(
         }
     for old in sorted(set(manifest) - set(entries)):  # chapters this book no longer has
         _remove_old(book_dir, old, set(entries))
-    _write_manifest(book_dir, identity, entries)
+    _write_manifest(book_dir, started.identity, entries)
     chapters = tuple(results[job.chapter.number] for job in jobs)
     clips_total = sum(1 for job in jobs for part in job.parts if part.clip)
-    if manifest_warning:
-        book = replace(book, warnings=(*book.warnings, manifest_warning))
+    if started.manifest_warning:
+        book = replace(book, warnings=(*book.warnings, started.manifest_warning))
     result = BuildResult(book, book_dir, chapters, clips_total, synthesized, whole_book=whole.path,
-                         m4b=m4b.path if m4b else None, recast=recast)
-    published = publish(result, art, book.published, options.base_url)
+                         m4b=m4b.path if m4b else None, recast=started.recast)
+    published = publish(result, started.art, book.published, options.base_url)
     return replace(result, feed_path=published.feed_path)
 
 
@@ -476,11 +586,11 @@ def _whole_book(
 
 
 class _Counter:
-    """Counts finished items and reports them as progress; :meth:`work` reports the work done so far
-    beside the count (see :class:`Progress`)."""
+    """Counts finished items and reports them as progress (of `book`, when a run builds several);
+    :meth:`work` reports the work done so far beside the count (see :class:`Progress`)."""
 
-    def __init__(self, on_progress: Callable[[Progress], None] | None, stage: str, total: int) -> None:
-        self._on_progress, self._stage, self._total = on_progress, stage, total
+    def __init__(self, on_progress: Callable[[Progress], None] | None, stage: str, total: int, book: str = "") -> None:
+        self._on_progress, self._stage, self._total, self._book = on_progress, stage, total, book
         self._done = 0
         self._work: tuple[float | None, float | None] = (None, None)
         self._report()
@@ -495,7 +605,7 @@ class _Counter:
 
     def _report(self) -> None:
         if self._on_progress:
-            self._on_progress(Progress(self._stage, self._done, self._total, *self._work))  # type: ignore[arg-type]
+            self._on_progress(Progress(self._stage, self._done, self._total, *self._work, self._book))  # type: ignore[arg-type]
 
 
 def _write_chapter(job: _Job, parts: Sequence[Part], bitrate_kbps: int) -> ChapterResult:

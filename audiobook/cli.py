@@ -185,16 +185,22 @@ def progress_bars() -> Iterator[Callable[[BuildProgress], None]]:
     columns = (TextColumn("{task.description:<20}"), BarColumn(), count, TimeRemainingColumn())
     labels = {"synthesize": "Synthesizing clips", "encode": "Encoding clips", "write": "Writing chapters"}
     with Progress(*columns, console=console, disable=not show, transient=True) as progress:
-        tasks: dict[str, TaskID] = {}
+        tasks: dict[tuple[str, str], TaskID] = {}  # (book, stage): a run of several books has bars for each
 
         def on_progress(event: BuildProgress) -> None:
             count = f"{event.done}/{event.total}"
-            if event.stage not in tasks:
-                tasks[event.stage] = progress.add_task(labels[event.stage], total=event.total, count=count)
+            key = (event.book, event.stage)
+            if key not in tasks:
+                label = labels[event.stage] if not event.book else f"{event.book[:24]}: {labels[event.stage]}"
+                tasks[key] = progress.add_task(label, total=event.total, count=count)
             if event.work_total:
-                progress.update(tasks[event.stage], completed=event.work_done, total=event.work_total, count=count)
+                progress.update(tasks[key], completed=event.work_done, total=event.work_total, count=count)
             else:
-                progress.update(tasks[event.stage], completed=event.done, total=event.total, count=count)
+                progress.update(tasks[key], completed=event.done, total=event.total, count=count)
+            if event.book and event.stage == "write" and event.done == event.total:
+                for stage in labels:  # the book is written: its bars make way for the next book's
+                    if (event.book, stage) in tasks:
+                        progress.remove_task(tasks.pop((event.book, stage)))
 
         yield on_progress
 
@@ -237,6 +243,15 @@ M4b = Annotated[
 Wait = Annotated[
     bool, typer.Option("--wait", help="If another build is writing into OUTPUT, wait for it instead of refusing.")
 ]
+RayAddress = Annotated[
+    str | None,
+    typer.Option(
+        "--ray",
+        metavar="ADDRESS",
+        help="Make the clips on a Ray cluster: auto, HOST:PORT or ray://HOST:PORT (none: on this machine). "
+        "Default: \\[build] ray in voices.toml, else this machine. Needs pip install 'audiobook\\[ray]'.",
+    ),
+]
 Overwrite = Annotated[
     bool,
     typer.Option(
@@ -267,34 +282,50 @@ def build(
     m4b: M4b = False,
     wait: Wait = False,
     overwrite: Overwrite = False,
+    ray: RayAddress = None,
 ) -> None:
     """Build an audiobook: one tagged, chaptered MP3 per story, a cover, transcripts and a podcast feed.
 
     Only what changed since the last build is made again: edit a story or
-    recast a voice, then run the same command.
+    recast a voice, then run the same command. Several folders or EPUBs are
+    several books, built in one run.
 
     Example:
 
         audiobook build seeds/                # into output/<book title>/
         audiobook build novel.epub --m4b      # also an M4B for audiobook apps
         audiobook build story.txt --title "Night Train" --narrator-voice en+m3
+        audiobook build shelf/*/ --ray auto   # a book per folder, clips made on a Ray cluster
     """
-    from .build import build as build_book
-    from .plan import BuildOptions, summary
+    from .build import build_books
+    from .cluster import check_address
+    from .plan import BuildOptions, books_of, summary
 
-    options = BuildOptions(
-        tuple(sources), output, voices, cache, jobs or os.cpu_count() or 1, bitrate,
-        title=title, author=author, narrator_voice=narrator_voice, base_url=base_url, cover=cover,
-        loudness_lufs=loudness, m4b=m4b, wait=wait, overwrite=overwrite, piper_voices=piper_voices,
-    )
+    if ray is not None:
+        run_or_fail(lambda: check_address(ray))
+    books = run_or_fail(lambda: books_of(sources))
+    if len(books) > 1 and (title or cover):
+        fail(f"--{'title' if title else 'cover'} names one book, but {len(books)} books are given: "
+             "set [book] title or cover in each book's voices.toml instead")
+    options = [
+        BuildOptions(
+            book, output, voices, cache, jobs or os.cpu_count() or 1, bitrate,
+            title=title, author=author, narrator_voice=narrator_voice, base_url=base_url, cover=cover,
+            loudness_lufs=loudness, m4b=m4b, wait=wait, overwrite=overwrite, piper_voices=piper_voices, ray=ray,
+        )
+        for book in books
+    ]
 
     def on_wait(pid: int | None) -> None:
         who = f" (pid {pid})" if pid else ""
         typer.echo(f"waiting: another build is writing {output}{who}", err=True)
 
+    def work() -> None:
+        for number, result in enumerate(build_books(options, on_progress, on_wait)):
+            typer.echo(("\n" if number else "") + summary(result))
+
     with progress_bars() as on_progress:
-        result = run_or_fail(lambda: build_book(options, on_progress, on_wait))
-    typer.echo(summary(result))
+        run_or_fail(work)
 
 
 def voice_text(voice: Voice) -> str:

@@ -38,6 +38,10 @@ male = ["en-us+m1", "en-us+m2"]
 
 [engines.piper]
 voices = "~/piper-voices"  # where Piper models are (default ~/.local/share/piper-voices); relative to this file
+
+[build]
+ray = "auto"         # make the clips on a Ray cluster: auto, HOST:PORT or ray://HOST:PORT (--ray overrides)
+ray_runtime_env = { env_vars = { ESPEAK_DATA_PATH = "/opt/espeak-ng-data" } }  # Ray's runtime_env, as it is
 ```
 """
 
@@ -49,7 +53,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import ConfigError
+from .cluster import check_address
+from .errors import AudiobookError, ConfigError
 from .loudness import LOUDNESS_RANGE_LUFS
 
 GENDERS = ("female", "male")
@@ -116,6 +121,8 @@ class Config:
     lines: tuple[LineFix, ...] = ()  # the user's word on single lines
     pools: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_POOLS))
     piper_voices: Path | None = None  # [engines.piper] voices: the Piper voices folder (None: the default)
+    ray: str | None = None  # [build] ray: the Ray cluster that makes the clips (see audiobook.cluster)
+    ray_runtime_env: dict[str, Any] | None = None  # [build] ray_runtime_env: given to ray.init as it is
 
     def line_of(self, *keys: str) -> int:
         """The line of a table or key in the file (1-based), 0 if unknown."""
@@ -144,6 +151,7 @@ _TABLE_KEYS: dict[str, dict[str, Any]] = {
     "engines.piper": {"voices": str},
     "not_characters": {"names": list},
     "line": {"quote": str, "speaker": str},
+    "build": {"ray": str, "ray_runtime_env": dict},
 }
 _RANGES: dict[str, tuple[float, float]] = {
     "rate": (80, 450),
@@ -244,7 +252,8 @@ def _check_value(where: str, table: str, kind: str, key: str, value: Any) -> Non
     expected = allowed[key]
     if isinstance(value, bool) != (expected is bool) or not isinstance(value, expected):
         names = {
-            str: "a string", int: "a whole number", list: "a list", (int, float): "a number", bool: "true or false"
+            str: "a string", int: "a whole number", list: "a list", (int, float): "a number", bool: "true or false",
+            dict: "a table",
         }
         raise ConfigError(f"{where}: '{key}' must be {names[expected]}, not {value!r}")
     if key in _RANGES and kind != "line" and not _RANGES[key][0] <= value <= _RANGES[key][1]:
@@ -307,12 +316,14 @@ def _piper_voices(path: Path, lines: dict[tuple[str, ...], int], data: Any) -> P
 
 def _parse(path: Path, lines: dict[tuple[str, ...], int], data: dict) -> Config:
     for key in data:
-        tables = ("book", "narrator", "characters", "pools", "pronunciations", "engines", "not_characters", "lines")
+        tables = (
+            "book", "narrator", "characters", "pools", "pronunciations", "engines", "not_characters", "lines", "build"
+        )
         if key not in tables:
             line = lines.get((key,), 0) or 1
             raise ConfigError(
                 f"{path}:{line}: unknown table [{key}]: use [book], [narrator], [characters.NAME], [pools],"
-                " [pronunciations], [engines.piper], [not_characters] or [[lines]]"
+                " [pronunciations], [engines.piper], [not_characters], [[lines]] or [build]"
             )
     book = data.get("book", {})
     _check_table(path, lines, ("book",), book, "book")
@@ -320,6 +331,13 @@ def _parse(path: Path, lines: dict[tuple[str, ...], int], data: dict) -> Config:
     _check_table(path, lines, ("narrator",), narrator, "narrator")
     pools_data = data.get("pools", {})
     _check_table(path, lines, ("pools",), pools_data, "pools")
+    build = data.get("build", {})
+    _check_table(path, lines, ("build",), build, "build")
+    if "ray" in build:
+        try:
+            check_address(build["ray"])
+        except AudiobookError as error:
+            raise ConfigError(f"{path}:{lines.get(('build', 'ray'), 0) or 1}: {error}") from None
     characters = []
     claimed: dict[str, str] = {}
     chars_data = data.get("characters", {})
@@ -392,4 +410,6 @@ def _parse(path: Path, lines: dict[tuple[str, ...], int], data: dict) -> Config:
         lines=_line_fixes(path, lines, data.get("lines", [])),
         pools=pools,
         piper_voices=_piper_voices(path, lines, data.get("engines", {})),
+        ray=build.get("ray"),
+        ray_runtime_env=build.get("ray_runtime_env"),
     )

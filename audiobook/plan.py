@@ -20,12 +20,13 @@ from pathlib import Path
 from .attribution import NARRATOR, Script
 from .attribution.seed import Fix
 from .audio import Pauses
-from .book import Book, load_book
+from .book import EPUB_SUFFIXES, Book, load_book
 from .cast import Casting, Role, cast
 from .casting_file import VOICES_FILE, CastingFile, choose_casting_file
 from .config import Config, load_config
 from .engine import Voice
 from .engines import EngineOptions, check_voice
+from .errors import InputError
 from .loudness import DEFAULT_LOUDNESS_LUFS
 from .matter import drop_matter, expected_text, skipped_sections
 from .normalise import normalise
@@ -63,6 +64,7 @@ class BuildOptions:
     wait: bool = False  # another build is writing into output_dir: wait for it (else refuse)
     overwrite: bool = False  # write into the book folder even if it holds another book (built from other sources)
     strict_lines: bool = True  # a [[lines]] quote matching no line or several is an error (False: a warning)
+    ray: str | None = None  # a Ray cluster's address to make the clips on ("none": here); None: [build] ray, else here
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,21 @@ class BuildResult:
         return sum(c.duration_ms for c in self.chapters)
 
 
+def books_of(sources: Sequence[Path]) -> list[tuple[Path, ...]]:
+    """The books that a command line's sources are: several folders or EPUBs are a book each; story
+    files (or one folder or EPUB) are one book. InputError for folders and story files together."""
+    whole = [source for source in sources if source.is_dir() or source.suffix.lower() in EPUB_SUFFIXES]
+    if len(whole) < 2:
+        return [tuple(sources)]
+    if len(whole) < len(sources):
+        loose = next(source for source in sources if source not in whole)
+        raise InputError(
+            f"{loose}: a story file among several books (folders or EPUBs): "
+            "put it in its book's folder, or build it on its own"
+        )
+    return [(source,) for source in sources]
+
+
 def resolve_voices_path(path: Path | None) -> Path | None:
     """The casting file to read when there is no book to match it with (a preview of a voice):
     the one given, else ./voices.toml if there is one, else None (built-in voices)."""
@@ -159,6 +176,7 @@ def with_overrides(config: Config, options: BuildOptions) -> Config:
     return replace(
         config, title=options.title or config.title, author=options.author or config.author, narrator=narrator,
         loudness_lufs=loudness_lufs, piper_voices=options.piper_voices or config.piper_voices,
+        ray=options.ray or config.ray,
     )
 
 

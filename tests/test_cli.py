@@ -206,7 +206,7 @@ BAD_INPUTS = [
      "error: {voices}:5: 'Diva' is claimed by both Mira and Luka: keep it under one character"),
     ("voices: unknown table", "story", "[voices]\nx = 1\n", [], 1,
      "error: {voices}:1: unknown table [voices]: use [book], [narrator], [characters.NAME], [pools], [pronunciations],"
-     " [engines.piper], [not_characters] or [[lines]]"),
+     " [engines.piper], [not_characters], [[lines]] or [build]"),
     ("voices: empty pool", "story", "[pools]\nfemale = []\n", [], 1,
      "error: {voices}:2: pool 'female' is empty: list at least one voice"),
     ("voices: missing file", "story", None, ["--voices", "{tmp}/nope.toml"], 1,

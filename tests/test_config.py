@@ -41,7 +41,7 @@ def test_defaults_without_a_file() -> None:
         ("[characters.Miku]\naliases = [\"Diva\"]\n\n[characters.Luka]\naliases = [\"Diva\"]\n",
          ":5: 'Diva' is claimed by both Miku and Luka: keep it under one character"),
         ("[voices]\nx = 1\n", ":1: unknown table [voices]: use [book], [narrator], [characters.NAME], [pools], "
-         "[pronunciations], [engines.piper], [not_characters] or [[lines]]"),
+         "[pronunciations], [engines.piper], [not_characters], [[lines]] or [build]"),
         ("[pools]\nfemale = []\n", ":2: pool 'female' is empty: list at least one voice"),
         ("[narrator]\nspeaker = -1\n", ":2: 'speaker' = -1 is out of range: use 0 to 99999"),
         ("[engines.espeak]\nvoices = \"x\"\n", ":1: unknown engine [engines.espeak]: use [engines.piper]"),

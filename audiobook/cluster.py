@@ -1,0 +1,236 @@
+"""Clip tasks on a Ray cluster: the one module that imports ``ray``.
+
+``audiobook build --ray ADDRESS`` plans, joins chapters, tags and publishes on this machine, as
+always; only making clips (speak, level, encode) runs on the cluster, one Ray task per clip. A
+task sends back its clip's speech as MP3 frames, and the parts are written into the local cache
+here by the code a local worker runs (:func:`audiobook.produce.write_parts`): the book is
+byte-identical to a local build. The cache gets the parts, not the clips' WAV files: a later
+change of bitrate or loudness speaks those clips again.
+
+Ray does the rest, and nothing here is a scheduler or a protocol of our own: each task asks for
+the CPUs it uses (so Ray never runs more of them on a node than it has cores), results are taken
+as they finish (the progress bar moves as locally), a task whose worker process or node dies is
+run again by Ray (up to :data:`MAX_RETRIES` times), and cancelling (Ctrl-C, or a clip that fails)
+cancels the tasks not finished. A clip that fails for a reason of its own fails the build as it
+would locally, naming the clip and the worker; clips finished before it stay in the cache.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import socket
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import engines, produce
+from .engine import Voice
+from .errors import AudiobookError
+
+INSTALL = "pip install 'audiobook[ray]'"
+MISSING = (
+    f"--ray needs Ray, which is not installed here: {INSTALL} "
+    "(and on every machine of the cluster: see the README, Ray clusters)"
+)
+ADDRESS_FORMS = "auto, HOST:PORT or ray://HOST:PORT"
+LOCAL = "none"  # --ray none: build on this machine whatever voices.toml says
+MAX_RETRIES = 3  # a task whose worker dies is run again by Ray, at most this many times
+NEURAL_THREADS = 2  # threads (and so CPUs) a task asks for with a neural voice
+
+
+class ClusterError(AudiobookError):
+    """The cluster cannot be reached, or a task on it failed."""
+
+
+def check_address(address: str) -> str:
+    """The address as given if it has one of the forms Ray takes (`auto`, HOST:PORT, ray://HOST:PORT), or `none`."""
+    if re.fullmatch(rf"auto|{LOCAL}|(ray://)?(\[[0-9A-Fa-f:.]+\]|[\w.-]+):\d{{1,5}}", address):
+        return address
+    raise ClusterError(f"Ray address {address!r} is not one of {ADDRESS_FORMS} (or {LOCAL}, to build here)")
+
+
+def task_cpus(voice: Voice, options: engines.EngineOptions) -> int:
+    """CPUs one clip task uses: one for eSpeak NG (its helper process works while the task waits),
+    a neural voice's inference threads for other engines."""
+    return 1 if voice.engine == "espeak" else max(1, options.piper_threads)
+
+
+@dataclass(frozen=True)
+class SpeechFrames:
+    """What a task sends back: the clip's speech as MP3 frames, or why it could not be made."""
+
+    speech: bytes = b""
+    error: str = ""  # one line, naming the clip and the worker
+
+
+class RayCluster:
+    """A session on a Ray cluster (one per run, shared by every book); a :class:`produce.Runner`."""
+
+    def __init__(self, address: str, runtime_env: Mapping[str, Any] | None = None) -> None:
+        ray = _ray()
+        self.address = address
+        _reach(address)  # Ray itself retries an address that does not answer for minutes
+        try:
+            ray.init(
+                address=address, runtime_env=dict(runtime_env) if runtime_env else None,
+                logging_level=logging.ERROR, log_to_driver=False,
+            )
+        except Exception as error:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ValueError...
+            raise ClusterError(
+                f"cannot connect to the Ray cluster at {address}: {_first_line(error)}: "
+                "start one with `ray start --head` (see the README, Ray clusters), or leave out --ray"
+            ) from None
+        self._remote = ray.remote(max_retries=MAX_RETRIES)(speak_clip)
+        self._batches: list[RayBatch] = []
+
+    def threads_per_task(self, tasks: int) -> int:
+        return NEURAL_THREADS
+
+    def start(self, tasks: Mapping[str, produce.ClipTask]) -> RayBatch:
+        ray = _ray()
+        refs: dict[Any, str] = {}
+        for key, task in tasks.items():
+            given = None if task.speak else produce.cached_speech(task.wav)  # spoken before: only encoded there
+            options = task.engine_options
+            remote = self._remote.options(num_cpus=task_cpus(task.voice, options))
+            refs[remote.remote(task.text, task.voice, given, task.bitrate_kbps, task.loudness_lufs, options)] = key
+        batch = RayBatch(ray, dict(tasks), refs)
+        self._batches.append(batch)
+        return batch
+
+    def close(self) -> None:
+        """Cancel every task not finished (of every book) and leave the cluster."""
+        ray = _ray()
+        for batch in self._batches:
+            batch.cancel()
+        ray.shutdown()
+
+
+@dataclass
+class RayBatch:
+    """One book's clip tasks on the cluster; a :class:`produce.Batch`."""
+
+    ray: Any
+    tasks: dict[str, produce.ClipTask]
+    pending: dict[Any, str]  # each task not taken yet (its result) -> its clip's key
+
+    def results(self) -> Generator[tuple[str, produce.ClipDone], None, None]:
+        """Each clip's parts, written into the cache as its task finishes; cancels the rest on any error or Ctrl-C."""
+        ray, pending = self.ray, self.pending
+        try:
+            while pending:
+                ray.wait(list(pending), num_returns=1)
+                ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=0)
+                failure: ClusterError | None = None
+                for ref in ready:
+                    key = pending.pop(ref)
+                    try:
+                        done = self._written(key, ref)
+                    except ClusterError as error:
+                        failure = failure or error  # the other finished clips are still written
+                        continue
+                    yield key, done
+                if failure:
+                    raise failure
+        finally:
+            self.cancel()
+
+    def cancel(self) -> None:
+        """Cancel the tasks not taken yet (queued ones never start; running ones are interrupted)."""
+        for ref in self.pending:
+            self.ray.cancel(ref)
+        self.pending.clear()
+
+    def _written(self, key: str, ref: Any) -> produce.ClipDone:
+        """The clip's parts, written into the cache from the frames its task sent back."""
+        task = self.tasks[key]
+        try:
+            frames: SpeechFrames = self.ray.get(ref)
+        except self.ray.exceptions.RayError as error:
+            raise ClusterError(_task_failure(error, task)) from None
+        if frames.error:
+            raise ClusterError(frames.error)
+        return task.speak, produce.write_parts(frames.speech, task.targets, task.bitrate_kbps)
+
+
+def _task_failure(error: Exception, task: produce.ClipTask) -> str:
+    """One line for a task Ray could not finish: its worker died too often, or it failed in Ray itself."""
+    exceptions = _ray().exceptions
+    if isinstance(error, exceptions.WorkerCrashedError | exceptions.NodeDiedError | exceptions.ObjectLostError):
+        what = f"its worker died {1 + MAX_RETRIES} times ({type(error).__name__})"
+    else:
+        cause = getattr(error, "cause", None) or error
+        what = f"{type(cause).__name__}: {_first_line(cause)}"
+        if isinstance(cause, ImportError):
+            what += ": install the package on every worker (see the README, Ray clusters)"
+    clip = produce.clip_name(task.text, task.voice)
+    return f"{clip}: failed on the Ray cluster: {what}; clips finished so far are cached: run again to resume"
+
+
+# --- on the cluster's workers ------------------------------------------------------------------
+
+
+def speak_clip(
+    text: str, voice: Voice, given: engines.Speech | None, bitrate_kbps: int, loudness_lufs: float,
+    options: engines.EngineOptions,
+) -> SpeechFrames:
+    """A Ray task: the clip's speech as MP3 frames (spoken here unless given), or why not."""
+    try:
+        _check_voice(voice, options)
+    except AudiobookError as error:
+        return SpeechFrames(error=(
+            f"{produce.clip_name(text, voice)}: worker {_worker()} cannot speak voice {voice.voice_id!r}: {error}: "
+            "install it on every worker of the cluster (see the README, Ray clusters)"
+        ))
+    try:
+        return SpeechFrames(produce.speech_frames(text, voice, given, bitrate_kbps, loudness_lufs, options))
+    except AudiobookError as error:
+        return SpeechFrames(error=f"{error} (on worker {_worker()})")
+
+
+@functools.cache
+def _check_voice(voice: Voice, options: engines.EngineOptions) -> None:
+    """Raise once per worker process and voice if this machine cannot speak it (a voice not installed here)."""
+    engines.check_voice(voice, options)
+
+
+def _worker() -> str:
+    """This worker, for messages: its host name and the address of its Ray node."""
+    return f"{socket.gethostname()} ({_ray().util.get_node_ip_address()})"
+
+
+# --- Ray itself --------------------------------------------------------------------------------
+
+
+def require_ray() -> None:
+    """ClusterError (one line: what to install) unless Ray can be imported here."""
+    _ray()
+
+
+def _ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise ClusterError(MISSING) from None
+    return ray
+
+
+def _reach(address: str, timeout_s: float = 10) -> None:
+    """ClusterError unless something listens at HOST:PORT (`auto` is Ray's to find)."""
+    found = re.fullmatch(r"(?:ray://)?\[?([^\]]+?)\]?:(\d+)", address)
+    if not found:
+        return
+    try:
+        socket.create_connection((found[1], int(found[2])), timeout=timeout_s).close()
+    except OSError as error:
+        raise ClusterError(
+            f"cannot reach the Ray cluster at {address}: {error.strerror or error}: "
+            "start it there with `ray start --head` (see the README, Ray clusters), or check the address"
+        ) from None
+
+
+def _first_line(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__

@@ -1,0 +1,146 @@
+"""`--ray` and several books, without a cluster: addresses, `[build]` in voices.toml, which sources are
+which books, the one line without Ray installed, and the order a run of several books works in.
+(The builds on a real Ray cluster are in test_ray.py.)"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from faults import STORIES, write_book
+from typer.testing import CliRunner
+
+from audiobook.build import Progress, build_books
+from audiobook.cli import app
+from audiobook.cluster import ClusterError, check_address, task_cpus
+from audiobook.config import load_config
+from audiobook.engine import Voice
+from audiobook.engines import EngineOptions
+from audiobook.errors import ConfigError, InputError
+from audiobook.plan import BuildOptions, books_of
+from audiobook.produce import Batch, ClipTask, LocalPool
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("address", ["auto", "none", "127.0.0.1:6379", "head.example:6379", "ray://head:10001",
+                                     "ray://10.0.0.5:10001", "[::1]:6379"])
+def test_ray_addresses_ray_takes_are_accepted(address: str) -> None:
+    assert check_address(address) == address
+
+
+@pytest.mark.parametrize("address", ["", "head", "ray://head", "http://head:8265", "head:port", "ray://:10001", "h:1234567"])
+def test_other_ray_addresses_are_one_line_errors(address: str) -> None:
+    with pytest.raises(ClusterError) as error:
+        check_address(address)
+    assert "auto, HOST:PORT or ray://HOST:PORT" in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_task_asks_for_one_cpu_with_espeak_and_its_threads_with_a_neural_voice() -> None:
+    assert task_cpus(Voice("en-us+f3"), EngineOptions(piper_threads=3)) == 1
+    assert task_cpus(Voice("piper:en_US-joe-medium"), EngineOptions(piper_threads=3)) == 3
+
+
+def test_build_table_in_voices_toml(tmp_path: Path) -> None:
+    voices = tmp_path / "voices.toml"
+    voices.write_text('[build]\nray = "ray://head:10001"\nray_runtime_env = { env_vars = { A = "1" } }\n')
+    config = load_config(voices)
+    assert config.ray == "ray://head:10001" and config.ray_runtime_env == {"env_vars": {"A": "1"}}
+    voices.write_text('[book]\ntitle = "T"\n\n[build]\nray = "head"\n')
+    with pytest.raises(ConfigError, match=r"voices.toml:5: Ray address 'head' is not one of"):
+        load_config(voices)
+    voices.write_text('[build]\nray_runtime_env = "pip"\n')
+    with pytest.raises(ConfigError, match=r"voices.toml:2: 'ray_runtime_env' must be a table"):
+        load_config(voices)
+    voices.write_text('[build]\nworkers = 3\n')
+    with pytest.raises(ConfigError, match=r"voices.toml:2: unknown key 'workers' in \[build\]"):
+        load_config(voices)
+
+
+def test_several_folders_or_epubs_are_several_books_and_story_files_one(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    story, other, epub = tmp_path / "one.txt", tmp_path / "two.txt", tmp_path / "novel.epub"
+    assert books_of([a]) == [(a,)]
+    assert books_of([a, b, epub]) == [(a,), (b,), (epub,)]
+    assert books_of([story, other]) == [(story, other)]
+    assert books_of([a, story]) == [(a, story)]  # one folder and its extra chapter: one book, as before
+    with pytest.raises(InputError, match="one.txt: a story file among several books"):
+        books_of([a, b, story])
+
+
+def test_title_for_several_books_is_refused(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "01.txt").write_text("Hello.\n")
+    result = CliRunner().invoke(app, ["build", str(tmp_path / "a"), str(tmp_path / "b"), "--title", "T"])
+    assert result.exit_code == 1
+    assert result.output.startswith("error: --title names one book, but 2 books are given")
+
+
+def test_ray_address_is_checked_before_anything(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["build", str(tmp_path), "--ray", "head"])
+    assert result.exit_code == 1
+    assert result.output == (
+        "error: Ray address 'head' is not one of auto, HOST:PORT or ray://HOST:PORT (or none, to build here)\n"
+    )
+
+
+def test_without_ray_installed_ray_is_one_line_saying_what_to_install(tmp_path: Path) -> None:
+    """A real `audiobook build --ray` in a Python where `import ray` fails (a stand-in package that refuses)."""
+    blocker = tmp_path / "blocker" / "ray"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text('raise ImportError("No module named \'ray\'")\n')
+    stories = write_book(tmp_path, STORIES)
+    env = {"PYTHONPATH": f"{blocker.parent}:{ROOT}", "PATH": "/usr/bin:/bin", "CI": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "audiobook.cli", "build", str(stories), "-o", str(tmp_path / "out"), "--ray", "auto"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+    )
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: --ray needs Ray, which is not installed here: pip install 'audiobook[ray]' "
+        "(and on every machine of the cluster: see the README, Ray clusters)\n"
+    )
+    assert not (tmp_path / "out").exists()  # nothing planned, nothing written
+
+
+@dataclass
+class Recording:
+    """A runner that makes clips with the local pool and notes when each book's clips start and finish."""
+
+    events: list[str]
+    pool: LocalPool = field(default_factory=lambda: LocalPool(2))
+    books: int = 0
+
+    def threads_per_task(self, tasks: int) -> int:
+        return 1
+
+    def start(self, tasks: Mapping[str, ClipTask]) -> Batch:
+        self.books += 1
+        self.events.append(f"start {self.books}")
+        return self.pool.start(tasks)
+
+
+@pytest.mark.needs_espeak
+def test_the_next_books_clips_start_before_the_last_book_is_joined(tmp_path: Path) -> None:
+    events: list[str] = []
+    runner = Recording(events)
+    books = []
+    for name in ("one", "two"):
+        stories = write_book(tmp_path / name, {"01.txt": STORIES["01.txt"]})
+        (stories / "voices.toml").write_text(f'[book]\ntitle = "Book {name}"\n')
+        books.append(BuildOptions((stories,), tmp_path / "out", jobs=2))
+
+    def on_progress(event: Progress) -> None:
+        if event.stage == "write" and event.done == event.total:
+            events.append(f"written {event.book}")
+
+    results = list(build_books(books, on_progress, runner=runner))
+    assert [r.plan.title for r in results] == ["Book one", "Book two"]
+    assert events == ["start 1", "start 2", "written Book one", "written Book two"]
