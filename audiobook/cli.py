@@ -111,7 +111,7 @@ PiperVoices = Annotated[
     typer.Option(
         "--piper-voices",
         metavar="DIR",
-        help="Piper voices folder. Default: voices.toml's [engines.piper], else ~/.local/share/piper-voices.",
+        help="Piper voices folder. Default: voices.toml's \\[engines.piper], else ~/.local/share/piper-voices.",
     ),
 ]
 

@@ -91,11 +91,15 @@ class RayCluster:
     def start(self, tasks: Mapping[str, produce.ClipTask]) -> RayBatch:
         ray = _ray()
         refs: dict[Any, str] = {}
+        ids: dict[engines.EngineOptions, engines.EngineIds] = {}
         for key, task in tasks.items():
             given = None if task.speak else produce.cached_speech(task.wav)  # spoken before: only encoded there
             options = task.engine_options
+            engine_id = ids.setdefault(options, engines.EngineIds(options))(task.voice)  # in the clip's cache key
             remote = self._remote.options(num_cpus=task_cpus(task.voice, options))
-            refs[remote.remote(task.text, task.voice, given, task.bitrate_kbps, task.loudness_lufs, options)] = key
+            refs[remote.remote(
+                task.text, task.voice, given, task.bitrate_kbps, task.loudness_lufs, options, engine_id
+            )] = key
         batch = RayBatch(ray, dict(tasks), refs)
         self._batches.append(batch)
         return batch
@@ -174,9 +178,10 @@ def _task_failure(error: Exception, task: produce.ClipTask) -> str:
 
 def speak_clip(
     text: str, voice: Voice, given: engines.Speech | None, bitrate_kbps: int, loudness_lufs: float,
-    options: engines.EngineOptions,
+    options: engines.EngineOptions, engine_id: str,
 ) -> SpeechFrames:
-    """A Ray task: the clip's speech as MP3 frames (spoken here unless given), or why not."""
+    """A Ray task: the clip's speech as MP3 frames (spoken here unless given), or why not. `engine_id` is
+    the engine's version on the machine that runs the build: a worker whose engine differs refuses."""
     try:
         _check_voice(voice, options)
     except AudiobookError as error:
@@ -184,6 +189,14 @@ def speak_clip(
             f"{produce.clip_name(text, voice)}: worker {_worker()} cannot speak voice {voice.voice_id!r}: {error}: "
             "install it on every worker of the cluster (see the README, Ray clusters)"
         ))
+    if given is None:
+        here = _engine_ids(options)(voice)
+        if here != engine_id:
+            return SpeechFrames(error=(
+                f"{produce.clip_name(text, voice)}: worker {_worker()} has {here}, but this build's cache is of "
+                f"{engine_id}: its clips would differ from a local build's; install the same version on every "
+                "worker (see the README, Ray clusters)"
+            ))
     try:
         return SpeechFrames(produce.speech_frames(text, voice, given, bitrate_kbps, loudness_lufs, options))
     except AudiobookError as error:
@@ -196,9 +209,19 @@ def _check_voice(voice: Voice, options: engines.EngineOptions) -> None:
     engines.check_voice(voice, options)
 
 
+@functools.cache
+def _engine_ids(options: engines.EngineOptions) -> engines.EngineIds:
+    """This worker's engine versions (each looked up once per worker process and engine, or model)."""
+    return engines.EngineIds(options)
+
+
 def _worker() -> str:
-    """This worker, for messages: its host name and the address of its Ray node."""
-    return f"{socket.gethostname()} ({_ray().util.get_node_ip_address()})"
+    """This worker, for messages: its host name and the address of its Ray node (the host name alone
+    outside a Ray worker, where Ray would guess an address by routing towards a public one)."""
+    ray = _ray()
+    if not ray.is_initialized():
+        return socket.gethostname()
+    return f"{socket.gethostname()} ({ray.util.get_node_ip_address()})"
 
 
 # --- Ray itself --------------------------------------------------------------------------------

@@ -144,3 +144,26 @@ def test_the_next_books_clips_start_before_the_last_book_is_joined(tmp_path: Pat
     results = list(build_books(books, on_progress, runner=runner))
     assert [r.plan.title for r in results] == ["Book one", "Book two"]
     assert events == ["start 1", "start 2", "written Book one", "written Book two"]
+
+
+@pytest.mark.needs_espeak
+def test_a_worker_with_another_engine_version_refuses_and_one_with_the_same_makes_the_local_frames() -> None:
+    """The task itself, run here as a worker would run it: the engine version it is sent is the build
+    machine's (part of the clip's cache key); a worker whose eSpeak NG differs would put other audio
+    under that key, so it refuses, naming itself and both versions."""
+    pytest.importorskip("ray", reason="needs Ray: pip install -e '.[ray]' (bash setup.sh installs it)")
+    from audiobook.cluster import speak_clip
+    from audiobook.engines import DEFAULT_OPTIONS, engine_id
+    from audiobook.produce import speech_frames
+
+    voice = Voice("en-us+f3")
+    text = "The lamps came on along the harbour wall."
+    here = engine_id(voice)
+    other = speak_clip(text, voice, None, 64, -19.0, DEFAULT_OPTIONS, "espeak-ng 0.1 / pyttsx3 0.1")
+    assert other.speech == b""
+    assert other.error.startswith("clip 'The lamps came on along the harbour w...' (en-us+f3): worker ")
+    assert f"has {here}, but this build's cache is of espeak-ng 0.1 / pyttsx3 0.1" in other.error
+    assert "install the same version on every worker" in other.error and "\n" not in other.error
+    same = speak_clip(text, voice, None, 64, -19.0, DEFAULT_OPTIONS, here)
+    assert same.error == ""
+    assert same.speech == speech_frames(text, voice, None, 64, -19.0, DEFAULT_OPTIONS) != b""
