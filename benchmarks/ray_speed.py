@@ -173,6 +173,7 @@ def main() -> None:
     local1, local2 = best["local pool, 1 job"].wall_s, best["local pool, 2 jobs"].wall_s
     ray1, ray2 = best["Ray, 1 worker CPU"], best["Ray, 2 worker CPUs"]
     print(f"Ray 2 CPUs / Ray 1 CPU:                {ray2.wall_s / ray1.wall_s:.2f}  (target at most 0.60)")
+    print(f"  the local pool's own 2 jobs / 1 job:  {local2 / local1:.2f}  (what this machine gave two processes now)")
     print(f"local pool faster than Ray, 1 CPU:     {ray1.wall_s / local1:.2f}x (target at most 1.30x)")
     print(f"local pool faster than Ray, 2 CPUs:    {ray2.wall_s / local2:.2f}x (target at most 1.30x)")
     print(f"bytes sent back per clip:              {mp3_bytes / max(1, parts) / 1024:.1f} KiB of MP3 frames "
