@@ -377,10 +377,10 @@ def build_books(
     (every option but the sources is the first book's); each book's result as it is written.
 
     Clips are made by `runner` if given, else on this machine's cores, or on the Ray cluster that
-    ``options.ray`` (else the book's ``[build] ray``) names, one session for the whole run. Each book is planned, and its
-    clips started, before the book before it is finished: on a cluster the next book's clips are
-    made while the last one's chapters are joined and tagged here. If a book cannot be planned,
-    the one before it is still finished; then its error is raised.
+    ``options.ray`` (else the book's ``[build] ray``) names, one session for the whole run. Each
+    book is planned, and its clips started, before the book before it is finished: on a cluster the
+    next book's clips are made while the last one's chapters are joined and tagged here. If a book
+    cannot be planned, the one before it is still finished; then its error is raised.
     """
     if not books:
         return

@@ -33,7 +33,9 @@ def test_ray_addresses_ray_takes_are_accepted(address: str) -> None:
     assert check_address(address) == address
 
 
-@pytest.mark.parametrize("address", ["", "head", "ray://head", "http://head:8265", "head:port", "ray://:10001", "h:1234567"])
+@pytest.mark.parametrize(
+    "address", ["", "head", "ray://head", "http://head:8265", "head:port", "ray://:10001", "h:1234567"]
+)
 def test_other_ray_addresses_are_one_line_errors(address: str) -> None:
     with pytest.raises(ClusterError) as error:
         check_address(address)
