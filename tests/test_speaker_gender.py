@@ -203,3 +203,13 @@ def test_she_never_resolves_to_a_man_known_only_by_his_given_name() -> None:
         '"It is late," she said.\n'
     )
     assert _turns(text) == ["Clara"]
+
+
+def test_a_family_name_alone_in_a_tag_is_the_man_of_the_family() -> None:
+    # by the old convention "Hall" is Mr. Hall, though Mrs. Hall is named more and more lately
+    text = (
+        "Mrs. Hall kept the inn, and Mr. Hall drove the cart. Mrs. Hall was busy in the kitchen.\n\n"
+        '"Is the stranger up yet?" said Hall.\n\n'
+        '"Not yet," said Mrs. Hall.\n'
+    )
+    assert _turns(text) == ["Mr. Hall", "Mrs. Hall"]

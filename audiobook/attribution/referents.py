@@ -394,6 +394,10 @@ class Resolver:
             rest = rest[1:]  # `Presently Tony said`: an adverb opening the sentence
             written = " ".join(rest)
         candidates = self._sharing(title, rest)
+        if title is None and len(rest) == 1 and len(candidates) > 1:
+            men = {c for c in candidates if self.cast.resolve(f"Mr {rest[0]}") == c}
+            if len(men) == 1 and all(self.cast.gender(c) == "female" for c in candidates - men):
+                return men.pop()  # `said Hall` beside Mr. and Mrs. Hall: a family name alone is the man's
         if candidates:
             recent = {m.character for m in self.cast.mentioned_before(pos) if pos - m.start < _PRONOUN_REACH}
             presence = self._mentions()
