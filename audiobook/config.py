@@ -167,6 +167,58 @@ def _find_line(raw: str, keys: tuple[str, ...]) -> int:
     return _line_index(raw).get(keys, 0)
 
 
+class _Lines:
+    """The line of each table and key of a casting file, found when first asked for: table headers
+    in one pass over the header lines only, every key only once a key is asked for (an error)."""
+
+    def __init__(self, raw: str) -> None:
+        self._raw = raw
+        self._headers: dict[tuple[str, ...], int] | None = None
+        self._all: dict[tuple[str, ...], int] | None = None
+
+    def get(self, keys: tuple[str, ...], default: int = 0) -> int:
+        if self._headers is None:
+            self._headers = _header_lines(self._raw)
+        found = self._headers.get(keys)
+        if found is not None:
+            return found
+        if self._all is None:
+            self._all = _line_index(self._raw)
+        return self._all.get(keys, default)
+
+
+_HEADER = re.compile(r"^[ \t]*\[[^\n]*", re.MULTILINE)
+
+
+def _header_lines(raw: str) -> dict[tuple[str, ...], int]:
+    """The line (1-based) of every table header, as `_line_index` finds them, newlines counted in C."""
+    index: dict[tuple[str, ...], int] = {}
+    entries: dict[tuple[str, ...], int] = {}
+    number, pos = 1, 0
+    for match in _HEADER.finditer(raw):
+        number += raw.count("\n", pos, match.start())
+        pos = match.start()
+        _header(match.group().strip(), number, index, entries)
+    return index
+
+
+def _header(
+    stripped: str, number: int, index: dict[tuple[str, ...], int], entries: dict[tuple[str, ...], int]
+) -> tuple[str, ...] | None:
+    """Record the table a header line opens (and an array of tables' entry); None if it is none."""
+    close = stripped.find("]")
+    if close <= 1:
+        return None
+    inner = stripped[1:close].strip("[ \t")
+    parts = _split_dotted(inner) if '"' in inner or "'" in inner else inner.split(".")
+    table = tuple(_unquote(part) for part in parts)
+    index.setdefault(table, number)
+    if stripped.startswith("[["):  # an array of tables: its entries counted, ("lines", "#0"), ...
+        entries[table] = entries.get(table, -1) + 1
+        index[table + (f"#{entries[table]}",)] = number
+    return table
+
+
 def _line_index(raw: str) -> dict[tuple[str, ...], int]:
     """The line (1-based) of every table header and key in the file, first one wins: one pass over
     the file, so that a casting file of any size is checked in linear time."""
@@ -175,38 +227,31 @@ def _line_index(raw: str) -> dict[tuple[str, ...], int]:
     table: tuple[str, ...] = ()
     for number, line in enumerate(raw.splitlines(), 1):
         stripped = line.strip()
-        if stripped.startswith("["):
-            close = stripped.find("]")
-            if close > 1:
-                table = tuple(_unquote(part) for part in _split_dotted(stripped[1:close].strip("[ \t")))
-                index.setdefault(table, number)
-                if stripped.startswith("[["):  # an array of tables: its entries counted, ("lines", "#0"), ...
-                    entries[table] = entries.get(table, -1) + 1
-                    index[table + (f"#{entries[table]}",)] = number
+        if not stripped or stripped[0] == "#":
+            continue
+        if stripped[0] == "[":
+            opened = _header(stripped, number, index, entries)
+            if opened is not None:
+                table = opened
                 continue
         key, equals, _ = stripped.partition("=")
-        if equals and key.strip() and not key.lstrip().startswith("#"):
+        if equals and key:
             index.setdefault(table + (_unquote(key),), number)
     return index
 
 
 def _split_dotted(key: str) -> list[str]:
     """`characters."Dr. Who"` -> ['characters', '"Dr. Who"']: dots inside quotes do not split."""
-    parts: list[str] = []
-    current: list[str] = []
-    quote = ""
-    for ch in key:
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "\"'":
-            quote = ch
-        elif ch == ".":
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(ch)
-    parts.append("".join(current))
+    parts = [""]
+    for token in _DOTTED_TOKEN.findall(key):
+        if token == ".":
+            parts.append("")
+        else:
+            parts[-1] += token
     return parts
+
+
+_DOTTED_TOKEN = re.compile(r""""[^"]*"?|'[^']*'?|[^."']+|\.""")  # a quoted part (dots inside), a bare run, a dot
 
 
 def _unquote(part: str) -> str:
@@ -224,7 +269,7 @@ def load_config(path: Path | None) -> Config:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     try:
-        data = tomllib.loads(raw)
+        data = _toml(raw)
     except RecursionError:
         raise ConfigError(f"{path}: invalid TOML: values nested too deeply: flatten the file") from None
     except tomllib.TOMLDecodeError as exc:
@@ -232,41 +277,63 @@ def load_config(path: Path | None) -> Config:
         where = f"{path}:{m.group(1)}" if m else str(path)
         message = re.sub(r"\s*\(at line.*\)", "", str(exc))
         raise ConfigError(f"{where}: invalid TOML: {message}: fix the syntax") from None
-    return _parse(path, _line_index(raw), data)
+    return _parse(path, _Lines(raw), data)
 
 
-def _check_table(path: Path, lines: dict[tuple[str, ...], int], table: tuple[str, ...], data: Any, kind: str) -> None:
-    where = f"{path}:{lines.get(table, 0) or 1}"
+def _toml(raw: str) -> dict[str, Any]:
+    """The TOML document: rtoml (Rust) reads a big casting file ten times faster than tomllib; anything
+    it refuses is read again by tomllib, whose result or error (with its familiar message) then holds."""
+    try:
+        import rtoml
+    except ImportError:  # a platform without its wheel: the standard library's parser alone
+        return tomllib.loads(raw)
+    try:
+        return rtoml.loads(raw)
+    except (rtoml.TomlParsingError, ValueError):  # e.g. nesting deeper than rtoml's limit, or bad syntax
+        return tomllib.loads(raw)
+
+
+def _check_table(path: Path, lines: _Lines, table: tuple[str, ...], data: Any, kind: str) -> None:
     if not isinstance(data, dict):
-        raise ConfigError(f"{where}: [{'.'.join(table)}] must be a table")
+        raise ConfigError(f"{path}:{lines.get(table, 0) or 1}: [{'.'.join(table)}] must be a table")
+    name = f"[{'.'.join(table)}]"
     for key, value in data.items():
-        line = lines.get(table + (key,), 0) or lines.get(table, 0) or 1
-        _check_value(f"{path}:{line}", f"[{'.'.join(table)}]", kind, key, value)
+        problem = _problem(name, kind, key, value)
+        if problem:
+            line = lines.get(table + (key,), 0) or lines.get(table, 0) or 1
+            raise ConfigError(f"{path}:{line}: {problem}")
 
 
-def _check_value(where: str, table: str, kind: str, key: str, value: Any) -> None:
-    """One key of a table: known, of the right type, in range."""
+def _problem(table: str, kind: str, key: str, value: Any) -> str:
+    """What is wrong with one key of a table (unknown, of the wrong type, out of range); "" if nothing."""
     allowed = _TABLE_KEYS[kind]
+    if key in allowed and not isinstance(value, (bool, list)) and isinstance(value, allowed[key]):
+        if key not in _RANGES or kind == "line" or _RANGES[key][0] <= value <= _RANGES[key][1]:
+            if key != "gender" or value in GENDERS:
+                return ""  # the common case, checked without building a message
     if key not in allowed:
-        raise ConfigError(f"{where}: unknown key '{key}' in {table}: use one of {', '.join(sorted(allowed))}")
+        return f"unknown key '{key}' in {table}: use one of {', '.join(sorted(allowed))}"
     expected = allowed[key]
     if isinstance(value, bool) != (expected is bool) or not isinstance(value, expected):
         names = {
             str: "a string", int: "a whole number", list: "a list", (int, float): "a number", bool: "true or false",
             dict: "a table",
         }
-        raise ConfigError(f"{where}: '{key}' must be {names[expected]}, not {value!r}")
+        return f"'{key}' must be {names[expected]}, not {value!r}"
     if key in _RANGES and kind != "line" and not _RANGES[key][0] <= value <= _RANGES[key][1]:
         low, high = _RANGES[key]
-        raise ConfigError(f"{where}: '{key}' = {value} is out of range: use {low} to {high}")
+        return f"'{key}' = {value} is out of range: use {low} to {high}"
     if key == "gender" and value not in GENDERS:
-        raise ConfigError(f"{where}: gender '{value}' unknown: use \"female\" or \"male\"")
+        return f"gender '{value}' unknown: use \"female\" or \"male\""
     if isinstance(value, list) and not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{where}: '{key}' must be a list of strings")
+        return f"'{key}' must be a list of strings"
+    return ""
 
 
-def _line_fixes(path: Path, lines: dict[tuple[str, ...], int], data: Any) -> tuple[LineFix, ...]:
+def _line_fixes(path: Path, lines: _Lines, data: Any) -> tuple[LineFix, ...]:
     """`[[lines]]`: each entry a quote and a speaker, each quote given once."""
+    if isinstance(data, list) and not data:
+        return ()
     table_line = lines.get(("lines",), 0) or 1
     if not isinstance(data, list) or not all(isinstance(entry, dict) for entry in data):
         raise ConfigError(f'{path}:{table_line}: lines must be [[lines]] tables: quote = "..." and speaker = "..."')
@@ -275,7 +342,9 @@ def _line_fixes(path: Path, lines: dict[tuple[str, ...], int], data: Any) -> tup
     for k, entry in enumerate(data):
         line = lines.get(("lines", f"#{k}"), 0) or table_line
         for key, value in entry.items():
-            _check_value(f"{path}:{line}", "[[lines]]", "line", key, value)
+            problem = _problem("[[lines]]", "line", key, value)
+            if problem:
+                raise ConfigError(f"{path}:{line}: {problem}")
         for key in ("quote", "speaker"):
             if not str(entry.get(key, "")).strip():
                 raise ConfigError(
@@ -301,7 +370,7 @@ def _voice(data: dict) -> VoiceConfig:
     )
 
 
-def _piper_voices(path: Path, lines: dict[tuple[str, ...], int], data: Any) -> Path | None:
+def _piper_voices(path: Path, lines: _Lines, data: Any) -> Path | None:
     """[engines.piper] voices, relative to voices.toml's folder (~ expanded); None if not given."""
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:{lines.get(('engines',), 0) or 1}: [engines] must be a table: write [engines.piper]")
@@ -314,7 +383,7 @@ def _piper_voices(path: Path, lines: dict[tuple[str, ...], int], data: Any) -> P
     return path.parent / Path(piper["voices"]).expanduser() if "voices" in piper else None
 
 
-def _parse(path: Path, lines: dict[tuple[str, ...], int], data: dict) -> Config:
+def _parse(path: Path, lines: _Lines, data: dict) -> Config:
     for key in data:
         tables = (
             "book", "narrator", "characters", "pools", "pronunciations", "engines", "not_characters", "lines", "build"

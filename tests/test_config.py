@@ -85,3 +85,28 @@ def test_readme_example_is_a_valid_voices_toml(tmp_path: Path) -> None:
     assert config.pronunciations == {"Miku": "Meeku"}
     assert config.characters[0].aliases == ("Hatsune Miku",)
     assert config.cover == tmp_path / "cover.png"
+
+
+def test_lines_of_headers_found_alone_agree_with_the_full_index() -> None:
+    """Headers are found in a pass over header lines only (keys only on an error): same lines."""
+    from audiobook.config import _header_lines, _line_index, _Lines
+
+    raw = (
+        '# casting\n[book]\ntitle = "T"\n\n  [characters."Dr. Who"]\nvoice = "en"\n'
+        "[characters.'a.b'.x]\n[[lines]]\nquote = \"Hi\"\n[ narrator ]\n[[lines]]\nspeaker = 'x'\n"
+        '[characters."Dr. Who"]\n'
+    )
+    full = _line_index(raw)
+    headers = _header_lines(raw)
+    assert headers == {keys: line for keys, line in full.items() if keys in headers}
+    assert headers[("characters", "Dr. Who")] == 5 and headers[("lines", "#1")] == 11
+    lines = _Lines(raw)
+    assert lines.get(("narrator",)) == 10 and lines.get(("lines", "quote")) == 9 and lines.get(("nope",)) == 0
+
+
+def test_a_casting_file_deeper_than_the_fast_parser_reads_as_tomllib_reads_it(tmp_path: Path) -> None:
+    """rtoml stops at a nesting depth tomllib reads: the file is then read by tomllib, as before."""
+    path = tmp_path / "voices.toml"
+    path.write_text("[pronunciations]\nx = " + "[" * 200 + "]" * 200 + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"voices.toml:2: pronunciation of \"x\" must be a non-empty string"):
+        load_config(path)
