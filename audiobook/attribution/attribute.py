@@ -286,6 +286,7 @@ def describe(ctx: Context, members: list[int]) -> None:
 # `\b(?:[Hh]e|[Ss]he)\b`, with the word boundary checked after the first letter: the scanner
 # jumps from one h or s to the next instead of testing a boundary at every character.
 _HE_SHE = re.compile(r"(?:H(?<!\w.)e|h(?<!\w.)e|S(?<!\w.)he|s(?<!\w.)he)\b")
+_NOT_TAG_START = re.compile(r"[^ ,—–\-\n]")  # what text[start:he].strip(" ,—–-\n") would keep
 _CLAUSE_OPENS = re.compile(r"(?:[.!?;:][\"”’']?\s+|\b(?:and|but|then|when|as)\s+)$")  # before a subject
 
 
@@ -303,7 +304,7 @@ def pronoun_subjects(ctx: Context, members: list[int]) -> None:
         for m in _HE_SHE.finditer(text, seg.start, seg.end):
             if m.start() > seg.start and not _CLAUSE_OPENS.search(text, max(seg.start, m.start() - 8), m.start()):
                 continue
-            if after_quote and not text[seg.start : m.start()].strip(" ,—–-\n"):
+            if after_quote and not _NOT_TAG_START.search(text, seg.start, m.start()):
                 continue  # `"…," he said`: the tag's
             if not SUBJECT_VERB.match(text, m.end(), seg.end):
                 continue

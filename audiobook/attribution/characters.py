@@ -16,6 +16,7 @@ import re
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from . import gender as genders
 from .aliases import Group, Together, merge
@@ -79,6 +80,7 @@ class KnownCast:
     not_characters: frozenset[str] = frozenset()
 
 
+@lru_cache(maxsize=1 << 16)  # asked again and again of the same few names
 def form_key(name: str) -> str:
     """A name as the cast keys it: `Mr. Darcy` -> `Mr Darcy`, `Kaito-san` -> `Kaito`."""
     return HONORIFIC_SUFFIX.sub("", " ".join(name.replace(".", " ").split()))
@@ -262,12 +264,15 @@ def _capitals(text: str, tag_positions: set[int]) -> _Capitals:
         at_start = (
             title is None and start not in tag_positions and bool(SENTENCE_START.search(text, max(0, start - 6), start))
         )
-        if not at_start:  # (a title is never at the start)
-            cap_mid.update(words)
+        if not at_start or title:
+            for w in words[1:] if at_start else words:
+                cap_mid[w] += 1
         elif len(words) > 1:
-            cap_mid.update(words[1:])
+            for w in words[1:]:
+                cap_mid[w] += 1
         caps.occurrences.append((start, end, title, words))
-        cap_any.update(words)
+        for w in words:
+            cap_any[w] += 1
         if at_start and len(words) == 1 and SUBJECT_VERB.match(text, end):
             cap_any[words[0]] += 1  # "Mara climbed the stairs.": a sentence's subject, then its verb
     return caps

@@ -68,6 +68,7 @@ class Context:
     narration_only: dict[int, str] = field(default_factory=dict)  # paragraph without quotes -> its text
     last_quote: int | None = None  # the last quote of the paragraphs attributed so far
     fixed: dict[int, str] = field(default_factory=dict)  # quote -> its speaker, by the user's word (`[[lines]]`)
+    _quotes: dict[int, list[int]] = field(default_factory=dict, repr=False)  # quotes(), found once a paragraph
 
     @property
     def narrator(self) -> str | None:
@@ -82,8 +83,10 @@ class Context:
         return self.segs[i].kind == "dialogue"
 
     def quotes(self, p: int) -> list[int]:
-        """The dialogue segments of paragraph `p`."""
-        return [i for i in self.by_paragraph.get(p, []) if self.segs[i].kind == "dialogue"]
+        """The dialogue segments of paragraph `p` (a list of the caller's own)."""
+        if p not in self._quotes:
+            self._quotes[p] = [i for i in self.by_paragraph.get(p, []) if self.segs[i].kind == "dialogue"]
+        return list(self._quotes[p])
 
     def neighbour(self, i: int, step: int) -> Segment | None:
         """The segment `step` (+1 or -1) away from `i`, if it is in the same paragraph."""

@@ -70,6 +70,7 @@ _SPOUSE_TITLE = {"wife": ("Mr", "Mrs"), "lady": ("Mr", "Mrs"), "husband": ("Mrs"
 _THE = re.compile(r"^[Tt]he\s+(?=[A-Z])")  # `the Caterpillar`: a name with an article
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _LOWER = re.compile(r"[a-z]+")
+_NOT_SPACE = re.compile(r"\S")
 _QUOTE_MARKS = re.compile(r"[\"“”]")
 _SUBJECT_START = re.compile(
     r"(?:^|[.!?…;]['’\"”)]*\s+)"
@@ -214,7 +215,7 @@ class Resolver:
         "…," he said`)."""
         start = self._paragraph_start(pos)
         end = pos
-        own = bool(self.text[start:pos].strip())
+        own = _NOT_SPACE.search(self.text, start, pos) is not None  # (no slice of a long paragraph)
         if not own:
             end = start
             start = self._paragraph_start(end - 1)
@@ -240,34 +241,36 @@ class Resolver:
         scores: dict[str, float] = defaultdict(float)
         unknown: dict[str, float] = defaultdict(float)  # characters whose gender the text never settles
         paragraph_start = self._paragraph_start(pos)
-        for k, m in enumerate(self.cast.mentioned_before(pos)):
-            if m.character in exclude or m.character == self.narrator:
+        text, narrator, one_off, nominal_gender = self.text, self.narrator, self.one_off, self.nominal_gender
+        for k, m in enumerate(self.cast.mentioned_before(pos)):  # (names bound once: this runs for every he/she)
+            who, start, end = m.character, m.start, m.end
+            if who in exclude or who == narrator:
                 continue
-            if m.character in self.one_off and pos - m.start > 400:
+            if who in one_off and pos - start > 400:
                 continue  # "one man" said something once; a later "he" is someone else
-            if pos - m.start > _PRONOUN_REACH:
+            if pos - start > _PRONOUN_REACH:
                 break  # `Lord Palmerston opened the mine` pages ago: not the "he" of this line
-            g = self.gender(m.character)
+            g = self.gender(who)
             if g is not None and g != gender:
                 continue
-            if g is None and gender and self.voice_gender(m.character) not in (None, gender):
+            if g is None and gender and self.voice_gender(who) not in (None, gender):
                 continue  # a he is never one whose voice is a woman's (`Edward` by his name alone is a man)
-            if g is None and self.text[m.start : m.end].lower() in _OTHER_PRONOUN.get(gender, ()):
+            if g is None and text[start:end].lower() in _OTHER_PRONOUN.get(gender, ()):
                 continue  # `She placed the hat…`: someone of unsure gender who was a she is not a he
             weight = _RECENCY**k
-            if m.character in self.nominal_gender and m.start != m.end:
+            if who in nominal_gender and start != end:
                 weight *= 0.5  # "A large man stood behind the counter": a description, not a name
-            if self.text.startswith(("'s ", "’s "), m.end):
+            if text.startswith(("'s ", "’s "), end):
                 weight *= _POSSESSIVE  # `thrusting a hand into Stephen's pocket, he said`: Stephen is not he
-            if m.start == m.end:
+            if start == end:
                 weight *= 1.5  # the speaker of a quote
-            elif self._subject_at(m.end):
+            elif self._subject_at(end):
                 weight *= 1.5
-            if m.start != m.end and paragraph_start <= m.start:
+            if start != end and paragraph_start <= start:
                 weight *= 3  # named in the quote's own paragraph: `Miku smiled. "…," she said.`
-            if m.character in self.one_off:
+            if who in one_off:
                 weight *= 0.5  # "another boy" said one thing; a named character nearby is likelier
-            (scores if g == gender else unknown)[m.character] += weight
+            (scores if g == gender else unknown)[who] += weight
         if scores:
             best, score = _top(scores)
             if unknown and best in self.one_off and _top(unknown)[1] * 0.5 > score:
