@@ -216,3 +216,35 @@ def test_a_clip_that_fails_is_reported_as_locally_and_finished_clips_stay(
     again = produce(requests[:-1], tmp_path / "cache", 1, 64)
     cached = {p.part.path for p in again if p.part.cached}
     assert {part.path for part in finished} <= cached  # type: ignore[attr-defined]
+
+
+def test_progress_comes_as_each_clip_comes_back_while_the_others_are_still_being_made(
+    cluster: LocalCluster, tmp_path: Path
+) -> None:
+    """Through the library, as the CLI's progress bar sees it: one synthesis event per clip with the work
+    done so far, counting up to the total; the first of them arrives while clip tasks still run on the
+    cluster (results are taken as they finish, not after the last one)."""
+    from audiobook.build import Progress, build
+    from audiobook.plan import BuildOptions
+
+    stories = write_book(tmp_path, LONG_STORIES)
+    events: list[Progress] = []
+    running_at_first: list[int] = []
+
+    def on_progress(event: Progress) -> None:
+        if event.stage == "synthesize" and event.done == 1:
+            running_at_first.extend(task_processes())
+        events.append(event)
+
+    options = BuildOptions((stories,), tmp_path / "ray", tmp_path / "voices.toml", ray=cluster.address)
+    result = build(options, on_progress)
+    synthesis = [e for e in events if e.stage == "synthesize"]
+    clips = result.clips_total
+    assert result.clips_synthesized == clips > 20
+    done = [e.done for e in synthesis]
+    assert done[0] == 0 and all(0 <= b - a <= 1 for a, b in zip(done, done[1:], strict=False))
+    assert sorted(set(done)) == list(range(clips + 1))  # each clip counted once, as it came back
+    assert synthesis[-1].done == synthesis[-1].total == clips
+    works = [e.work_done for e in synthesis if e.work_done is not None]
+    assert works == sorted(works) and works[-1] == pytest.approx(synthesis[-1].work_total)
+    assert running_at_first, "the first clip was reported only after every task on the cluster had finished"
