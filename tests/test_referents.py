@@ -123,3 +123,15 @@ def test_the_latter_and_the_former_are_the_last_two_named() -> None:
     script = attribute(segment(parse_story(Path("s.txt"), text, "utf-8")))
     said = [line.speaker for line in script.lines if line.kind == "dialogue"]
     assert said == ["Miss Pratt", "Miss Pratt", "Mrs. Oakes"]
+
+
+def test_a_quote_that_calls_someone_by_name_is_not_theirs() -> None:
+    text = (
+        "Jenny smiled at Harriet.\n\n"
+        '"You will like him," said Jenny.\n\n'
+        "Harriet looked grave.\n\n"
+        '"My dear Harriet, you must not make too much of it."\n'
+    )
+    script = attribute(segment(parse_story(Path("s.txt"), text, "utf-8")))
+    said = [line.speaker for line in script.lines if line.kind == "dialogue"]
+    assert said == ["Jenny", "Jenny"]  # not Harriet, whose beat comes before: the line calls her by name

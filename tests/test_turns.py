@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from audiobook.attribution import attribute
 from audiobook.attribution.attribute import context
 from audiobook.attribution.context import Context, Decision
 from audiobook.attribution.turns import runs, turn_taking
@@ -133,3 +134,13 @@ def test_a_line_calling_the_last_but_one_speaker_goes_to_a_third_voice() -> None
     turn_taking(ctx)
     # not Walter (called by name), not Hugh (who just spoke): the one who asked before
     assert ctx.speaker(q[3]) == "Ruth"
+
+
+def test_of_two_called_the_one_called_last_answers() -> None:
+    text = (
+        "Carol, Dan and Bea sat writing letters.\n\n"
+        '"That is no praise for Dan, Carol," cried Bea, "he writes slowly. Do you not, Dan?"\n\n'
+        '"My style is not yours."\n'
+    )
+    script = attribute(segment(parse_story(Path("story.txt"), text, "utf-8")))
+    assert [line.speaker for line in script.lines if line.kind == "dialogue"][-1] == "Dan"

@@ -164,7 +164,7 @@ def _first_resolved(ctx: Context, par: Paragraph, cues: list[Who]) -> Decision |
     """The first cue that resolves to a character, as of the paragraph's first quote."""
     for who in cues:
         name = ctx.resolver.resolve(who.phrase, ctx.segs[par.quotes[0]].start, par.exclude)
-        if name:
+        if name and name not in par.exclude:  # `Harriet looked grave. "My dear Harriet, …"`: not Harriet
             return Decision(name, who.rule, who.confidence)
     return None
 
@@ -175,8 +175,9 @@ def first_person(ctx: Context, i: int) -> Decision | None:
 
 
 def last_mentioned(ctx: Context, i: int) -> Decision | None:
-    """Nothing else decided: the last character named before the quote."""
+    """Nothing else decided: the last character named before the quote (not one it addresses)."""
+    addressed = ctx.vocatives.get(ctx.segs[i].paragraph, ())
     for m in ctx.cast.mentioned_before(ctx.segs[i].start):
-        if m.character != ctx.narrator:
+        if m.character != ctx.narrator and m.character not in addressed:
             return Decision(m.character, "last-mentioned", 0.3)
     return None

@@ -61,7 +61,8 @@ def turn_taking(ctx: Context) -> None:
         not_speaker = {p: addressed[p] | ctx.named.get(p, set()) for p in run}  # nobody calls themselves by name
         sure = {k: a[0] for k, a in ((k, _anchor(ctx, p)) for k, p in enumerate(run)) if a and a[1] >= _SURE}
         for k, p in enumerate(run):  # "…, Haku?" -> Haku answers next (or spoke just before)
-            for name in sorted(addressed[p]):
+            # the one called last answers: `"…to Darcy, Caroline," cried her brother, "…Do not you, Darcy?"`
+            for name in reversed(dict.fromkeys(ctx.vocatives.get(p, []))):
                 for j in (k + 1, k - 1):
                     if _off_turn(sure, j, name):
                         continue  # `"…, Miss Bennet?"` while the tags say whose turn it is: someone else's
