@@ -184,9 +184,12 @@ def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
     return None
 
 
+_OPEN_END = re.compile(r"[,—–-]\W*$")
+
+
 def open_ended(quote: str) -> bool:
     """A quote ending in a comma (or a dash) continues into its speech tag."""
-    return bool(re.search(r"[,—–-]\W*$", quote.rstrip()))
+    return bool(_OPEN_END.search(quote.rstrip()))
 
 
 def listeners(narr: str) -> list[str]:
@@ -271,6 +274,17 @@ def _tail_start(sentence: str) -> int:
     return 0
 
 
+def _last_verb(sentence: str, tail: int) -> re.Match[str] | None:
+    """`_LAST_VERB.search(sentence, tail)`, tried only where a word starts: a match starting inside
+    a word starts at its first letter too, so the first word that matches holds the leftmost match
+    (searched, the pattern was tried from every letter of each word, each time with its particles)."""
+    for word in _WORD_RUN.finditer(sentence, tail):
+        found = _LAST_VERB.match(sentence, word.start())
+        if found:
+            return found
+    return None
+
+
 _MAIN_CLAUSE_START = re.compile(r"(?:^|(?<=,\s)|(?<=\band\s)|(?<=\bthen\s))(?=\S)")
 _CLAUSE_START = re.compile(r"(?:^|(?<=,\s)|(?<=\band\s)|(?<=\bthen\s)|(?<=\bwhile\s)|(?<=\bwhen\s))(?=\S)")
 
@@ -298,7 +312,7 @@ def tag_before(narr: str) -> Who | None:
     # `The old lady felt Tom's shirt, and said:` - the sentence's subject, its last verb a speech verb
     # `while the Dodo solemnly presented the thimble, saying` - its subject, its verb a participle of speech
     tail = _tail_start(sentence)
-    last_verb = _LAST_VERB.search(sentence, tail)  # matches wherever the `and … said` search below does
+    last_verb = _last_verb(sentence, tail)  # matches wherever the `and … said` search below does
     and_then = _AND_THEN_VERB.search(sentence, tail)
     participle = bool(last_verb and last_verb.group(1) in _PARTICIPLE_TAGS)
     said = bool(last_verb and and_then and is_speech_verb(last_verb.group(1)) and not and_then.group(0).startswith(","))

@@ -157,16 +157,22 @@ def pronoun_votes(
                 break
 
 
+def _noun_patterns(nouns: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """`her brother, Luki` (before), `Lydia, her youngest sister,` (after) and what follows the name
+    in the second (tail): `after` opens with a name, which the scanner tries at every capital; its
+    tail opens with a comma, which it finds at once, so only a span holding a tail is scanned."""
+    alternation = word_trie(nouns)
+    before = re.compile(rf"\b(?:{alternation}),?\s+{_NAME}")
+    described = rf",\s+(?:his|her|their|my|our|the|a|an)\s+(?:[a-z]+\s+){{0,2}}(?:{alternation})\b[,;.)]"
+    return before, re.compile(rf"{_NAME}{described}"), re.compile(described)
+
+
+_NOUN_PATTERNS = {gender: _noun_patterns(nouns) for gender, nouns in GENDERED_NOUNS.items()}  # built once
+
+
 def _vote_nouns(text: str, narration: list[tuple[int, int]], cast: Cast) -> None:
     """`her brother, Luki` / `his sister Jane` / `Lydia, her youngest sister,` / `Kitty, the second girl`."""
-    for gender, nouns in GENDERED_NOUNS.items():
-        alternation = word_trie(nouns)
-        before = re.compile(rf"\b(?:{alternation}),?\s+{_NAME}")
-        described = rf",\s+(?:his|her|their|my|our|the|a|an)\s+(?:[a-z]+\s+){{0,2}}(?:{alternation})\b[,;.)]"
-        after = re.compile(rf"{_NAME}{described}")
-        # `after` opens with a name, which the scanner tries at every capital; what follows the
-        # name opens with a comma, which it finds at once: only a span holding that is scanned.
-        tail = re.compile(described)
+    for gender, (before, after, tail) in _NOUN_PATTERNS.items():
         for start, end in narration:
             for pattern in (before, after) if tail.search(text, start, end) else (before,):
                 for m in pattern.finditer(text, start, end):

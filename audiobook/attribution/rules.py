@@ -10,6 +10,8 @@ from .context import Context, Decision, Paragraph
 from .cues import SENTENCES, Who, beats, introducer, listeners, open_ended, tag_after, tag_before, trailing_narration
 from .unnamed import voice_gender
 
+_CLAUSE_END = re.compile(r"[,:—–-]\s*$")
+_SENTENCE_END = re.compile(r"[.!?]\W*$")
 _REPLIED = re.compile(r"\W*(?:she|he)\s+(?:replied|answered|returned|retorted|responded|rejoined)\b")
 
 
@@ -43,7 +45,7 @@ def serves_both(ctx: Context, par: Paragraph, i: int) -> str | None:
         return None
     narr = ctx.text[prv.start : prv.end]
     before = ctx.said(i - 2)
-    if re.search(r"[,:—–-]\s*$", narr) and open_ended(before):
+    if _CLAUSE_END.search(narr) and open_ended(before):
         return "clause"
     sentences = [s for s in SENTENCES.split(narr.strip()) if s]
     return "sentence" if len(sentences) == 1 and tag_after(narr, open_ended(before)) else None
@@ -146,7 +148,7 @@ def _beat_before(ctx: Context, par: Paragraph, i: int) -> Who | None:
     if prv is None or prv.kind != "narration":
         return None
     narr = ctx.text[prv.start : prv.end]
-    if not re.search(r"[.!?]\W*$", narr.rstrip()):
+    if not _SENTENCE_END.search(narr.rstrip()):
         return None
     sentences = [s for s in SENTENCES.split(narr.strip()) if s]
     if not sentences:

@@ -32,6 +32,7 @@ _SELF_INTRO = re.compile(
     r"([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)(?=\s*[.!?,…]|\s*$)"
 )
 _PARENT_CALL = re.compile(r"^\W*(?:Mommy|Mom|Mama|Mamma|Mummy|Mum|Daddy|Dad|Papa|Mother|Father)\b\s*[,!?]")
+_I = re.compile(r"\bI\b")
 _THIRD_PERSON = re.compile(r"\b(?:he|she|him|her|his|hers)\b", re.IGNORECASE)
 _OWN_VOICE = re.compile(r"\b(his|her)\s+(?:\w+\s+)?voice\b", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.!?…])['’\"”)]*\s+")
@@ -227,7 +228,7 @@ def memories(ctx: Context) -> None:
             for p in run:
                 for i in ctx.quotes(p):
                     quote = ctx.said(i)
-                    if _PARENT_CALL.match(quote) and re.search(r"\bI\b", quote):
+                    if _PARENT_CALL.match(quote) and _I.search(quote):
                         ctx.decided[i] = Decision(narrator, "memory", 0.4)  # the narrator as a child
                     else:
                         ctx.decided[i] = Decision(MEMORY, "memory", 0.4)
@@ -241,7 +242,7 @@ def _lone_quote(ctx: Context, p: int) -> bool:
     if any(i in ctx.decided and ctx.decided[i].rule != "introduced" for i in quotes):
         return False  # "introduced": the narrator did something, then the quote (maybe only remembered)
     narration = " ".join(ctx.said(i) for i in members if ctx.segs[i].kind == "narration")
-    return not beats(narration, "") and not _THIRD_PERSON.search(narration) and not re.search(r"\bI\b", narration)
+    return not beats(narration, "") and not _THIRD_PERSON.search(narration) and not _I.search(narration)
 
 
 def _introduced_by_narrator(ctx: Context, p: int) -> bool:
