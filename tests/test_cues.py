@@ -5,6 +5,7 @@ import pytest
 from audiobook.attribution.cues import (
     KIN_VOCATIVE,
     NAME_ASKED,
+    PARENT_VOCATIVE,
     Who,
     beats,
     introducer,
@@ -100,6 +101,11 @@ def test_names_called() -> None:
 def test_kinship_words_and_name_questions() -> None:
     assert KIN_VOCATIVE.findall('"Surely, uncle, you know."') == ["uncle"]
     assert KIN_VOCATIVE.findall('"My uncle knows."') == []  # talked about, not called
+    assert PARENT_VOCATIVE.findall('"I cannot agree with you, papa; you know I cannot."') == ["papa"]
+    assert PARENT_VOCATIVE.findall('"Oh, mamma! May I go?"') == ["mamma"]
+    assert PARENT_VOCATIVE.findall('"Mother, the kettle."') == ["Mother"]
+    assert PARENT_VOCATIVE.findall('"My father! He is home."') == []  # talked about
+    assert PARENT_VOCATIVE.findall('"Father Brown, come in."') == []  # a priest's title
     assert NAME_ASKED.search('"And what is your name?"')
     assert not NAME_ASKED.search('"The name of the ship is painted on her bow."')
 

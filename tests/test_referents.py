@@ -135,3 +135,34 @@ def test_a_quote_that_calls_someone_by_name_is_not_theirs() -> None:
     script = attribute(segment(parse_story(Path("s.txt"), text, "utf-8")))
     said = [line.speaker for line in script.lines if line.kind == "dialogue"]
     assert said == ["Jenny", "Jenny"]  # not Harriet, whose beat comes before: the line calls her by name
+
+
+TEA = """Mrs. Hale had gone up to bed. Mr. Hale came in from the garden, and Clara poured his tea.
+
+"The garden is too wet for you, my dear."
+
+"I cannot agree with you, papa; the sun is out."
+
+"It was raining an hour ago."
+"""
+
+
+def test_papa_is_the_mr_of_the_scene_and_answers_next() -> None:
+    ctx = ctx_of(TEA)
+    assert ctx.resolver.parent("papa", TEA.index('"I cannot')) == "Mr. Hale"
+    assert ctx.resolver.parent("mamma", TEA.index('"I cannot')) == "Mrs. Hale"
+    assert ctx.resolver.parent("papa", TEA.index("Mr. Hale")) is None  # nobody so titled before
+    sieve(ctx)
+    q = [i for i, s in enumerate(ctx.segs) if s.kind == "dialogue"]
+    assert ctx.vocatives[ctx.segs[q[1]].paragraph] == ["Mr. Hale"]
+    assert [ctx.speaker(i) for i in q] == ["Mr. Hale", "Clara", "Mr. Hale"]  # the one called answers
+
+
+def test_papa_is_the_father_whose_family_name_the_child_of_the_scene_bears() -> None:
+    text = (
+        "Clara Hale sat with her father. Mr. Hale was tired.\n\n"
+        "Mr. Dunne had called that morning, and Mr. Dunne had stayed to dinner.\n\n"
+        '"You are quiet tonight, papa."\n'
+    )
+    ctx = ctx_of(text)
+    assert ctx.resolver.parent("papa", text.index('"You')) == "Mr. Hale"  # not the Mr. named last and most

@@ -34,7 +34,7 @@ from ..segment import Segment, Segmentation, segment
 from .addressed import gendered_turns
 from .characters import NAME_RE, STOP_WORDS, SUBJECT_VERB, Cast, KnownCast, Mention, find_cast
 from .context import Chapter, Context, Decision, Paragraph
-from .cues import KIN_VOCATIVE, NAME_ASKED, named_in, names_called, tag_positions
+from .cues import KIN_VOCATIVE, NAME_ASKED, PARENT_VOCATIVE, named_in, names_called, tag_positions
 from .narrator import first_person, name_narrator, signed_name
 from .referents import NOMINAL, Resolver
 from .rules import (
@@ -330,6 +330,10 @@ def open_paragraph(ctx: Context, p: int, members: list[int]) -> Paragraph | None
             name = ctx.resolver.kin(kin)
             if name and name not in addressed:
                 addressed.append(name)  # `"Surely, uncle, …"`: the one the story calls Uncle John
+        for parent in PARENT_VOCATIVE.findall(ctx.said(i)):
+            name = ctx.resolver.parent(parent, ctx.segs[i].start)
+            if name and name not in addressed:
+                addressed.append(name)  # `"…, papa."`: the Mr. of the scene
     ctx.vocatives[p] = addressed
     ctx.named[p] = {n for i in quotes for n in named_in(ctx.said(i), ctx.cast)} - set(addressed)
     return Paragraph(p, members, quotes, set(addressed))

@@ -42,6 +42,9 @@ SPEECH_VERBS = frozenset(
 KIN_VOCATIVE = re.compile(
     r"(?:^[\"“'‘]?|[,!?;]\s+|\b(?:[Oo]h|[Dd]ear|[Mm]y)\s+)([Uu]ncle|[Aa]unt|[Cc]ousin|[Ss]ister|[Bb]rother)(?=\s*[,!?.…;—-])"
 )
+PARENT_VOCATIVE = re.compile(  # `"I cannot agree with you, papa"`; not `"My father!"`, nor `"Father Brown,"`
+    r"(?:^[\"“'‘]?|[,!?;]\s+|\b(?:[Oo]h|[Dd]ear)\s+)([Pp]apa|[Mm]amma|[Mm]ama|[Mm]other|[Ff]ather)(?=\s*[,!?.…;—-])"
+)
 NAME_ASKED = re.compile(
     r"\b(?:your|yer|thy)\s+name\b|\bwhat\s+(?:is\s+|was\s+)?(?:the\s+)?name\b|\bwho are (?:you|ye)\b", re.I
 )

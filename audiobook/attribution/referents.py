@@ -179,6 +179,37 @@ class Resolver:
         names = [c for c in dict.fromkeys(self.cast.forms.values()) if self._titled(c, (title,))]
         return names[0] if len(names) == 1 else None
 
+    def parent(self, word: str, pos: int) -> str | None:
+        """`"…, papa."` / `"Oh, mamma!"`: the one called so is the character with a father's (Mr.,
+        Sir) or mother's title (Mrs., Lady) whose family name a child of the scene bears (`Emma
+        Woodhouse` -> Mr. Woodhouse); else the one so titled the last pages name or hear most."""
+        titles = _PARENT_TITLES["mother" if word.lower() in ("mamma", "mama", "mother") else "father"]
+        scores: Counter[str] = Counter()
+        present: set[str] = set()
+        for m in self.cast.mentioned_before(pos):
+            if pos - m.start > 2 * _EPITHET_REACH:
+                break
+            present.add(m.character)
+            if m.character != self.narrator and self._titled(m.character, titles):
+                scores[m.character] += 2 if m.start == m.end else 1  # a line of theirs counts double
+        families = {family for name in present for family in self._families(name)}
+        parents = [
+            name for name in dict.fromkeys(self.cast.forms.values())
+            if name != self.narrator and self._titled(name, titles) and name.split()[-1] in families
+        ]
+        if len(parents) == 1:
+            return parents[0]
+        return scores.most_common(1)[0][0] if scores else None
+
+    def _families(self, name: str) -> set[str]:
+        """The family names `name` bears as a child: after a given name, a Miss or a Master."""
+        found = set()
+        for form in (name, *self.cast.aliases.get(name, ())):
+            words = form.replace(".", "").split()
+            if len(words) > 1 and words[0] not in ("Mr", "Mrs", "Sir", "Lady", "Dr"):
+                found.add(words[-1])
+        return found
+
     def _titled(self, name: str, titles: tuple[str, ...]) -> bool:
         return any(f.split()[0].rstrip(".") in titles for f in (name, *self.cast.aliases.get(name, ())))
 
