@@ -24,6 +24,7 @@ Everything here works on offsets into the text as read, so each chapter is a sli
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field, replace
 
 from .volumes import Volume, end_of_volume, is_illustration, subtitle, title_page_like, volume_heading
@@ -114,12 +115,13 @@ class _Block:
     level: int  # Markdown heading level, 0 for a "Chapter N" heading
 
 
-def _blocks(text: str, start: int, end: int) -> list[_Block]:
-    """Runs of non-blank lines, found line by line (a pattern spanning lines backtracks over long blank ones)."""
-    blocks = []
+def _blocks(text: str, start: int, end: int, first_only: bool = False) -> list[_Block]:
+    """Runs of non-blank lines, found line by line (a pattern spanning lines backtracks over long blank ones);
+    `first_only`: the first of them, without reading on through the rest of the text."""
+    blocks: list[_Block] = []
     block_start = block_end = -1
     pos = start
-    while pos <= end:
+    while pos <= end and not (first_only and blocks):
         newline = text.find("\n", pos, end)
         line_end = end if newline < 0 else newline
         if text[pos:line_end].strip():
@@ -130,7 +132,7 @@ def _blocks(text: str, start: int, end: int) -> list[_Block]:
             blocks.append(_block(text, block_start, block_end))
             block_start = -1
         pos = line_end + 1
-    if block_start >= 0:
+    if block_start >= 0 and not (first_only and blocks):
         blocks.append(_block(text, block_start, block_end))
     return blocks
 
@@ -219,10 +221,11 @@ def split_chapters(text: str, start: int = 0, end: int | None = None) -> list[Ch
         starts[0].block = 0
     elif any(_WORD.search(text[b.start : b.end]) for b in front):
         spans.append(ChapterSpan(front[0].start, front[-1].end, None))
+    ends = [b.end for b in blocks]
     for n, s in enumerate(starts):
         next_start = blocks[starts[n + 1].block].start if n + 1 < len(starts) else end
         spans.append(ChapterSpan(
-            blocks[s.block].start, _last_end(blocks, next_start), s.title, s.volume,
+            blocks[s.block].start, _last_end(ends, next_start), s.title, s.volume,
             tuple((blocks[k].start, blocks[k].end) for k in s.headings),
             tuple((blocks[k].start, blocks[k].end) for k in s.matter),
         ))
@@ -330,9 +333,11 @@ def _title_page_before(text: str, blocks: list[_Block], index: int, floor: int) 
 
 def leading_title(text: str, start: int = 0, end: int | None = None) -> str | None:
     """The book's title when the text opens with a Markdown ``#`` heading."""
-    blocks = _blocks(text, start, len(text) if end is None else end)
+    blocks = _blocks(text, start, len(text) if end is None else end, first_only=True)
     return blocks[0].heading if blocks and blocks[0].level == 1 else None
 
 
-def _last_end(blocks: list[_Block], before: int) -> int:
-    return max(b.end for b in blocks if b.end <= before)
+def _last_end(ends: list[int], before: int) -> int:
+    """The end of the last block that ends by `before`, bisected in the blocks' ends (in text order):
+    a scan of every block for every chapter was quadratic in the length of the book."""
+    return ends[bisect_right(ends, before) - 1]
