@@ -255,3 +255,13 @@ def test_a_rebuild_after_one_fix_synthesizes_only_the_changed_clips(tmp_path: Pa
     wrong = invoke("segment", str(stories), "--voices", str(voices), "-o", str(tmp_path / "out"))
     assert wrong.exit_code == 1
     assert re.search(r'nearest: The Porch 0:\d\d "Only in August\."', wrong.output), wrong.output
+
+
+def test_a_description_in_a_tag_is_one_of_the_listed_cast() -> None:
+    text = (
+        "I walked down the lane with Ferris. The evening was warm and I was tired.\n\n"
+        '"A fine evening," said my companion.\n'
+    )
+    assert speakers(text) == {"A fine evening,": "my companion"}  # found alone: someone unnamed
+    user = UserCast((Listed("Ferris", gender="male"), Listed("Nell", gender="female", first_person=True)))
+    assert speakers(text, user) == {"A fine evening,": "Ferris"}  # the user listed the people: one of them

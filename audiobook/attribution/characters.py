@@ -102,6 +102,7 @@ class Cast:
     given: dict[str, Gender] = field(default_factory=dict)  # genders the user gave (`KnownCast`)
     excluded: frozenset[str] = frozenset()  # forms the user says are nobody
     first_person: str | None = None  # the narrator's name, if the user gave it
+    listed: frozenset[str] = frozenset()  # the characters the user lists: the book's people, by their word
 
     def resolve(self, form: str) -> str | None:
         """The character a name form refers to: `Mr. Bennet`, `Miku`, `Kaito-san`."""
@@ -154,7 +155,7 @@ class Cast:
         return Cast(
             forms=dict(self.forms), ambiguous=set(self.ambiguous), aliases=dict(self.aliases), gender_votes=votes,
             priors=dict(self.priors), mentions=mentions, _starts=[m.start for m in mentions], given=self.given,
-            excluded=self.excluded, first_person=self.first_person,
+            excluded=self.excluded, first_person=self.first_person, listed=self.listed,
         )
 
     def add_character(self, name: str) -> None:

@@ -130,6 +130,10 @@ class Resolver:
             named = self.epithet(noun, pos, det == "the" and noun not in _STRANGERS)
             if named:
                 return named
+        if det in ("the", "my") and speaker and new is None and self.cast.listed and noun != "voice":
+            named = self.listed_epithet(noun, pos)
+            if named:
+                return named  # the user listed the book's people: `said the old lady` is one of them
         starts_new = det in ("a", "an", "one", "another") if new is None else new
         if not starts_new and head in self.nominal_heads:
             name = self.nominal_heads[head]
@@ -158,6 +162,25 @@ class Resolver:
         scores: dict[str, float] = defaultdict(float)
         for k, c in enumerate(named):
             if c != self.narrator and gender and self.cast.text_gender(c) == gender:
+                scores[c] += 0.8**k
+        return _top(scores)[0] if scores else None
+
+    def listed_epithet(self, noun: str, pos: int) -> str | None:
+        """`said the old lady`, `said my companion` in a book whose people the user lists: the
+        listed character with the noun's title, else the one of the noun's gender named most
+        recently (in the last few paragraphs), never the narrator."""
+        titles = _NOUN_TITLES.get(noun)
+        gender = gender_of_noun(noun)
+        scores: dict[str, float] = defaultdict(float)
+        for k, m in enumerate(self.cast.mentioned_before(pos)):
+            if pos - m.start > _EPITHET_REACH:
+                break
+            c = m.character
+            if c not in self.cast.listed or c == self.narrator:
+                continue
+            if titles and self._titled(c, titles):
+                return c
+            if not titles and (gender is None or self.cast.text_gender(c) == gender):
                 scores[c] += 0.8**k
         return _top(scores)[0] if scores else None
 

@@ -163,6 +163,7 @@ def seed(cast: Cast, user: UserCast, text: str, narration: Sequence[tuple[int, i
         cast.forms[form] = name
         cast.ambiguous.discard(form)
     cast.excluded |= {_form(n) for n in user.not_characters}
+    cast.listed = frozenset(c.name for c in user.characters)
     for name, target in merged.items():
         if name != target:
             for gender, votes in cast.gender_votes.pop(name, {}).items():
