@@ -86,7 +86,11 @@ class RayCluster:
         self._batches: list[RayBatch] = []
 
     def threads_per_task(self, tasks: int) -> int:
-        return NEURAL_THREADS
+        """A neural voice's inference threads (and CPUs) per task: :data:`NEURAL_THREADS`, or fewer if no
+        machine of the cluster has that many CPUs (a task asking for more than any machine has never runs)."""
+        nodes = [node for node in _ray().nodes() if node.get("Alive")]
+        largest = max((int(node.get("Resources", {}).get("CPU", 0)) for node in nodes), default=1)
+        return max(1, min(NEURAL_THREADS, largest))
 
     def start(self, tasks: Mapping[str, produce.ClipTask]) -> RayBatch:
         ray = _ray()

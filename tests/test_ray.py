@@ -248,3 +248,22 @@ def test_progress_comes_as_each_clip_comes_back_while_the_others_are_still_being
     works = [e.work_done for e in synthesis if e.work_done is not None]
     assert works == sorted(works) and works[-1] == pytest.approx(synthesis[-1].work_total)
     assert running_at_first, "the first clip was reported only after every task on the cluster had finished"
+
+
+def test_a_neural_voices_task_never_asks_for_more_cpus_than_a_machine_of_the_cluster_has(
+    cluster: LocalCluster,
+) -> None:
+    """Two threads per Piper task, but these nodes have one CPU each: a task asking for two would wait
+    forever (Ray never schedules it), so each asks for one."""
+    from audiobook.cluster import NEURAL_THREADS, RayCluster, task_cpus
+    from audiobook.engine import Voice
+    from audiobook.engines import EngineOptions
+
+    assert NEURAL_THREADS == 2
+    runner = RayCluster(cluster.address)
+    try:
+        threads = runner.threads_per_task(100)
+    finally:
+        runner.close()
+    assert threads == 1
+    assert task_cpus(Voice("piper:en_US-joe-medium"), EngineOptions(piper_threads=threads)) == 1
