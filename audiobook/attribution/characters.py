@@ -292,46 +292,63 @@ def _name_forms(text: str, capitals: _Capitals, tag_positions: set[int]) -> _For
     """Each occurrence becomes a name form: the run of name words, after any title; with the
     evidence that it is a person (or a place)."""
     forms = _Forms()
+    shapes: dict[tuple[str | None, tuple[str, ...]], tuple[int, tuple[str, ...], str] | None] = {}
     for start, end, title, words in capitals.occurrences:
-        # the name is the longest run of name words at the end: "Then John Linden" -> "John Linden"
-        n = len(words)
-        while n and (
-            capitals.is_name_word(words[n - 1], title is not None) or words[n - 1] in PARTICLES and 1 < n < len(words)
-        ):
-            n -= 1  # `Catherine de Bourgh`: a particle inside
-        kept = tuple(w.lower() if w.lower() in PARTICLES and len(words) > 1 else w for w in words[n:])
-        if not kept or (title is None and len(kept) > 1 and kept[-1] in PLACE_NOUNS):
-            continue  # `Lucas Lodge`, `Baker Street`: a place
-        if len(kept) > 1 and (kept[0] in _PLURAL_TITLES or kept[0][:-1] in TITLES):
-            continue  # `the Captains Wentworth`, `the Misses Bertram`: a family, not someone
+        if (title, words) not in shapes:  # the same few names, over and over: worked out once each
+            shapes[title, words] = _shape(capitals, title, words)
+        shape = shapes[title, words]
+        if shape is None:
+            continue
+        n, kept, key = shape
         if n:
             title, start = None, start + text[start:end].index(kept[0])
-        key = _key(title, kept)
         forms.counts[key] += 1
         written = text[start:end]
         honorific = "-" in written and HONORIFIC_SUFFIX.search(written)
         forms.surfaces.setdefault(key, Counter())[key if honorific else written] += 1
         forms.parts[key] = (title, kept)
         forms.found.append((start, end, key))
-        before = text[max(0, start - 12) : start].split()
+        # (each pattern below is tried only when the characters it needs are there)
+        window = text[max(0, start - 12) : start]
+        before = window.split()
         after = text[end : end + 20]
         if title:
             forms.person_evidence[key] += 3
         if before and before[-1].lower() in _PLACE_PREPOSITIONS:
             forms.place_evidence[key] += 1
-        if SUBJECT_VERB.match(after):
+        if after[:1].isspace() and SUBJECT_VERB.match(after):
             forms.person_evidence[key] += 1
         # called by name: `"…, Kaito."` / `"Oh, Kaito!"` / `"Kaito, wait!"`
-        before_name = text[max(0, start - 4) : start]
-        called = (_AFTER_COMMA.search(before_name) and _BEFORE_CLOSING.match(after)) or (
-            _AFTER_OPENING.search(before_name) and _BEFORE_COMMA.match(after))
-        if called or _OWN_PART.match(after):
+        before_name = window[-4:]
+        called = (
+            ("," in before_name or "O" in before_name)
+            and _AFTER_COMMA.search(before_name)
+            and _BEFORE_CLOSING.match(after)
+        ) or (_AFTER_OPENING.search(before_name) and _BEFORE_COMMA.match(after))
+        if called or (after[:1] in ("'", "’") and _OWN_PART.match(after)):
             forms.person_evidence[key] += 1
         if start in tag_positions:
             forms.person_evidence[key] += 3
-        if _INTRODUCING.search(text[max(0, start - 12) : start]):
+        if ("I" in window or "name" in window or "call" in window) and _INTRODUCING.search(window):
             forms.person_evidence[key] += 3  # `"I'm Miku!"`: someone introducing themselves
     return forms
+
+
+def _shape(capitals: _Capitals, title: str | None, words: tuple[str, ...]) -> tuple[int, tuple[str, ...], str] | None:
+    """The name in a run of capitalised words: how many words open the run before it, its words and
+    its key; None for a place or a family."""
+    # the name is the longest run of name words at the end: "Then John Linden" -> "John Linden"
+    n = len(words)
+    while n and (
+        capitals.is_name_word(words[n - 1], title is not None) or words[n - 1] in PARTICLES and 1 < n < len(words)
+    ):
+        n -= 1  # `Catherine de Bourgh`: a particle inside
+    kept = tuple(w.lower() if w.lower() in PARTICLES and len(words) > 1 else w for w in words[n:])
+    if not kept or (title is None and len(kept) > 1 and kept[-1] in PLACE_NOUNS):
+        return None  # `Lucas Lodge`, `Baker Street`: a place
+    if len(kept) > 1 and (kept[0] in _PLURAL_TITLES or kept[0][:-1] in TITLES):
+        return None  # `the Captains Wentworth`, `the Misses Bertram`: a family, not someone
+    return n, kept, _key(None if n else title, kept)
 
 
 _AFTER_DETERMINER = re.compile(r"\b(?:the|a|an|another|every|each|this|that|official|other)\s+([A-Z][a-z]+)")
