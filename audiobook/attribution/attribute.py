@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..book import Book
@@ -248,16 +248,9 @@ _DESCRIPTION_START = re.compile(
     r"(?:^|(?<=[.!?…]\s)|(?<=[.!?…][\"”’']\s))(?=(?:A|An|The|One|Another)\s)|(?<=[\s,;(])(?=(?:a|an|the|one|another)\s)"
 )
 # Where a description may start: the scanner jumps from one determiner to the next (the
-# look-behinds above, tried at every character of the book, cost three times as much).
+# look-behinds above, tried at every character of the book, cost three times as much). Each is the
+# start of a determiner after a space or a sentence's end, so no determiner found before it overlaps it.
 _DETERMINER = re.compile(r"(?:An?|The|One|Another|an?|the|one|another)\s")
-
-
-def _description_starts(chunk: str) -> Iterator[int]:
-    """The offsets in `chunk` where `_DESCRIPTION_START` matches, in order. Each is the start of a
-    determiner after a space or a sentence's end, so no determiner found before it overlaps it."""
-    for candidate in _DETERMINER.finditer(chunk):
-        if _DESCRIPTION_START.match(chunk, candidate.start()):
-            yield candidate.start()
 
 
 def describe(ctx: Context, members: list[int]) -> None:
@@ -265,10 +258,13 @@ def describe(ctx: Context, members: list[int]) -> None:
     mentions of an unnamed character, candidates for a later he/she."""
     text, resolver = ctx.text, ctx.resolver
     for seg in (ctx.segs[i] for i in members if ctx.segs[i].kind == "narration"):
-        for offset in _description_starts(text[seg.start : seg.end]):
-            at = seg.start + offset
-            nominal = NOMINAL.match(text, at, seg.end)
-            if not nominal or nominal.group("noun") == "voice":
+        chunk = text[seg.start : seg.end]
+        for candidate in _DETERMINER.finditer(chunk):
+            at = seg.start + candidate.start()
+            nominal = NOMINAL.match(text, at, seg.end)  # tried first: most determiners open no person
+            if not nominal or not _DESCRIPTION_START.match(chunk, candidate.start()):
+                continue
+            if nominal.group("noun") == "voice":
                 continue
             if text[at].islower() and not SUBJECT_VERB.match(text, nominal.end(), seg.end):
                 continue  # mid-sentence, only a subject: `Concerning that ride, the man spoke`

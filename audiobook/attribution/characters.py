@@ -111,7 +111,7 @@ class Cast:
             return None
         if form in self.forms:
             return self.forms[form]
-        m = _TITLED_FORM.match(form)
+        m = _TITLED_FORM.match(form) if " " in form else None  # (a title and a name: a space between, after form_key)
         if m and m.group(2) in self.forms and TITLES.get(m.group(1)) in (None, self.gender(self.forms[m.group(2)])):
             return self.forms[m.group(2)]
         return None
