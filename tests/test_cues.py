@@ -83,6 +83,10 @@ def test_beats_are_the_subjects_of_sentences_around_the_quote() -> None:
     assert beats("Haku sighed.", "") == [Who("Haku", "action-beat", 0.7)]
     assert [w.phrase for w in beats("The wind was cold.", "He shook his head.")] == ["He"]
     assert beats("The wind was cold.", "") == []  # no one there
+    # an adverb of doubt opens the sentence, its subject is still the one in view
+    assert [w.phrase for w in beats("Maybe Luki could see it in my eyes, for he gave me a few details.", "")] == [
+        "Luki"
+    ]
 
 
 def test_beats_nearest_first() -> None:
