@@ -353,7 +353,9 @@ def beats(narr_before: str, narr_after: str) -> list[Who]:
     for sentence in before[::-1][:2] + after[:2]:
         sentence = sentence.lstrip("(—–-, ")
         sentence = re.sub(
-            r"^(?:Then|And|But|So|Now|Here|Still|Suddenly|At last|Finally|Presently|Again|Maybe|Perhaps)\b,?\s*", "", sentence
+            r"^(?:Then|And|But|So|Now|Here|Still|Suddenly|At last|Finally|Presently|Again|Maybe|Perhaps)\b,?\s*",
+            "",
+            sentence,
         )
         who = speaker_phrase(sentence)
         if not who:

@@ -74,7 +74,8 @@ _NOT_SPACE = re.compile(r"\S")
 _QUOTE_MARKS = re.compile(r"[\"“”]")
 _SUBJECT_START = re.compile(
     r"(?:^|[.!?…;]['’\"”)]*\s+)"
-    r"(?:(?:Then|And|But|So|Now|Here|Still|Suddenly|At last|Finally|Presently|Again|Maybe|Perhaps|As|When|While),?\s+)?$"
+    r"(?:(?:Then|And|But|So|Now|Here|Still|Suddenly|At last|Finally|Presently|Again|Maybe|Perhaps|As|When|While)"
+    r",?\s+)?$"
 )
 # `Marilla’s lips twitched`: the owner of a face, a voice, a gesture is the one in view
 _OWN_FEATURE = re.compile(
