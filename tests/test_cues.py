@@ -146,3 +146,11 @@ def test_tag_positions_mark_speech_tag_subjects() -> None:
     text = "said Kaito. Mara said nothing. The sun rose."
     assert tag_positions(text, [(0, len(text))]) == {text.index("Kaito"), text.index("Mara")}
     assert tag_positions(text, [(12, len(text))]) == {text.index("Mara")}  # only inside the spans given
+
+
+def test_the_one_heard_saying_a_quote_speaks_it_not_the_hearer() -> None:
+    assert tag_after(" Nora heard her say.", True) == Who("she", "speech-verb", 0.9)
+    assert tag_after(" I heard an old porter grumbling as he went.", True) == Who("an old porter", "speech-verb", 0.9)
+    assert tag_after(" he overheard the captain tell his mate,", True) == Who("the captain", "speech-verb", 0.9)
+    assert listeners(" Nora heard her say.") == ["Nora"]  # who hears it does not say it
+    assert tag_after(" Nora heard the rain.", True) is None

@@ -126,6 +126,9 @@ def is_speech_verb(word: str) -> bool:
 def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
     """`"…," Kaito said` / `"…," said Kaito` / `"…" she asked` at the start of the run after a quote."""
     narr = narr.lstrip(" ,—–-\n")
+    heard = _heard_saying(narr)
+    if heard:
+        return heard[1]  # `Mary heard her say`: not Mary
     quote_open_ended = quote_open_ended or narr[:1].islower()  # `"Gratuity?" hinted Tuppence.`
     words = narr.split()
     if not words:
@@ -196,9 +199,40 @@ def open_ended(quote: str) -> bool:
 
 
 def listeners(narr: str) -> list[str]:
-    """Names a speech tag addresses: `said he to Temple`, `he asked Katharine`."""
+    """Names a speech tag addresses: `said he to Temple`, `he asked Katharine`; or who hears the
+    quote said: `Mary heard her say`."""
+    heard = _heard_saying(narr)
+    if heard and heard[0][:1].isupper() and heard[0] not in ("He", "She", "I"):
+        return [heard[0]]
     m = _LISTENER.search(narr[:80])
     return [m.group(1)] if m else []
+
+
+_HEARER = re.compile(
+    r"(I|[Hh]e|[Ss]he|[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)\s+(?:had\s+)?(?:heard|overheard|could\s+hear)\s+"
+)
+_HEARD_VERBS = frozenset(
+    "say tell ask cry call whisper mutter murmur add exclaim speak answer reply shout sing grumble remark".split()
+)
+
+
+def _heard_saying(narr: str) -> tuple[str, Who] | None:
+    """`"…," Mary heard her say.` / `"…," I heard one small urchin grumbling`: the hearer, and the
+    one heard, who speaks the quote."""
+    narr = narr.lstrip(" ,—–-\n")
+    m = _HEARER.match(narr)
+    if not m or m.group(1) in _NOT_SUBJECTS - {"I"}:
+        return None
+    rest = narr[m.end() :]
+    obj = re.match(r"(him|her)\b", rest)
+    who = ({"him": "he", "her": "she"}[obj.group(1)] if obj else None) or speaker_phrase(rest)
+    if not who:
+        return None
+    after = rest[obj.end() if obj else len(who) :].split()
+    verb = after[0].strip(",.;:!?").lower() if after else ""
+    if verb in _HEARD_VERBS or (verb.endswith("ing") and {verb[:-3], verb[:-3] + "e"} & _HEARD_VERBS):
+        return m.group(1), Who(who, "speech-verb", 0.9)
+    return None
 
 
 # What may follow a speech verb in its tag: `called out`, `said slowly to Tom`, `began in a low voice`
