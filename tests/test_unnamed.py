@@ -3,7 +3,7 @@ later, self-introductions and remembered voices."""
 
 from pathlib import Path
 
-from audiobook.attribution.attribute import context
+from audiobook.attribution.attribute import attribute, context
 from audiobook.attribution.characters import Cast
 from audiobook.attribution.context import Context, Decision
 from audiobook.attribution.unnamed import (
@@ -165,3 +165,27 @@ def test_a_description_answering_to_a_name_is_that_name_by_its_first_name_gender
     assert ctx.resolver.gender("Jack") is None and ctx.resolver.voice_gender("Jack") == "male"
     assert [ctx.speaker(i) for i in q] == ["Mr. Hale", "Mr. Hale", "Jack", "Jack", None]
     assert "my uncle" in ctx.cast.aliases["Jack"]
+
+
+PADDOCK = """I lived in a meadow with my mother. I have never forgotten my mother's kind ways; she was a wise
+old mare, and everyone at the farm was fond of her. Her name was Bramble.
+
+"Keep away from the hedge," said my mother. "The dogs are out today."
+
+"Why?" I asked.
+
+"Because they run without looking," she said.
+"""
+
+
+def test_a_description_takes_the_name_the_narration_gives_it() -> None:
+    script = attribute(segment(parse_story(Path("story.txt"), PADDOCK, "utf-8")))
+    said = [line.speaker for line in script.lines if line.kind == "dialogue"]
+    assert said[:2] == ["Bramble", "Bramble"] and said[-1] == "Bramble"
+    assert "my mother" in next(c.aliases for c in script.characters if c.name == "Bramble")
+
+
+def test_a_name_given_in_a_quote_or_to_an_indefinite_description_names_nobody() -> None:
+    quoted = PADDOCK.replace("Her name was Bramble.", '"Her name was Bramble," the farmer told us.')
+    said = [line.speaker for line in attribute(segment(parse_story(Path("s.txt"), quoted, "utf-8"))).lines]
+    assert "Bramble" not in said

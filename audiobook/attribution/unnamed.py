@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import replace
 
 from .characters import Cast, Gender
@@ -127,6 +128,7 @@ def _named_descriptions(ctx: Context, descriptions: set[str]) -> dict[str, str]:
     segs, by_paragraph, decided = ctx.segs, ctx.by_paragraph, ctx.decided
     gender = ctx.resolver.gender
     voiced = ctx.resolver.voice_gender  # a name's gender: the story's word, else the first-name prior
+    namings = _namings(ctx) if descriptions else []
     found: dict[str, str] = {}
     strength: dict[str, int] = {}
     for who in sorted(descriptions):
@@ -152,6 +154,9 @@ def _named_descriptions(ctx: Context, descriptions: set[str]) -> dict[str, str]:
         later = _named_in_turn(ctx, who, paragraphs)
         if later:
             votes[later] = votes.get(later, 0) + 2
+        given = _name_given(ctx.text, who, gender(who), namings)
+        if given:
+            votes[given] = votes.get(given, 0) + 3
         titled = ctx.resolver.titled(who, segs[lines[0]].start)
         if titled:
             votes[titled] = votes.get(titled, 0) + 3
@@ -175,6 +180,36 @@ def _named_descriptions(ctx: Context, descriptions: set[str]) -> dict[str, str]:
         if d.speaker in found:
             decided[i] = replace(d, speaker=found[d.speaker])
     return found
+
+
+_NAMED_AS = re.compile(r"\b([Hh]is|[Hh]er)\s+(?:real\s+|Christian\s+|first\s+)?name\s+(?:was|is)\s+([A-Z][a-z]+)\b")
+_NAMING_REACH = 300  # characters from a mention of the description to the sentence that names it
+
+
+def _namings(ctx: Context) -> list[re.Match[str]]:
+    """`Her name was Duchess` in the narration (not someone's word in a quote)."""
+    starts = [s.start for s in ctx.segs]
+    found = []
+    for m in _NAMED_AS.finditer(ctx.text):
+        k = bisect_right(starts, m.start()) - 1
+        if k >= 0 and ctx.segs[k].kind == "narration":
+            found.append(m)
+    return found
+
+
+def _name_given(text: str, who: str, gender: Gender | None, namings: list[re.Match[str]]) -> str | None:
+    """`… my mother's advice; I knew she was a wise old horse … Her name was Duchess`: the name the
+    narration gives someone it has just called by a definite description (my mother, the old man;
+    not "a young woman", who may be anyone), his/her agreeing with its gender."""
+    if re.match(r"(?:a|an|one|another)\s", who, re.IGNORECASE):
+        return None
+    for m in namings:
+        said = "male" if m.group(1).lower() == "his" else "female"
+        if gender not in (None, said):
+            continue
+        if who.lower() in text[max(0, m.start() - _NAMING_REACH) : m.start()].lower():
+            return m.group(2)
+    return None
 
 
 def _named_in_turn(ctx: Context, who: str, paragraphs: list[int]) -> str | None:
