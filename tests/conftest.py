@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -75,6 +76,17 @@ def small_book(tmp_path_factory: pytest.TempPathFactory) -> SmallBook:
 class Loudness:
     integrated_lufs: float
     true_peak_dbtp: float
+
+
+def ffprobe(path: Path) -> dict:
+    """What ffprobe reads in a file: its format, streams and chapters, as JSON."""
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-of", "json", "-show_format", "-show_streams", "-show_chapters", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout)
 
 
 def ebur128(path: Path) -> Loudness:

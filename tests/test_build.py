@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import itertools
-import json
 import os
 import re
 import subprocess
@@ -12,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import ebur128
+from conftest import ebur128, ffprobe
 from id3raw import id3v2_tag_size, raw_chapters
 from mutagen.id3 import ID3
 from pydub import AudioSegment
@@ -57,26 +56,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     assert result.exit_code == 0, result.output
     options = BuildOptions((SEEDS,), output, ROOT / "voices.toml")
     return Built(output, output / "Vocaloid Stories", result.stdout, options)
-
-
-def ffprobe(path: Path) -> dict:
-    out = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-print_format",
-            "json",
-            "-show_format",
-            "-show_streams",
-            "-show_chapters",
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout)
 
 
 def test_four_chapter_files(built: Built) -> None:

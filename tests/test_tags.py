@@ -4,7 +4,6 @@ ffprobe, by mutagen, and by a small ID3v2.3 parser of the raw bytes."""
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import shutil
 import subprocess
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import mutagen
 import pytest
+from conftest import ffprobe
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from id3raw import id3v2_tag_size, raw_chapters, raw_frames
@@ -68,14 +68,6 @@ def mp3(source_mp3: Path, tmp_path: Path) -> Path:
     path = tmp_path / "book.mp3"
     shutil.copyfile(source_mp3, path)
     return path
-
-
-def ffprobe(path: Path) -> dict:
-    result = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_chapters", "-show_format", "-print_format", "json", str(path)],
-        check=True, capture_output=True, text=True,
-    )
-    return json.loads(result.stdout)
 
 
 def audio_bytes(path: Path) -> bytes:
@@ -407,11 +399,7 @@ def test_cover_that_is_not_jpeg_is_a_value_error() -> None:
 
 
 def ffprobe_streams(path: Path) -> list[dict]:
-    out = subprocess.run(
-        ["ffprobe", "-v", "error", "-print_format", "json", "-show_streams", str(path)],
-        capture_output=True, text=True, check=True,
-    )
-    return json.loads(out.stdout)["streams"]
+    return ffprobe(path)["streams"]
 
 
 # --- more chapters than one table of contents holds ------------------------------------

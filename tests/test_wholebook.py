@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import BOOK_TITLE, SmallBook, build_small_book, ebur128
+from conftest import BOOK_TITLE, SmallBook, build_small_book, ebur128, ffprobe
 from mutagen.id3 import ID3, CTOCFlags
 
 from audiobook.build import safe_filename
 from audiobook.wholebook import chapter_audio
 
 CHAPTER_TITLES = ['Rain & <Thunder> "Tonight" ☔', "Second"]
-
-
-def ffprobe(path: Path) -> dict:
-    out = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-print_format",
-            "json",
-            "-show_format",
-            "-show_streams",
-            "-show_chapters",
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout)
 
 
 def chapter_files(book: SmallBook) -> list[Path]:
