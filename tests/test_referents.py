@@ -72,6 +72,62 @@ def test_an_unnamed_person_is_introduced_once_and_known_again_by_the_noun() -> N
     assert first in resolver.one_off  # someone passing through
 
 
+COMMITTEE = """Four men sat at the long table of the guild hall. A stout man in a green coat held the pen.
+
+"Who sent you, boy?" said the stout man.
+
+"Nobody, sir," said Tobin.
+
+"Then go home," said another man, in a thin voice.
+
+"He may stay," said the bald man at the end of the table.
+
+Tobin bowed to the bald man, and the bald man nodded back.
+
+"Thank you, sir," said Tobin. "And thank you too," he told the stout man.
+
+"Sit there," said the old man by the window.
+
+"By the window, sir?"
+
+"There," said the old man. "My name, boy, is Harrow. Remember it." Saying this, Mr. Harrow turned to the window.
+"""
+
+
+def test_a_description_set_apart_or_with_other_modifiers_is_someone_else() -> None:
+    ctx = ctx_of(COMMITTEE)
+    resolver = ctx.resolver
+    at = COMMITTEE.index
+    stout = resolver.nominal("A stout man", at("A stout man"), new=True, speaker=False)
+    assert resolver.nominal("the stout man", at('said the stout')) == stout  # the same modifier: the same man
+    assert resolver.nominal("the man", at('said the stout')) == stout  # no modifier: the one described last
+    other = resolver.nominal("another man", at("said another man"))
+    assert other == "another man" != stout  # "another" sets him apart
+    bald = resolver.nominal("the bald man", at("said the bald man"))
+    assert bald == "the bald man"  # "another man" does not absorb a man described otherwise
+    assert resolver.nominal("the man", at("said the bald man") + 20) == bald  # the one described last
+    assert resolver.nominal("the stout man", at("he told the stout")) == stout  # still the stout one
+    assert resolver.nominal("the second man", at("he told the stout")) == "the second man"
+    assert resolver.nominal("the poor man", at("he told the stout")) == "the second man"  # a judgement, no modifier
+
+
+def test_a_passing_state_is_no_modifier() -> None:
+    text = "A tall man walked home from market.\n\nHe lay down on the bank and slept.\n"
+    resolver = ctx_of(text).resolver
+    tall = resolver.nominal("A tall man", 0, new=True, speaker=False)
+    for state in ("the prostrate man", "the sleeping man", "the astonished man"):
+        assert resolver.nominal(state, text.index("He lay")) == tall  # a state, not someone else
+
+
+def test_descriptions_with_different_modifiers_speak_as_different_people() -> None:
+    script = attribute(segment(parse_story(Path("story.txt"), COMMITTEE, "utf-8")))
+    speakers = [line.speaker for line in script.lines if line.kind == "dialogue"]
+    assert speakers[0] == "a stout man"  # `said the stout man`: the stout man in the green coat
+    assert speakers[2] == "another man"
+    assert speakers[3] == "the bald man"
+    assert speakers[6] == speakers[8] == "Mr. Harrow"  # the old man by the window names himself
+
+
 def test_a_voice_is_someone_to_be_recognised_later() -> None:
     ctx = ctx_of("The room was dark.\n")
     assert ctx.resolver.nominal("a familiar voice", 0) == "a familiar voice"

@@ -30,6 +30,7 @@ def test_self_introduced_names_a_known_character() -> None:
     cast = Cast(forms={"Miku": "Miku", "Hatsune Miku": "Miku"})
     assert self_introduced('"I\'m Miku! You\'re in my class."', cast) == "Miku"
     assert self_introduced('"My name is Hatsune Miku."', cast) == "Miku"
+    assert self_introduced('"My name, sir, is Miku."', cast) == "Miku"  # a word to the listener inside
     assert self_introduced('"I am tired."', cast) is None
     assert self_introduced('"I\'m Rin."', cast) is None  # nobody the story knows
 

@@ -84,6 +84,35 @@ _OWN_FEATURE = re.compile(
 )
 
 
+# Words before a description's noun that tell nobody apart: degree (`a very old man`), the
+# narrator's judgement (`the poor gentleman`), a pointer back (`the same man`, `the latter`).
+_NOT_MODIFIERS = frozenset(
+    """very rather most particularly quite so too poor good worthy honest excellent dear unfortunate unhappy
+    wretched miserable same latter former said aforesaid afore-mentioned above-mentioned last first""".split()
+)
+# Words that set a description apart from the one before: `another gentleman`, `the second man`.
+_DISTINCT = frozenset("other second third fourth fifth new".split())
+
+
+# A passing state, not who someone is: `the prostrate man` is the man of the scene.
+_STATES = frozenset(
+    """prostrate indignant angry furious faithful anxious impatient eager nervous sullen thoughtful silent
+    sleepy drowsy weary tired sick ill drunk sober breathless trembling grateful""".split()
+)
+_PARTICIPLE = re.compile(r"[a-z]+(?:ed|ing)")  # `the astonished man`, `the dying man` (not `red-faced`)
+
+
+def _modifiers(adjectives: str) -> frozenset[str]:
+    """The words of a description before its noun that tell one person from another (`the
+    red-faced gentleman`: red-faced), lower-cased, without commas; not a judgement (`the poor
+    man`) nor a passing state (`the weeping girl`, `the prostrate man`)."""
+    return frozenset(
+        w
+        for w in adjectives.replace(",", " ").lower().split()
+        if w not in _NOT_MODIFIERS and w not in _STATES and not _PARTICIPLE.fullmatch(w)
+    )
+
+
 def _top(scores: dict[str, float]) -> tuple[str, float]:
     """The highest score and whose it is; of equal scores, the first counted (as Counter.most_common)."""
     name = max(scores, key=scores.__getitem__)
@@ -98,6 +127,8 @@ class Resolver:
         self.cast = cast
         self.narrator = narrator
         self.nominal_heads: dict[str, str] = {}  # head noun -> latest unnamed character with it
+        self._described: dict[str, list[str]] = {}  # head noun -> unnamed characters with it, latest last
+        self.nominal_mods: dict[str, tuple[frozenset[str], bool]] = {}  # description -> (modifiers, set apart)
         self.nominal_gender: dict[str, Gender | None] = {}
         self.one_off: set[str] = set()  # unnamed speakers introduced as "one man", "a girl"
         self.voices: set[str] = set()  # "a familiar voice": someone not yet recognised
@@ -136,17 +167,42 @@ class Resolver:
             if named:
                 return named  # the user listed the book's people: `said the old lady` is one of them
         starts_new = det in ("a", "an", "one", "another") if new is None else new
-        if not starts_new and head in self.nominal_heads:
-            name = self.nominal_heads[head]
-        elif det == "the" and head in self.nominal_heads:
-            name = self.nominal_heads[head]
+        mods = _modifiers(m.group("adj"))
+        distinct = det == "another" or bool(mods & _DISTINCT)
+        if head in self.nominal_heads and (not starts_new or det == "the") and not distinct:
+            name = self._same_description(head, mods) or name
         self.nominal_heads[head] = name
+        if name not in self.nominal_mods:
+            self.nominal_mods[name] = (mods, distinct)
+            self._described.setdefault(head, []).append(name)
+        else:  # the latest with the head last: `the gentleman` alone is the one described last
+            self._described[head].remove(name)
+            self._described[head].append(name)
         if starts_new and det != "my" and speaker and noun != "voice":
             self.one_off.add(name)  # a voice is someone to be recognised, not a passer-by
         if noun == "voice":
             self.voices.add(name)
         self.nominal_gender.setdefault(name, gender_of_noun(name))
         return name
+
+    def _same_description(self, head: str, mods: frozenset[str]) -> str | None:
+        """The unnamed character a definite description with this head noun stands for: the
+        latest one so described when it has no modifiers of its own (`the gentleman`); else the
+        latest whose modifiers it shares, or one described without any that was never set apart
+        (`a gentleman` … `the old gentleman`). `another gentleman`, `the red-faced gentleman`
+        never absorb `the old gentleman`: each is someone of their own."""
+        described = self._described.get(head, [])
+        if not mods:
+            return described[-1] if described else None
+        for name in reversed(described):  # `the old gentleman` again, not `the second old gentleman`
+            their, distinct = self.nominal_mods[name]
+            if their == mods and not distinct:
+                return name
+        for name in reversed(described):
+            their, distinct = self.nominal_mods[name]
+            if their & mods or (not their and not distinct):
+                return name
+        return None
 
     def epithet(self, noun: str, pos: int, generic: bool, exclude: AbstractSet[str] = frozenset()) -> str | None:
         """`the young man`, `my mother`, `the doctor` never introduced as someone new ("a doctor"):

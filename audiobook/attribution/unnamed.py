@@ -29,7 +29,7 @@ from .cues import beats
 MEMORY = "a voice"  # the speaker of a remembered line nobody present says
 
 _SELF_INTRO = re.compile(
-    r"(?:^|[.!?]\s+|,\s+)(?:I['’]m|I am|[Mm]y name['’]s|[Mm]y name is|[Cc]all me)\s+"
+    r"(?:^|[.!?]\s+|,\s+)(?:I['’]m|I am|[Mm]y name['’]s|[Mm]y name(?:,\s+[\w' ]{1,20},)?\s+is|[Cc]all me)\s+"
     r"([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)(?=\s*[.!?,…]|\s*$)"
 )
 _PARENT_CALL = re.compile(r"^\W*(?:Mommy|Mom|Mama|Mamma|Mummy|Mum|Daddy|Dad|Papa|Mother|Father)\b\s*[,!?]")
