@@ -128,6 +128,44 @@ def test_descriptions_with_different_modifiers_speak_as_different_people() -> No
     assert speakers[6] == speakers[8] == "Mr. Harrow"  # the old man by the window names himself
 
 
+VICARAGE = """Old Hobb met the parson at the gate of the churchyard, and Hobb touched his hat.
+
+"Good evening," said the parson. "Is your roof mended yet, Hobb?"
+
+"Not yet, sir," said Hobb.
+
+The clergyman shook his head; as far as he knew, the roof had leaked since Easter.
+
+"Then I shall send a man tomorrow," said he.
+"""
+
+
+def test_another_word_for_the_same_calling_is_the_same_person_nearby() -> None:
+    script = attribute(segment(parse_story(Path("story.txt"), VICARAGE, "utf-8")))
+    speakers = [line.speaker for line in script.lines if line.kind == "dialogue"]
+    assert speakers[-1] == speakers[0] == "the parson"  # the clergyman who shook his head is the parson
+    resolver = ctx_of(VICARAGE).resolver
+    parson = resolver.nominal("the parson", VICARAGE.index("said the parson"), new=True)
+    assert resolver.known_head("clergyman", VICARAGE.index("The clergyman")) == "parson"
+    assert resolver.known_head("clergyman", VICARAGE.index("The clergyman") + 5000) is None  # chapters on: someone else
+    assert resolver.nominal("the clergyman", VICARAGE.index("The clergyman")) == parson
+
+
+INN = """Sir Walter Grey, Dr. Moss, and the rest of the family having asked me to write this down, I go back to the
+time when my father kept the inn and the tall old seaman with the scarred chin first came to lodge with us.
+
+He rapped on the door with his stick, and called for a glass of rum.
+
+"A quiet cove," says he. "I'll stay here a bit."
+"""
+
+
+def test_a_description_with_what_it_wears_is_someone_new_and_a_subject() -> None:
+    script = attribute(segment(parse_story(Path("story.txt"), INN, "utf-8")))
+    speakers = [line.speaker for line in script.lines if line.kind == "dialogue"]
+    assert speakers == ["the tall old seaman", "the tall old seaman"]  # not Dr. Moss, named in passing
+
+
 def test_a_voice_is_someone_to_be_recognised_later() -> None:
     ctx = ctx_of("The room was dark.\n")
     assert ctx.resolver.nominal("a familiar voice", 0) == "a familiar voice"

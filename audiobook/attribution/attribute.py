@@ -253,6 +253,14 @@ _DESCRIPTION_START = re.compile(
 _DETERMINER = re.compile(r"(?:An?|The|One|Another|an?|the|one|another)\s")
 
 
+# A description is a subject when a verb follows it, maybe after what it wears or holds and an
+# adverb: `and the brown old seaman with the sabre cut first took up his lodging`.
+_SUBJECT_AFTER = re.compile(
+    r"(?P<worn>\s+(?:with|in)\s+(?:the|a|an|his|her)\s+(?:[a-z-]+\s+){0,2}?[a-z-]+)?"
+    r"(?:\s+(?:first|then|now|still|also|never|often|always|soon|just|once))?" + SUBJECT_VERB.pattern
+)
+
+
 def describe(ctx: Context, members: list[int]) -> None:
     """Descriptions opening a sentence of narration (`A large man … stood`, `The man nodded`) are
     mentions of an unnamed character, candidates for a later he/she."""
@@ -266,15 +274,19 @@ def describe(ctx: Context, members: list[int]) -> None:
                 continue
             if nominal.group("noun") == "voice":
                 continue
-            if text[at].islower() and not SUBJECT_VERB.match(text, nominal.end(), seg.end):
+            subject = _SUBJECT_AFTER.match(text, nominal.end(), seg.end)
+            if text[at].islower() and not subject:
                 continue  # mid-sentence, only a subject: `Concerning that ride, the man spoke`
             det = nominal.group("det").lower()
-            if det == "the" and nominal.group("noun") not in resolver.nominal_heads:  # `The doctor shut the door.`
-                named = resolver.epithet(nominal.group("noun"), at, True)
+            worn = bool(subject and subject.group("worn"))  # `the seaman with the sabre cut`: someone described anew
+            noun = nominal.group("noun")
+            if det == "the" and not worn and not resolver.known_head(noun, at):  # `The doctor shut the door.`
+                named = resolver.epithet(noun, at, True)
                 if named:
                     ctx.cast.add_mention(Mention(at, nominal.end(), named))
                     continue
-            name = resolver.nominal(nominal.group(0), at, new=det in ("a", "an", "one", "another"), speaker=False)
+            new = worn or det in ("a", "an", "one", "another")
+            name = resolver.nominal(nominal.group(0), at, new=new, speaker=False)
             if name:
                 ctx.cast.add_mention(Mention(at, nominal.end(), name))
 

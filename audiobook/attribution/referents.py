@@ -31,7 +31,8 @@ PERSON_NOUNS = (
     "duke|duchess|count|countess|baron|earl|lord|widow|bride|bridegroom|lover|maiden|damsel|matron|urchin|"
     "youngster|schoolboy|schoolgirl|pupil|scholar|schoolmaster|schoolmistress|tutor|witch|wizard|fairy|ghost|"
     "chap|boatman|ferryman|messenger|page|herald|jester|pedlar|peddler|hawker|vendor|customer|salesman|"
-    "apprentice|labourer|laborer|workman|watchman|gatekeeper|doorkeeper|sentry|sentinel|keeper|jailor"
+    "apprentice|labourer|laborer|workman|watchman|gatekeeper|doorkeeper|sentry|sentinel|keeper|jailor|"
+    "seaman|mariner|sea-dog|buccaneer|pirate"
 )
 # `an old lady or gentleman`, `the boy and girl`: two people, or either of two; not a description of one.
 # A description's words before its noun are no article or possessive either: `By the time her father
@@ -52,6 +53,15 @@ _NOUN_TITLES = {
     "king": ("King",), "queen": ("Queen",), "prince": ("Prince",), "princess": ("Princess",),
     "inspector": ("Inspector",), "aunt": ("Aunt",), "uncle": ("Uncle",),
 }
+_CALLINGS = (
+    "parson clergyman vicar rector curate priest minister chaplain preacher",
+    "doctor surgeon physician",
+    "policeman constable",
+    "sailor seaman mariner",
+    "soldier trooper",
+)
+_CALLING_REACH = 3000  # characters: `the clergyman` is the parson of the last page or so, not of another chapter
+_SAME_CALLING = {noun: [o for o in group.split() if o != noun] for group in _CALLINGS for noun in group.split()}
 _NOT_EPITHETS = frozenset("voice stranger visitor newcomer person creature guest member".split())
 # `said the man`: a speech tag calls a named character by rank or kinship ("said the mother"), but
 # "the man" there is nearly always someone the story has not named.
@@ -127,6 +137,7 @@ class Resolver:
         self.cast = cast
         self.narrator = narrator
         self.nominal_heads: dict[str, str] = {}  # head noun -> latest unnamed character with it
+        self._head_at: dict[str, int] = {}  # head noun -> where a description with it was last met
         self._described: dict[str, list[str]] = {}  # head noun -> unnamed characters with it, latest last
         self.nominal_mods: dict[str, tuple[frozenset[str], bool]] = {}  # description -> (modifiers, set apart)
         self.nominal_gender: dict[str, Gender | None] = {}
@@ -158,6 +169,8 @@ class Resolver:
         name = det + phrase[m.start("det") + len(det) : m.end()].rstrip(",")
         name = " ".join(name.split())
         head = noun if det != "my" else name
+        if det == "the" and not new:
+            head = self.known_head(noun, pos) or noun  # `the clergyman` after `the parson`: the parson
         if det in ("the", "my") and head not in self.nominal_heads and new is None:
             named = self.epithet(noun, pos, det == "the" and noun not in _STRANGERS)
             if named:
@@ -172,6 +185,7 @@ class Resolver:
         if head in self.nominal_heads and (not starts_new or det == "the") and not distinct:
             name = self._same_description(head, mods) or name
         self.nominal_heads[head] = name
+        self._head_at[head] = pos
         if name not in self.nominal_mods:
             self.nominal_mods[name] = (mods, distinct)
             self._described.setdefault(head, []).append(name)
@@ -203,6 +217,21 @@ class Resolver:
             if their & mods or (not their and not distinct):
                 return name
         return None
+
+    def known_head(self, noun: str, pos: int) -> str | None:
+        """The head noun of the unnamed characters a definite description with `noun` may stand
+        for: the noun itself, else another word for the same calling used in the last pages (`the
+        clergyman` after `the parson`, `the surgeon` after `a doctor`)."""
+        if noun in self.nominal_heads:
+            return noun
+        return next(
+            (
+                other
+                for other in _SAME_CALLING.get(noun, ())
+                if other in self.nominal_heads and pos - self._head_at[other] < _CALLING_REACH
+            ),
+            None,
+        )
 
     def epithet(self, noun: str, pos: int, generic: bool, exclude: AbstractSet[str] = frozenset()) -> str | None:
         """`the young man`, `my mother`, `the doctor` never introduced as someone new ("a doctor"):
