@@ -182,3 +182,38 @@ def test_a_given_cast_seeds_discovery() -> None:
     assert "Skipper" not in found and "Brighton" not in found
     first = next(line for line in script.lines if line.kind == "dialogue")
     assert first.speaker == "Captain Hollis"
+
+
+SISTERS = """The school stood at the end of the lane. Good-natured Miss Hester Quarrington watched from the
+window of the drawing-room, and her sister kept the books.
+
+"The carriage is at the gate, sister," said Miss Hester.
+
+"Is the parcel ready, Miss Hester?" asked Miss Quarrington, who ran the school.
+
+"It is tied up, sister," replied Miss Hester.
+
+"Then send it down," said Miss Quarrington. "And do not dawdle, Miss Hester."
+
+Miss Hester went down to the gate with the parcel, and Miss Quarrington went back to her letters.
+"""
+
+
+def test_a_given_name_and_a_family_name_after_miss_named_together_are_two_sisters() -> None:
+    cast = cast_of(SISTERS)
+    assert cast.resolve("Miss Hester") != cast.resolve("Miss Quarrington")  # though one full name holds both
+    assert cast.resolve("Miss Hester Quarrington") == cast.resolve("Miss Hester")
+    lines = [line.speaker for line in attribute(_segmented(SISTERS)).lines if line.kind == "dialogue"]
+    hester, elder = cast.resolve("Miss Hester"), cast.resolve("Miss Quarrington")
+    assert lines == [hester, elder, hester, elder, elder]
+
+
+def test_one_woman_called_miss_by_her_given_and_her_family_name_apart_is_one() -> None:
+    text = (
+        "Miss Ada Pellow kept the shop on the corner.\n\n"
+        '"Good morning," said Miss Pellow to the baker.\n\n'
+        "The baker nodded and went on his way.\n\n"
+        '"You are early, Miss Ada," said the grocer later.\n'
+    )
+    cast = cast_of(text)
+    assert cast.resolve("Miss Ada") == cast.resolve("Miss Pellow")

@@ -13,6 +13,8 @@
 4. A pet name or short form (`Lizzy`, `Eliza`) joins the one person of the same gender whom the
    story also calls by the plain given name (`Elizabeth`), unless the two are named side by side.
 5. `Mrs. Pontellier` is Edna Pontellier when nothing says she is another woman of the family.
+6. `Miss Hester` and `Miss Quarrington` named in the same paragraphs are two sisters, though one
+   full name (`Miss Hester Quarrington`) holds both words.
 
 Two names standing side by side in a sentence are two people, never merged; a title's gender and
 the first-name prior keep
@@ -153,18 +155,22 @@ class _Merger:
         if title == "Lady" and word in self.by_family and word not in self.by_given:
             title = "Mrs"  # `Lady Elliot`: a family name with Lady is a married woman's, not `Miss Elliot`
         cls = TITLE_CLASS.get(title, title)
+        named = [p for p in named if not self._sisters(p, title, word)]
         same = [p for p in named if any(self._single(k, cls, word) for k in p.keys) and p.takes(title, gender)]
         if len(same) == 1:
             return same[0]  # `Monsieur Pontellier` after `Mr. Pontellier`
         if title in GIVEN_TITLES:
-            by_given = [p for p in self.by_given.get(word, ()) if p.takes(title, gender)]
+            by_given = [
+                p for p in self.by_given.get(word, ()) if p.takes(title, gender) and not self._sisters(p, title, word)
+            ]
             if len(by_given) == 1:
                 return by_given[0]
         # `Miss Eldridge` is not `Captain Eldridge`: two titles on one family name are two people,
         # unless a full name ties them
         same_title = TITLE_CLASS.get(title, title)
         by_family = [
-            p for p in self.by_family.get(word, ()) if p.takes(title, gender) and (p.given or same_title in p.titles)
+            p for p in self.by_family.get(word, ())
+            if p.takes(title, gender) and (p.given or same_title in p.titles) and not self._sisters(p, title, word)
         ]
         if title in MARRIED:  # `Mrs. Knightley` is a Knightley called Mrs. already, not a daughter of the house
             by_family = [p for p in by_family if any(t in MARRIED for t in p.titles)]
@@ -175,6 +181,20 @@ class _Merger:
         if len(by_family) == 1:
             return by_family[0]
         return None
+
+    def _sisters(self, person: _Person, title: str, word: str) -> bool:
+        """Whether `Miss <word>` is someone other than `person`, whom the story calls Miss with
+        another single word in the same paragraphs: `"…, Miss Hester?" asked Miss Quarrington` -
+        two sisters, though a full name (`Miss Hester Quarrington`) holds both words. One woman
+        is seldom called by both in one paragraph."""
+        if TITLE_CLASS.get(title, title) not in UNMARRIED:
+            return False
+        others = [k for k in person.keys if (t := self.parts[k][0]) and TITLE_CLASS.get(t, t) in UNMARRIED
+                  and len(self.parts[k][1]) == 1 and self.parts[k][1][0] != word]
+        if not others:
+            return False
+        both, rarer = self.together.share([_key(title, word)], others, paragraphs=True)
+        return both >= 2 and both * 5 > rarer
 
     def _single(self, key: str, cls: str, word: str) -> bool:
         """Whether `key` is `word` after a title of class `cls` (`Mr. Pontellier` for Mr)."""
