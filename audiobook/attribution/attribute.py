@@ -34,7 +34,7 @@ from ..segment import Segment, Segmentation, segment
 from .addressed import gendered_turns
 from .characters import NAME_RE, STOP_WORDS, SUBJECT_VERB, Cast, KnownCast, Mention, find_cast
 from .context import Chapter, Context, Decision, Paragraph
-from .cues import KIN_VOCATIVE, NAME_ASKED, PARENT_VOCATIVE, named_in, names_called, tag_positions
+from .cues import KIN_VOCATIVE, PARENT_VOCATIVE, asks_name, named_in, names_called, tag_positions
 from .narrator import first_person, name_narrator, signed_name
 from .referents import NOMINAL, Resolver
 from .rules import (
@@ -240,7 +240,7 @@ def introductions(ctx: Context) -> None:
         if who and who != ctx.narrator:
             ctx.introduced_as[i] = who
             cast.add_mention(Mention(s.start, s.start, who))
-        if NAME_ASKED.search(quote):
+        if asks_name(quote):
             asking.add(s.paragraph)
 
 
@@ -330,15 +330,17 @@ def open_paragraph(ctx: Context, p: int, members: list[int]) -> Paragraph | None
         return None
     addressed: list[str] = []
     for i in quotes:
-        for v in names_called(ctx.said(i)):
+        said = ctx.said(i)
+        lower = said.lower()
+        for v in names_called(said):
             name = ctx.cast.resolve(v)
             if name and ctx.introduced_as.get(i) != name:
                 addressed.append(name)
-        for kin in _kin_vocatives(ctx.said(i)):
+        for kin in _vocatives(KIN_VOCATIVE, _KIN_WORDS, said, lower):
             name = ctx.resolver.kin(kin)
             if name and name not in addressed:
                 addressed.append(name)  # `"Surely, uncle, …"`: the one the story calls Uncle John
-        for parent in PARENT_VOCATIVE.findall(ctx.said(i)):
+        for parent in _vocatives(PARENT_VOCATIVE, _PARENT_WORDS, said, lower):
             name = ctx.resolver.parent(parent, ctx.segs[i].start)
             if name and name not in addressed:
                 addressed.append(name)  # `"…, papa."`: the Mr. of the scene
@@ -348,12 +350,13 @@ def open_paragraph(ctx: Context, p: int, members: list[int]) -> Paragraph | None
 
 
 _KIN_WORDS = ("uncle", "aunt", "cousin", "sister", "brother")
+_PARENT_WORDS = ("papa", "mama", "mamma", "mother", "father")
 
 
-def _kin_vocatives(quote: str) -> list[str]:
-    """`KIN_VOCATIVE.findall(quote)`, skipped for the many quotes without a word of kinship."""
-    lower = quote.lower()
-    return KIN_VOCATIVE.findall(quote) if any(word in lower for word in _KIN_WORDS) else []
+def _vocatives(pattern: re.Pattern[str], words: tuple[str, ...], quote: str, lower: str) -> list[str]:
+    """`pattern.findall(quote)`, skipped for the many quotes without any of `words` (in `lower`,
+    the quote in lower case): `KIN_VOCATIVE` with `_KIN_WORDS`, `PARENT_VOCATIVE` with `_PARENT_WORDS`."""
+    return pattern.findall(quote) if any(word in lower for word in words) else []
 
 
 def tag_quote(ctx: Context, par: Paragraph, i: int) -> None:

@@ -43,6 +43,7 @@ from .names import (  # noqa: F401 (SUBJECT_VERB, TITLES are this module's to ot
     prior_gender,
     short_form_of,
 )
+from .patterns import STARTED_WORD, word_trie
 
 __all__ = [
     "NAME_RE", "STOP_WORDS", "SUBJECT_VERB", "TITLES", "Cast", "Gender", "Mention", "find_cast", "gender_of_noun",
@@ -351,7 +352,9 @@ def _shape(capitals: _Capitals, title: str | None, words: tuple[str, ...]) -> tu
     return n, kept, _key(None if n else title, kept)
 
 
-_AFTER_DETERMINER = re.compile(r"\b(?:the|a|an|another|every|each|this|that|official|other)\s+([A-Z][a-z]+)")
+_DETERMINERS = "the a an another every each this that official other".split()
+# `\b(?:the|a|…)\s+([A-Z][a-z]+)`, the boundary checked after the first letter (`word_trie`)
+_AFTER_DETERMINER = re.compile(rf"(?:{word_trie(_DETERMINERS, STARTED_WORD)})\s+([A-Z][a-z]+)")
 
 
 def _seeded(groups: list[Group], known: KnownCast) -> tuple[list[Group], dict[int, str]]:

@@ -48,6 +48,14 @@ PARENT_VOCATIVE = re.compile(  # `"I cannot agree with you, papa"`; not `"My fat
 NAME_ASKED = re.compile(
     r"\b(?:your|yer|thy)\s+name\b|\bwhat\s+(?:is\s+|was\s+)?(?:the\s+)?name\b|\bwho are (?:you|ye)\b", re.I
 )
+
+
+def asks_name(quote: str) -> bool:
+    """`NAME_ASKED.search(quote)`, tried only on the few quotes holding a `name` or a `who are`."""
+    lower = quote.lower()
+    return ("name" in lower or "who are " in lower) and NAME_ASKED.search(quote) is not None
+
+
 _NOT_AN_END = r"(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bMme\.)"  # `Mrs. Crane`: no sentence ends
 SENTENCES = re.compile(rf"(?<=[.!?…]){_NOT_AN_END}['’\"”)]*\s+")
 

@@ -27,7 +27,7 @@ from . import gender as genders
 from .characters import Mention, Vote
 from .context import Context
 from .cues import SPEECH_VERBS
-from .patterns import word_trie
+from .patterns import STARTED_NAME, word_trie
 from .unnamed import MEMORY
 
 _AFTER_VERB = re.compile(rf"\b(?:{word_trie(SPEECH_VERBS)})\s+(?:the\s+)?$", re.IGNORECASE)
@@ -104,7 +104,8 @@ def _mentions(ctx: Context, speakers: list[str], lines: dict[str, list[int]]) ->
     if forms:
         narration = [(s.start, s.end) for s in segs if s.kind == "narration"]
         starts = [a for a, _ in narration]
-        pattern = re.compile(rf"(?<![\w-])(?:{word_trie(forms)})(?![\w-])")
+        # (not after a letter or a hyphen: checked after the first letter, so the scanner jumps between capitals)
+        pattern = re.compile(rf"(?:{word_trie(forms, STARTED_NAME)})(?![\w-])")
         for m in pattern.finditer(text):
             k = bisect_right(starts, m.start()) - 1
             if k >= 0 and m.end() <= narration[k][1]:

@@ -32,6 +32,7 @@ _SELF_INTRO = re.compile(
     r"(?:^|[.!?]\s+|,\s+)(?:I['’]m|I am|[Mm]y name['’]s|[Mm]y name(?:,\s+[\w' ]{1,20},)?\s+is|[Cc]all me)\s+"
     r"([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)(?=\s*[.!?,…]|\s*$)"
 )
+_INTRODUCING = ("I'm", "I’m", "I am", "y name", "all me")  # what any match of _SELF_INTRO holds
 _PARENT_CALL = re.compile(r"^\W*(?:Mommy|Mom|Mama|Mamma|Mummy|Mum|Daddy|Dad|Papa|Mother|Father)\b\s*[,!?]")
 _I = re.compile(r"\bI\b")
 _THIRD_PERSON = re.compile(r"\b(?:he|she|him|her|his|hers)\b", re.IGNORECASE)
@@ -41,6 +42,8 @@ _SENTENCE = re.compile(r"(?<=[.!?…])['’\"”)]*\s+")
 
 def self_introduced(quote: str, cast: Cast) -> str | None:
     """`"I'm Miku!"` / `"My name is Jane Eyre."`: the character the speaker says they are."""
+    if not any(words in quote for words in _INTRODUCING):
+        return None  # (most quotes: the pattern is not tried)
     m = _SELF_INTRO.search(quote.strip().lstrip("\"“‘'"))
     return cast.resolve(m.group(1)) if m else None
 
@@ -182,7 +185,10 @@ def _named_descriptions(ctx: Context, descriptions: set[str]) -> dict[str, str]:
     return found
 
 
-_NAMED_AS = re.compile(r"\b([Hh]is|[Hh]er)\s+(?:real\s+|Christian\s+|first\s+)?name\s+(?:was|is)\s+([A-Z][a-z]+)\b")
+# (`\b([Hh]is|[Hh]er)`, the boundary checked after the H: the scanner jumps from one H to the next)
+_NAMED_AS = re.compile(
+    r"([Hh](?<!\w.)(?:is|er))\s+(?:real\s+|Christian\s+|first\s+)?name\s+(?:was|is)\s+([A-Z][a-z]+)\b"
+)
 _NAMING_REACH = 300  # characters from a mention of the description to the sentence that names it
 
 
