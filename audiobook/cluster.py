@@ -1,18 +1,22 @@
 """Clip tasks on a Ray cluster: the one module that imports ``ray``.
 
 ``audiobook build --ray ADDRESS`` plans, joins chapters, tags and publishes on this machine, as
-always; only making clips (speak, level, encode) runs on the cluster, one Ray task per clip. A
-task sends back its clip's speech as MP3 frames, and the parts are written into the local cache
-here by the code a local worker runs (:func:`audiobook.produce.write_parts`): the book is
-byte-identical to a local build. The cache gets the parts, not the clips' WAV files: a later
-change of bitrate or loudness speaks those clips again.
+always; only making clips (speak, level, encode) runs on the cluster. A task makes a batch of
+clips (:func:`batches`: as many as cost about a second of CPU, fewer towards the end of the book
+so every CPU finishes about together) and sends back each clip's speech as MP3 frames; the parts
+are written into the local cache here by the code a local worker runs
+(:func:`audiobook.produce.write_parts`): the book is byte-identical to a local build. The cache
+gets the parts, not the clips' WAV files: a later change of bitrate or loudness speaks those
+clips again. A Ray worker process keeps its engine (eSpeak NG's helper process, a Piper model)
+from one task to the next.
 
 Ray does the rest, and nothing here is a scheduler or a protocol of our own: each task asks for
 the CPUs it uses (so Ray never runs more of them on a node than it has cores), results are taken
-as they finish (the progress bar moves as locally), a task whose worker process or node dies is
-run again by Ray (up to :data:`MAX_RETRIES` times), and cancelling (Ctrl-C, or a clip that fails)
-cancels the tasks not finished. A clip that fails for a reason of its own fails the build as it
-would locally, naming the clip and the worker; clips finished before it stay in the cache.
+as they finish (the progress bar moves as locally, a batch at a time), a task whose worker process
+or node dies is run again by Ray (up to :data:`MAX_RETRIES` times), and cancelling (Ctrl-C, or a
+clip that fails) cancels the tasks not finished. A clip that fails for a reason of its own fails
+the build as it would locally, naming the clip and the worker; clips finished before it, and the
+other clips of its task, stay in the cache.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import functools
 import logging
 import re
 import socket
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +42,15 @@ ADDRESS_FORMS = "auto, HOST:PORT or ray://HOST:PORT"
 LOCAL = "none"  # --ray none: build on this machine whatever voices.toml says
 MAX_RETRIES = 3  # a task whose worker dies is run again by Ray, at most this many times
 NEURAL_THREADS = 2  # threads (and so CPUs) a task asks for with a neural voice
+# How many clips one task makes. Each task costs Ray a few milliseconds of CPU across the command, the
+# raylet and the worker (submitting it, leasing a worker, sending the result back), so a task makes
+# several short clips: at most BATCH_COST_S of estimated CPU (progress still moves every second or so
+# per CPU, and a retried task redoes little), at most 1/BATCH_SHARE of what is left per CPU (tasks
+# shrink towards the end, so the CPUs finish about together), and at most MAX_BATCH_CLIPS clips.
+BATCH_COST_S = 1.0
+BATCH_SHARE = 4
+MIN_BATCH_COST_S = 0.1
+MAX_BATCH_CLIPS = 32
 
 
 class ClusterError(AudiobookError):
@@ -55,6 +68,38 @@ def task_cpus(voice: Voice, options: engines.EngineOptions) -> int:
     """CPUs one clip task uses: one for eSpeak NG (its helper process works while the task waits),
     a neural voice's inference threads for other engines."""
     return 1 if voice.engine == "espeak" else max(1, options.piper_threads)
+
+
+def batches(tasks: Mapping[str, produce.ClipTask], cpus: int) -> list[tuple[str, ...]]:
+    """The clips (keys of `tasks`, in their order: costliest first) grouped into one Ray task each; only clips
+    asking for the same CPUs and made with the same settings share a task. See :data:`BATCH_COST_S`."""
+    remaining_s = sum(task.cost_s for task in tasks.values())
+    building: dict[Hashable, tuple[list[str], float]] = {}
+    grouped: list[tuple[str, ...]] = []
+    for key, task in tasks.items():
+        kind = (task_cpus(task.voice, task.engine_options), task.bitrate_kbps, task.loudness_lufs, task.engine_options)
+        keys, cost_s = building.pop(kind, ([], 0.0))
+        keys.append(key)
+        cost_s += task.cost_s
+        cap_s = min(BATCH_COST_S, max(MIN_BATCH_COST_S, remaining_s / (max(1, cpus) * BATCH_SHARE)))
+        if cost_s >= cap_s or len(keys) >= MAX_BATCH_CLIPS:
+            grouped.append(tuple(keys))
+            remaining_s -= cost_s
+        else:
+            building[kind] = (keys, cost_s)
+    grouped.extend(tuple(keys) for keys, _ in building.values())
+    return grouped
+
+
+@dataclass(frozen=True)
+class ClipWork:
+    """One clip of a task, as the worker gets it: its text and voice, its speech if it was spoken before
+    (then it is only levelled and encoded there), and the engine's id on the machine that runs the build."""
+
+    text: str
+    voice: Voice
+    given: engines.Speech | None
+    engine_id: str
 
 
 @dataclass(frozen=True)
@@ -82,7 +127,7 @@ class RayCluster:
                 f"cannot connect to the Ray cluster at {address}: {_first_line(error)}: "
                 "start one with `ray start --head` (see the README, Ray clusters), or leave out --ray"
             ) from None
-        self._remote = ray.remote(max_retries=MAX_RETRIES)(speak_clip)
+        self._remote = ray.remote(max_retries=MAX_RETRIES)(speak_clips)
         self._batches: list[RayBatch] = []
 
     def threads_per_task(self, tasks: int) -> int:
@@ -94,16 +139,22 @@ class RayCluster:
 
     def start(self, tasks: Mapping[str, produce.ClipTask]) -> RayBatch:
         ray = _ray()
-        refs: dict[Any, str] = {}
+        refs: dict[Any, tuple[str, ...]] = {}
         ids: dict[engines.EngineOptions, engines.EngineIds] = {}
-        for key, task in tasks.items():
-            given = None if task.speak else produce.cached_speech(task.wav)  # spoken before: only encoded there
-            options = task.engine_options
-            engine_id = ids.setdefault(options, engines.EngineIds(options))(task.voice)  # in the clip's cache key
-            remote = self._remote.options(num_cpus=task_cpus(task.voice, options))
-            refs[remote.remote(
-                task.text, task.voice, given, task.bitrate_kbps, task.loudness_lufs, options, engine_id
-            )] = key
+        for keys in batches(tasks, int(ray.cluster_resources().get("CPU", 1))):
+            first = tasks[keys[0]]
+            options = first.engine_options
+            engine_ids = ids.setdefault(options, engines.EngineIds(options))
+            clips = [
+                ClipWork(
+                    tasks[key].text, tasks[key].voice,
+                    None if tasks[key].speak else produce.cached_speech(tasks[key].wav),  # spoken before: encoded there
+                    engine_ids(tasks[key].voice),  # in the clip's cache key
+                )
+                for key in keys
+            ]
+            remote = self._remote.options(num_cpus=task_cpus(first.voice, options))
+            refs[remote.remote(clips, first.bitrate_kbps, first.loudness_lufs, options)] = keys
         batch = RayBatch(ray, dict(tasks), refs)
         self._batches.append(batch)
         return batch
@@ -122,24 +173,28 @@ class RayBatch:
 
     ray: Any
     tasks: dict[str, produce.ClipTask]
-    pending: dict[Any, str]  # each task not taken yet (its result) -> its clip's key
+    pending: dict[Any, tuple[str, ...]]  # each task not taken yet (its result) -> its clips' keys
 
     def results(self) -> Generator[tuple[str, produce.ClipDone], None, None]:
         """Each clip's parts, written into the cache as its task finishes; cancels the rest on any error or Ctrl-C."""
         ray, pending = self.ray, self.pending
         try:
             while pending:
-                ray.wait(list(pending), num_returns=1)
-                ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=0)
+                ray.wait(list(pending), num_returns=1)  # blocks until one is done (no polling here)
+                ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=0)  # and any others done
                 failure: ClusterError | None = None
                 for ref in ready:
-                    key = pending.pop(ref)
+                    keys = pending.pop(ref)
                     try:
-                        done = self._written(key, ref)
+                        made = self._frames(keys, ref)
                     except ClusterError as error:
-                        failure = failure or error  # the other finished clips are still written
+                        failure = failure or error
                         continue
-                    yield key, done
+                    for key, frames in zip(keys, made, strict=True):
+                        if frames.error:
+                            failure = failure or ClusterError(frames.error)  # the other clips made are still written
+                        else:
+                            yield key, self._written(key, frames)
                 if failure:
                     raise failure
         finally:
@@ -151,20 +206,23 @@ class RayBatch:
             self.ray.cancel(ref)
         self.pending.clear()
 
-    def _written(self, key: str, ref: Any) -> produce.ClipDone:
+    def _frames(self, keys: tuple[str, ...], ref: Any) -> list[SpeechFrames]:
+        """What a task sent back: each of its clips' frames (or why not), in order."""
+        try:
+            frames: list[SpeechFrames] = self.ray.get(ref)
+        except self.ray.exceptions.RayError as error:
+            raise ClusterError(_task_failure(error, [self.tasks[key] for key in keys])) from None
+        return frames
+
+    def _written(self, key: str, frames: SpeechFrames) -> produce.ClipDone:
         """The clip's parts, written into the cache from the frames its task sent back."""
         task = self.tasks[key]
-        try:
-            frames: SpeechFrames = self.ray.get(ref)
-        except self.ray.exceptions.RayError as error:
-            raise ClusterError(_task_failure(error, task)) from None
-        if frames.error:
-            raise ClusterError(frames.error)
         return task.speak, produce.write_parts(frames.speech, task.targets, task.bitrate_kbps)
 
 
-def _task_failure(error: Exception, task: produce.ClipTask) -> str:
-    """One line for a task Ray could not finish: its worker died too often, or it failed in Ray itself."""
+def _task_failure(error: Exception, tasks: Sequence[produce.ClipTask]) -> str:
+    """One line for a task Ray could not finish (its worker died too often, or it failed in Ray itself),
+    naming its first clip."""
     exceptions = _ray().exceptions
     if isinstance(error, exceptions.WorkerCrashedError | exceptions.NodeDiedError | exceptions.ObjectLostError):
         what = f"its worker died {1 + MAX_RETRIES} times ({type(error).__name__})"
@@ -173,11 +231,25 @@ def _task_failure(error: Exception, task: produce.ClipTask) -> str:
         what = f"{type(cause).__name__}: {_first_line(cause)}"
         if isinstance(cause, ImportError):
             what += ": install the package on every worker (see the README, Ray clusters)"
-    clip = produce.clip_name(task.text, task.voice)
+    clip = produce.clip_name(tasks[0].text, tasks[0].voice)
+    if len(tasks) > 1:
+        clip += f" and {len(tasks) - 1} more in its task"
     return f"{clip}: failed on the Ray cluster: {what}; clips finished so far are cached: run again to resume"
 
 
 # --- on the cluster's workers ------------------------------------------------------------------
+
+
+def speak_clips(
+    clips: Sequence[ClipWork], bitrate_kbps: int, loudness_lufs: float, options: engines.EngineOptions
+) -> list[SpeechFrames]:
+    """A Ray task: each clip's frames, or why it could not be made (see :func:`speak_clip`), in order. A clip
+    that fails does not stop the others (a voice missing here fails only its own clips): they are kept."""
+    return [
+        speak_clip(clip.text, clip.voice, clip.given, bitrate_kbps, loudness_lufs, options, clip.engine_id)
+        for clip in clips
+    ]
+
 
 
 def speak_clip(

@@ -125,6 +125,7 @@ class ClipTask:
     bitrate_kbps: int
     loudness_lufs: float
     engine_options: EngineOptions
+    cost_s: float = 0.0  # estimated CPU seconds (see estimated_cost_s): a cluster groups clips into tasks by it
 
 
 ClipDone = tuple[bool, dict[str, int]]  # whether the clip was spoken, and each part's frame count
@@ -293,7 +294,8 @@ def _tasks(
             run.costs[c] = estimated_cost_s(request)
         targets = tuple((p, part_path(run.cache_dir, p), pause) for p, pause in pauses.items())
         tasks[c] = ClipTask(
-            request.text, request.voice, wav, clip is None, targets, run.bitrate_kbps, loudness_lufs, run.engine_options
+            request.text, request.voice, wav, clip is None, targets, run.bitrate_kbps, loudness_lufs,
+            run.engine_options, run.costs[c],
         )
     return {c: tasks[c] for c in sorted(tasks, key=lambda c: -run.costs[c])}
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -169,3 +169,47 @@ def test_a_worker_with_another_engine_version_refuses_and_one_with_the_same_make
     same = speak_clip(text, voice, None, 64, -19.0, DEFAULT_OPTIONS, here)
     assert same.error == ""
     assert same.speech == speech_frames(text, voice, None, 64, -19.0, DEFAULT_OPTIONS) != b""
+
+
+def clip_tasks(costs: list[float], voice: str = "en-us+f3") -> dict[str, ClipTask]:
+    options = EngineOptions(piper_threads=2)  # a Piper clip's task asks for 2 CPUs, an eSpeak NG one for 1
+    return {
+        f"{voice}-{i}": ClipTask(f"line {i}", Voice(voice), Path(f"{i}.wav"), True, (), 64, -19.0, options, cost)
+        for i, cost in enumerate(costs)
+    }
+
+
+def test_clips_are_grouped_into_tasks_of_about_a_second_shrinking_towards_the_end() -> None:
+    """A book's clips, costliest first as produce hands them over: every clip in exactly one task, in order;
+    no task much over a second of work; tasks get smaller towards the end, so two CPUs finish together."""
+    from audiobook.cluster import BATCH_COST_S, MAX_BATCH_CLIPS, batches
+
+    costs = [2.5, 1.2] + [0.06] * 300 + [0.004] * 100  # two long clips, many ordinary ones, short "yes"es
+    tasks = clip_tasks(costs)
+    grouped = batches(tasks, cpus=2)
+    assert [key for batch in grouped for key in batch] == list(tasks)
+    cost = [sum(tasks[key].cost_s for key in batch) for batch in grouped]
+    assert grouped[:2] == [("en-us+f3-0",), ("en-us+f3-1",)]  # a clip over a second is a task of its own
+    assert all(c < BATCH_COST_S + 0.06 for c in cost[2:])
+    assert all(len(batch) <= MAX_BATCH_CLIPS for batch in grouped)
+    assert len(grouped) < len(tasks) / 5  # far fewer tasks than clips
+    ordinary = cost[2:-1]
+    assert ordinary == sorted(ordinary, reverse=True) and ordinary[-1] < ordinary[0] / 3  # shrinking to the end
+    assert len(grouped[2]) >= 15
+    assert max(len(batch) for batch in batches(tasks, cpus=64)[2:100]) == 2  # many CPUs: the smallest tasks
+
+
+def test_clips_asking_for_other_cpus_or_settings_never_share_a_task() -> None:
+    from audiobook.cluster import batches
+
+    espeak = clip_tasks([0.01] * 10)
+    piper = clip_tasks([0.01] * 10, "piper:en_US-joe-medium")
+    louder = {f"loud-{key}": replace(task, loudness_lufs=-16.0) for key, task in clip_tasks([0.01] * 10).items()}
+    mixed = {key: tasks[key] for trio in zip(espeak, piper, louder, strict=True)
+             for tasks, key in zip((espeak, piper, louder), trio, strict=True)}
+    grouped = batches(mixed, cpus=2)
+    assert sorted(key for batch in grouped for key in batch) == sorted(mixed)
+    for batch in grouped:
+        kinds = {(mixed[key].voice.engine, mixed[key].loudness_lufs) for key in batch}
+        assert len(kinds) == 1, batch
+    assert len(grouped) == 3
