@@ -13,6 +13,7 @@ import ipaddress
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TASK_TITLE = "ray::speak_clip"  # what Ray names a worker process while it runs a clip task
+TASK_TITLE = "ray::speak_clips"  # what Ray names a worker process while it runs a task of clips
 # Read by Ray in this process, in the nodes it starts, and in the builds the tests run.
 ENVIRONMENT = {
     "RAY_USAGE_STATS_ENABLED": "0",
@@ -47,14 +48,16 @@ class LocalCluster:
     environment: dict[str, str]  # for a build run against it
     cluster: object = field(repr=False)
     pids: set[int] = field(default_factory=set)  # this test process and its children (the nodes)
+    client_address: str | None = None  # ray://127.0.0.1:PORT of the head's Ray client server, if it has one
 
     def build_env(self) -> dict[str, str]:
         return {**os.environ, **self.environment, "CI": "1", "PYTHONPATH": str(ROOT)}
 
 
 @contextmanager
-def local_cluster(nodes: int = 2) -> Iterator[LocalCluster]:
-    """A cluster of `nodes` one-CPU nodes; shut down (every process of it) when the block ends, however."""
+def local_cluster(nodes: int = 2, client_server: bool = False) -> Iterator[LocalCluster]:
+    """A cluster of `nodes` one-CPU nodes (the head with a Ray client server on 127.0.0.1 if asked); shut down
+    (every process of it) when the block ends, however."""
     temp = tempfile.mkdtemp(prefix="abray-")  # short: Ray's socket paths must fit in 107 bytes
     environment = {**ENVIRONMENT, "RAY_TMPDIR": temp}
     saved = {key: os.environ.get(key) for key in environment}
@@ -63,8 +66,10 @@ def local_cluster(nodes: int = 2) -> Iterator[LocalCluster]:
     try:
         from ray.cluster_utils import Cluster
 
+        client_port = free_port() if client_server else None
+        head = {**NODE, "ray_client_server_port": client_port} if client_port else NODE
         try:
-            cluster = Cluster(initialize_head=True, head_node_args=NODE, shutdown_at_exit=True)
+            cluster = Cluster(initialize_head=True, head_node_args=head, shutdown_at_exit=True)
             for _ in range(nodes - 1):
                 cluster.add_node(**NODE)
             cluster.wait_for_nodes(timeout=120)
@@ -72,7 +77,8 @@ def local_cluster(nodes: int = 2) -> Iterator[LocalCluster]:
             import pytest
 
             pytest.skip(f"Ray cannot start a local cluster here: {type(error).__name__}: {error}")
-        yield LocalCluster(cluster.address, environment, cluster)
+        client = f"ray://127.0.0.1:{client_port}" if client_port else None
+        yield LocalCluster(cluster.address, environment, cluster, client_address=client)
     finally:
         if cluster is not None:
             cluster.shutdown()
@@ -82,6 +88,24 @@ def local_cluster(nodes: int = 2) -> Iterator[LocalCluster]:
             else:
                 os.environ[key] = value
         shutil.rmtree(temp, ignore_errors=True)
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on at 127.0.0.1 now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def add_node(cluster: LocalCluster) -> object:
+    """Another one-CPU node (a raylet and its helpers) joined to the cluster: its Ray Node."""
+    return cluster.cluster.add_node(**NODE)  # type: ignore[attr-defined]
+
+
+def node_processes(node: object) -> list[int]:
+    """Every process of a node: its raylet and helpers, and below the raylet its worker processes."""
+    pids = {info.process.pid for infos in node.all_processes.values() for info in infos}  # type: ignore[attr-defined]
+    return sorted({pid for root in pids for pid in descendants(root)})
 
 
 def run_audiobook(

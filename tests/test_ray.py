@@ -1,6 +1,7 @@
 """`audiobook build --ray`: clips made on a real Ray cluster of two nodes on this machine (127.0.0.1),
-books byte-identical to a local build, a worker killed mid-build, Ctrl-C, several books, a voice
-a worker lacks. The cluster is started once for the module and always shut down."""
+books byte-identical to a local build, through Ray's client (ray://) too, a worker process and a
+whole worker node killed mid-build, Ctrl-C, several books, a voice a worker lacks. The cluster is
+started once for the module and always shut down."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ from pathlib import Path
 import pytest
 from faults import LONG_STORIES, STORIES, snapshot, write_book
 from raycluster import (  # sets Ray's environment: import it before ray
+    TASK_TITLE,
     LocalCluster,
+    add_node,
     descendants,
     foreign_connections,
     kill,
     local_cluster,
+    node_processes,
     run_audiobook,
     start_audiobook,
     task_processes,
@@ -31,7 +35,7 @@ pytestmark = [pytest.mark.needs_espeak, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def cluster() -> LocalCluster:
-    with local_cluster(nodes=2) as running:
+    with local_cluster(nodes=2, client_server=True) as running:
         yield running
 
 
@@ -99,6 +103,77 @@ def test_a_worker_killed_mid_build_is_retried_and_the_book_is_still_identical(
         kill(build.pid)
     assert not Path(f"/proc/{victim}/cmdline").exists() or not Path(f"/proc/{victim}/cmdline").read_bytes()
     assert build.returncode == 0, stderr
+    assert_same_books(tmp_path / "local", tmp_path / "ray")
+
+
+def test_a_worker_node_killed_mid_build_is_retried_elsewhere_and_the_book_is_still_identical(
+    cluster: LocalCluster, tmp_path: Path
+) -> None:
+    """A third node joins; once a clip task runs on it, every process of that node dies at once (its raylet,
+    its agents, its workers: a machine gone). Ray runs its tasks again on the two nodes left."""
+    write_book(tmp_path, LONG_STORIES)
+    local_build(cluster, tmp_path)
+    node = add_node(cluster)
+    raylet = node.all_processes["raylet"][0].process.pid  # type: ignore[attr-defined]
+    build = start_audiobook(cluster, *build_args(tmp_path, "ray", "--ray", cluster.address), cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 120
+        while not _running_under(raylet):  # a task of this build on the new node
+            assert build.poll() is None, f"the build ended before a task ran on the third node: {build.communicate()}"
+            assert time.monotonic() < deadline, "no clip task ran on the third node"
+            time.sleep(0.02)
+        victims = node_processes(node)
+        for pid in victims:
+            kill(pid)
+        stdout, stderr = build.communicate(timeout=600)
+    finally:
+        kill(build.pid)
+        cluster.cluster.remove_node(node, allow_graceful=False)  # type: ignore[attr-defined]
+    assert raylet in victims and len(victims) >= 3
+    assert build.returncode == 0, stderr
+    assert_same_books(tmp_path / "local", tmp_path / "ray")
+
+
+def _running_under(root: int) -> list[int]:
+    """Ray workers below `root` running a clip task now."""
+    found = []
+    for pid in descendants(root):
+        try:
+            if Path(f"/proc/{pid}/cmdline").read_bytes().startswith(TASK_TITLE.encode()):
+                found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
+def test_a_build_through_rays_client_is_byte_identical_to_a_local_build(cluster: LocalCluster, tmp_path: Path) -> None:
+    """`--ray ray://127.0.0.1:PORT`: the command is a Ray client of the head's client server (as from a laptop
+    outside the cluster); the clip tasks run on the cluster's workers, and the book is the local build's."""
+    import socket
+
+    assert cluster.client_address is not None
+    port = int(cluster.client_address.rsplit(":", 1)[1])
+    deadline = time.monotonic() + 60
+    while True:  # the head starts its client server as it starts, but it may take a moment to listen
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+            break
+        except OSError as error:
+            if time.monotonic() > deadline:
+                pytest.skip(f"Ray's client server did not start on the head node here: {error}")
+            time.sleep(0.5)
+    write_book(tmp_path, STORIES)
+    local_build(cluster, tmp_path)
+    build = start_audiobook(cluster, *build_args(tmp_path, "ray", "--ray", cluster.client_address), cwd=tmp_path)
+    ran: set[int] = set()
+    while build.poll() is None:
+        ran.update(task_processes())
+        time.sleep(0.02)
+    stdout, stderr = build.communicate()
+    assert build.returncode == 0, stderr
+    assert ran, "no clip task ran on the cluster's workers"
+    clips = int(stdout.split("Clips: ")[1].split()[0])
+    assert f"Clips: {clips} ({clips} synthesized, 0 from cache)" in stdout
     assert_same_books(tmp_path / "local", tmp_path / "ray")
 
 
