@@ -75,8 +75,16 @@ def _rank(name: str, pool: Sequence[str]) -> list[str]:
     return sorted(pool, key=lambda v: hashlib.sha256(f"{name.lower()}|{v}".encode()).hexdigest())
 
 
-def cast(scripts: Sequence[Script], config: Config, check_voice: Callable[[Voice], None]) -> Casting:
-    """Cast the narrator and every speaker of the scripts."""
+def cast(
+    scripts: Sequence[Script],
+    config: Config,
+    check_voice: Callable[[Voice], None],
+    declared_gender: Callable[[Voice], str | None] = lambda voice: None,
+) -> Casting:
+    """Cast the narrator and every speaker of the scripts. A role's gender is its voice's: the
+    gender voices.toml lists, else for a voice it chose, the pool holding it or the gender the
+    voice declares (`declared_gender`: "en-us+f3" is a woman's, whoever the text says speaks);
+    an automatic voice's is the pool's it was drawn from (None: a neutral voice)."""
     narrator_voice = voice_of(config.narrator, NARRATOR_DEFAULT)
     _checked(check_voice, narrator_voice, config, ("narrator", "voice"))
     narrator = Role("narrator", narrator_voice, "voices.toml" if config.narrator.voice else "default")
@@ -116,7 +124,8 @@ def cast(scripts: Sequence[Script], config: Config, check_voice: Callable[[Voice
             voice = voice_of(entry.settings)
             _checked(check_voice, voice, config, ("characters", entry.name, "voice"))
             taken.add((voice.voice_id, voice.pitch))
-            roles[entry.name] = Role(entry.name, voice, "voices.toml", entry.gender, lines.get(entry.name, 0))
+            gender = entry.gender or _pool_gender(voice.voice_id, config) or declared_gender(voice)
+            roles[entry.name] = Role(entry.name, voice, "voices.toml", gender, lines.get(entry.name, 0))
     for pool_name, pool in config.pools.items():
         for voice_id in pool:
             _checked(check_voice, Voice(voice_id), config, ("pools", pool_name))
@@ -131,10 +140,17 @@ def cast(scripts: Sequence[Script], config: Config, check_voice: Callable[[Voice
             voice = _auto_voice(name, pool, settings, taken)
         else:  # unknown gender and no neutral voices chosen: the narrator's voice, at another pitch
             voice = _narrator_variant(name, narrator_voice, settings, taken)
+            gender = None  # a pool missing for a gender falls back to the narrator's voice too
         taken.add((voice.voice_id, voice.pitch))
-        roles[name] = Role(name, voice, "auto", gender, lines[name])
+        roles[name] = Role(name, voice, "auto", gender if gender in ("female", "male") else None, lines[name])
     ordered = [roles[n] for n in order] + [r for n, r in roles.items() if n not in order]
     return Casting(narrator, tuple(ordered), names)
+
+
+def _pool_gender(voice_id: str, config: Config) -> str | None:
+    """"female" or "male" when the casting's pool of that gender (and no other) lists the voice."""
+    holding = {g for g, pool in config.pools.items() if voice_id in pool and g in ("female", "male")}
+    return holding.pop() if len(holding) == 1 else None
 
 
 def _auto_voice(name: str, pool: Sequence[str], settings: VoiceConfig, taken: set[tuple[str, int]]) -> Voice:

@@ -589,7 +589,7 @@ def segment(
     from .build import built_cues, heard_cues
     from .lines import book_rows
     from .lines import find as find_rows
-    from .plan import BuildOptions, book_and_casting, plan
+    from .plan import BuildOptions, book_and_casting, casting_of, plan
     from .user_cast import attribute_cast
 
     console = Console(highlight=False)
@@ -601,7 +601,12 @@ def segment(
             if json_dir is not None:
                 loaded, _, config = book_and_casting(options)
                 scripts, _ = attribute_cast(loaded, config, heard=heard_cues(output, config.title or loaded.title))
-                for path, document in files_json(scripts):
+                casting = casting_of(scripts, config)
+                genders = {  # the gender of the voice each speaker gets
+                    c.name: casting.role_for(c.name).gender
+                    for s in scripts for c in s.characters if casting.role_for(c.name) is not casting.narrator
+                }
+                for path, document in files_json(scripts, genders):
                     target = json_dir / f"{path.stem}.json"
                     n = 1
                     while target in written:  # two stories with the same name in different folders: both kept

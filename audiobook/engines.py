@@ -129,6 +129,18 @@ def check_voice(voice: Voice, options: EngineOptions = DEFAULT_OPTIONS) -> None:
     engine_for(voice, options).check_voice(voice)
 
 
+def declared_gender(voice: Voice, options: EngineOptions = DEFAULT_OPTIONS) -> str | None:
+    """The gender a voice's own files declare: an eSpeak NG variant's ("en-us+f3": female), else
+    None (eSpeak's base voices and Piper's models declare none)."""
+    if voice.engine != "espeak" or "+" not in voice.voice_id:
+        return None
+    variant = "+" + voice.voice_id.partition("+")[2]
+    for info in engine_for(voice, options).voices():
+        if info.kind == "variant" and info.voice_id == variant:
+            return info.gender
+    return None
+
+
 def engine_id(voice: Voice, options: EngineOptions = DEFAULT_OPTIONS) -> str:
     return engine_for(voice, options).id(voice)
 

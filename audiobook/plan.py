@@ -25,7 +25,7 @@ from .cast import Casting, Role, cast
 from .casting_file import VOICES_FILE, CastingFile, choose_casting_file
 from .config import Config, load_config
 from .engine import Voice
-from .engines import EngineOptions, check_voice
+from .engines import EngineOptions, check_voice, declared_gender
 from .errors import InputError
 from .loudness import DEFAULT_LOUDNESS_LUFS
 from .matter import drop_matter, expected_text, skipped_sections
@@ -299,6 +299,14 @@ def book_and_casting(options: BuildOptions) -> tuple[Book, CastingFile, Config]:
     return loaded, casting_file, with_overrides(casting_file.config, options)
 
 
+def casting_of(scripts: Sequence[Script], config: Config) -> Casting:
+    """Every speaker's voice, checked by the engine that speaks it (see `cast`)."""
+    options = engine_options(config)
+    return cast(
+        scripts, config, lambda voice: check_voice(voice, options), lambda voice: declared_gender(voice, options)
+    )
+
+
 def plan(options: BuildOptions) -> Plan:
     """Read, segment, attribute and cast the book: no audio yet."""
     loaded, casting_file, config = book_and_casting(options)
@@ -308,8 +316,7 @@ def plan(options: BuildOptions) -> Plan:
     heard = heard_cues(options.output_dir, config.title or loaded.title)
     attributed, fixed = attribute_cast(loaded, config, problems, heard)  # as `audiobook segment`
     scripts = [drop_matter(script, config.front_matter) for script in attributed]
-    options_for_engines = engine_options(config)
-    casting = cast(scripts, config, lambda voice: check_voice(voice, options_for_engines))
+    casting = casting_of(scripts, config)
     chapters = []
     skipped = []
     warnings = list(loaded.warnings) + (problems or [])

@@ -1,6 +1,7 @@
 """The `segment --json-dir` output tiles the text: segments in order, no gaps, no overlap."""
 
 import hashlib
+import json
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -102,3 +103,50 @@ def test_json_dir_writes_whole_files_and_a_file_in_the_way_is_one_line(tmp_path:
     assert result.stderr == (
         f"error: {in_the_way}: File exists: a file is where a folder should be: move it or choose another folder\n"
     )
+
+
+# Made up for this test: Sam is a woman by the text ("she", "Miss"), but the casting gives her a
+# man's voice; a voice nobody names (a speaker of unknown gender) answers from behind a door.
+CAST_STORY = """\
+Miss Sam Lark came to the gate at dusk. She knocked twice and waited.
+
+"Is anyone at home?" Sam asked.
+
+"Who wants to know?" a voice answered from behind the door.
+
+"Only me," Sam said. She smiled at the dark windows.
+
+"Then go away," the voice said.
+"""
+
+
+def _segment_json(tmp_path: Path, voices_toml: str) -> dict[str, str | None]:
+    from typer.testing import CliRunner
+
+    from audiobook.cli import app
+
+    folder = tmp_path / "book"
+    folder.mkdir(exist_ok=True)
+    (folder / "gate.txt").write_text(CAST_STORY, encoding="utf-8")
+    (folder / "voices.toml").write_text(voices_toml, encoding="utf-8")
+    out = tmp_path / "json"
+    result = CliRunner().invoke(app, ["segment", str(folder / "gate.txt"), "--json-dir", str(out)])
+    assert result.exit_code == 0, result.output
+    document = json.loads((out / "gate.json").read_text(encoding="utf-8"))
+    return {c["name"]: c["gender"] for c in document["characters"]}
+
+
+def test_json_gender_is_the_gender_of_the_voice_each_character_gets(tmp_path: Path) -> None:
+    detected = _segment_json(tmp_path, "[book]\ntitle = \"Gate\"\n")
+    assert detected["Sam"] == "female" and detected["a voice"] is None  # what the text says
+    # a voice chosen in voices.toml, with no gender: the gender that voice declares (en-us+m3: male)
+    chosen = _segment_json(tmp_path, '[characters.Sam]\nvoice = "en-us+m3"\n')
+    assert chosen["Sam"] == "male"
+    # a voice from the casting's pool of women, chosen for him
+    pooled = _segment_json(tmp_path, '[characters.Sam]\nvoice = "en-029"\n\n[pools]\nfemale = ["en-029", "en-us+f2"]\n')
+    assert pooled["Sam"] == "female"
+    # a listed gender wins over the voice's; a speaker of unknown gender with a neutral voice stays unknown
+    listed = _segment_json(
+        tmp_path, '[characters.Sam]\ngender = "female"\nvoice = "en-us+m3"\n\n[pools]\nother = ["en-us+klatt"]\n'
+    )
+    assert listed == {**listed, "Sam": "female", "a voice": None}
