@@ -9,14 +9,16 @@ the EPUB file.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .chapters import Gutenberg, gutenberg, leading_title, split_chapters
-from .epub import read_epub
+from .epub import EpubChapter, read_epub
 from .errors import InputError
 from .load import Story, find_stories, parse_story, read_story_text, title_from_filename
+from .volumes import title_page_like, volume_heading
 
 EPUB_SUFFIXES = (".epub",)
 
@@ -112,12 +114,21 @@ def _within(spans: Sequence[tuple[int, int]], start: int) -> tuple[tuple[int, in
 
 def _load_epub(path: Path) -> Book:
     epub = read_epub(path)
-    stories = []
-    for number, chapter in enumerate(epub.chapters, 1):
-        story = parse_story(path, chapter.text, "utf-8", chapter.title)
-        if chapter.title is None and not any(p.is_title for p in story.paragraphs):
-            story = parse_story(path, chapter.text, "utf-8", f"Chapter {number}")
-        stories.append(story)
+    stories: list[Story] = []
+    chapters = _without_wrapper(list(epub.chapters))
+    pages = ""  # the pages of sections opening here, each holding only its heading (`VOLUME I`, `BOOK I`)
+    for k, chapter in enumerate(chapters):
+        nxt = chapters[k + 1] if k + 1 < len(chapters) else None
+        within = nxt is not None and nxt.sections[: len(chapter.sections)] == chapter.sections
+        if chapter.section_page and within and _only_headings(chapter.text):
+            pages += chapter.text.rstrip("\n") + "\n\n"  # read before the section's first chapter
+            continue
+        name, volume = _volume(chapter.sections)
+        title = chapter.title
+        if chapter.section_page:  # a part's page with more than its heading: a chapter titled as the part
+            name, title = _volume(chapter.sections[:-1])[0], chapter.sections[-1]
+        stories.append(_epub_story(path, replace(chapter, title=title), len(stories) + 1, name, volume, pages))
+        pages = ""
     return Book(
         epub.title or title_from_filename(path),
         epub.author,
@@ -127,3 +138,58 @@ def _load_epub(path: Path) -> Book:
         tuple(stories),
         epub.warnings,
     )
+
+
+def _without_wrapper(chapters: list[EpubChapter]) -> list[EpubChapter]:
+    """The chapters without a section of the contents that holds them all (a book's title over
+    every entry, the cover and a page or two at either end aside): that is no volume."""
+    tops = {c.sections[0] for c in chapters if c.sections}
+    outside = sum(1 for c in chapters if not c.sections)
+    if len(tops) != 1 or outside > 2 or outside * 10 > len(chapters):
+        return chapters
+    return [replace(c, sections=c.sections[1:], section_page=c.section_page and len(c.sections) > 1) for c in chapters]
+
+
+def _volume(sections: Sequence[str]) -> tuple[str | None, str | None]:
+    """The sections of an EPUB's contents a chapter is listed under, as the volume of a text book:
+    the name its title starts with ("Volume II", "Part One") and its entry in the whole book's
+    table of contents ("Book I: Sowing"); nested sections are joined ("Volume I, Book II")."""
+    if not sections:
+        return None, None
+    names, titles = [], []
+    for section in sections:
+        heading = volume_heading(section)
+        names.append(heading.name if heading else section)
+        titles.append(heading.title if heading else section)
+    return ", ".join(names), ", ".join(titles)
+
+
+def _only_headings(text: str) -> bool:
+    """A page holding only a heading or two (`PART ONE` / `The Arrival`): nothing of the story."""
+    blocks = [b for b in text.split("\n\n") if b.strip()]
+    return 0 < len(blocks) <= 3 and all(title_page_like(b) for b in blocks)
+
+
+def _epub_story(
+    path: Path, chapter: EpubChapter, number: int, name: str | None, volume: str | None, page: str = ""
+) -> Story:
+    """An EPUB chapter as a Story: titled with its volume's name ("Part One, Chapter I") when it
+    has one, and after `page`, the pages of the sections it opens that hold only their headings,
+    read as the chapter's title lines (as a text book's volume heading is)."""
+    own = parse_story(path, chapter.text, "utf-8", chapter.title)
+    if chapter.title is None and not any(p.is_title for p in own.paragraphs):
+        own = parse_story(path, chapter.text, "utf-8", f"Chapter {number}")
+    title = own.title
+    if name and _words(title)[: len(_words(name))] != _words(name):
+        title = f"{name}, {title}"
+    if title == own.title and not page:
+        return replace(own, volume=volume)
+    text = page + chapter.text
+    shift = len(page)
+    headings = [(0, shift)] if page else []
+    headings += [(shift + p.start, shift + p.end) for p in own.paragraphs if p.is_title]
+    return replace(parse_story(path, text, "utf-8", title, 0, headings), volume=volume)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[^\W_]+", text.casefold())

@@ -47,6 +47,10 @@ class EpubChapter:
     title: str | None  # from the table of contents or the first heading; None: neither
     text: str  # extracted plain text: paragraphs separated by blank lines
     href: str  # the XHTML file inside the EPUB (with #anchor when the file was split)
+    # the sections of the table of contents it is listed under (parts, volumes, books), outermost
+    # first; a chapter the contents leave out is in the sections of the one before it
+    sections: tuple[str, ...] = ()
+    section_page: bool = False  # the page of its innermost section itself (a part's title page)
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,8 @@ def read_epub(path: Path) -> EpubBook:
         reason = " ".join(str(exc).split())[:80] or type(exc).__name__
         raise InputError(f"{path}: broken EPUB ({reason}): check the file") from None
 
-    titles = _toc_titles(book.toc)
+    titles, groups, pages = _toc_titles(book.toc)
+    sections: tuple[str, ...] = ()
     chapters: list[EpubChapter] = []
     notes: list[str] = []
     state = _GutenbergState()
@@ -114,7 +119,10 @@ def read_epub(path: Path) -> EpubBook:
             if not _WORD.search(text):
                 continue
             title = anchors.get(frag) if frag else titles.get((name, ""))
-            chapters.append(EpubChapter(title or heading, text, f"{name}#{frag}" if frag else name))
+            key = (name, frag or "")
+            page = key in pages and key not in groups
+            sections = pages[key] if page else groups.get(key, sections)
+            chapters.append(EpubChapter(title or heading, text, f"{name}#{frag}" if frag else name, sections, page))
         if state.ended:
             break
     if not chapters:
@@ -188,31 +196,51 @@ def _cover(book, epub) -> tuple[bytes | None, str | None]:
     return None, None
 
 
-def _toc_titles(toc) -> dict[tuple[str, str], str]:
-    """(file, anchor) -> title for every entry of the table of contents, first one wins."""
+def _toc_titles(
+    toc,
+) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], tuple[str, ...]], dict[tuple[str, str], tuple[str, ...]]]:
+    """For every entry of the table of contents, (file, anchor) -> its title (first one wins);
+    for every link, the titles of the sections holding it (nested navPoints, a nav's nested
+    <ol>: parts, volumes, books), outermost first; and for a section that links a page of its
+    own, that page -> the sections down to itself."""
     titles: dict[tuple[str, str], str] = {}
-
+    groups: dict[tuple[str, str], tuple[str, ...]] = {}
+    pages: dict[tuple[str, str], tuple[str, ...]] = {}
     sections: list[tuple[str | None, str | None]] = []
 
-    def visit(entries) -> None:
+    def visit(entries, path: tuple[str, ...]) -> None:
         for entry in entries:
             if isinstance(entry, tuple):  # (Section, children): a part title, used only when no link names the file
                 section, children = entry
-                sections.append((getattr(section, "href", None), getattr(section, "title", None)))
-                visit(children)
+                href, title = getattr(section, "href", None), getattr(section, "title", None)
+                sections.append((href, title))
+                inner = (*path, " ".join(title.split())) if title and title.strip() else path
+                if (key := _key(href)) is not None:
+                    pages.setdefault(key, inner)
+                visit(children, inner)
             else:
-                add(getattr(entry, "href", None) or getattr(entry, "file_name", None), getattr(entry, "title", None))
+                href = getattr(entry, "href", None) or getattr(entry, "file_name", None)
+                add(href, getattr(entry, "title", None))
+                if (key := _key(href)) is not None:
+                    groups.setdefault(key, path)
 
     def add(href: str | None, title: str | None) -> None:
-        if not href or not title or not title.strip():
+        key = _key(href)
+        if key is None or not title or not title.strip():
             return
-        file, _, frag = unquote(href).partition("#")
-        titles.setdefault((normpath(file), frag), " ".join(title.split()))
+        titles.setdefault(key, " ".join(title.split()))
 
-    visit(toc if isinstance(toc, (list, tuple)) else [toc])  # ebooklib gives one Link for an empty navMap
+    visit(toc if isinstance(toc, (list, tuple)) else [toc], ())  # ebooklib gives one Link for an empty navMap
     for href, title in sections:
         add(href, title)
-    return titles
+    return titles, groups, pages
+
+
+def _key(href: str | None) -> tuple[str, str] | None:
+    if not href:
+        return None
+    file, _, frag = unquote(href).partition("#")
+    return normpath(file), frag
 
 
 # A document becomes pieces: ("text", paragraph), ("break", ""), ("anchor", id), ("heading", text)

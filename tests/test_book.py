@@ -243,7 +243,9 @@ def test_epub_chapters_titles_metadata_and_cover(tmp_path: Path) -> None:
     book = load_book(make_epub(tmp_path / "tower.epub"))
     assert (book.title, book.author, book.language) == ("The Glass Tower", "Ada Writer", "en")
     assert book.cover == b"\xff\xd8\xff\xe0JFIF-cover" and book.cover_mime == "image/jpeg"
-    assert [c.title for c in book.chapters] == ["1. Arrival", "2. Departure", "Epilogue"]
+    # the contents' section "Part Two" is a volume: its chapters' titles start with it
+    assert [c.title for c in book.chapters] == ["1. Arrival", "Part Two, 2. Departure", "Part Two, Epilogue"]
+    assert [c.volume for c in book.chapters] == [None, "Part Two", "Part Two"]
     arrival, departure, epilogue = book.chapters
     assert arrival.text == (
         "Arrival\n\nMiku and Kaito walked in. _Why me_? she thought.\n\n* * *\n\n"

@@ -6,7 +6,9 @@ level per volume."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
+import zipfile
 from pathlib import Path
 
 import feedparser
@@ -274,3 +276,85 @@ def test_a_volume_known_only_by_the_line_that_closes_the_one_before(tmp_path: Pa
         ("scene", "Book II, Chapter I: THE HARVEST"),
     ]
     assert [w for c in book.chapters for w in spoken_words(c.text)] == spoken_words(text)
+
+
+# --- EPUB: the table of contents' sections are the volumes ---------------------------------------
+
+# Written for these tests: two parts, chapter numbers restarting in each; the first part has a
+# page of its own holding only its heading, the second is a section of the contents with none.
+EPUB_CHAPTERS = [
+    ("part1", "<h1>PART ONE</h1><h2>The Thaw</h2>", None),
+    ("c1", "<h2>Chapter I</h2><p>Maud found the lantern on the stair.</p>", "Chapter I"),
+    ("c2", "<h2>Chapter II</h2><p>The house was quiet all winter.</p>", "Chapter II"),
+    ("c3", "<h2>Chapter I</h2><p>Tom came home in April.</p>", "Chapter I"),
+    ("c4", "<h2>Chapter II</h2><p>The wedding was in June.</p>", "Chapter II"),
+]
+EPUB_TITLES = ["Part One, Chapter I", "Part One, Chapter II", "Part Two, Chapter I", "Part Two, Chapter II"]
+
+
+def make_volumes_epub(path: Path, *, ncx: bool) -> Path:
+    """The parts as nested navPoints of an EPUB 2 NCX (`ncx`), or as nested <ol> of an EPUB 3 nav."""
+    from ebooklib import epub
+
+    book = epub.EpubBook()
+    book.set_identifier("lantern-parts")
+    book.set_title("The Lantern House")
+    book.set_language("en")
+    docs = {}
+    for name, body, _ in EPUB_CHAPTERS:
+        doc = epub.EpubHtml(title=name, file_name=f"{name}.xhtml", lang="en")
+        doc.content = f"<html><body>{body}</body></html>"
+        book.add_item(doc)
+        docs[name] = doc
+    links = {name: epub.Link(f"{name}.xhtml", title, name) for name, _, title in EPUB_CHAPTERS if title}
+    book.toc = [
+        (epub.Section("Part One: The Thaw", href="part1.xhtml"), [links["c1"], links["c2"]]),
+        (epub.Section("Part Two"), [links["c3"], links["c4"]]),
+    ]
+    book.add_item(epub.EpubNcx())
+    book.add_item(epub.EpubNav())
+    book.spine = ["nav", *docs.values()]
+    epub.write_epub(str(path), book)
+    if not ncx:  # an EPUB 3 without the EPUB 2 NCX: only the nav tells the contents
+        with zipfile.ZipFile(path) as zf:
+            files = {info: zf.read(info) for info in zf.infolist() if not info.filename.endswith(".ncx")}
+        opf = next(info for info in files if info.filename.endswith(".opf"))
+        files[opf] = re.sub(rb'<item href="toc.ncx"[^>]*/>|\s+toc="ncx"', b"", files[opf])
+        with zipfile.ZipFile(path, "w") as zf:
+            for info, data in files.items():
+                zf.writestr(info, data)
+    return path
+
+
+@pytest.mark.parametrize("ncx", [True, False], ids=["ncx-navpoints", "nav-ol"])
+def test_epub_sections_of_the_contents_are_volumes(tmp_path: Path, ncx: bool) -> None:
+    book = load_book(make_volumes_epub(tmp_path / "lantern.epub", ncx=ncx))
+    assert [c.title for c in book.chapters] == EPUB_TITLES  # unique, though the numbers restart
+    assert [c.volume for c in book.chapters] == ["Part One: The Thaw"] * 2 + ["Part Two"] * 2
+    # the part's own page, its heading alone, is read as the title lines of its first chapter:
+    # no chapter of a few seconds, and every word still read once
+    first = book.chapters[0]
+    headings = [first.paragraph_text(i) for i, p in enumerate(first.paragraphs) if p.is_title]
+    assert headings == ["PART ONE", "The Thaw", "Chapter I"]
+    assert [(s.kind, s.title) for s in first.sections] == [("scene", "Part One, Chapter I")]
+    words = [w for c in book.chapters for w in spoken_words(c.text)]
+    assert words == spoken_words(" ".join(
+        "PART ONE The Thaw" if name == "part1" else body.split("</h2>")[0].split(">")[-1] + " "
+        + body.split("<p>")[1].split("</p>")[0]
+        for name, body, _ in EPUB_CHAPTERS
+    ))
+
+
+def test_an_epub_in_parts_has_a_table_of_contents_per_part(tmp_path: Path) -> None:
+    source = make_volumes_epub(tmp_path / "lantern.epub", ncx=True)
+    result = CliRunner().invoke(app, ["build", str(source), "-o", str(tmp_path / "out"), "-j", "2"])
+    assert result.exit_code == 0, result.output
+    whole = tmp_path / "out" / "The Lantern House" / "The Lantern House.mp3"
+    assert ffprobe_chapters(whole) == EPUB_TITLES
+    tag = ID3(whole)
+    titles = {chap.element_id: str(chap.sub_frames["TIT2"]) for chap in tag.getall("CHAP")}
+    tables = {toc.element_id: toc for toc in tag.getall("CTOC")}
+    [top] = [toc for toc in tables.values() if toc.flags & CTOCFlags.TOP_LEVEL]
+    parts = [tables[child] for child in top.child_element_ids]
+    assert [str(v.sub_frames["TIT2"]) for v in parts] == ["Part One: The Thaw", "Part Two"]
+    assert [[titles[c] for c in v.child_element_ids] for v in parts] == [EPUB_TITLES[:2], EPUB_TITLES[2:]]
