@@ -117,3 +117,24 @@ def test_cast_gives_a_speaker_of_unknown_gender_the_narrators_voice_at_another_p
     assert gender == "?" and voice == "en-gb-scotland"  # the narrator's voice, checked by eSpeak NG...
     assert int(pitch) != 40  # ...at a pitch of its own
     assert rows["Tom"][1] == "male" and rows["Tom"][4] != "en-gb-scotland"
+
+
+def test_a_creature_the_story_calls_it_gets_a_neutral_voice(tmp_path: Path) -> None:
+    """A speaker called "it" (not he or she) keeps no gender, and draws from `[pools] other`, the
+    voices the user chose as neutral, never from the women's or the men's."""
+    story = tmp_path / "wood.txt"
+    story.write_text(
+        "Wren walked into the wood. She found a Beetle sitting on a stump. The Beetle waved its feelers "
+        "at her and folded its wings.\n\n"
+        '"Who are you?" said the Beetle.\n\n"I am Wren," said Wren. She sat down beside it.\n\n'
+        '"Then sit still," said the Beetle, and it closed its eyes.\n',
+        encoding="utf-8",
+    )
+    voices = tmp_path / "wood.toml"
+    pools = '[pools]\nother = ["en-us+klatt"]\nfemale = ["en-us+f2"]\nmale = ["en-us+m3"]\n'
+    voices.write_text(pools, encoding="utf-8")
+    result = invoke("cast", str(story), "--voices", str(voices))
+    assert result.exit_code == 0, result.output
+    rows = {row.split()[0]: row.split()[1:] for row in result.stdout.splitlines()[2:]}
+    assert rows["Beetle"][1] == "?" and rows["Beetle"][4] == "en-us+klatt"
+    assert rows["Wren"][1] == "female" and rows["Wren"][4] == "en-us+f2"

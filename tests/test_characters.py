@@ -217,3 +217,79 @@ def test_one_woman_called_miss_by_her_given_and_her_family_name_apart_is_one() -
     )
     cast = cast_of(text)
     assert cast.resolve("Miss Ada") == cast.resolve("Miss Pellow")
+
+
+def test_a_pronoun_in_an_aside_after_a_name_is_someone_elses() -> None:
+    """`Hugo, she perceived, was…`: the "she" is the one perceiving, not Hugo, whose first name
+    then decides (a man's), and who is never cast as a woman for it."""
+    text = (
+        "Ottilie walked down to the orchard. Hugo, she perceived, was mending the wall.\n\n"
+        '"You are up early," said Hugo.\n\n'
+        '"So are you," said Ottilie.\n'
+    )
+    found = speakers(text)
+    assert given_name_gender("Hugo") == "male"
+    assert found["Hugo"].gender == "male"
+    aside = text.replace("Hugo, she perceived, was", "Hugo was")
+    assert speakers(aside.replace("mending the wall.", "mending the wall, and she sang."))["Hugo"].gender == "female"
+
+
+def test_a_lady_is_never_the_miss_of_her_family() -> None:
+    """`Miss De Vere` is the daughter of `Lady Honoria de Vere`, not another name of hers."""
+    text = (
+        "Lady Honoria de Vere drove up with her daughter. Lady Honoria stepped down first.\n\n"
+        '"Come, child," said Lady Honoria.\n\n'
+        "Miss De Vere followed her mother slowly.\n\n"
+        '"Yes, mamma," said Miss De Vere.\n\n'
+        '"Do not dawdle," said Lady Honoria de Vere.\n'
+    )
+    cast = cast_of(text)
+    assert cast.resolve("Lady Honoria") == cast.resolve("Lady Honoria de Vere")
+    assert cast.resolve("Miss De Vere") != cast.resolve("Lady Honoria")
+    assert "Miss De Vere" not in cast.aliases.get(cast.resolve("Lady Honoria") or "", ())
+
+
+def test_a_hyphenated_name_is_its_last_part_used_alone() -> None:
+    """`Tobble-the-Mole` is the `Mole` of the story; of two names ending alike (`the Fish-Porter`
+    and `the Frog-Porter`) neither is the other, nor plain `Porter`."""
+    text = (
+        "There was once a mole called Tobble-the-Mole, who lived under the lawn. Mole liked worms.\n\n"
+        '"I am hungry," said Tobble-the-Mole.\n\n'
+        '"Then eat," said Badger.\n\n'
+        'Mole sat down. "I shall," said Mole.\n\n'
+        'The Fish-Porter and the Frog-Porter came to the door. Porter knocked.\n\n'
+        '"A letter," said the Fish-Porter.\n\n'
+        '"Another letter," said the Frog-Porter.\n'
+    )
+    found = speakers(text)
+    assert "Tobble-the-Mole" not in found and found["Mole"].lines == 2
+    cast = cast_of(text)
+    assert cast.resolve("Tobble-the-Mole") == cast.resolve("Mole")
+    assert cast.resolve("Fish-Porter") is None and cast.resolve("Frog-Porter") is None
+
+
+def test_a_pronoun_past_a_paragraph_of_speech_is_not_the_tag_subjects() -> None:
+    """With the quotes left out, `"…," Albert reported, "…"` and the "She" two paragraphs on
+    would read as one sentence: a paragraph ends the window a name's pronoun is looked for in."""
+    text = (
+        "Ottilie dealt the cards by the fire. They were still playing when Albert came in to draw the curtains.\n\n"
+        '"Playing cards," Albert reported, "and the supper cold."\n\n'
+        '"We had better stop."\n\n'
+        "She collected the cards and put them away.\n"
+    )
+    assert speakers(text)["Albert"].gender == "male"  # his first name's; the "She" is Ottilie
+
+
+def test_a_name_in_apposition_to_the_subject_is_the_one_in_view() -> None:
+    """`The old grey donkey, Tobble, stood…, and sometimes he thought, "Why?"`: Tobble, not the
+    Mole named after him in passing."""
+    text = (
+        "Tobble was old and grey, and he liked thistles better than anything.\n\n"
+        "Mole walked home past the pond. Mole was tired, and his feet were sore.\n\n"
+        '"Goodnight," said Mole to the ducks.\n\n'
+        "The old grey donkey, Tobble, stood by himself at the end of the garden where Mole kept his "
+        'turnips, and sometimes he thought sadly, "Why?"\n'
+    )
+    script = attribute(_segmented(text))
+    why = next(line for line in script.lines if script.story.text[line.start : line.end] == '"Why?"')
+    assert why.speaker == "Tobble"

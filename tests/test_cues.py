@@ -154,3 +154,8 @@ def test_the_one_heard_saying_a_quote_speaks_it_not_the_hearer() -> None:
     assert tag_after(" he overheard the captain tell his mate,", True) == Who("the captain", "speech-verb", 0.9)
     assert listeners(" Nora heard her say.") == ["Nora"]  # who hears it does not say it
     assert tag_after(" Nora heard the rain.", True) is None
+
+
+def test_a_name_after_i_is_the_speakers_own_not_someone_called() -> None:
+    assert names_called("Eeyore, I, Tobble, will find your tail for you.") == ["Eeyore"]
+    assert names_called("It is I, Marten. You surely know my knock.") == ["Marten"]  # calls Marten

@@ -47,6 +47,8 @@ Parts = dict[str, tuple[str | None, tuple[str, ...]]]  # form -> (title, words)
 # story calls by a woman's title or a woman's given name: it would give one voice to two people
 RANKS = frozenset("Captain Colonel Major General Lieutenant Sergeant Corporal Admiral Commander Inspector".split())
 _PARTICLES = frozenset("De Du Da Di Del Della Van Von Le La St Ter Ten".split()) | PARTICLES
+# A woman of rank is never called Miss: `Miss De Bourgh` is not `Lady Catherine de Bourgh` (her daughter)
+_LADIES = frozenset("Lady Dame Duchess Countess Baroness Queen Princess".split())
 
 
 @dataclass(eq=False)
@@ -81,7 +83,9 @@ class _Person:
             return False  # `Captain Harville` is not his sister `Fanny Harville`, nor `Miss Harville`
         if title in MARRIED and any(t in UNMARRIED for t in self.titles):
             return False  # `Mrs. Bennet` is not `Miss Bennet`
-        if title in UNMARRIED and any(t in MARRIED for t in self.titles):
+        if title in UNMARRIED and any(t in MARRIED or t in _LADIES for t in self.titles):
+            return False
+        if title in _LADIES and any(t in UNMARRIED for t in self.titles):
             return False
         return True
 

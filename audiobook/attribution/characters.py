@@ -49,6 +49,9 @@ __all__ = [
     "NAME_RE", "STOP_WORDS", "SUBJECT_VERB", "TITLES", "Cast", "Gender", "Mention", "find_cast", "gender_of_noun",
 ]
 _TITLED_FORM = re.compile(rf"({TITLE_RE})\s+(.+)$")
+# `Winnie-the-Pooh`: a name whose last part may be used alone (`Pooh`); not two given names
+# (`Jean-Paul` is not `Paul`) nor a double-barrelled family name (`Mr Grant-Menzies` is no `Menzies`)
+_HYPHENATED = re.compile(r"(?<![\w-])([A-Z][a-z]+)((?:-[a-z]++)*+)-([A-Z][a-z]+)\b")  # possessive: no backtracking
 _LOWER_WORD_RE = re.compile(rf"(?<![{UPPER}{LOWER}])[{LOWER}][{UPPER}{LOWER}]*")  # the words written in lower case
 
 _PLACE_PREPOSITIONS = frozenset("in at to from into through near toward towards of".split())
@@ -104,6 +107,7 @@ class Cast:
     excluded: frozenset[str] = frozenset()  # forms the user says are nobody
     first_person: str | None = None  # the narrator's name, if the user gave it
     listed: frozenset[str] = frozenset()  # the characters the user lists: the book's people, by their word
+    hyphenated: dict[str, frozenset[str]] = field(default_factory=dict)  # `Pooh` -> {`Winnie`}, of `Winnie-the-Pooh`
 
     def resolve(self, form: str) -> str | None:
         """The character a name form refers to: `Mr. Bennet`, `Miku`, `Kaito-san`."""
@@ -115,6 +119,11 @@ class Cast:
         m = _TITLED_FORM.match(form) if " " in form else None  # (a title and a name: a space between, after form_key)
         if m and m.group(2) in self.forms and TITLES.get(m.group(1)) in (None, self.gender(self.forms[m.group(2)])):
             return self.forms[m.group(2)]
+        if "-" in form and (m := _HYPHENATED.fullmatch(form)) and m.group(2):  # `Winnie-the-Pooh` is the `Pooh`
+            tail = m.group(3)
+            if len(self.hyphenated.get(tail, ())) == 1 and tail in self.forms and tail not in self.ambiguous:
+                # (one name ends so: `the Frog-Footman` and `the Fish-Footman` are neither plain `Footman`)
+                return self.forms[tail]
         return None
 
     def gender(self, name: str) -> Gender | None:
@@ -156,7 +165,7 @@ class Cast:
         return Cast(
             forms=dict(self.forms), ambiguous=set(self.ambiguous), aliases=dict(self.aliases), gender_votes=votes,
             priors=dict(self.priors), mentions=mentions, _starts=[m.start for m in mentions], given=self.given,
-            excluded=self.excluded, first_person=self.first_person, listed=self.listed,
+            excluded=self.excluded, first_person=self.first_person, listed=self.listed, hyphenated=self.hyphenated,
         )
 
     def add_character(self, name: str) -> None:
@@ -250,6 +259,10 @@ def find_cast(
         name = cast.forms.get(key)
         if name and in_narration(start):
             cast.add_mention(Mention(start, end, name))
+    hyphenated: dict[str, set[str]] = {}
+    for m in _HYPHENATED.finditer(text):  # all of them, to tell whether a last part is one name's
+        hyphenated.setdefault(m.group(3), set()).add(m.group(1))  # `Winnie-ther-Pooh` is the same one
+    cast.hyphenated = {tail: frozenset(names) for tail, names in hyphenated.items()}
     genders.vote(text, narration, cast, tag_positions)
     return cast
 

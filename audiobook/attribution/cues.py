@@ -467,6 +467,16 @@ _CALLED = re.compile(
 )
 
 
+def _apposed_to_i(quote: str, start: int, end: int) -> bool:
+    """`"I, Tobble, will find it"`: a name between commas after an I opening a clause is the
+    speaker's own; not `"It is I, McMurdo."`, which calls McMurdo."""
+    before = quote[:start].rstrip()
+    if not before.endswith("I") or not quote.startswith(",", end):
+        return False
+    rest = before[:-1].rstrip()
+    return not rest or rest[-1] in ",.!?;:—–-\"“‘("
+
+
 def _only_closing(rest: str) -> bool:
     """Nothing but a full stop or an ellipsis and a closing quotation mark: `."`, `…’`, ``."""
     rest = rest.strip()
@@ -483,6 +493,8 @@ def names_called(quote: str) -> list[str]:
     for m in [first, *_CALLED.finditer(quote, first.end())] if first else _CALLED.finditer(quote):
         if m.start() == 0 and _only_closing(quote[m.end() :]):
             continue  # `"Bingley."`: a name given in answer, not someone called
+        if _apposed_to_i(quote, m.start(), m.end()):
+            continue  # `"I, Tobble, will find it"`: the speaker's own name, in apposition
         found.append(m.group(1))
     return found
 

@@ -56,7 +56,13 @@ _TOKEN = re.compile(r"[a-z]+|[^\sa-z]")
 _HE_SHE = re.compile(r"(?:he|she)\b", re.IGNORECASE)
 _HIM_HER = re.compile(r"\b(?:him|her)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# with the quotes taken out, `"…," Albert reported, "…"` / `She collected the cards` would read as
+# one sentence: a paragraph ends one too
+_SENTENCE_OR_PARAGRAPH_END = re.compile(r"(?<=[.!?])\s+|\s*\n\s*\n\s*")
 _NOT_NOUNS = frozenset("and or but as to that than with in on at for from by if when so then".split())
+# `Edward, she perceived, was rolling the lawn`: a clause set off by commas right after a name,
+# whose subject is a pronoun, is someone else's aside (the name's own would be "himself")
+_ASIDE = re.compile(r"\s*,\s*(?:he|she)\s+(?:[a-z]+ly\s+)?[a-z]+\s*,")
 _NAME = rf"((?:(?:Mrs?|Miss|Ms|Dr)\.?\s+)?(?:[A-Z][a-z]+\s?){{1,{NAME_WORDS}}})"
 
 
@@ -140,10 +146,12 @@ def pronoun_votes(
         if voters is not None and m not in voters:
             continue
         raw = text[m.end : min(m.end + 240, until)]  # `When Walter came in, Martha … her sewing`: Martha's
+        if _ASIDE.match(raw):
+            continue
         subject = SUBJECT_VERB.match(raw) or m.start in tag_positions  # `cried Randolph, in his little voice`
         if not subject and not SENTENCE_START.search(text, max(0, m.start - 6), m.start):
             continue  # `walked back to Kaito with her head bowed`: "her" is the subject's, not Kaito's
-        parts = _SENTENCE_END.split(_QUOTED.sub(" ", raw))
+        parts = _SENTENCE_OR_PARAGRAPH_END.split(_QUOTED.sub(" ", raw))
         window = parts[0]
         if subject and len(parts) > 1 and _continues(raw, parts):
             window += " " + parts[1]

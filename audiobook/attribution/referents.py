@@ -87,6 +87,10 @@ _SUBJECT_START = re.compile(
     r"(?:(?:Then|And|But|So|Now|Here|Still|Suddenly|At last|Finally|Presently|Again|Maybe|Perhaps|As|When|While)"
     r",?\s+)?$"
 )
+# `The old grey donkey, Tobble, stood…`: a name in apposition to the subject opening its sentence
+_APPOSED = re.compile(
+    r"(?:^\s*|[.!?…;]['’\"”)]*\s+)(?:The|A|An|His|Her|Their|Our|My)\s+[^,.!?;:\"“”\n]{1,40},\s+$"
+)
 # `Marilla’s lips twitched`: the owner of a face, a voice, a gesture is the one in view
 _OWN_FEATURE = re.compile(
     r"['’]s\s+(?:[a-z]+\s+)?(?:face|lips|mouth|eyes|eye|brows?|forehead|cheeks?|voice|tone|hands?|head|heart|"
@@ -369,6 +373,10 @@ class Resolver:
                 found = m.character if own else found  # the speaker of an earlier quote of the paragraph
                 continue
             if m.start != start and not _SUBJECT_START.search(self.text[max(start, m.start - 40) : m.start]):
+                if self.text.startswith(",", m.end) and SUBJECT_VERB.match(self.text, m.end + 1) and (
+                    _APPOSED.search(self.text[max(start, m.start - 60) : m.start])
+                ):
+                    found = m.character  # `The Old Grey Donkey, Eeyore, stood by himself`
                 continue
             if self._subject_at(m.end) or _OWN_FEATURE.match(self.text, m.end):
                 found = m.character  # `Marilla’s lips twitched.` too: the owner is the topic
