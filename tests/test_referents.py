@@ -166,6 +166,20 @@ def test_a_description_with_what_it_wears_is_someone_new_and_a_subject() -> None
     assert speakers == ["the tall old seaman", "the tall old seaman"]  # not Dr. Moss, named in passing
 
 
+def test_a_mood_or_a_judgement_is_no_modifier_but_a_look_or_a_noun_is() -> None:
+    text = "A small boy sat on the wall.\n\nThe other boys threw stones at the river.\n"
+    resolver = ctx_of(text).resolver
+    boy = resolver.nominal("A small boy", 0, new=True, speaker=False)
+    at = text.index("The other")
+    assert resolver.nominal("the other boys", at) == "the other boys"
+    assert resolver.nominal("the boy", at + 30) == boy  # a group is never the boy of a later `said the boy`
+    assert resolver.nominal("the little boy", at + 30) == boy  # little and small: one look
+    assert resolver.nominal("this vivacious boy", at + 30) == boy  # a mood, not someone else
+    assert resolver.nominal("the child", at + 30) == boy  # the child of the scene is the boy
+    keeper = resolver.nominal("a book-stall keeper", at + 40, new=True)
+    assert resolver.nominal("the office keeper", at + 50) != keeper  # a noun tells them apart
+
+
 def test_a_voice_is_someone_to_be_recognised_later() -> None:
     ctx = ctx_of("The room was dark.\n")
     assert ctx.resolver.nominal("a familiar voice", 0) == "a familiar voice"

@@ -190,3 +190,38 @@ def test_a_name_given_in_a_quote_or_to_an_indefinite_description_names_nobody() 
     quoted = PADDOCK.replace("Her name was Bramble.", '"Her name was Bramble," the farmer told us.')
     said = [line.speaker for line in attribute(segment(parse_story(Path("s.txt"), quoted, "utf-8"))).lines]
     assert "Bramble" not in said
+
+
+PIER = """Ansel sat on the pier with his coffee. A small boy in a blue cap came along the boards and stopped
+in front of him.
+
+"Can I have your sugar?" he asked.
+
+"You may take one lump," said Ansel.
+
+"I want two," said the child. "Sugar is the best thing there is."
+
+"Then take two," said Ansel.
+
+A young lady came down the pier towards them. The little boy was jumping from one board to the next.
+
+"Tobias," said the young lady, "come away from the edge."
+
+"I won't fall," replied Tobias.
+"""
+
+
+def test_a_description_is_the_name_it_is_called_by_in_view() -> None:
+    script = attribute(segment(parse_story(Path("story.txt"), PIER, "utf-8")))
+    speakers = [line.speaker for line in script.lines if line.kind == "dialogue"]
+    # the boy, the child and the little boy are one, and the young lady calls him Tobias
+    assert speakers[0] == speakers[2] == speakers[3] == speakers[-1] == "Tobias"
+    assert speakers[1] == speakers[4] == "Ansel"
+
+
+def test_a_name_the_description_calls_itself_is_not_its_name() -> None:
+    text = PIER.replace('"Tobias," said the young lady,', '"Tobias," cried the little boy to his dog,').replace(
+        '"I won\'t fall," replied Tobias.', "The dog ran to him."
+    )
+    speakers = [line.speaker for line in attribute(segment(parse_story(Path("story.txt"), text, "utf-8"))).lines]
+    assert "Tobias" not in speakers and speakers.count("a small boy") == 5  # he calls the dog Tobias

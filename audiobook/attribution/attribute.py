@@ -36,7 +36,7 @@ from .characters import NAME_RE, STOP_WORDS, SUBJECT_VERB, Cast, KnownCast, Ment
 from .context import Chapter, Context, Decision, Paragraph
 from .cues import KIN_VOCATIVE, PARENT_VOCATIVE, asks_name, named_in, names_called, tag_positions
 from .narrator import first_person, name_narrator, signed_name
-from .referents import NOMINAL, Resolver
+from .referents import NOMINAL, SUBJECT_AFTER, Resolver
 from .rules import (
     action_beat,
     answering,
@@ -253,14 +253,6 @@ _DESCRIPTION_START = re.compile(
 _DETERMINER = re.compile(r"(?:An?|The|One|Another|an?|the|one|another)\s")
 
 
-# A description is a subject when a verb follows it, maybe after what it wears or holds and an
-# adverb: `and the brown old seaman with the sabre cut first took up his lodging`.
-_SUBJECT_AFTER = re.compile(
-    r"(?P<worn>\s+(?:with|in)\s+(?:the|a|an|his|her)\s+(?:[a-z-]+\s+){0,2}?[a-z-]+)?"
-    r"(?:\s+(?:first|then|now|still|also|never|often|always|soon|just|once))?" + SUBJECT_VERB.pattern
-)
-
-
 def describe(ctx: Context, members: list[int]) -> None:
     """Descriptions opening a sentence of narration (`A large man … stood`, `The man nodded`) are
     mentions of an unnamed character, candidates for a later he/she."""
@@ -274,7 +266,7 @@ def describe(ctx: Context, members: list[int]) -> None:
                 continue
             if nominal.group("noun") == "voice":
                 continue
-            subject = _SUBJECT_AFTER.match(text, nominal.end(), seg.end)
+            subject = SUBJECT_AFTER.match(text, nominal.end(), seg.end)
             if text[at].islower() and not subject:
                 continue  # mid-sentence, only a subject: `Concerning that ride, the man spoke`
             det = nominal.group("det").lower()

@@ -47,6 +47,12 @@ LOOSE_NOMINAL = re.compile(
     r"(?P<det>[Tt]he|[Aa]n?|[Aa]nother|[A-Z][a-z]+['’]s)\s+"
     rf"(?P<adj>(?:{_NOT_AND}[a-z][a-z-]+(?:['’]s)?\s+){{0,2}})(?P<noun>(?![a-z-]*ly\b)[a-z][a-z-]*[a-z])"
 )
+# A subject is followed by its verb, maybe after what it wears or holds and an adverb: `and the
+# brown old seaman with the sabre cut first took up his lodging`, `A small boy in a red cap came`.
+SUBJECT_AFTER = re.compile(
+    r"(?P<worn>\s+(?:with|in)\s+(?:the|a|an|his|her)\s+(?:[a-z-]+\s+){0,2}?[a-z-]+)?"
+    r"(?:\s+(?:first|then|now|still|also|never|often|always|soon|just|once))?" + SUBJECT_VERB.pattern
+)
 _NOUN_TITLES = {
     "doctor": ("Dr", "Doctor"), "captain": ("Captain",), "colonel": ("Colonel",), "major": ("Major",),
     "sergeant": ("Sergeant",), "professor": ("Professor",), "judge": ("Judge",), "parson": ("Parson",),
@@ -59,9 +65,14 @@ _CALLINGS = (
     "policeman constable",
     "sailor seaman mariner",
     "soldier trooper",
+    "child infant kid youngster boy lad urchin",  # `the child` after `a small boy`
+    "child infant kid youngster girl lass",
 )
 _CALLING_REACH = 3000  # characters: `the clergyman` is the parson of the last page or so, not of another chapter
-_SAME_CALLING = {noun: [o for o in group.split() if o != noun] for group in _CALLINGS for noun in group.split()}
+_SAME_CALLING: dict[str, list[str]] = {}
+for _group in _CALLINGS:
+    for _noun in _group.split():
+        _SAME_CALLING.setdefault(_noun, []).extend(o for o in _group.split() if o != _noun)
 _NOT_EPITHETS = frozenset("voice stranger visitor newcomer person creature guest member".split())
 # `said the man`: a speech tag calls a named character by rank or kinship ("said the mother"), but
 # "the man" there is nearly always someone the story has not named.
@@ -108,22 +119,37 @@ _NOT_MODIFIERS = frozenset(
 _DISTINCT = frozenset("other second third fourth fifth new".split())
 
 
-# A passing state, not who someone is: `the prostrate man` is the man of the scene.
+# What tells one person from another at sight: age, size, build, colouring, a mark, a calling
+# (`the old gentleman`, `the fat gentleman`, `the medical gentleman`), a compound (`the red-faced
+# gentleman`) or a noun (`the office keeper`, not `the book-stall keeper`). Not a judgement (`the
+# poor man`), a mood or a passing state (`the vivacious infant`, `the astonished man`, `the
+# prostrate man`), which may be anyone's. Words for the same look are one.
+_APPEARANCE = frozenset(
+    """old young elderly aged little small tiny wee tall short fat stout portly thin lean slim big large burly
+    bald grey gray white black brown red fair dark pale sallow ruddy swarthy bearded lame blind deaf handsome
+    ugly pretty plain beautiful elder younger eldest youngest medical military naval legal""".split()
+)
+_SAME_LOOK = {
+    "little": "small", "tiny": "small", "wee": "small", "elderly": "old", "aged": "old", "big": "large",
+    "stout": "fat", "portly": "fat", "gray": "grey", "lean": "thin", "slim": "thin",
+}
 _STATES = frozenset(
     """prostrate indignant angry furious faithful anxious impatient eager nervous sullen thoughtful silent
-    sleepy drowsy weary tired sick ill drunk sober breathless trembling grateful""".split()
+    sleepy drowsy weary tired sick ill drunk sober breathless trembling grateful strange new kind""".split()
 )
-_PARTICIPLE = re.compile(r"[a-z]+(?:ed|ing)")  # `the astonished man`, `the dying man` (not `red-faced`)
+# `the vivacious infant`, `the astonished man`, `the dying man`, `the angry woman`, `the hopeful youth`
+_MOOD = re.compile(r"[a-z]+(?:ed|ing|ous|ful|ive|ic|ish|less|able|ible|ent|ant|y)")
 
 
 def _modifiers(adjectives: str) -> frozenset[str]:
-    """The words of a description before its noun that tell one person from another (`the
-    red-faced gentleman`: red-faced), lower-cased, without commas; not a judgement (`the poor
-    man`) nor a passing state (`the weeping girl`, `the prostrate man`)."""
+    """The words of a description before its noun that tell one person from another at sight
+    (`the red-faced gentleman`: red-faced; `the little boy`: small), lower-cased."""
     return frozenset(
-        w
+        _SAME_LOOK.get(w, w)
         for w in adjectives.replace(",", " ").lower().split()
-        if w not in _NOT_MODIFIERS and w not in _STATES and not _PARTICIPLE.fullmatch(w)
+        if w in _APPEARANCE
+        or ("-" in w and w not in _NOT_MODIFIERS)
+        or not (w in _NOT_MODIFIERS or w in _STATES or w in _DISTINCT or _MOOD.fullmatch(w))
     )
 
 
@@ -172,8 +198,9 @@ class Resolver:
             return None
         name = det + phrase[m.start("det") + len(det) : m.end()].rstrip(",")
         name = " ".join(name.split())
-        head = noun if det != "my" else name
-        if det == "the" and not new:
+        plural = m.end() > m.end("noun")  # `the other boys`: never the boy of a later `said the boy`
+        head = (noun + "s" if plural else noun) if det != "my" else name
+        if det in ("the", "this", "that") and not new and not plural:
             head = self.known_head(noun, pos) or noun  # `the clergyman` after `the parson`: the parson
         if det in ("the", "my") and head not in self.nominal_heads and new is None:
             named = self.epithet(noun, pos, det == "the" and noun not in _STRANGERS)
@@ -185,7 +212,7 @@ class Resolver:
                 return named  # the user listed the book's people: `said the old lady` is one of them
         starts_new = det in ("a", "an", "one", "another") if new is None else new
         mods = _modifiers(m.group("adj"))
-        distinct = det == "another" or bool(mods & _DISTINCT)
+        distinct = det == "another" or not _DISTINCT.isdisjoint(m.group("adj").lower().split())
         if head in self.nominal_heads and (not starts_new or det == "the") and not distinct:
             name = self._same_description(head, mods) or name
         self.nominal_heads[head] = name
@@ -341,7 +368,7 @@ class Resolver:
     def _subject_at(self, pos: int) -> bool:
         """Whether a verb follows `pos` (`SUBJECT_VERB`): asked of each mention by every he/she after it."""
         if pos not in self._subjects:
-            self._subjects[pos] = SUBJECT_VERB.match(self.text, pos) is not None
+            self._subjects[pos] = SUBJECT_AFTER.match(self.text, pos) is not None
         return self._subjects[pos]
 
     def _paragraph_start(self, pos: int) -> int:

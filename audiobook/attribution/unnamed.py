@@ -154,6 +154,9 @@ def _named_descriptions(ctx: Context, descriptions: set[str]) -> dict[str, str]:
                 for name in ctx.vocatives.get(q, []):
                     if name not in speakers:
                         votes[name] = votes.get(name, 0) + 1
+        called = _called_in_view(ctx, who, lines)
+        if called:
+            votes[called] = votes.get(called, 0) + 3
         later = _named_in_turn(ctx, who, paragraphs)
         if later:
             votes[later] = votes.get(later, 0) + 2
@@ -215,6 +218,33 @@ def _name_given(text: str, who: str, gender: Gender | None, namings: list[re.Mat
             continue
         if who.lower() in text[max(0, m.start() - _NAMING_REACH) : m.start()].lower():
             return m.group(2)
+    return None
+
+
+_CALLED_REACH = 3000  # characters after a description's last line in which it may be called by its name
+
+
+def _called_in_view(ctx: Context, who: str, lines: list[int]) -> str | None:
+    """`The little boy had now turned his stick into a vaulting pole. "Randolph," said the young
+    lady, "what are you doing?"`: after the description's last line, a paragraph whose narration
+    shows it (or the paragraph right after one) and whose quotes, said by someone else, call one
+    name the story had not named before the description spoke - its name."""
+    segs = ctx.segs
+    starts = [s.start for s in segs]
+    first, last = segs[lines[0]].start, segs[lines[-1]].end
+    for m in ctx.cast.mentioned_after(last, last + _CALLED_REACH):
+        if m.character != who or m.start == m.end:
+            continue
+        p = segs[bisect_right(starts, m.start) - 1].paragraph
+        if not ctx.quotes(p):
+            p += 1  # the narration shows it, and the next paragraph calls it
+        if any(ctx.speaker(i) == who for i in ctx.quotes(p)):
+            continue  # the description calls someone: not its own name
+        called = [name for name in ctx.vocatives.get(p, []) if name != who]
+        if len(called) == 1 and not any(
+            x.character == called[0] for x in ctx.cast.mentioned_after(0, first) if x.start != x.end
+        ):
+            return called[0]
     return None
 
 
