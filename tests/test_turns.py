@@ -144,3 +144,59 @@ def test_of_two_called_the_one_called_last_answers() -> None:
     )
     script = attribute(segment(parse_story(Path("story.txt"), text, "utf-8")))
     assert [line.speaker for line in script.lines if line.kind == "dialogue"][-1] == "Dan"
+
+
+STABLE = """Tom Hale kept a mare called Ginger. Every evening he rode Ginger along the river, and every
+evening Mary Hale waited for him with supper.
+
+"You are late," said Mary.
+
+"The train was slow," said Tom.
+
+Mary set the table. Tom came back from the stable, where he had left Ginger with a bucket of
+oats and a blanket over Ginger.
+
+"Are you hungry?" asked Mary.
+
+"Starving."
+
+"There is soup."
+"""
+
+
+def test_the_one_who_answers_is_someone_who_talks_not_the_last_name() -> None:
+    ctx = ctx_of(STABLE)
+    q = quotes(ctx)
+    for i, who in ((q[0], "Mary"), (q[1], "Tom"), (q[2], "Mary")):
+        ctx.decided[i] = Decision(who, "speech-verb", 0.95)
+    turn_taking(ctx)
+    # Ginger is named last before the question, but only Tom and Mary ever say anything
+    assert speakers(ctx)[3:] == ["Tom", "Mary"]
+
+
+SCENES = """Ann and Tom sat by the fire.
+
+"It is cold," said Ann.
+
+"Colder tomorrow."
+
+* * *
+
+"Where is everybody?" asked Jo.
+
+"Gone to bed."
+
+"Then we talk in the morning."
+
+
+
+"As you like."
+"""
+
+
+def test_a_scene_divider_ends_a_conversation_and_a_wide_gap_before_a_line_does_not() -> None:
+    ctx = ctx_of(SCENES)
+    conversations, _ = runs(ctx)
+    paragraphs = [[ctx.segs[i].paragraph for i in quotes(ctx)][k] for k in (0, 2, 5)]
+    assert [c[0] for c in conversations] == paragraphs[:2]  # a new conversation after `* * *`
+    assert len(conversations[1]) == 4  # the gap before "As you like." is a page break: the talk goes on

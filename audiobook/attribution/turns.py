@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Set as AbstractSet
 
 from .context import Context, Decision, Rule
@@ -15,18 +16,40 @@ def runs(ctx: Context) -> tuple[list[list[int]], dict[int, int]]:
     found: list[list[int]] = []
     turn_of: dict[int, int] = {}
     last = None
+    scenes = scene_starts(ctx)
     for p in ctx.by_paragraph:
         quotes = ctx.quotes(p)
         if not quotes:
             continue
         if last is not None and last == p - 1 and ctx.segs[quotes[0]].continues:
             turn_of[p] = turn_of.get(last, last)
-        elif found and last == p - 1:
+        elif found and last == p - 1 and p not in scenes:
             found[-1].append(p)
         else:
             found.append([p])
         last = p
     return found, turn_of
+
+
+def scene_starts(ctx: Context) -> set[int]:
+    """The paragraphs that open a new scene (after a divider such as `* * *`, or a wide gap before
+    narration): a conversation does not run on across one. A quote right after a wide gap with no
+    divider carries on the conversation (a page break left in the text)."""
+    found: set[int] = set()
+    for chapter in ctx.chapters:
+        story = chapter.segmentation.story
+        paragraphs = story.paragraphs
+        dividers = [start for start, _ in story.dividers]
+        for k in range(1, len(paragraphs)):
+            if paragraphs[k].section == paragraphs[k - 1].section:
+                continue
+            p = chapter.first_paragraph + k
+            members = ctx.by_paragraph.get(p, [])
+            opens_with_quote = bool(members) and ctx.is_quote(members[0])
+            divided = bisect_left(dividers, paragraphs[k - 1].end) < bisect_left(dividers, paragraphs[k].start)
+            if divided or not opens_with_quote:
+                found.add(p)
+    return found
 
 
 def turn_taking(ctx: Context) -> None:
@@ -39,6 +62,7 @@ def turn_taking(ctx: Context) -> None:
     segs, by_paragraph, decided = ctx.segs, ctx.by_paragraph, ctx.decided
     narrator = ctx.narrator
     all_runs, turn_of = runs(ctx)
+    scene = _Scene(ctx)
 
     def speaker(p: int) -> str | None:
         for i in by_paragraph[p]:
@@ -96,7 +120,7 @@ def turn_taking(ctx: Context) -> None:
                     if not 0 <= j < len(run) or not known[run[j]]:
                         continue
                     anchor = known[run[j]]
-                    partner = _partner(ctx, run, j, known)
+                    partner = _partner(ctx, scene, run, j, known)
                     guess = anchor if distance % 2 == 0 else partner
                     if guess in not_speaker[p]:
                         other = partner if guess == anchor else anchor
@@ -200,7 +224,7 @@ def _outvoted(run: list[int], anchors: dict[int, tuple[str, float] | None]) -> l
     return [run[0]] if (opening[0] == who) != (k0 % 2 == 0) else []
 
 
-def _partner(ctx: Context, run: list[int], j: int, known: dict[int, str | None]) -> str | None:
+def _partner(ctx: Context, scene: _Scene, run: list[int], j: int, known: dict[int, str | None]) -> str | None:
     """Who answers the speaker of run[j]: the neighbour who spoke, the one addressed, a first-person
     narrator, another voice of the conversation, or the last named."""
     anchor = known[run[j]]
@@ -219,9 +243,42 @@ def _partner(ctx: Context, run: list[int], j: int, known: dict[int, str | None])
                 return known[run[n]]
     start = ctx.segs[ctx.by_paragraph[run[j]][-1]].end  # `"She's my partner." I said, my words directed to Kaito.`
     talked_about = set().union(*(ctx.named.get(run[n], set()) for n in (j - 1, j, j + 1) if 0 <= n < len(run)))
-    for m in ctx.cast.mentioned_before(start):
-        if start - m.start > REACH:
-            break
-        if m.character != anchor and m.character != narrator and m.character not in talked_about:
-            return m.character
-    return None
+    skip = talked_about | {anchor, narrator}
+    people = [(c, active) for c, active in scene.present(start) if c not in skip]
+    return next((c for c, active in people if active), people[0][0] if people else None)
+
+
+class _Scene:
+    """Who is about before a point in the text, most recent first: the people the narration
+    names or speaks of as he or she, and the speakers of the quotes before - not names said inside
+    a quote (`"Ben says…"`: Ben is talked about, not there). Each is `active` if they speak or act
+    there (a speaker, a he or she), or are described as a person (`a stranger`), or a speech tag
+    names them anywhere in the book, or the user lists them: people who talk, not a room or a
+    horse that only has a name."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.starts = [s.start for s in ctx.segs]
+        self.talkers = {d.speaker for d in ctx.decided.values() if d.rule == "speech-verb" and d.confidence >= _SURE}
+        self.talkers |= ctx.cast.listed  # the user's cast: the book's people, by their word
+
+    def present(self, pos: int) -> list[tuple[str, bool]]:
+        found: dict[str, bool] = {}
+        text = self.ctx.text
+        for m in self.ctx.cast.mentioned_before(pos):
+            if pos - m.start > REACH:
+                break
+            if m.start != m.end and self._quoted(m.start):
+                continue
+            active = (
+                m.start == m.end
+                or m.character in self.talkers
+                or m.character in self.ctx.resolver.nominal_gender  # `a stranger`: a person by what they are
+                or text[m.start : m.end].lower() in ("he", "she")
+            )
+            found[m.character] = found.get(m.character, False) or active
+        return list(found.items())
+
+    def _quoted(self, pos: int) -> bool:
+        k = bisect_right(self.starts, pos) - 1
+        return k >= 0 and self.ctx.segs[k].kind == "dialogue" and pos < self.ctx.segs[k].end
