@@ -195,14 +195,17 @@ window of the drawing-room, and her sister kept the books.
 
 "Then send it down," said Miss Quarrington. "And do not dawdle, Miss Hester."
 
-Miss Hester went down to the gate with the parcel, and Miss Quarrington went back to her letters.
+Hester went down to the gate with the parcel, and Miss Quarrington went back to her letters.
+
+Miss Quarrington wrote to the bishop. Miss Quarrington wrote to the mayor. Then Miss Quarrington rang for tea.
 """
 
 
 def test_a_given_name_and_a_family_name_after_miss_named_together_are_two_sisters() -> None:
     cast = cast_of(SISTERS)
     assert cast.resolve("Miss Hester") != cast.resolve("Miss Quarrington")  # though one full name holds both
-    assert cast.resolve("Miss Hester Quarrington") == cast.resolve("Miss Hester")
+    assert cast.resolve("Miss Hester Quarrington") == cast.resolve("Miss Hester")  # Miss with her given name
+    assert cast.resolve("Hester") == cast.resolve("Miss Hester")
     lines = [line.speaker for line in attribute(_segmented(SISTERS)).lines if line.kind == "dialogue"]
     hester, elder = cast.resolve("Miss Hester"), cast.resolve("Miss Quarrington")
     assert lines == [hester, elder, hester, elder, elder]

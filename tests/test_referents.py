@@ -180,6 +180,25 @@ def test_a_mood_or_a_judgement_is_no_modifier_but_a_look_or_a_noun_is() -> None:
     assert resolver.nominal("the office keeper", at + 50) != keeper  # a noun tells them apart
 
 
+SICKROOM = """Mrs. Orme showed the doctor up the stairs, and she went back to her baking.
+
+The doctor shut the door behind him. "Feel pretty sick, Tilda?" he asked.
+
+She looked at him with a smile. "I thought you were here," she said.
+"""
+
+
+def test_a_she_opening_the_paragraph_after_a_call_is_the_one_called() -> None:
+    script = attribute(segment(parse_story(Path("story.txt"), SICKROOM, "utf-8")))
+    speakers = [line.speaker for line in script.lines if line.kind == "dialogue"]
+    assert speakers[-1] == "Tilda"  # the one the doctor called answers, not Mrs. Orme named before
+    ctx = ctx_of(SICKROOM)
+    ctx.resolver.calls.append((SICKROOM.index('"Feel'), ("Tilda",)))
+    assert ctx.resolver.answerer("female", SICKROOM.index("She looked"), set()) == "Tilda"
+    assert ctx.resolver.answerer("female", SICKROOM.index('"I thought'), set()) is None  # not a he/she opening it
+    assert ctx.resolver.answerer("male", SICKROOM.index("She looked"), set()) is None  # nobody called is a man
+
+
 def test_a_voice_is_someone_to_be_recognised_later() -> None:
     ctx = ctx_of("The room was dark.\n")
     assert ctx.resolver.nominal("a familiar voice", 0) == "a familiar voice"

@@ -225,3 +225,22 @@ def test_a_name_the_description_calls_itself_is_not_its_name() -> None:
     )
     speakers = [line.speaker for line in attribute(segment(parse_story(Path("story.txt"), text, "utf-8"))).lines]
     assert "Tobias" not in speakers and speakers.count("a small boy") == 5  # he calls the dog Tobias
+
+
+TABLE = """The guests of the inn sat down to dinner. Mr. Penrose told Nell about the hills.
+
+"You must walk up to the old tower on the first fine day," he said.
+
+"No!" cried a voice from the far end of the table. "Mr. Penrose, you are wrong. She must go to the lake."
+
+Nell looked down the table. Above all the talk rose the voice of the tall lady, crying:
+"""
+
+
+def test_a_voice_is_the_one_whose_voice_the_narration_says_it_was() -> None:
+    script = attribute(segment(parse_story(Path("story.txt"), TABLE, "utf-8")))
+    speakers = [line.speaker for line in script.lines if line.kind == "dialogue"]
+    assert speakers[1] == speakers[2] == "the tall lady"
+    named = TABLE.replace("the voice of the tall lady", "the voice of Mrs. Hale")
+    speakers = [line.speaker for line in attribute(segment(parse_story(Path("story.txt"), named, "utf-8"))).lines]
+    assert "Mrs. Hale" in speakers and "a voice" not in speakers

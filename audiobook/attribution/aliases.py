@@ -193,8 +193,11 @@ class _Merger:
         is seldom called by both in one paragraph."""
         if TITLE_CLASS.get(title, title) not in UNMARRIED:
             return False
-        others = [k for k in person.keys if (t := self.parts[k][0]) and TITLE_CLASS.get(t, t) in UNMARRIED
-                  and len(self.parts[k][1]) == 1 and self.parts[k][1][0] != word]
+        others = [
+            k for k in {*person.keys, *(_key(title, g) for g in person.given)}  # `Miss Hester` yet to join
+            if k in self.parts and (t := self.parts[k][0]) and TITLE_CLASS.get(t, t) in UNMARRIED
+            and len(self.parts[k][1]) == 1 and self.parts[k][1][0] != word
+        ]
         if not others:
             return False
         both, rarer = self.together.share([_key(title, word)], others, paragraphs=True)

@@ -337,6 +337,8 @@ def open_paragraph(ctx: Context, p: int, members: list[int]) -> Paragraph | None
             if name and name not in addressed:
                 addressed.append(name)  # `"…, papa."`: the Mr. of the scene
     ctx.vocatives[p] = addressed
+    if addressed:
+        ctx.resolver.calls.append((ctx.segs[quotes[0]].start, tuple(addressed)))  # for a he/she that answers
     ctx.named[p] = {n for i in quotes for n in named_in(ctx.said(i), ctx.cast)} - set(addressed)
     return Paragraph(p, members, quotes, set(addressed))
 

@@ -92,6 +92,7 @@ _THE = re.compile(r"^[Tt]he\s+(?=[A-Z])")  # `the Caterpillar`: a name with an a
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _LOWER = re.compile(r"[a-z]+")
 _NOT_SPACE = re.compile(r"\S")
+_HE_SHE_AT = re.compile(r"(?:He|She)\b")
 _QUOTE_MARKS = re.compile(r"[\"“”]")
 _SUBJECT_START = re.compile(
     r"(?:^|[.!?…;]['’\"”)]*\s+)"
@@ -173,6 +174,7 @@ class Resolver:
         self.nominal_gender: dict[str, Gender | None] = {}
         self.one_off: set[str] = set()  # unnamed speakers introduced as "one man", "a girl"
         self.voices: set[str] = set()  # "a familiar voice": someone not yet recognised
+        self.calls: list[tuple[int, tuple[str, ...]]] = []  # (where a paragraph's quotes start, whom they call)
         self._breaks: list[int] | None = None  # where each paragraph after the first starts
         self._lower_words: dict[str, bool] = {}  # word -> whether the story writes it in lower case
         self._presence: Counter[str] | None = None  # mentions per character, over the whole story
@@ -409,6 +411,26 @@ class Resolver:
                 found = m.character  # `Marilla’s lips twitched.` too: the owner is the topic
         return found
 
+    def answerer(self, gender: Gender | None, pos: int, exclude: AbstractSet[str]) -> str | None:
+        """`"Feel pretty sick, Tilda?" he asked.` / `She looked at him. "I thought you were here,"
+        she said`: a he/she opening a paragraph of narration is the one person of that gender the
+        paragraph before called by name - the one addressed answers."""
+        start = self._paragraph_start(pos)
+        opens = not _NOT_SPACE.search(self.text, start, pos) and _HE_SHE_AT.match(self.text, pos)
+        if start == 0 or not self.calls or not opens:
+            return None  # only a he/she opening its paragraph: `She looked at him.`
+        before = self._paragraph_start(start - 1)
+        k = bisect_right(self.calls, (start, ())) - 1
+        if k < 0 or self.calls[k][0] < before:
+            return None
+        called = [
+            name
+            for name in self.calls[k][1]
+            if name not in exclude and name != self.narrator
+            and (self.gender(name) or self.voice_gender(name)) == gender
+        ]
+        return called[0] if len(called) == 1 else None
+
     def pronoun(self, gender: Gender | None, pos: int, exclude: AbstractSet[str]) -> str | None:
         """The most salient character of `gender` before `pos`: recent mentions count most, and
         a subject (`Haku sighed`) or a speaker more than an object; one-off unnamed speakers
@@ -530,7 +552,11 @@ class Resolver:
             return self.narrator
         if lw in ("he", "she"):
             gender = _SUBJECT_PRONOUNS[lw]
-            return self.topic(gender, pos, exclude) or self.pronoun(gender, pos, exclude)
+            return (
+                self.topic(gender, pos, exclude)
+                or self.answerer(gender, pos, exclude)
+                or self.pronoun(gender, pos, exclude)
+            )
         if lw in ("the latter", "the former"):
             return self._of_two(lw == "the latter", pos, exclude)
         kin = _POSSESSIVE_KIN.match(lw)

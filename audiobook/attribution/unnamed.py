@@ -1,9 +1,10 @@
 """Speakers the text does not name when they speak.
 
 - A voice recognised later: `"…," said a familiar voice, … his voice gave away his identity`.
-  The voice is a placeholder speaker; once the story names who it was (the narration right
-  after calls them by name, or the one they talk to addresses them: `"…, Kaito!"`), every line
-  of the voice goes to that character.
+  The voice is a placeholder speaker; once the story names who it was (the narration soon after
+  says whose voice it was: `rose the voice of the tall lady`; or the narration right after calls
+  them by name, or the one they talk to addresses them: `"…, Kaito!"`), every line of the voice
+  goes to that character.
 - Remembered voices in a first-person story: a lone untagged quote with nobody present in the
   narration around it (`"You're worthless."`) is a memory, not the narrator speaking now; it
   goes to an unnamed "a voice". A remembered line calling for a parent (`"Mommy, someday I'm
@@ -22,9 +23,10 @@ import re
 from bisect import bisect_right
 from dataclasses import replace
 
-from .characters import Cast, Gender
+from .characters import Cast, Gender, gender_of_noun
 from .context import Context, Decision
-from .cues import beats
+from .cues import NAME_PHRASE, beats
+from .referents import NOMINAL
 
 MEMORY = "a voice"  # the speaker of a remembered line nobody present says
 
@@ -67,7 +69,9 @@ def identify_voices(ctx: Context) -> None:
         last = paragraphs[0]  # the end of the voice's first turn (a song may run over paragraphs)
         while last + 1 in paragraphs:
             last += 1
-        who = _named_after(ctx, last, gender(voice))
+        who = _voice_of(ctx, ctx.segs[lines[0]].end)  # the narration says whose voice it was
+        if who is None:
+            who = _named_after(ctx, last, gender(voice))
         if who is None:
             who = _addressed_next_to(ctx, paragraphs, voice)
         if who is None:
@@ -93,6 +97,33 @@ def _named_after(ctx: Context, p: int, voice_gender_: Gender | None) -> str | No
                 continue
             if voice_gender_ is None or ctx.resolver.gender(m.character) in (voice_gender_, None):
                 return m.character
+    return None
+
+
+_VOICE_OF = re.compile(
+    rf"\bvoice\s+of\s+(?:(?P<description>the\s+(?:[a-z-]+\s+){{0,2}}[a-z-]+)|(?P<name>{NAME_PHRASE.pattern}))"
+)
+_VOICE_OF_REACH = 1500  # characters after the voice's first line
+
+
+def _voice_of(ctx: Context, after: int) -> str | None:
+    """`"No!" cried a voice from the top of the table.` … `above all rose the voice of the clever
+    lady`: the one whose voice the narration soon after says it was - a character by name, or a
+    description the story goes on to use."""
+    for seg in ctx.segs[bisect_right([s.start for s in ctx.segs], after) :]:
+        if seg.start > after + _VOICE_OF_REACH:
+            break
+        if seg.kind != "narration":
+            continue
+        m = _VOICE_OF.search(ctx.text, seg.start, seg.end)
+        if m is None:
+            continue
+        if m.group("name"):
+            return ctx.cast.resolve(m.group("name"))
+        described = " ".join(m.group("description").split())
+        if NOMINAL.fullmatch(described):
+            ctx.resolver.nominal_gender.setdefault(described, gender_of_noun(described))
+            return described
     return None
 
 
