@@ -576,7 +576,8 @@ def segment(
     voices the build gives. Times are those of the last build into OUTPUT, else estimated (~).
     --find shows only the lines holding some words: the way to the line to fix with a [[lines]]
     entry in voices.toml. --json-dir writes one JSON file per source file (offsets into the file
-    as read), the format the attribution scorer reads.
+    as read), the format the attribution scorer reads; each character's gender there is the
+    gender of the voice it gets (none for a neutral voice).
 
     Example:
 
