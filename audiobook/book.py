@@ -125,7 +125,7 @@ def _load_epub(path: Path) -> Book:
             continue
         name, volume = _volume(chapter.sections)
         title = chapter.title
-        if chapter.section_page:  # a part's page with more than its heading: a chapter titled as the part
+        if chapter.section_page and chapter.sections:  # a part's page with more than its heading: titled as the part
             name, title = _volume(chapter.sections[:-1])[0], chapter.sections[-1]
         stories.append(_epub_story(path, replace(chapter, title=title), len(stories) + 1, name, volume, pages))
         pages = ""
@@ -147,7 +147,7 @@ def _without_wrapper(chapters: list[EpubChapter]) -> list[EpubChapter]:
     outside = sum(1 for c in chapters if not c.sections)
     if len(tops) != 1 or outside > 2 or outside * 10 > len(chapters):
         return chapters
-    return [replace(c, sections=c.sections[1:], section_page=c.section_page and len(c.sections) > 1) for c in chapters]
+    return [replace(c, sections=c.sections[1:]) for c in chapters]
 
 
 def _volume(sections: Sequence[str]) -> tuple[str | None, str | None]:

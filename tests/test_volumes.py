@@ -358,3 +358,52 @@ def test_an_epub_in_parts_has_a_table_of_contents_per_part(tmp_path: Path) -> No
     parts = [tables[child] for child in top.child_element_ids]
     assert [str(v.sub_frames["TIT2"]) for v in parts] == ["Part One: The Thaw", "Part Two"]
     assert [[titles[c] for c in v.child_element_ids] for v in parts] == [EPUB_TITLES[:2], EPUB_TITLES[2:]]
+
+
+def _nested_epub(path: Path, volumes: int) -> Path:
+    """Volumes holding books holding chapters (nested sections), each volume and book with a page of
+    its own holding only its heading; chapter numbers restart in every book."""
+    from ebooklib import epub
+
+    book = epub.EpubBook()
+    book.set_identifier("nested")
+    book.set_title("The Long Road")
+    book.set_language("en")
+    toc = []
+    for v in range(1, volumes + 1):
+        books = []
+        for b in (1, 2):
+            pages = [(f"v{v}b{b}", f"<h1>BOOK {b}</h1>")] + [
+                (f"v{v}b{b}c{c}", f"<h2>Chapter {c}</h2><p>Walking, volume {v}, book {b}, day {c}.</p>") for c in (1, 2)
+            ]
+            if b == 1:
+                pages.insert(0, (f"v{v}", f"<h1>VOLUME {v}</h1>"))
+            for name, body in pages:
+                doc = epub.EpubHtml(title=name, file_name=f"{name}.xhtml")
+                doc.content = f"<html><body>{body}</body></html>"
+                book.add_item(doc)
+                book.spine.append(doc)
+            links = [epub.Link(f"v{v}b{b}c{c}.xhtml", f"Chapter {c}", f"v{v}b{b}c{c}") for c in (1, 2)]
+            books.append((epub.Section(f"Book {b}", href=f"v{v}b{b}.xhtml"), links))
+        toc.append((epub.Section(f"Volume {v}", href=f"v{v}.xhtml"), books))
+    book.toc = toc
+    book.add_item(epub.EpubNcx())
+    book.add_item(epub.EpubNav())
+    epub.write_epub(str(path), book)
+    return path
+
+
+def test_nested_sections_of_an_epub_name_each_level_and_one_around_everything_is_none(tmp_path: Path) -> None:
+    two = load_book(_nested_epub(tmp_path / "two.epub", volumes=2))
+    assert [c.title for c in two.chapters] == [
+        f"Volume {v}, Book {b}, Chapter {c}" for v in (1, 2) for b in (1, 2) for c in (1, 2)
+    ]
+    assert two.chapters[0].volume == "Volume 1, Book 1"
+    first = two.chapters[0]
+    assert [first.paragraph_text(i) for i, p in enumerate(first.paragraphs) if p.is_title] == [
+        "VOLUME 1", "BOOK 1", "Chapter 1",
+    ]
+    # a single volume around every chapter is the book itself: no level of its own
+    one = load_book(_nested_epub(tmp_path / "one.epub", volumes=1))
+    assert [c.title for c in one.chapters] == [f"Book {b}, Chapter {c}" for b in (1, 2) for c in (1, 2)]
+    assert one.chapters[0].paragraph_text(0) == "VOLUME 1"  # its heading still read, before the first chapter
