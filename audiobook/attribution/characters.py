@@ -15,12 +15,14 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from . import gender as genders
 from .aliases import Group, Together, merge
 from .gender import gender_of_noun
+from .mentions import Mention, Mentions
 from .names import (  # noqa: F401 (SUBJECT_VERB, TITLES are this module's to others)
     GIVEN_TITLES,
     HONORIFIC_SUFFIX,
@@ -58,13 +60,6 @@ _PLACE_PREPOSITIONS = frozenset("in at to from into through near toward towards 
 
 
 @dataclass(frozen=True)
-class Mention:
-    start: int
-    end: int
-    character: str  # the character's id (its name)
-
-
-@dataclass(frozen=True)
 class KnownCharacter:
     """A character the user names (a casting file's `[characters]`): `name`, the other names the
     story calls them by, and their gender if the user says."""
@@ -99,8 +94,7 @@ class Cast:
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     gender_votes: dict[str, Counter[Vote]] = field(default_factory=dict)
     priors: dict[str, Gender] = field(default_factory=dict)  # the sex of a character's given names, by the SSA counts
-    mentions: list[Mention] = field(default_factory=list)  # in narration, in text order
-    _starts: list[int] = field(default_factory=list)
+    mentions: Mentions = field(default_factory=Mentions)  # in narration, in text order
     _genders: dict[str, Gender | None] = field(default_factory=dict)  # gender(), until the next vote
     _text_genders: dict[str, Gender | None] = field(default_factory=dict)  # text_gender(), until the next vote
     given: dict[str, Gender] = field(default_factory=dict)  # genders the user gave (`KnownCast`)
@@ -150,21 +144,22 @@ class Cast:
 
     def mentioned_before(self, pos: int) -> list[Mention]:
         """Mentions before `pos`, most recent first (an iterator would do; lists are short)."""
-        i = bisect_left(self._starts, pos)
-        return self.mentions[max(0, i - 60) : i][::-1]
+        return self.mentions.before(pos, 60)
 
     def mentioned_after(self, pos: int, until: int) -> list[Mention]:
         """Mentions from `pos` up to `until`, in text order."""
-        return self.mentions[bisect_left(self._starts, pos) : bisect_left(self._starts, until)]
+        return self.mentions.between(pos, until)
 
     def part(self, start: int, end: int) -> Cast:
         """The same characters, with only the mentions from `start` to `end`, counted from `start`:
         the cast of one story of a book, sharing the book's names, aliases and genders."""
-        mentions = [Mention(m.start - start, m.end - start, m.character) for m in self.mentioned_after(start, end)]
+        mentions = Mentions(
+            Mention(m.start - start, m.end - start, m.character) for m in self.mentioned_after(start, end)
+        )
         votes = {name: Counter(v) for name, v in self.gender_votes.items()}
         return Cast(
             forms=dict(self.forms), ambiguous=set(self.ambiguous), aliases=dict(self.aliases), gender_votes=votes,
-            priors=dict(self.priors), mentions=mentions, _starts=[m.start for m in mentions], given=self.given,
+            priors=dict(self.priors), mentions=mentions, given=self.given,
             excluded=self.excluded, first_person=self.first_person, listed=self.listed, hyphenated=self.hyphenated,
         )
 
@@ -173,15 +168,12 @@ class Cast:
         if form_key(name) not in self.excluded:
             self.forms.setdefault(form_key(name), name)
 
-    def set_mentions(self, mentions: list[Mention]) -> None:
+    def set_mentions(self, mentions: Iterable[Mention]) -> None:
         """All mentions replaced (`mentions` in text order)."""
-        self.mentions = list(mentions)
-        self._starts = [m.start for m in self.mentions]
+        self.mentions = Mentions(mentions)
 
     def add_mention(self, mention: Mention) -> None:
-        i = bisect_left(self._starts, mention.start)
-        self._starts.insert(i, mention.start)
-        self.mentions.insert(i, mention)
+        self.mentions.add(mention)
 
 
 def _key(title: str | None, words: tuple[str, ...]) -> str:

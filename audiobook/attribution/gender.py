@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING
 
@@ -112,7 +112,7 @@ def vote(text: str, narration: list[tuple[int, int]], cast: Cast, tag_positions:
     _vote_nouns(text, narration, cast)
 
 
-def _next_other(mentions: list[Mention], end: int) -> list[int]:
+def _next_other(mentions: Sequence[Mention], end: int) -> list[int]:
     """For each mention, where the next mention of someone else starts (`end` if none)."""
     out: list[int] = []
     nearest, who, other = end, None, end  # the next mention, whose, and the next of someone else after it
@@ -142,7 +142,7 @@ def _vote_pronouns(text: str, cast: Cast, tag_positions: set[int]) -> None:
 
 
 def pronoun_votes(
-    text: str, mentions: list[Mention], tag_positions: AbstractSet[int], voters: AbstractSet[Mention] | None = None
+    text: str, mentions: Sequence[Mention], tag_positions: AbstractSet[int], voters: AbstractSet[Mention] | None = None
 ) -> Iterator[tuple[Mention, Vote, int]]:
     """The pronoun vote of each mention (of `voters` only, if given; the other mentions only bound
     the windows): see `_vote_pronouns`."""

@@ -69,8 +69,9 @@ def name_narrator(ctx: Context) -> None:
             for i, decision in list(ctx.decided.items()):
                 if decision.speaker == NARRATOR:
                     ctx.decided[i] = replace(decision, speaker=name)
-            mentions = ctx.cast.mentions  # the lines spoken so far: the turns after them count the narrator by name
-            mentions[:] = [replace(m, character=name) if m.character == NARRATOR else m for m in mentions]
+            # the lines spoken so far: the turns after them count the narrator by name
+            mentions = ctx.cast.mentions
+            ctx.cast.set_mentions([replace(m, character=name) if m.character == NARRATOR else m for m in mentions])
             ctx.resolver.forget_presence()  # the mentions per character are counted again
     for g, n in gender.items():
         ctx.cast.vote(name, g, NOUN_VOTE * n)  # type: ignore[arg-type]
