@@ -28,6 +28,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from ..book import Book
 from ..segment import Segment, Segmentation, segment
@@ -156,7 +157,7 @@ class _Joined:
     paragraphs: tuple[str, ...]
     chapters: tuple[Chapter, ...]
 
-    @property
+    @cached_property  # (asked by several passes of a book: found once)
     def narration(self) -> list[tuple[int, int]]:
         return [(s.start, s.end) for s in self.segments if s.kind == "narration"]
 

@@ -54,7 +54,11 @@ _TITLED_FORM = re.compile(rf"({TITLE_RE})\s+(.+)$")
 # `Winnie-the-Pooh`: a name whose last part may be used alone (`Pooh`); not two given names
 # (`Jean-Paul` is not `Paul`) nor a double-barrelled family name (`Mr Grant-Menzies` is no `Menzies`)
 _HYPHENATED = re.compile(r"(?<![\w-])([A-Z][a-z]+)((?:-[a-z]++)*+)-([A-Z][a-z]+)\b")  # possessive: no backtracking
-_LOWER_WORD_RE = re.compile(rf"(?<![{UPPER}{LOWER}])[{LOWER}][{UPPER}{LOWER}]*")  # the words written in lower case
+# the words written in lower case: `(?<![letters])[lower][letters]*`, found from the character before
+# each (the scanner jumps between non-letters instead of trying a look-behind at every character);
+# a word at the very start of the text has none: `_FIRST_LOWER_WORD`
+_LOWER_WORD_RE = re.compile(rf"[^{UPPER}{LOWER}]([{LOWER}][{UPPER}{LOWER}]*)")
+_FIRST_LOWER_WORD = re.compile(rf"[{LOWER}][{UPPER}{LOWER}]*")
 
 _PLACE_PREPOSITIONS = frozenset("in at to from into through near toward towards of".split())
 
@@ -262,6 +266,9 @@ def find_cast(
 def _capitals(text: str, tag_positions: set[int]) -> _Capitals:
     """Runs of capitalised words (after any title), and which words the story capitalises where."""
     caps = _Capitals(lower=Counter(_LOWER_WORD_RE.findall(text)))
+    first = _FIRST_LOWER_WORD.match(text)
+    if first:
+        caps.lower[first.group(0)] += 1
     cap_mid, cap_any = caps.cap_mid, caps.cap_any
     for m in NAME_RE.finditer(text):
         title, run = m.group(1, 2)
