@@ -200,3 +200,34 @@ def test_a_scene_divider_ends_a_conversation_and_a_wide_gap_before_a_line_does_n
     paragraphs = [[ctx.segs[i].paragraph for i in quotes(ctx)][k] for k in (0, 2, 5)]
     assert [c[0] for c in conversations] == paragraphs[:2]  # a new conversation after `* * *`
     assert len(conversations[1]) == 4  # the gap before "As you like." is a page break: the talk goes on
+
+
+INQUEST = """I went to the inquest with my friend Poirot. I had never seen one before, and I was nervous.
+
+The Coroner was a brisk little man. He turned to Mr. Grey, who stood by the window.
+
+"You were at home that night?" asked the Coroner.
+
+"At home."
+
+"Alone?"
+
+"Quite alone."
+"""
+
+
+def test_a_first_person_narrator_who_only_watches_is_nobodys_partner() -> None:
+    ctx = ctx_of(INQUEST)
+    assert ctx.narrator is not None
+    q = quotes(ctx)
+    ctx.decided[q[0]] = Decision("Coroner", "speech-verb", 0.95)
+    turn_taking(ctx)
+    assert speakers(ctx) == ["Coroner", "Mr. Grey", "Coroner", "Mr. Grey"]
+
+
+def test_a_first_person_narrator_in_the_scene_answers() -> None:
+    ctx = ctx_of(INQUEST.replace("He turned to Mr. Grey", "He turned to me and then to Mr. Grey"))
+    q = quotes(ctx)
+    ctx.decided[q[0]] = Decision("Coroner", "speech-verb", 0.95)
+    turn_taking(ctx)
+    assert speakers(ctx)[1] == ctx.narrator

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Set as AbstractSet
 
@@ -235,8 +236,8 @@ def _partner(ctx: Context, scene: _Scene, run: list[int], j: int, known: dict[in
     for name in ctx.vocatives.get(run[j], []):
         if name != anchor:
             return name
-    if narrator and anchor != narrator:
-        return narrator  # in a first-person story the narrator is in nearly every conversation
+    if narrator and anchor != narrator and _narrator_in_view(ctx, run, known):
+        return narrator  # in a first-person story the narrator is in most conversations
     for distance in range(2, 7):  # the other voice of this conversation, a few turns away
         for n in (j - distance, j + distance):
             if 0 <= n < len(run) and known[run[n]] and known[run[n]] != anchor:
@@ -246,6 +247,25 @@ def _partner(ctx: Context, scene: _Scene, run: list[int], j: int, known: dict[in
     skip = talked_about | {anchor, narrator}
     people = [(c, active) for c, active in scene.present(start) if c not in skip]
     return next((c for c, active in people if active), people[0][0] if people else None)
+
+
+_FIRST_PERSON = re.compile(r"\b(?:I|me|my|we|us|our)\b")
+
+
+def _narrator_in_view(ctx: Context, run: list[int], known: dict[int, str | None]) -> bool:
+    """Whether the first-person narrator takes part in a conversation: they speak in it or just
+    before it, or the narration around it says I, me, we. A narrator who only tells what others
+    said (a witness questioned at an inquest, a story told to a child) is no one's partner."""
+    narrator = ctx.narrator
+    if any(known[p] == narrator for p in run):
+        return True
+    start = ctx.segs[ctx.by_paragraph[run[0]][0]].start
+    for m in ctx.cast.mentioned_before(start)[:6]:
+        if m.start == m.end and start - m.start < REACH and m.character == narrator:
+            return True  # the narrator spoke a line just before
+    around = [run[0] - 1, *run]  # the paragraph that leads into the conversation, and its own
+    narration = (ctx.said(i) for p in around for i in ctx.by_paragraph.get(p, []) if not ctx.is_quote(i))
+    return any(_FIRST_PERSON.search(text) for text in narration)
 
 
 class _Scene:
