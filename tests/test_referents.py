@@ -199,6 +199,47 @@ def test_a_she_opening_the_paragraph_after_a_call_is_the_one_called() -> None:
     assert ctx.resolver.answerer("male", SICKROOM.index("She looked"), set()) is None  # nobody called is a man
 
 
+SURGERY = """The bell rang twice, and Mrs. Vane ran down to open the door.
+
+Dr. Hollis and Mr. Crane came in together. Mr. Crane, a surgeon from the next village, was a stout
+man with a loud laugh; Dr. Hollis said little.
+
+"Where is the boy?" said the surgeon. "Show me the way."
+
+"Upstairs," said Mrs. Vane.
+
+The doctor went up first. "He is asleep," said the physician, coming down again.
+"""
+
+
+def test_a_description_is_the_named_character_the_narration_set_beside_it() -> None:
+    script = attribute(segment(parse_story(Path("story.txt"), SURGERY, "utf-8")))
+    speakers = [line.speaker for line in script.lines if line.kind == "dialogue"]
+    assert speakers[0] == speakers[1] == "Mr. Crane"  # `Mr. Crane, a surgeon`: the surgeon, not Dr. Hollis
+    assert speakers[3] == "Mr. Crane"  # the physician: another word for his calling
+    resolver = ctx_of(SURGERY).resolver
+    assert resolver.apposed("surgeon", SURGERY.index("Mr. Crane, a")) is None  # not before it is said
+    assert resolver.apposed("doctor", len(SURGERY)) == "Mr. Crane"
+    later = SURGERY + "\nAt noon a physician from the town came to the door.\n"
+    assert ctx_of(later).resolver.apposed("doctor", len(later)) is None  # someone new of that calling since
+
+
+def test_a_title_noun_is_the_character_the_story_also_calls_by_that_title() -> None:
+    text = (
+        "The west gate was kept by Roule, and Roule let nobody pass. They called him Sergeant Roule.\n\n"
+        '"Papers!" said Roule.\n\n"Here, sir," said the carter.\n\n"Pass on," said the sergeant.\n'
+    )
+    resolver = ctx_of(text).resolver
+    assert resolver.epithet("sergeant", text.index('"Pass on'), True) == "Roule"  # Sergeant Roule, called Roule
+
+
+def test_a_description_with_a_name_after_it_is_the_name() -> None:
+    from audiobook.attribution.cues import speaker_phrase
+
+    assert speaker_phrase("the poet Gable, with a laugh") == "Gable"
+    assert speaker_phrase("the poet, with a laugh") == "the poet"
+
+
 def test_a_voice_is_someone_to_be_recognised_later() -> None:
     ctx = ctx_of("The room was dark.\n")
     assert ctx.resolver.nominal("a familiar voice", 0) == "a familiar voice"

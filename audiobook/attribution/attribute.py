@@ -273,6 +273,10 @@ def describe(ctx: Context, members: list[int]) -> None:
             det = nominal.group("det").lower()
             worn = bool(subject and subject.group("worn"))  # `the seaman with the sabre cut`: someone described anew
             noun = nominal.group("noun")
+            named = resolver.apposed(noun, at) if det == "the" and not worn and not nominal.group("adj") else None
+            if named:  # `The doctor shut the door.`, after `Mr. Losberne, a surgeon`
+                ctx.cast.add_mention(Mention(at, nominal.end(), named))
+                continue
             if det == "the" and not worn and not resolver.known_head(noun, at):  # `The doctor shut the door.`
                 named = resolver.epithet(noun, at, True)
                 if named:

@@ -96,6 +96,7 @@ _NOT_SUBJECTS = frozenset(
     When While As At In On Of For To From By With Yes No Not Nothing Everything Someone Anyone Everyone
     Nobody Somebody Anybody Everybody Something Anything""".split()
 )
+_NAME_AFTER = re.compile(r"\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\b(?!['’]s)")  # `the poet Syme`, not `the boy Tom's`
 _OWNER = re.compile(rf"['’]s\s+(?:{PERSON_NOUNS})\b")  # `the child's nurse`
 _PRONOUN = re.compile(r"(?:I|he|she|He|She)\b")
 _THE_NAME = re.compile(r"[Tt]he\s+(?=[A-Z])")
@@ -109,6 +110,9 @@ def speaker_phrase(phrase: str) -> str | None:
     """The speaker named at the start of a phrase: a name, a pronoun or a description."""
     m = NOMINAL.match(phrase)
     if m:
+        named = _NAME_AFTER.match(phrase, m.end())
+        if named and named.group(1) not in STOP_WORDS:
+            return named.group(1)  # `replied the poet Syme`: the name
         owner = _OWNER.match(phrase[m.end() :])
         # `the child's nurse`: the nurse; `the girl's lip`: the girl
         return m.group(0) + owner.group(0) if owner else m.group(0)

@@ -32,7 +32,7 @@ PERSON_NOUNS = (
     "youngster|schoolboy|schoolgirl|pupil|scholar|schoolmaster|schoolmistress|tutor|witch|wizard|fairy|ghost|"
     "chap|boatman|ferryman|messenger|page|herald|jester|pedlar|peddler|hawker|vendor|customer|salesman|"
     "apprentice|labourer|laborer|workman|watchman|gatekeeper|doorkeeper|sentry|sentinel|keeper|jailor|"
-    "seaman|mariner|sea-dog|buccaneer|pirate"
+    "seaman|mariner|sea-dog|buccaneer|pirate|painter|artist|guide|musician|singer|poet"
 )
 # `an old lady or gentleman`, `the boy and girl`: two people, or either of two; not a description of one.
 # A description's words before its noun are no article or possessive either: `By the time her father
@@ -64,10 +64,23 @@ _CALLINGS = (
     "doctor surgeon physician",
     "policeman constable",
     "sailor seaman mariner",
+    "painter artist",
     "soldier trooper",
     "child infant kid youngster boy lad urchin",  # `the child` after `a small boy`
     "child infant kid youngster girl lass",
 )
+_APPOSED_NAME = (
+    r"(?:(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lady|Lord|Captain|Colonel|Major|Sergeant|Parson|Father|Madame)\.?\s+)?"
+    r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?"
+)
+_NOUN_TRIE = word_trie(PERSON_NOUNS.split("|"))
+# `Mr. Losberne, a surgeon in the neighbourhood,` / `the artist himself, Basil Hallward,`
+_SET_BESIDE = re.compile(
+    rf"(?P<name>{_APPOSED_NAME}),\s+(?:a|an|the)\s+(?:[a-z-]+\s+){{0,2}}?(?P<noun>{_NOUN_TRIE})\b(?!['’-])"
+    rf"|\b[Tt]he\s+(?:[a-z-]+\s+){{0,2}}?(?P<noun2>{_NOUN_TRIE})(?:\s+(?:himself|herself))?,\s+"
+    rf"(?P<name2>{_APPOSED_NAME})(?=\s*[,.;]|\s+(?:who|whose)\b)"
+)
+_INTRODUCED = re.compile(rf"\b(?:[Aa]n?|[Aa]nother)\s+(?:[a-z-]+\s+){{0,2}}?(?P<noun>{_NOUN_TRIE})\b(?!['’-])")
 _CALLING_REACH = 3000  # characters: `the clergyman` is the parson of the last page or so, not of another chapter
 _SAME_CALLING: dict[str, list[str]] = {}
 for _group in _CALLINGS:
@@ -168,6 +181,8 @@ class Resolver:
         self.cast = cast
         self.narrator = narrator
         self.nominal_heads: dict[str, str] = {}  # head noun -> latest unnamed character with it
+        self._apposed: dict[str, list[tuple[int, str]]] | None = None  # noun -> (where, who) set beside it
+        self._introduced: dict[str, list[int]] = {}  # noun -> where `a <noun>` introduces someone
         self._head_at: dict[str, int] = {}  # head noun -> where a description with it was last met
         self._described: dict[str, list[str]] = {}  # head noun -> unnamed characters with it, latest last
         self.nominal_mods: dict[str, tuple[frozenset[str], bool]] = {}  # description -> (modifiers, set apart)
@@ -204,6 +219,10 @@ class Resolver:
         head = (noun + "s" if plural else noun) if det != "my" else name
         if det in ("the", "this", "that") and not new and not plural:
             head = self.known_head(noun, pos) or noun  # `the clergyman` after `the parson`: the parson
+        if det == "the" and new is None and not plural and not _modifiers(m.group("adj")):
+            named = self.apposed(noun, pos)  # `said the doctor`, after `Mr. Losberne, a surgeon`
+            if named:
+                return named
         if det in ("the", "my") and head not in self.nominal_heads and new is None:
             named = self.epithet(noun, pos, det == "the" and noun not in _STRANGERS)
             if named:
@@ -251,6 +270,34 @@ class Resolver:
                 return name
         return None
 
+    def apposed(self, noun: str, pos: int) -> str | None:
+        """`Mr. Crane, a surgeon from the next village,` … `said the doctor`: the named character
+        the narration last set beside a description with the noun (or another word for the same
+        calling) before `pos`, of the noun's gender - unless someone new was introduced by it
+        since (`a policeman off duty`)."""
+        if self._apposed is None:
+            self._apposed, self._introduced = {}, {}
+            for m in _SET_BESIDE.finditer(self.text):
+                name = self.cast.resolve(m.group("name") or m.group("name2"))
+                if name and name != self.narrator:
+                    self._apposed.setdefault(m.group("noun") or m.group("noun2"), []).append((m.end(), name))
+            for m in _INTRODUCED.finditer(self.text):
+                self._introduced.setdefault(m.group("noun"), []).append(m.start())
+        gender = gender_of_noun(noun)
+        words = (noun, *_SAME_CALLING.get(noun, ()))
+        found = [
+            (at, name)
+            for word in words
+            for at, name in self._apposed.get(word, ())
+            if at < pos and (gender is None or self.voice_gender(name) in (gender, None))
+        ]
+        if not found:
+            return None
+        at, name = max(found)
+        if any(at < start < pos for word in words for start in self._introduced.get(word, ())):
+            return None  # `a policeman off duty` since: someone else of that calling
+        return name
+
     def known_head(self, noun: str, pos: int) -> str | None:
         """The head noun of the unnamed characters a definite description with `noun` may stand
         for: the noun itself, else another word for the same calling used in the last pages (`the
@@ -274,7 +321,7 @@ class Resolver:
         recent = [m for m in self.cast.mentioned_before(pos) if pos - m.start < _EPITHET_REACH]
         named = [m.character for m in recent if m.character not in self.nominal_gender and m.character not in exclude]
         if titles:
-            return next((c for c in named if c.split()[0].rstrip(".") in titles), None)
+            return next((c for c in named if self._titled(c, titles)), None)  # `Sergeant Bibot` called Bibot
         if noun in _NOT_EPITHETS or not generic:
             return None
         gender = gender_of_noun(noun)
