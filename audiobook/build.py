@@ -22,7 +22,7 @@ from .atomic import write_bytes_atomic
 from .audio import Pauses, assemble, check_bitrate, require_ffmpeg, starts_ms
 from .cache import cache_in_use
 from .casting_file import candidates
-from .cluster import LOCAL, RayCluster, require_ray
+from .cluster import LOCAL, Connecting, RayCluster
 from .cover import Cover, cover_from_bytes, draw_cover, load_cover
 from .encode import HEADER_BYTES, Part
 from .engines import EngineIds
@@ -391,12 +391,13 @@ def build_books(
     check_publish_options(first.base_url, first.cover)  # fail now, not after the synthesis
     if first.m4b:
         require_ffmpeg()
+    connecting = None
     if first.ray not in (None, LOCAL) and runner is None:
-        require_ray()  # before planning: without Ray, --ray is one line saying what to install
+        connecting = Connecting(first.ray)  # without Ray, one line saying what to install; else it connects now
     if first.ray in (None, LOCAL) and likely_to_make_audio(first):
         start_forkserver()  # the workers' server boots and imports numpy & co. while the book is planned
     cache_dir = first.cache_dir or first.output_dir / ".cache"
-    with ExitStack() as held, _Runners() as runners:
+    with ExitStack() as held, _Runners(connecting) as runners:
         started: _Started | None = None
         for number, options in enumerate(books):
             try:
@@ -406,6 +407,8 @@ def build_books(
                     yield _finish(started, on_progress)
                 raise
             if number == 0:
+                if connecting is not None:
+                    connecting.imported()  # Ray could not be imported after all: one line, and nothing written
                 held.enter_context(output_lock(first.output_dir, first.wait, on_wait))
                 held.enter_context(cache_in_use(cache_dir))
             later = _start(book, options, cache_dir, runner or runners.for_book(book, options), on_progress,
@@ -420,14 +423,17 @@ def build_books(
 class _Runners:
     """Where each book's clips are made: this machine's pool, or one Ray session for the whole run."""
 
-    def __init__(self) -> None:
+    def __init__(self, connecting: Connecting | None = None) -> None:
         self.cluster: RayCluster | None = None
+        self.connecting = connecting  # the session --ray names, opening while the first book is planned
 
     def for_book(self, book: Plan, options: BuildOptions) -> Runner:
         address = book.config.ray
         if address in (None, LOCAL):
             return LocalPool(options.jobs)
-        if self.cluster is None:
+        if self.cluster is None and self.connecting is not None and self.connecting.address == address:
+            self.cluster = self.connecting.session(book.config.ray_runtime_env)
+        elif self.cluster is None:
             self.cluster = RayCluster(address, book.config.ray_runtime_env)
         elif self.cluster.address != address:
             raise AudiobookError(
@@ -442,6 +448,8 @@ class _Runners:
     def __exit__(self, *_: object) -> None:
         if self.cluster is not None:
             self.cluster.close()
+        if self.connecting is not None:
+            self.connecting.close()
 
 
 def likely_to_make_audio(options: BuildOptions) -> bool:

@@ -29,7 +29,7 @@ from collections.abc import Generator, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import engines, produce
+from . import engines, produce, synthesize
 from .engine import Voice
 from .errors import AudiobookError
 
@@ -51,6 +51,7 @@ BATCH_COST_S = 1.0
 BATCH_SHARE = 4
 MIN_BATCH_COST_S = 0.1
 MAX_BATCH_CLIPS = 32
+MAX_WARM_TASKS = 256  # worker processes readied as a session opens (see RayCluster), at most
 
 
 class ClusterError(AudiobookError):
@@ -111,9 +112,13 @@ class SpeechFrames:
 
 
 class RayCluster:
-    """A session on a Ray cluster (one per run, shared by every book); a :class:`produce.Runner`."""
+    """A session on a Ray cluster (one per run, shared by every book); a :class:`produce.Runner`.
 
-    def __init__(self, address: str, runtime_env: Mapping[str, Any] | None = None) -> None:
+    With `warm`, a task per CPU of the cluster (spread over its machines) readies a worker process as the
+    session opens: it imports the clip code and starts eSpeak NG's helper, as a local pool's server does
+    while the book is planned, instead of in the first clips' tasks."""
+
+    def __init__(self, address: str, runtime_env: Mapping[str, Any] | None = None, warm: bool = False) -> None:
         ray = _ray()
         self.address = address
         _reach(address)  # Ray itself retries an address that does not answer for minutes
@@ -129,6 +134,11 @@ class RayCluster:
             ) from None
         self._remote = ray.remote(max_retries=MAX_RETRIES)(speak_clips)
         self._batches: list[RayBatch] = []
+        self._warming: list[Any] = []
+        if warm:
+            cpus = int(ray.cluster_resources().get("CPU", 1))
+            ready = ray.remote(num_cpus=1, max_retries=0, scheduling_strategy="SPREAD")(warm_worker)
+            self._warming = [ready.remote() for _ in range(min(cpus, MAX_WARM_TASKS))]
 
     def threads_per_task(self, tasks: int) -> int:
         """A neural voice's inference threads (and CPUs) per task: :data:`NEURAL_THREADS`, or fewer if no
@@ -164,7 +174,70 @@ class RayCluster:
         ray = _ray()
         for batch in self._batches:
             batch.cancel()
+        for ref in self._warming:
+            ray.cancel(ref)
         ray.shutdown()
+
+
+class Connecting:
+    """A session on the cluster at `address` opened in the background while the first book is planned
+    (importing Ray takes about a CPU-second; connecting, and the cluster starting this run's worker
+    processes, take longer): see :class:`RayCluster`. Ray's client (ray://) is connected later, from the
+    thread that uses it."""
+
+    def __init__(self, address: str) -> None:
+        import importlib.util
+        import threading
+
+        if importlib.util.find_spec("ray") is None:
+            raise ClusterError(MISSING)  # at once, before the book is planned
+        self.address = address
+        self._imported = threading.Event()
+        self._missing = False
+        self._error: BaseException | None = None
+        self._session: RayCluster | None = None
+        self._handed = False
+        self._thread = threading.Thread(target=self._connect, name="connect to Ray", daemon=True)
+        self._thread.start()
+
+    def _connect(self) -> None:
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            self._missing = True
+        finally:
+            self._imported.set()
+        if self._missing or self.address.startswith("ray://"):
+            return
+        try:
+            self._session = RayCluster(self.address, warm=True)
+        except BaseException as error:  # noqa: BLE001 - raised in the thread that asks for the session
+            self._error = error
+
+    def imported(self) -> None:
+        """Wait until Ray is imported; ClusterError (what to install) if it cannot be."""
+        self._imported.wait()
+        if self._missing:
+            raise ClusterError(MISSING)
+
+    def session(self, runtime_env: Mapping[str, Any] | None) -> RayCluster:
+        """The session, with the book's runtime environment (another session if it has one: Ray sets it per session)."""
+        self.imported()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        if self._session is not None and not runtime_env:
+            self._handed = True
+            return self._session
+        self.close()
+        return RayCluster(self.address, runtime_env)
+
+    def close(self) -> None:
+        """Leave the session opened here unless it was handed out (then its user closes it)."""
+        self._thread.join()
+        if self._session is not None and not self._handed:
+            self._session.close()
+        self._session = None
 
 
 @dataclass
@@ -240,6 +313,12 @@ def _task_failure(error: Exception, tasks: Sequence[produce.ClipTask]) -> str:
 # --- on the cluster's workers ------------------------------------------------------------------
 
 
+def warm_worker() -> None:
+    """A Ray task as a session opens: this worker process has imported the clip code (to run this); it
+    starts its eSpeak NG helper too, before its first clip."""
+    synthesize.start_helper()
+
+
 def speak_clips(
     clips: Sequence[ClipWork], bitrate_kbps: int, loudness_lufs: float, options: engines.EngineOptions
 ) -> list[SpeechFrames]:
@@ -301,11 +380,6 @@ def _worker() -> str:
 
 
 # --- Ray itself --------------------------------------------------------------------------------
-
-
-def require_ray() -> None:
-    """ClusterError (one line: what to install) unless Ray can be imported here."""
-    _ray()
 
 
 def _ray() -> Any:

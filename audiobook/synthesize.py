@@ -88,15 +88,21 @@ def start_worker() -> None:
     workers.at_exit(_helper.close)  # the worker waits for its helper: no orphan left to be reaped by init
 
 
+def start_helper() -> zygote.SpeechProcess:
+    """In a worker: its eSpeak helper process, started now if it was not (a Ray worker starts it as its
+    session opens, before its first clip)."""
+    global _helper  # noqa: PLW0603
+    if _helper is None:
+        _helper = zygote.SpeechProcess()
+    return _helper
+
+
 def speak(text: str, voice: Voice, options: EngineOptions = DEFAULT_OPTIONS) -> Speech:
     """In a worker: one clip's speech (eSpeak NG through this worker's helper process, started on
     first use; other engines here)."""
-    global _helper  # noqa: PLW0603
     if voice.engine != "espeak":
         return engines.speak(options, voice, text)
-    if _helper is None:
-        _helper = zygote.SpeechProcess()
-    return Speech(_helper.speak(text, voice), engine.SAMPLE_RATE_HZ)
+    return Speech(start_helper().speak(text, voice), engine.SAMPLE_RATE_HZ)
 
 
 def speak_into_cache(text: str, voice: Voice, path: Path, options: EngineOptions = DEFAULT_OPTIONS) -> Speech:
