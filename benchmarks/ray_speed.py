@@ -7,7 +7,7 @@ and `--ray` on a local cluster (bound to 127.0.0.1) of one-CPU nodes, with 1 and
 Prints wall time per second of audio for each, and the ratios the Ray issue sets targets for:
 2 worker CPUs against 1 (at most 0.6), and the local pool against Ray on the same CPUs (the
 local pool at most 1.3 times faster). Also what the README's scaling paragraph needs: clips
-and Ray tasks per book, bytes sent back per clip, and where the CPU time goes (from /proc
+and parts per book, bytes sent back per clip, and where the CPU time goes (from /proc
 sampled every 50 ms): the build command itself, the clip work (local workers and their eSpeak
 NG helpers, or Ray's workers), and Ray's own processes (raylets, GCS, agents, idle workers).
 Every build must write the same chapters, byte for byte, as the first (the same work).
@@ -205,7 +205,7 @@ def main() -> None:
     stdout = best["local pool, 1 job"].stdout
     audio_s = audio_seconds(stdout)
     clips = int(stdout.split("Clips: ")[1].split()[0])
-    print(f"seeds/: {audio_s / 60:.1f} min of audio, {clips} clips (tasks), {parts} parts; "
+    print(f"seeds/: {audio_s / 60:.1f} min of audio, {clips} clips, {parts} parts; "
           f"fastest of {args.repeat} per kind; load average now {os.getloadavg()[0]:.1f}")
     print(f"{'build':<22} {'wall s':>7} {'wall ms per audio s':>20} {'command CPU s':>14} {'clip work CPU s':>16} "
           f"{'Ray own CPU s':>14} {'all CPU s':>10}")
