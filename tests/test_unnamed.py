@@ -244,3 +244,25 @@ def test_a_voice_is_the_one_whose_voice_the_narration_says_it_was() -> None:
     named = TABLE.replace("the voice of the tall lady", "the voice of Mrs. Hale")
     speakers = [line.speaker for line in attribute(segment(parse_story(Path("story.txt"), named, "utf-8"))).lines]
     assert "Mrs. Hale" in speakers and "a voice" not in speakers
+
+
+TRAIN = """Nora sat by the window of the train and watched the fields go by.
+
+"That," said a voice at her shoulder, "is the prettiest town on the line."
+
+"Is it?" she answered.
+
+The train was just leaving the station. For some time she had been aware of a man behind her. He leaned
+forward over her seat.
+
+"You have not been this way before?" he asked.
+"""
+
+
+def test_a_voice_is_the_someone_the_narration_introduces_next() -> None:
+    script = attribute(segment(parse_story(Path("story.txt"), TRAIN, "utf-8")))
+    speakers = [line.speaker for line in script.lines if line.kind == "dialogue"]
+    assert speakers[0] == speakers[1] == "a man"  # the voice at her shoulder: the man behind her
+    named = TRAIN.replace("aware of a man behind her", "aware of Mr. Dorr behind her, and of a man by the door")
+    speakers = [line.speaker for line in attribute(segment(parse_story(Path("story.txt"), named, "utf-8"))).lines]
+    assert "a man" not in speakers  # someone named first: not the man by the door

@@ -3,8 +3,9 @@
 - A voice recognised later: `"…," said a familiar voice, … his voice gave away his identity`.
   The voice is a placeholder speaker; once the story names who it was (the narration soon after
   says whose voice it was: `rose the voice of the tall lady`; or the narration right after calls
-  them by name, or the one they talk to addresses them: `"…, Kaito!"`), every line of the voice
-  goes to that character.
+  them by name, or the one they talk to addresses them: `"…, Kaito!"`; else the narration of
+  the next few paragraphs introduces someone: `conscious of a man behind`), every line of the
+  voice goes to that character.
 - Remembered voices in a first-person story: a lone untagged quote with nobody present in the
   narration around it (`"You're worthless."`) is a memory, not the narrator speaking now; it
   goes to an unnamed "a voice". A remembered line calling for a parent (`"Mommy, someday I'm
@@ -75,6 +76,8 @@ def identify_voices(ctx: Context) -> None:
         if who is None:
             who = _addressed_next_to(ctx, paragraphs, voice)
         if who is None:
+            who = _described_after(ctx, last, gender(voice))
+        if who is None:
             continue
         for i in lines:
             ctx.decided[i] = replace(ctx.decided[i], speaker=who)
@@ -124,6 +127,39 @@ def _voice_of(ctx: Context, after: int) -> str | None:
         if NOMINAL.fullmatch(described):
             ctx.resolver.nominal_gender.setdefault(described, gender_of_noun(described))
             return described
+    return None
+
+
+_SOMEONE = re.compile(
+    r"\b(?:a|an)\s+(?:[a-z-]+\s+){0,2}?(?:man|woman|girl|boy|lady|gentleman|fellow|youth)\b(?![-'’])"
+)
+
+
+def _described_after(ctx: Context, p: int, voice_gender_: Gender | None) -> str | None:
+    """`"That," said a voice in her ear, "is a pretty town."` / `"Is it?" she answered.` / `For
+    some time she had been conscious of a man behind.`: someone the narration of the next few
+    paragraphs first introduces (a man, a young woman) is the voice - to the first paragraph of
+    narration alone, and never when anyone is named there first."""
+    for q in range(p, p + 4):
+        members = ctx.by_paragraph.get(q, [])
+        for i in members:
+            seg = ctx.segs[i]
+            if seg.kind != "narration" or (q == p and i < min(ctx.quotes(p), default=i)):
+                continue
+            m = _SOMEONE.search(ctx.text, seg.start, seg.end)
+            if m is None:
+                continue
+            named = ctx.cast.mentioned_after(seg.start, m.start())
+            if any(x.start != x.end and x.character != ctx.narrator for x in named):
+                return None  # someone named comes first: `_named_after`'s to say
+            described = " ".join(m.group(0).lower().split())
+            gender = gender_of_noun(described)
+            if voice_gender_ not in (None, gender):
+                return None
+            ctx.resolver.nominal_gender.setdefault(described, gender)
+            return described
+        if members and not ctx.quotes(q):
+            return None  # a paragraph of narration only, and nobody introduced in it
     return None
 
 
