@@ -179,6 +179,24 @@ def test_maam_between_a_man_and_a_woman_is_said_by_the_man() -> None:
     assert _turns(text) == ["Mrs. Hale", "Tom", "Mrs. Hale"]
 
 
+def test_my_husband_between_a_man_and_a_woman_is_said_by_the_woman() -> None:
+    from audiobook.attribution.addressed import speaker_gender
+
+    assert speaker_gender('"My husband is out."') == "female"
+    assert speaker_gender('"My poor wife!"') == "male"
+    assert speaker_gender('"Your husband is out."') is None  # the listener's, not the speaker's
+    assert speaker_gender('"My wife and my husband"') is None  # both: no word on either
+    # no tags: the turns would alternate from the last named (Mr. Grey); "my husband" says the other way round
+    text = (
+        "Ellen came in with the tea. Mr. Grey stood by the window.\n\n"
+        "The clock struck four.\n\n"
+        '"Is anyone at home?"\n\n'
+        '"Only me."\n\n'
+        '"My husband will be back at six."\n'
+    )
+    assert _turns(text) == ["Ellen", "Mr. Grey", "Ellen"]
+
+
 def test_sir_decides_nothing_unless_a_man_and_a_woman_talk() -> None:
     from audiobook.attribution.addressed import listener_gender
 

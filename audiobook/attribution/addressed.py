@@ -1,7 +1,8 @@
 """Gendered address: a line that calls its listener `sir` is spoken to a man, `ma'am` to a woman.
 
 In a conversation between a man and a woman, then, a line that says "sir" is the woman's and
-one that says "ma'am" the man's (on whole novels about nine in ten such lines). Turn-taking
+one that says "ma'am" the man's (on whole novels about nine in ten such lines); and one that
+says "my husband" is the woman's, "my wife" the man's. Turn-taking
 alternates two speakers from the lines a tag decided; where the address in a stretch of its
 guesses says the turns go the other way round - more of its lines against than for - the
 stretch swaps its two speakers. Only between a man and a woman: between two men "sir" says
@@ -41,6 +42,15 @@ def listener_gender(said: str) -> Gender | None:
     """Whom a line calls a man or a woman, if it calls them only one of the two."""
     men, women = _MEN.search(said) is not None, _WOMEN.search(said) is not None
     return "male" if men and not women else "female" if women and not men else None
+
+
+_OWN_SPOUSE = re.compile(r"\bmy\s+(?:dear\s+|poor\s+|late\s+|own\s+)?(husband|wife)\b", re.IGNORECASE)
+
+
+def speaker_gender(said: str) -> Gender | None:
+    """Whom a line shows its speaker to be: `my husband` a woman's words, `my wife` a man's."""
+    spouses = {m.group(1).lower() for m in _OWN_SPOUSE.finditer(said)}
+    return "female" if spouses == {"husband"} else "male" if spouses == {"wife"} else None
 
 
 def gendered_turns(ctx: Context) -> None:
@@ -90,12 +100,18 @@ def _settle(ctx: Context, run: list[int], stretch: list[int]) -> None:
         return
     against = agree = 0
     for k, who in zip(stretch, speakers, strict=True):
-        heard = listener_gender(" ".join(ctx.said(i) for i in _quotes(ctx, run[k])))
+        said = " ".join(ctx.said(i) for i in _quotes(ctx, run[k]))
+        heard, own = listener_gender(said), speaker_gender(said)
         if heard is not None and who is not None:
             if heard == gender[who]:
                 against += 1  # `"Yes, sir."` in a man's mouth, in a talk between a man and a woman
             else:
                 agree += 1
+        if own is not None and who is not None:
+            if own == gender[who]:
+                agree += 1
+            else:
+                against += 1  # `"My husband is out."` in a man's mouth
     if against <= agree:
         return
     for k, who in zip(stretch, speakers, strict=True):
