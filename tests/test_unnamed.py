@@ -3,6 +3,10 @@ later, self-introductions and remembered voices."""
 
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from audiobook.attribution import unnamed
 from audiobook.attribution.attribute import attribute, context
 from audiobook.attribution.characters import Cast
 from audiobook.attribution.context import Context, Decision
@@ -266,3 +270,11 @@ def test_a_voice_is_the_someone_the_narration_introduces_next() -> None:
     named = TRAIN.replace("aware of a man behind her", "aware of Mr. Dorr behind her, and of a man by the door")
     speakers = [line.speaker for line in attribute(segment(parse_story(Path("story.txt"), named, "utf-8"))).lines]
     assert "a man" not in speakers  # someone named first: not the man by the door
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(unnamed._SELF_INTRO))
+def test_every_self_introduction_holds_a_word_of_the_quick_check(text: str) -> None:
+    """`self_introduced` tries its pattern only on quotes holding one of `_INTRODUCING`: a form added to the
+    pattern without its words there would never be found. Any text the pattern matches must pass the check."""
+    assert any(words in text for words in unnamed._INTRODUCING), text
