@@ -25,6 +25,7 @@ import functools
 import logging
 import re
 import socket
+import time
 from collections.abc import Generator, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,7 @@ BATCH_COST_S = 1.0
 BATCH_SHARE = 4
 MIN_BATCH_COST_S = 0.1
 MAX_BATCH_CLIPS = 32
+CLIENT_ATTEMPTS = 3  # ray://: times to ask a head's client server for a session (see RayCluster)
 MAX_WARM_TASKS = 256  # worker processes readied as a session opens (see RayCluster), at most
 
 
@@ -122,16 +124,21 @@ class RayCluster:
         ray = _ray()
         self.address = address
         _reach(address)  # Ray itself retries an address that does not answer for minutes
-        try:
-            ray.init(
-                address=address, runtime_env=dict(runtime_env) if runtime_env else None,
-                logging_level=logging.ERROR, log_to_driver=False,
-            )
-        except Exception as error:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ValueError...
-            raise ClusterError(
-                f"cannot connect to the Ray cluster at {address}: {_first_line(error)}: "
-                "start one with `ray start --head` (see the README, Ray clusters), or leave out --ray"
-            ) from None
+        for attempt in range(CLIENT_ATTEMPTS):
+            try:
+                ray.init(
+                    address=address, runtime_env=dict(runtime_env) if runtime_env else None,
+                    logging_level=logging.ERROR, log_to_driver=False,
+                )
+                break
+            except ConnectionAbortedError as error:
+                # ray://: the head's client server could not start this client's own server in time (a busy
+                # head); a new attempt gets a new one
+                if attempt + 1 == CLIENT_ATTEMPTS:
+                    raise _not_connected(address, error) from None
+                time.sleep(1.0 + attempt)
+            except Exception as error:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ValueError...
+                raise _not_connected(address, error) from None
         self._remote = ray.remote(max_retries=MAX_RETRIES)(speak_clips)
         self._batches: list[RayBatch] = []
         self._warming: list[Any] = []
@@ -407,3 +414,14 @@ def _reach(address: str, timeout_s: float = 10) -> None:
 def _first_line(error: BaseException) -> str:
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     return lines[0] if lines else type(error).__name__
+
+
+def _not_connected(address: str, error: BaseException) -> ClusterError:
+    """One line: why Ray would not connect (for a failure the client server reports with a traceback, the
+    traceback's last line, which names the cause) and what to do."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    why = " ".join(lines[:1] + lines[-1:]) if len(lines) > 1 and lines[0].endswith(":") else _first_line(error)
+    return ClusterError(
+        f"cannot connect to the Ray cluster at {address}: {why}: "
+        "start one with `ray start --head` (see the README, Ray clusters), or leave out --ray"
+    )

@@ -213,3 +213,57 @@ def test_clips_asking_for_other_cpus_or_settings_never_share_a_task() -> None:
         kinds = {(mixed[key].voice.engine, mixed[key].loudness_lufs) for key in batch}
         assert len(kinds) == 1, batch
     assert len(grouped) == 3
+
+
+class _RayClientServer:
+    """Stands in for `ray` (the module) as a head's client server answers `ray.init("ray://…")`: the first
+    `failures` calls fail the way Ray reports a client's own server that did not start in time."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.calls = 0
+
+    def init(self, **_: object) -> None:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise ConnectionAbortedError(
+                "Initialization failure from server:\nTraceback (most recent call last):\n"
+                '  File "proxier.py", line 780, in Datapath\n'
+                "RuntimeError: Proxy failed to Connect to backend! Check `ray_client_server.err`"
+            )
+
+    def remote(self, **_: object) -> object:
+        return lambda function: function
+
+
+@pytest.mark.parametrize("failures", [1, 2])
+def test_a_client_server_slow_to_start_this_clients_server_is_asked_again(
+    failures: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from audiobook import cluster
+
+    ray = _RayClientServer(failures)
+    monkeypatch.setattr(cluster, "_ray", lambda: ray)
+    monkeypatch.setattr(cluster, "_reach", lambda address: None)
+    monkeypatch.setattr(cluster.time, "sleep", lambda seconds: None)
+    cluster.RayCluster("ray://127.0.0.1:10001")
+    assert ray.calls == failures + 1
+
+
+def test_a_client_server_that_never_starts_this_clients_server_is_one_line_naming_the_cause(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from audiobook import cluster
+
+    ray = _RayClientServer(failures=99)
+    monkeypatch.setattr(cluster, "_ray", lambda: ray)
+    monkeypatch.setattr(cluster, "_reach", lambda address: None)
+    monkeypatch.setattr(cluster.time, "sleep", lambda seconds: None)
+    with pytest.raises(ClusterError) as error:
+        cluster.RayCluster("ray://127.0.0.1:10001")
+    assert ray.calls == cluster.CLIENT_ATTEMPTS
+    assert str(error.value) == (
+        "cannot connect to the Ray cluster at ray://127.0.0.1:10001: Initialization failure from server: "
+        "RuntimeError: Proxy failed to Connect to backend! Check `ray_client_server.err`: "
+        "start one with `ray start --head` (see the README, Ray clusters), or leave out --ray"
+    )
