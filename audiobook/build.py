@@ -43,7 +43,7 @@ from .plan import (
     plan,
     speakable,
 )
-from .produce import LocalPool, PartRequest, Production, Runner, part_requests
+from .produce import LocalPool, PartRequest, ProduceOptions, Production, Reports, Runner, part_requests
 from .produce import start as start_production
 from .publish import check_publish_options, publish
 from .synthesize import ClipRequest
@@ -527,9 +527,10 @@ def _start(
     requests = [part for job in todo for part in job.parts]
     clips = _Counter(on_progress, "synthesize", sum(1 for r in requests if r.clip is not None), label)
     production = start_production(
-        requests, cache_dir, runner, options.bitrate_kbps, loudness_target(book.config),
-        on_clip=clips, on_part=_Counter(on_progress, "encode", len(requests), label),
-        engine_options=engine_options(book.config), on_work=clips.work,
+        requests,
+        ProduceOptions(cache_dir, options.bitrate_kbps, loudness_target(book.config), engine_options(book.config)),
+        runner,
+        Reports(on_clip=clips, on_part=_Counter(on_progress, "encode", len(requests), label), on_work=clips.work),
     )
     return _Started(
         book, options, book_dir, identity, manifest, manifest_warning, recast, art, jobs, results, todo, production,

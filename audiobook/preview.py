@@ -16,7 +16,7 @@ from .engines import DEFAULT_OPTIONS, EngineIds, EngineOptions, check_voice
 from .errors import AudiobookError
 from .loudness import DEFAULT_LOUDNESS_LUFS
 from .plan import Plan, speakable
-from .produce import part_requests, produce
+from .produce import ProduceOptions, part_requests, produce
 from .segment import speech_text
 from .synthesize import ClipRequest
 
@@ -78,7 +78,7 @@ def make_preview(name: str, voice: Voice, lines: Sequence[str], out_path: Path, 
         check_voice(each, engine_options)
     clips = [(ClipRequest(text, v), PAUSE_MS) for text, v in zip(lines, spoken_by, strict=True)]
     requests = part_requests(clips, bitrate_kbps, loudness_lufs, engine_ids=EngineIds(engine_options))
-    produced = produce(requests, cache_dir, 1, bitrate_kbps, loudness_lufs, engine_options=engine_options)
+    produced = produce(requests, ProduceOptions(cache_dir, bitrate_kbps, loudness_lufs, engine_options))
     parts = [p.part for p in produced]
     out_path.parent.mkdir(parents=True, exist_ok=True)
     partial = out_path.with_name(f".{out_path.name}.partial")

@@ -197,61 +197,68 @@ class Production:
                 for r in self.requests]
 
 
+@dataclass(frozen=True)
+class ProduceOptions:
+    """How parts are made: where the cache is, the MP3 bitrate and loudness of the parts (as given to
+    :func:`part_requests`), and the engines' options."""
+
+    cache_dir: Path
+    bitrate_kbps: int
+    loudness_lufs: float = DEFAULT_LOUDNESS_LUFS
+    engine_options: EngineOptions = DEFAULT_OPTIONS
+
+
+@dataclass(frozen=True)
+class Reports:
+    """Who hears of progress. ``on_clip`` is called once per clip request as its clip is known to be there
+    (cached, or spoken now, or not needed since its parts are cached); ``on_part`` once per request as its
+    part is ready; ``on_work(done, total)`` with the work in estimated CPU seconds as clips finish (speaking
+    costs far more with some engines than others: counting clips would make time-left estimates wrong)."""
+
+    on_clip: Callable[[object], None] | None = None
+    on_part: Callable[[Part], None] | None = None
+    on_work: Callable[[float, float], None] | None = None
+
+
+NO_REPORTS = Reports()
+
+
 def start(
-    requests: Sequence[PartRequest],
-    cache_dir: Path,
-    runner: Runner,
-    bitrate_kbps: int,
-    loudness_lufs: float = DEFAULT_LOUDNESS_LUFS,
-    on_clip: Callable[[object], None] | None = None,
-    on_part: Callable[[Part], None] | None = None,
-    engine_options: EngineOptions = DEFAULT_OPTIONS,
-    on_work: Callable[[float, float], None] | None = None,
+    requests: Sequence[PartRequest], options: ProduceOptions, runner: Runner, reports: Reports = NO_REPORTS
 ) -> Production:
     """Start making the parts for `requests` (see :func:`produce`) with `runner`; finish them with
     :meth:`Production.finish`. Cached parts, and parts of silence alone, are done (and reported) now."""
     clip_copies = Counter(r.clip_key for r in requests if r.clip_key is not None)
     part_copies = Counter(r.key for r in requests)
-    run = _Run(cache_dir, bitrate_kbps, clip_copies, part_copies, on_clip, on_part, on_work=on_work)
+    run = _Run(options.cache_dir, options.bitrate_kbps, clip_copies, part_copies, reports.on_clip, reports.on_part,
+               on_work=reports.on_work)
     needed = _needed_clips(requests, run)
-    threads = engine_options.piper_threads or runner.threads_per_task(len(needed))
-    run.engine_options = replace(engine_options, piper_threads=threads)
+    threads = options.engine_options.piper_threads or runner.threads_per_task(len(needed))
+    run.engine_options = replace(options.engine_options, piper_threads=threads)
     for c in clip_copies:
         if c not in needed:
             run.report_clip(c)  # its parts are all cached: the clip is not needed
-    tasks = _tasks(needed, run, loudness_lufs)
+    tasks = _tasks(needed, run, options.loudness_lufs)
     run.report_work()
     return Production(requests, run, runner.start(tasks))
 
 
 def produce(
     requests: Sequence[PartRequest],
-    cache_dir: Path,
-    jobs: int,
-    bitrate_kbps: int,
-    loudness_lufs: float = DEFAULT_LOUDNESS_LUFS,
-    on_clip: Callable[[object], None] | None = None,
-    on_part: Callable[[Part], None] | None = None,
-    engine_options: EngineOptions = DEFAULT_OPTIONS,
-    on_work: Callable[[float, float], None] | None = None,
+    options: ProduceOptions,
+    jobs: int = 1,
+    reports: Reports = NO_REPORTS,
     runner: Runner | None = None,
 ) -> list[Produced]:
     """The encoded part for every request (made by :func:`part_requests` with the same bitrate and loudness),
     in request order, reusing the cache.
 
-    Clips are made by `runner`, by default a :class:`LocalPool` of `jobs` processes. ``on_clip`` is
-    called once per clip request as its clip is known to be there (cached, or spoken now, or not
-    needed since its parts are cached); ``on_part`` once per request as its part is ready.
-    ``on_work(done, total)`` reports the work in estimated CPU seconds as clips finish (speaking
-    costs far more with some engines than others: counting clips would make time-left estimates
-    wrong). Piper sessions get the runner's threads per task unless ``engine_options`` sets them.
+    Clips are made by `runner`, by default a :class:`LocalPool` of `jobs` processes, and progress goes to
+    `reports`. Piper sessions get the runner's threads per task unless the engine options set them.
     Raises EngineError or AudioError (one line, naming the clip) if a clip cannot be spoken or
     written, or AudiobookError if a worker dies; clips and parts finished before that stay in the cache.
     """
-    runner = runner or LocalPool(jobs)
-    return start(
-        requests, cache_dir, runner, bitrate_kbps, loudness_lufs, on_clip, on_part, engine_options, on_work
-    ).finish()
+    return start(requests, options, runner or LocalPool(jobs), reports).finish()
 
 
 def _needed_clips(requests: Sequence[PartRequest], run: _Run) -> dict[str, tuple[ClipRequest, dict[str, int]]]:

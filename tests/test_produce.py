@@ -16,7 +16,7 @@ import pytest
 from audiobook.encode import part_path
 from audiobook.engine import SAMPLE_RATE_HZ, Voice, engine_id
 from audiobook.errors import AudiobookError, EngineError
-from audiobook.produce import PartRequest, Produced, part_requests, produce
+from audiobook.produce import PartRequest, Produced, ProduceOptions, Reports, part_requests, produce
 from audiobook.synthesize import ClipRequest, clip_key, clip_path
 
 SENTENCES = [
@@ -62,7 +62,7 @@ def make(
 ) -> tuple[list[PartRequest], list[Produced]]:
     """Produce a part for every clip with the same pause after each, as a build would."""
     requests = part_requests([(clip, PAUSE_MS) for clip in clips], BITRATE_KBPS)
-    return requests, produce(requests, cache_dir, jobs, BITRATE_KBPS, on_clip=on_clip, on_part=on_part)
+    return requests, produce(requests, ProduceOptions(cache_dir, BITRATE_KBPS), jobs, Reports(on_clip, on_part))
 
 
 def wav_of(cache_dir: Path, request: PartRequest) -> Path:
@@ -223,7 +223,7 @@ def test_identical_requests_are_synthesized_once(tmp_path: Path) -> None:
 def test_same_clip_with_different_pauses_is_spoken_once(tmp_path: Path) -> None:
     (clip,) = varied_requests(1)
     requests = part_requests([(clip, 0), (clip, 700), (None, 700)], BITRATE_KBPS)
-    produced = produce(requests, tmp_path, 1, BITRATE_KBPS)
+    produced = produce(requests, ProduceOptions(tmp_path, BITRATE_KBPS))
     assert len(clip_files(tmp_path)) == 1 and len(part_files(tmp_path)) == 3
     short, long, pause = (p.part.frames for p in produced)
     frame_ms = 1152 / 44.1  # one MPEG-1 Layer III frame at 44.1 kHz
@@ -240,7 +240,7 @@ def test_blank_text_gives_an_empty_clip(tmp_path: Path) -> None:
 
 
 def test_no_requests_start_no_workers(tmp_path: Path) -> None:
-    assert produce([], tmp_path, 4, BITRATE_KBPS) == []
+    assert produce([], ProduceOptions(tmp_path, BITRATE_KBPS), 4) == []
     assert not (tmp_path / "clips").exists()
 
 

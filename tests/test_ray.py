@@ -268,7 +268,7 @@ def test_a_clip_that_fails_is_reported_as_locally_and_finished_clips_stay(
     from audiobook.cluster import ClusterError, RayCluster
     from audiobook.engine import Voice
     from audiobook.errors import AudiobookError
-    from audiobook.produce import part_requests, produce
+    from audiobook.produce import ProduceOptions, Reports, part_requests, produce
     from audiobook.synthesize import ClipRequest
 
     good = [ClipRequest(f"This is line number {i} of a long evening at the fair, spoken slowly.", Voice("en-us+f3"))
@@ -276,19 +276,22 @@ def test_a_clip_that_fails_is_reported_as_locally_and_finished_clips_stay(
     bad = ClipRequest("Never.", Voice("en-us+f9"))  # no such variant
     requests = part_requests([(clip, 200) for clip in [*good, bad]], 64)
     with pytest.raises(AudiobookError) as local:
-        produce(requests[-1:], tmp_path / "local", 1, 64)
+        produce(requests[-1:], ProduceOptions(tmp_path / "local", 64))
     finished: list[object] = []
     runner = RayCluster(cluster.address)
     try:
         with pytest.raises(ClusterError) as remote:
-            produce(requests, tmp_path / "cache", 1, 64, on_part=finished.append, runner=runner)
+            produce(
+                requests, ProduceOptions(tmp_path / "cache", 64), reports=Reports(on_part=finished.append),
+                runner=runner,
+            )
     finally:
         runner.close()
     clip, engine_says = str(local.value).split(": ", 1)  # clip 'Never.' (en-us+f9): unknown eSpeak NG voice variant...
     assert clip == "clip 'Never.' (en-us+f9)"
     assert str(remote.value).startswith(f"{clip}: worker ") and engine_says in str(remote.value)
     assert finished, "no clip finished before the failing one"
-    again = produce(requests[:-1], tmp_path / "cache", 1, 64)
+    again = produce(requests[:-1], ProduceOptions(tmp_path / "cache", 64))
     cached = {p.part.path for p in again if p.part.cached}
     assert {part.path for part in finished} <= cached  # type: ignore[attr-defined]
 
