@@ -219,7 +219,8 @@ class Resolver:
         head = (noun + "s" if plural else noun) if det != "my" else name
         if det in ("the", "this", "that") and not new and not plural:
             head = self.known_head(noun, pos) or noun  # `the clergyman` after `the parson`: the parson
-        if det == "the" and new is None and not plural and not _modifiers(m.group("adj")):
+        mods = _modifiers(m.group("adj"))
+        if det == "the" and new is None and not plural and not mods:
             named = self.apposed(noun, pos)  # `said the doctor`, after `Mr. Losberne, a surgeon`
             if named:
                 return named
@@ -232,7 +233,6 @@ class Resolver:
             if named:
                 return named  # the user listed the book's people: `said the old lady` is one of them
         starts_new = det in ("a", "an", "one", "another") if new is None else new
-        mods = _modifiers(m.group("adj"))
         distinct = det == "another" or not _DISTINCT.isdisjoint(m.group("adj").lower().split())
         if head in self.nominal_heads and (not starts_new or det == "the") and not distinct:
             name = self._same_description(head, mods) or name
