@@ -214,6 +214,44 @@ def test_sir_decides_nothing_unless_a_man_and_a_woman_talk() -> None:
     assert _turns(text) == ["Mr. Grey", "the clerk", "Mr. Grey"]  # the alternation stands
 
 
+def test_nursery_words_and_a_dear_before_them_call_a_man_or_a_woman() -> None:
+    from audiobook.attribution.addressed import listener_gender
+
+    assert listener_gender('"Poor mumsy."') == "female"
+    assert listener_gender('"Mummy, look!"') == "female"
+    assert listener_gender('"Can I come too, daddy?"') == "male"
+    assert listener_gender('"Yes, my dear sir, I am sure."') == "male"
+    assert listener_gender('"Good night, dear madam."') == "female"
+    assert listener_gender('"Is mummy coming?"') is None  # spoken of, not to
+    assert listener_gender('"Dear me!"') is None
+
+
+def test_a_lead_in_the_turns_contradict_gives_way_with_them() -> None:
+    # the lead-in names the son last, but she is the one who talks first: "mumsy" says the turns
+    # go the other way round, from the very first line
+    text = (
+        "Mrs. Hale came home at noon. Her son was dressed by then and she liked their talk.\n\n"
+        '"What did you do last night?"\n\n'
+        '"I went to a dance at the club."\n\n'
+        '"Was it good?"\n\n'
+        '"Poor mumsy, you always want to know."\n'
+    )
+    assert _turns(text)[1::2] == ["her son", "her son"]
+    assert _turns(text)[0::2] == ["Mrs. Hale", "Mrs. Hale"]
+
+
+def test_calling_one_of_the_two_by_name_counts_for_the_turns() -> None:
+    # the man tells what the boy said to him ("sir"), but he calls Ellen by name: his line stays his
+    text = (
+        "Ellen came in with the tea. Mr. Grey stood by the window.\n\n"
+        "The clock struck four.\n\n"
+        '"Will that be all?"\n\n'
+        '"Yes, thank you."\n\n'
+        '"The boy at the gate said \'Yes, sir,\' and ran off before I could ask him, Ellen."\n'
+    )
+    assert _turns(text) == ["Mr. Grey", "Ellen", "Mr. Grey"]
+
+
 def test_she_never_resolves_to_a_man_known_only_by_his_given_name() -> None:
     # neither name has a he or she of its own; Edward is the nearer subject, but "she" is Clara
     text = (

@@ -5,8 +5,9 @@ one that says "ma'am" the man's (on whole novels about nine in ten such lines); 
 says "my husband" is the woman's, "my wife" the man's. Turn-taking
 alternates two speakers from the lines a tag decided; where the address in a stretch of its
 guesses says the turns go the other way round - more of its lines against than for - the
-stretch swaps its two speakers. Only between a man and a woman: between two men "sir" says
-nothing of who speaks.
+stretch swaps its two speakers. A stretch takes in a weak opening of the turns (a lead-in, the
+last name mentioned), and a line that calls one of the two by name counts as well (nobody calls
+themselves). Only between a man and a woman: between two men "sir" says nothing of who speaks.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from .turns import runs
 _TO_MEN = (
     "sir", "my lord", "your lordship", "papa", "pa", "father", "uncle", "grandpapa", "my boy", "my dear boy",
     "my lad", "my dear fellow", "old fellow", "old man", "my good man", "young man", "my son", "mister", "brother",
+    "daddy", "dad", "dada", "gentlemen",
 )
 _TO_WOMEN = (
     "ma'am", "ma’am", "madam", "madame", "my lady", "your ladyship", "mamma", "mama", "ma", "mother", "aunt",
     "auntie", "grandmamma", "my girl", "my dear girl", "my good woman", "young lady", "my daughter", "miss",
-    "sister",
+    "sister", "mummy", "mumsy", "mummie", "mum", "mommy", "mom", "mammy", "ladies",
 )
 
 
@@ -32,7 +34,11 @@ def _vocative(words: tuple[str, ...]) -> re.Pattern[str]:
     """The words said to someone, on their own between punctuation: `"Yes, sir."`, `"Mamma!"`;
     not `Sir Walter`, `Miss Bates`, `his father said`."""
     alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?:^|[,!?;—–-]\s*|[\"“‘]\s*)(?:{alternation})(?=\s*(?:[,.!?;:—–\"”’-]|$))", re.IGNORECASE)
+    return re.compile(
+        rf"(?:^|[,!?;—–-]\s*|[\"“‘]\s*)(?:(?:my\s+)?(?:dear|good|poor|dearest)\s+)?(?:{alternation})"
+        r"(?=\s*(?:[,.!?;:—–\"”’-]|$))",
+        re.IGNORECASE,
+    )
 
 
 _MEN, _WOMEN = _vocative(_TO_MEN), _vocative(_TO_WOMEN)
@@ -71,9 +77,24 @@ def _quotes(ctx: Context, p: int) -> list[int]:
     return [i for i in ctx.by_paragraph[p] if ctx.segs[i].kind == "dialogue"]
 
 
+_WEAK = 0.65  # a lead-in or the last name mentioned: a guess the turns may overrule
+
+
 def _guessed(ctx: Context, p: int) -> bool:
+    """Whether every line of paragraph `p` is a guess: turn-taking, or a weak opening of the turns
+    (`Beaver was dressed by then and she had grown to value their gossip.` / `"What was your evening?"`)."""
     decisions = [ctx.decided.get(i) for i in _quotes(ctx, p)]
-    return bool(decisions) and all(d is not None and d.rule == "turn-taking" for d in decisions)
+    return bool(decisions) and all(
+        d is not None
+        and (d.rule == "turn-taking" or (d.rule in ("introduced", "last-mentioned") and d.confidence < _WEAK))
+        for d in decisions
+    )
+
+
+def _called(ctx: Context, p: int, people: tuple[str, str]) -> str | None:
+    """Which of the two people of a talk paragraph `p` calls by name, if only one of them."""
+    found = set(ctx.vocatives.get(p, [])) & set(people)
+    return found.pop() if len(found) == 1 else None
 
 
 def _speaker(ctx: Context, p: int) -> str | None:
@@ -102,6 +123,12 @@ def _settle(ctx: Context, run: list[int], stretch: list[int]) -> None:
     for k, who in zip(stretch, speakers, strict=True):
         said = " ".join(ctx.said(i) for i in _quotes(ctx, run[k]))
         heard, own = listener_gender(said), speaker_gender(said)
+        called = _called(ctx, run[k], (a, b))
+        if called is not None and who is not None:
+            if called == who:
+                against += 1  # nobody calls themselves by name
+            else:
+                agree += 1
         if heard is not None and who is not None:
             if heard == gender[who]:
                 against += 1  # `"Yes, sir."` in a man's mouth, in a talk between a man and a woman
