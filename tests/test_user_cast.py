@@ -265,3 +265,19 @@ def test_a_description_in_a_tag_is_one_of_the_listed_cast() -> None:
     assert speakers(text) == {"A fine evening,": "my companion"}  # found alone: someone unnamed
     user = UserCast((Listed("Ferris", gender="male"), Listed("Nell", gender="female", first_person=True)))
     assert speakers(text, user) == {"A fine evening,": "Ferris"}  # the user listed the people: one of them
+
+
+def test_a_description_the_story_gave_someone_unnamed_stays_theirs() -> None:
+    text = (
+        "Kate sat by the fire when a thin girl in a grey shawl came to the door.\n\n"
+        '"Come in," said Kate.\n\n'
+        '"I cannot stay," said the girl. "They will miss me."\n\n'
+        '"Who will?" said Kate.\n\n'
+        '"The men at the inn," said the girl.\n'
+    )
+    user = UserCast((Listed("Kate", gender="female"), Listed("Nell", gender="female")))
+    found = speakers(text, user)
+    # not Kate, the woman the tag before named: the girl at the door, whoever she turns out to be
+    assert found["I cannot stay,"] == found["The men at the inn,"] == "a thin girl"
+    assert found["Come in,"] == found["Who will?"] == "Kate"
+

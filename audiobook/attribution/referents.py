@@ -229,7 +229,9 @@ class Resolver:
             if named:
                 return named
         if det in ("the", "my") and speaker and new is None and self.cast.listed and noun != "voice":
-            named = self.listed_epithet(noun, pos)
+            # not a description the story already gave someone unnamed (`a thin girl` … `said the
+            # girl`): that one speaks, and `identify_descriptions` may name them later
+            named = self.listed_epithet(noun, pos) if head not in self.nominal_heads else None
             if named:
                 return named  # the user listed the book's people: `said the old lady` is one of them
         starts_new = det in ("a", "an", "one", "another") if new is None else new
