@@ -281,3 +281,19 @@ def test_a_description_the_story_gave_someone_unnamed_stays_theirs() -> None:
     assert found["I cannot stay,"] == found["The men at the inn,"] == "a thin girl"
     assert found["Come in,"] == found["Who will?"] == "Kate"
 
+
+def test_a_description_set_beside_a_name_outweighs_a_listed_role() -> None:
+    surgery = (
+        "Mary waited on the landing. Mr. Crane, a surgeon from the next village, came up the stairs "
+        "with his bag.\n\n"
+        '"How is he?" asked Mary.\n\n'
+        '"Better than I feared," said the doctor.\n'
+    )
+    user = UserCast(
+        (Listed("Mary", gender="female"), Listed("Mr. Crane", gender="male"), Listed("The Doctor", gender="male"))
+    )
+    assert speakers(surgery, user)["Better than I feared,"] == "Mr. Crane"  # the doctor of this scene
+    unnamed = surgery.replace("Mr. Crane, a surgeon from the next village,", "A man")
+    assert speakers(unnamed, user)["Better than I feared,"] == "The Doctor"  # the listed role
+    another = surgery.replace("came up the stairs", "came up the stairs, and a doctor from town after him,")
+    assert speakers(another, user)["Better than I feared,"] == "The Doctor"  # someone new of that calling since

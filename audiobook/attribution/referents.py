@@ -613,8 +613,21 @@ class Resolver:
             return self.possessive(kin.group("det"), kin.group("noun"), " ".join(lw.split()), pos, exclude)
         name = self.cast.resolve(phrase) or self.cast.resolve(_THE.sub("", phrase))
         if name:
-            return name
+            return self._role_or_apposed(phrase, name, pos)
         return self.nominal(phrase, pos)
+
+    def _role_or_apposed(self, phrase: str, name: str, pos: int) -> str:
+        """`said the doctor` where the user lists a character called "The Doctor": the named
+        character the narration set beside that description (`the doctor, Mr. Losberne`) when
+        it did so more recently than anyone else was introduced by it (see `apposed`); the
+        listed role otherwise."""
+        m = NOMINAL.fullmatch(" ".join(phrase.split()))
+        if not m or m.group("det").lower() != "the" or m.group("adj"):
+            return name
+        if form_key(name).lower() != form_key(phrase).lower():
+            return name  # the user gave the description to a named character (an alias): theirs
+        apposed = self.apposed(m.group("noun"), pos)
+        return apposed if apposed and apposed != name else name
 
     def _of_two(self, latter: bool, pos: int, exclude: AbstractSet[str]) -> str | None:
         """`said the latter` / `the former`: of the last two characters named, the second or the first."""
