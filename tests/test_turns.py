@@ -231,3 +231,38 @@ def test_a_first_person_narrator_in_the_scene_answers() -> None:
     ctx.decided[q[0]] = Decision("Coroner", "speech-verb", 0.95)
     turn_taking(ctx)
     assert speakers(ctx)[1] == ctx.narrator
+
+
+GATE = """Mr. Lane waited at the gate. Anna came down the road with her basket, and Mrs. Dale walked behind her.
+
+"Is the road to the mill open?" Anna asked him.
+
+"Open since noon."
+
+"Then we go by the mill."
+"""
+
+
+def test_the_one_a_line_is_said_to_answers_if_of_that_gender() -> None:
+    # Mrs. Dale is the last named, but Anna asks "him": the man at the gate answers
+    assert _speakers_of(GATE) == ["Anna", "Mr. Lane", "Anna"]
+    # and so with a word of address
+    sir = GATE.replace('open?" Anna asked him.', 'open, sir?" Anna asked.')
+    assert _speakers_of(sir) == ["Anna", "Mr. Lane", "Anna"]
+    # with neither, the last named of those about answers, as before
+    plain = GATE.replace('open?" Anna asked him.', 'open?" Anna asked.')
+    assert _speakers_of(plain) == ["Anna", "Mrs. Dale", "Anna"]
+
+
+def _speakers_of(text: str) -> list[str | None]:
+    script = attribute(segment(parse_story(Path("story.txt"), text, "utf-8")))
+    return [line.speaker for line in script.lines if line.kind == "dialogue"]
+
+
+def test_a_tag_says_whom_a_line_is_said_to() -> None:
+    from audiobook.attribution.address_words import told_gender
+
+    assert told_gender(" she asked him.") == "male"
+    assert told_gender(", he said to her gently, ") == "female"
+    assert told_gender(" he told her mother.") is None  # someone's mother, not her
+    assert told_gender(" he said.") is None

@@ -12,52 +12,11 @@ themselves). Only between a man and a woman: between two men "sir" says nothing 
 
 from __future__ import annotations
 
-import re
-
+from .address_words import listener_gender, speaker_gender
 from .context import Context, Decision
-from .names import Gender
 from .turns import runs
 
-_TO_MEN = (
-    "sir", "my lord", "your lordship", "papa", "pa", "father", "uncle", "grandpapa", "my boy", "my dear boy",
-    "my lad", "my dear fellow", "old fellow", "old man", "my good man", "young man", "my son", "mister", "brother",
-    "daddy", "dad", "dada", "gentlemen",
-)
-_TO_WOMEN = (
-    "ma'am", "ma’am", "madam", "madame", "my lady", "your ladyship", "mamma", "mama", "ma", "mother", "aunt",
-    "auntie", "grandmamma", "my girl", "my dear girl", "my good woman", "young lady", "my daughter", "miss",
-    "sister", "mummy", "mumsy", "mummie", "mum", "mommy", "mom", "mammy", "ladies",
-)
-
-
-def _vocative(words: tuple[str, ...]) -> re.Pattern[str]:
-    """The words said to someone, on their own between punctuation: `"Yes, sir."`, `"Mamma!"`;
-    not `Sir Walter`, `Miss Bates`, `his father said`."""
-    alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(
-        rf"(?:^|[,!?;—–-]\s*|[\"“‘]\s*)(?:(?:my\s+)?(?:dear|good|poor|dearest)\s+)?(?:{alternation})"
-        r"(?=\s*(?:[,.!?;:—–\"”’-]|$))",
-        re.IGNORECASE,
-    )
-
-
-_MEN, _WOMEN = _vocative(_TO_MEN), _vocative(_TO_WOMEN)
-
-
-def listener_gender(said: str) -> Gender | None:
-    """Whom a line calls a man or a woman, if it calls them only one of the two."""
-    men, women = _MEN.search(said) is not None, _WOMEN.search(said) is not None
-    return "male" if men and not women else "female" if women and not men else None
-
-
-_OWN_SPOUSE = re.compile(r"\bmy\s+(?:dear\s+|poor\s+|late\s+|own\s+)?(husband|wife)\b", re.IGNORECASE)
-
-
-def speaker_gender(said: str) -> Gender | None:
-    """Whom a line shows its speaker to be: `my husband` a woman's words, `my wife` a man's."""
-    spouses = {m.group(1).lower() for m in _OWN_SPOUSE.finditer(said)}
-    return "female" if spouses == {"husband"} else "male" if spouses == {"wife"} else None
-
+__all__ = ["gendered_turns", "listener_gender", "speaker_gender"]
 
 def gendered_turns(ctx: Context) -> None:
     """Swap the two speakers of a stretch of turn-taking guesses that the lines' address contradicts."""

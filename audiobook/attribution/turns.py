@@ -6,7 +6,9 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Set as AbstractSet
 
+from .address_words import listener_gender, told_gender
 from .context import Context, Decision, Rule
+from .names import Gender
 
 REACH = 3000  # characters back in which the people of a conversation are looked for
 
@@ -246,7 +248,22 @@ def _partner(ctx: Context, scene: _Scene, run: list[int], j: int, known: dict[in
     talked_about = set().union(*(ctx.named.get(run[n], set()) for n in (j - 1, j, j + 1) if 0 <= n < len(run)))
     skip = talked_about | {anchor, narrator}
     people = [(c, active) for c, active in scene.present(start) if c not in skip]
+    told = _told(ctx, run[j])
+    if told is not None:  # `"Yes, sir."` / `"…," she asked him`: a man answers
+        fitting = [(c, active) for c, active in people if ctx.resolver.voice_gender(c) == told]
+        people = fitting or people
     return next((c for c, active in people if active), people[0][0] if people else None)
+
+
+def _told(ctx: Context, p: int) -> Gender | None:
+    """Whom the lines of paragraph `p` are said to, a man or a woman, by their words of address
+    (`"Yes, sir."`) or by their tag (`she asked him`)."""
+    members = ctx.by_paragraph[p]
+    heard = listener_gender(" ".join(ctx.said(i) for i in members if ctx.is_quote(i)))
+    tags = {told_gender(ctx.said(i)) for i in members if not ctx.is_quote(i)} - {None}
+    if heard is not None:
+        return heard if not tags or tags == {heard} else None
+    return tags.pop() if len(tags) == 1 else None
 
 
 _FIRST_PERSON = re.compile(r"\b(?:I|me|my|we|us|our)\b")
