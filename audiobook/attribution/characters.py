@@ -45,7 +45,7 @@ from .names import (  # noqa: F401 (SUBJECT_VERB, TITLES are this module's to ot
     prior_gender,
     short_form_of,
 )
-from .patterns import STARTED_WORD, word_trie
+from .patterns import STARTED_NAME, STARTED_WORD, word_trie
 
 __all__ = [
     "NAME_RE", "STOP_WORDS", "SUBJECT_VERB", "TITLES", "Cast", "Gender", "Mention", "find_cast", "gender_of_noun",
@@ -53,7 +53,9 @@ __all__ = [
 _TITLED_FORM = re.compile(rf"({TITLE_RE})\s+(.+)$")
 # `Winnie-the-Pooh`: a name whose last part may be used alone (`Pooh`); not two given names
 # (`Jean-Paul` is not `Paul`) nor a double-barrelled family name (`Mr Grant-Menzies` is no `Menzies`)
-_HYPHENATED = re.compile(r"(?<![\w-])([A-Z][a-z]+)((?:-[a-z]++)*+)-([A-Z][a-z]+)\b")  # possessive: no backtracking
+# (possessive: no backtracking; the look-behind after the first capital: the scanner jumps from one
+# capital to the next instead of trying the pattern at every character)
+_HYPHENATED = re.compile(rf"([A-Z]{STARTED_NAME}[a-z]+)((?:-[a-z]++)*+)-([A-Z][a-z]+)\b")
 # the words written in lower case: `(?<![letters])[lower][letters]*`, found from the character before
 # each (the scanner jumps between non-letters instead of trying a look-behind at every character);
 # a word at the very start of the text has none: `_FIRST_LOWER_WORD`
