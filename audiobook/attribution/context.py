@@ -69,6 +69,9 @@ class Context:
     last_quote: int | None = None  # the last quote of the paragraphs attributed so far
     fixed: dict[int, str] = field(default_factory=dict)  # quote -> its speaker, by the user's word (`[[lines]]`)
     _quotes: dict[int, list[int]] = field(default_factory=dict, repr=False)  # quotes(), found once a paragraph
+    _starts: list[int] | None = field(default=None, repr=False)  # starts(), listed once
+    # `turns.runs`: the runs of dialogue paragraphs (static), found once for the passes that ask
+    turn_runs: tuple[list[list[int]], dict[int, int]] | None = field(default=None, repr=False)
 
     @property
     def narrator(self) -> str | None:
@@ -78,6 +81,12 @@ class Context:
     def said(self, i: int) -> str:
         """The text of segment `i`."""
         return self.text[self.segs[i].start : self.segs[i].end]
+
+    def starts(self) -> list[int]:
+        """Where each segment starts, in order (for bisecting a position to its segment)."""
+        if self._starts is None:
+            self._starts = [s.start for s in self.segs]
+        return self._starts
 
     def is_quote(self, i: int) -> bool:
         return self.segs[i].kind == "dialogue"

@@ -15,7 +15,14 @@ REACH = 3000  # characters back in which the people of a conversation are looked
 
 def runs(ctx: Context) -> tuple[list[list[int]], dict[int, int]]:
     """Runs of consecutive paragraphs with quotes, one entry per speaker change; and each paragraph
-    that carries on a quotation of the one before -> the paragraph whose turn it extends."""
+    that carries on a quotation of the one before -> the paragraph whose turn it extends. (They
+    depend on the segments alone: found once a context, for the passes that ask; not to be changed.)"""
+    if ctx.turn_runs is None:
+        ctx.turn_runs = _runs(ctx)
+    return ctx.turn_runs
+
+
+def _runs(ctx: Context) -> tuple[list[list[int]], dict[int, int]]:
     found: list[list[int]] = []
     turn_of: dict[int, int] = {}
     last = None
@@ -295,7 +302,7 @@ class _Scene:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.starts = [s.start for s in ctx.segs]
+        self.starts = ctx.starts()
         self.talkers = {d.speaker for d in ctx.decided.values() if d.rule == "speech-verb" and d.confidence >= _SURE}
         self.talkers |= ctx.cast.listed  # the user's cast: the book's people, by their word
 

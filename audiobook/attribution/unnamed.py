@@ -113,7 +113,7 @@ def _voice_of(ctx: Context, after: int) -> str | None:
     """`"No!" cried a voice from the top of the table.` … `above all rose the voice of the clever
     lady`: the one whose voice the narration soon after says it was - a character by name, or a
     description the story goes on to use."""
-    for seg in ctx.segs[bisect_right([s.start for s in ctx.segs], after) :]:
+    for seg in ctx.segs[bisect_right(ctx.starts(), after) :]:
         if seg.start > after + _VOICE_OF_REACH:
             break
         if seg.kind != "narration":
@@ -201,8 +201,12 @@ def _named_descriptions(ctx: Context, descriptions: set[str]) -> dict[str, str]:
     namings = _namings(ctx) if descriptions else []
     found: dict[str, str] = {}
     strength: dict[str, int] = {}
+    said_by: dict[str, list[int]] = {}  # description -> its lines (listed once, not once a description)
+    for i, d in decided.items():
+        if d.speaker in descriptions:
+            said_by.setdefault(d.speaker, []).append(i)
     for who in sorted(descriptions):
-        lines = sorted(i for i, d in decided.items() if d.speaker == who)
+        lines = sorted(said_by.get(who, ()))
         if not lines:
             continue
         paragraphs = sorted({segs[i].paragraph for i in lines})
@@ -264,7 +268,7 @@ _NAMING_REACH = 300  # characters from a mention of the description to the sente
 
 def _namings(ctx: Context) -> list[re.Match[str]]:
     """`Her name was Duchess` in the narration (not someone's word in a quote)."""
-    starts = [s.start for s in ctx.segs]
+    starts = ctx.starts()
     found = []
     for m in _NAMED_AS.finditer(ctx.text):
         k = bisect_right(starts, m.start()) - 1
@@ -297,7 +301,7 @@ def _called_in_view(ctx: Context, who: str, lines: list[int]) -> str | None:
     shows it (or the paragraph right after one) and whose quotes, said by someone else, call one
     name the story had not named before the description spoke - its name."""
     segs = ctx.segs
-    starts = [s.start for s in segs]
+    starts = ctx.starts()
     first, last = segs[lines[0]].start, segs[lines[-1]].end
     for m in ctx.cast.mentioned_after(last, last + _CALLED_REACH):
         if m.character != who or m.start == m.end:
