@@ -27,6 +27,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .names import (
     GIVEN_TITLES,
@@ -303,14 +304,27 @@ class Together:
     def share(self, a: Iterable[str], b: Iterable[str], paragraphs: bool) -> tuple[int, int]:
         """In how many sentences (or paragraphs) both `a` and `b` are named, and in how many the
         rarer of the two is."""
-        a, b = set(a), set(b)
-        both = seen_a = seen_b = 0
-        for keys in self.paragraphs if paragraphs else self.sentences:
-            in_a, in_b = not keys.isdisjoint(a), not keys.isdisjoint(b)
-            both += in_a and in_b
-            seen_a += in_a
-            seen_b += in_b
-        return both, min(seen_a, seen_b)
+        index = self._in_paragraphs if paragraphs else self._in_sentences
+        in_a = set().union(*(index.get(key, ()) for key in set(a)))
+        in_b = set().union(*(index.get(key, ()) for key in set(b)))
+        return len(in_a & in_b), min(len(in_a), len(in_b))
+
+    @cached_property  # (asked for pairs of forms again and again: each form's sentences listed once)
+    def _in_sentences(self) -> dict[str, set[int]]:
+        return _where(self.sentences)
+
+    @cached_property
+    def _in_paragraphs(self) -> dict[str, set[int]]:
+        return _where(self.paragraphs)
+
+
+def _where(groups: list[set[str]]) -> dict[str, set[int]]:
+    """Each form -> the groups (sentences or paragraphs) naming it, by their index."""
+    found: dict[str, set[int]] = {}
+    for k, keys in enumerate(groups):
+        for key in keys:
+            found.setdefault(key, set()).add(k)
+    return found
 
 
 def _without_strays(people: list[_Person]) -> list[_Person]:
