@@ -269,3 +269,13 @@ def test_a_family_name_alone_in_a_tag_is_the_man_of_the_family() -> None:
         '"Not yet," said Mrs. Hall.\n'
     )
     assert _turns(text) == ["Mr. Hall", "Mrs. Hall"]
+
+
+def test_a_lead_in_ending_in_a_comma_is_the_tag_of_the_line_after_it() -> None:
+    # the paragraph before ends "…, saying," and the line is a paragraph of its own: the one saying
+    # it speaks, not the subject of the sentence before (Mr. Hale)
+    text = (
+        "Mr. Hale stood at the gate. As they walked up the path, Mrs. Reed turned to her sister, saying,\n\n"
+        '"The garden is lovely this year."\n'
+    )
+    assert _turns(text) == ["Mrs. Reed"]

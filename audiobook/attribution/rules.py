@@ -120,11 +120,12 @@ def introduced_after_quote(ctx: Context, par: Paragraph) -> Decision | None:
 
 def introduced_by_lead_in(ctx: Context, par: Paragraph) -> Decision | None:
     """A paragraph of quotes only after a paragraph of narration that leads into it:
-    `Luka stepped forward and spoke.` / `Then he said:`."""
+    `Luka stepped forward and spoke.` / `Then he said:` / `Mrs. Reed followed her, saying,` (a
+    paragraph ending in a colon or a comma ends in the line's tag)."""
     if par.tags or len(par.members) != len(par.quotes) or par.index - 1 not in ctx.narration_only:
         return None
     lead_in = ctx.narration_only[par.index - 1]
-    tag = tag_before(lead_in) if lead_in.rstrip().endswith(":") else None
+    tag = tag_before(lead_in) if lead_in.rstrip().endswith((":", ",")) else None
     found = _first_resolved(ctx, par, ([tag] if tag else introducer(lead_in) or beats(lead_in, ""))[:1])
     return Decision(found.speaker, "introduced", 0.6) if found else None
 
