@@ -126,7 +126,7 @@ class SpeechFrames:
 class RayCluster:
     """A session on a Ray cluster (one per run, shared by every book); a :class:`produce.Runner`.
 
-    With `warm`, a task per CPU of the cluster (spread over its machines) readies a worker process as the
+    With `warm`, a task per CPU of each machine of the cluster readies a worker process as the
     session opens: it imports the clip code and starts eSpeak NG's helper, as a local pool's server does
     while the book is planned, instead of in the first clips' tasks."""
 
@@ -153,9 +153,7 @@ class RayCluster:
         self._batches: list[RayBatch] = []
         self._warming: list[Any] = []
         if warm:
-            cpus = int(ray.cluster_resources().get("CPU", 1))
-            ready = ray.remote(num_cpus=1, max_retries=0, scheduling_strategy="SPREAD")(warm_worker)
-            self._warming = [ready.remote() for _ in range(min(cpus, MAX_WARM_TASKS))]
+            self._warming = _warm(ray)
 
     def threads_per_task(self, tasks: int) -> int:
         """A neural voice's inference threads (and CPUs) per task: :data:`NEURAL_THREADS`, or fewer if no
@@ -194,6 +192,23 @@ class RayCluster:
         for ref in self._warming:
             ray.cancel(ref)
         ray.shutdown()
+
+
+def _warm(ray: Any) -> list[Any]:
+    """A task per CPU of each machine of the cluster, pinned to that machine, that readies a worker process there
+    (see :func:`warm_worker`). Pinned, not spread: a warm task is so short that, spread, the second one often ran
+    on the first one's worker, just free again, and left the other machine's worker to import everything in its
+    first clip task (its first clips 1 s after the other machine's, here)."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    ready = ray.remote(num_cpus=1, max_retries=0)(warm_worker)
+    refs: list[Any] = []
+    for node in ray.nodes():
+        cpus = int(node.get("Resources", {}).get("CPU", 0)) if node.get("Alive") else 0
+        where = NodeAffinitySchedulingStrategy(node["NodeID"], soft=True)  # elsewhere if that machine is gone
+        pinned = ready.options(scheduling_strategy=where)
+        refs += [pinned.remote() for _ in range(min(cpus, MAX_WARM_TASKS - len(refs)))]
+    return refs
 
 
 class Connecting:
