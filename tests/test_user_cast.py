@@ -297,3 +297,25 @@ def test_a_description_set_beside_a_name_outweighs_a_listed_role() -> None:
     assert speakers(unnamed, user)["Better than I feared,"] == "The Doctor"  # the listed role
     another = surgery.replace("came up the stairs", "came up the stairs, and a doctor from town after him,")
     assert speakers(another, user)["Better than I feared,"] == "The Doctor"  # someone new of that calling since
+
+
+def test_a_given_name_two_listed_characters_share_is_the_one_in_view() -> None:
+    text = (
+        "John Carter walked into the stable, where Sam was brushing the mare.\n\n"
+        '"Is she lame?" asked John.\n\n'
+        '"Not she," said Sam.\n\n'
+        "Upstairs, John Pell sat in the study with Mary, reading the paper.\n\n"
+        '"Shall we go out?" said John.\n\n'
+        '"If you like," said Mary.\n'
+    )
+    user = UserCast(
+        (
+            Listed("John Carter", ("John",), "male"),
+            Listed("John Pell", gender="male"),
+            Listed("Sam", gender="male"),
+            Listed("Mary", gender="female"),
+        )
+    )
+    found = speakers(text, user)
+    assert found["Is she lame?"] == "John Carter"
+    assert found["Shall we go out?"] == "John Pell"  # not the John of the stable: the John in the study

@@ -330,7 +330,7 @@ def open_paragraph(ctx: Context, p: int, members: list[int]) -> Paragraph | None
         said = ctx.said(i)
         lower = said.lower()
         for v in names_called(said):
-            name = ctx.cast.resolve(v)
+            name = ctx.resolver.holder(v, ctx.segs[i].start) or ctx.cast.resolve(v)  # `"…, John?"`: the John in view
             if name and ctx.introduced_as.get(i) != name:
                 addressed.append(name)
         for kin in _vocatives(KIN_VOCATIVE, _KIN_WORDS, said, lower):

@@ -108,6 +108,7 @@ class Cast:
     first_person: str | None = None  # the narrator's name, if the user gave it
     listed: frozenset[str] = frozenset()  # the characters the user lists: the book's people, by their word
     hyphenated: dict[str, frozenset[str]] = field(default_factory=dict)  # `Pooh` -> {`Winnie`}, of `Winnie-the-Pooh`
+    shared: dict[str, tuple[str, ...]] = field(default_factory=dict)  # `John` -> John Beaver, John Andrew (listed)
 
     def resolve(self, form: str) -> str | None:
         """The character a name form refers to: `Mr. Bennet`, `Miku`, `Kaito-san`."""
@@ -167,6 +168,7 @@ class Cast:
             forms=dict(self.forms), ambiguous=set(self.ambiguous), aliases=dict(self.aliases), gender_votes=votes,
             priors=dict(self.priors), mentions=mentions, given=self.given,
             excluded=self.excluded, first_person=self.first_person, listed=self.listed, hyphenated=self.hyphenated,
+            shared=self.shared,
         )
 
     def add_character(self, name: str) -> None:

@@ -647,8 +647,21 @@ class Resolver:
             return self.possessive(kin.group("det"), kin.group("noun"), " ".join(lw.split()), pos, exclude)
         name = self.cast.resolve(phrase) or self.cast.resolve(_THE.sub("", phrase))
         if name:
-            return self._role_or_apposed(phrase, name, pos)
+            return self.holder(phrase, pos, exclude) or self._role_or_apposed(phrase, name, pos)
         return self.nominal(phrase, pos)
+
+    def holder(self, phrase: str, pos: int, exclude: AbstractSet[str] = frozenset()) -> str | None:
+        """`said John` where two listed characters go by John (`Cast.shared`): the one of them
+        mentioned or speaking last before `pos`, in the last page or so; None for a name of one."""
+        shared = self.cast.shared.get(form_key(phrase)) if self.cast.shared else None
+        if not shared:
+            return None
+        for m in self.cast.mentioned_before(pos):
+            if pos - m.start > _PRONOUN_REACH:
+                break
+            if m.character in shared and m.character not in exclude:
+                return m.character
+        return None
 
     def _role_or_apposed(self, phrase: str, name: str, pos: int) -> str:
         """`said the doctor` where the user lists a character called "The Doctor": the named

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from ..errors import ConfigError
 from ..segment import Segmentation
-from .characters import HONORIFIC_SUFFIX, TITLES, Cast, Gender, KnownCast, KnownCharacter, Mention
+from .characters import HONORIFIC_SUFFIX, TITLES, Cast, Gender, KnownCast, KnownCharacter, Mention, form_key
 from .script import NARRATOR
 
 _ARTICLE = re.compile(r"^(?:the|a|an)\s+(?=[A-Z])", re.IGNORECASE)
@@ -175,6 +175,48 @@ def seed(cast: Cast, user: UserCast, text: str, narration: Sequence[tuple[int, i
         if c.gender:
             cast.given[c.name] = c.gender
     _remention(cast, user, text, narration)
+    cast.shared = _shared_names(user)
+    if cast.shared:
+        _in_view(cast, text)
+
+
+def _shared_names(user: UserCast) -> dict[str, tuple[str, ...]]:
+    """Given names two or more listed characters go by: a one-word name or alias of one (`John`
+    for John Beaver) that is also the first word of another's name (John Andrew), or the first
+    word of two names (Charles Hayter, Charles Musgrove) -> those characters."""
+    holders: dict[str, list[str]] = {}
+    for c in user.characters:
+        # the first word of the name the user calls them by; of an alias, only a one-word alias
+        # (`Tom Gradgrind` beside `Tom` for Young Thomas: the user's word on who Tom is)
+        for written in (c.name, *(a for a in c.aliases if len(_form(a).split()) == 1)):
+            words = _form(written).split()
+            if not words or _INDEFINITE.match(written) or _ARTICLE.match(written) or _TITLE.match(_form(written)):
+                continue
+            if words[0][:1].isupper() and c.name not in holders.setdefault(words[0], []):
+                holders[words[0]].append(c.name)
+    return {word: tuple(names) for word, names in holders.items() if len(names) > 1}
+
+
+SHARED_REACH = 3000  # characters back in which one of the characters sharing a name is still in view
+
+
+def _in_view(cast: Cast, text: str) -> None:
+    """Each mention of a shared given name (`John`) is the one of its holders in view: the one
+    named last (by a name of their own, or by the shared name as resolved so far) in the last
+    page or so; else the character discovery gave it."""
+    holders = {name for names in cast.shared.values() for name in names}
+    seen: dict[str, int] = {}
+    kept = []
+    for m in cast.mentions:
+        shared = cast.shared.get(form_key(text[m.start : m.end])) if m.start != m.end else None
+        character = m.character
+        if shared:
+            recent = [(seen[c], c) for c in shared if c in seen and m.start - seen[c] < SHARED_REACH]
+            character = max(recent)[1] if recent else character
+        if character in holders:
+            seen[character] = m.start
+        kept.append(Mention(m.start, m.end, character) if character != m.character else m)
+    cast.set_mentions(kept)
 
 
 def _by_words(
