@@ -319,3 +319,21 @@ def test_a_given_name_two_listed_characters_share_is_the_one_in_view() -> None:
     found = speakers(text, user)
     assert found["Is she lame?"] == "John Carter"
     assert found["Shall we go out?"] == "John Pell"  # not the John of the stable: the John in the study
+
+
+def test_the_family_name_of_one_listed_character_is_theirs() -> None:
+    text = (
+        "Inspector Hale stood by the fire. Peter Brown sat in the corner with his pipe, "
+        "and Mary Lane poured the tea.\n\n"
+        '"You did this, Brown," said the inspector.\n\n'
+        '"I never did."\n\n'
+        "Brown knocked out his pipe on the grate, and a small brown dog looked up.\n"
+    )
+    user = UserCast(
+        (
+            Listed("Inspector Hale", gender="male"),
+            Listed("Peter Brown", gender="male"),
+            Listed("Mary Lane", gender="female"),
+        )
+    )
+    assert speakers(text, user)["I never did."] == "Peter Brown"  # the one called by his family name answers

@@ -162,6 +162,8 @@ def seed(cast: Cast, user: UserCast, text: str, narration: Sequence[tuple[int, i
     for form, name in user._forms.items():
         cast.forms[form] = name
         cast.ambiguous.discard(form)
+    lone = _lone_family_names(user, cast)
+    cast.forms.update(lone)
     cast.excluded |= {_form(n) for n in user.not_characters}
     cast.listed = frozenset(c.name for c in user.characters)
     for name, target in merged.items():
@@ -174,7 +176,7 @@ def seed(cast: Cast, user: UserCast, text: str, narration: Sequence[tuple[int, i
         cast.aliases[c.name] = tuple(sorted(({*c.aliases} | _written(cast, found, c)) - {c.name}))
         if c.gender:
             cast.given[c.name] = c.gender
-    _remention(cast, user, text, narration)
+    _remention(cast, user, text, narration, lone)
     cast.shared = _shared_names(user)
     if cast.shared:
         _in_view(cast, text)
@@ -242,9 +244,31 @@ def _written(cast: Cast, forms: set[str], listed: Listed) -> set[str]:
     return {f for f in forms if f not in known and _ARTICLE.sub("", f) == f and f[:1].isupper()}
 
 
-def _remention(cast: Cast, user: UserCast, text: str, narration: Sequence[tuple[int, int]]) -> None:
+def _lone_family_names(user: UserCast, cast: Cast) -> dict[str, str]:
+    """`Small` for the listed Jonathan Small: the family name of a listed full name that no other
+    listed name ends with, and that discovery found as nobody's (a word the story also writes in
+    lower case, `small`, is no name discovery finds), -> that character."""
+    holders: dict[str, set[str]] = {}
+    for c in user.characters:
+        for written in (c.name, *c.aliases):
+            words = _form(written).split()
+            if len(words) > 1 and not _ARTICLE.match(written) and not _INDEFINITE.match(written):
+                holders.setdefault(words[-1], set()).add(c.name)
+    return {
+        family: next(iter(names))
+        for family, names in holders.items()
+        if len(names) == 1 and family.isalpha() and family[:1].isupper() and family[1:].islower()
+        and family not in cast.forms and family not in cast.ambiguous and not user.blocked(family)
+        and family not in TITLES
+    }
+
+
+def _remention(
+    cast: Cast, user: UserCast, text: str, narration: Sequence[tuple[int, int]], lone: dict[str, str]
+) -> None:
     """Mentions again after the merge: each re-resolved (`Tom` is now Tom Reyes's), those of
-    `not_characters` dropped, and every listed name in the narration that discovery missed added."""
+    `not_characters` dropped, and every listed name in the narration that discovery missed added
+    (and the `lone` family names, as written: `Small`, never `small`)."""
     kept = []
     listed = {c.name for c in user.characters}
     for m in cast.mentions:
@@ -262,6 +286,7 @@ def _remention(cast: Cast, user: UserCast, text: str, narration: Sequence[tuple[
         return
     covered = [(m.start, m.end) for m in cast.mentions]
     starts = [s for s, _ in covered]
+    family = re.compile(rf"(?<![\w'’])(?:{'|'.join(map(re.escape, lone))})(?![\w'’-])") if lone else None
     for start, end in narration:
         for found in pattern.finditer(text, start, end):
             k = bisect_left(starts, found.end())
@@ -270,6 +295,10 @@ def _remention(cast: Cast, user: UserCast, text: str, narration: Sequence[tuple[
             name = user.listed(found.group(0))
             if name:
                 cast.add_mention(Mention(found.start(), found.end(), name))
+        for found in family.finditer(text, start, end) if family else ():
+            k = bisect_left(starts, found.end())
+            if not (k and covered[k - 1][1] > found.start()):
+                cast.add_mention(Mention(found.start(), found.end(), lone[found.group(0)]))
 
 
 def _listed_pattern(user: UserCast) -> re.Pattern[str] | None:
