@@ -266,3 +266,23 @@ def test_a_tag_says_whom_a_line_is_said_to() -> None:
     assert told_gender(", he said to her gently, ") == "female"
     assert told_gender(" he told her mother.") is None  # someone's mother, not her
     assert told_gender(" he said.") is None
+
+
+TELEPHONE = """Mr. Hale had not written to the house for years. The telephone rang in the hall, and Kaito
+went to answer it. Miku was calling from town; she sounded tired.
+
+"Hello? Are you still up?"
+
+"Yes. We had a letter from a man called Mr. Hale this morning."
+
+"Mr. Hale? How very odd."
+
+"Why odd?"
+
+"He never writes to anyone."
+"""
+
+
+def test_a_name_asked_back_from_the_line_before_is_echoed_not_called() -> None:
+    # "Mr. Hale?" repeats the name the caller just gave: it does not make Mr. Hale the one who answers
+    assert _speakers_of(TELEPHONE) == ["Miku", "Kaito", "Miku", "Kaito", "Miku"]

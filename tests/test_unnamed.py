@@ -39,6 +39,13 @@ def test_self_introduced_names_a_known_character() -> None:
     assert self_introduced('"I\'m Rin."', cast) is None  # nobody the story knows
 
 
+def test_its_me_and_a_name_is_the_speaker_saying_who_they_are() -> None:
+    cast = Cast(forms={"Miku": "Miku", "Kaito": "Kaito"})
+    assert self_introduced('"Kaito, dear, this _is_ me, Miku."', cast) == "Miku"  # on the telephone
+    assert self_introduced('"Open the door! It\'s only me, Miku."', cast) == "Miku"
+    assert self_introduced('"Give it to me, Miku."', cast) is None  # Miku is called
+
+
 def test_voice_gender_from_the_narration_after() -> None:
     assert voice_gender("His voice gave away his identity.") == "male"
     assert voice_gender("She knew her voice at once; her voice had not changed.") == "female"

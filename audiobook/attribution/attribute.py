@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -331,7 +331,7 @@ def open_paragraph(ctx: Context, p: int, members: list[int]) -> Paragraph | None
         lower = said.lower()
         for v in names_called(said):
             name = ctx.resolver.holder(v, ctx.segs[i].start) or ctx.cast.resolve(v)  # `"…, John?"`: the John in view
-            if name and ctx.introduced_as.get(i) != name:
+            if name and ctx.introduced_as.get(i) != name and not _echoed(said, v, name, ctx.named.get(p - 1, ())):
                 addressed.append(name)
         for kin in _vocatives(KIN_VOCATIVE, _KIN_WORDS, said, lower):
             name = ctx.resolver.kin(kin)
@@ -346,6 +346,12 @@ def open_paragraph(ctx: Context, p: int, members: list[int]) -> Paragraph | None
         ctx.resolver.calls.append((ctx.segs[quotes[0]].start, tuple(addressed)))  # for a he/she that answers
     ctx.named[p] = {n for i in quotes for n in named_in(ctx.said(i), ctx.cast)} - set(addressed)
     return Paragraph(p, members, quotes, set(addressed))
+
+
+def _echoed(said: str, called: str, name: str, named_before: Collection[str]) -> bool:
+    """`"…a friend called Mr Beaver."` / `"John Beaver? How odd."`: a name the line before spoke of,
+    asked back at the start of a line, is echoed, not called."""
+    return name in named_before and re.match(rf"\W*{re.escape(called)}\W*\?", said) is not None
 
 
 _KIN_WORDS = ("uncle", "aunt", "cousin", "sister", "brother")

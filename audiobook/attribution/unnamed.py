@@ -32,10 +32,11 @@ from .referents import NOMINAL
 MEMORY = "a voice"  # the speaker of a remembered line nobody present says
 
 _SELF_INTRO = re.compile(
-    r"(?:^|[.!?]\s+|,\s+)(?:I['’]m|I am|[Mm]y name['’]s|[Mm]y name(?:,\s+[\w' ]{1,20},)?\s+is|[Cc]all me)\s+"
+    r"(?:^|[.!?]\s+|,\s+)(?:I['’]m|I am|[Mm]y name['’]s|[Mm]y name(?:,\s+[\w' ]{1,20},)?\s+is|[Cc]all me|"
+    r"(?:[Ii]t|[Tt]his)(?:['’]s|\s+_?is_?)\s+(?:only\s+|just\s+)?me,)\s+"  # `"It's me, Brenda."` (on the telephone)
     r"([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)(?=\s*[.!?,…]|\s*$)"
 )
-_INTRODUCING = ("I'm", "I’m", "I am", "y name", "all me")  # what any match of _SELF_INTRO holds
+_INTRODUCING = ("I'm", "I’m", "I am", "y name", "all me", "me,")  # what any match of _SELF_INTRO holds
 _PARENT_CALL = re.compile(r"^\W*(?:Mommy|Mom|Mama|Mamma|Mummy|Mum|Daddy|Dad|Papa|Mother|Father)\b\s*[,!?]")
 _I = re.compile(r"\bI\b")
 _THIRD_PERSON = re.compile(r"\b(?:he|she|him|her|his|hers)\b", re.IGNORECASE)
