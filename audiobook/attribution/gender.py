@@ -169,25 +169,37 @@ def pronoun_votes(
                 break
 
 
-def _noun_patterns(nouns: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    """`her brother, Luki` (before), `Lydia, her youngest sister,` (after) and what follows the name
-    in the second (tail): `after` opens with a name, which the scanner tries at every capital; its
-    tail opens with a comma, which it finds at once, so only a span holding a tail is scanned."""
-    alternation = word_trie(nouns)
-    before = re.compile(rf"\b(?:{alternation}),?\s+{_NAME}")
-    described = rf",\s+(?:his|her|their|my|our|the|a|an)\s+(?:[a-z]+\s+){{0,2}}(?:{alternation})\b[,;.)]"
-    return before, re.compile(rf"{_NAME}{described}"), re.compile(described)
+def _noun_patterns(nouns: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """`Lydia, her youngest sister,` (after) and what follows the name in it (tail): `after` opens
+    with a name, which the scanner tries at every capital; its tail opens with a comma, which it
+    finds at once, so only a span holding a tail is scanned."""
+    described = rf",\s+(?:his|her|their|my|our|the|a|an)\s+(?:[a-z]+\s+){{0,2}}(?:{word_trie(nouns)})\b[,;.)]"
+    return re.compile(rf"{_NAME}{described}"), re.compile(described)
 
 
 _NOUN_PATTERNS = {gender: _noun_patterns(nouns) for gender, nouns in GENDERED_NOUNS.items()}  # built once
+# `her brother, Luki`, `his sister Jane` (before), of both genders in one pattern: the narration is
+# scanned once for both. (No match of one overlaps one of the other: a noun is a word in lower case,
+# and what follows it a name.)
+_NOUN_BEFORE_NAME = re.compile(
+    r"\b(?:" + "|".join(rf"(?P<{gender}>{word_trie(nouns)})" for gender, nouns in GENDERED_NOUNS.items())
+    + rf"),?\s+{_NAME}"
+)
 
 
 def _vote_nouns(text: str, narration: list[tuple[int, int]], cast: Cast) -> None:
     """`her brother, Luki` / `his sister Jane` / `Lydia, her youngest sister,` / `Kitty, the second girl`."""
-    for gender, (before, after, tail) in _NOUN_PATTERNS.items():
-        for start, end in narration:
-            for pattern in (before, after) if tail.search(text, start, end) else (before,):
-                for m in pattern.finditer(text, start, end):
-                    name = cast.resolve(m.group(1).strip())
-                    if name:
-                        cast.vote(name, gender, NOUN_VOTE)
+    named_after: dict[Gender, dict[int, list[str]]] = {gender: {} for gender in GENDERED_NOUNS}  # span -> names
+    for k, (start, end) in enumerate(narration):
+        for m in _NOUN_BEFORE_NAME.finditer(text, start, end):
+            gender: Gender = "female" if m.group("female") else "male"
+            named_after[gender].setdefault(k, []).append(m.group(len(GENDERED_NOUNS) + 1))
+    for gender, (after, tail) in _NOUN_PATTERNS.items():  # the votes in the order of one gender at a time
+        for k, (start, end) in enumerate(narration):
+            names = named_after[gender].get(k, [])
+            if tail.search(text, start, end):
+                names = names + [m.group(1) for m in after.finditer(text, start, end)]
+            for written in names:
+                name = cast.resolve(written.strip())
+                if name:
+                    cast.vote(name, gender, NOUN_VOTE)
