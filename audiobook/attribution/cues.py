@@ -309,6 +309,9 @@ _PARTICIPLE_TAGS = frozenset(
 
 
 _WORD_RUN = re.compile(r"\w+")
+# The verbs that let the end of a sentence before a quote be its tag (its last verb, lower-cased, or
+# `_LATE_TAG`'s): a sentence holding none of them as a word is no tag, and is not read further.
+_TAIL_VERBS = SPEECH_VERBS | _PARTICIPLE_TAGS | _BASE_SPEECH_VERBS
 _TAIL_RUNS = 25  # "and"/"then", an adverb, the verb and four particles of up to four words: at most 19 runs
 
 
@@ -358,6 +361,8 @@ def tag_before(narr: str) -> Who | None:
             who = speaker_phrase(" ".join(words[1:]))
             if who:
                 return Who(who, "speech-verb", 0.9, after_verb=True)
+    if _TAIL_VERBS.isdisjoint(w.lower() for w in _WORD_RUN.findall(sentence)):
+        return None  # no verb of speech in it: neither of the readings below can find a tag
     # `The old lady felt Tom's shirt, and said:` - the sentence's subject, its last verb a speech verb
     # `while the Dodo solemnly presented the thimble, saying` - its subject, its verb a participle of speech
     tail = _tail_start(sentence)
@@ -420,6 +425,7 @@ _VOICING = re.compile(
     r"(?:sing|singing|speak|speaking|talk|talking)|"
     r"sang|sings|singing|spoke|speaks)\b"
 )
+_VOICED = re.compile(r"s(?:ing|peak|ang|poke)|talk")  # every match of _VOICING holds one
 _WHILE = re.compile(r"\b(?:[Aa]s|[Ww]hile|[Ww]hen|[Aa]fter|[Bb]efore|[Uu]ntil|[Oo]nce)\s+$")
 
 
@@ -449,6 +455,8 @@ def introducer(narr: str) -> list[Who]:
             who = heard.group("who") or heard.group("owner")
             return [Who({"her": "she", "him": "he"}.get(who, who), "introduced", 0.6)]
         found = None
+        if not _VOICED.search(sentence):
+            continue  # no word of singing or speaking: `_VOICING` matches nowhere in it
         for m in re.finditer(r"(?:^|(?<=[\s,;(—–-]))(?=\S)", sentence):
             who = speaker_phrase(sentence[m.start() :])
             if who and who != "I" and _VOICING.match(sentence, m.start() + len(who)):
