@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..segment import Segment
 from .characters import NAME_RE, STOP_WORDS, SUBJECT_VERB, TITLES, Cast
@@ -70,6 +71,11 @@ class Who:
     after_verb: bool = False  # `said Small`: the phrase follows the speech verb, so it is someone's name
 
 
+# The readings of a phrase or a run of narration below are pure functions of their text, asked
+# again of the same text by several rules of one quote or paragraph (the tag after a quote is the
+# tag before the next; the listeners of a tag read it too): the recent answers are kept.
+_RECENT = 1024
+
 NAME_PHRASE = re.compile(
     rf"(?:(?:{'|'.join(TITLES)})\.?\s+)?(?:Ma?c)?[A-Z][a-z]+(?:['’][A-Z][a-z]+)?(?:-(?:[a-z]+|[A-Z][a-z]+)){{0,3}}(?:\s+(?:Ma?c)?[A-Z][a-z]+){{0,5}}"
 )
@@ -106,6 +112,7 @@ _LISTENER = re.compile(
 )
 
 
+@lru_cache(maxsize=_RECENT)
 def speaker_phrase(phrase: str) -> str | None:
     """The speaker named at the start of a phrase: a name, a pronoun or a description."""
     m = NOMINAL.match(phrase)
@@ -135,6 +142,7 @@ def is_speech_verb(word: str) -> bool:
     return word.lower().strip(",.;:!?") in SPEECH_VERBS
 
 
+@lru_cache(maxsize=_RECENT)
 def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
     """`"…," Kaito said` / `"…," said Kaito` / `"…" she asked` at the start of the run after a quote."""
     narr = narr.lstrip(" ,—–-\n")
@@ -205,6 +213,7 @@ def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
 _OPEN_END = re.compile(r"[,—–-]\W*$")
 
 
+@lru_cache(maxsize=_RECENT)
 def open_ended(quote: str) -> bool:
     """A quote ending in a comma (or a dash) continues into its speech tag."""
     return bool(_OPEN_END.search(quote.rstrip()))
@@ -228,6 +237,7 @@ _HEARD_VERBS = frozenset(
 )
 
 
+@lru_cache(maxsize=_RECENT)
 def _heard_saying(narr: str) -> tuple[str, Who] | None:
     """`"…," Mary heard her say.` / `"…," I heard one small urchin grumbling`: the hearer, and the
     one heard, who speaks the quote."""
