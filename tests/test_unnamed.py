@@ -144,6 +144,23 @@ def test_a_remembered_call_for_a_parent_is_the_narrator_as_a_child() -> None:
     assert ctx.decided[q] == Decision(ctx.narrator or "", "memory", 0.4)
 
 
+def test_a_remembered_voice_is_not_the_voice_a_later_line_turns_out_to_be() -> None:
+    # "a voice" is both the remembered voices' speaker and a voice recognised later: Mrs. Hale's
+    # voice at the mill is hers, the voice remembered in the garden stays a voice
+    text = (
+        "I sat alone in the garden that evening and thought of the old days at the farm.\n\n"
+        '"Come in now, it is late."\n\n'
+        "I had heard those words a hundred times as a boy. I went up to my room and slept.\n\n"
+        "The next morning I walked down to the village. I knocked at the door of the mill.\n\n"
+        '"Who is there?" said a voice. It was the voice of Mrs. Hale, who kept the mill, and she came out to me.\n'
+    )
+    script = attribute(segment(parse_story(Path("story.txt"), text, "utf-8")))
+    assert [(line.speaker, line.rule) for line in script.lines if line.kind == "dialogue"] == [
+        (MEMORY, "memory"),
+        ("Mrs. Hale", "speech-verb"),
+    ]
+
+
 def test_no_memories_in_a_third_person_story() -> None:
     ctx = ctx_of(MEMORY_TEXT.replace("I ", "Kaito ").replace("my ", "his "))
     assert ctx.narrator is None

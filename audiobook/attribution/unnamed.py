@@ -61,10 +61,11 @@ def voice_gender(narration_after: str) -> Gender | None:
 
 
 def identify_voices(ctx: Context) -> None:
-    """Give the lines of each voice placeholder ("a familiar voice") to the character it turns out to be."""
+    """Give the lines of each voice placeholder ("a familiar voice") to the character it turns out to be.
+    A remembered voice (`memories`) is no one voice: its lines all over the book stay as they are."""
     gender = ctx.resolver.gender
     for voice in sorted(ctx.resolver.voices):
-        lines = sorted(i for i, d in ctx.decided.items() if d.speaker == voice)
+        lines = sorted(i for i, d in ctx.decided.items() if d.speaker == voice and d.rule != "memory")
         if not lines:
             continue
         paragraphs = sorted({ctx.segs[i].paragraph for i in lines})
