@@ -89,6 +89,22 @@ def test_beats_are_the_subjects_of_sentences_around_the_quote() -> None:
     ]
 
 
+def test_a_beat_after_a_phrase_of_time_or_with_a_phrase_set_off_by_commas() -> None:
+    # `Shortly afterwards`, `At length`, `A moment later` open the sentence; the one who acts follows
+    assert [w.phrase for w in beats("Shortly afterwards Mara, passing the door, saw Kaito in the yard.", "")] == [
+        "Mara"
+    ]
+    assert [w.phrase for w in beats("At length Haku rose.", "")] == ["Haku"]
+    assert [w.phrase for w in beats("A moment later Luka turned away.", "")] == ["Luka"]
+    assert beats("Shortly afterwards the rain stopped.", "") == []
+
+
+def test_a_tag_that_calls_the_line_his_reply_or_her_reflection() -> None:
+    assert tag_after(' was her consoling reflection; "any thing will do."', True) == Who("she", "speech-verb", 0.85)
+    assert tag_after(" came his answer.", True) == Who("he", "speech-verb", 0.85)
+    assert tag_after(" was all the reply.", True) is None  # nobody's
+
+
 def test_beats_nearest_first() -> None:
     found = beats("Mara waited. Haku sighed.", "Kaito laughed.")
     assert [w.phrase for w in found] == ["Haku", "Mara", "Kaito"]

@@ -194,6 +194,9 @@ def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
         clause = re.split(r"[.;!?]", narr, maxsplit=1)[0]
         if re.search(r"\bmy\s+(?:\w+\s+)?(?:reply|answer|response|retort|words)\b", clause):
             return Who("I", "speech-verb", 0.85)
+        own = _WAS_HIS_REPLY.search(clause)
+        if own:  # `"…," was her consoling reflection` / `came his answer`
+            return Who("he" if own.group(1).lower() == "his" else "she", "speech-verb", 0.85)
         m = _SUBJECT_AND_VERB.search(clause)
         if m and is_speech_verb(m.group(2)) and (m.group(1) in ("I", "he", "she") or speaker_phrase(m.group(1))):
             return Who(m.group(1), "speech-verb", 0.85)
@@ -210,6 +213,10 @@ def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
     return None
 
 
+_WAS_HIS_REPLY = re.compile(
+    r"\b(?:was|were|came|being)\s+(his|her)\s+(?:[a-z]+\s+){0,2}"
+    r"(?:reply|answer|response|retort|rejoinder|words|reflection|remark|observation|comment|exclamation|greeting)\b"
+)
 _OPEN_END = re.compile(r"[,—–-]\W*$")
 
 
@@ -406,6 +413,13 @@ def tag_before(narr: str) -> Who | None:
     return None
 
 
+_BEAT_OPENER = re.compile(
+    r"^(?:Then|And|But|So|Now|Here|Still|Suddenly|At last|At length|Finally|Presently|Again|Maybe|Perhaps|"
+    r"Meanwhile|Just then|By and by|(?:Shortly|Soon|Immediately|Directly) after(?:wards)?|"
+    r"(?:A|One) (?:moment|minute|little) (?:later|after)|After a (?:pause|moment|minute|while|little))\b,?\s*"
+)
+
+
 def beats(narr_before: str, narr_after: str) -> list[Who]:
     """Subjects of the sentences around a quote, nearest first: `Haku sighed.` / `He shook his head.`"""
     found = []
@@ -413,15 +427,11 @@ def beats(narr_before: str, narr_after: str) -> list[Who]:
     after = [s for s in SENTENCES.split(narr_after.strip()) if s]
     for sentence in before[::-1][:2] + after[:2]:
         sentence = sentence.lstrip("(—–-, ")
-        sentence = re.sub(
-            r"^(?:Then|And|But|So|Now|Here|Still|Suddenly|At last|Finally|Presently|Again|Maybe|Perhaps)\b,?\s*",
-            "",
-            sentence,
-        )
+        sentence = _BEAT_OPENER.sub("", sentence)
         who = speaker_phrase(sentence)
         if not who:
             continue
-        rest = sentence[len(who) :]
+        rest = re.sub(r"^,[^,]{1,40},", "", sentence[len(who) :])  # `Miss Bates, passing the window, saw`
         pronoun_verb = who in ("I", "He", "She", "he", "she") and re.match(
             r"\s+(?!and\b|or\b|too\b|as\b)[a-z]+(?:\s|[,.;!?]|$)", rest
         )
