@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from .load import Story
 
@@ -64,8 +64,7 @@ class Segmentation:
     segments: tuple[Segment, ...]
 
 
-@dataclass(frozen=True)
-class _Mark:
+class _Mark(NamedTuple):  # (a tuple: made for every quotation mark of a book, five times cheaper)
     pos: int
     role: Literal["open", "close"]
 
