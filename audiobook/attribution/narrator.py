@@ -37,7 +37,7 @@ def first_person(text: str, narration: list[tuple[int, int]]) -> bool:
     if first > 0.5 * third and first >= 3:
         return True
     # a frame narrator who says little about themselves but speaks: `"…?" I inquired.`
-    tags = sum(1 for start, end in narration if _I_SAID.match(text[start:end]))
+    tags = sum(1 for start, end in narration if _I_SAID.match(text, start, end))  # (no slice of each span)
     return tags >= 2
 
 
