@@ -522,6 +522,7 @@ class Resolver:
         unknown: dict[str, float] = defaultdict(float)  # characters whose gender the text never settles
         paragraph_start = self._paragraph_start(pos)
         text, narrator, one_off, nominal_gender = self.text, self.narrator, self.one_off, self.nominal_gender
+        genders: dict[str, Gender | None] = {}  # each one's gender, asked once: the mentions name the same few
         for k, m in enumerate(self.cast.mentioned_before(pos)):  # (names bound once: this runs for every he/she)
             who, start, end = m.character, m.start, m.end
             if who in exclude or who == narrator:
@@ -530,7 +531,10 @@ class Resolver:
                 continue  # "one man" said something once; a later "he" is someone else
             if pos - start > _PRONOUN_REACH:
                 break  # `Lord Palmerston opened the mine` pages ago: not the "he" of this line
-            g = self.gender(who)
+            if who in genders:
+                g = genders[who]
+            else:
+                g = genders[who] = self.gender(who)
             if g is not None and g != gender:
                 continue
             if g is None and gender and self.voice_gender(who) not in (None, gender):
