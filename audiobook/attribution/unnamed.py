@@ -64,8 +64,13 @@ def identify_voices(ctx: Context) -> None:
     """Give the lines of each voice placeholder ("a familiar voice") to the character it turns out to be.
     A remembered voice (`memories`) is no one voice: its lines all over the book stay as they are."""
     gender = ctx.resolver.gender
-    for voice in sorted(ctx.resolver.voices):
-        lines = sorted(i for i, d in ctx.decided.items() if d.speaker == voice and d.rule != "memory")
+    voices = sorted(ctx.resolver.voices)
+    said_by: dict[str, list[int]] = {voice: [] for voice in voices}  # its lines (listed once, not once a voice)
+    for i, d in ctx.decided.items():
+        if d.speaker in said_by and d.rule != "memory":
+            said_by[d.speaker].append(i)
+    for voice in voices:
+        lines = sorted(said_by[voice])
         if not lines:
             continue
         paragraphs = sorted({ctx.segs[i].paragraph for i in lines})
@@ -83,6 +88,8 @@ def identify_voices(ctx: Context) -> None:
             continue
         for i in lines:
             ctx.decided[i] = replace(ctx.decided[i], speaker=who)
+        if who in said_by:
+            said_by[who] += lines  # (a voice found to be another voice: its lines are that one's now)
 
 
 def _named_after(ctx: Context, p: int, voice_gender_: Gender | None) -> str | None:
