@@ -89,16 +89,18 @@ def _is_apostrophe(text: str, i: int) -> bool:
 def _marks(text: str, start: int, end: int, style: dict[str, str]) -> list[_Mark]:
     """The quotation marks of one paragraph, each classified as opening or closing."""
     marks = []
+    opening, closing, either, single = style["open"], style["close"], style["either"], style is SINGLE
     for found in (_DOUBLE_MARKS if style is DOUBLE else _SINGLE_MARKS).finditer(text, start, end):
-        i, ch = found.start(), found.group()
-        if ch == style["open"]:
+        i = found.start()
+        ch = text[i]
+        if ch == opening:
             marks.append(_Mark(i, "open"))
-        elif ch == style["close"]:
-            if style is SINGLE and _is_apostrophe(text, i):
+        elif ch == closing:
+            if single and _is_apostrophe(text, i):
                 continue
             marks.append(_Mark(i, "close"))
-        elif ch == style["either"]:
-            if style is SINGLE and _is_apostrophe(text, i):
+        elif ch == either:
+            if single and _is_apostrophe(text, i):
                 continue
             before = text[i - 1] if i > start else " "
             after = text[i + 1] if i + 1 < end else " "
@@ -143,15 +145,15 @@ def _is_speech(text: str, span: tuple[int, int], para_start: int, open_at_start:
         before -= 1
     if open_at_start or before == para_start:
         return True
-    inner = text[s + 1 : e - 1].strip() if e - s > 1 else ""
-    words = inner.split()
     # only the last words before the quote can be a lead-in: a bounded slice, not the whole paragraph
     lead_in = _SPEECH_LEAD_IN.search(text, max(para_start, before - _LEAD_IN_CHARS), before)
     if lead_in or text[before - 1] == ":":
         return True
+    inner = text[s + 1 : e - 1].strip() if e - s > 1 else ""
+    # (the words are counted only as far as asked: up to 3, or up to 8)
     if _SENTENCE_END_INSIDE.search(inner):
-        return not (len(words) <= 2 and inner[:1].islower())
-    return len(words) >= 8
+        return not (len(inner.split(None, 2)) <= 2 and inner[:1].islower())
+    return len(inner.split(None, 7)) >= 8
 
 
 def segment(story: Story) -> Segmentation:
