@@ -279,3 +279,14 @@ def test_a_lead_in_ending_in_a_comma_is_the_tag_of_the_line_after_it() -> None:
         '"The garden is lovely this year."\n'
     )
     assert _turns(text) == ["Mrs. Reed"]
+
+
+def test_a_lead_in_ending_in_a_dash_is_the_tag_of_the_line_after_it() -> None:
+    # `…, added--` closes the paragraph: the one who added speaks, not the subject named before (Mr. Hale)
+    text = (
+        "Mr. Hale answered for the horses, and named a price; and Mrs. Reed, after the little pause which"
+        " followed, added--\n\n"
+        '"The grey one is lame."\n'
+    )
+    assert _turns(text) == ["Mrs. Reed"]
+    assert _turns(text.replace("added--", "added—")) == ["Mrs. Reed"]

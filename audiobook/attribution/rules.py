@@ -125,7 +125,7 @@ def introduced_by_lead_in(ctx: Context, par: Paragraph) -> Decision | None:
     if par.tags or len(par.members) != len(par.quotes) or par.index - 1 not in ctx.narration_only:
         return None
     lead_in = ctx.narration_only[par.index - 1]
-    tag = tag_before(lead_in) if lead_in.rstrip().endswith((":", ",")) else None
+    tag = tag_before(lead_in) if lead_in.rstrip().endswith((":", ",", "-", "—", "–")) else None
     found = _first_resolved(ctx, par, ([tag] if tag else introducer(lead_in) or beats(lead_in, ""))[:1])
     return Decision(found.speaker, "introduced", 0.6) if found else None
 
