@@ -103,6 +103,8 @@ def test_a_tag_that_calls_the_line_his_reply_or_her_reflection() -> None:
     assert tag_after(' was her consoling reflection; "any thing will do."', True) == Who("she", "speech-verb", 0.85)
     assert tag_after(" came his answer.", True) == Who("he", "speech-verb", 0.85)
     assert tag_after(" was all the reply.", True) is None  # nobody's
+    assert tag_after(" was Mr. Hale's rejoinder, and", True) == Who("Mr. Hale", "speech-verb", 0.85)
+    assert tag_after(" was therefore his answer.", True) == Who("he", "speech-verb", 0.85)
 
 
 def test_beats_nearest_first() -> None:

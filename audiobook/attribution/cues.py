@@ -191,12 +191,13 @@ def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
         if quote_open_ended and next_words and re.fullmatch(r"[a-z]+ed", next_words[0]):
             return Who(who, "speech-tag", 0.85)  # `"…," Big Medicine stated`: any verb after a comma
     if narr[:1].islower():  # the quote is part of a sentence: `"Hi!" was the first thing she said to me.`
-        clause = re.split(r"[.;!?]", narr, maxsplit=1)[0]
+        clause = _CLAUSE_END.split(narr, maxsplit=1)[0]
         if re.search(r"\bmy\s+(?:\w+\s+)?(?:reply|answer|response|retort|words)\b", clause):
             return Who("I", "speech-verb", 0.85)
         own = _WAS_HIS_REPLY.search(clause)
-        if own:  # `"…," was her consoling reflection` / `came his answer`
-            return Who("he" if own.group(1).lower() == "his" else "she", "speech-verb", 0.85)
+        if own:  # `"…," was her consoling reflection` / `came his answer` / `was Mr Shepherd's rejoinder`
+            who = {"his": "he", "her": "she"}.get(own.group(1), own.group(1))
+            return Who(who, "speech-verb", 0.85)
         m = _SUBJECT_AND_VERB.search(clause)
         if m and is_speech_verb(m.group(2)) and (m.group(1) in ("I", "he", "she") or speaker_phrase(m.group(1))):
             return Who(m.group(1), "speech-verb", 0.85)
@@ -213,9 +214,12 @@ def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
     return None
 
 
+_CLAUSE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)[.;!?]")  # not `Mr. Hale`
 _WAS_HIS_REPLY = re.compile(
-    r"\b(?:was|were|came|being)\s+(his|her)\s+(?:[a-z]+\s+){0,2}"
-    r"(?:reply|answer|response|retort|rejoinder|words|reflection|remark|observation|comment|exclamation|greeting)\b"
+    r"\b(?:was|were|came|being)\s+(?:[a-z]+ly\s+|therefore\s+|then\s+)?"
+    r"(his|her|(?:(?:" + "|".join(TITLES) + r")\.?\s+)?[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?(?=['’]s\s))(?:['’]s)?\s+"
+    r"(?:[a-z]+\s+){0,2}(?:reply|answer|response|retort|rejoinder|words|reflection|remark|observation|comment|"
+    r"exclamation|greeting|inquiry|enquiry|question|language)\b"
 )
 _OPEN_END = re.compile(r"[,—–-]\W*$")
 
