@@ -26,6 +26,8 @@ import time
 import wave
 from pathlib import Path
 
+from processes import below, stat_fields  # benchmarks/, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 AUDIOBOOK = [sys.executable, "-m", "audiobook.cli"]
 LITBANK = ROOT.parent / "shared" / "eval" / "litbank"
@@ -65,22 +67,7 @@ def timed(command: list[str], flushed: bool = False, **kwargs) -> tuple[float, i
 def tree_rss(pid: int) -> int:
     """Memory of a process and all its descendants, in bytes: the sum of their proportional set
     sizes (PSS, from /proc/PID/smaps_rollup), so pages shared between workers count once."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry))
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        total += _pss_bytes(p)
-        todo.extend(children.get(p, []))
-    return total
+    return sum(_pss_bytes(p) for p in [pid, *below(pid, stat_fields())])
 
 
 def _pss_bytes(pid: int) -> int:

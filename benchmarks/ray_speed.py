@@ -36,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from processes import CHILDREN_SYSTEM_TICKS, CHILDREN_USER_TICKS, SYSTEM_TICKS, USER_TICKS, below, stat_fields  # noqa: E402
 from raycluster import ENVIRONMENT, local_cluster  # noqa: E402  (sets Ray's environment first)
 
 AUDIOBOOK = [sys.executable, "-m", "audiobook.cli"]
@@ -103,31 +104,17 @@ def settle(root: int, timeout_s: float = 60) -> None:
 def _tree(root: int) -> dict[int, tuple[str, float]]:
     """Every process under `root` (not root itself): its command line and CPU seconds (a zygote helper's
     includes its reaped per-clip children)."""
-    parents: dict[int, int] = {}
-    stats: dict[int, list[str]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(entry)], stats[int(entry)] = int(fields[1]), fields
+    fields = stat_fields()
     found: dict[int, tuple[str, float]] = {}
-    for pid, fields in stats.items():
-        up = parents.get(pid)
-        while up not in (None, 0, 1, root):
-            up = parents.get(up)
-        if up != root:
-            continue
+    for pid in below(root, fields):
         try:
             command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        ticks = int(fields[11]) + int(fields[12])  # utime, stime
+        stat = fields[pid]
+        ticks = int(stat[USER_TICKS]) + int(stat[SYSTEM_TICKS])
         if "audiobook.zygote" in command:
-            ticks += int(fields[13]) + int(fields[14])  # the clips it forked, each spoken in a child
+            ticks += int(stat[CHILDREN_USER_TICKS]) + int(stat[CHILDREN_SYSTEM_TICKS])  # the clips it forked
         found[pid] = (command, ticks / _TICKS_PER_S)
     return found
 
