@@ -27,8 +27,9 @@ import os
 import re
 import socket
 import time
+from collections import deque
 from collections.abc import Generator, Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import engines, produce, synthesize
@@ -63,6 +64,7 @@ MAX_BATCH_CLIPS = 32
 # client, ray://, the head's client server owns the tasks and keeps Ray's default.)
 LEASE_MS = 60_000
 CLIENT_ATTEMPTS = 3  # ray://: times to ask a head's client server for a session (see RayCluster)
+AHEAD_PER_CPU = 2  # tasks per CPU sent ahead of what the cluster has finished, when they carry PCM (see RayBatch.send)
 MAX_WARM_TASKS = 256  # worker processes readied as a session opens (see RayCluster), at most
 
 
@@ -164,23 +166,9 @@ class RayCluster:
 
     def start(self, tasks: Mapping[str, produce.ClipTask]) -> RayBatch:
         ray = _ray()
-        refs: dict[Any, tuple[str, ...]] = {}
-        ids: dict[engines.EngineOptions, engines.EngineIds] = {}
-        for keys in batches(tasks, int(ray.cluster_resources().get("CPU", 1))):
-            first = tasks[keys[0]]
-            options = first.engine_options
-            engine_ids = ids.setdefault(options, engines.EngineIds(options))
-            clips = [
-                ClipWork(
-                    tasks[key].text, tasks[key].voice,
-                    None if tasks[key].speak else produce.cached_speech(tasks[key].wav),  # spoken before: encoded there
-                    engine_ids(tasks[key].voice),  # in the clip's cache key
-                )
-                for key in keys
-            ]
-            remote = self._remote.options(num_cpus=task_cpus(first.voice, options))
-            refs[remote.remote(clips, first.bitrate_kbps, first.loudness_lufs, options)] = keys
-        batch = RayBatch(ray, dict(tasks), refs)
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        batch = RayBatch(ray, dict(tasks), {}, self._remote, deque(batches(tasks, cpus)), AHEAD_PER_CPU * max(1, cpus))
+        batch.send()
         self._batches.append(batch)
         return batch
 
@@ -279,6 +267,43 @@ class RayBatch:
     ray: Any
     tasks: dict[str, produce.ClipTask]
     pending: dict[Any, tuple[str, ...]]  # each task not taken yet (its result) -> its clips' keys
+    remote: Any  # speak_clips as a Ray remote function
+    waiting: deque[tuple[str, ...]]  # the clips of each task not sent yet, in order
+    ahead: int  # tasks with clips spoken before (their PCM read here and sent) not taken yet, at most
+    _ids: dict[engines.EngineOptions, engines.EngineIds] = field(default_factory=dict)
+
+    def send(self) -> None:
+        """Send the waiting tasks, in order, up to the first that brings its clips' speech (clips spoken before:
+        only levelled and encoded there) while :attr:`ahead` such tasks are not taken yet. Their WAV files are
+        read as they are sent, not all at once: a rebuild that only encodes again holds a few tasks' PCM here,
+        not the book's (1.6 GB for a ten-hour novel)."""
+        carrying = sum(1 for keys in self.pending.values() if self._carries(keys))
+        while self.waiting:
+            keys = self.waiting[0]
+            if self._carries(keys):
+                if carrying >= self.ahead:
+                    return
+                carrying += 1
+            self.waiting.popleft()
+            self.pending[self._submit(keys)] = keys
+
+    def _carries(self, keys: tuple[str, ...]) -> bool:
+        return any(not self.tasks[key].speak for key in keys)
+
+    def _submit(self, keys: tuple[str, ...]) -> Any:
+        first = self.tasks[keys[0]]
+        options = first.engine_options
+        engine_ids = self._ids.setdefault(options, engines.EngineIds(options))
+        clips = [
+            ClipWork(
+                self.tasks[key].text, self.tasks[key].voice,
+                None if self.tasks[key].speak else produce.cached_speech(self.tasks[key].wav),  # encoded there
+                engine_ids(self.tasks[key].voice),  # in the clip's cache key
+            )
+            for key in keys
+        ]
+        remote = self.remote.options(num_cpus=task_cpus(first.voice, options))
+        return remote.remote(clips, first.bitrate_kbps, first.loudness_lufs, options)
 
     def results(self) -> Generator[tuple[str, produce.ClipDone], None, None]:
         """Each clip's parts, written into the cache as its task finishes; cancels the rest on any error or Ctrl-C."""
@@ -295,6 +320,7 @@ class RayBatch:
                     except ClusterError as error:
                         failure = failure or error
                         continue
+                    self.send()  # the next tasks go out before this one's parts are written
                     for key, frames in zip(keys, made, strict=True):
                         if frames.error:
                             failure = failure or ClusterError(frames.error)  # the other clips made are still written
@@ -307,6 +333,7 @@ class RayBatch:
 
     def cancel(self) -> None:
         """Cancel the tasks not taken yet (queued ones never start; running ones are interrupted)."""
+        self.waiting.clear()
         for ref in self.pending:
             self.ray.cancel(ref)
         self.pending.clear()

@@ -199,6 +199,66 @@ def test_clips_are_grouped_into_tasks_of_about_a_second_shrinking_towards_the_en
     assert max(len(batch) for batch in batches(tasks, cpus=64)[2:100]) == 2  # many CPUs: the smallest tasks
 
 
+class _RayTasks:
+    """Stands in for `ray` and the remote task function: each task sent is done at once, and taken in the
+    order sent; counts the tasks sent and not taken yet, at most."""
+
+    class exceptions:  # noqa: N801 - as `ray.exceptions`
+        RayError = RuntimeError
+
+    def __init__(self) -> None:
+        self.results: dict[object, list[object]] = {}
+        self.most_out = 0
+
+    def options(self, **_: object) -> _RayTasks:
+        return self
+
+    def remote(self, clips: list[object], *_: object) -> object:
+        from audiobook.cluster import SpeechFrames
+
+        ref = object()
+        self.results[ref] = [SpeechFrames(b"frames") for _ in clips]
+        self.most_out = max(self.most_out, len(self.results))
+        return ref
+
+    def wait(self, refs: list[object], num_returns: int = 1, timeout: float | None = None) -> tuple[list, list]:
+        ready = [ref for ref in self.results if ref in refs][:num_returns]
+        return ready, [ref for ref in refs if ref not in ready]
+
+    def get(self, ref: object) -> list[object]:
+        return self.results.pop(ref)
+
+    def cancel(self, ref: object) -> None:
+        self.results.pop(ref, None)
+
+
+def test_clips_spoken_before_are_read_from_the_cache_as_their_tasks_are_sent_not_all_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A rebuild that only encodes again (another bitrate) sends each clip's speech to the cluster: the WAV
+    files are read a few tasks ahead of the results, never the whole book's at once; each once, in order."""
+    from collections import deque
+
+    from audiobook import cluster, produce
+    from audiobook.engines import Speech
+
+    reads: list[Path] = []
+
+    def cached_speech(wav: Path) -> Speech:
+        reads.append(wav)
+        return Speech(b"\0\0" * 100, 22050)
+
+    monkeypatch.setattr(produce, "cached_speech", cached_speech)
+    tasks = {key: replace(task, speak=False) for key, task in clip_tasks([0.3] * 60).items()}  # 3 clips a task
+    ray = _RayTasks()
+    batch = cluster.RayBatch(ray, tasks, {}, ray, deque(cluster.batches(tasks, cpus=2)), ahead=4)
+    batch.send()
+    assert len(batch.pending) == 4 and len(reads) == sum(len(keys) for keys in batch.pending.values()) < 60
+    done = [key for key, (spoken, parts) in batch.results()]
+    assert done == list(tasks) and ray.most_out == 4
+    assert reads == [task.wav for task in tasks.values()]
+
+
 def test_clips_asking_for_other_cpus_or_settings_never_share_a_task() -> None:
     from audiobook.cluster import batches
 

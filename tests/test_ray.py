@@ -6,6 +6,7 @@ started once for the module and always shut down."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -206,6 +207,23 @@ def test_ctrl_c_cancels_the_clips_on_the_cluster_and_the_same_command_resumes(
     spoken = int(resumed.stdout.split("Clips: ")[1].split("(")[1].split()[0])
     assert spoken < clips  # the clips finished before Ctrl-C were kept
     local_build(cluster, tmp_path)
+    assert_same_books(tmp_path / "local", tmp_path / "ray")
+
+
+def test_a_rebuild_at_another_bitrate_encodes_the_cached_clips_on_the_cluster_byte_identical(
+    cluster: LocalCluster, tmp_path: Path
+) -> None:
+    """The clips' WAV files are in the cache from a local build: another bitrate speaks nothing again, the cluster
+    only levels and encodes the speech this machine sends it (read from the cache as the tasks go out)."""
+    write_book(tmp_path, STORIES)
+    local_build(cluster, tmp_path)
+    shutil.copytree(tmp_path / "local", tmp_path / "ray")
+    local = run_audiobook(cluster, *build_args(tmp_path, "local", "--bitrate", "96", "-j", "2"), cwd=tmp_path)
+    remote = run_audiobook(cluster, *build_args(tmp_path, "ray", "--bitrate", "96", "--ray", cluster.address),
+                           cwd=tmp_path)
+    assert local.returncode == 0, local.stderr
+    assert remote.returncode == 0, remote.stderr
+    assert "(0 synthesized, " in local.stdout and "(0 synthesized, " in remote.stdout
     assert_same_books(tmp_path / "local", tmp_path / "ray")
 
 
