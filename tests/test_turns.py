@@ -286,3 +286,20 @@ went to answer it. Miku was calling from town; she sounded tired.
 def test_a_name_asked_back_from_the_line_before_is_echoed_not_called() -> None:
     # "Mr. Hale?" repeats the name the caller just gave: it does not make Mr. Hale the one who answers
     assert _speakers_of(TELEPHONE) == ["Miku", "Kaito", "Miku", "Kaito", "Miku"]
+
+
+DESK = """Mr. Grey sat at the desk, writing. Ellen watched him from the sofa.
+
+"You write very fast," said Ellen.
+
+Mr. Grey made no answer.
+
+"Are you writing to your sister?"
+
+"To my brother."
+"""
+
+
+def test_the_one_who_made_no_answer_does_not_speak_next() -> None:
+    # `Mr. Grey made no answer.` leads into the next line: not his, but hers, who spoke before the silence
+    assert _speakers_of(DESK) == ["Ellen", "Ellen", "Mr. Grey"]

@@ -125,9 +125,32 @@ def introduced_by_lead_in(ctx: Context, par: Paragraph) -> Decision | None:
     if par.tags or len(par.members) != len(par.quotes) or par.index - 1 not in ctx.narration_only:
         return None
     lead_in = ctx.narration_only[par.index - 1]
+    last_sentence = ([s for s in SENTENCES.split(lead_in.strip()) if s] or [""])[-1]
+    if _SILENT.search(last_sentence):
+        return _after_silence(ctx, par, last_sentence)
     tag = tag_before(lead_in) if lead_in.rstrip().endswith((":", ",", "-", "—", "–")) else None
     found = _first_resolved(ctx, par, ([tag] if tag else introducer(lead_in) or beats(lead_in, ""))[:1])
     return Decision(found.speaker, "introduced", 0.6) if found else None
+
+
+_SILENT = re.compile(  # at the end of the sentence: not `He was silent a while, but finally said:`
+    r"\b(?:(?:made|gave|returned)\s+no\s+(?:answer|reply|response)|(?:was|remained|kept)\s+silent|"
+    r"did\s+not\s+(?:answer|reply|speak)|said\s+nothing)(?:\s+[\w']+){0,4}\W*$"
+)
+
+
+def _after_silence(ctx: Context, par: Paragraph, sentence: str) -> Decision | None:
+    """`"How can you write so even?"` / `He was silent.` / `"Tell your sister…"`: the one who made no
+    answer does not speak next; the one who spoke before the silence goes on."""
+    silent = _first_resolved(ctx, par, beats(sentence, "")[:1])
+    if silent is None:
+        return None
+    par.exclude.add(silent.speaker)
+    last = ctx.last_quote
+    if last is None or ctx.segs[last].paragraph != par.index - 2 or last not in ctx.decided:
+        return None
+    before = ctx.decided[last].speaker
+    return Decision(before, "introduced", 0.6) if before != silent.speaker else None
 
 
 def beat_before(ctx: Context, par: Paragraph, i: int) -> Decision | None:
