@@ -337,3 +337,10 @@ def test_the_family_name_of_one_listed_character_is_theirs() -> None:
         )
     )
     assert speakers(text, user)["I never did."] == "Peter Brown"  # the one called by his family name answers
+
+
+def test_a_full_name_several_listed_names_hold_is_the_first_listed() -> None:
+    text = 'Tom Reyes came in from the boat.\n\n"The nets are torn," said Tom Reyes.\n'
+    assert speakers(text) == {"The nets are torn,": "Tom Reyes"}
+    user = UserCast((Listed("Tom Reyes the elder", gender="male"), Listed("Tom Reyes the younger", gender="male")))
+    assert speakers(text, user) == {"The nets are torn,": "Tom Reyes the elder"}  # listed, not a new character

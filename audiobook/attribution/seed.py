@@ -225,7 +225,9 @@ def _by_words(
     form: str, words: list[tuple[str, frozenset[str]]], genders: dict[str, Gender | None], families: frozenset[str]
 ) -> str | None:
     """The one listed character whose names hold every word of `form` (`Reyes` for Tom Reyes),
-    and whose gender fits the form's title (`Mr. Smith` is not Harriet Smith)."""
+    and whose gender fits the form's title (`Mr. Smith` is not Harriet Smith). A full name that
+    several listed names hold (`Tom Reyes`, the user listing the elder and the younger) is the
+    first of them listed, not someone the user did not list."""
     title = form.split()[0] if _TITLE.match(form) else None
     own = _words(form)
     if not own or (title is None and len(own) == 1 and own <= families):
@@ -234,6 +236,8 @@ def _by_words(
         name for name, known in words
         if own <= known and not (title and TITLES.get(title) and genders.get(name) and TITLES[title] != genders[name])
     ]
+    if len(fits) > 1 and len(own) > 1:
+        return fits[0]  # `Tom Reyes` beside Tom Reyes the elder and the younger: one of them, the first listed
     return fits[0] if len(fits) == 1 else None
 
 
