@@ -302,3 +302,16 @@ def test_every_self_introduction_holds_a_word_of_the_quick_check(text: str) -> N
     """`self_introduced` tries its pattern only on quotes holding one of `_INTRODUCING`: a form added to the
     pattern without its words there would never be found. Any text the pattern matches must pass the check."""
     assert any(words in text for words in unnamed._INTRODUCING), text
+
+
+def test_a_quote_across_the_narrators_nod_is_a_conversation_not_a_memory() -> None:
+    text = (
+        "I walked with my old friend along the quay until the rain came.\n\n"
+        '"You knew the ship was late?"\n\n'
+        "I nodded.\n\n"
+        '"Then you knew before any of us."\n'
+    )
+    ctx = ctx_of(text)
+    assert ctx.narrator is not None
+    memories(ctx)
+    assert all(ctx.decided.get(i) is None or ctx.decided[i].rule != "memory" for i in quotes(ctx))

@@ -41,6 +41,7 @@ _PARENT_CALL = re.compile(r"^\W*(?:Mommy|Mom|Mama|Mamma|Mummy|Mum|Daddy|Dad|Papa
 _I = re.compile(r"\bI\b")
 _THIRD_PERSON = re.compile(r"\b(?:he|she|him|her|his|hers)\b", re.IGNORECASE)
 _OWN_VOICE = re.compile(r"\b(his|her)\s+(?:\w+\s+)?voice\b", re.IGNORECASE)
+_NOD = re.compile(r"I(?:\s+[\w'’-]+){1,7}[.!]")  # `I nodded.`, `I shook my head.`: one short sentence of the narrator's
 _SENTENCE = re.compile(r"(?<=[.!?…])['’\"”)]*\s+")
 
 
@@ -375,7 +376,7 @@ def memories(ctx: Context) -> None:
         if not run:
             k += 1
             continue
-        if len(run) <= 4 and _nobody_around(ctx, run):
+        if len(run) <= 4 and not _in_conversation(ctx, run) and _nobody_around(ctx, run):
             for p in run:
                 for i in ctx.quotes(p):
                     quote = ctx.said(i)
@@ -383,6 +384,16 @@ def memories(ctx: Context) -> None:
                         ctx.decided[i] = Decision(narrator, "memory", 0.4)  # the narrator as a child
                     else:
                         ctx.decided[i] = Decision(MEMORY, "memory", 0.4)
+
+
+def _in_conversation(ctx: Context, run: list[int]) -> bool:
+    """Whether the run answers or is answered across the narrator's short reply without words:
+    `"…?"` / `I nodded.` / `"Well, …"` is a conversation going on."""
+    for beat, other in ((run[0] - 1, run[0] - 2), (run[-1] + 1, run[-1] + 2)):
+        if beat in ctx.by_paragraph and not ctx.quotes(beat) and other in ctx.by_paragraph and ctx.quotes(other):
+            if _NOD.fullmatch(" ".join(ctx.said(i) for i in ctx.by_paragraph[beat]).strip()):
+                return True
+    return False
 
 
 def _lone_quote(ctx: Context, p: int) -> bool:
