@@ -344,3 +344,14 @@ def test_a_full_name_several_listed_names_hold_is_the_first_listed() -> None:
     assert speakers(text) == {"The nets are torn,": "Tom Reyes"}
     user = UserCast((Listed("Tom Reyes the elder", gender="male"), Listed("Tom Reyes the younger", gender="male")))
     assert speakers(text, user) == {"The nets are torn,": "Tom Reyes the elder"}  # listed, not a new character
+
+
+def test_the_one_who_answers_is_one_of_the_listed_people() -> None:
+    text = (
+        "Kate sat with Ann by the window. Down in the street Tom Dixon was loading the cart, and he waved.\n\n"
+        '"Will he write to us?" said Kate.\n\n'
+        '"Not he."\n'
+    )
+    assert speakers(text)["Not he."] == "Tom Dixon"  # found alone: the last one named who did something
+    user = UserCast((Listed("Kate", gender="female"), Listed("Ann", gender="female")))
+    assert speakers(text, user)["Not he."] == "Ann"  # the user listed who talks: Tom is only seen

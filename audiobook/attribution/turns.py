@@ -97,6 +97,8 @@ def turn_taking(ctx: Context) -> None:
         for k, p in enumerate(run):  # "…, Haku?" -> Haku answers next (or spoke just before)
             # the one called last answers: `"…to Darcy, Caroline," cried her brother, "…Do not you, Darcy?"`
             for name in reversed(dict.fromkeys(ctx.vocatives.get(p, []))):
+                if ctx.cast.listed and name not in ctx.cast.listed:
+                    continue  # `"…, Squire"`: no one the user lists as talking answers to it
                 for j in (k + 1, k - 1):
                     if _off_turn(sure, j, name):
                         continue  # `"…, Miss Bennet?"` while the tags say whose turn it is: someone else's
@@ -236,7 +238,8 @@ def _outvoted(run: list[int], anchors: dict[int, tuple[str, float] | None]) -> l
 
 def _partner(ctx: Context, scene: _Scene, run: list[int], j: int, known: dict[int, str | None]) -> str | None:
     """Who answers the speaker of run[j]: the neighbour who spoke, the one addressed, a first-person
-    narrator, another voice of the conversation, or the last named."""
+    narrator, another voice of the conversation, or the last named (of the people the user lists,
+    when they list them)."""
     anchor = known[run[j]]
     narrator = ctx.narrator
     for n in (j - 1, j + 1):
@@ -259,6 +262,8 @@ def _partner(ctx: Context, scene: _Scene, run: list[int], j: int, known: dict[in
     if told is not None:  # `"Yes, sir."` / `"…," she asked him`: a man answers
         fitting = [(c, active) for c, active in people if ctx.resolver.voice_gender(c) == told]
         people = fitting or people
+    if ctx.cast.listed:  # the user listed the book's people: one of them, not someone only named
+        people = [(c, active) for c, active in people if c in ctx.cast.listed] or people
     return next((c for c, active in people if active), people[0][0] if people else None)
 
 
