@@ -355,3 +355,14 @@ def test_the_one_who_answers_is_one_of_the_listed_people() -> None:
     assert speakers(text)["Not he."] == "Tom Dixon"  # found alone: the last one named who did something
     user = UserCast((Listed("Kate", gender="female"), Listed("Ann", gender="female")))
     assert speakers(text, user)["Not he."] == "Ann"  # the user listed who talks: Tom is only seen
+
+
+def test_a_name_called_that_nobody_listed_makes_no_one_answer() -> None:
+    text = (
+        "Kate and Ann sat in the parlour. Rover lay by the fire, and Rover snored.\n\n"
+        '"Shall we walk, Rover?" said Kate.\n\n'
+        '"Not in this rain."\n'
+    )
+    assert speakers(text)["Not in this rain."] == "Rover"  # found alone: the one called answers
+    user = UserCast((Listed("Kate", gender="female"), Listed("Ann", gender="female")))
+    assert speakers(text, user)["Not in this rain."] == "Ann"  # the dog is no one the user lists

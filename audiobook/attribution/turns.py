@@ -246,7 +246,7 @@ def _partner(ctx: Context, scene: _Scene, run: list[int], j: int, known: dict[in
         if 0 <= n < len(run) and known[run[n]] and known[run[n]] != anchor:
             return known[run[n]]
     for name in ctx.vocatives.get(run[j], []):
-        if name != anchor:
+        if name != anchor and (not ctx.cast.listed or name in ctx.cast.listed):
             return name
     if narrator and anchor != narrator and _narrator_in_view(ctx, run, known):
         return narrator  # in a first-person story the narrator is in most conversations
