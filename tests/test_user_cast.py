@@ -366,3 +366,21 @@ def test_a_name_called_that_nobody_listed_makes_no_one_answer() -> None:
     assert speakers(text)["Not in this rain."] == "Rover"  # found alone: the one called answers
     user = UserCast((Listed("Kate", gender="female"), Listed("Ann", gender="female")))
     assert speakers(text, user)["Not in this rain."] == "Ann"  # the dog is no one the user lists
+
+
+def test_someone_unnamed_who_talks_is_one_of_the_listed_people() -> None:
+    ferry = (
+        "The boat lay at the foot of the steps, and a ferryman sat in it mending a net.\n\n"
+        '"Cross, sir?" said a ferryman.\n'
+    )
+    assert speakers(ferry) == {"Cross, sir?": "a ferryman"}  # found alone: someone unnamed
+    user = UserCast((Listed("The Ferryman", gender="male"), Listed("Tom", gender="male")))
+    assert speakers(ferry, user) == {"Cross, sir?": "The Ferryman"}  # the one listed by that description
+    lane = (
+        "Tom Grey waited at the inn door for Mrs. Pell. At last a woman in a grey shawl came up the lane.\n\n"
+        '"Is the coach gone?" said the woman.\n\n'
+        '"An hour since," said Tom.\n'
+    )
+    assert speakers(lane)["Is the coach gone?"] == "a woman"
+    user = UserCast((Listed("Mrs. Pell", gender="female"), Listed("Tom Grey", gender="male")))
+    assert speakers(lane, user)["Is the coach gone?"] == "Mrs. Pell"  # the listed woman of the scene

@@ -56,7 +56,7 @@ from .script import NARRATOR, Character, Line, Script, format_script
 from .seed import UserCast, as_user, seed, speaker
 from .speaker_gender import speaker_genders
 from .turns import turn_taking
-from .unnamed import identify_descriptions, identify_voices, memories, self_introduced
+from .unnamed import identify_descriptions, identify_voices, listed_descriptions, memories, self_introduced
 
 __all__ = [
     "NARRATOR", "Character", "Line", "Script", "attribute", "attribute_book", "attribute_chapters", "format_script",
@@ -138,6 +138,7 @@ def sieve(ctx: Context) -> tuple[Script, ...]:
     gendered_turns(ctx)  # `"Yes, sir."` between a man and a woman is the woman's
     identify_descriptions(ctx)  # "the parson" is Parson Tringham
     identify_voices(ctx)  # "a familiar voice" is Kaito
+    listed_descriptions(ctx)  # with a listed cast, `said one woman` is one of the listed people
     for i, who in ctx.fixed.items():
         ctx.decided[i] = Decision(who, "fixed", 1.0)
     speaker_genders(ctx)  # `said the Jew, rubbing his hands`: speakers the sieve found, men or women

@@ -367,7 +367,7 @@ class Resolver:
                 scores[c] += 0.8**k
         return _top(scores)[0] if scores else None
 
-    def listed_epithet(self, noun: str, pos: int) -> str | None:
+    def listed_epithet(self, noun: str, pos: int, exclude: AbstractSet[str] = frozenset()) -> str | None:
         """`said the old lady`, `said my companion` in a book whose people the user lists: the
         listed character with the noun's title, else the one of the noun's gender named most
         recently (in the last few paragraphs), never the narrator."""
@@ -378,7 +378,7 @@ class Resolver:
             if pos - m.start > _EPITHET_REACH:
                 break
             c = m.character
-            if c not in self.cast.listed or c == self.narrator:
+            if c not in self.cast.listed or c == self.narrator or c in exclude:
                 continue
             if titles and self._titled(c, titles):
                 return c

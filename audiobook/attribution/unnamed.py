@@ -269,6 +269,42 @@ def _named_descriptions(ctx: Context, descriptions: set[str]) -> dict[str, str]:
     return found
 
 
+def listed_descriptions(ctx: Context) -> None:
+    """With a listed cast (the user lists who talks), the lines still given to someone unnamed
+    once the story has had its say (`said one woman`, `said the young lady`) go to a listed
+    character: the one listed by that description (`The Genial Passenger`, or an alias `The
+    Stranger`), else the listed character of the description's gender named last before the
+    line who does not talk with it in the lines around (`Resolver.listed_epithet`). A group (`the
+    other boys`) and a voice stay as they are."""
+    cast, resolver = ctx.cast, ctx.resolver
+    if not cast.listed:
+        return
+    by_description: dict[str, str] = {}
+    for form, name in cast.forms.items():
+        if name in cast.listed:
+            by_description.setdefault(_bare(form), name)
+    for i, d in list(ctx.decided.items()):
+        who = d.speaker
+        if who in cast.listed or who not in resolver.nominal_gender or who in resolver.voices:
+            continue
+        m = NOMINAL.fullmatch(who)
+        if m is None or m.end() > m.end("noun") or m.group("noun") == "voice":
+            continue
+        p = ctx.segs[i].paragraph
+        beside = {  # who talks with the description in the lines around: someone else
+            ctx.decided[j].speaker for q in (p - 1, p + 1) for j in ctx.by_paragraph.get(q, []) if j in ctx.decided
+        }
+        named = by_description.get(_bare(who)) or resolver.listed_epithet(m.group("noun"), ctx.segs[i].start, beside)
+        if named:
+            ctx.decided[i] = replace(d, speaker=named)
+
+
+def _bare(description: str) -> str:
+    """`The Genial Passenger`, `a genial passenger` -> `genial passenger`."""
+    words = description.lower().split()
+    return " ".join(words[1:] if words[:1] in (["the"], ["a"], ["an"]) else words)
+
+
 # (`\b([Hh]is|[Hh]er)`, the boundary checked after the H: the scanner jumps from one H to the next)
 _NAMED_AS = re.compile(
     r"([Hh](?<!\w.)(?:is|er))\s+(?:real\s+|Christian\s+|first\s+)?name\s+(?:was|is)\s+([A-Z][a-z]+)\b"
