@@ -107,6 +107,13 @@ def test_a_tag_that_calls_the_line_his_reply_or_her_reflection() -> None:
     assert tag_after(" was therefore his answer.", True) == Who("he", "speech-verb", 0.85)
 
 
+def test_the_subject_of_the_last_clause_before_the_quote_comes_first() -> None:
+    # `…, but he stretched out his arm`: the one nearest the quote acts last, and speaks
+    assert [w.phrase for w in beats("She came towards him, but he held up his hand.", "")] == ["he", "She"]
+    assert [w.phrase for w in beats("Mara was dressed by then and she waited by the door.", "")] == ["she", "Mara"]
+    assert [w.phrase for w in beats("She sat down; the fire was out.", "")] == ["She"]  # no one in the last
+
+
 def test_beats_nearest_first() -> None:
     found = beats("Mara waited. Haku sighed.", "Kaito laughed.")
     assert [w.phrase for w in found] == ["Haku", "Mara", "Kaito"]

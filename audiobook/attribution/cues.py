@@ -429,19 +429,42 @@ def beats(narr_before: str, narr_after: str) -> list[Who]:
     found = []
     before = [s for s in SENTENCES.split(narr_before.strip()) if s]
     after = [s for s in SENTENCES.split(narr_after.strip()) if s]
-    for sentence in before[::-1][:2] + after[:2]:
+    for k, sentence in enumerate(before[::-1][:2] + after[:2]):
         sentence = sentence.lstrip("(—–-, ")
+        if k == 0 and before:  # `She was coming to him, but he stretched out his arm.` / "…": his
+            last = _last_clause_subject(sentence)
+            if last:
+                found.append(Who(last, "action-beat", 0.7))
         sentence = _BEAT_OPENER.sub("", sentence)
-        who = speaker_phrase(sentence)
-        if not who:
-            continue
-        rest = re.sub(r"^,[^,]{1,40},", "", sentence[len(who) :])  # `Miss Bates, passing the window, saw`
-        pronoun_verb = who in ("I", "He", "She", "he", "she") and re.match(
-            r"\s+(?!and\b|or\b|too\b|as\b)[a-z]+(?:\s|[,.;!?]|$)", rest
-        )
-        if SUBJECT_VERB.match(rest) or re.match(r"['’]s\s", rest) or pronoun_verb:
+        who = _subject(sentence)
+        if who and (not found or found[-1].phrase != who):
             found.append(Who(who, "action-beat", 0.7))
     return found
+
+
+def _subject(sentence: str) -> str | None:
+    """The speaker phrase that opens `sentence`, if a verb follows it."""
+    who = speaker_phrase(sentence)
+    if not who:
+        return None
+    rest = re.sub(r"^,[^,]{1,40},", "", sentence[len(who) :])  # `Miss Bates, passing the window, saw`
+    pronoun_verb = who in ("I", "He", "She", "he", "she") and re.match(
+        r"\s+(?!and\b|or\b|too\b|as\b)[a-z]+(?:\s|[,.;!?]|$)", rest
+    )
+    return who if SUBJECT_VERB.match(rest) or re.match(r"['’]s\s", rest) or pronoun_verb else None
+
+
+_MAIN_CLAUSE = re.compile(r"(?:,\s+(?:but|and|yet|so)|;\s+(?:but|and|yet|so)?|\s+and(?=\s+(?:he|she)\s))\s*(?=\S)")
+
+
+def _last_clause_subject(sentence: str) -> str | None:
+    """The he or she that is the subject of the last main clause of a sentence, after `, but` /
+    `; and` …, if it has one (a name there is as often someone else acted on as the speaker)."""
+    for m in reversed(list(_MAIN_CLAUSE.finditer(sentence))):
+        who = _subject(sentence[m.end() :])
+        if who:
+            return who if who.lower() in ("he", "she") else None
+    return None
 
 
 _VOICING = re.compile(
