@@ -230,7 +230,7 @@ def test_a_lead_in_the_turns_contradict_gives_way_with_them() -> None:
     # the lead-in names the son last, but she is the one who talks first: "mumsy" says the turns
     # go the other way round, from the very first line
     text = (
-        "Mrs. Hale came home at noon. Her son was dressed by then and she liked their talk.\n\n"
+        "Mrs. Hale came home at noon and sat down in the hall. Her son was dressed by then.\n\n"
         '"What did you do last night?"\n\n'
         '"I went to a dance at the club."\n\n'
         '"Was it good?"\n\n'
