@@ -384,3 +384,21 @@ def test_someone_unnamed_who_talks_is_one_of_the_listed_people() -> None:
     assert speakers(lane)["Is the coach gone?"] == "a woman"
     user = UserCast((Listed("Mrs. Pell", gender="female"), Listed("Tom Grey", gender="male")))
     assert speakers(lane, user)["Is the coach gone?"] == "Mrs. Pell"  # the listed woman of the scene
+
+
+def test_a_shared_given_name_is_the_one_whose_family_is_in_view() -> None:
+    river = "The river ran brown and slow under the bridge, and the rain came down on the fields all day. " * 36
+    text = (
+        "Charles Grey kept the mill above the town.\n\n" + river + "\n\n"
+        "Mary Pell was sewing by the fire when the door opened.\n\n"
+        '"You are late, Charles," she said.\n\n'
+        '"The roads were bad," said Charles.\n'
+    )
+    user = UserCast(
+        (
+            Listed("Charles Grey", gender="male"),
+            Listed("Charles Pell", gender="male"),
+            Listed("Mary Pell", gender="female"),
+        )
+    )
+    assert speakers(text, user)["The roads were bad,"] == "Charles Pell"  # the miller is pages away: Mary's Charles

@@ -86,6 +86,12 @@ class KnownCast:
 
 
 @lru_cache(maxsize=1 << 16)  # asked again and again of the same few names
+def family_of(name: str) -> str | None:
+    """The family name of a full name (`Charles Musgrove` -> Musgrove), None for one word."""
+    words = form_key(name).split()
+    return words[-1] if len(words) > 1 and words[-1][:1].isupper() else None
+
+
 def form_key(name: str) -> str:
     """A name as the cast keys it: `Mr. Darcy` -> `Mr Darcy`, `Kaito-san` -> `Kaito`."""
     return HONORIFIC_SUFFIX.sub("", " ".join(name.replace(".", " ").split()))

@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 
-from .characters import SUBJECT_VERB, TITLES, Cast, Gender, form_key, gender_of_noun
+from .characters import SUBJECT_VERB, TITLES, Cast, Gender, family_of, form_key, gender_of_noun
 from .patterns import STARTED_WORD, word_trie
 
 _SUBJECT_PRONOUNS: dict[str, Gender | None] = {"he": "male", "she": "female", "i": None}
@@ -656,7 +656,8 @@ class Resolver:
 
     def holder(self, phrase: str, pos: int, exclude: AbstractSet[str] = frozenset()) -> str | None:
         """`said John` where two listed characters go by John (`Cast.shared`): the one of them
-        mentioned or speaking last before `pos`, in the last page or so; None for a name of one."""
+        mentioned or speaking last before `pos`, in the last page or so, else the one whose family
+        is (`Charles` beside Mary Musgrove); None for a name of one."""
         shared = self.cast.shared.get(form_key(phrase)) if self.cast.shared else None
         if not shared:
             return None
@@ -665,6 +666,13 @@ class Resolver:
                 break
             if m.character in shared and m.character not in exclude:
                 return m.character
+        families = {family_of(c): c for c in shared if c not in exclude}  # none in view: the family in view
+        for m in self.cast.mentioned_before(pos):
+            if pos - m.start > _PRONOUN_REACH:
+                break
+            family = family_of(m.character)
+            if family and family in families:
+                return families[family]
         return None
 
     def _role_or_apposed(self, phrase: str, name: str, pos: int) -> str:

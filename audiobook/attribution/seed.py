@@ -21,7 +21,17 @@ from dataclasses import dataclass, field
 
 from ..errors import ConfigError
 from ..segment import Segmentation
-from .characters import HONORIFIC_SUFFIX, TITLES, Cast, Gender, KnownCast, KnownCharacter, Mention, form_key
+from .characters import (
+    HONORIFIC_SUFFIX,
+    TITLES,
+    Cast,
+    Gender,
+    KnownCast,
+    KnownCharacter,
+    Mention,
+    family_of,
+    form_key,
+)
 from .script import NARRATOR
 
 _ARTICLE = re.compile(r"^(?:the|a|an)\s+(?=[A-Z])", re.IGNORECASE)
@@ -205,18 +215,26 @@ SHARED_REACH = 3000  # characters back in which one of the characters sharing a 
 def _in_view(cast: Cast, text: str) -> None:
     """Each mention of a shared given name (`John`) is the one of its holders in view: the one
     named last (by a name of their own, or by the shared name as resolved so far) in the last
-    page or so; else the character discovery gave it."""
+    page or so; else the one whose family is in view (`Charles` beside Mary Musgrove); else the
+    character discovery gave it."""
     holders = {name for names in cast.shared.values() for name in names}
     seen: dict[str, int] = {}
+    kin: dict[str, int] = {}  # a family name -> where one of that family was named last
     kept = []
     for m in cast.mentions:
         shared = cast.shared.get(form_key(text[m.start : m.end])) if m.start != m.end else None
         character = m.character
         if shared:
             recent = [(seen[c], c) for c in shared if c in seen and m.start - seen[c] < SHARED_REACH]
+            if not recent:  # `Charles` beside Mary Musgrove: Charles Musgrove, not Charles Hayter
+                families = [(family_of(c) or "", c) for c in shared]
+                recent = [(kin[f], c) for f, c in families if f in kin and m.start - kin[f] < SHARED_REACH]
             character = max(recent)[1] if recent else character
         if character in holders:
             seen[character] = m.start
+        family = family_of(character)
+        if family:
+            kin[family] = m.start
         kept.append(Mention(m.start, m.end, character) if character != m.character else m)
     cast.set_mentions(kept)
 
