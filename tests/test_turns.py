@@ -303,3 +303,27 @@ Mr. Grey made no answer.
 def test_the_one_who_made_no_answer_does_not_speak_next() -> None:
     # `Mr. Grey made no answer.` leads into the next line: not his, but hers, who spoke before the silence
     assert _speakers_of(DESK) == ["Ellen", "Ellen", "Mr. Grey"]
+
+
+def test_a_line_tagged_she_is_never_a_mans_guess() -> None:
+    from audiobook.attribution.addressed import tagged_genders
+
+    text = (
+        "Ellen and Mr. Grey sat by the window.\n\n"
+        '"It is late," said Ellen.\n\n'
+        '"Not so late."\n\n'
+        '"Being so tired," she said quietly.\n\n'
+        '"Then go up."\n'
+    )
+    ctx = ctx_of(text)
+    q = quotes(ctx)
+    ctx.decided[q[0]] = Decision("Ellen", "speech-verb", 0.95)
+    ctx.decided[q[1]] = Decision("Mr. Grey", "turn-taking", 0.55)
+    ctx.decided[q[2]] = Decision("Mr. Grey", "turn-taking", 0.55)  # a guess against its own tag
+    ctx.decided[q[3]] = Decision("Mr. Grey", "turn-taking", 0.55)  # no tag: left alone
+    tagged_genders(ctx)
+    assert speakers(ctx) == ["Ellen", "Mr. Grey", "Ellen", "Mr. Grey"]
+    ctx.decided[q[0]] = Decision("Mr. Grey", "speech-verb", 0.95)
+    ctx.decided[q[2]] = Decision("Mr. Grey", "turn-taking", 0.55)
+    tagged_genders(ctx)
+    assert speakers(ctx) == ["Mr. Grey", "Mr. Grey", None, "Mr. Grey"]  # no woman near: no one

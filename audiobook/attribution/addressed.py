@@ -12,11 +12,14 @@ themselves). Only between a man and a woman: between two men "sir" says nothing 
 
 from __future__ import annotations
 
+import re
+
 from .address_words import listener_gender, speaker_gender
 from .context import Context, Decision
+from .names import Gender
 from .turns import runs
 
-__all__ = ["gendered_turns", "listener_gender", "speaker_gender"]
+__all__ = ["gendered_turns", "listener_gender", "speaker_gender", "tagged_genders"]
 
 def gendered_turns(ctx: Context) -> None:
     """Swap the two speakers of a stretch of turn-taking guesses that the lines' address contradicts."""
@@ -105,3 +108,36 @@ def _settle(ctx: Context, run: list[int], stretch: list[int]) -> None:
         for i in _quotes(ctx, run[k]):
             d = ctx.decided[i]
             ctx.decided[i] = Decision(other, "turn-taking", d.confidence)
+
+
+_SAID = r"(?:said|asked|replied|returned|answered|cried|exclaimed|added|continued|whispered|murmured|observed|rejoined)"
+_PRONOUN_TAG = re.compile(rf"[\s,—–-]*(?:(he|she)\s+(?:[a-z]+ly\s+)?{_SAID}|{_SAID}\s+(he|she))\b", re.IGNORECASE)
+_GUESSES = ("turn-taking", "vocative", "introduced", "last-mentioned", "action-beat", "same-paragraph")
+
+
+def tagged_genders(ctx: Context) -> None:
+    """A line whose own tag is a he or a she that nothing resolved (`"Being so impulsive," she said.`)
+    is not a guess's of the other gender: it goes to the nearest speaker of that gender in the
+    lines around it (six either way), or to no one."""
+    for i, d in list(ctx.decided.items()):
+        if d.rule not in _GUESSES:
+            continue
+        nxt = ctx.neighbour(i, 1)
+        if nxt is None or nxt.kind != "narration":
+            continue
+        m = _PRONOUN_TAG.match(ctx.text, nxt.start, nxt.end)
+        if m is None:
+            continue
+        gender: Gender = "male" if (m.group(1) or m.group(2)).lower() == "he" else "female"
+        if ctx.resolver.voice_gender(d.speaker) in (None, gender):
+            continue
+        near = [
+            ctx.decided[j].speaker
+            for step in range(1, 7)
+            for j in (i - step, i + step)
+            if j in ctx.decided and ctx.is_quote(j) and ctx.resolver.voice_gender(ctx.decided[j].speaker) == gender
+        ]
+        if near:
+            ctx.decided[i] = Decision(near[0], d.rule, d.confidence)
+        else:
+            del ctx.decided[i]

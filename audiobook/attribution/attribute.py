@@ -32,7 +32,7 @@ from functools import cached_property
 
 from ..book import Book
 from ..segment import Segment, Segmentation, segment
-from .addressed import gendered_turns
+from .addressed import gendered_turns, tagged_genders
 from .characters import NAME_RE, STOP_WORDS, SUBJECT_VERB, Cast, KnownCast, Mention, find_cast
 from .context import Chapter, Context, Decision, Paragraph
 from .cues import KIN_VOCATIVE, PARENT_VOCATIVE, asks_name, named_in, names_called, tag_positions
@@ -136,6 +136,7 @@ def sieve(ctx: Context) -> tuple[Script, ...]:
     memories(ctx)  # a first-person story's remembered voices
     turn_taking(ctx)
     gendered_turns(ctx)  # `"Yes, sir."` between a man and a woman is the woman's
+    tagged_genders(ctx)  # `"…," she said` is never a man's line
     identify_descriptions(ctx)  # "the parson" is Parson Tringham
     identify_voices(ctx)  # "a familiar voice" is Kaito
     listed_descriptions(ctx)  # with a listed cast, `said one woman` is one of the listed people
