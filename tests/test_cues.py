@@ -112,6 +112,8 @@ def test_the_subject_of_the_last_clause_before_the_quote_comes_first() -> None:
     assert [w.phrase for w in beats("She came towards him, but he held up his hand.", "")] == ["he", "She"]
     assert [w.phrase for w in beats("Mara was dressed by then and she waited by the door.", "")] == ["she", "Mara"]
     assert [w.phrase for w in beats("She sat down; the fire was out.", "")] == ["She"]  # no one in the last
+    # `but he was hurried off by Mara`: he is acted on, not the one who goes on to speak
+    assert [w.phrase for w in beats("Luka stood up, but he was actually hurried off by Mara.", "")] == ["Luka"]
 
 
 def test_beats_nearest_first() -> None:

@@ -461,10 +461,16 @@ def _last_clause_subject(sentence: str) -> str | None:
     """The he or she that is the subject of the last main clause of a sentence, after `, but` /
     `; and` …, if it has one (a name there is as often someone else acted on as the speaker)."""
     for m in reversed(list(_MAIN_CLAUSE.finditer(sentence))):
-        who = _subject(sentence[m.end() :])
+        clause = sentence[m.end() :]
+        who = _subject(clause)
+        if who and _PASSIVE.match(clause, len(who)):
+            continue  # `but he was hurried off by Miss Bates`: acted on, not acting
         if who:
             return who if who.lower() in ("he", "she") else None
     return None
+
+
+_PASSIVE = re.compile(r"\s+(?:was|were|had\s+been|is|being)\s+(?:\w+ly\s+)?[a-z]+(?:ed|en|wn)\b[^,;.]*\bby\b")
 
 
 _VOICING = re.compile(
