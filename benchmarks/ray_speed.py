@@ -10,6 +10,10 @@ local pool at most 1.3 times faster). Also what the README's scaling paragraph n
 and parts per book, bytes sent back per clip, and where the CPU time goes (from /proc
 sampled every 50 ms): the build command itself, the clip work (local workers and their eSpeak
 NG helpers, or Ray's workers), and Ray's own processes (raylets, GCS, agents, idle workers).
+For each Ray build, from Ray's own task events (`ray.timeline`): how long before the first clip task
+started, and how long the worker CPUs stood idle while tasks were left (a worker starting late, the gaps
+between its tasks, the tail when one is done before another): what scheduling loses, which a loaded machine
+does not blur as it does the wall times.
 Every build must write the same chapters, byte for byte, as the first (the same work).
 A Ray build starts once its cluster has settled (the processes a new cluster starts have done
 their own start-up work), as on a cluster that is already running.
@@ -22,6 +26,7 @@ and the fastest of each counts.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import re
 import shutil
@@ -30,7 +35,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +55,52 @@ class Run:
     worker_cpu_s: float  # the clip work: local workers and their eSpeak helpers, or Ray's workers that ran clips
     ray_cpu_s: float  # Ray's own processes during the build: raylets, GCS, agents, log monitor, idle workers
     stdout: str
+    started_s: float = 0.0  # the command's start, in seconds since the epoch (as Ray's task events count)
+    schedule: Schedule | None = None  # a Ray build's clip tasks, from Ray's task events
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Where a Ray build's worker CPUs stood idle, from Ray's own task events (start and end of each clip task
+    on its worker): what scheduling loses, whatever the load (a loaded machine slows the tasks themselves)."""
+
+    cpus: int
+    tasks: int
+    before_s: float  # from the command's start to the first clip task's (reading, planning, connecting)
+    late_s: float  # CPU-seconds of workers starting their first task after the first task started
+    between_s: float  # CPU-seconds between one task's end and the next one's start on a worker
+    tail_s: float  # CPU-seconds of workers done while another still ran the last tasks
+    span_s: float  # from the first task's start to the last one's end
+    after_s: float  # from the last task's end to the command's end (joining, tags, feed, leaving)
+
+    def idle_s(self) -> float:
+        return self.late_s + self.between_s + self.tail_s
+
+
+def schedule(address: str, cpus: int, started_s: float, ended_s: float) -> Schedule:
+    """The clip tasks of the build that just ran on the cluster at `address` (its only job's), from ray.timeline."""
+    import ray
+
+    ray.init(address=address, logging_level="ERROR", log_to_driver=False)
+    try:
+        time.sleep(2)  # workers report their task events every second
+        events = [e for e in ray.timeline() if e.get("cat") == "task::speak_clips"]
+    finally:
+        ray.shutdown()
+    workers: dict[str, list[tuple[float, float]]] = {}
+    for event in events:
+        start_s = event["ts"] / 1e6
+        workers.setdefault(event["tid"], []).append((start_s, start_s + event["dur"] / 1e6))
+    first = min(start for spans in workers.values() for start, _ in spans)
+    last = max(end for spans in workers.values() for _, end in spans)
+    late = between = tail = 0.0
+    for spans in workers.values():
+        spans.sort()
+        late += spans[0][0] - first
+        between += sum(start - end for (_, end), (start, _) in itertools.pairwise(spans))
+        tail += last - spans[-1][1]
+    late += (last - first) * (cpus - len(workers))  # a CPU that never ran a clip task
+    return Schedule(cpus, len(events), first - started_s, late, between, tail, last - first, ended_s - last)
 
 
 class CpuSampler:
@@ -126,6 +177,7 @@ def build(output: Path, *extra: str) -> Run:
                "--voices", str(ROOT / "voices.toml"), *extra]
     os.sync()
     with CpuSampler(os.getpid()) as sampler:
+        started_s = time.time()
         start = time.perf_counter()
         process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True)
@@ -138,7 +190,7 @@ def build(output: Path, *extra: str) -> Run:
     ray = "--ray" in extra
     workers = sampler.cpu_s("ray::speak_clips" if ray else "forkserver") + helpers
     own = sampler.cpu_s(but=("audiobook.cli build", "audiobook.zygote", "ray::speak_clips")) if ray else 0.0
-    return Run(wall_s, driver, workers, own, stdout)
+    return Run(wall_s, driver, workers, own, stdout, started_s)
 
 
 def chapters(output: Path) -> dict[str, bytes]:
@@ -182,7 +234,9 @@ def main() -> None:
                 with local_cluster(nodes=cpus) as cluster:
                     settle(os.getpid())
                     name = f"Ray, {cpus} worker CPU{'s' if cpus > 1 else ''}"
-                    runs.setdefault(name, []).append(build(work / f"ray{cpus}", "--ray", cluster.address))
+                    run = build(work / f"ray{cpus}", "--ray", cluster.address)
+                    tasks = schedule(cluster.address, cpus, run.started_s, run.started_s + run.wall_s)
+                    runs.setdefault(name, []).append(replace(run, schedule=tasks))
                     same_work(work / f"ray{cpus}")
         parts, mp3_bytes = part_bytes(work / "ray2")
     finally:
@@ -212,6 +266,14 @@ def main() -> None:
     print(f"driver's share of the CPU (Ray, 2):    {ray2.driver_cpu_s:.1f} s of {every:.1f} s "
           f"({ray2.driver_cpu_s / every:.0%}): planning, writing parts, joining, tags, feed; "
           f"Ray's own processes {ray2.ray_cpu_s:.1f} s ({ray2.ray_cpu_s / every:.0%})")
+    for name in ("Ray, 1 worker CPU", "Ray, 2 worker CPUs"):
+        tasks = best[name].schedule
+        assert tasks is not None
+        print(f"{name + ':':<19} {tasks.before_s:.1f} s before the first clip task; {tasks.tasks} tasks over "
+              f"{tasks.span_s:.1f} s; CPUs idle while tasks were left {tasks.idle_s():.1f} s of "
+              f"{tasks.cpus * tasks.span_s:.1f} ({tasks.idle_s() / (tasks.cpus * tasks.span_s):.1%}: "
+              f"late start {tasks.late_s:.1f}, between tasks {tasks.between_s:.1f}, tail {tasks.tail_s:.1f}); "
+              f"{tasks.after_s:.1f} s after the last")
     local2_cpu = (lambda r: r.driver_cpu_s + r.worker_cpu_s)(best["local pool, 2 jobs"])
     print(f"all CPU, Ray 2 CPUs / local pool 2 jobs: {every / local2_cpu:.2f}  (with both cores busy and nothing "
           "else running, the local pool is at least this much faster)")
@@ -219,3 +281,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    sys.stdout.flush()  # before Ray's exit handlers (with ray.init in this process, the report was lost unflushed)
