@@ -296,3 +296,28 @@ def test_a_name_in_apposition_to_the_subject_is_the_one_in_view() -> None:
     script = attribute(_segmented(text))
     why = next(line for line in script.lines if script.story.text[line.start : line.end] == '"Why?"')
     assert why.speaker == "Tobble"
+
+
+def test_a_calling_used_bare_as_a_name_is_a_character() -> None:
+    # `Nanny` and `nanny`: the story writes the calling in lower case too, but bare, as a name
+    # (`ask nanny`, `said nanny`), never `the nanny`: it is the name of someone who speaks
+    text = (
+        "Toby ran up the stairs to the nursery. Nanny was folding the sheets.\n\n"
+        '"May I go down to the pond?" he asked.\n\n'
+        '"Not in your good boots," said nanny. She shook out a pillow-case.\n\n'
+        '"Then may I take them off?"\n\n'
+        '"You must ask your father," said nanny.\n\n'
+        "Toby found his father in the study. \"Nanny says I must ask you,\" he said.\n\n"
+        '"Then ask nanny for your old boots," said Mr. Crane.\n\n'
+        "So he went back, and Nanny said, \"There they are, under the bed.\"\n"
+    )
+    found = speakers(text)
+    assert found["Nanny"].gender == "female"
+    assert found["Nanny"].lines == 3
+    # a calling used with an article is a common noun: the nurse is nobody's name
+    text = (
+        "The nurse came in with the tray. Nurse Hale had gone home.\n\n"
+        "The nurse set it down. Nurse Hale would come back at six, the nurse said.\n\n"
+        '"Drink this," said the nurse.\n'
+    )
+    assert cast_of(text).resolve("Nurse") is None

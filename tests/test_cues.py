@@ -186,3 +186,20 @@ def test_the_one_heard_saying_a_quote_speaks_it_not_the_hearer() -> None:
 def test_a_name_after_i_is_the_speakers_own_not_someone_called() -> None:
     assert names_called("Eeyore, I, Tobble, will find your tail for you.") == ["Eeyore"]
     assert names_called("It is I, Marten. You surely know my knock.") == ["Marten"]  # calls Marten
+
+
+def test_went_is_a_speech_verb_only_as_went_on() -> None:
+    # `"…?" he went down on his knee`: he went somewhere, he did not say it
+    assert tag_after(" he went down on his knee beside her.", False) is None
+    assert tag_after(" he went on.", False) == Who("he", "speech-verb", 0.95)
+    # `he went back, and Nanny said,`: the one who speaks is the subject of the speech verb
+    assert tag_before("So he went back, and Nell said,") == Who("Nell", "speech-verb", 0.9)
+    assert tag_before("Then he went on,") == Who("he", "speech-verb", 0.9)
+
+
+def test_a_calling_used_as_a_name_in_a_tag() -> None:
+    # `said nanny`: a household calling, bare, in lower case, is the name of the one who speaks
+    assert tag_after(" said nanny. She folded the sheet.", True) == Who("Nanny", "speech-verb", 0.9)
+    assert tag_after(" nanny said.", True) == Who("Nanny", "speech-verb", 0.9)
+    assert tag_after(" said the nurse.", True) == Who("the nurse", "speech-verb", 0.95, after_verb=True)
+    assert tag_after(" said nothing.", True) is None

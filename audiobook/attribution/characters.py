@@ -24,6 +24,7 @@ from .aliases import Group, Together, merge
 from .gender import gender_of_noun
 from .mentions import Mention, Mentions
 from .names import (  # noqa: F401 (SUBJECT_VERB, TITLES are this module's to others)
+    CALLING_NAMES,
     GIVEN_TITLES,
     HONORIFIC_SUFFIX,
     LOWER,
@@ -206,6 +207,7 @@ class _Capitals:
     cap_mid: Counter[str] = field(default_factory=Counter)  # capitalised where no sentence starts
     cap_any: Counter[str] = field(default_factory=Counter)  # capitalised anywhere
     _name_words: dict[tuple[str, bool], bool] = field(default_factory=dict)  # is_name_word, once the counts are in
+    text: str = ""  # the story, for how it uses a calling (`CALLING_NAMES`) in lower case
 
     def is_name_word(self, w: str, titled: bool) -> bool:
         if (w, titled) not in self._name_words:
@@ -218,7 +220,27 @@ class _Capitals:
         lower = self.lower[w.lower()]
         if titled or lower < self.cap_mid[w] * 0.5:
             return True
+        if lower and w.lower() in CALLING_NAMES and self.cap_any[w] > 1:
+            return _called_so(self.text, w.lower())  # `Nanny said` / `ask nanny`: a calling used as a name
         return not lower and (self.cap_any[w] > 1 or is_given_name(w))  # `John Thornton owned the mill.`
+
+
+# An article, a possessive or a quantifier, maybe with one word between, right before a word: `the
+# nurse`, `her old nanny` use it as a common noun; `said nanny`, `ask nanny` as a name
+_DETERMINED = re.compile(
+    r"\b(?:the|a|an|his|her|my|our|their|your|its|this|that|every|each|no|any|some|another)\s+(?:[a-z-]+\s+)?$",
+    re.IGNORECASE,
+)
+
+
+def _called_so(text: str, word: str) -> bool:
+    """Whether the story uses a calling written in lower case mostly bare, as a name (`ask nanny`,
+    `"…," said nanny`): three times in four at least, with no article or possessive before it."""
+    uses = bare = 0
+    for m in re.finditer(rf"\b{word}\b", text):
+        uses += 1
+        bare += not _DETERMINED.search(text, max(0, m.start() - 24), m.start())
+    return uses > 0 and bare * 4 >= uses * 3
 
 
 @dataclass
@@ -275,7 +297,7 @@ def find_cast(
 
 def _capitals(text: str, tag_positions: set[int]) -> _Capitals:
     """Runs of capitalised words (after any title), and which words the story capitalises where."""
-    caps = _Capitals(lower=Counter(_LOWER_WORD_RE.findall(text)))
+    caps = _Capitals(lower=Counter(_LOWER_WORD_RE.findall(text)), text=text)
     first = _FIRST_LOWER_WORD.match(text)
     if first:
         caps.lower[first.group(0)] += 1

@@ -13,6 +13,7 @@ from functools import lru_cache
 from ..segment import Segment
 from .characters import NAME_RE, STOP_WORDS, SUBJECT_VERB, TITLES, Cast
 from .context import Rule
+from .names import CALLING_NAMES
 from .patterns import word_trie
 from .referents import LOOSE_NOMINAL, NOMINAL, PERSON_NOUNS
 
@@ -142,6 +143,18 @@ def is_speech_verb(word: str) -> bool:
     return word.lower().strip(",.;:!?") in SPEECH_VERBS
 
 
+_GOING_ON = frozenset(("went", "goes"))  # speech verbs only as `went on`
+
+
+def _speaks_at(words: Sequence[str], k: int) -> bool:
+    """Whether `words[k]` is a speech verb where it stands: `went`/`goes` only before `on` (`he went
+    on`, not `he went down on his knee`, `he went back, and Nanny said`)."""
+    word = words[k].lower().strip(",.;:!?")
+    if word in _GOING_ON:
+        return k + 1 < len(words) and words[k + 1].lower().strip(",.;:!?") == "on"
+    return word in SPEECH_VERBS
+
+
 @lru_cache(maxsize=_RECENT)
 def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
     """`"…," Kaito said` / `"…," said Kaito` / `"…" she asked` at the start of the run after a quote."""
@@ -170,6 +183,12 @@ def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
             who = loose.group(0)  # `said the saloon-keeper.` / `said the porter carelessly`: a tag's description speaks
         if who:
             return Who(who, "speech-verb", 0.95, after_verb=True)
+        calling = _CALLING_AFTER.match(rest)
+        if calling:  # `said nanny.`: a calling used as a name, the cast's if it holds it (never a new one)
+            return Who(calling.group(1).capitalize(), "speech-verb", 0.9)
+    calling = _CALLING_BEFORE.match(narr)
+    if calling and is_speech_verb(calling.group(2)):
+        return Who(calling.group(1).capitalize(), "speech-verb", 0.9)  # `"…," nanny said`
     if words[0].lower() in ("the", "a", "an", "another") and not speaker_phrase(narr):
         for n in range(2, min(5, len(words))):  # `the saloon-keeper demanded`, `the old ferry-keeper said`
             if is_speech_verb(words[n]) and all(re.fullmatch(r"[a-z][a-z-]*[a-z]", w) for w in words[1:n]):
@@ -181,7 +200,7 @@ def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
     if who:
         next_words = [w.strip(",.!?;:").lower() for w in narr[len(who) :].split()[:3]]
         if next_words and (
-            next_words[0] in SPEECH_VERBS
+            _speaks_at(next_words, 0)
             or (len(next_words) > 1 and next_words[0].endswith("ly") and next_words[1] in SPEECH_VERBS)
         ):
             return Who(who, "speech-verb", 0.95)
@@ -199,7 +218,8 @@ def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
             who = {"his": "he", "her": "she"}.get(own.group(1), own.group(1))
             return Who(who, "speech-verb", 0.85)
         m = _SUBJECT_AND_VERB.search(clause)
-        if m and is_speech_verb(m.group(2)) and (m.group(1) in ("I", "he", "she") or speaker_phrase(m.group(1))):
+        verb = [m.group(2), *clause[m.end(2) :].split()[:1]] if m else []
+        if m and _speaks_at(verb, 0) and (m.group(1) in ("I", "he", "she") or speaker_phrase(m.group(1))):
             return Who(m.group(1), "speech-verb", 0.85)
     if (
         quote_open_ended
@@ -214,6 +234,9 @@ def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
     return None
 
 
+_CALLINGS = "|".join(sorted(CALLING_NAMES))
+_CALLING_AFTER = re.compile(rf"({_CALLINGS})(?=\s*(?:[,.;:!?—–-]|$))")  # `said nanny.`
+_CALLING_BEFORE = re.compile(rf"({_CALLINGS})\s+(?:\w+ly\s+)?(\w+)")  # `nanny said`
 _CLAUSE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)[.;!?]")  # not `Mr. Hale`
 _WAS_HIS_REPLY = re.compile(
     r"\b(?:was|were|came|being)\s+(?:[a-z]+ly\s+|therefore\s+|then\s+)?"
@@ -369,7 +392,7 @@ def tag_before(narr: str) -> Who | None:
     sentence = re.sub(r"^(?:Then|And|But|So|At last|Finally|Presently|Now|Again)\b,?\s*", "", sentence)
     words = sentence.split()
     for k, word in enumerate(words[:6]):
-        if is_speech_verb(word) and k > 0 and _speech_follows(words[k + 1 :]):
+        if k > 0 and _speaks_at(words, k) and _speech_follows(words[k + 1 :]):
             if k > 1 and words[k - 1] in ("I", "he", "she"):
                 return Who(words[k - 1], "speech-verb", 0.9)  # `Ironic, she thought`: the pronoun is the subject
             who = speaker_phrase(" ".join(words[:k]))

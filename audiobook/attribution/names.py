@@ -109,6 +109,10 @@ STOP_WORDS = frozenset(
     Presently Indeed Certainly Surely Really Quite Very Besides Meanwhile Nevertheless Moreover Instead
     Afterwards Later Today Tomorrow Yesterday Tonight""".split()
 )
+# Household callings that serve as a name: `Nanny said`, `ask nanny`, `said cook`. Written in lower
+# case too, such a word is still someone's name when the story uses it bare, with no article or
+# possessive (`the nurse`, `her nanny` are common nouns).
+CALLING_NAMES = frozenset("nanny nannie nanna nurse nursie cook governess".split())
 # Stop words that are also family names after a title: `Mrs. Hall`, `Mr. House`, `Miss Church`.
 SURNAME_WORDS = frozenset(
     "Hall House Court Park Church Street Lane Hill Castle Bay West North South East Rivers Well Good Young Long "
