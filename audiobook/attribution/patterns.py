@@ -37,3 +37,20 @@ def word_trie(words: Iterable[str], after_first: str = "") -> str:
     if after_first and "" in tree:
         raise ValueError("an empty word has no first letter")
     return emit(tree, after_first)
+
+
+def before_capital(words: Iterable[str], between: str = r"\s+") -> re.Pattern[str]:
+    """A pattern for the text read backwards (`word_starts`): a capital A-Z, `between` (reversed),
+    and one of `words` reversed, standing at the start of a word (no word character before it).
+
+    Forwards, a pattern opening with the words (`\\b(?:said|asked|…)\\s+[A-Z]`) is tried at nearly
+    every letter of a book; backwards it opens with the capital, and the scanner jumps from one
+    capital to the next."""
+    return re.compile(rf"[A-Z]{between}(?:{word_trie(word[::-1] for word in words)})(?!\w)")
+
+
+def word_starts(text: str, backwards: re.Pattern[str]) -> list[int]:
+    """Where in `text` the words a `before_capital` pattern finds start, in text order: every word
+    of its list standing before a capital so (the capital is in no match but its own, so none is missed)."""
+    n = len(text)
+    return [n - m.end() for m in backwards.finditer(text[::-1])][::-1]
