@@ -46,7 +46,7 @@ from .names import (  # noqa: F401 (SUBJECT_VERB, TITLES are this module's to ot
     prior_gender,
     short_form_of,
 )
-from .patterns import STARTED_NAME, STARTED_WORD, word_trie
+from .patterns import STARTED_NAME, STARTED_WORD, before_capital, matches_at, word_starts, word_trie
 
 __all__ = [
     "NAME_RE", "STOP_WORDS", "SUBJECT_VERB", "TITLES", "Cast", "Gender", "Mention", "find_cast", "gender_of_noun",
@@ -283,10 +283,11 @@ def find_cast(
         if character.gender:
             cast.given[character.name] = character.gender
     in_narration = _span_test(narration)
-    for start, end, key in forms.found:
-        name = cast.forms.get(key)
-        if name and in_narration(start):
-            cast.add_mention(Mention(start, end, name))
+    cast.set_mentions(  # (in text order, as found)
+        Mention(start, end, name)
+        for start, end, key in forms.found
+        if (name := cast.forms.get(key)) and in_narration(start)
+    )
     hyphenated: dict[str, set[str]] = {}
     for m in _HYPHENATED.finditer(text):  # all of them, to tell whether a last part is one name's
         hyphenated.setdefault(m.group(3), set()).add(m.group(1))  # `Winnie-ther-Pooh` is the same one
@@ -400,6 +401,7 @@ def _shape(capitals: _Capitals, title: str | None, words: tuple[str, ...]) -> tu
 _DETERMINERS = "the a an another every each this that official other".split()
 # `\b(?:the|a|…)\s+([A-Z][a-z]+)`, the boundary checked after the first letter (`word_trie`)
 _AFTER_DETERMINER = re.compile(rf"(?:{word_trie(_DETERMINERS, STARTED_WORD)})\s+([A-Z][a-z]+)")
+_DETERMINER = before_capital(_DETERMINERS)  # where one stands before a capital (reading backwards)
 
 
 def _seeded(groups: list[Group], known: KnownCast) -> tuple[list[Group], dict[int, str]]:
@@ -427,7 +429,7 @@ def _people(text: str, capitals: _Capitals, forms: _Forms, groups: list[Group], 
     vote from each gendered title and the first-name prior of its given names. The user's
     characters (`named`, by index) are people, named as the user names them."""
     parts = forms.parts
-    after_determiner = Counter(_AFTER_DETERMINER.findall(text))
+    after_determiner = Counter(m.group(1) for m in matches_at(_AFTER_DETERMINER, text, word_starts(text, _DETERMINER)))
     cast = Cast()
     for index, members in enumerate(groups):
         group = list(members.forms)

@@ -24,7 +24,7 @@ from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING
 
 from .names import NAME_WORDS, SENTENCE_START, SUBJECT_VERB, Gender, Vote
-from .patterns import word_trie
+from .patterns import before_capital, matches_at, word_starts, word_trie
 
 if TYPE_CHECKING:
     from .characters import Cast, Mention
@@ -185,13 +185,15 @@ _NOUN_BEFORE_NAME = re.compile(
     r"\b(?:" + "|".join(rf"(?P<{gender}>{word_trie(nouns)})" for gender, nouns in GENDERED_NOUNS.items())
     + rf"),?\s+{_NAME}"
 )
+_NOUN_BEFORE_CAPITAL = before_capital([noun for nouns in GENDERED_NOUNS.values() for noun in nouns], r"\s+,?")
 
 
 def _vote_nouns(text: str, narration: list[tuple[int, int]], cast: Cast) -> None:
     """`her brother, Luki` / `his sister Jane` / `Lydia, her youngest sister,` / `Kitty, the second girl`."""
     named_after: dict[Gender, dict[int, list[str]]] = {gender: {} for gender in GENDERED_NOUNS}  # span -> names
+    nouns = word_starts(text, _NOUN_BEFORE_CAPITAL)
     for k, (start, end) in enumerate(narration):
-        for m in _NOUN_BEFORE_NAME.finditer(text, start, end):
+        for m in matches_at(_NOUN_BEFORE_NAME, text, nouns, start, end):
             gender: Gender = "female" if m.group("female") else "male"
             named_after[gender].setdefault(k, []).append(m.group(len(GENDERED_NOUNS) + 1))
     for gender, (after, tail) in _NOUN_PATTERNS.items():  # the votes in the order of one gender at a time

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
 
 # After a word's first letter: no word character before it (`\b` before the word, checked one letter on;
 # pass it to `word_trie` as `after_first`). With a hyphen: not inside `Mary-Anne` either.
@@ -40,17 +41,37 @@ def word_trie(words: Iterable[str], after_first: str = "") -> str:
 
 
 def before_capital(words: Iterable[str], between: str = r"\s+") -> re.Pattern[str]:
-    """A pattern for the text read backwards (`word_starts`): a capital A-Z, `between` (reversed),
-    and one of `words` reversed, standing at the start of a word (no word character before it).
+    """A pattern for the text read backwards (`word_starts`): a capital A-Z followed by `between`
+    (reversed) and one of `words` reversed, standing at the start of a word (no word character
+    before it). The capital is all it consumes (the rest is a look-ahead, group 1 its end), so no
+    capital is passed over.
 
     Forwards, a pattern opening with the words (`\\b(?:said|asked|…)\\s+[A-Z]`) is tried at nearly
     every letter of a book; backwards it opens with the capital, and the scanner jumps from one
     capital to the next."""
-    return re.compile(rf"[A-Z]{between}(?:{word_trie(word[::-1] for word in words)})(?!\w)")
+    words = list(words)
+    for word in words:  # (one capital gives one word: the longest)
+        if any(other.endswith(word) and not other[-len(word) - 1].isalnum() for other in words if other != word):
+            raise ValueError(f"{word!r} ends another of the words: only the longer would be found")
+    return re.compile(rf"[A-Z](?=({between}(?:{word_trie(word[::-1] for word in words)}))(?!\w))")
 
 
 def word_starts(text: str, backwards: re.Pattern[str]) -> list[int]:
-    """Where in `text` the words a `before_capital` pattern finds start, in text order: every word
-    of its list standing before a capital so (the capital is in no match but its own, so none is missed)."""
+    """Where in `text` the words a `before_capital` pattern finds start, in text order."""
     n = len(text)
-    return [n - m.end() for m in backwards.finditer(text[::-1])][::-1]
+    return [n - m.end(1) for m in backwards.finditer(text[::-1])][::-1]
+
+
+def matches_at(
+    pattern: re.Pattern[str], text: str, starts: list[int], start: int = 0, end: int | None = None
+) -> Iterator[re.Match[str]]:
+    """What `pattern.finditer(text, start, end)` finds, for a pattern that matches no empty string
+    and nowhere but at `starts` (in order): tried there only, each after the last match."""
+    end = len(text) if end is None else end
+    last = start
+    for k in range(bisect_left(starts, start), len(starts)):
+        if starts[k] >= end:
+            break
+        if starts[k] >= last and (m := pattern.match(text, starts[k], end)):
+            last = m.end()
+            yield m
