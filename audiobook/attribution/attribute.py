@@ -37,7 +37,7 @@ from .characters import NAME_RE, STOP_WORDS, SUBJECT_VERB, Cast, KnownCast, Ment
 from .context import Chapter, Context, Decision, Paragraph
 from .cues import KIN_VOCATIVE, PARENT_VOCATIVE, asks_name, named_in, names_called, tag_positions
 from .narrator import first_person, name_narrator, signed_name
-from .referents import NOMINAL, SUBJECT_AFTER, Resolver
+from .referents import NOMINAL, PERSON_NOUN, SUBJECT_AFTER, Resolver
 from .rules import (
     action_beat,
     answering,
@@ -261,6 +261,8 @@ def describe(ctx: Context, members: list[int]) -> None:
     mentions of an unnamed character, candidates for a later he/she."""
     text, resolver = ctx.text, ctx.resolver
     for seg in (ctx.segs[i] for i in members if ctx.segs[i].kind == "narration"):
+        if not PERSON_NOUN.search(text, seg.start, seg.end):
+            continue  # no noun of a person: no description (most short runs, `said Pooh.`)
         chunk = text[seg.start : seg.end]
         for candidate in _DETERMINER.finditer(chunk):
             at = seg.start + candidate.start()

@@ -5,10 +5,11 @@ the characters mentioned (or speaking) just before, a description ("the doctor",
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
+from operator import itemgetter
 
 from .characters import SUBJECT_VERB, TITLES, Cast, Gender, family_of, form_key, gender_of_noun
 from .patterns import STARTED_WORD, word_trie
@@ -39,10 +40,15 @@ PERSON_NOUNS = (
 # A description's words before its noun are no article or possessive either: `By the time her father
 # had arranged himself` holds `her father`, not someone called "the time her father"
 _NOT_AND = r"(?!(?:or|and|nor|the|a|an|his|her|their|my|our|its|your|this|that|these|those)\s)"
+_NOUN_TRIE = word_trie(PERSON_NOUNS.split("|"))
+# (possessive: a word or a run of spaces given back would leave a letter or a space where the
+# pattern goes on with a comma, a space or a letter; no match is lost, and none is retried)
 NOMINAL = re.compile(
-    rf"\b(?P<det>[Tt]he|[Aa]n?|[Oo]ne|[Aa]nother|[Tt]his|[Tt]hat|[Mm]y|[Hh]is|[Hh]er|[Tt]heir|[Oo]ur)\s+"
-    rf"(?P<adj>(?:{_NOT_AND}[a-z][a-z-]+,?\s+){{0,2}})(?P<noun>{word_trie(PERSON_NOUNS.split('|'))})s?\b"
+    rf"\b(?P<det>[Tt]he|[Aa]n?|[Oo]ne|[Aa]nother|[Tt]his|[Tt]hat|[Mm]y|[Hh]is|[Hh]er|[Tt]heir|[Oo]ur)\s++"
+    rf"(?P<adj>(?:{_NOT_AND}[a-z][a-z-]++,?\s++){{0,2}})(?P<noun>{_NOUN_TRIE})s?\b"
 )
+# Every match of NOMINAL holds one: its noun, after a space. A run of text without any holds no description.
+PERSON_NOUN = re.compile(rf"(?<=\s)(?:{_NOUN_TRIE})s?\b")
 # In a speech tag any description is someone: `"…?" the saloon-keeper demanded.`
 LOOSE_NOMINAL = re.compile(
     r"(?P<det>[Tt]he|[Aa]n?|[Aa]nother|[A-Z][a-z]+['’]s)\s+"
@@ -74,7 +80,6 @@ _APPOSED_NAME = (
     r"(?:(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lady|Lord|Captain|Colonel|Major|Sergeant|Parson|Father|Madame)\.?\s+)?"
     r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?"
 )
-_NOUN_TRIE = word_trie(PERSON_NOUNS.split("|"))
 # `Mr. Losberne, a surgeon in the neighbourhood,` / `the artist himself, Basil Hallward,`
 _SET_BESIDE = re.compile(
     rf"(?P<name>{_APPOSED_NAME}),\s+(?:a|an|the)\s+(?:[a-z-]+\s+){{0,2}}?(?P<noun>{_NOUN_TRIE})\b(?!['’-])"
@@ -321,17 +326,22 @@ class Resolver:
                 self._introduced.setdefault(m.group("noun"), []).append(m.start())
         gender = gender_of_noun(noun)
         words = (noun, *_SAME_CALLING.get(noun, ()))
-        found = [
-            (at, name)
-            for word in words
-            for at, name in self._apposed.get(word, ())
-            if at < pos and (gender is None or self.voice_gender(name) in (gender, None))
-        ]
+        found = []  # for each word, the last set beside it before `pos` (each list is in text order)
+        for word in words:
+            apposed = self._apposed.get(word, [])
+            k = bisect_left(apposed, pos, key=itemgetter(0))
+            while k > 0 and not (gender is None or self.voice_gender(apposed[k - 1][1]) in (gender, None)):
+                k -= 1
+            if k > 0:
+                found.append(apposed[k - 1])
         if not found:
             return None
         at, name = max(found)
-        if any(at < start < pos for word in words for start in self._introduced.get(word, ())):
-            return None  # `a policeman off duty` since: someone else of that calling
+        for word in words:
+            introduced = self._introduced.get(word, [])
+            k = bisect_right(introduced, at)
+            if k < len(introduced) and introduced[k] < pos:
+                return None  # `a policeman off duty` since: someone else of that calling
         return name
 
     def known_head(self, noun: str, pos: int) -> str | None:
