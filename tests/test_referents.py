@@ -334,3 +334,21 @@ def test_papa_is_the_father_whose_family_name_the_child_of_the_scene_bears() -> 
     )
     ctx = ctx_of(text)
     assert ctx.resolver.parent("papa", text.index('"You')) == "Mr. Hale"  # not the Mr. named last and most
+
+
+def test_the_other_of_two_talking_is_not_the_one_who_spoke_last() -> None:
+    # `"…," repeated the other`: the other of the two talking, never a new person called "the other"
+    text = (
+        "Martha and Walter sat in the kitchen after supper.\n\n"
+        '"Shall we go to the fair on Saturday?" asked Martha.\n\n'
+        '"The fair is over. It closed on Monday."\n\n'
+        '"Closed on Monday!" repeated the other, and she put down her cup.\n\n'
+        "Later Martha met Hester Dunn by the well. Hester had a bucket.\n\n"
+        '"Did she say any more, Hester?" inquired Martha.\n\n'
+        '"Not a word," replied the other.\n'
+    )
+    script = attribute(segment(parse_story(Path("story.txt"), text, "utf-8")))
+    said = [line.speaker for line in script.lines if line.kind == "dialogue"]
+    assert said[2] == "Martha"  # the one who asked, not Walter who answered
+    assert said[4] == "Hester"  # the one the line before called
+    assert "the other" not in {c.name for c in script.characters}

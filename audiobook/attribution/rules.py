@@ -68,6 +68,11 @@ def speech_tag(ctx: Context, par: Paragraph, i: int, joined: str | None) -> Deci
             continue
         if i in ctx.introduced_as and who.phrase.lower() in ("he", "she"):
             return None  # `"I am Captain Reyes," he said`: the name outweighs a guessed he
+        if " ".join(who.phrase.lower().split()) == "the other":
+            other = _the_other(ctx, par)
+            if other:
+                return Decision(other, who.rule, who.confidence)
+            continue  # no one to tell: the line is left to the rules after (turn-taking)
         name = ctx.resolver.resolve(who.phrase, s.start, par.exclude)
         if name is None and who.phrase.lower() not in ("he", "she", "i"):
             name = ctx.resolver.named(who.phrase, s.start, who.after_verb)  # a tag names a speaker, known or not
@@ -75,6 +80,22 @@ def speech_tag(ctx: Context, par: Paragraph, i: int, joined: str | None) -> Deci
             _voice_gender(ctx, par, i, name)
             return Decision(name, who.rule, who.confidence)
     return None
+
+
+def _the_other(ctx: Context, par: Paragraph) -> str | None:
+    """`"…?" asked Mrs. Gardiner.` / `"Yes; …"` / `"…," repeated the other`: of two people talking,
+    the other is not the one who spoke the line before - the one that line called by name, else the
+    one who spoke the line before it. None when the lines before are no such exchange."""
+    before = [ctx.quotes(p) for p in (par.index - 1, par.index - 2)]
+    if not before[0]:
+        return None
+    last = next((ctx.decided[j].speaker for j in before[0] if j in ctx.decided), None)
+    if last is not None:
+        called = [c for c in ctx.vocatives.get(par.index - 1, ()) if c != last]
+        if called:
+            return called[0]  # `"Did she say any more, Anny dear?" inquired the messenger.`
+    earlier = next((ctx.decided[j].speaker for j in before[1] if j in ctx.decided), None)
+    return earlier if earlier != last and earlier not in par.exclude else None
 
 
 def _voice_gender(ctx: Context, par: Paragraph, i: int, name: str) -> None:
