@@ -228,3 +228,33 @@ def test_a_calling_used_as_a_name_in_a_tag() -> None:
     assert tag_after(" nanny said.", True) == Who("Nanny", "speech-verb", 0.9)
     assert tag_after(" said the nurse.", True) == Who("the nurse", "speech-verb", 0.95, after_verb=True)
     assert tag_after(" said nothing.", True) is None
+
+
+@pytest.mark.parametrize(
+    ("narration", "phrase"),
+    [
+        # a lead-in ending in a dash, or its verb followed by `thus`
+        ("The music stopped; and soon afterwards Mr. Crane, drawing near Nell, said to her--", "Mr. Crane"),
+        ("After clearing his throat, however, he proceeded thus--", "he"),
+        # a name after any word, right before the verb that ends the sentence
+        ("When they had driven over the hill and around a corner Walter said:", "Walter"),
+        ("And for a long time Tobble only said", "Tobble"),
+        # the subject of the last clause, not a name before it with a closing phrase
+        ("As soon as he had eaten Tom whispered to Ann, and Ann said", "Ann"),
+        # a relative clause about the one who speaks
+        ("They were met in the hall by the butler, who said,", "the butler"),
+    ],
+)
+def test_lead_ins_that_end_in_a_dash_a_late_name_or_who_said(narration: str, phrase: str) -> None:
+    who = tag_before(narration)
+    assert who is not None and who.phrase == phrase
+
+
+def test_a_relative_clause_about_a_thing_is_no_tag() -> None:
+    assert tag_before("They turned to the old house by the gate, who said,") is None
+
+
+def test_a_participle_of_speech_after_by_is_the_subjects_tag() -> None:
+    # `Mary eagerly interrupted her by exclaiming--`: Mary's; not `better than by saying` (a comparison)
+    assert tag_before("when Mary eagerly interrupted her by exclaiming--") == Who("Mary", "speech-verb", 0.85)
+    assert tag_before("but he never ended the subject better than by saying--") is None

@@ -335,7 +335,7 @@ def _heard_saying(narr: str) -> tuple[str, Who] | None:
 
 # What may follow a speech verb in its tag: `called out`, `said slowly to Tom`, `began in a low voice`
 _PARTICLE = (
-    r"(?:\s+(?:out|in|up|back|on|forth|aloud|again|\w+ly|to\s+\w+"
+    r"(?:\s+(?:out|in|up|back|on|forth|aloud|again|thus|\w+ly|to\s+\w+"
     r"|(?:in|with)\s+(?:a|an|the|his|her|my|their)\s+(?:[a-z]+\s+)?[a-z]+))"
 )
 _LATE_TAG = re.compile(
@@ -344,7 +344,21 @@ _LATE_TAG = re.compile(
     rf"(?P<who>\b(?:I|he|she|(?:[Tt]he\s+)?{NAME_PHRASE.pattern}|(?:the|my|his|her)\s+(?:[a-z]+\s+)?[a-z]+))"
     r"|(?<=\s)(?P<pronoun>I|he|she))"  # `With a stronger voice she soon added,`
     r"(?:,[^,]{1,60},)?\s+(?:(?:\w+ly|soon|then|now|again|also|only|still|at once|at last)\s+){0,3}(?P<verb>[a-z]+)"
-    rf"(?P<rest>{_PARTICLE}{{0,4}})(?P<end>(?:,\s*[^,\s][^,]{{0,30}})?[,:—–-]*|\.)\s*$"
+    rf"(?P<rest>{_PARTICLE}{{0,4}})(?P<end>(?:,\s*[^,\s][^,]{{0,30}})?[,:;—–-]*|\.)\s*$"
+)
+# `and around a corner Matthew said:` / `and soon afterwards Mr. Darcy, drawing near Elizabeth, said to
+# her--`: a name after any word, right before the speech verb that ends the sentence (tried after
+# `_LATE_TAG`, whose subjects open a clause, and without its closing phrase: `Tom whispered to Ann, and
+# Ann said` is Ann's)
+_LATE_NAME = re.compile(
+    rf"(?<=[a-z]\s)(?P<who>{NAME_PHRASE.pattern})(?:,[^,]{{1,60}},)?\s+"
+    r"(?:(?:\w+ly|soon|then|now|again|also|only|still|at once|at last)\s+){0,3}(?P<verb>[a-z]+)"
+    rf"{_PARTICLE}{{0,4}}(?P<end>[,:;—–-]*)\s*$"
+)
+# `met by the butler, who said,`: the one the relative clause is about speaks
+_WHO_SAID = re.compile(
+    rf"(?P<who>\b(?:[Tt]he|[Aa]n?)\s+(?:[a-z-]+\s+){{0,2}}[a-z-]+|{NAME_PHRASE.pattern}),\s+who\s+(?:\w+ly\s+)?"
+    rf"(?P<verb>[a-z]+){_PARTICLE}{{0,4}}\s*[,:;—–-]*\s*$"
 )
 # Speech verbs that are gestures too: ending a sentence before a quote they are a beat, not its tag.
 _GESTURES = frozenset(
@@ -387,8 +401,11 @@ def _speech_follows(rest: list[str]) -> bool:
     return not _WHAT_WAS_SAID.match(rest[0].lower())
 
 
-_AND_THEN_VERB = re.compile(rf"(?:\b(?:and|then)|,)\s+(?:\w+ly\s+)?(\w+){_PARTICLE}{{0,4}}\s*[,:]?\s*$")
-_LAST_VERB = re.compile(rf"(\w+){_PARTICLE}{{0,4}}\s*[,:]?\s*$")
+# (a lead-in may end in a dash: `said to her--`, `he proceeded thus--`, `by exclaiming--`)
+_AND_THEN_VERB = re.compile(
+    rf"(?:\b(?:and|then)|(?<!\bthan\s)\bby|,)\s+(?:\w+ly\s+)?(\w+){_PARTICLE}{{0,4}}\s*[,:;—–-]*\s*$"
+)
+_LAST_VERB = re.compile(rf"(\w+){_PARTICLE}{{0,4}}\s*[,:;—–-]*\s*$")
 _PARTICIPLE_TAGS = frozenset(
     "saying crying asking adding exclaiming replying whispering calling shouting answering".split()
 )
@@ -464,9 +481,15 @@ def tag_before(narr: str) -> Who | None:
                 found = who  # `Katharine, with flushed cheeks, raised her head and said:`
         if found:
             return Who(found, "speech-verb", 0.85)
+    if " who " in sentence:  # `they were met by the butler, who said,`
+        relative = _WHO_SAID.search(sentence)
+        if relative and is_speech_verb(relative.group("verb")):
+            who = speaker_phrase(relative.group("who"))  # a person: not `the old woman at the gate, who`
+            if who:
+                return Who(who, "speech-verb", 0.8)
     # `my father, after showing a great concern at it, said to her, with a sigh,` / `to hear the Rabbit say to itself,`
-    late = _LATE_TAG.search(sentence)
-    if late and late.group("pronoun"):
+    late = _LATE_TAG.search(sentence) or _LATE_NAME.search(sentence)
+    if late and late.groupdict().get("pronoun"):
         return Who(late.group("pronoun"), "speech-verb", 0.8) if is_speech_verb(late.group("verb")) else None
     verb = late.group("verb") if late else ""
     if late and late.group("end") == "." and verb in _GESTURES:
