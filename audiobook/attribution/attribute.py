@@ -156,18 +156,26 @@ class _Joined:
 
     text: str
     segments: tuple[Segment, ...]
-    paragraphs: tuple[str, ...]
     chapters: tuple[Chapter, ...]
 
     @cached_property  # (asked by several passes of a book: found once)
     def narration(self) -> list[tuple[int, int]]:
         return [(s.start, s.end) for s in self.segments if s.kind == "narration"]
 
+    @cached_property  # (asked of a first-person story only: listed then)
+    def paragraphs(self) -> tuple[str, ...]:
+        """Each paragraph's text by its number, "" for the gap between two chapters."""
+        paragraphs: list[str] = []
+        for k, chapter in enumerate(self.chapters):
+            story = chapter.segmentation.story
+            paragraphs += [""] * (k > 0) + [story.paragraph_text(i) for i in range(len(story.paragraphs))]
+        return tuple(paragraphs)
+
 
 def _join(segmentations: Sequence[Segmentation]) -> _Joined:
     texts: list[str] = []
     segments: list[Segment] = []
-    paragraphs: list[str] = []
+    paragraphs = 0  # the paragraphs so far
     chapters: list[Chapter] = []
     text_start = 0
     for seg in segmentations:
@@ -175,10 +183,10 @@ def _join(segmentations: Sequence[Segmentation]) -> _Joined:
         if chapters:
             texts.append(CHAPTER_BREAK)
             text_start += len(CHAPTER_BREAK)
-            paragraphs.append("")  # a gap in the paragraph numbers: nothing runs on across it
-        chapters.append(Chapter(seg, text_start, len(paragraphs), len(segments)))
+            paragraphs += 1  # a gap in the paragraph numbers: nothing runs on across it
+        chapters.append(Chapter(seg, text_start, paragraphs, len(segments)))
         texts.append(story.text)
-        paragraphs += [story.paragraph_text(i) for i in range(len(story.paragraphs))]
+        paragraphs += len(story.paragraphs)
         first_paragraph = chapters[-1].first_paragraph
         if not chapters[1:]:
             segments += seg.segments  # the first chapter is where it is
@@ -188,7 +196,7 @@ def _join(segmentations: Sequence[Segmentation]) -> _Joined:
                 for s in seg.segments
             ]
         text_start += len(story.text)
-    return _Joined("".join(texts), tuple(segments), tuple(paragraphs), tuple(chapters))
+    return _Joined("".join(texts), tuple(segments), tuple(chapters))
 
 
 def _works(chapters: Sequence[Segmentation]) -> list[tuple[int, int]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import replace
+from itertools import chain
 
 from .characters import Cast
 from .context import Context
@@ -29,9 +30,10 @@ _FAREWELL = re.compile(r"(?:love|goodbye|yours|sincerely|regards|farewell|best w
 def first_person(text: str, narration: list[tuple[int, int]]) -> bool:
     """Whether the narration is told by an I: more I/me/my than half the he/she/his/her/him,
     or at least two speech tags of an I (`"…?" I inquired.`)."""
+    found = Counter(chain.from_iterable(_PRONOUNS.findall(text, start, end) for start, end in narration))
     words: Counter[str] = Counter()
-    for start, end in narration:
-        words.update(m.lower() for m in _PRONOUNS.findall(text, start, end))
+    for word, n in found.items():  # (each way of writing a word counted first: "He", "he", "HE")
+        words[word.lower()] += n
     first = words["i"] + words["me"] + words["my"]
     third = sum(words[w] for w in ("he", "she", "his", "her", "him"))
     if first > 0.5 * third and first >= 3:

@@ -324,8 +324,10 @@ class Resolver:
                     self._apposed.setdefault(m.group("noun") or m.group("noun2"), []).append((m.end(), name))
             for m in _INTRODUCED.finditer(self.text):
                 self._introduced.setdefault(m.group("noun"), []).append(m.start())
-        gender = gender_of_noun(noun)
         words = (noun, *_SAME_CALLING.get(noun, ()))
+        if not any(word in self._apposed for word in words):
+            return None  # (most nouns: nobody was ever set beside them)
+        gender = gender_of_noun(noun)
         found = []  # for each word, the last set beside it before `pos` (each list is in text order)
         for word in words:
             apposed = self._apposed.get(word, [])
