@@ -145,9 +145,11 @@ def _is_speech(text: str, span: tuple[int, int], para_start: int, open_at_start:
         before -= 1
     if open_at_start or before == para_start:
         return True
-    # only the last words before the quote can be a lead-in: a bounded slice, not the whole paragraph
-    lead_in = _SPEECH_LEAD_IN.search(text, max(para_start, before - _LEAD_IN_CHARS), before)
-    if lead_in or text[before - 1] == ":":
+    if text[before - 1] == ":":
+        return True
+    # only the last words before the quote can be a lead-in: a bounded slice, not the whole paragraph;
+    # and a lead-in ends in its comma (or colon) right at `before`, which is no space
+    if text[before - 1] == "," and _SPEECH_LEAD_IN.search(text, max(para_start, before - _LEAD_IN_CHARS), before):
         return True
     inner = text[s + 1 : e - 1].strip() if e - s > 1 else ""
     # (the words are counted only as far as asked: up to 3, or up to 8)
@@ -234,10 +236,12 @@ def _runs(
     runs: list[Segment] = []
 
     def narration(s: int, e: int) -> None:
-        chunk = text[s:e]
-        if chunk.strip():
-            lead = len(chunk) - len(chunk.lstrip())
-            runs.append(Segment(s + lead, s + len(chunk.rstrip()), "narration", paragraph))
+        while s < e and text[s].isspace():  # (trimmed where it lies: no copies of a long paragraph)
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if s < e:
+            runs.append(Segment(s, e, "narration", paragraph))
 
     pos = start
     for s, e in spans:
