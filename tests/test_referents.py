@@ -352,3 +352,25 @@ def test_the_other_of_two_talking_is_not_the_one_who_spoke_last() -> None:
     assert said[2] == "Martha"  # the one who asked, not Walter who answered
     assert said[4] == "Hester"  # the one the line before called
     assert "the other" not in {c.name for c in script.characters}
+
+
+def test_someone_known_by_whose_they_are_is_not_the_owner() -> None:
+    # `said Dan's girl`, `asked Mr. Bumble's good lady`: the one owned speaks, a woman, never the owner
+    text = (
+        "Milly came in with Dan and a girl in furs.\n\n"
+        '"Well, well," said Dan, "what next?"\n\n'
+        '"Do I get a drink?" said Dan\'s girl.\n\n'
+        "Mr. Bumble sat by the fire.\n\n"
+        '"Is that the man?" asked Mr. Bumble\'s good lady.\n'
+    )
+    script = attribute(segment(parse_story(Path("story.txt"), text, "utf-8")))
+    said = [line.speaker for line in script.lines if line.kind == "dialogue"]
+    assert said[2:] == ["Dan's girl", "Mr. Bumble's good lady"]
+    genders = {c.name: c.gender for c in script.characters}
+    assert genders["Dan's girl"] == genders["Mr. Bumble's good lady"] == "female"
+
+
+def test_a_voice_owned_is_the_owners() -> None:
+    text = 'Walter and Martha sat at supper.\n\n"Not in this rain." Martha\'s clear voice startled him.\n'
+    script = attribute(segment(parse_story(Path("story.txt"), text, "utf-8")))
+    assert [line.speaker for line in script.lines if line.kind == "dialogue"] == ["Martha"]

@@ -14,6 +14,7 @@ from functools import lru_cache
 from ..segment import Segment
 from .characters import NAME_RE, STOP_WORDS, SUBJECT_VERB, TITLES, Cast
 from .context import Rule
+from .gender import GENDERED_NOUNS
 from .names import CALLING_NAMES
 from .patterns import before_capital, word_starts, word_trie
 from .referents import LOOSE_NOMINAL, NOMINAL, PERSON_NOUNS
@@ -147,6 +148,11 @@ _NOT_SUBJECTS = frozenset(
 )
 _NAME_AFTER = re.compile(r"\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\b(?!['’]s)")  # `the poet Syme`, not `the boy Tom's`
 _OWNER = re.compile(rf"['’]s\s+(?:{PERSON_NOUNS})\b")  # `the child's nurse`
+# `Dan's girl`, `Mr. Bumble's good lady`, `Oliver's benefactress`: a person known by whose they are
+_OWNED_NOUNS = word_trie(  # (not `Mary's voice`: the owner's own, who speaks)
+    [n for n in (*PERSON_NOUNS.split("|"), *GENDERED_NOUNS["female"], *GENDERED_NOUNS["male"]) if n != "voice"]
+)
+_NAME_OWNS = re.compile(rf"['’]s\s+(?:[a-z]+\s+)?(?:{_OWNED_NOUNS})\b(?![-'’])")
 _PRONOUN = re.compile(r"(?:I|he|she|He|She)\b")
 _THE_NAME = re.compile(r"[Tt]he\s+(?=[A-Z])")
 _SUBJECT_AND_VERB = re.compile(rf"\b(I|he|she|{NAME_PHRASE.pattern})\s+(?:\w+ly\s+)?(\w+)")
@@ -174,10 +180,14 @@ def speaker_phrase(phrase: str) -> str | None:
     if m is None:
         return None
     words = m.group(0).split()
+    end = m.end()
+    owned = None if the else _NAME_OWNS.match(phrase, end)
+    if owned:  # `said Dan's girl`, `asked Mr. Bumble's good lady`: the one owned speaks, not the owner
+        end = owned.end()
     if words[0].rstrip(".") in TITLES and len(words) > 1:
-        return phrase[: m.end()]  # `Miss Betsey`, `Mrs. Hall`: after a title any capitalised word is a name
+        return phrase[:end]  # `Miss Betsey`, `Mrs. Hall`: after a title any capitalised word is a name
     if words[0] not in STOP_WORDS or (the and (words[-1] not in STOP_WORDS or words[0].rstrip(".") in TITLES)):
-        return phrase[: m.end()]
+        return phrase[:end]
     return None
 
 

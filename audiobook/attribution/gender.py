@@ -42,13 +42,14 @@ GENDERED_NOUNS: dict[Gender, tuple[str, ...]] = {
                "landlady", "hostess", "waitress", "lass", "actress", "mistress", "baroness", "ambassadress",
                "laundress", "seamstress", "stewardess", "heiress", "goddess", "poetess", "authoress", "shepherdess",
                "sorceress", "murderess", "adventuress", "proprietress", "patroness", "postmistress", "housewife",
-               "grandmamma", "mamma", "stepmother", "godmother", "fiancée", "spinster"),
+               "grandmamma", "mamma", "stepmother", "godmother", "fiancée", "spinster", "benefactress"),
     "male": ("boy", "man", "gentleman", "father", "brother", "son", "uncle", "king", "prince", "husband",
              "nephew", "grandfather", "lad", "boyfriend", "duke", "earl", "lord", "baron", "bridegroom", "schoolboy",
              "schoolmaster", "monk", "friar", "abbot", "landlord", "waiter", "fellow", "chap", "clergyman",
              "fisherman", "horseman", "workman", "watchman", "salesman", "policeman", "boatman", "ferryman",
              "postman", "cowboy", "host", "master", "parson", "priest", "vicar", "rector", "curate", "bishop",
-             "chaplain", "grandpapa", "papa", "stepfather", "godfather", "bachelor", "widower", "emperor"),
+             "chaplain", "grandpapa", "papa", "stepfather", "godfather", "bachelor", "widower", "emperor",
+             "benefactor"),
 }
 _QUOTE_MARK = re.compile(r"[\"“”]")
 _QUOTED = re.compile(r"[\"“][^\"”]*[\"”]?")

@@ -29,7 +29,7 @@ PERSON_NOUNS = (
     "blacksmith|carpenter|tailor|baker|butcher|barber|peasant|villager|traveller|traveler|passenger|pilgrim|"
     "beggar|tramp|thief|robber|prisoner|convict|jailer|warden|sheriff|marshal|deputy|ranger|cowboy|rider|"
     "horseman|scout|chief|mate|boatswain|pilot|skipper|admiral|general|lieutenant|corporal|trooper|secretary|"
-    "agent|banker|manager|proprietor|tenant|undertaker|auctioneer|attorney|magistrate|coroner|governor|mayor|"
+    "agent|banker|manager|proprietor|tenant|undertaker|auctioneer|attorney|solicitor|magistrate|coroner|governor|mayor|"
     "duke|duchess|count|countess|baron|earl|lord|widow|bride|bridegroom|lover|maiden|damsel|matron|urchin|"
     "youngster|schoolboy|schoolgirl|pupil|scholar|schoolmaster|schoolmistress|tutor|witch|wizard|fairy|ghost|"
     "chap|boatman|ferryman|messenger|page|herald|jester|pedlar|peddler|hawker|vendor|customer|salesman|"
@@ -51,7 +51,7 @@ NOMINAL = re.compile(
 PERSON_NOUN = re.compile(rf"(?<=\s)(?:{_NOUN_TRIE})s?\b")
 # In a speech tag any description is someone: `"…?" the saloon-keeper demanded.`
 LOOSE_NOMINAL = re.compile(
-    r"(?P<det>[Tt]he|[Aa]n?|[Aa]nother|[A-Z][a-z]+['’]s)\s+"
+    r"(?P<det>[Tt]he|[Aa]n?|[Aa]nother|(?:(?:Mrs|Mr|Miss|Ms|Dr)\.?\s+)?[A-Z][a-z]+['’]s)\s+"
     rf"(?P<adj>(?:{_NOT_AND}[a-z][a-z-]+(?:['’]s)?\s+){{0,2}})(?P<noun>(?![a-z-]*ly\b)[a-z][a-z-]*[a-z])"
 )
 # A subject is followed by its verb, maybe after what it wears or holds and an adverb: `and the
