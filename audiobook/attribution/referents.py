@@ -221,7 +221,7 @@ class Resolver:
         self.narrator = narrator
         self.nominal_heads: dict[str, str] = {}  # head noun -> latest unnamed character with it
         self._apposed: dict[str, list[tuple[int, str]]] | None = None  # noun -> (where, who) set beside it
-        self._introduced: dict[str, list[int]] = {}  # noun -> where `a <noun>` introduces someone
+        self._introduced: dict[str, list[int]] | None = None  # noun -> where `a <noun>` introduces someone
         self._head_at: dict[str, int] = {}  # head noun -> where a description with it was last met
         self._described: dict[str, list[str]] = {}  # head noun -> unnamed characters with it, latest last
         self.nominal_mods: dict[str, tuple[frozenset[str], bool]] = {}  # description -> (modifiers, set apart)
@@ -317,13 +317,11 @@ class Resolver:
         calling) before `pos`, of the noun's gender - unless someone new was introduced by it
         since (`a policeman off duty`)."""
         if self._apposed is None:
-            self._apposed, self._introduced = {}, {}
+            self._apposed = {}
             for m in _set_beside(self.text):
                 name = self.cast.resolve(m.group("name") or m.group("name2"))
                 if name and name != self.narrator:
                     self._apposed.setdefault(m.group("noun") or m.group("noun2"), []).append((m.end(), name))
-            for m in _INTRODUCED.finditer(self.text):
-                self._introduced.setdefault(m.group("noun"), []).append(m.start())
         words = (noun, *_SAME_CALLING.get(noun, ()))
         if not any(word in self._apposed for word in words):
             return None  # (most nouns: nobody was ever set beside them)
@@ -339,6 +337,10 @@ class Resolver:
         if not found:
             return None
         at, name = max(found)
+        if self._introduced is None:  # (scanned for when first asked: every "a" of the book is tried)
+            self._introduced = {}
+            for m in _INTRODUCED.finditer(self.text):
+                self._introduced.setdefault(m.group("noun"), []).append(m.start())
         for word in words:
             introduced = self._introduced.get(word, [])
             k = bisect_right(introduced, at)
@@ -489,22 +491,22 @@ class Resolver:
             start = self._paragraph_start(end - 1)
             if _QUOTE_MARKS.search(self.text, start, end):
                 return None  # the paragraph before is someone's speech: only narration tells who is in view
-        found = None
-        for m in self.cast.mentioned_after(start, end):
+        for m in reversed(self.cast.mentioned_after(start, end)):  # the latest that is a topic
             if m.character in exclude or m.character == self.narrator or self.gender(m.character) != gender:
                 continue
             if m.start == m.end:
-                found = m.character if own else found  # the speaker of an earlier quote of the paragraph
+                if own:
+                    return m.character  # the speaker of an earlier quote of the paragraph
                 continue
             if m.start != start and not _SUBJECT_START.search(self.text[max(start, m.start - 40) : m.start]):
                 if self.text.startswith(",", m.end) and SUBJECT_VERB.match(self.text, m.end + 1) and (
                     _APPOSED.search(self.text[max(start, m.start - 60) : m.start])
                 ):
-                    found = m.character  # `The Old Grey Donkey, Eeyore, stood by himself`
+                    return m.character  # `The Old Grey Donkey, Eeyore, stood by himself`
                 continue
             if self._subject_at(m.end) or _OWN_FEATURE.match(self.text, m.end):
-                found = m.character  # `Marilla’s lips twitched.` too: the owner is the topic
-        return found
+                return m.character  # `Marilla’s lips twitched.` too: the owner is the topic
+        return None
 
     def answerer(self, gender: Gender | None, pos: int, exclude: AbstractSet[str]) -> str | None:
         """`"Feel pretty sick, Tilda?" he asked.` / `She looked at him. "I thought you were here,"
