@@ -327,3 +327,65 @@ def test_a_line_tagged_she_is_never_a_mans_guess() -> None:
     ctx.decided[q[2]] = Decision("Mr. Grey", "turn-taking", 0.55)
     tagged_genders(ctx)
     assert speakers(ctx) == ["Mr. Grey", "Mr. Grey", None, "Mr. Grey"]  # no woman near: no one
+
+
+def _vocatives_of(text: str) -> list[list[str]]:
+    """The names each dialogue paragraph calls, after the whole sieve."""
+    from audiobook.attribution.attribute import sieve
+
+    ctx = ctx_of(text)
+    sieve(ctx)
+    paragraphs = dict.fromkeys(ctx.segs[i].paragraph for i in quotes(ctx))
+    return [ctx.vocatives.get(p, []) for p in paragraphs]
+
+
+PARLOUR = """Ann and Tom sat in the parlour. Mrs. Dale had sent them a goose that morning, and Ann
+was writing to thank her.
+
+"Nobody could be kinder," said Ann.
+
+"Oh, Mrs. Dale; every body knows Mrs. Dale."
+
+"You are unjust to her."
+"""
+
+
+def test_a_name_a_line_speaks_of_again_is_not_called() -> None:
+    from audiobook.attribution.addressed import talked_of
+
+    assert talked_of("Oh, Mrs. Dale; every body knows Mrs. Dale.", "Mrs. Dale", ["Mrs. Dale"])
+    assert not talked_of("Mary Ann! Mary Ann!", "Mary Ann", ["Mary Ann", "Mary Ann"])  # called twice
+    assert not talked_of("Oh, Mrs. Dale, come in.", "Mrs. Dale", ["Mrs. Dale"])
+    # so Mrs. Dale, spoken of, does not answer the line: Ann does
+    assert _vocatives_of(PARLOUR) == [[], [], []]
+    assert _speakers_of(PARLOUR) == ["Ann", "Tom", "Ann"]
+
+
+def test_a_name_with_an_aside_and_a_verb_after_it_is_the_subject_not_called() -> None:
+    from audiobook.attribution.addressed import talked_of
+
+    said = "Mr. Hale, I suppose, is not a man who reads?"
+    assert talked_of(said, "Mr. Hale", ["Mr. Hale"])
+    assert talked_of("Mr. Hale, you know, (she smiled,) is out of the question.", "Mr. Hale", ["Mr. Hale"])
+    assert not talked_of("Mr. Hale, I suppose, you will stay to dine?", "Mr. Hale", ["Mr. Hale"])
+    text = PARLOUR.replace('"Oh, Mrs. Dale; every body knows Mrs. Dale."', '"Mrs. Dale, I suppose, is a great reader?"')
+    assert _vocatives_of(text) == [[], [], []]
+
+
+CORNER = """Ann and Tom sat in the parlour after dinner.
+
+"Who sent the goose?" said Ann.
+
+"I think Mr. Hale sent it."
+
+"Mr. Hale!--How very kind."
+
+"He is always kind."
+"""
+
+
+def test_a_name_cried_back_from_the_line_before_is_echoed_not_called() -> None:
+    assert _vocatives_of(CORNER)[2] == []
+    assert _vocatives_of(CORNER.replace("Mr. Hale!--How", "Mr. Hale.--How"))[2] == []
+    # not echoed when the line before did not speak of him: then he is called
+    assert _vocatives_of(CORNER.replace("I think Mr. Hale sent it.", "I think the vicar sent it."))[2] == ["Mr. Hale"]

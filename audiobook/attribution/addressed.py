@@ -19,7 +19,23 @@ from .context import Context, Decision
 from .names import Gender
 from .turns import runs
 
-__all__ = ["gendered_turns", "listener_gender", "speaker_gender", "tagged_genders"]
+__all__ = ["gendered_turns", "listener_gender", "speaker_gender", "tagged_genders", "talked_of"]
+
+def talked_of(said: str, name: str, called: list[str]) -> bool:
+    """Whether a name that a line seems to call is one it speaks of: the line names it again where
+    it calls no one (`"Mrs. Dixon! very true indeed. I had not thought of Mrs. Dixon."`), or an
+    aside and a verb follow it, which make it the sentence's subject (`"Mr. Martin, I suppose, is
+    not a man of information?"`). (`"Mary Ann! Mary Ann!"` calls her twice.)"""
+    if len(re.findall(rf"\b{re.escape(name)}\b", said)) > called.count(name):
+        return True
+    return re.search(re.escape(name) + _ASIDE_THEN_VERB, said) is not None
+
+
+_ASIDE_THEN_VERB = (  # `, I suppose,` / `, you know, (recollecting herself,)` and then a verb
+    r",\s+(?:I|you|we|they|one)\s+[a-z]+(?:\s+[a-z]+)?,\s*(?:\([^)]*\)\s*)?"
+    r"(?:is|was|has|had|will|would|can|could|must|should|shall|may|might|does|did|seems|looks|never|always|knows|thinks)\b"
+)
+
 
 def gendered_turns(ctx: Context) -> None:
     """Swap the two speakers of a stretch of turn-taking guesses that the lines' address contradicts."""

@@ -32,7 +32,7 @@ from functools import cached_property
 
 from ..book import Book
 from ..segment import Segment, Segmentation, segment
-from .addressed import gendered_turns, tagged_genders
+from .addressed import gendered_turns, tagged_genders, talked_of
 from .characters import NAME_RE, STOP_WORDS, SUBJECT_VERB, Cast, KnownCast, Mention, find_cast
 from .context import Chapter, Context, Decision, Paragraph
 from .cues import KIN_VOCATIVE, PARENT_VOCATIVE, asks_name, named_in, names_called, tag_positions
@@ -341,7 +341,10 @@ def open_paragraph(ctx: Context, p: int, members: list[int]) -> Paragraph | None
     for i in quotes:
         said = ctx.said(i)
         lower = said.lower()
-        for v in names_called(said):
+        called = names_called(said)
+        for v in called:
+            if talked_of(said, v, called):
+                continue  # `"Mrs. Dixon! very true. I had not thought of Mrs. Dixon."`: spoken of, not called
             name = ctx.resolver.holder(v, ctx.segs[i].start) or ctx.cast.resolve(v)  # `"…, John?"`: the John in view
             if name and ctx.introduced_as.get(i) != name and not _echoed(said, v, name, ctx.named.get(p - 1, ())):
                 addressed.append(name)
@@ -361,9 +364,9 @@ def open_paragraph(ctx: Context, p: int, members: list[int]) -> Paragraph | None
 
 
 def _echoed(said: str, called: str, name: str, named_before: Collection[str]) -> bool:
-    """`"…a friend called Mr Beaver."` / `"John Beaver? How odd."`: a name the line before spoke of,
-    asked back at the start of a line, is echoed, not called."""
-    return name in named_before and re.match(rf"\W*{re.escape(called)}\W*\?", said) is not None
+    """`"…a friend called Mr Beaver."` / `"John Beaver? How odd."` / `"Mr. Dixon.--Very well."`: a name
+    the line before spoke of, asked or cried back at the start of a line, is echoed, not called."""
+    return name in named_before and re.match(rf"\W*{re.escape(called)}(?:\W*[?!]|\.\s*[—–-])", said) is not None
 
 
 _KIN_WORDS = ("uncle", "aunt", "cousin", "sister", "brother")
