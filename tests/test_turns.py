@@ -389,3 +389,22 @@ def test_a_name_cried_back_from_the_line_before_is_echoed_not_called() -> None:
     assert _vocatives_of(CORNER.replace("Mr. Hale!--How", "Mr. Hale.--How"))[2] == []
     # not echoed when the line before did not speak of him: then he is called
     assert _vocatives_of(CORNER.replace("I think Mr. Hale sent it.", "I think the vicar sent it."))[2] == ["Mr. Hale"]
+
+
+ROSES = """Ann and Tom sat in the garden with Mrs. Dale after tea.
+
+"The roses are late this year," said Ann.
+
+"Very late," said Mrs. Dale. Tom was silent a while, and then added,
+
+"It has been a cold spring."
+
+"Colder than the last."
+"""
+
+
+def test_a_lead_in_closing_the_paragraph_before_tags_the_next_line() -> None:
+    # not Ann's turn again after Mrs. Dale's: the sentence after Mrs. Dale's line leads into Tom's
+    assert _speakers_of(ROSES)[2] == "Tom"
+    # a sentence that ends with a full stop leads into nothing: the turns go on
+    assert _speakers_of(ROSES.replace("and then added,", "and then looked away."))[2] == "Ann"

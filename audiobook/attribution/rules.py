@@ -131,11 +131,16 @@ def action_beat(ctx: Context, par: Paragraph) -> Decision | None:
 
 def introduced_after_quote(ctx: Context, par: Paragraph) -> Decision | None:
     """A paragraph of quotes only, after a paragraph whose last quote is followed by someone starting
-    to speak or sing: `…," Haku replied. … she began singing.` then the song."""
+    to speak or sing: `…," Haku replied. … she began singing.` then the song; or by a lead-in, a
+    sentence ending in a comma or a colon: `…," said Ann. Tom was silent a while, and then added,`."""
     trailing = trailing_narration(ctx.text, ctx.segs, ctx.by_paragraph.get(par.index - 1, []))
     if par.tags or len(par.members) != len(par.quotes) or not trailing or par.index - 1 in ctx.narration_only:
         return None
-    found = _first_resolved(ctx, par, introducer(trailing)[:1])
+    cues = introducer(trailing)[:1]
+    if not cues and trailing.rstrip().endswith((":", ",", "-", "—", "–")):
+        tag = tag_before(trailing)  # `…," said Ann. Tom shrugged, and then added,` ends in the next line's tag
+        cues = [tag] if tag else []
+    found = _first_resolved(ctx, par, cues)
     return Decision(found.speaker, "introduced", 0.6) if found else None
 
 
