@@ -8,7 +8,7 @@ from pathlib import Path
 from audiobook.attribution import Character, attribute
 from audiobook.attribution.attribute import context
 from audiobook.attribution.characters import Cast, KnownCast, KnownCharacter
-from audiobook.attribution.names import given_name_gender, short_form_of
+from audiobook.attribution.names import SENTENCE_START, given_name_gender, opens_sentence, short_form_of
 from audiobook.load import parse_story
 from audiobook.segment import segment
 
@@ -321,3 +321,11 @@ def test_a_calling_used_bare_as_a_name_is_a_character() -> None:
         '"Drink this," said the nurse.\n'
     )
     assert cast_of(text).resolve("Nurse") is None
+
+
+def test_a_sentence_opens_where_the_six_characters_before_say_so() -> None:
+    text = '\nKaito sat. Miku said, "Haku!" (Len) \u2014Rin\n\n  Luka: Meiko; and Gakupo .\u201d  \n Ann.      Bo'
+    opens = {pos for pos in range(len(text) + 1) if opens_sentence(text, text[::-1], pos)}
+    assert opens == {pos for pos in range(len(text) + 1) if SENTENCE_START.search(text, max(0, pos - 6), pos)}
+    assert {text.index(w) for w in ("Kaito", "Miku", "Haku", "Len", "Rin", "Luka", "Meiko", "Ann")} <= opens
+    assert text.index("Gakupo") not in opens and text.index("Bo") not in opens  # (Bo: the full stop is 7 back)

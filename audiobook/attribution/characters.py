@@ -32,7 +32,6 @@ from .names import (  # noqa: F401 (SUBJECT_VERB, TITLES are this module's to ot
     NAME_RE,
     PARTICLES,
     PLACE_NOUNS,
-    SENTENCE_START,
     STOP_WORDS,
     SUBJECT_VERB,
     SURNAME_WORDS,
@@ -43,6 +42,7 @@ from .names import (  # noqa: F401 (SUBJECT_VERB, TITLES are this module's to ot
     Gender,
     Vote,
     is_given_name,
+    opens_sentence,
     prior_gender,
     short_form_of,
 )
@@ -93,6 +93,7 @@ def family_of(name: str) -> str | None:
     return words[-1] if len(words) > 1 and words[-1][:1].isupper() else None
 
 
+@lru_cache(maxsize=1 << 16)  # (asked of every phrase the sieve resolves, again and again of the same few)
 def form_key(name: str) -> str:
     """A name as the cast keys it: `Mr. Darcy` -> `Mr Darcy`, `Kaito-san` -> `Kaito`."""
     return HONORIFIC_SUFFIX.sub("", " ".join(name.replace(".", " ").split()))
@@ -307,14 +308,14 @@ def _capitals(text: str, tag_positions: set[int]) -> _Capitals:
     mid: list[str] = []  # the words of cap_mid
     anywhere: list[str] = []  # the words of cap_any
     occurrences = caps.occurrences
-    sentence_start, subject_verb = SENTENCE_START.search, SUBJECT_VERB.match
+    backwards, subject_verb = text[::-1], SUBJECT_VERB.match
     for m in NAME_RE.finditer(text):
         title, run = m.group(1, 2)
         start, end = m.span()
         words = tuple(HONORIFIC_SUFFIX.sub("", w) for w in run.split()) if "-" in run else tuple(run.split())
         # (a speech tag's subject is used as a name: `"…," Len mutters`)
         at_start = (
-            title is None and start not in tag_positions and sentence_start(text, max(0, start - 6), start) is not None
+            title is None and start not in tag_positions and opens_sentence(text, backwards, start)
         )
         mid += words[1:] if at_start else words  # (a title never opens a sentence here)
         occurrences.append((start, end, title, words))

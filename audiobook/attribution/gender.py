@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING
 
-from .names import NAME_WORDS, SENTENCE_START, SUBJECT_VERB, Gender, Vote
+from .names import NAME_WORDS, SUBJECT_VERB, Gender, Vote, opens_sentence
 from .patterns import before_capital, matches_at, word_starts, word_trie
 
 if TYPE_CHECKING:
@@ -147,6 +147,7 @@ def pronoun_votes(
 ) -> Iterator[tuple[Mention, Vote, int]]:
     """The pronoun vote of each mention (of `voters` only, if given; the other mentions only bound
     the windows): see `_vote_pronouns`."""
+    backwards = text[::-1]
     for m, until in zip(mentions, _next_other(mentions, len(text)), strict=True):
         if voters is not None and m not in voters:
             continue
@@ -154,7 +155,7 @@ def pronoun_votes(
         if _ASIDE.match(raw):
             continue
         subject = SUBJECT_VERB.match(raw) or m.start in tag_positions  # `cried Randolph, in his little voice`
-        if not subject and not SENTENCE_START.search(text, max(0, m.start - 6), m.start):
+        if not subject and not opens_sentence(text, backwards, m.start):
             continue  # `walked back to Kaito with her head bowed`: "her" is the subject's, not Kaito's
         parts = _SENTENCE_OR_PARAGRAPH_END.split(_QUOTED.sub(" ", raw))
         window = parts[0]

@@ -66,6 +66,18 @@ NAME_RE = re.compile(
 )
 
 SENTENCE_START = re.compile(r"(?:^|[.!?…:;]['’\"”)]*\s+|[\"“‘(—–]\s*|\n\s*\n\s*)$")
+# SENTENCE_START's branches reversed: matched at the position, in the text read backwards (`opens_sentence`)
+_SENTENCE_START_BACKWARDS = re.compile(r"\s+['’\"”)]*[.!?…:;]|\s*[\"“‘(—–]|\s*\n\s*\n")
+
+
+def opens_sentence(text: str, backwards: str, pos: int) -> bool:
+    """Whether a sentence opens at `pos`, by the six characters before it: what
+    `SENTENCE_START.search(text, max(0, pos - 6), pos)` says, matched once where those characters
+    start in the text read backwards (`backwards` is `text[::-1]`) instead of searched for from each."""
+    if pos <= 6:
+        return SENTENCE_START.search(text, 0, pos) is not None  # (`^`: the very start)
+    back = len(text) - pos
+    return _SENTENCE_START_BACKWARDS.match(backwards, back, back + 6) is not None
 # A verb right after a name: the name is someone doing something.
 _SUBJECT_VERBS = """was had did could would made took gave looked shook stood sat came went ran held
     put got let saw felt knew thought turned spoke began drew threw said says told kept
