@@ -8,7 +8,14 @@ from pathlib import Path
 from audiobook.attribution import Character, attribute
 from audiobook.attribution.attribute import context
 from audiobook.attribution.characters import Cast, KnownCast, KnownCharacter
-from audiobook.attribution.names import SENTENCE_START, given_name_gender, opens_sentence, short_form_of
+from audiobook.attribution.names import (
+    NAME_RE,
+    NAME_SCAN,
+    SENTENCE_START,
+    given_name_gender,
+    opens_sentence,
+    short_form_of,
+)
 from audiobook.load import parse_story
 from audiobook.segment import segment
 
@@ -329,3 +336,16 @@ def test_a_sentence_opens_where_the_six_characters_before_say_so() -> None:
     assert opens == {pos for pos in range(len(text) + 1) if SENTENCE_START.search(text, max(0, pos - 6), pos)}
     assert {text.index(w) for w in ("Kaito", "Miku", "Haku", "Len", "Rin", "Luka", "Meiko", "Ann")} <= opens
     assert text.index("Gakupo") not in opens and text.index("Bo") not in opens  # (Bo: the full stop is 7 back)
+
+
+def test_the_name_scan_finds_what_the_name_pattern_finds() -> None:
+    text = (
+        "Mrs. Bennet and Mr Darcy met Mademoiselle Reisz, MacDonald, McKay and Macbeth; Dr.\nWatson,"
+        " Catherine de Bourgh, Kaito-san, O'Brien, Señor Ruiz, Émile Zola\nand Lady\n\nAnn. aTom Mrs MrX Mx Lee."
+    )
+    scanned = [
+        (m.span(), text[m.start()] + m.group(1) if m.group(1) else None, m.group(2) or m.group(0))
+        for m in NAME_SCAN.finditer(text)
+    ]
+    assert scanned == [(m.span(), m.group(1), m.group(2)) for m in NAME_RE.finditer(text)]
+    assert (text.index("Mrs. Bennet"), "Mrs", "Bennet") in [(s[0][0], s[1], s[2]) for s in scanned]

@@ -30,6 +30,7 @@ from .names import (  # noqa: F401 (SUBJECT_VERB, TITLES are this module's to ot
     LOWER,
     MARRIED,
     NAME_RE,
+    NAME_SCAN,
     PARTICLES,
     PLACE_NOUNS,
     STOP_WORDS,
@@ -309,9 +310,11 @@ def _capitals(text: str, tag_positions: set[int]) -> _Capitals:
     anywhere: list[str] = []  # the words of cap_any
     occurrences = caps.occurrences
     backwards, subject_verb = text[::-1], SUBJECT_VERB.match
-    for m in NAME_RE.finditer(text):
-        title, run = m.group(1, 2)
+    for m in NAME_SCAN.finditer(text):  # (NAME_RE's matches)
         start, end = m.span()
+        title_rest, run = m.group(1, 2)
+        title = text[start] + title_rest if title_rest else None
+        run = run or text[start:end]
         words = tuple(HONORIFIC_SUFFIX.sub("", w) for w in run.split()) if "-" in run else tuple(run.split())
         # (a speech tag's subject is used as a name: `"…," Len mutters`)
         at_start = (

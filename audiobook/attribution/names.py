@@ -59,10 +59,18 @@ _PARTICLE = "|".join(sorted(PARTICLES))
 # A name has at most NAME_WORDS words: an unbounded run would be retried from every word of a
 # long run of capitalised words (quadratic time).
 NAME_WORDS = 6
-# (?=[A-Z]) first: a name starts with a capital, and the scanner skips any other position at once
-NAME_RE = re.compile(
-    rf"(?=[{UPPER}])(?:\b({TITLE_RE})\.?\s+)?\b"
-    rf"({_CAP}(?:(?:[ \t]+(?:(?:{_PARTICLE})[ \t]+)?|[ \t]*\n[ \t]*(?!\n)){_CAP}){{0,{NAME_WORDS - 1}}})\b"
+_MORE_CAPS = rf"(?:(?:[ \t]+(?:(?:{_PARTICLE})[ \t]+)?|[ \t]*\n[ \t]*(?!\n)){_CAP}){{0,{NAME_WORDS - 1}}}"
+# (?=[A-Z]) first: a name starts with a capital
+NAME_RE = re.compile(rf"(?=[{UPPER}])(?:\b({TITLE_RE})\.?\s+)?\b({_CAP}{_MORE_CAPS})\b")
+# NAME_RE written to open with the capital it starts with, so that the scanner jumps from one capital
+# to the next (a look-ahead first has it try every character): the same alternatives in the same
+# order after it, each checked against that capital by a look-behind (`\b` before it is `(?<!\w.)`
+# after it). Group 1 is the title without its capital (None without a title), group 2 the name
+# after a title (None without a title: the name is the whole match).
+_CAP_AFTER_FIRST = _CAP.removeprefix(f"(?:Ma?c)?[{UPPER}]")
+NAME_SCAN = re.compile(
+    rf"[{UPPER}](?<!\w.)(?:({'|'.join(f'{t[1:]}(?<={t})' for t in TITLE_RE.split('|'))})\.?\s+\b({_CAP}{_MORE_CAPS})"
+    rf"|(?:(?<=M)a?c[{UPPER}]{_CAP_AFTER_FIRST}|{_CAP_AFTER_FIRST}){_MORE_CAPS})\b"
 )
 
 SENTENCE_START = re.compile(r"(?:^|[.!?…:;]['’\"”)]*\s+|[\"“‘(—–]\s*|\n\s*\n\s*)$")
