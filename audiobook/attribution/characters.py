@@ -154,7 +154,10 @@ class Cast:
         return self._text_genders[name]
 
     def vote(self, name: str, gender: Vote, weight: int = 1) -> None:
-        self.gender_votes.setdefault(name, Counter())[gender] += weight
+        votes = self.gender_votes.get(name)
+        if votes is None:  # (not `setdefault(name, Counter())`: a Counter made for every vote costs more than the vote)
+            votes = self.gender_votes[name] = Counter()
+        votes[gender] += weight
         self._genders.pop(name, None)
         self._text_genders.pop(name, None)
 
@@ -356,7 +359,10 @@ def _name_forms(text: str, capitals: _Capitals, tag_positions: set[int]) -> _For
         forms.counts[key] += 1
         written = text[start:end]
         honorific = "-" in written and HONORIFIC_SUFFIX.search(written)
-        forms.surfaces.setdefault(key, Counter())[key if honorific else written] += 1
+        surfaces = forms.surfaces.get(key)
+        if surfaces is None:  # (a Counter made for each occurrence costs more than counting it)
+            surfaces = forms.surfaces[key] = Counter()
+        surfaces[key if honorific else written] += 1
         forms.parts[key] = (title, kept)
         forms.found.append((start, end, key))
         # (each pattern below is tried only when the characters it needs are there)

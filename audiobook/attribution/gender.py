@@ -157,7 +157,7 @@ def pronoun_votes(
         subject = SUBJECT_VERB.match(raw) or m.start in tag_positions  # `cried Randolph, in his little voice`
         if not subject and not opens_sentence(text, backwards, m.start):
             continue  # `walked back to Kaito with her head bowed`: "her" is the subject's, not Kaito's
-        parts = _SENTENCE_OR_PARAGRAPH_END.split(_QUOTED.sub(" ", raw))
+        parts = _SENTENCE_OR_PARAGRAPH_END.split(_QUOTED.sub(" ", raw), 2)  # (its first two sentences are read)
         window = parts[0]
         if subject and len(parts) > 1 and _continues(raw, parts):
             window += " " + parts[1]
