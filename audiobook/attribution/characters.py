@@ -58,6 +58,9 @@ _TITLED_FORM = re.compile(rf"({TITLE_RE})\s+(.+)$")
 # (possessive: no backtracking; the look-behind after the first capital: the scanner jumps from one
 # capital to the next instead of trying the pattern at every character)
 _HYPHENATED = re.compile(rf"([A-Z]{STARTED_NAME}[a-z]+)((?:-[a-z]++)*+)-([A-Z][a-z]+)\b")
+# where one may start, found from the hyphen before its last part, reading backwards (a hyphen is a
+# character the scanner finds at once, where the capital opening `_HYPHENATED` is tried at every one)
+_HYPHENATED_BACKWARDS = re.compile(r"-(?<=[A-Z]-)(?=(?:[a-z]+-)*[a-z]+([A-Z])(?![\w-]))")
 # the words written in lower case: `(?<![letters])[lower][letters]*`, found from the character before
 # each (the scanner jumps between non-letters instead of trying a look-behind at every character);
 # a word at the very start of the text has none: `_FIRST_LOWER_WORD`
@@ -294,7 +297,8 @@ def find_cast(
         if (name := cast.forms.get(key)) and in_narration(start)
     )
     hyphenated: dict[str, set[str]] = {}
-    for m in _HYPHENATED.finditer(text):  # all of them, to tell whether a last part is one name's
+    # all of them, to tell whether a last part is one name's
+    for m in matches_at(_HYPHENATED, text, _hyphenated_starts(text)):
         hyphenated.setdefault(m.group(3), set()).add(m.group(1))  # `Winnie-ther-Pooh` is the same one
     cast.hyphenated = {tail: frozenset(names) for tail, names in hyphenated.items()}
     genders.vote(text, narration, cast, tag_positions)
@@ -497,6 +501,12 @@ def _side_by_side(text: str, found: list[tuple[int, int, str]]) -> Together:
         sentences.setdefault(bisect_left(sentence_ends, start + 1), set()).add(key)
         paragraphs.setdefault(bisect_left(paragraph_ends, start + 1), set()).add(key)
     return Together([k for k in sentences.values() if len(k) > 1], list(paragraphs.values()))
+
+
+def _hyphenated_starts(text: str) -> list[int]:
+    """Where `_HYPHENATED` may match in `text`, in order: each first capital `_HYPHENATED_BACKWARDS` reaches."""
+    n = len(text)
+    return [n - m.end(1) for m in _HYPHENATED_BACKWARDS.finditer(text[::-1])][::-1]
 
 
 def _is_plural_of(word: str, capitalised: Counter[str]) -> bool:

@@ -95,10 +95,10 @@ _VERB_BEFORE_CAPITAL = before_capital(SPEECH_VERBS)
 _HEAD = rf"(?:(?:{'|'.join(TITLES)})\.?\s+)?(?:Ma?c)?[A-Z][a-z]+"
 if not NAME_PHRASE.pattern.startswith(_HEAD):
     raise ValueError("NAME_PHRASE no longer opens with _HEAD: write _BEFORE_VERB anew")
-# (the titles by their first letter, in their order)
-_TITLE_RESTS = {t[0]: "|".join(u[1:] for u in TITLES if u[0] == t[0]) for t in TITLES}
+# (each title as the rest of it, then a look-behind for its capital: a branch opening with a letter
+# is passed over at once where the text has another)
 _BEFORE_VERB = re.compile(
-    "[A-Z](?:(?:" + "|".join(f"(?<={c})(?:{rests})" for c, rests in _TITLE_RESTS.items()) + ")"
+    "[A-Z](?:(?:" + "|".join(f"{t[1:]}(?<={t})" for t in TITLES) + ")"
     rf"\.?\s+(?:Ma?c)?[A-Z][a-z]+|(?<=M)a?c[A-Z][a-z]+|[a-z]+)"
     rf"{NAME_PHRASE.pattern[len(_HEAD):]}\s+(?:\w+ly\s+)?(?:{_VERB_TRIE})\b"
 )
