@@ -22,9 +22,10 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
+from operator import attrgetter
 
 from . import gender as genders
-from .characters import Mention, Vote
+from .characters import Cast, Mention, Vote
 from .context import Context
 from .cues import SPEECH_VERBS
 from .patterns import STARTED_NAME, word_trie
@@ -66,11 +67,9 @@ def speaker_genders(ctx: Context) -> None:
                 votes[who]["female" if tagged == "she" else "male"] += 1
     found = _mentions(ctx, unsure, lines)
     if found:
-        known = {(m.start, m.character) for m in ctx.cast.mentions}
-        new = [m for m in found if (m.start, m.character) not in known]
-        merged = sorted([*ctx.cast.mentions, *new], key=lambda m: m.start)
+        new = [m for m in found if not _known(ctx.cast, m)]
         after_verb = {m.start for m in new if _AFTER_VERB.search(ctx.text, max(0, m.start - 20), m.start)}
-        for mention, g, weight in genders.pronoun_votes(ctx.text, merged, after_verb, set(new)):
+        for mention, g, weight in genders.pronoun_votes(ctx.text, _bounded(ctx, new), after_verb, set(new)):
             votes[mention.character][g] += weight
     for who, counted in votes.items():
         if who in resolver.nominal_gender:
@@ -78,6 +77,44 @@ def speaker_genders(ctx: Context) -> None:
         else:
             for g, n in counted.items():
                 ctx.cast.vote(who, g, n)
+
+
+def _known(cast: Cast, mention: Mention) -> bool:
+    """Whether the cast has a mention of the same character starting where `mention` does."""
+    return any(m.character == mention.character for m in cast.mentioned_after(mention.start, mention.start + 1))
+
+
+def _bounded(ctx: Context, new: list[Mention]) -> list[Mention]:
+    """The new mentions among the cast's, in text order (the cast's first where both start at
+    once), as `pronoun_votes` reads them: of the cast's, only those that end a new mention's
+    window - the first mention of someone else after it - not all of the book's."""
+    new = sorted(new, key=attrgetter("start"))
+    later: list[Mention | None] = []  # for each, the first new mention of someone else after it
+    nearest: Mention | None = None
+    other: Mention | None = None  # the first of someone else after `nearest`
+    for m in reversed(new):
+        later.append(other if nearest is not None and m.character == nearest.character else nearest)
+        if nearest is not None and m.character != nearest.character:
+            other = nearest
+        nearest = m
+    later.reverse()
+    ends: dict[int, Mention] = {}  # (by id: each of the cast's mentions once)
+    for mention, after in zip(new, later, strict=True):
+        cast_after = _next_of_another(ctx, mention)
+        if cast_after is not None and (after is None or cast_after.start <= after.start):
+            ends[id(cast_after)] = cast_after
+    return sorted([*ends.values(), *new], key=attrgetter("start"))  # (stable: the cast's first)
+
+
+def _next_of_another(ctx: Context, mention: Mention) -> Mention | None:
+    """The cast's first mention of someone else starting after `mention`."""
+    start, width = mention.start + 1, 2000
+    while start < len(ctx.text):
+        for m in ctx.cast.mentioned_after(start, start + width):
+            if m.character != mention.character:
+                return m
+        start, width = start + width, width * 2
+    return None
 
 
 def _mentions(ctx: Context, speakers: list[str], lines: dict[str, list[int]]) -> list[Mention]:
