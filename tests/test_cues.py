@@ -258,3 +258,23 @@ def test_a_participle_of_speech_after_by_is_the_subjects_tag() -> None:
     # `Mary eagerly interrupted her by exclaiming--`: Mary's; not `better than by saying` (a comparison)
     assert tag_before("when Mary eagerly interrupted her by exclaiming--") == Who("Mary", "speech-verb", 0.85)
     assert tag_before("but he never ended the subject better than by saying--") is None
+
+
+@pytest.mark.parametrize(
+    ("narration", "phrase"),
+    [
+        # the name with its title, though a word that is no name opens the sentence
+        ("To which Mrs. Crane replied:", "Mrs. Crane"),
+        ("As Mrs. Hale observed,", "Mrs. Hale"),
+        # the subject of the clause that ends on the speech verb, not of one before it
+        ("I asked her if she were feeling ill, and she answered frankly:", "she"),
+        # `but` opens a clause; `laid` is a verb after its subject
+        ("It was too much; but Mr. Crane, much offended, laid aside his book, and said,", "Mr. Crane"),
+        # an adverb with `most`; a title and name split by a line
+        ("The others laughed, but Mrs. Hale, who loved a joke, answered most readily,", "Mrs. Hale"),
+        ("Two minutes after she came in, Captain\nReyes said--", "Captain\nReyes"),
+    ],
+)
+def test_lead_ins_whose_subject_is_a_titled_name_or_a_later_clause(narration: str, phrase: str) -> None:
+    who = tag_before(narration)
+    assert who is not None and who.phrase == phrase

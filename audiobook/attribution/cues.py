@@ -345,7 +345,7 @@ def _heard_saying(narr: str) -> tuple[str, Who] | None:
 
 # What may follow a speech verb in its tag: `called out`, `said slowly to Tom`, `began in a low voice`
 _PARTICLE = (
-    r"(?:\s+(?:out|in|up|back|on|forth|aloud|again|thus|\w+ly|to\s+\w+"
+    r"(?:\s+(?:out|in|up|back|on|forth|aloud|again|thus|(?:most\s+|very\s+|rather\s+|quite\s+)?\w+ly|to\s+\w+"
     r"|(?:in|with)\s+(?:a|an|the|his|her|my|their)\s+(?:[a-z]+\s+)?[a-z]+))"
 )
 _LATE_TAG = re.compile(
@@ -361,7 +361,7 @@ _LATE_TAG = re.compile(
 # `_LATE_TAG`, whose subjects open a clause, and without its closing phrase: `Tom whispered to Ann, and
 # Ann said` is Ann's)
 _LATE_NAME = re.compile(
-    rf"(?<=[a-z]\s)(?P<who>{NAME_PHRASE.pattern})(?:,[^,]{{1,60}},)?\s+"
+    rf"(?<=[a-z,;]\s)(?P<who>{NAME_PHRASE.pattern})(?:,[^,]{{1,60}},)?\s+"
     r"(?:(?:\w+ly|soon|then|now|again|also|only|still|at once|at last)\s+){0,3}(?P<verb>[a-z]+)"
     rf"{_PARTICLE}{{0,4}}(?P<end>[,:;—–-]*)\s*$"
 )
@@ -450,8 +450,10 @@ def _last_verb(sentence: str, tail: int) -> re.Match[str] | None:
     return None
 
 
-_MAIN_CLAUSE_START = re.compile(r"(?:^|(?<=,\s)|(?<=\band\s)|(?<=\bthen\s))(?=\S)")
-_CLAUSE_START = re.compile(r"(?:^|(?<=,\s)|(?<=\band\s)|(?<=\bthen\s)|(?<=\bwhile\s)|(?<=\bwhen\s))(?=\S)")
+_MAIN_CLAUSE_START = re.compile(r"(?:^|(?<=,\s)|(?<=\band\s)|(?<=\bbut\s)|(?<=\bthen\s))(?=\S)")
+_CLAUSE_START = re.compile(
+    r"(?:^|(?<=,\s)|(?<=\band\s)|(?<=\bbut\s)|(?<=\bthen\s)|(?<=\bwhile\s)|(?<=\bwhen\s))(?=\S)"
+)
 
 
 def tag_before(narr: str) -> Who | None:
@@ -461,15 +463,16 @@ def tag_before(narr: str) -> Who | None:
     sentence = re.sub(r"^(?:Then|And|But|So|At last|Finally|Presently|Now|Again)\b,?\s*", "", sentence)
     words = sentence.split()
     for k, word in enumerate(words[:6]):
-        if k > 0 and _speaks_at(words, k) and _speech_follows(words[k + 1 :]):
+        if k > 0 and _speaks_at(words, k) and _speech_follows(words[k + 1 :]) and not _spoken_later(words, k):
             if k > 1 and words[k - 1] in ("I", "he", "she"):
                 return Who(words[k - 1], "speech-verb", 0.9)  # `Ironic, she thought`: the pronoun is the subject
             who = speaker_phrase(" ".join(words[:k]))
             if who and len(who.split()) >= k - 1:
                 return Who(who, "speech-verb", 0.9)
-            who = speaker_phrase(" ".join(words[k - 1 : k]))
-            if who:
-                return Who(who, "speech-verb", 0.9)
+            for j in range(1, k):  # `To which Mrs. Inglethorp replied:`: the name with its title
+                who = speaker_phrase(" ".join(words[j:k]))
+                if who and len(who.split()) == k - j:
+                    return Who(who, "speech-verb", 0.9)
         if is_speech_verb(word) and k == 0 and len(words) > 1:  # "said he: …" after an interruption
             who = speaker_phrase(" ".join(words[1:]))
             if who:
@@ -498,21 +501,36 @@ def tag_before(narr: str) -> Who | None:
             if who:
                 return Who(who, "speech-verb", 0.8)
     # `my father, after showing a great concern at it, said to her, with a sigh,` / `to hear the Rabbit say to itself,`
-    late = _LATE_TAG.search(sentence) or _LATE_NAME.search(sentence)
-    if late and late.groupdict().get("pronoun"):
-        return Who(late.group("pronoun"), "speech-verb", 0.8) if is_speech_verb(late.group("verb")) else None
-    verb = late.group("verb") if late else ""
-    if late and late.group("end") == "." and verb in _GESTURES:
-        late = None  # `and he smiled.`: a beat before the quote, not its tag
-    if late and (is_speech_verb(verb) or verb in _BASE_SPEECH_VERBS):
-        who = speaker_phrase(late.group("who"))
-        if not who and LOOSE_NOMINAL.fullmatch(late.group("who")) and late.group("end") != ".":
-            who = late.group("who")  # `the old gander say to itself`: in a speech tag, anyone
-        if not who and NAME_PHRASE.fullmatch(late.group("who")) and late.group("who").split()[0] not in _NOT_SUBJECTS:
-            who = late.group("who")  # `and Pooh said`: right before the verb even a word like an interjection is a name
-        if who:
-            return Who(who, "speech-verb", 0.8)
+    # (a name after any word, when a subject opening a clause gives no one: `the room, Captain Wentworth said--`)
+    for late in (_LATE_TAG.search(sentence), _LATE_NAME.search(sentence)):
+        if late is None:
+            continue
+        if late.groupdict().get("pronoun"):
+            return Who(late.group("pronoun"), "speech-verb", 0.8) if is_speech_verb(late.group("verb")) else None
+        verb = late.group("verb")
+        if late.group("end") == "." and verb in _GESTURES:
+            return None  # `and he smiled.`: a beat before the quote, not its tag
+        if is_speech_verb(verb) or verb in _BASE_SPEECH_VERBS:
+            phrase = late.group("who")
+            who = speaker_phrase(phrase)
+            if not who and LOOSE_NOMINAL.fullmatch(phrase) and late.group("end") != ".":
+                who = phrase  # `the old gander say to itself`: in a speech tag, anyone
+            if not who and NAME_PHRASE.fullmatch(phrase) and phrase.split()[0] not in _NOT_SUBJECTS:
+                who = phrase  # `and Pooh said`: right before the verb even a word like an interjection is a name
+            if who:
+                return Who(who, "speech-verb", 0.8)
     return None
+
+
+def _spoken_later(words: Sequence[str], k: int) -> bool:
+    """Whether a speech verb after `words[k]` has a subject of its own, a pronoun or a name: `I asked
+    her if she were ill, and she answered frankly:` is hers, not mine."""
+    return any(
+        _speaks_at(words, j)
+        and (words[j - 1] in ("I", "he", "she") or words[j - 1][:1].isupper())
+        and any(w == "and" or w.endswith(",") for w in words[k + 1 : j - 1])  # another clause
+        for j in range(k + 2, len(words))
+    )
 
 
 _BEAT_OPENER = re.compile(

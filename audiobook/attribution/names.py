@@ -95,7 +95,7 @@ _SUBJECT_VERBS = """was had did could would made took gave looked shook stood sa
     met paid sent slept spent stuck struck swung taught understood won wrote ate drank sank swam
     climbed rode strode drove flew grew blew bent bore burst chose clung crept fled flung forgot
     froze hung leapt lit meant rang shot shut slid sought sprang stole swept swore tore thrust
-    woke wept wrung""".split()
+    woke wept wrung laid""".split()
 SUBJECT_VERB = re.compile(rf"\s+(?:\w+ly\s+)?(?:[a-z]+ed|{word_trie(_SUBJECT_VERBS)})\b")
 # The last word of a place's name: `Lucas Lodge`, `Netherfield Park`, `Baker Street`.
 PLACE_NOUNS = frozenset(
