@@ -408,3 +408,48 @@ def test_a_lead_in_closing_the_paragraph_before_tags_the_next_line() -> None:
     assert _speakers_of(ROSES)[2] == "Tom"
     # a sentence that ends with a full stop leads into nothing: the turns go on
     assert _speakers_of(ROSES.replace("and then added,", "and then looked away."))[2] == "Ann"
+
+
+MILL = """Tom had gone out early, and Ann was alone at the mill.
+
+It rained all the morning over the fields.
+
+"Ann will be wet through by now."
+"""
+
+
+def test_with_nothing_else_to_go_by_a_line_is_not_given_to_the_one_it_speaks_of() -> None:
+    # the last named is Ann, but the line speaks of her: the one named before her says it
+    assert _speakers_of(MILL) == ["Tom"]
+
+
+def test_a_first_name_and_a_family_name_speak_of_the_one_the_cast_knows_by_the_first() -> None:
+    from audiobook.attribution.cues import named_in
+
+    ctx = ctx_of(FIRESIDE)
+    assert ctx.cast.resolve("Ann Grey") is None
+    assert named_in("I cannot talk of women like Ann Grey.", ctx.cast) == {"Ann"}
+    assert named_in("I met Miss Ann Grey.", ctx.cast) == set()  # a title: a name of its own, not Ann's
+
+
+LANE = """Anna and Mr. Lane walked back from the mill together.
+
+"Is the road to the village open?" Anna asked him.
+
+"Since noon."
+
+"Then we go round by the church."
+"""
+
+
+def test_the_tag_beside_a_stretch_of_guesses_says_whose_turn_comes_next() -> None:
+    from audiobook.attribution.addressed import gendered_turns
+
+    ctx = ctx_of(LANE)
+    q = quotes(ctx)
+    ctx.decided[q[0]] = Decision("Anna", "speech-verb", 0.95)
+    ctx.decided[q[1]] = Decision("Anna", "turn-taking", 0.55)  # a stretch guessed the wrong way round
+    ctx.decided[q[2]] = Decision("Mr. Lane", "turn-taking", 0.55)
+    gendered_turns(ctx)
+    # "Anna asked him": the line after hers is a man's, and the turns of the stretch swap
+    assert speakers(ctx) == ["Anna", "Mr. Lane", "Anna"]

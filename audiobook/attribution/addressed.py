@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .address_words import listener_gender, speaker_gender
+from .address_words import listener_gender, speaker_gender, told_gender
 from .context import Context, Decision
 from .names import Gender
 from .turns import runs
@@ -91,6 +91,19 @@ def _speaker(ctx: Context, p: int) -> str | None:
     return None
 
 
+def _heard_beside(ctx: Context, run: list[int], n: int, people: tuple[str, str]) -> Gender | None:
+    """Whom the tagged turn `run[n]` of one of the two, beside a stretch of guesses, is said to, a
+    man or a woman, by its words of address or its tag (`she asked him`): the next turn is theirs."""
+    if not 0 <= n < len(run) or _guessed(ctx, run[n]) or _speaker(ctx, run[n]) not in people:
+        return None
+    members = ctx.by_paragraph[run[n]]
+    heard = listener_gender(" ".join(ctx.said(i) for i in members if ctx.is_quote(i)))
+    tags = {told_gender(ctx.said(i)) for i in members if not ctx.is_quote(i)} - {None}
+    if heard is None and len(tags) == 1:
+        heard = tags.pop()
+    return heard
+
+
 def _settle(ctx: Context, run: list[int], stretch: list[int]) -> None:
     if not stretch:
         return
@@ -126,6 +139,13 @@ def _settle(ctx: Context, run: list[int], stretch: list[int]) -> None:
                 agree += 1
             else:
                 against += 1  # `"My husband is out."` in a man's mouth
+    for n, who in ((stretch[0] - 1, speakers[0]), (stretch[-1] + 1, speakers[-1])):
+        heard = _heard_beside(ctx, run, n, (a, b))
+        if heard is not None and who is not None:
+            if heard == gender[who]:
+                agree += 1  # `"Yes, sir," she said.` / `"No."`: a man answers her
+            else:
+                against += 1
     if against <= agree:
         return
     for k, who in zip(stretch, speakers, strict=True):

@@ -681,10 +681,13 @@ def names_called(quote: str) -> list[str]:
 
 
 def named_in(quote: str, cast: Cast) -> set[str]:
-    """Characters a quote names: `"Poor Miss Taylor!"` is not said by Miss Taylor."""
+    """Characters a quote names: `"Poor Miss Taylor!"` is not said by Miss Taylor; nor `"…women like
+    Ann Grey."` by Ann, when the cast knows her as Ann (a first name and a family name, no title)."""
     found = set()
     for m in NAME_RE.finditer(quote):
         name = cast.resolve(m.group(0))
+        if name is None and not m.group(1) and " " in m.group(2):
+            name = cast.resolve(m.group(2).split()[0])
         if name:
             found.add(name)
     return found

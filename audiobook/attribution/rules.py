@@ -227,9 +227,11 @@ def first_person(ctx: Context, i: int) -> Decision | None:
 
 
 def last_mentioned(ctx: Context, i: int) -> Decision | None:
-    """Nothing else decided: the last character named before the quote (not one it addresses)."""
-    addressed = ctx.vocatives.get(ctx.segs[i].paragraph, ())
+    """Nothing else decided: the last character named before the quote (not one it addresses or
+    speaks of: `"That was Brenda."`)."""
+    p = ctx.segs[i].paragraph
+    skip = {*ctx.vocatives.get(p, ()), *ctx.named.get(p, ())}
     for m in ctx.cast.mentioned_before(ctx.segs[i].start):
-        if m.character != ctx.narrator and m.character not in addressed:
+        if m.character != ctx.narrator and m.character not in skip:
             return Decision(m.character, "last-mentioned", 0.3)
     return None
