@@ -3,6 +3,7 @@ person, and whether each is a man or a woman."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from audiobook.attribution import Character, attribute
@@ -349,3 +350,10 @@ def test_the_name_scan_finds_what_the_name_pattern_finds() -> None:
     ]
     assert scanned == [(m.span(), m.group(1), m.group(2)) for m in NAME_RE.finditer(text)]
     assert (text.index("Mrs. Bennet"), "Mrs", "Bennet") in [(s[0][0], s[1], s[2]) for s in scanned]
+
+
+def test_the_sentence_split_of_pronoun_votes_is_that_of_its_plain_pattern() -> None:
+    from audiobook.attribution.gender import _SENTENCE_OR_PARAGRAPH_END
+
+    for text in ["He went. She came!  \n\n It rained?\t\nNo.\n \n", "a.\n\nb \n c\n\n\nd. ", " . .  x", ".\n\n"]:
+        assert _SENTENCE_OR_PARAGRAPH_END.split(text) == re.split(r"(?<=[.!?])\s+|\s*\n\s*\n\s*", text)

@@ -59,7 +59,9 @@ _HIM_HER = re.compile(r"\b(?:him|her)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # with the quotes taken out, `"…," Albert reported, "…"` / `She collected the cards` would read as
 # one sentence: a paragraph ends one too
-_SENTENCE_OR_PARAGRAPH_END = re.compile(r"(?<=[.!?])\s+|\s*\n\s*\n\s*")
+# (`(?<=[.!?])\s+|\s*\n\s*\n\s*`, written to open with the whitespace it starts with, so that the
+# scanner jumps from one space to the next: each branch takes the whole run of spaces as before)
+_SENTENCE_OR_PARAGRAPH_END = re.compile(r"\s(?:(?<=[.!?]\s)\s*|(?<=\n)\s*\n\s*|\s*\n\s*\n\s*)")
 _NOT_NOUNS = frozenset("and or but as to that than with in on at for from by if when so then".split())
 # `Edward, she perceived, was rolling the lawn`: a clause set off by commas right after a name,
 # whose subject is a pronoun, is someone else's aside (the name's own would be "himself")
