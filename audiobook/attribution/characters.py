@@ -281,7 +281,8 @@ def find_cast(
             forms.counts.pop(key, None)
     groups, ambiguous = merge(forms.parts, forms.counts, _side_by_side(text, forms.found))
     groups, named = _seeded(groups, known)
-    cast = _people(text, capitals, forms, groups, named)
+    before_capitals = word_starts(text, _WORD_BEFORE_CAPITAL)  # (of determiners and gendered nouns)
+    cast = _people(text, capitals, forms, groups, named, before_capitals)
     cast.ambiguous |= ambiguous
     cast.excluded, cast.first_person = excluded, known.first_person
     for character in known.characters:
@@ -301,7 +302,7 @@ def find_cast(
     for m in matches_at(_HYPHENATED, text, _hyphenated_starts(text)):
         hyphenated.setdefault(m.group(3), set()).add(m.group(1))  # `Winnie-ther-Pooh` is the same one
     cast.hyphenated = {tail: frozenset(names) for tail, names in hyphenated.items()}
-    genders.vote(text, narration, cast, tag_positions)
+    genders.vote(text, narration, cast, tag_positions, before_capitals)
     return cast
 
 
@@ -415,7 +416,9 @@ def _shape(capitals: _Capitals, title: str | None, words: tuple[str, ...]) -> tu
 _DETERMINERS = "the a an another every each this that official other".split()
 # `\b(?:the|a|…)\s+([A-Z][a-z]+)`, the boundary checked after the first letter (`word_trie`)
 _AFTER_DETERMINER = re.compile(rf"(?:{word_trie(_DETERMINERS, STARTED_WORD)})\s+([A-Z][a-z]+)")
-_DETERMINER = before_capital(_DETERMINERS)  # where one stands before a capital (reading backwards)
+# Where a determiner or a gendered noun (`the Caterpillar`, `her brother, Luki`) stands before a
+# capital: both found in one pass reading backwards, each pattern tried where any of them stands
+_WORD_BEFORE_CAPITAL = before_capital([*_DETERMINERS, *genders.NOUNS_BEFORE_NAMES[0]], genders.NOUNS_BEFORE_NAMES[1])
 
 
 def _seeded(groups: list[Group], known: KnownCast) -> tuple[list[Group], dict[int, str]]:
@@ -437,13 +440,17 @@ def _seeded(groups: list[Group], known: KnownCast) -> tuple[list[Group], dict[in
     return out + rest, dict(enumerate(joined))
 
 
-def _people(text: str, capitals: _Capitals, forms: _Forms, groups: list[Group], named: dict[int, str]) -> Cast:
+def _people(
+    text: str, capitals: _Capitals, forms: _Forms, groups: list[Group], named: dict[int, str],
+    before_capitals: list[int],
+) -> Cast:
     """The characters that are people (not places, ships, months, sentence openers or kinds of
     thing), each named by its most frequent form, with its other forms as aliases, a gender
     vote from each gendered title and the first-name prior of its given names. The user's
-    characters (`named`, by index) are people, named as the user names them."""
+    characters (`named`, by index) are people, named as the user names them. `before_capitals`:
+    where a determiner may stand before a capital (`the Caterpillar`: a kind of thing)."""
     parts = forms.parts
-    after_determiner = Counter(m.group(1) for m in matches_at(_AFTER_DETERMINER, text, word_starts(text, _DETERMINER)))
+    after_determiner = Counter(m.group(1) for m in matches_at(_AFTER_DETERMINER, text, before_capitals))
     cast = Cast()
     for index, members in enumerate(groups):
         group = list(members.forms)

@@ -24,7 +24,7 @@ from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING
 
 from .names import NAME_WORDS, SUBJECT_VERB, Gender, Vote, opens_sentence
-from .patterns import before_capital, matches_at, word_starts, word_trie
+from .patterns import matches_at, word_trie
 
 if TYPE_CHECKING:
     from .characters import Cast, Mention
@@ -109,10 +109,14 @@ def gender_of_noun(phrase: str) -> Gender | None:
     return found.pop() if len(found) == 1 else None  # not `a lady or gentleman`
 
 
-def vote(text: str, narration: list[tuple[int, int]], cast: Cast, tag_positions: set[int]) -> None:
-    """Pronoun and noun votes for every character named in the narration."""
+def vote(
+    text: str, narration: list[tuple[int, int]], cast: Cast, tag_positions: set[int], before_capitals: list[int]
+) -> None:
+    """Pronoun and noun votes for every character named in the narration. `before_capitals` are
+    where the words of `NOUNS_BEFORE_NAMES` (and maybe others) stand before a capital, in order
+    (`patterns.word_starts`)."""
     _vote_pronouns(text, cast, tag_positions)
-    _vote_nouns(text, narration, cast)
+    _vote_nouns(text, narration, cast, before_capitals)
 
 
 def _next_other(mentions: Sequence[Mention], end: int) -> list[int]:
@@ -189,15 +193,15 @@ _NOUN_BEFORE_NAME = re.compile(
     r"\b(?:" + "|".join(rf"(?P<{gender}>{word_trie(nouns)})" for gender, nouns in GENDERED_NOUNS.items())
     + rf"),?\s+{_NAME}"
 )
-_NOUN_BEFORE_CAPITAL = before_capital([noun for nouns in GENDERED_NOUNS.values() for noun in nouns], r"\s+,?")
+# the nouns of `_NOUN_BEFORE_NAME`, and what stands between one and the name, for `patterns.before_capital`
+NOUNS_BEFORE_NAMES = ([noun for nouns in GENDERED_NOUNS.values() for noun in nouns], r"\s+,?")
 
 
-def _vote_nouns(text: str, narration: list[tuple[int, int]], cast: Cast) -> None:
+def _vote_nouns(text: str, narration: list[tuple[int, int]], cast: Cast, before_capitals: list[int]) -> None:
     """`her brother, Luki` / `his sister Jane` / `Lydia, her youngest sister,` / `Kitty, the second girl`."""
     named_after: dict[Gender, dict[int, list[str]]] = {gender: {} for gender in GENDERED_NOUNS}  # span -> names
-    nouns = word_starts(text, _NOUN_BEFORE_CAPITAL)
     for k, (start, end) in enumerate(narration):
-        for m in matches_at(_NOUN_BEFORE_NAME, text, nouns, start, end):
+        for m in matches_at(_NOUN_BEFORE_NAME, text, before_capitals, start, end):
             gender: Gender = "female" if m.group("female") else "male"
             named_after[gender].setdefault(k, []).append(m.group(len(GENDERED_NOUNS) + 1))
     for gender, (after, tail) in _NOUN_PATTERNS.items():  # the votes in the order of one gender at a time
