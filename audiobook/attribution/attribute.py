@@ -335,7 +335,7 @@ def open_paragraph(ctx: Context, p: int, members: list[int]) -> Paragraph | None
     them); a paragraph of narration only is kept for the quotes it may lead into."""
     quotes = ctx.quotes(p)
     if not quotes:
-        ctx.narration_only[p] = " ".join(ctx.said(i) for i in members)
+        ctx.narration_only[p] = members
         return None
     addressed: list[str] = []
     for i in quotes:

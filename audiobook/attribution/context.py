@@ -65,7 +65,7 @@ class Context:
     named: dict[int, set[str]] = field(default_factory=dict)  # paragraph -> characters its quotes talk about
     introduced_as: dict[int, str] = field(default_factory=dict)  # `"I'm Miku!"`: quote -> who its speaker says they are
     answered: dict[int, str] = field(default_factory=dict)  # paragraph -> the name it gives when asked (`"Nell."`)
-    narration_only: dict[int, str] = field(default_factory=dict)  # paragraph without quotes -> its text
+    narration_only: dict[int, list[int]] = field(default_factory=dict)  # paragraph without quotes -> its segments
     last_quote: int | None = None  # the last quote of the paragraphs attributed so far
     fixed: dict[int, str] = field(default_factory=dict)  # quote -> its speaker, by the user's word (`[[lines]]`)
     _quotes: dict[int, list[int]] = field(default_factory=dict, repr=False)  # quotes(), found once a paragraph
@@ -81,6 +81,10 @@ class Context:
     def said(self, i: int) -> str:
         """The text of segment `i`."""
         return self.text[self.segs[i].start : self.segs[i].end]
+
+    def narration_text(self, p: int) -> str:
+        """The text of a paragraph of narration only (`narration_only`): its segments, joined by spaces."""
+        return " ".join(self.said(i) for i in self.narration_only[p])
 
     def starts(self) -> list[int]:
         """Where each segment starts, in order (for bisecting a position to its segment)."""

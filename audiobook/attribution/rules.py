@@ -150,7 +150,7 @@ def introduced_by_lead_in(ctx: Context, par: Paragraph) -> Decision | None:
     paragraph ending in a colon or a comma ends in the line's tag)."""
     if par.tags or len(par.members) != len(par.quotes) or par.index - 1 not in ctx.narration_only:
         return None
-    lead_in = ctx.narration_only[par.index - 1]
+    lead_in = ctx.narration_text(par.index - 1)
     last_sentence = ([s for s in SENTENCES.split(lead_in.strip()) if s] or [""])[-1]
     if _SILENT.search(last_sentence):
         return _after_silence(ctx, par, last_sentence)
