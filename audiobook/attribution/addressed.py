@@ -13,7 +13,7 @@ themselves). Only between a man and a woman: between two men "sir" says nothing 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from collections.abc import Iterator
 
 from .address_words import listener_gender, speaker_gender, told_gender
 from .context import Context, Decision
@@ -27,20 +27,33 @@ def talked_of(said: str, name: str, called: list[str]) -> bool:
     it calls no one (`"Mrs. Dixon! very true indeed. I had not thought of Mrs. Dixon."`), or an
     aside and a verb follow it, which make it the sentence's subject (`"Mr. Martin, I suppose, is
     not a man of information?"`). (`"Mary Ann! Mary Ann!"` calls her twice.)"""
-    again, aside = _talked_of_patterns(name)
-    if len(again.findall(said)) > called.count(name):
+    if _count_words(said, name) > called.count(name):
         return True
-    return aside.search(said) is not None
+    return any(_ASIDE_THEN_VERB.match(said, at + len(name)) for at in _found(said, name))  # `Mr. Martin, I suppose, is`
 
 
-@lru_cache(maxsize=1024)
-def _talked_of_patterns(name: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """`talked_of`'s two patterns for a name, compiled once: `re`'s own cache holds 512 patterns, fewer
-    than a novel's names ask for, and compiling them again for every line cost a tenth of attribution."""
-    return re.compile(rf"\b{re.escape(name)}\b"), re.compile(re.escape(name) + _ASIDE_THEN_VERB)
+_WORD_EDGE = re.compile(r"\b")
 
 
-_ASIDE_THEN_VERB = (  # `, I suppose,` / `, you know, (recollecting herself,)` and then a verb
+def _found(text: str, word: str) -> Iterator[int]:
+    """Where `word` stands in `text`, each place it starts (overlapping ones too)."""
+    at = text.find(word)
+    while at >= 0:
+        yield at
+        at = text.find(word, at + 1)
+
+
+def _count_words(text: str, word: str) -> int:
+    """`len(re.findall(rf"\\b{re.escape(word)}\\b", text))`, without a pattern compiled for each word (the
+    names of a novel are more than `re` keeps compiled: they were compiled again for every line)."""
+    count, end = 0, 0
+    for at in _found(text, word):
+        if at >= end and _WORD_EDGE.match(text, at) and _WORD_EDGE.match(text, at + len(word)):
+            count, end = count + 1, at + len(word)
+    return count
+
+
+_ASIDE_THEN_VERB = re.compile(  # `, I suppose,` / `, you know, (recollecting herself,)` and then a verb
     r",\s+(?:I|you|we|they|one)\s+[a-z]+(?:\s+[a-z]+)?,\s*(?:\([^)]*\)\s*)?"
     r"(?:is|was|has|had|will|would|can|could|must|should|shall|may|might|does|did|seems|looks|never|always|knows|thinks)\b"
 )
