@@ -374,3 +374,18 @@ def test_a_voice_owned_is_the_owners() -> None:
     text = 'Walter and Martha sat at supper.\n\n"Not in this rain." Martha\'s clear voice startled him.\n'
     script = attribute(segment(parse_story(Path("story.txt"), text, "utf-8")))
     assert [line.speaker for line in script.lines if line.kind == "dialogue"] == ["Martha"]
+
+
+def _said(text: str) -> list[str | None]:
+    script = attribute(segment(parse_story(Path("story.txt"), text, "utf-8")))
+    return [line.speaker for line in script.lines if line.kind == "dialogue"]
+
+
+def test_a_friend_of_his_is_a_man_in_view_when_there_is_one() -> None:
+    text = (
+        "Mr. Gradgrind and Mr. Bounderby stood in the hall with Louisa.\n\n"
+        '"Do it at once," said Mr. Bounderby.\n\n'
+        '"Are you walking?" asked his friend.\n'
+    )
+    assert _said(text) == ["Mr. Bounderby", "Mr. Gradgrind"]
+

@@ -117,6 +117,7 @@ _POSSESSIVE = 0.3  # the weight of a possessive mention ("Stephen's pocket") as 
 _LEAD_IN = 600  # characters: how near before a quote "the one who just spoke" must be
 _POSSESSIVE_KIN = re.compile(r"^(?P<det>his|her|their)\s+(?:[\w-]+\s+)?(?P<noun>[\w-]+)$")
 _UNGENDERED_KIN = frozenset("cousin friend companion partner guest visitor host comrade".split())
+_SAME_SEX_KIN = frozenset(("friend",))  # of the owner's sex, more often than not (a companion less so)
 _PARENT_TITLES = {"mother": ("Mrs", "Lady", "Madame", "Mme"), "father": ("Mr", "Sir", "Lord", "Monsieur")}
 _SPOUSE_TITLE = {"wife": ("Mr", "Mrs"), "lady": ("Mr", "Mrs"), "husband": ("Mrs", "Mr")}
 _THE = re.compile(r"^[Tt]he\s+(?=[A-Z])")  # `the Caterpillar`: a name with an article
@@ -640,8 +641,12 @@ class Resolver:
                 return who
         if gender is None and noun in _UNGENDERED_KIN:
             others = exclude | {owner, self.narrator}
-            # not her
-            return next((m.character for m in self.cast.mentioned_before(pos)[:12] if m.character not in others), None)
+            recent = [m.character for m in self.cast.mentioned_before(pos)[:12] if m.character not in others]
+            if noun in _SAME_SEX_KIN and owner_gender:  # `asked his friend`: most often a man's friend is a man
+                alike = next((c for c in recent if self.voice_gender(c) == owner_gender), None)
+                if alike:
+                    return alike
+            return recent[0] if recent else None  # not her
         if gender is None:
             return None
         self.nominal_gender[phrase] = gender
