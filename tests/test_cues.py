@@ -278,3 +278,10 @@ def test_a_participle_of_speech_after_by_is_the_subjects_tag() -> None:
 def test_lead_ins_whose_subject_is_a_titled_name_or_a_later_clause(narration: str, phrase: str) -> None:
     who = tag_before(narration)
     assert who is not None and who.phrase == phrase
+
+
+def test_and_with_a_phrase_set_off_before_the_speech_verb() -> None:
+    # `and in a manner graver than usual, said,`: the `and` clause has no subject of its own
+    narration = "Tea was over.--Mr. Crane got up, and in a manner graver than usual, said,"
+    assert tag_before(narration) == Who("Mr. Crane", "speech-verb", 0.85)
+    assert tag_before("Tom rose, and with a bow to Ann, said:") == Who("Tom", "speech-verb", 0.85)

@@ -450,7 +450,10 @@ def _last_verb(sentence: str, tail: int) -> re.Match[str] | None:
     return None
 
 
-_MAIN_CLAUSE_START = re.compile(r"(?:^|(?<=,\s)|(?<=\band\s)|(?<=\bbut\s)|(?<=\bthen\s))(?=\S)")
+# `Mr. Knightley got up, and in a manner graver than usual, said,`: an `and` clause opening with a
+# phrase set off by the comma before its verb, not with a subject of its own
+_AND_AN_ASIDE = re.compile(r"\band\s+(?:in|with|after|at|for|without|on|upon)\s+[^,]{1,60}$")
+_MAIN_CLAUSE_START = re.compile(r"(?:^|(?<=,\s)|(?<=\band\s)|(?<=\bbut\s)|(?<=\bthen\s)|(?<=--)|(?<=—))(?=\S)")
 _CLAUSE_START = re.compile(
     r"(?:^|(?<=,\s)|(?<=\band\s)|(?<=\bbut\s)|(?<=\bthen\s)|(?<=\bwhile\s)|(?<=\bwhen\s))(?=\S)"
 )
@@ -485,7 +488,12 @@ def tag_before(narr: str) -> Who | None:
     last_verb = _last_verb(sentence, tail)  # matches wherever the `and … said` search below does
     and_then = _AND_THEN_VERB.search(sentence, tail)
     participle = bool(last_verb and last_verb.group(1) in _PARTICIPLE_TAGS)
-    said = bool(last_verb and and_then and is_speech_verb(last_verb.group(1)) and not and_then.group(0).startswith(","))
+    said = bool(
+        last_verb
+        and and_then
+        and is_speech_verb(last_verb.group(1))
+        and (not and_then.group(0).startswith(",") or _AND_AN_ASIDE.search(sentence, 0, and_then.start()))
+    )
     if and_then and last_verb and (participle or said):
         found = None  # the last subject before the verb: `Jack Lawton cracked his fingers and Father Arnall … said:`
         for m in (_CLAUSE_START if participle else _MAIN_CLAUSE_START).finditer(sentence, 0, last_verb.start()):
