@@ -357,3 +357,18 @@ def test_the_sentence_split_of_pronoun_votes_is_that_of_its_plain_pattern() -> N
 
     for text in ["He went. She came!  \n\n It rained?\t\nNo.\n \n", "a.\n\nb \n c\n\n\nd. ", " . .  x", ".\n\n"]:
         assert _SENTENCE_OR_PARAGRAPH_END.split(text) == re.split(r"(?<=[.!?])\s+|\s*\n\s*\n\s*", text)
+
+
+def test_a_name_votes_with_the_first_pronoun_after_it_and_her_only_before_what_she_owns() -> None:
+    from audiobook.attribution.gender import pronoun_votes
+    from audiobook.attribution.mentions import Mention
+
+    def vote(text: str) -> tuple[str, int] | None:
+        found = [(g, w) for _, g, w in pronoun_votes(text, [Mention(0, 4, "Mara")], set())]
+        return found[0] if found else None
+
+    assert vote("Mara put down her pen.") == ("female", 1)
+    assert vote("Mara looked at her. Then at her and him.") is None  # `her.` / `her and`: not what she owns
+    assert vote("Mara smiled at the sheet. He left himself.") == ("male", 1)  # `sheet` holds no `he`
+    assert vote("Mara dressed herself.") == ("female", 2)
+    assert vote('Mara said, "he is here," and shook his hand.') == ("male", 1)  # quoted words are skipped

@@ -53,7 +53,10 @@ GENDERED_NOUNS: dict[Gender, tuple[str, ...]] = {
 }
 _QUOTE_MARK = re.compile(r"[\"“”]")
 _QUOTED = re.compile(r"[\"“][^\"”]*[\"”]?")
-_TOKEN = re.compile(r"[a-z]+|[^\sa-z]")
+# the words of a lower-cased window: runs of a-z, and any other character but a space alone
+# (`_NEXT_WORD`); a pronoun is such a word (`_PRONOUN_WORD`, tried at an h, i or s only)
+_NEXT_WORD = re.compile(r"\s*([a-z]+|[^\sa-z])")
+_PRONOUN_WORD = re.compile(rf"(?:{word_trie(_PRONOUN_GENDER, '(?<![a-z].)')})(?![a-z])")
 _HE_SHE = re.compile(r"(?:he|she)\b", re.IGNORECASE)
 _HIM_HER = re.compile(r"\b(?:him|her)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -167,14 +170,18 @@ def pronoun_votes(
         window = parts[0]
         if subject and len(parts) > 1 and _continues(raw, parts):
             window += " " + parts[1]
-        words = _TOKEN.findall(window.lower())
-        for k, w in enumerate(words):
-            nxt = words[k + 1] if k + 1 < len(words) else ""
-            if w == "her" and not (nxt.isalpha() and nxt not in _NOT_NOUNS):
+        lowered = window.lower()
+        for found in _PRONOUN_WORD.finditer(lowered):  # the first pronoun among its words
+            w = found.group()
+            if w == "her" and not ((nxt := _NEXT_WORD.match(lowered, found.end())) and _owned(nxt.group(1))):
                 continue  # `back at her.`: not `from her desk`
-            if w in _PRONOUN_GENDER:
-                yield m, _PRONOUN_GENDER[w], _PRONOUN_VOTE[w]
-                break
+            yield m, _PRONOUN_GENDER[w], _PRONOUN_VOTE[w]
+            break
+
+
+def _owned(word: str) -> bool:
+    """Whether the word after a `her` is what she owns (`her desk`), not `her.` or `her and`."""
+    return word.isalpha() and word not in _NOT_NOUNS
 
 
 def _noun_patterns(nouns: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
