@@ -389,3 +389,15 @@ def test_a_friend_of_his_is_a_man_in_view_when_there_is_one() -> None:
     )
     assert _said(text) == ["Mr. Bounderby", "Mr. Gradgrind"]
 
+
+
+def test_a_lead_in_tag_right_before_a_quote_outweighs_the_narration_after_it() -> None:
+    # `and Kate said to Ann, "…" So Ann, …` / `when Mr. Crane said, "…!" she answered, "…"`: the narration
+    # after the first quote leads into the next one; it is not the first quote's tag
+    text = (
+        "Kate and Ann sat at the table with Tom. Tom talked on and on, and Kate said to Ann, "
+        '"Drink up your milk first, dear." So Ann, who was drinking her milk, tried to say she could.\n\n'
+        'Mrs. Hale made the tea. And when Mr. Crane said, "Your health, ma\'am!" she answered with great feeling, '
+        '"Thank you, sir."\n'
+    )
+    assert _said(text) == ["Kate", "Mr. Crane", "Mrs. Hale"]

@@ -11,6 +11,7 @@ from .cues import SENTENCES, Who, beats, introducer, listeners, open_ended, tag_
 from .unnamed import voice_gender
 
 _CLAUSE_END = re.compile(r"[,:—–-]\s*$")
+_LEADS_IN = re.compile(r"[,:][—–-]*\s*$")  # narration ending so runs into the quote after it: its tag
 _SENTENCE_END = re.compile(r"[.!?]\W*$")
 _REPLIED = re.compile(r"\W*(?:she|he)\s+(?:replied|answered|returned|retorted|responded|rejoined)\b")
 
@@ -45,6 +46,11 @@ def serves_both(ctx: Context, par: Paragraph, i: int) -> str | None:
         return None
     narr = ctx.text[prv.start : prv.end]
     before = ctx.said(i - 2)
+    lead = ctx.neighbour(i - 2, -1)
+    if lead is not None and lead.kind == "narration":
+        lead_in = ctx.text[lead.start : lead.end]
+        if _LEADS_IN.search(lead_in) and tag_before(lead_in):
+            return None  # `when he said, "…!" she answered, "…"`: the quote before had its tag; this is the next's
     if _CLAUSE_END.search(narr) and open_ended(before):
         return "clause"
     sentences = [s for s in SENTENCES.split(narr.strip()) if s]
@@ -56,14 +62,17 @@ def speech_tag(ctx: Context, par: Paragraph, i: int, joined: str | None) -> Deci
     its phrase resolved to a character; a he/she gives way to a quote naming its speaker."""
     s = ctx.segs[i]
     nxt, prv = ctx.neighbour(i, 1), ctx.neighbour(i, -1)
-    for who in (
-        tag_after(ctx.text[nxt.start : nxt.end], open_ended(ctx.said(i)))
+    before = ctx.text[prv.start : prv.end] if prv is not None and prv.kind == "narration" and not joined else None
+    readings = [
+        lambda: tag_after(ctx.text[nxt.start : nxt.end], open_ended(ctx.said(i)))
         if nxt is not None and nxt.kind == "narration"
         else None,
-        tag_before(ctx.text[prv.start : prv.end])
-        if prv is not None and prv.kind == "narration" and not joined
-        else None,
-    ):
+        lambda: tag_before(before) if before is not None else None,
+    ]
+    if before is not None and _LEADS_IN.search(before):
+        readings.reverse()  # `Kanga said to Roo, "…" So Roo…` / `when he said, "…!" she answered`: the lead-in's
+    for read in readings:
+        who = read()
         if who is None:
             continue
         if i in ctx.introduced_as and who.phrase.lower() in ("he", "she"):
