@@ -285,3 +285,19 @@ def test_and_with_a_phrase_set_off_before_the_speech_verb() -> None:
     narration = "Tea was over.--Mr. Crane got up, and in a manner graver than usual, said,"
     assert tag_before(narration) == Who("Mr. Crane", "speech-verb", 0.85)
     assert tag_before("Tom rose, and with a bow to Ann, said:") == Who("Tom", "speech-verb", 0.85)
+
+
+def test_a_line_called_someones_amendment_or_all_they_could_say() -> None:
+    assert tag_after(" was Mr.\nCrane's quick amendment; and so it ended.", False) == Who(
+        "Mr.\nCrane", "speech-verb", 0.85
+    )
+    assert tag_after(" was all that Nell, with many embraces, could articulate at first.", False) == Who(
+        "Nell", "speech-verb", 0.85
+    )
+    assert tag_after(" was the best of it.", False) is None
+
+
+def test_a_lead_in_naming_whose_reply_follows() -> None:
+    assert tag_before("I cannot go, was Mary's excuse; and Nell's reply was,") == Who("Nell", "speech-verb", 0.85)
+    assert tag_before("His answer was:") == Who("he", "speech-verb", 0.85)
+    assert tag_before("The day was,") is None

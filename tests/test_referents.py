@@ -401,3 +401,12 @@ def test_a_lead_in_tag_right_before_a_quote_outweighs_the_narration_after_it() -
         '"Thank you, sir."\n'
     )
     assert _said(text) == ["Kate", "Mr. Crane", "Mrs. Hale"]
+
+
+def test_a_tag_between_two_quotes_that_leads_into_the_second_does_not_join_them() -> None:
+    text = (
+        "Mary and Nell sat in the hall with Anne.\n\n"
+        '"I cannot possibly do without Anne," was Mary\'s reasoning; and Nell\'s reply was, '
+        '"Then Anne had better stay."\n'
+    )
+    assert _said(text) == ["Mary", "Nell"]

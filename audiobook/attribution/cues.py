@@ -265,7 +265,7 @@ def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
         clause = _CLAUSE_END.split(narr, maxsplit=1)[0]
         if re.search(r"\bmy\s+(?:\w+\s+)?(?:reply|answer|response|retort|words)\b", clause):
             return Who("I", "speech-verb", 0.85)
-        own = _WAS_HIS_REPLY.search(clause)
+        own = _WAS_HIS_REPLY.search(clause) or _ALL_THAT.search(clause)
         if own:  # `"…," was her consoling reflection` / `came his answer` / `was Mr Shepherd's rejoinder`
             who = {"his": "he", "her": "she"}.get(own.group(1), own.group(1))
             return Who(who, "speech-verb", 0.85)
@@ -294,7 +294,20 @@ _WAS_HIS_REPLY = re.compile(
     r"\b(?:was|were|came|being)\s+(?:[a-z]+ly\s+|therefore\s+|then\s+)?"
     r"(his|her|(?:(?:" + "|".join(TITLES) + r")\.?\s+)?[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?(?=['’]s\s))(?:['’]s)?\s+"
     r"(?:[a-z]+\s+){0,2}(?:reply|answer|response|retort|rejoinder|words|reflection|remark|observation|comment|"
-    r"exclamation|greeting|inquiry|enquiry|question|language)\b"
+    r"exclamation|greeting|inquiry|enquiry|question|language|amendment|injunction|declaration|entreaty|assurance|"
+    r"apology|explanation|protest|cry|speech|salutation|advice|suggestion|objection|proposal|request|reproach|"
+    r"reproof|rebuke|command|farewell|conclusion|verdict|reasoning|argument|account)\b"
+)
+_REPLY_NOUNS = _WAS_HIS_REPLY.pattern.split("(?:reply|", 1)[1].split(")\\b", 1)[0]
+# `and Elizabeth's reply was, "…"`: a lead-in naming whose the line is
+_REPLY_WAS = re.compile(
+    r"\b(his|her|(?:(?:" + "|".join(TITLES) + r")\.?\s+)?[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)['’]?s?\s+(?:[a-z]+\s+)?"
+    rf"(?:reply|{_REPLY_NOUNS})\s+(?:was|were)\s*[,:—–-]*\s*$"
+)
+# `"…" was all that Harriet, with many tender embraces, could articulate`
+_ALL_THAT = re.compile(
+    r"\bwas\s+all\s+(?:that\s+)?(?P<who>he|she|(?:(?:" + "|".join(TITLES) + r")\.?\s+)?[A-Z][a-z]+)\b[^.;!?]{0,60}?"
+    r"\b(?:could|would|did|was\s+able\s+to)\s+(?:\w+ly\s+)?(?:say|utter|articulate|answer|reply|manage|speak)\b"
 )
 _OPEN_END = re.compile(r"[,—–-]\W*$")
 
@@ -502,6 +515,9 @@ def tag_before(narr: str) -> Who | None:
                 found = who  # `Katharine, with flushed cheeks, raised her head and said:`
         if found:
             return Who(found, "speech-verb", 0.85)
+    reply = _REPLY_WAS.search(sentence) if " was" in sentence or " were" in sentence else None
+    if reply:  # `and Elizabeth's reply was,`
+        return Who({"his": "he", "her": "she"}.get(reply.group(1).lower(), reply.group(1)), "speech-verb", 0.85)
     if " who " in sentence:  # `they were met by the butler, who said,`
         relative = _WHO_SAID.search(sentence)
         if relative and is_speech_verb(relative.group("verb")):

@@ -51,9 +51,11 @@ def serves_both(ctx: Context, par: Paragraph, i: int) -> str | None:
         lead_in = ctx.text[lead.start : lead.end]
         if _LEADS_IN.search(lead_in) and tag_before(lead_in):
             return None  # `when he said, "…!" she answered, "…"`: the quote before had its tag; this is the next's
+    sentences = [s for s in SENTENCES.split(narr.strip()) if s]
+    if (len(sentences) > 1 or ";" in narr or not open_ended(before)) and _LEADS_IN.search(narr) and tag_before(narr):
+        return None  # `"…," was Mary's reasoning; and Elizabeth's reply was, "…"`: it leads into the next
     if _CLAUSE_END.search(narr) and open_ended(before):
         return "clause"
-    sentences = [s for s in SENTENCES.split(narr.strip()) if s]
     return "sentence" if len(sentences) == 1 and tag_after(narr, open_ended(before)) else None
 
 
