@@ -351,6 +351,8 @@ def _name_forms(text: str, capitals: _Capitals, tag_positions: set[int]) -> _For
     """Each occurrence becomes a name form: the run of name words, after any title; with the
     evidence that it is a person (or a place)."""
     forms = _Forms()
+    counts, surfaces, parts, found = forms.counts, forms.surfaces, forms.parts, forms.found
+    person, place = forms.person_evidence, forms.place_evidence
     shapes: dict[tuple[str | None, tuple[str, ...]], tuple[int, tuple[str, ...], str] | None] = {}
     for start, end, title, words in capitals.occurrences:
         if (title, words) not in shapes:  # the same few names, over and over: worked out once each
@@ -361,38 +363,42 @@ def _name_forms(text: str, capitals: _Capitals, tag_positions: set[int]) -> _For
         n, kept, key = shape
         if n:
             title, start = None, start + text[start:end].index(kept[0])
-        forms.counts[key] += 1
+        counts[key] += 1
         written = text[start:end]
         honorific = "-" in written and HONORIFIC_SUFFIX.search(written)
-        surfaces = forms.surfaces.get(key)
-        if surfaces is None:  # (a Counter made for each occurrence costs more than counting it)
-            surfaces = forms.surfaces[key] = Counter()
-        surfaces[key if honorific else written] += 1
-        forms.parts[key] = (title, kept)
-        forms.found.append((start, end, key))
+        as_written = surfaces.get(key)
+        if as_written is None:  # (a Counter made for each occurrence costs more than counting it)
+            as_written = surfaces[key] = Counter()
+        as_written[key if honorific else written] += 1
+        parts[key] = (title, kept)
+        found.append((start, end, key))
         # (each pattern below is tried only when the characters it needs are there)
         window = text[max(0, start - 12) : start]
         before = window.split()
         after = text[end : end + 20]
         if title:
-            forms.person_evidence[key] += 3
+            person[key] += 3
         if before and before[-1].lower() in _PLACE_PREPOSITIONS:
-            forms.place_evidence[key] += 1
+            place[key] += 1
         if after[:1].isspace() and SUBJECT_VERB.match(after):
-            forms.person_evidence[key] += 1
+            person[key] += 1
         # called by name: `"…, Kaito."` / `"Oh, Kaito!"` / `"Kaito, wait!"`
         before_name = window[-4:]
         called = (
             ("," in before_name or "O" in before_name)
             and _AFTER_COMMA.search(before_name)
             and _BEFORE_CLOSING.match(after)
-        ) or (_AFTER_OPENING.search(before_name) and _BEFORE_COMMA.match(after))
+        ) or (
+            ('"' in before_name or "“" in before_name or "‘" in before_name)
+            and _AFTER_OPENING.search(before_name)
+            and _BEFORE_COMMA.match(after)
+        )
         if called or (after[:1] in ("'", "’") and _OWN_PART.match(after)):
-            forms.person_evidence[key] += 1
+            person[key] += 1
         if start in tag_positions:
-            forms.person_evidence[key] += 3
+            person[key] += 3
         if ("I" in window or "name" in window or "call" in window) and _INTRODUCING.search(window):
-            forms.person_evidence[key] += 3  # `"I'm Miku!"`: someone introducing themselves
+            person[key] += 3  # `"I'm Miku!"`: someone introducing themselves
     return forms
 
 
