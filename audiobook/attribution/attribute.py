@@ -34,6 +34,7 @@ from ..book import Book
 from ..segment import Segment, Segmentation, segment
 from .addressed import gendered_turns, tagged_genders, talked_of
 from .characters import NAME_RE, STOP_WORDS, SUBJECT_VERB, Cast, KnownCast, Mention, find_cast
+from .collector import collector_paused
 from .context import Chapter, Context, Decision, Paragraph
 from .cues import KIN_VOCATIVE, PARENT_VOCATIVE, asks_name, named_in, names_called, tag_positions
 from .narrator import first_person, name_narrator, signed_name
@@ -66,6 +67,7 @@ __all__ = [
 Fixed = Mapping[tuple[int, int], str]  # (chapter, segment index in it) -> speaker: the user's `[[lines]]`
 
 
+@collector_paused()
 def attribute_book(
     book: Book, user: UserCast | KnownCast | None = None, fixed: Fixed | None = None
 ) -> tuple[Script, ...]:
@@ -84,6 +86,7 @@ def attribute(
     return attribute_chapters([seg], user, {(0, i): who for i, who in (fixed or {}).items()})[0]
 
 
+@collector_paused()
 def attribute_chapters(
     chapters: Sequence[Segmentation], user: UserCast | KnownCast | None = None, fixed: Fixed | None = None
 ) -> tuple[Script, ...]:
