@@ -60,7 +60,7 @@ _TITLED_FORM = re.compile(rf"({TITLE_RE})\s+(.+)$")
 _HYPHENATED = re.compile(rf"([A-Z]{STARTED_NAME}[a-z]+)((?:-[a-z]++)*+)-([A-Z][a-z]+)\b")
 # where one may start, found from the hyphen before its last part, reading backwards (a hyphen is a
 # character the scanner finds at once, where the capital opening `_HYPHENATED` is tried at every one)
-_HYPHENATED_BACKWARDS = re.compile(r"-(?<=[A-Z]-)(?=(?:[a-z]+-)*[a-z]+([A-Z])(?![\w-]))")
+_HYPHENATED_BACKWARDS = re.compile(r"-(?<=[A-Z]-)(?=(?:[a-z]++-)*+[a-z]+([A-Z])(?![\w-]))")
 # the words written in lower case: `(?<![letters])[lower][letters]*`, found from the character before
 # each (the scanner jumps between non-letters instead of trying a look-behind at every character);
 # a word at the very start of the text has none: `_FIRST_LOWER_WORD`
