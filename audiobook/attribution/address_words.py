@@ -19,23 +19,27 @@ _TO_WOMEN = (
 )
 
 
-def _vocative(words: tuple[str, ...]) -> re.Pattern[str]:
+def _vocative(words: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
     """The words said to someone, on their own between punctuation: `"Yes, sir."`, `"Mamma!"`;
-    not `Sir Walter`, `Miss Bates`, `his father said`."""
+    not `Sir Walter`, `Miss Bates`, `his father said`. Two patterns: one matched at the start of
+    a line, one searched for after a mark (opening with the mark, the scanner jumps from one mark
+    to the next: one pattern opening with `^|` was tried at every character)."""
     alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(
-        rf"(?:^|[,!?;—–-]\s*|[\"“‘]\s*)(?:(?:my\s+)?(?:dear|good|poor|dearest)\s+)?(?:{alternation})"
-        r"(?=\s*(?:[,.!?;:—–\"”’-]|$))",
-        re.IGNORECASE,
-    )
+    said = rf"(?:(?:my\s+)?(?:dear|good|poor|dearest)\s+)?(?:{alternation})(?=\s*(?:[,.!?;:—–\"”’-]|$))"
+    return re.compile(said, re.IGNORECASE), re.compile(rf"[,!?;—–\-\"“‘]\s*{said}", re.IGNORECASE)
 
 
 _MEN, _WOMEN = _vocative(_TO_MEN), _vocative(_TO_WOMEN)
 
 
+def _calls(vocative: tuple[re.Pattern[str], re.Pattern[str]], said: str) -> bool:
+    at_start, after_mark = vocative
+    return at_start.match(said) is not None or after_mark.search(said) is not None
+
+
 def listener_gender(said: str) -> Gender | None:
     """Whom a line calls a man or a woman, if it calls them only one of the two."""
-    men, women = _MEN.search(said) is not None, _WOMEN.search(said) is not None
+    men, women = _calls(_MEN, said), _calls(_WOMEN, said)
     return "male" if men and not women else "female" if women and not men else None
 
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..segment import Segment
-from .characters import NAME_RE, STOP_WORDS, SUBJECT_VERB, TITLES, Cast
+from .characters import STOP_WORDS, SUBJECT_VERB, TITLES, Cast
 from .context import Rule
 from .gender import GENDERED_NOUNS
-from .names import CALLING_NAMES
+from .names import CALLING_NAMES, NAME_SCAN
 from .patterns import before_capital, word_starts, word_trie
 from .referents import LOOSE_NOMINAL, NOMINAL, PERSON_NOUNS
 
@@ -426,9 +426,10 @@ def _speech_follows(rest: list[str]) -> bool:
 
 # (a lead-in may end in a dash: `said to her--`, `he proceeded thus--`, `by exclaiming--`)
 _AND_THEN_VERB = re.compile(
-    rf"(?:\b(?:and|then)|(?<!\bthan\s)\bby|,)\s+(?:\w+ly\s+)?(\w+){_PARTICLE}{{0,4}}\s*[,:;—–-]*\s*$"
+    rf"(?:\b(?:and|then)|(?<!\bthan\s)\bby|,)\s+(?:\w+ly\s+)?(\w++){_PARTICLE}{{0,4}}\s*[,:;—–-]*\s*$"
 )
-_LAST_VERB = re.compile(rf"(\w+){_PARTICLE}{{0,4}}\s*[,:;—–-]*\s*$")
+_LAST_VERB = re.compile(rf"(\w++){_PARTICLE}{{0,4}}\s*[,:;—–-]*\s*$")
+# (the verb possessive: what may follow it opens with no word character, so the match never ends inside a word)
 _PARTICIPLE_TAGS = frozenset(
     "saying crying asking adding exclaiming replying whispering calling shouting answering".split()
 )
@@ -472,11 +473,15 @@ _CLAUSE_START = re.compile(
 )
 
 
+_TAG_OPENER = re.compile(r"^(?:Then|And|But|So|At last|Finally|Presently|Now|Again)\b,?\s*")
+
+
+@lru_cache(maxsize=_RECENT)
 def tag_before(narr: str) -> Who | None:
     """`Kaito said, "…"` / `Then aloud he said abruptly: "…"` in the run just before the quote."""
     m = _last_sentence(narr.strip())
     sentence = m.group(1) if m else narr
-    sentence = re.sub(r"^(?:Then|And|But|So|At last|Finally|Presently|Now|Again)\b,?\s*", "", sentence)
+    sentence = _TAG_OPENER.sub("", sentence)
     words = sentence.split()
     for k, word in enumerate(words[:6]):
         if k > 0 and _speaks_at(words, k) and _speech_follows(words[k + 1 :]) and not _spoken_later(words, k):
@@ -526,7 +531,8 @@ def tag_before(narr: str) -> Who | None:
                 return Who(who, "speech-verb", 0.8)
     # `my father, after showing a great concern at it, said to her, with a sigh,` / `to hear the Rabbit say to itself,`
     # (a name after any word, when a subject opening a clause gives no one: `the room, Captain Wentworth said--`)
-    for late in (_LATE_TAG.search(sentence), _LATE_NAME.search(sentence)):
+    for pattern in (_LATE_TAG, _LATE_NAME):  # (the second searched only when the first gives no one)
+        late = pattern.search(sentence)
         if late is None:
             continue
         if late.groupdict().get("pronoun"):
@@ -708,10 +714,10 @@ def named_in(quote: str, cast: Cast) -> set[str]:
     """Characters a quote names: `"Poor Miss Taylor!"` is not said by Miss Taylor; nor `"…women like
     Ann Grey."` by Ann, when the cast knows her as Ann (a first name and a family name, no title)."""
     found = set()
-    for m in NAME_RE.finditer(quote):
+    for m in NAME_SCAN.finditer(quote):  # (NAME_RE's matches; group 1 is set with a title only)
         name = cast.resolve(m.group(0))
-        if name is None and not m.group(1) and " " in m.group(2):
-            name = cast.resolve(m.group(2).split()[0])
+        if name is None and not m.group(1) and " " in m.group(0):
+            name = cast.resolve(m.group(0).split()[0])
         if name:
             found.add(name)
     return found
