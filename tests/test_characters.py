@@ -372,3 +372,30 @@ def test_a_name_votes_with_the_first_pronoun_after_it_and_her_only_before_what_s
     assert vote("Mara smiled at the sheet. He left himself.") == ("male", 1)  # `sheet` holds no `he`
     assert vote("Mara dressed herself.") == ("female", 2)
     assert vote('Mara said, "he is here," and shook his hand.') == ("male", 1)  # quoted words are skipped
+
+
+def test_a_first_name_two_men_share_is_the_one_called_by_it_and_each_keeps_a_name_of_his_own() -> None:
+    """`Peter` is Peter Marsh, whom the story calls by his given names, not Peter Crane, whom it
+    calls `Crane` and `Mr. Crane` though he has more lines; the bare first name names neither."""
+    crane = [
+        "Mr. Crane came up the drive at noon. Crane was a thin young man with a careful voice.",
+        '"Good afternoon," said Crane.',
+        '"You found us, Mr. Crane," said Mrs. Marsh.',
+        "Crane bowed. Crane had never been to the house before, and Crane looked at everything.",
+        "Peter Crane, his card said.",
+        '"A charming room," said Crane.',
+    ]
+    peter = [
+        "Then Peter Marsh ran in from the garden. Peter was seven.",
+        '"Who are you?" said Peter.',
+        '"A friend of your mother\'s," said Crane.',
+        "Peter Marsh thought about it. Peter did not like him.",
+        '"Do you ride?" said Peter.',
+        "Peter Marsh was sent up to bed.",
+    ]
+    text = "\n\n".join(crane + peter + crane[3:]) + "\n"
+    found = speakers(text)
+    assert "Peter" not in found
+    assert "Peter" in found["Peter Marsh"].aliases and "Peter" not in found["Crane"].aliases
+    assert found["Peter Marsh"].lines == 2
+    assert "Peter Crane" in found["Crane"].aliases

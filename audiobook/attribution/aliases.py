@@ -222,7 +222,7 @@ class _Merger:
 
     def bare(self, key: str, word: str, gender: Gender | None) -> None:
         """`Elizabeth`, `Darcy`: the one person of that given name, else of that family name."""
-        by_given = [p for p in self.by_given.get(word, ()) if p.takes(None, gender)]
+        by_given = self._called_by_given([p for p in self.by_given.get(word, ()) if p.takes(None, gender)], word)
         homes = by_given or list(self.by_family.get(word, ()))
         if len(homes) > 1:
             homes = _dominant(homes, bool(by_given))
@@ -232,6 +232,21 @@ class _Merger:
             self.ambiguous.add(key)
         else:
             self.new([word]).add(key, None, self.counts[key])
+
+    def _called_by_given(self, people: list[_Person], word: str) -> list[_Person]:
+        """Of several people with the given name `word`, the ones a bare `word` can be: not one the
+        story calls by the family name (`Beaver`, `Mr. Beaver`) five times as often as by a name
+        holding `word` (`John Beaver`), beside one it calls by the given name (`John Andrew`)."""
+        people = _without_strays(people)  # (a chapter title read as a name, `Mrs. Rachel Lynde Is …`, is no one)
+        if len(people) < 2:
+            return people
+        by_given = []
+        for person in people:
+            given = sum(self.counts[k] for k in person.keys if word in self.parts[k][1])
+            by_given.append(given * 5 > person.count - given)
+        if any(by_given) and not all(by_given):
+            return [p for p, called in zip(people, by_given, strict=True) if called]
+        return people
 
     def join_married_names(self, together: Together) -> None:
         """`Mrs. Pontellier` is Edna Pontellier when she is the one woman of that family with a

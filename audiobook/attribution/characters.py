@@ -458,6 +458,7 @@ def _people(
     parts = forms.parts
     after_determiner = Counter(m.group(1) for m in matches_at(_AFTER_DETERMINER, text, before_capitals))
     cast = Cast()
+    given_by = Counter(g for members in groups for g in members.given)  # a given name two people share
     for index, members in enumerate(groups):
         group = list(members.forms)
         head = group[0]
@@ -476,6 +477,10 @@ def _people(
         if _is_plural_of(parts[head][1][-1], capitals.cap_any):
             continue  # "Vocaloids" beside "Vocaloid": a kind of thing, not someone
         best = max(group, key=lambda f: (forms.counts[f], -group.index(f)))
+        if parts[best][0] is None and len(parts[best][1]) == 1 and given_by[parts[best][1][0]] > 1:
+            # `John`, beside John Beaver: named by a full name of its own (`John Andrew`), the two kept apart
+            full = [f for f in group if len(parts[f][1]) > 1 and parts[best][1][0] in parts[f][1]]
+            best = max(full, key=lambda f: (forms.counts[f], -group.index(f)), default=best)
         _add(cast, " ".join(forms.surfaces[best].most_common(1)[0][0].split()), group, forms, members)
     return cast
 
