@@ -10,6 +10,7 @@ nobody says (scare quotes, signs, titles) stay narration.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
@@ -19,8 +20,6 @@ Kind = Literal["narration", "dialogue"]
 
 DOUBLE = {"open": "“", "close": "”", "either": '"'}
 SINGLE = {"open": "‘", "close": "’", "either": "'"}
-_DOUBLE_MARKS = re.compile("[“”\"]")  # each style's marks, found without looking at every other character
-_SINGLE_MARKS = re.compile("[‘’']")
 _TRAILING_PUNCT = ",.;:!?…"
 _SENTENCE_END_INSIDE = re.compile(r"[.,!?…\-–—~]\W*$")
 _SPEECH_LEAD_IN = re.compile(
@@ -86,12 +85,34 @@ def _is_apostrophe(text: str, i: int) -> bool:
     return False
 
 
-def _marks(text: str, start: int, end: int, style: dict[str, str]) -> list[_Mark]:
-    """The quotation marks of one paragraph, each classified as opening or closing."""
+def _mark_positions(text: str, style: dict[str, str]) -> list[int]:
+    """Where the style's quotation marks stand in `text`, in order: each kind found with
+    `str.find`, which skips from one to the next faster than a pattern of the three."""
+    positions: list[int] = []
+    for mark in style.values():
+        pos = text.find(mark)
+        while pos >= 0:
+            positions.append(pos)
+            pos = text.find(mark, pos + 1)
+    return sorted(positions)
+
+
+def _paragraph_marks(story: Story, style: dict[str, str]) -> list[list[_Mark]]:
+    """The quotation marks of each paragraph, each classified as opening or closing."""
+    text = story.text
+    positions = _mark_positions(text, style)
+    marks = []
+    for p in story.paragraphs:
+        first = bisect_left(positions, p.start)
+        marks.append(_marks(text, p.start, p.end, style, positions[first : bisect_left(positions, p.end, first)]))
+    return marks
+
+
+def _marks(text: str, start: int, end: int, style: dict[str, str], positions: list[int]) -> list[_Mark]:
+    """The quotation marks of one paragraph, at `positions`, each classified as opening or closing."""
     marks = []
     opening, closing, either, single = style["open"], style["close"], style["either"], style is SINGLE
-    for found in (_DOUBLE_MARKS if style is DOUBLE else _SINGLE_MARKS).finditer(text, start, end):
-        i = found.start()
+    for i in positions:
         ch = text[i]
         if ch == opening:
             marks.append(_Mark(i, "open"))
@@ -162,7 +183,7 @@ def segment(story: Story) -> Segmentation:
     """Narration and dialogue runs for every paragraph, in text order."""
     text = story.text
     style = _quote_style(story)
-    para_marks = [_marks(text, p.start, p.end, style) for p in story.paragraphs]
+    para_marks = _paragraph_marks(story, style)
     dashes = _dash_dialogue(story)
     segments: list[Segment] = []
     open_quote = False  # a quotation left open by the previous paragraph
