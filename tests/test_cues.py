@@ -301,3 +301,12 @@ def test_a_lead_in_naming_whose_reply_follows() -> None:
     assert tag_before("I cannot go, was Mary's excuse; and Nell's reply was,") == Who("Nell", "speech-verb", 0.85)
     assert tag_before("His answer was:") == Who("he", "speech-verb", 0.85)
     assert tag_before("The day was,") is None
+
+
+def test_the_one_who_could_not_help_saying_it_speaks_not_the_subject_before() -> None:
+    narration = "But he smiled so broadly at the memory, that Nora could not help\nsaying,"
+    who = tag_before(narration)
+    assert who is not None and who.phrase == "Nora"
+    who = tag_before("He grinned at the fence, and she could not forbear exclaiming,")
+    assert who is not None and who.phrase == "she"
+    assert tag_before("He smiled so broadly that Nora could not help laughing.") is None  # no speech

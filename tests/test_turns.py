@@ -303,6 +303,7 @@ Mr. Grey made no answer.
 def test_the_one_who_made_no_answer_does_not_speak_next() -> None:
     # `Mr. Grey made no answer.` leads into the next line: not his, but hers, who spoke before the silence
     assert _speakers_of(DESK) == ["Ellen", "Ellen", "Mr. Grey"]
+    assert _speakers_of(DESK.replace("made no answer", "said never a word")) == ["Ellen", "Ellen", "Mr. Grey"]
 
 
 def test_a_line_tagged_she_is_never_a_mans_guess() -> None:
@@ -453,3 +454,35 @@ def test_the_tag_beside_a_stretch_of_guesses_says_whose_turn_comes_next() -> Non
     gendered_turns(ctx)
     # "Anna asked him": the line after hers is a man's, and the turns of the stretch swap
     assert speakers(ctx) == ["Anna", "Mr. Lane", "Anna"]
+
+
+GARDEN = """Nora and Mr. Hale walked on by the hedge. He stopped to look back at her.
+
+"It is too far," said Nora.
+
+She was still looking at him in wonder.
+
+"You think so, my Nora, but you will see."
+"""
+
+
+def test_a_he_or_she_before_a_line_that_calls_them_is_the_listener_not_another() -> None:
+    # she is Nora, whom the line calls: not the speaker, and not some other woman either
+    text = "Mrs. Lamb had gone in.\n\n" + GARDEN
+    assert _speakers_of(text)[-1] == "Mr. Hale"
+
+
+BENCH = """Nora and Mr. Hale sat on the bench by the pond.
+
+"Will you stay the summer?" said Mr. Hale.
+
+"I cannot say," said Nora.
+
+"Why not?" She did not answer. The ducks came up to the bank.
+"""
+
+
+def test_the_one_who_does_not_answer_a_line_did_not_speak_it() -> None:
+    # `"Why not?" She did not answer.`: she heard it; he asked it
+    assert _speakers_of(BENCH) == ["Mr. Hale", "Nora", "Mr. Hale"]
+    assert _speakers_of(BENCH.replace("She did not answer.", "She only shook her head."))[2] == "Mr. Hale"

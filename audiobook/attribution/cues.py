@@ -474,6 +474,11 @@ _CLAUSE_START = re.compile(
 
 
 _TAG_OPENER = re.compile(r"^(?:Then|And|But|So|At last|Finally|Presently|Now|Again)\b,?\s*")
+# `so heartily, that Emma could not help saying,`: the one who could not help it speaks, not the subject before
+_HELP_SAYING = re.compile(
+    rf"\b(?P<who>I|he|she|{NAME_PHRASE.pattern})\s+(?:could|can|cannot|couldn['’]t|can['’]t)\s+(?:not\s+)?"
+    rf"(?:help|forbear|refrain\s+from)\s+(?P<verb>[a-z]+){_PARTICLE}{{0,4}}\s*[,:;—–-]*\s*$"
+)
 
 
 @lru_cache(maxsize=_RECENT)
@@ -481,6 +486,9 @@ def tag_before(narr: str) -> Who | None:
     """`Kaito said, "…"` / `Then aloud he said abruptly: "…"` in the run just before the quote."""
     m = _last_sentence(narr.strip())
     sentence = m.group(1) if m else narr
+    helpless = _HELP_SAYING.search(sentence) if "help" in sentence or "forbear" in sentence else None
+    if helpless and helpless.group("verb") in _PARTICIPLE_TAGS:
+        return Who(helpless.group("who"), "speech-verb", 0.85)
     sentence = _TAG_OPENER.sub("", sentence)
     words = sentence.split()
     for k, word in enumerate(words[:6]):

@@ -13,6 +13,7 @@ from .unnamed import voice_gender
 _CLAUSE_END = re.compile(r"[,:—–-]\s*$")
 _LEADS_IN = re.compile(r"[,:][—–-]*\s*$")  # narration ending so runs into the quote after it: its tag
 _SENTENCE_END = re.compile(r"[.!?]\W*$")
+_PRONOUNS = frozenset(("he", "she", "He", "She"))
 _REPLIED = re.compile(r"\W*(?:she|he)\s+(?:replied|answered|returned|retorted|responded|rejoined)\b")
 
 
@@ -137,7 +138,35 @@ def action_beat(ctx: Context, par: Paragraph) -> Decision | None:
     first = par.quotes[0]
     narr_before = " ".join(ctx.said(j) for j in par.members if j < first and ctx.segs[j].kind == "narration")
     narr_after = " ".join(ctx.said(j) for j in par.members if j > first and ctx.segs[j].kind == "narration")
+    if narr_after and _listened(ctx, par, narr_after):
+        narr_after = ""  # `"Why?" She did not answer.`: the one who heard it, not the speaker
     return _first_resolved(ctx, par, beats(narr_before, narr_after))
+
+
+_LISTENS = re.compile(  # after the subject of the sentence right after a quote: the one who heard it
+    r"\s+(?:\w+ly\s+)?(?:(?:made|gave|returned)\s+no\s+(?:answer|reply|response)|(?:was|remained|kept)\s+silent|"
+    r"did\s+not\s+(?:answer|reply|respond)|(?:said|answered)\s+nothing|"
+    r"only\s+(?:shook|nodded|smiled|looked|laughed|stared|bowed|sighed|shrugged))\b"
+)
+_LISTENING_WORD = re.compile(r"\b(?:no|silent|not|nothing|only)\b")
+
+
+def _listened(ctx: Context, par: Paragraph, narr_after: str) -> bool:
+    """Whether the sentence right after the paragraph's first quote has its subject not answer
+    (`She did not answer.` / `Tom only shook his head.`): if so, that one heard the quote and did
+    not speak it, and cannot be its speaker."""
+    sentence = narr_after.strip()
+    end = SENTENCES.search(sentence)
+    sentence = sentence[: end.start()] if end else sentence
+    if not _LISTENING_WORD.search(sentence):
+        return False  # (most sentences: no word of the pattern below, no subject looked for)
+    found = beats("", sentence)[:1]
+    if not found or not _LISTENS.match(sentence.lstrip("(—–-, "), len(found[0].phrase)):
+        return False
+    name = ctx.resolver.resolve(found[0].phrase, ctx.segs[par.quotes[0]].start)
+    if name:
+        par.exclude.add(name)
+    return True
 
 
 def introduced_after_quote(ctx: Context, par: Paragraph) -> Decision | None:
@@ -172,7 +201,7 @@ def introduced_by_lead_in(ctx: Context, par: Paragraph) -> Decision | None:
 
 _SILENT = re.compile(  # at the end of the sentence: not `He was silent a while, but finally said:`
     r"\b(?:(?:made|gave|returned)\s+no\s+(?:answer|reply|response)|(?:was|remained|kept)\s+silent|"
-    r"did\s+not\s+(?:answer|reply|speak)|said\s+nothing)(?:\s+[\w']+){0,4}\W*$"
+    r"did\s+not\s+(?:answer|reply|speak)|said\s+nothing|said\s+(?:not|never)\s+a\s+word)(?:\s+[\w']+){0,4}\W*$"
 )
 
 
@@ -224,9 +253,14 @@ def _beat_before(ctx: Context, par: Paragraph, i: int) -> Who | None:
 
 
 def _first_resolved(ctx: Context, par: Paragraph, cues: list[Who]) -> Decision | None:
-    """The first cue that resolves to a character, as of the paragraph's first quote."""
+    """The first cue that resolves to a character, as of the paragraph's first quote. A he or she
+    whose nearest referent is someone the quote cannot be by (the one it calls by name) is that
+    listener, not another of the same gender: `She was still looking at him. / "…, my Ann"`."""
+    at = ctx.segs[par.quotes[0]].start
     for who in cues:
-        name = ctx.resolver.resolve(who.phrase, ctx.segs[par.quotes[0]].start, par.exclude)
+        if par.exclude and who.phrase in _PRONOUNS and ctx.resolver.resolve(who.phrase, at) in par.exclude:
+            continue
+        name = ctx.resolver.resolve(who.phrase, at, par.exclude)
         if name and name not in par.exclude:  # `Harriet looked grave. "My dear Harriet, …"`: not Harriet
             return Decision(name, who.rule, who.confidence)
     return None
