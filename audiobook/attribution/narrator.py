@@ -47,9 +47,10 @@ def signed_name(paragraphs: list[str], cast: Cast) -> str:
     """A first-person narrator's name, when the story is signed (`Love,` / `Megurine Luka`)."""
     paras = [p.strip() for p in paragraphs]
     for i in range(1, len(paras)):
+        if not paras[i - 1].endswith(",") or not _FAREWELL.match(paras[i - 1]):
+            continue  # (the cheap test first: few paragraphs end in a comma)
         words = paras[i].split()
-        farewell = _FAREWELL.match(paras[i - 1])
-        if farewell and paras[i - 1].endswith(",") and len(paras[i - 1].split()) <= 5 and 0 < len(words) <= 3:
+        if len(paras[i - 1].split()) <= 5 and 0 < len(words) <= 3:
             if all(w[:1].isupper() and w.isalpha() for w in words):
                 full = " ".join(words)  # a signature; "Megurine Luka" is the story's "Luka"
                 return cast.resolve(full) or next((n for n in map(cast.resolve, words[::-1]) if n), full)
