@@ -97,30 +97,34 @@ def addressing(ctx: Context) -> tuple[Counter[str], Counter[str]]:
     said to me`, or a name called in a line the narrator answers, `"Jane!"` / `"Yes," I said`)
     and the words for a man or a woman, in those same lines. A name the narration itself uses
     for someone (`Dorcas came in`) belongs to a bystander the others talk to, not to the "I"."""
-    segs = ctx.segs
+    segs, text = ctx.segs, ctx.text
     names: Counter[str] = Counter()
     gender: Counter[str] = Counter()
     narrator = ctx.narrator
-    for i, s in enumerate(segs):
-        if s.kind != "dialogue" or ctx.speaker(i) in (NARRATOR, narrator):
+    dialogue = [i for i, s in enumerate(segs) if s.kind == "dialogue"]
+    for k, i in enumerate(dialogue):
+        if ctx.speaker(i) in (NARRATOR, narrator):
             continue
-        quote = ctx.said(i)
-        tag = ctx.said(i + 1) if i + 1 < len(segs) and segs[i + 1].kind == "narration" else ""
-        to_me = bool(_TO_ME.search(tag[:60]))
+        after = segs[i + 1] if i + 1 < len(segs) and segs[i + 1].kind == "narration" else None
+        to_me = after is not None and bool(_TO_ME.search(text[after.start : min(after.end, after.start + 60)]))
         if to_me:
-            for m in _YOU_ARE.finditer(quote):
+            for m in _YOU_ARE.finditer(ctx.said(i)):
                 names[ctx.cast.resolve(m.group(1).strip()) or m.group(1).strip()] += 2
-        reply = next((j for j in range(i + 1, min(len(segs), i + 4)) if segs[j].kind == "dialogue"), None)
+        # the next line, if it comes within three segments
+        reply = dialogue[k + 1] if k + 1 < len(dialogue) and dialogue[k + 1] < i + 4 else None
         answered = reply is not None and ctx.speaker(reply) in (NARRATOR, narrator)
-        answered = answered and reply is not None and segs[reply].paragraph == s.paragraph + 1
+        answered = answered and reply is not None and segs[reply].paragraph == segs[i].paragraph + 1
         if answered:
-            for v in names_called(quote):
+            for v in names_called(ctx.said(i)):
                 name = ctx.cast.resolve(v)
                 if name:
                     names[name] += 1
         if answered or to_me:
+            quote = ctx.said(i)
             for g, pattern in _ADDRESS.items():
                 gender[g] += len(pattern.findall(quote))
+    if not names:
+        return names, gender
     in_narration = Counter(m.character for m in ctx.cast.mentions if m.start != m.end)
     for name in list(names):
         if in_narration[name] > max(2, names[name] // 5):

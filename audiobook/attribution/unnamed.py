@@ -404,7 +404,7 @@ def memories(ctx: Context) -> None:
     k = 0
     while k < len(paragraphs):
         run: list[int] = []
-        while k < len(paragraphs) and _lone_quote(ctx, paragraphs[k]) and _introduced_by_narrator(ctx, paragraphs[k]):
+        while k < len(paragraphs) and _remembered(ctx, paragraphs[k]):
             if run and paragraphs[k] != run[-1] + 1:
                 break
             run.append(paragraphs[k])
@@ -432,9 +432,15 @@ def _in_conversation(ctx: Context, run: list[int]) -> bool:
     return False
 
 
-def _lone_quote(ctx: Context, p: int) -> bool:
-    members = ctx.by_paragraph[p]
+def _remembered(ctx: Context, p: int) -> bool:
+    """Whether paragraph `p` holds lone quotes the narrator is taken to say: the narrator's lines
+    first, as the lone quotes' test reads the narration around them."""
     quotes = ctx.quotes(p)
+    return bool(quotes) and _introduced_by_narrator(ctx, quotes) and _lone_quote(ctx, p, quotes)
+
+
+def _lone_quote(ctx: Context, p: int, quotes: list[int]) -> bool:
+    members = ctx.by_paragraph[p]
     if not quotes or any(ctx.segs[i].continues for i in quotes):
         return False
     if any(i in ctx.decided and ctx.decided[i].rule != "introduced" for i in quotes):
@@ -443,8 +449,10 @@ def _lone_quote(ctx: Context, p: int) -> bool:
     return not beats(narration, "") and not _THIRD_PERSON.search(narration) and not _I.search(narration)
 
 
-def _introduced_by_narrator(ctx: Context, p: int) -> bool:
-    return all((ctx.decided[i].speaker if i in ctx.decided else ctx.narrator) == ctx.narrator for i in ctx.quotes(p))
+def _introduced_by_narrator(ctx: Context, quotes: list[int]) -> bool:
+    """Whether the narrator says each of `quotes` that is decided."""
+    narrator, decided = ctx.narrator, ctx.decided
+    return all(i not in decided or decided[i].speaker == narrator for i in quotes)
 
 
 def _nobody_around(ctx: Context, run: list[int]) -> bool:
