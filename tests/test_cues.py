@@ -103,6 +103,16 @@ def test_a_beat_after_a_phrase_of_time_or_with_a_phrase_set_off_by_commas() -> N
     assert beats("Shortly afterwards the rain stopped.", "") == []
 
 
+def test_a_beat_may_open_with_when_or_where() -> None:
+    """`That evening as usual she rang the farm.` / `"I'm calling from the station."`: hers."""
+    assert [w.phrase for w in beats("That evening as usual she rang the farm.", "")] == ["she"]
+    assert [w.phrase for w in beats("The next morning Kaito wrote to his aunt.", "")] == ["Kaito"]
+    assert [w.phrase for w in beats("In the hall Luka took off her gloves.", "")] == ["Luka"]
+    assert [w.phrase for w in beats("At breakfast he read the paper.", "")] == ["he"]
+    assert beats("At breakfast the rain began again.", "") == []  # no one there
+    assert [w.phrase for w in beats("Of course, she tried again.", "")] == ["she"]
+
+
 def test_a_tag_that_calls_the_line_his_reply_or_her_reflection() -> None:
     assert tag_after(' was her consoling reflection; "any thing will do."', True) == Who("she", "speech-verb", 0.85)
     assert tag_after(" came his answer.", True) == Who("he", "speech-verb", 0.85)

@@ -572,9 +572,13 @@ def _spoken_later(words: Sequence[str], k: int) -> bool:
 
 
 _BEAT_OPENER = re.compile(
-    r"^(?:Then|And|But|So|Now|Here|Still|Suddenly|At last|At length|Finally|Presently|Again|Maybe|Perhaps|"
+    r"^(?:Then|And|But|So|Now|Here|Still|Suddenly|At last|At length|Finally|Presently|Again|Maybe|Perhaps|Of course|"
     r"Meanwhile|Just then|By and by|(?:Shortly|Soon|Immediately|Directly) after(?:wards)?|"
-    r"(?:A|One) (?:moment|minute|little) (?:later|after)|After a (?:pause|moment|minute|while|little))\b,?\s*"
+    r"(?:A|One) (?:moment|minute|little) (?:later|after)|After a (?:pause|moment|minute|while|little)|"
+    # when or where: `That evening as usual she telephoned`, `At breakfast she said`, `In the hall he met`
+    r"(?:That|This|Next|The next|The following|Each|Every|Later that|Early that|Late that) "
+    r"(?:morning|afternoon|evening|night|day|week)|"
+    r"(?:In|At|On|During|After|Before|Over) (?:the |his |her |their )?[a-z]+)\b(?: as usual)?,?\s*"
 )
 
 
