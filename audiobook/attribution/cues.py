@@ -207,6 +207,9 @@ def _speaks_at(words: Sequence[str], k: int) -> bool:
     return word in SPEECH_VERBS
 
 
+_TAG_WORDS = 6
+
+
 @lru_cache(maxsize=_RECENT)
 def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
     """`"…," Kaito said` / `"…," said Kaito` / `"…" she asked` at the start of the run after a quote."""
@@ -215,7 +218,10 @@ def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
     if heard:
         return heard[1]  # `Mary heard her say`: not Mary
     quote_open_ended = quote_open_ended or narr[:1].islower()  # `"Gratuity?" hinted Tuppence.`
-    words = narr.split()
+    # the first seven words (and the rest in one): the readings below look at the first six at most,
+    # and only ask whether there are more than two (splitting a long paragraph after a quote into
+    # all its words cost more than reading the tag)
+    words = narr.split(maxsplit=_TAG_WORDS)
     if not words:
         return None
     if len(words) > 2 and words[0].lower().endswith("ly") and is_speech_verb(words[1]):
@@ -250,7 +256,7 @@ def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
         return Who(owned.group(0), "speech-verb", 0.9)  # `"…," Strether's new acquaintance pursued`
     who = speaker_phrase(narr)
     if who:
-        next_words = [w.strip(",.!?;:").lower() for w in narr[len(who) :].split()[:3]]
+        next_words = [w.strip(",.!?;:").lower() for w in narr[len(who) :].split(maxsplit=3)[:3]]
         if next_words and (
             _speaks_at(next_words, 0)
             or (len(next_words) > 1 and next_words[0].endswith("ly") and next_words[1] in SPEECH_VERBS)
@@ -586,7 +592,7 @@ def beats(narr_before: str, narr_after: str) -> list[Who]:
     """Subjects of the sentences around a quote, nearest first: `Haku sighed.` / `He shook his head.`"""
     found = []
     before = [s for s in SENTENCES.split(narr_before.strip()) if s]
-    after = [s for s in SENTENCES.split(narr_after.strip()) if s]
+    after = [s for s in SENTENCES.split(narr_after.strip(), maxsplit=2) if s]  # (the first two are read)
     for k, sentence in enumerate(before[::-1][:2] + after[:2]):
         sentence = sentence.lstrip("(—–-, ")
         if k == 0 and before:  # `She was coming to him, but he stretched out his arm.` / "…": his
