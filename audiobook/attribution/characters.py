@@ -318,12 +318,15 @@ def _capitals(text: str, tag_positions: set[int]) -> _Capitals:
     anywhere: list[str] = []  # the words of cap_any
     occurrences = caps.occurrences
     backwards, subject_verb = text[::-1], SUBJECT_VERB.match
+    run_words: dict[str, tuple[str, ...]] = {}  # (the same few runs, over and over: split once each)
     for m in NAME_SCAN.finditer(text):  # (NAME_RE's matches)
         start, end = m.span()
         title_rest, run = m.group(1, 2)
         title = text[start] + title_rest if title_rest else None
         run = run or text[start:end]
-        words = tuple(HONORIFIC_SUFFIX.sub("", w) for w in run.split()) if "-" in run else tuple(run.split())
+        words = run_words.get(run)
+        if words is None:
+            words = run_words[run] = _run_words(run)
         # (a speech tag's subject is used as a name: `"…," Len mutters`)
         at_start = (
             title is None and start not in tag_positions and opens_sentence(text, backwards, start)
@@ -338,6 +341,11 @@ def _capitals(text: str, tag_positions: set[int]) -> _Capitals:
     return caps
 
 
+def _run_words(run: str) -> tuple[str, ...]:
+    """The words of a run of capitalised words, without honorifics (`Kaito-san` -> `Kaito`)."""
+    return tuple(HONORIFIC_SUFFIX.sub("", w) for w in run.split()) if "-" in run else tuple(run.split())
+
+
 _PLURAL_TITLES = frozenset("Misses Messrs Mesdames Masters".split())
 _AFTER_COMMA = re.compile(r"(?:,|\bOh?)\s*$")  # `"…, Kaito."` / `"Oh, Kaito!"`
 _BEFORE_CLOSING = re.compile(r"\s*[!?,.]?\s*[\"”’]")
@@ -345,6 +353,9 @@ _AFTER_OPENING = re.compile(r"[“\"‘]\s*$")  # `"Kaito, wait!"`
 _BEFORE_COMMA = re.compile(r"\s*[,!]")
 _OWN_PART = re.compile(r"['’]s\s+(?:eyes|face|voice|hand|head|mother|father)")
 _INTRODUCING = re.compile(r"(?:\bI['’]m|\bI am|\bname is|\bname['’]s|\bcall me)\s+$")
+
+
+_UNSHAPED = (-1, (), "")  # (a shape not yet worked out)
 
 
 def _name_forms(text: str, capitals: _Capitals, tag_positions: set[int]) -> _Forms:
@@ -355,9 +366,9 @@ def _name_forms(text: str, capitals: _Capitals, tag_positions: set[int]) -> _For
     person, place = forms.person_evidence, forms.place_evidence
     shapes: dict[tuple[str | None, tuple[str, ...]], tuple[int, tuple[str, ...], str] | None] = {}
     for start, end, title, words in capitals.occurrences:
-        if (title, words) not in shapes:  # the same few names, over and over: worked out once each
-            shapes[title, words] = _shape(capitals, title, words)
-        shape = shapes[title, words]
+        shape = shapes.get((title, words), _UNSHAPED)
+        if shape is _UNSHAPED:  # the same few names, over and over: worked out once each
+            shape = shapes[title, words] = _shape(capitals, title, words)
         if shape is None:
             continue
         n, kept, key = shape
@@ -374,7 +385,7 @@ def _name_forms(text: str, capitals: _Capitals, tag_positions: set[int]) -> _For
         found.append((start, end, key))
         # (each pattern below is tried only when the characters it needs are there)
         window = text[max(0, start - 12) : start]
-        before = window.split()
+        before = window.rsplit(None, 1)  # (its last word)
         after = text[end : end + 20]
         if title:
             person[key] += 3
