@@ -272,7 +272,7 @@ def describe(ctx: Context, members: list[int]) -> None:
     mentions of an unnamed character, candidates for a later he/she."""
     text, resolver = ctx.text, ctx.resolver
     for seg in (ctx.segs[i] for i in members if ctx.segs[i].kind == "narration"):
-        if not PERSON_NOUN.search(text, seg.start, seg.end):
+        if not PERSON_NOUN.search(text, max(0, seg.start - 1), seg.end):
             continue  # no noun of a person: no description (most short runs, `said Pooh.`)
         chunk = text[seg.start : seg.end]
         for candidate in _DETERMINER.finditer(chunk):
@@ -341,8 +341,8 @@ def open_paragraph(ctx: Context, p: int, members: list[int]) -> Paragraph | None
         ctx.narration_only[p] = members
         return None
     addressed: list[str] = []
-    for i in quotes:
-        said = ctx.said(i)
+    saids = [ctx.said(i) for i in quotes]
+    for i, said in zip(quotes, saids, strict=True):
         lower = said.lower()
         called = names_called(said)
         for v in called:
@@ -362,7 +362,7 @@ def open_paragraph(ctx: Context, p: int, members: list[int]) -> Paragraph | None
     ctx.vocatives[p] = addressed
     if addressed:
         ctx.resolver.calls.append((ctx.segs[quotes[0]].start, tuple(addressed)))  # for a he/she that answers
-    ctx.named[p] = {n for i in quotes for n in named_in(ctx.said(i), ctx.cast)} - set(addressed)
+    ctx.named[p] = {n for said in saids for n in named_in(said, ctx.cast)} - set(addressed)
     return Paragraph(p, members, quotes, set(addressed))
 
 

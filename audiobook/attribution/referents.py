@@ -9,6 +9,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
+from functools import lru_cache
 from operator import itemgetter
 
 from .characters import SUBJECT_VERB, TITLES, Cast, Gender, family_of, form_key, gender_of_noun
@@ -47,8 +48,10 @@ NOMINAL = re.compile(
     rf"\b(?P<det>[Tt]he|[Aa]n?|[Oo]ne|[Aa]nother|[Tt]his|[Tt]hat|[Mm]y|[Hh]is|[Hh]er|[Tt]heir|[Oo]ur)\s++"
     rf"(?P<adj>(?:{_NOT_AND}[a-z][a-z-]++,?\s++){{0,2}})(?P<noun>{_NOUN_TRIE})s?\b"
 )
-# Every match of NOMINAL holds one: its noun, after a space. A run of text without any holds no description.
-PERSON_NOUN = re.compile(rf"(?<=\s)(?:{_NOUN_TRIE})s?\b")
+# Every match of NOMINAL holds one: its noun, after a space. A run of text without any holds no
+# description. (The space is matched, not looked behind at: the scanner jumps from space to space.
+# A noun starting at `pos` is found searching from `pos - 1`.)
+PERSON_NOUN = re.compile(rf"\s(?:{_NOUN_TRIE})s?\b")
 # In a speech tag any description is someone: `"…?" the saloon-keeper demanded.`
 LOOSE_NOMINAL = re.compile(
     r"(?P<det>[Tt]he|[Aa]n?|[Aa]nother|(?:(?:Mrs|Mr|Miss|Ms|Dr)\.?\s+)?[A-Z][a-z]+['’]s)\s+"
@@ -441,17 +444,12 @@ class Resolver:
             return parents[0]
         return scores.most_common(1)[0][0] if scores else None
 
-    def _families(self, name: str) -> set[str]:
+    def _families(self, name: str) -> frozenset[str]:
         """The family names `name` bears as a child: after a given name, a Miss or a Master."""
-        found = set()
-        for form in (name, *self.cast.aliases.get(name, ())):
-            words = form.replace(".", "").split()
-            if len(words) > 1 and words[0] not in ("Mr", "Mrs", "Sir", "Lady", "Dr"):
-                found.add(words[-1])
-        return found
+        return _family_names((name, *self.cast.aliases.get(name, ())))
 
     def _titled(self, name: str, titles: tuple[str, ...]) -> bool:
-        return any(f.split()[0].rstrip(".") in titles for f in (name, *self.cast.aliases.get(name, ())))
+        return not _first_words((name, *self.cast.aliases.get(name, ()))).isdisjoint(titles)
 
     def gender(self, name: str) -> Gender | None:
         """The gender the story gives someone (`Cast.text_gender`), for resolving he, she, "the girl"."""
@@ -613,13 +611,14 @@ class Resolver:
             spouse = self.cast.resolve(f"{titles[1]} {m.group(1)}") if m else None
             if spouse:
                 return spouse
+        window = self.text[max(0, pos - 4 * _EPITHET_REACH) : pos]
         introduced = [
             self.cast.resolve(m.group(1).strip())
-            for m in re.finditer(
-                rf"\b(?:his|her|their|my)\s+{re.escape(noun)},?\s+((?:[A-Z][a-z]+\s?){{1,6}})",
-                self.text[max(0, pos - 4 * _EPITHET_REACH) : pos],
+            for m in re.finditer(  # (`\b(?:his|…)`, the boundary checked after the first letter)
+                rf"(?:h(?<!\w.)is|h(?<!\w.)er|t(?<!\w.)heir|m(?<!\w.)y)\s+{re.escape(noun)},?\s+((?:[A-Z][a-z]+\s?){{1,6}})",
+                window,
             )
-        ]
+        ] if noun in window else []  # (most windows: the noun is not in it, nor anyone introduced by it)
         gender = gender_of_noun(noun)
         introduced = [
             c for c in introduced if c and c != owner and c not in exclude and self.voice_gender(c) in (gender, None)
@@ -760,13 +759,12 @@ class Resolver:
         of a person (a Mrs. is not the Miss of the same family)."""
         found: dict[str, bool] = {}  # character -> whether a form of theirs has the title
         other_titles: set[str] = set()
+        wanted = set(words)
         for form, name in self.cast.forms.items():
-            fw = form.split()
-            form_title = fw[0] if len(fw) > 1 and fw[0] in TITLES else None
+            form_title, parts = _form_words(form)
             if form_title and form_title != title and TITLES[form_title]:
                 other_titles.add(name)
-            parts = {w for f in (fw[1:] if form_title else fw) for w in (f, *f.split("-"))}  # Winnie-the-Pooh: Pooh
-            if set(words) <= parts and (words or form_title == title):
+            if wanted <= parts and (words or form_title == title):
                 found[name] = found.get(name, False) or (form_title == title)
         if title is None:
             return set(found)
@@ -794,3 +792,32 @@ class Resolver:
         if self._presence is None:
             self._presence = Counter(m.character for m in self.cast.mentions)
         return self._presence
+
+
+@lru_cache(maxsize=1 << 14)  # (every form of the cast is read again for each tag that names no one it knows)
+def _form_words(form: str) -> tuple[str | None, frozenset[str]]:
+    """A name form's title (None without one), and the words of its name, each hyphenated one with
+    its parts too (`Winnie-the-Pooh`: Pooh)."""
+    words = form.split()
+    title = words[0] if len(words) > 1 and words[0] in TITLES else None
+    return title, frozenset(w for f in (words[1:] if title else words) for w in (f, *f.split("-")))
+
+
+# What a character's forms (its name and aliases) say of it, asked again and again of the same few
+# characters by every `his wife`, `"…, papa"` and `"…, uncle"`: kept for each set of forms.
+@lru_cache(maxsize=1 << 14)
+def _first_words(forms: tuple[str, ...]) -> frozenset[str]:
+    """The first word of each form, without its dot: the titles a character goes by (`Mr.` -> Mr)."""
+    return frozenset(f.split()[0].rstrip(".") for f in forms)
+
+
+@lru_cache(maxsize=1 << 14)
+def _family_names(forms: tuple[str, ...]) -> frozenset[str]:
+    """The family names of the forms that are a given name and a family name (or a Miss or a
+    Master and one), not a Mr., Mrs., Sir, Lady or Dr. and one: the families a child bears."""
+    found = set()
+    for form in forms:
+        words = form.replace(".", "").split()
+        if len(words) > 1 and words[0] not in ("Mr", "Mrs", "Sir", "Lady", "Dr"):
+            found.add(words[-1])
+    return frozenset(found)
