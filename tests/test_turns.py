@@ -486,3 +486,20 @@ def test_the_one_who_does_not_answer_a_line_did_not_speak_it() -> None:
     # `"Why not?" She did not answer.`: she heard it; he asked it
     assert _speakers_of(BENCH) == ["Mr. Hale", "Nora", "Mr. Hale"]
     assert _speakers_of(BENCH.replace("She did not answer.", "She only shook her head."))[2] == "Mr. Hale"
+
+
+def test_the_one_the_speakers_own_paragraph_names_answers() -> None:
+    """`Tom danced with Mary. She said, "…"`: Tom answers her, not Bill, who spoke before and went
+    off (Tom never has a tag of his own)."""
+    text = (
+        "Mary had come with her brother Bill.\n\n"
+        '"The band is late," said Bill.\n\n'
+        "Bill went off to find a drink.\n\n"
+        'Tom danced with Mary. She said, "Are you fond of dancing?"\n\n'
+        '"No, are you?"\n\n'
+        '"So-so."\n\n'
+        '"Well, let us sit down."\n'
+    )
+    script = attribute(segment(parse_story(Path("story.txt"), text, "utf-8")))
+    said = [line.speaker for line in script.lines if line.kind == "dialogue"]
+    assert said == ["Bill", "Mary", "Tom", "Mary", "Tom"]

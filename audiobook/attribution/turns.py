@@ -248,6 +248,9 @@ def _partner(ctx: Context, scene: _Scene, run: list[int], j: int, known: dict[in
     for name in ctx.vocatives.get(run[j], []):
         if name != anchor and (not ctx.cast.listed or name in ctx.cast.listed):
             return name
+    beside = _named_beside(ctx, run[j], anchor)
+    if beside is not None:
+        return beside
     if narrator and anchor != narrator and _narrator_in_view(ctx, run, known):
         return narrator  # in a first-person story the narrator is in most conversations
     for distance in range(2, 7):  # the other voice of this conversation, a few turns away
@@ -265,6 +268,17 @@ def _partner(ctx: Context, scene: _Scene, run: list[int], j: int, known: dict[in
     if ctx.cast.listed:  # the user listed the book's people: one of them, not someone only named
         people = [(c, active) for c, active in people if c in ctx.cast.listed] or people
     return next((c for c, active in people if active), people[0][0] if people else None)
+
+
+def _named_beside(ctx: Context, p: int, anchor: str | None) -> str | None:
+    """The one other person the narration of the speaker's own paragraph names: `Tony danced with
+    Babs. She said, "…"` is said to Tony, who answers."""
+    members = ctx.by_paragraph[p]
+    others = {
+        m.character for m in ctx.cast.mentioned_after(ctx.segs[members[0]].start, ctx.segs[members[-1]].end)
+        if m.start != m.end and m.character != anchor and m.character != ctx.narrator
+    }
+    return others.pop() if len(others) == 1 else None
 
 
 def _told(ctx: Context, p: int) -> Gender | None:
