@@ -320,3 +320,17 @@ def test_the_one_who_could_not_help_saying_it_speaks_not_the_subject_before() ->
     who = tag_before("He grinned at the fence, and she could not forbear exclaiming,")
     assert who is not None and who.phrase == "she"
     assert tag_before("He smiled so broadly that Nora could not help laughing.") is None  # no speech
+
+
+def test_a_word_set_off_before_the_subject_of_a_tag_is_not_the_speaker() -> None:
+    assert tag_before("Upstairs, Miku said, ") == Who("Miku", "speech-verb", 0.9)
+    assert tag_before("Outside, the old man said, ").phrase == "the old man"
+
+
+def test_a_voice_known_by_its_owner_introduces_the_line() -> None:
+    """`The telephone rang downstairs. He went down. It was Luka's voice.` / `"Darling, …"`: Luka's."""
+    assert introducer("The telephone rang downstairs. He went down. It was Luka's voice.") == [
+        Who("Luka", "introduced", 0.6)
+    ]
+    assert introducer("Then Kaito's voice came from the hall.") == [Who("Kaito", "introduced", 0.6)]
+    assert introducer("He went down. It was his telephone.") == []

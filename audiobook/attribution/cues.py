@@ -522,7 +522,8 @@ def tag_before(narr: str) -> Who | None:
             if k > 1 and words[k - 1] in ("I", "he", "she"):
                 return Who(words[k - 1], "speech-verb", 0.9)  # `Ironic, she thought`: the pronoun is the subject
             who = speaker_phrase(" ".join(words[:k]))
-            if who and len(who.split()) >= k - 1:
+            if who and len(who.split()) >= k - 1 and not (k > 1 and words[0] == who + ","):
+                # (not `Upstairs, Winnie said,`: a word set off by a comma before the subject)
                 return Who(who, "speech-verb", 0.9)
             for j in range(1, k):  # `To which Mrs. Inglethorp replied:`: the name with its title
                 who = speaker_phrase(" ".join(words[j:k]))
@@ -679,6 +680,10 @@ def trailing_narration(text: str, segs: Sequence[Segment], members: list[int]) -
 _HEARD = re.compile(
     rf"\bheard\s+(?P<who>her|him|{NAME_PHRASE.pattern})(?:['’]s\s+voice|\s+(?:speak|say|call|cry|whisper|sing|laugh)\w*)\b"
     r"|(?:^|\s)(?P<owner>(?:[Aa]n?|[Tt]he)\s+(?:[a-z]+\s+)?[a-z]+)['’]s\s+voice\b"
+    # `It was Brenda's voice.` (on the telephone) / `Kaito's voice came from the hall.`
+    rf"|\b(?:[Ii]t|[Tt]his|[Tt]hat)\s+was\s+(?P<its>{NAME_PHRASE.pattern})['’]s\s+voice\b"
+    rf"|(?:^|\s)(?:(?:Then|And|But|Now|Presently)\s+)?(?P<came>{NAME_PHRASE.pattern})['’]s\s+voice\s+"
+    r"(?:came|rang|sounded|answered)\b"
 )
 
 
@@ -689,7 +694,7 @@ def introducer(narr: str) -> list[Who]:
     for sentence in sentences[::-1]:
         heard = _HEARD.search(sentence)
         if heard:  # `He heard her speak.` / `He heard Henrietta Watkin's voice.` / `A man's voice beside her`
-            who = heard.group("who") or heard.group("owner")
+            who = heard.group("who") or heard.group("owner") or heard.group("its") or heard.group("came")
             return [Who({"her": "she", "him": "he"}.get(who, who), "introduced", 0.6)]
         found = None
         if not _VOICED.search(sentence):
