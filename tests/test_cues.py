@@ -334,3 +334,20 @@ def test_a_voice_known_by_its_owner_introduces_the_line() -> None:
     ]
     assert introducer("Then Kaito's voice came from the hall.") == [Who("Kaito", "introduced", 0.6)]
     assert introducer("He went down. It was his telephone.") == []
+
+
+def test_the_one_by_whom_someone_is_addressed_speaks() -> None:
+    who = tag_before("Nora turned away, and he was musing on it with some pleasure, when thus accosted by Mrs. Dale,")
+    assert who is not None and who.phrase == "Mrs. Dale"
+    who = tag_before("He had sat down by the fire, when he was interrupted by the porter:")
+    assert who is not None and who.phrase == "the porter"
+    assert tag_before("He had been greeted by Mrs. Dale.") is None  # a sentence that ends: no lead-in
+
+
+def test_speech_as_the_aim_of_the_subject_is_its_tag() -> None:
+    narration = "When the soup was gone, and the bread too, Mr. Hale made use of the first pause, to say to her,"
+    who = tag_before(narration)
+    assert who is not None and who.phrase == "Mr. Hale"
+    who = tag_before("At the door it was too much for her not to say:")
+    assert who is not None and who.phrase == "she"
+    assert tag_before("She had come to say good-bye.") is None

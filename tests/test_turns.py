@@ -304,6 +304,15 @@ def test_the_one_who_made_no_answer_does_not_speak_next() -> None:
     # `Mr. Grey made no answer.` leads into the next line: not his, but hers, who spoke before the silence
     assert _speakers_of(DESK) == ["Ellen", "Ellen", "Mr. Grey"]
     assert _speakers_of(DESK.replace("made no answer", "said never a word")) == ["Ellen", "Ellen", "Mr. Grey"]
+    assert _speakers_of(DESK.replace("made no answer", "shook his head in silent reproach")) == [
+        "Ellen", "Ellen", "Mr. Grey"
+    ]
+
+
+def test_a_silence_that_ends_in_a_lead_in_is_a_tag() -> None:
+    # `Mr. Grey was silent and then said:` leads into his line: the silence is over
+    desk = DESK.replace("Mr. Grey made no answer.", "Mr. Grey was silent and then said:")
+    assert _speakers_of(desk)[1] == "Mr. Grey"
 
 
 def test_a_line_tagged_she_is_never_a_mans_guess() -> None:

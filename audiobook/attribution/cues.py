@@ -506,6 +506,28 @@ _HELP_SAYING = re.compile(
     rf"(?:help|forbear|refrain\s+from)\s+(?P<verb>[a-z]+){_PARTICLE}{{0,4}}\s*[,:;—–-]*\s*$"
 )
 
+# `he was thinking of her, when thus accosted by Miss Bingley,`: the one by whom someone is addressed speaks
+_ADDRESSED_BY = re.compile(
+    r"\b(?:accosted|addressed|interrupted|greeted|hailed|questioned|answered)\s+(?:[a-z]+\s+)?by\s+"
+    rf"(?P<who>(?:[Tt]he\s+)?{NAME_PHRASE.pattern}|(?:his|her|the)\s+[a-z]+)\s*[,:;—–-]+\s*$"
+)
+# `…, to say to her,` / `for him not to say`: speech as the aim of the sentence's subject (or of him or her)
+_TO_SAY = re.compile(
+    r"(?:\bfor\s+(?P<pronoun>him|her)\s+(?:not\s+)?|\b)to\s+(?:say|add|ask|reply|answer|observe|remark|exclaim|whisper|cry)"
+    r"(?:\s+to\s+(?:him|her|them|me|us))?(?:\s+\w+ly)?\s*[,:;—–-]+\s*$"
+)
+
+
+def _last_subject(sentence: str, end: int, starts: re.Pattern[str]) -> str | None:
+    """The last speaker phrase opening a clause (where `starts` matches) before `end` that a verb
+    follows: `Katharine, with flushed cheeks, raised her head and said:` is Katharine's."""
+    found = None
+    for m in starts.finditer(sentence, 0, end):
+        who = speaker_phrase(sentence[m.start() :])
+        if who and SUBJECT_VERB.match(re.sub(r"^,[^,]{1,40},", "", sentence[m.start() + len(who) :])):
+            found = who
+    return found
+
 
 @lru_cache(maxsize=_RECENT)
 def tag_before(narr: str) -> Who | None:
@@ -515,6 +537,9 @@ def tag_before(narr: str) -> Who | None:
     helpless = _HELP_SAYING.search(sentence) if "help" in sentence or "forbear" in sentence else None
     if helpless and helpless.group("verb") in _PARTICIPLE_TAGS:
         return Who(helpless.group("who"), "speech-verb", 0.85)
+    agent = _ADDRESSED_BY.search(sentence) if " by " in sentence else None
+    if agent and speaker_phrase(agent.group("who")) == agent.group("who"):  # `when thus accosted by Miss Bingley,`
+        return Who(agent.group("who"), "speech-verb", 0.8)
     sentence = _TAG_OPENER.sub("", sentence)
     words = sentence.split()
     for k, word in enumerate(words[:6]):
@@ -548,13 +573,17 @@ def tag_before(narr: str) -> Who | None:
         and (not and_then.group(0).startswith(",") or _AND_AN_ASIDE.search(sentence, 0, and_then.start()))
     )
     if and_then and last_verb and (participle or said):
-        found = None  # the last subject before the verb: `Jack Lawton cracked his fingers and Father Arnall … said:`
-        for m in (_CLAUSE_START if participle else _MAIN_CLAUSE_START).finditer(sentence, 0, last_verb.start()):
-            who = speaker_phrase(sentence[m.start() :])
-            if who and SUBJECT_VERB.match(re.sub(r"^,[^,]{1,40},", "", sentence[m.start() + len(who) :])):
-                found = who  # `Katharine, with flushed cheeks, raised her head and said:`
+        # the last subject before the verb: `Jack Lawton cracked his fingers and Father Arnall … said:`
+        found = _last_subject(sentence, last_verb.start(), _CLAUSE_START if participle else _MAIN_CLAUSE_START)
         if found:
             return Who(found, "speech-verb", 0.85)
+    to_say = _TO_SAY.search(sentence, tail) if "to " in sentence else None
+    if to_say:  # `he made use of the first pause, to say to her,` / `it was impossible for him not to say,`
+        pronoun = to_say.group("pronoun")
+        found = _last_subject(sentence, to_say.start(), _CLAUSE_START)
+        found = {"him": "he", "her": "she"}[pronoun] if pronoun else found
+        if found:
+            return Who(found, "speech-verb", 0.8)
     reply = _REPLY_WAS.search(sentence) if " was" in sentence or " were" in sentence else None
     if reply:  # `and Elizabeth's reply was,`
         return Who({"his": "he", "her": "she"}.get(reply.group(1).lower(), reply.group(1)), "speech-verb", 0.85)

@@ -192,16 +192,16 @@ def introduced_by_lead_in(ctx: Context, par: Paragraph) -> Decision | None:
         return None
     lead_in = ctx.narration_text(par.index - 1)
     last_sentence = ([s for s in SENTENCES.split(lead_in.strip()) if s] or [""])[-1]
-    if _SILENT.search(last_sentence):
-        return _after_silence(ctx, par, last_sentence)
     tag = tag_before(lead_in) if lead_in.rstrip().endswith((":", ",", "-", "—", "–")) else None
+    if tag is None and _SILENT.search(last_sentence):  # (not `He was silent a while, then said:`)
+        return _after_silence(ctx, par, last_sentence)
     found = _first_resolved(ctx, par, ([tag] if tag else introducer(lead_in) or beats(lead_in, ""))[:1])
     return Decision(found.speaker, "introduced", 0.6) if found else None
 
 
 _SILENT = re.compile(  # at the end of the sentence: not `He was silent a while, but finally said:`
     r"\b(?:(?:made|gave|returned)\s+no\s+(?:answer|reply|response)|(?:was|remained|kept)\s+silent|"
-    r"did\s+not\s+(?:answer|reply|speak)|said\s+nothing|said\s+(?:not|never)\s+a\s+word)(?:\s+[\w']+){0,4}\W*$"
+    r"did\s+not\s+(?:answer|reply|speak)|said\s+nothing|said\s+(?:not|never)\s+a\s+word|in\s+silen(?:ce|t\s+[a-z]+))(?:\s+[\w']+){0,4}\W*$"
 )
 
 
