@@ -742,7 +742,9 @@ def introducer(narr: str) -> list[Who]:
 # pattern and the rest another, each of these opening with a letter or a mark of its own (the
 # word boundary checked after it), so that the scanner jumps from one such character to the next:
 # `(?:^["“'‘]?\s*|[,!?;]\s+|\b(?:Oh|O|Dear|dear|My|my),?\s+)NAME` tried everywhere took twice as long.
-_CALLED_NAME = rf"({NAME_PHRASE.pattern})(?=\s*+(?:[,!?.…;—-]|[\"”'’]?\s*+$))"  # possessive: no backtracking
+# (a name opens with a capital, looked ahead at first: after most commas a word in lower case fails
+# there, not after its titles are tried one by one; the repeats possessive: no backtracking)
+_CALLED_NAME = rf"(?=[A-Z])({NAME_PHRASE.pattern})(?=\s*+(?:[,!?.…;—-]|[\"”'’]?\s*+$))"
 _CALLED_FIRST = re.compile(rf"^[\"“'‘]?\s*{_CALLED_NAME}")
 _CALLED = re.compile(
     r"(?:,\s+|!\s+|\?\s+|;\s+|O(?<!\w.)h?,?\s+|D(?<!\w.)ear,?\s+|d(?<!\w.)ear,?\s+|M(?<!\w.)y,?\s+|m(?<!\w.)y,?\s+)"
