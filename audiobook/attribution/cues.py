@@ -396,8 +396,8 @@ def _late_tag(sentence: str) -> re.Match[str] | None:
 # her--`: a name after any word, right before the speech verb that ends the sentence (tried after
 # `_LATE_TAG`, whose subjects open a clause, and without its closing phrase: `Tom whispered to Ann, and
 # Ann said` is Ann's)
-_LATE_NAME = re.compile(
-    rf"(?<=[a-z,;]\s)(?P<who>{NAME_PHRASE.pattern})(?:,[^,]{{1,60}},)?\s+"
+_LATE_NAME = re.compile(  # (the capital a name opens with looked ahead at before its titles are tried)
+    rf"(?<=[a-z,;]\s)(?=[A-Z])(?P<who>{NAME_PHRASE.pattern})(?:,[^,]{{1,60}},)?\s+"
     r"(?:(?:\w+ly|soon|then|now|again|also|only|still|at once|at last)\s+){0,3}(?P<verb>[a-z]+)"
     rf"{_PARTICLE}{{0,4}}(?P<end>[,:;—–-]*)\s*$"
 )
