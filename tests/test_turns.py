@@ -339,6 +339,26 @@ def test_a_line_tagged_she_is_never_a_mans_guess() -> None:
     assert speakers(ctx) == ["Mr. Grey", "Mr. Grey", None, "Mr. Grey"]  # no woman near: no one
 
 
+def test_a_line_led_in_by_a_she_is_never_a_mans_guess() -> None:
+    from audiobook.attribution.addressed import tagged_genders
+
+    text = (
+        "Ellen and Mr. Grey sat by the window.\n\n"
+        '"It is late," said Ellen.\n\n'
+        '"Not so late."\n\n'
+        'The clock struck, and she said to him at the window, with a yawn, "Then I shall go up."\n\n'
+        '"Good night."\n'
+    )
+    ctx = ctx_of(text)
+    q = quotes(ctx)
+    ctx.decided[q[0]] = Decision("Ellen", "speech-verb", 0.95)
+    ctx.decided[q[1]] = Decision("Mr. Grey", "turn-taking", 0.55)
+    ctx.decided[q[2]] = Decision("Mr. Grey", "same-paragraph", 0.85)  # a guess against its own lead-in
+    ctx.decided[q[3]] = Decision("Mr. Grey", "turn-taking", 0.55)
+    tagged_genders(ctx)
+    assert speakers(ctx) == ["Ellen", "Mr. Grey", "Ellen", "Mr. Grey"]
+
+
 def _vocatives_of(text: str) -> list[list[str]]:
     """The names each dialogue paragraph calls, after the whole sieve."""
     from audiobook.attribution.attribute import sieve

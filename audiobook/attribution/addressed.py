@@ -170,7 +170,28 @@ def _settle(ctx: Context, run: list[int], stretch: list[int]) -> None:
 
 _SAID = r"(?:said|asked|replied|returned|answered|cried|exclaimed|added|continued|whispered|murmured|observed|rejoined)"
 _PRONOUN_TAG = re.compile(rf"[\s,—–-]*(?:(he|she)\s+(?:[a-z]+ly\s+)?{_SAID}|{_SAID}\s+(he|she))\b", re.IGNORECASE)
+# `he said to her at the dinner-table, "…"`: a lead-in closing right before the quote, its subject the last he or she
+_PRONOUN_LEAD = re.compile(
+    rf"(?s:.*)\b(he|she)\s+(?:[a-z]+ly\s+)?{_SAID}\b[^.!?;\"“”]{{0,80}}[,:—–-]\s*$", re.IGNORECASE
+)
+_LEAD_REACH = 120  # characters of the narration before a quote that such a lead-in may take
 _GUESSES = ("turn-taking", "vocative", "introduced", "last-mentioned", "action-beat", "same-paragraph")
+
+
+def _tag_pronoun(ctx: Context, i: int) -> str | None:
+    """The he or she of quote `i`'s own tag: right after it (`"…," she said`), or a lead-in right
+    before it (`he said to her at the dinner-table, on the day before her departure, "…"`)."""
+    nxt = ctx.neighbour(i, 1)
+    if nxt is not None and nxt.kind == "narration":
+        m = _PRONOUN_TAG.match(ctx.text, nxt.start, nxt.end)
+        if m:
+            return (m.group(1) or m.group(2)).lower()
+    prv = ctx.neighbour(i, -1)
+    if prv is not None and prv.kind == "narration":
+        m = _PRONOUN_LEAD.match(ctx.text, max(prv.start, prv.end - _LEAD_REACH), prv.end)  # (the last he or she)
+        if m:
+            return m.group(1).lower()
+    return None
 
 
 def tagged_genders(ctx: Context) -> None:
@@ -180,13 +201,10 @@ def tagged_genders(ctx: Context) -> None:
     for i, d in list(ctx.decided.items()):
         if d.rule not in _GUESSES:
             continue
-        nxt = ctx.neighbour(i, 1)
-        if nxt is None or nxt.kind != "narration":
+        pronoun = _tag_pronoun(ctx, i)
+        if pronoun is None:
             continue
-        m = _PRONOUN_TAG.match(ctx.text, nxt.start, nxt.end)
-        if m is None:
-            continue
-        gender: Gender = "male" if (m.group(1) or m.group(2)).lower() == "he" else "female"
+        gender: Gender = "male" if pronoun == "he" else "female"
         if ctx.resolver.voice_gender(d.speaker) in (None, gender):
             continue
         near = [
