@@ -114,6 +114,24 @@ def test_a_weak_opening_guess_gives_way_to_the_runs_surest_tag() -> None:
     assert ctx.decided[q[0]].confidence < 0.65
 
 
+def test_a_weak_opening_guess_gives_way_to_the_nearest_tag_though_others_join_later() -> None:
+    """`He told her the news.` / `"What's new?"` (his, by the lead-in) / … / `"Dear me," Ann said.`:
+    two turns on, the tag says the opening line is Ann's, whoever joins the talk after it."""
+    text = (
+        "Tom told Ann the news.\n\n"
+        + "\n\n".join(f'"Line {n}."' for n in range(7))
+        + "\n"
+    )
+    ctx = ctx_of(text)
+    q = quotes(ctx)
+    ctx.decided[q[0]] = Decision("Tom", "introduced", 0.6)  # a guess from the narration before
+    ctx.decided[q[2]] = Decision("Ann", "speech-verb", 0.95)  # two turns on: the opening line is Ann's
+    for k, who in ((4, "Bill"), (5, "Jim"), (6, "Sue")):  # then three more people talk
+        ctx.decided[q[k]] = Decision(who, "speech-verb", 0.97)
+    turn_taking(ctx)
+    assert ctx.speaker(q[0]) == "Ann"
+
+
 def test_a_line_calling_the_last_but_one_speaker_goes_to_a_third_voice() -> None:
     text = """The three of them stood in the hall.
 

@@ -228,11 +228,13 @@ def _outvoted(run: list[int], anchors: dict[int, tuple[str, float] | None]) -> l
     speaker again, one turn off is someone else. (Later in a run a guess comes from narration
     between the turns, which may well break the alternation.)"""
     sure = [(k, a) for k, a in ((k, anchors[p]) for k, p in enumerate(run)) if a and a[1] >= _SURE]
-    people = {a[0] for a in anchors.values() if a}
     opening = anchors[run[0]]
-    if not sure or len(people) > 3 or not opening or opening[1] >= _WEAK:
+    if not sure or not opening or opening[1] >= _WEAK:
         return []
-    k0, (who, _) = max(sure, key=lambda ka: ka[1][1])
+    k0, (who, _) = sure[0]  # the nearest: further on, the talk may have turned to others
+    people = {a[0] for p in run[: k0 + 1] if (a := anchors[p])}  # (up to it: a third may join later)
+    if len(people) > 3:
+        return []
     return [run[0]] if (opening[0] == who) != (k0 % 2 == 0) else []
 
 
