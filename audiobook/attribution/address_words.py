@@ -60,10 +60,16 @@ _TOLD = re.compile(
 )
 
 
+_HIM_OR_HER = re.compile(r"him|her", re.IGNORECASE)  # every match of _TOLD holds one
+
+
 def told_gender(tag: str) -> Gender | None:
     """Whom a speech tag says the line is said to: `she asked him.` a man, `he said to her,` a woman
     (not `he told her mother`: a her before a noun is someone's)."""
-    m = _TOLD.search(tag[:80])
+    head = tag[:80]
+    if not _HIM_OR_HER.search(head):
+        return None  # (most tags: no him or her for the pattern to end on, and it is not tried)
+    m = _TOLD.search(head)
     if m is None:
         return None
     return "male" if m.group(1).lower() == "him" else "female"
