@@ -351,3 +351,14 @@ def test_speech_as_the_aim_of_the_subject_is_its_tag() -> None:
     who = tag_before("At the door it was too much for her not to say:")
     assert who is not None and who.phrase == "she"
     assert tag_before("She had come to say good-bye.") is None
+
+
+def test_the_one_heard_saying_it_with_a_word_between() -> None:
+    narration = "She felt her arm drawn within his, and heard him thus saying, in a low voice,"
+    assert introducer(narration) == [Who("he", "introduced", 0.6)]
+    assert introducer("and heard Nora softly calling from the stairs,") == [Who("Nora", "introduced", 0.6)]
+
+
+def test_a_sentence_run_on_by_a_dash_ends_before_the_tag() -> None:
+    narration = "Ann felt the rudeness of it, but answered him very calmly.--Mrs. Dale then observed,"
+    assert tag_before(narration) == Who("Mrs. Dale", "speech-verb", 0.9)

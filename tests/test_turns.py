@@ -550,3 +550,18 @@ def test_the_one_the_speakers_own_paragraph_names_answers() -> None:
     script = attribute(segment(parse_story(Path("story.txt"), text, "utf-8")))
     said = [line.speaker for line in script.lines if line.kind == "dialogue"]
     assert said == ["Bill", "Mary", "Tom", "Mary", "Tom"]
+
+
+HEARTH = """Mr. Hale and Mrs. Dale sat by the fire.
+
+"It is cold to-night," said Mr. Hale.
+
+Mrs. Dale looked so forlorn, that with a sudden look of pity, he cried,
+
+"Ah! by the bye," then lowering his voice, "the letter came."
+"""
+
+
+def test_a_lead_in_tag_leads_into_a_line_with_narration_of_its_own() -> None:
+    # the paragraph goes on after the line (`then lowering his voice`): the lead-in's tag still says whose it is
+    assert _speakers_of(HEARTH)[1:] == ["Mr. Hale", "Mr. Hale"]

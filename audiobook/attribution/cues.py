@@ -500,6 +500,7 @@ _CLAUSE_START = re.compile(
 
 
 _TAG_OPENER = re.compile(r"^(?:Then|And|But|So|At last|Finally|Presently|Now|Again)\b,?\s*")
+_DASHED_END = re.compile(r"[.!?]['’\"”)]*(?:--|—)(?=[A-Z])")  # a sentence's end run on by a dash into the next
 # `so heartily, that Emma could not help saying,`: the one who could not help it speaks, not the subject before
 _HELP_SAYING = re.compile(
     rf"\b(?P<who>I|he|she|{NAME_PHRASE.pattern})\s+(?:could|can|cannot|couldn['’]t|can['’]t)\s+(?:not\s+)?"
@@ -534,6 +535,9 @@ def tag_before(narr: str) -> Who | None:
     """`Kaito said, "…"` / `Then aloud he said abruptly: "…"` in the run just before the quote."""
     m = _last_sentence(narr.strip())
     sentence = m.group(1) if m else narr
+    if "--" in sentence or "—" in sentence:  # `answered them very composedly.--Lady Catherine then observed,`
+        ends = [m.end() for m in _DASHED_END.finditer(sentence)]
+        sentence = sentence[ends[-1] :] if ends else sentence
     helpless = _HELP_SAYING.search(sentence) if "help" in sentence or "forbear" in sentence else None
     if helpless and helpless.group("verb") in _PARTICIPLE_TAGS:
         return Who(helpless.group("who"), "speech-verb", 0.85)
@@ -707,7 +711,8 @@ def trailing_narration(text: str, segs: Sequence[Segment], members: list[int]) -
 
 
 _HEARD = re.compile(
-    rf"\bheard\s+(?P<who>her|him|{NAME_PHRASE.pattern})(?:['’]s\s+voice|\s+(?:speak|say|call|cry|whisper|sing|laugh)\w*)\b"
+    rf"\bheard\s+(?P<who>her|him|{NAME_PHRASE.pattern})(?:['’]s\s+voice|(?:\s+(?:thus|then|now|[a-z]+ly))?"
+    r"\s+(?:speak|say|call|cry|whisper|sing|laugh)\w*)\b"
     r"|(?:^|\s)(?P<owner>(?:[Aa]n?|[Tt]he)\s+(?:[a-z]+\s+)?[a-z]+)['’]s\s+voice\b"
     # `It was Brenda's voice.` (on the telephone) / `Kaito's voice came from the hall.`
     rf"|\b(?:[Ii]t|[Tt]his|[Tt]hat)\s+was\s+(?P<its>{NAME_PHRASE.pattern})['’]s\s+voice\b"

@@ -187,12 +187,22 @@ def introduced_after_quote(ctx: Context, par: Paragraph) -> Decision | None:
 def introduced_by_lead_in(ctx: Context, par: Paragraph) -> Decision | None:
     """A paragraph of quotes only after a paragraph of narration that leads into it:
     `Luka stepped forward and spoke.` / `Then he said:` / `Mrs. Reed followed her, saying,` (a
-    paragraph ending in a colon or a comma ends in the line's tag)."""
-    if par.tags or len(par.members) != len(par.quotes) or par.index - 1 not in ctx.narration_only:
+    paragraph ending in a colon or a comma ends in the line's tag). Such a tag also leads into a
+    paragraph that opens with the quote and goes on with narration of its own, when that
+    narration names no one who speaks: `…, he cried,` / `"Ah! by the bye," then sinking his voice--`."""
+    if par.tags or par.index - 1 not in ctx.narration_only:
+        return None
+    quotes_only = len(par.members) == len(par.quotes)
+    if not quotes_only and par.members[0] != par.quotes[0]:
         return None
     lead_in = ctx.narration_text(par.index - 1)
+    leads = lead_in.rstrip().endswith((":", ",", "-", "—", "–"))
+    if not quotes_only and not leads:
+        return None  # a beat before a paragraph with narration of its own: that narration says who speaks
     last_sentence = ([s for s in SENTENCES.split(lead_in.strip()) if s] or [""])[-1]
-    tag = tag_before(lead_in) if lead_in.rstrip().endswith((":", ",", "-", "—", "–")) else None
+    tag = tag_before(lead_in) if leads else None
+    if not quotes_only and tag is None:
+        return None
     if tag is None and _SILENT.search(last_sentence):  # (not `He was silent a while, then said:`)
         return _after_silence(ctx, par, last_sentence)
     found = _first_resolved(ctx, par, ([tag] if tag else introducer(lead_in) or beats(lead_in, ""))[:1])
