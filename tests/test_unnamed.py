@@ -39,6 +39,14 @@ def test_self_introduced_names_a_known_character() -> None:
     assert self_introduced('"I\'m Rin."', cast) is None  # nobody the story knows
 
 
+def test_a_name_on_the_line_is_the_caller_saying_who_they_are() -> None:
+    cast = Cast(forms={"Miku": "Miku", "Kaito": "Kaito"})
+    assert self_introduced('"This is Kaito speaking. I have just seen her."', cast) == "Kaito"  # on the telephone
+    assert self_introduced('"Hullo? It\'s Miku here."', cast) == "Miku"
+    assert self_introduced('"This is Kaito speaking to the crowd at last"', cast) is None  # no end to the words
+    assert self_introduced('"Is Miku here?"', cast) is None
+
+
 def test_its_me_and_a_name_is_the_speaker_saying_who_they_are() -> None:
     cast = Cast(forms={"Miku": "Miku", "Kaito": "Kaito"})
     assert self_introduced('"Kaito, dear, this _is_ me, Miku."', cast) == "Miku"  # on the telephone

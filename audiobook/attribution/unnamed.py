@@ -37,6 +37,10 @@ _SELF_INTRO = re.compile(
     r"([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)(?=\s*[.!?,…]|\s*$)"
 )
 _INTRODUCING = ("I'm", "I’m", "I am", "y name", "all me", "me,")  # what any match of _SELF_INTRO holds
+_ON_THE_LINE = re.compile(  # `"This is Jock speaking."`, `"It's Ann here."` (on the telephone)
+    r"(?:^|[.!?]\s+)(?:[Ii]t|[Tt]his)(?:['’]s|\s+is)\s+([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)\s+(?:speaking|here)"
+    r"(?=\s*[.!?,…]|\s*$)"
+)
 _PARENT_CALL = re.compile(r"^\W*(?:Mommy|Mom|Mama|Mamma|Mummy|Mum|Daddy|Dad|Papa|Mother|Father)\b\s*[,!?]")
 _I = re.compile(r"\bI\b")
 _THIRD_PERSON = re.compile(r"\b(?:he|she|him|her|his|hers)\b", re.IGNORECASE)
@@ -47,9 +51,12 @@ _SENTENCE = re.compile(r"(?<=[.!?…])['’\"”)]*\s+")
 
 def self_introduced(quote: str, cast: Cast) -> str | None:
     """`"I'm Miku!"` / `"My name is Jane Eyre."`: the character the speaker says they are."""
+    said = quote.strip().lstrip("\"“‘'")
+    if (" speaking" in quote or " here" in quote) and (m := _ON_THE_LINE.search(said)):
+        return cast.resolve(m.group(1))
     if not any(words in quote for words in _INTRODUCING):
         return None  # (most quotes: the pattern is not tried)
-    m = _SELF_INTRO.search(quote.strip().lstrip("\"“‘'"))
+    m = _SELF_INTRO.search(said)
     return cast.resolve(m.group(1)) if m else None
 
 
