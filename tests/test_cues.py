@@ -278,6 +278,8 @@ def test_a_participle_of_speech_after_by_is_the_subjects_tag() -> None:
         ("As Mrs. Hale observed,", "Mrs. Hale"),
         # the subject of the clause that ends on the speech verb, not of one before it
         ("I asked her if she were feeling ill, and she answered frankly:", "she"),
+        # the clause of the first verb ends at its comma: `so eagerly that` opens the next one's
+        ("Martha asked, so eagerly that Tom said, in a rather tired tone,", "Tom"),
         # `but` opens a clause; `laid` is a verb after its subject
         ("It was too much; but Mr. Crane, much offended, laid aside his book, and said,", "Mr. Crane"),
         # an adverb with `most`; a title and name split by a line

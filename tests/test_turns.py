@@ -565,3 +565,18 @@ Mrs. Dale looked so forlorn, that with a sudden look of pity, he cried,
 def test_a_lead_in_tag_leads_into_a_line_with_narration_of_its_own() -> None:
     # the paragraph goes on after the line (`then lowering his voice`): the lead-in's tag still says whose it is
     assert _speakers_of(HEARTH)[1:] == ["Mr. Hale", "Mr. Hale"]
+
+
+def test_a_line_after_the_tag_of_the_line_before_is_the_one_its_own_lead_in_names() -> None:
+    """Narration between two quotes may end one line's tag and open the next's: `"…?" Martha
+    panted; but Tom only answered "…"` (a lead-in with no comma), `"…?" Martha asked, so eagerly
+    that Tom said, in a tired tone, "…"`: the second line is Tom's, not Martha's."""
+    text = (
+        "Martha walked down to the harbour with her brother Tom.\n\n"
+        '"Is it far to the lighthouse?" Martha asked, so eagerly that Tom said, in a rather tired tone, '
+        '"Not far! It is only a mile."\n\n'
+        '"What boat is that?" Martha panted as she ran; but Tom only answered "Come on!" and ran faster.\n'
+    )
+    script = attribute(segment(parse_story(Path("story.txt"), text, "utf-8")))
+    said = [line.speaker for line in script.lines if line.kind == "dialogue"]
+    assert said == ["Martha", "Tom", "Martha", "Tom"]

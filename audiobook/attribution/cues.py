@@ -622,11 +622,12 @@ def tag_before(narr: str) -> Who | None:
 
 def _spoken_later(words: Sequence[str], k: int) -> bool:
     """Whether a speech verb after `words[k]` has a subject of its own, a pronoun or a name: `I asked
-    her if she were ill, and she answered frankly:` is hers, not mine."""
+    her if she were ill, and she answered frankly:` is hers, not mine, and `Alice replied, so eagerly
+    that the Gryphon said,` the Gryphon's."""
     return any(
         _speaks_at(words, j)
         and (words[j - 1] in ("I", "he", "she") or words[j - 1][:1].isupper())
-        and any(w == "and" or w.endswith(",") for w in words[k + 1 : j - 1])  # another clause
+        and any(w == "and" or w[-1] in ",;" for w in words[k : j - 1])  # another clause
         for j in range(k + 2, len(words))
     )
 

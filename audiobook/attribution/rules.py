@@ -7,14 +7,35 @@ from __future__ import annotations
 import re
 
 from .context import Context, Decision, Paragraph
-from .cues import SENTENCES, Who, beats, introducer, listeners, open_ended, tag_after, tag_before, trailing_narration
+from .cues import (
+    SENTENCES,
+    SPEECH_VERBS,
+    Who,
+    beats,
+    introducer,
+    listeners,
+    open_ended,
+    tag_after,
+    tag_before,
+    trailing_narration,
+)
 from .unnamed import voice_gender
 
 _CLAUSE_END = re.compile(r"[,:—–-]\s*$")
 _LEADS_IN = re.compile(r"[,:][—–-]*\s*$")  # narration ending so runs into the quote after it: its tag
+_ENDS_IN_VERB = re.compile(r"\b([a-z]+)\s*$")  # `but the Gryphon only answered "Come on!"`: a lead-in with no comma
 _SENTENCE_END = re.compile(r"[.!?]\W*$")
 _PRONOUNS = frozenset(("he", "she", "He", "She"))
 _REPLIED = re.compile(r"\W*(?:she|he)\s+(?:replied|answered|returned|retorted|responded|rejoined)\b")
+
+
+def _leads_in(narr: str) -> bool:
+    """Whether narration runs into the quote after it: it ends in a comma or a colon (`Tom said,`),
+    or in a speech verb with no stop after it (`but Tom only answered "Come on!"`)."""
+    if _LEADS_IN.search(narr):
+        return True
+    last = _ENDS_IN_VERB.search(narr[-24:])
+    return last is not None and last.group(1) in SPEECH_VERBS
 
 
 def continued_quote(ctx: Context, i: int) -> Decision | None:
@@ -50,10 +71,10 @@ def serves_both(ctx: Context, par: Paragraph, i: int) -> str | None:
     lead = ctx.neighbour(i - 2, -1)
     if lead is not None and lead.kind == "narration":
         lead_in = ctx.text[lead.start : lead.end]
-        if _LEADS_IN.search(lead_in) and tag_before(lead_in):
+        if _leads_in(lead_in) and tag_before(lead_in):
             return None  # `when he said, "…!" she answered, "…"`: the quote before had its tag; this is the next's
     sentences = [s for s in SENTENCES.split(narr.strip()) if s]
-    if (len(sentences) > 1 or ";" in narr or not open_ended(before)) and _LEADS_IN.search(narr) and tag_before(narr):
+    if (len(sentences) > 1 or ";" in narr or not open_ended(before)) and _leads_in(narr) and tag_before(narr):
         return None  # `"…," was Mary's reasoning; and Elizabeth's reply was, "…"`: it leads into the next
     if _CLAUSE_END.search(narr) and open_ended(before):
         return "clause"
@@ -72,7 +93,7 @@ def speech_tag(ctx: Context, par: Paragraph, i: int, joined: str | None) -> Deci
         else None,
         lambda: tag_before(before) if before is not None else None,
     ]
-    if before is not None and _LEADS_IN.search(before):
+    if before is not None and _leads_in(before):
         readings.reverse()  # `Kanga said to Roo, "…" So Roo…` / `when he said, "…!" she answered`: the lead-in's
     for read in readings:
         who = read()
