@@ -399,3 +399,22 @@ def test_a_first_name_two_men_share_is_the_one_called_by_it_and_each_keeps_a_nam
     assert "Peter" in found["Peter Marsh"].aliases and "Peter" not in found["Crane"].aliases
     assert found["Peter Marsh"].lines == 2
     assert "Peter Crane" in found["Crane"].aliases
+
+
+def test_a_family_name_a_teacher_calls_a_girl_is_hers_not_her_rarely_named_fathers() -> None:
+    """`Harker` is Nell Harker, whom the story names far more often than her father `Mr. Harker`
+    and never by a title."""
+    text = (
+        "Mr. Harker left his daughter at the school gate. Mr. Harker was a baker, and Mr. Harker was late.\n\n"
+        "Nell Harker was nine. Nell sat at the back of the room.\n\n"
+        '"Harker," said the master, "stand up."\n\n'
+        "Nell stood. Nell Harker always stood when told.\n\n"
+        '"Yes, sir," said Harker.\n\n'
+        "Nell sat down again. Nell did not cry.\n\n"
+        '"Good," said the master. "Read, Harker."\n\n'
+        "Nell Harker read the page. Nell read it well, and Nell smiled.\n"
+    )
+    found = speakers(text)
+    assert "Harker" in found["Nell"].aliases
+    assert found["Nell"].lines == 1 and found["Nell"].gender == "female"
+    assert "Harker" not in found

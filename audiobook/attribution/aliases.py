@@ -359,6 +359,12 @@ def _dominant(homes: list[_Person], by_given: bool) -> list[_Person]:
     if by_given:
         ranked = sorted(homes, key=lambda p: -p.count)
         return ranked[:1] if ranked[0].count >= 3 * ranked[1].count else homes
+    ranked = sorted(homes, key=lambda p: -p.count)
+    married = any(t in MARRIED for p in homes for t in p.titles)
+    if ranked[0].count >= 3 * ranked[1].count and not ranked[0].titles and not married:
+        # `Jupe`, said by a schoolmaster, is Sissy Jupe (never called by a title), named three times as often as
+        # her father `Signor Jupe`; `Bennet` and `Pontellier`, beside a Mrs., stay the husband's
+        return ranked[:1]
     men = [p for p in homes if any(TITLES.get(t) == "male" for t in p.titles)]
     if len(men) > 1:
         ranked = sorted(men, key=lambda p: -p.count)
