@@ -580,3 +580,16 @@ def test_a_line_after_the_tag_of_the_line_before_is_the_one_its_own_lead_in_name
     script = attribute(segment(parse_story(Path("story.txt"), text, "utf-8")))
     said = [line.speaker for line in script.lines if line.kind == "dialogue"]
     assert said == ["Martha", "Tom", "Martha", "Tom"]
+
+
+WINDOW = """Mr. Hale and Mrs. Dale were at the window when the door opened.
+
+He was going to bow and pass on, but her gentle "How do you do?" made him stop.
+
+She had the kindest "Good night!" from Mr. Hale, and went up.
+"""
+
+
+def test_a_line_spoken_of_as_someones_own_is_theirs() -> None:
+    # `her gentle "…"` is hers though he is the subject; `the kindest "…" from Mr. Hale` his though she is
+    assert _speakers_of(WINDOW) == ["Mrs. Dale", "Mr. Hale"]

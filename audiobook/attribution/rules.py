@@ -8,6 +8,7 @@ import re
 
 from .context import Context, Decision, Paragraph
 from .cues import (
+    NAME_PHRASE,
     SENTENCES,
     SPEECH_VERBS,
     Who,
@@ -95,6 +96,9 @@ def speech_tag(ctx: Context, par: Paragraph, i: int, joined: str | None) -> Deci
     ]
     if before is not None and _leads_in(before):
         readings.reverse()  # `Kanga said to Roo, "…" So Roo…` / `when he said, "…!" she answered`: the lead-in's
+    readings.append(  # `her gentle "How do you do?"` / `"Hjckrrh!" from the Gryphon`: no tag, but whose it is
+        lambda: _owned(before, ctx.text[nxt.start : nxt.end] if nxt is not None and nxt.kind == "narration" else "")
+    )
     for read in readings:
         who = read()
         if who is None:
@@ -113,6 +117,24 @@ def speech_tag(ctx: Context, par: Paragraph, i: int, joined: str | None) -> Deci
             _voice_gender(ctx, par, i, name)
             return Decision(name, who.rule, who.confidence)
     return None
+
+
+# `but her gentle "How do you do?" brought him out of the straight line`: a line spoken of as someone's own
+_OWNER_BEFORE = re.compile(
+    r"(?:^|[\s,;(])(?P<who>his|her)\s+(?!(?:a|an|the|this|that|some|no|own)\s)(?:[a-z]+\s+){0,2}[a-z]+(?<!ly)\s*$"
+)
+# `She had the kindest "Good morning!" from Captain Harville`: a line had from someone
+_FROM_AFTER = re.compile(rf"\s*from\s+(?P<who>(?:the\s+)?{NAME_PHRASE.pattern})")
+
+
+def _owned(before: str | None, after: str) -> Who | None:
+    """The one a line in the middle of a sentence belongs to: `her gentle "…"`, `"…" from Tom`."""
+    if before is not None and not before.rstrip().endswith((",", ":", ".", "!", "?", ";", "—", "-")):
+        owner = _OWNER_BEFORE.search(before[-60:])
+        if owner:
+            return Who("she" if owner.group("who") == "her" else "he", "speech-verb", 0.8)
+    found = _FROM_AFTER.match(after) if after.lstrip().startswith("from ") else None
+    return Who(found.group("who"), "speech-verb", 0.8) if found else None
 
 
 def _the_other(ctx: Context, par: Paragraph) -> str | None:
