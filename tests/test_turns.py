@@ -593,3 +593,25 @@ She had the kindest "Good night!" from Mr. Hale, and went up.
 def test_a_line_spoken_of_as_someones_own_is_theirs() -> None:
     # `her gentle "…"` is hers though he is the subject; `the kindest "…" from Mr. Hale` his though she is
     assert _speakers_of(WINDOW) == ["Mrs. Dale", "Mr. Hale"]
+
+
+def test_the_one_who_hears_a_line_said_did_not_say_it() -> None:
+    # `Martha heard him say to himself "…"`: the sentence before the line is hers, the line his
+    text = (
+        "Martha walked down to the harbour with her brother Tom.\n\n"
+        "Tom went round the corner of the boathouse. Martha heard him say to himself "
+        '"Then I shall go round by the pier."\n'
+    )
+    script = attribute(segment(parse_story(Path("story.txt"), text, "utf-8")))
+    assert [line.speaker for line in script.lines if line.kind == "dialogue"] == ["Tom"]
+
+
+def test_a_he_heard_speaking_is_the_nearest_he_not_the_hearer() -> None:
+    # `she could hear his voice saying "…"`: his, the one man near, though she is the sentence's subject
+    text = (
+        "Martha sat alone in the boathouse and thought of her brother Tom. Tom had gone to sea in May, "
+        "and his boat was still out.\n\n"
+        'She sat very still. She could hear his voice saying, "Keep the lamp lit for me."\n'
+    )
+    script = attribute(segment(parse_story(Path("story.txt"), text, "utf-8")))
+    assert [line.speaker for line in script.lines if line.kind == "dialogue"] == ["Tom"]

@@ -183,7 +183,26 @@ def action_beat(ctx: Context, par: Paragraph) -> Decision | None:
     narr_after = " ".join(ctx.said(j) for j in par.members if j > first and ctx.segs[j].kind == "narration")
     if narr_after and _listened(ctx, par, narr_after):
         narr_after = ""  # `"Why?" She did not answer.`: the one who heard it, not the speaker
-    return _first_resolved(ctx, par, beats(narr_before, narr_after))
+    found = beats(narr_before, narr_after)
+    heard = _HEARS.search(narr_before[-_HEARS_WITHIN:]) if "hear" in narr_before[-_HEARS_WITHIN:] else None
+    if found and heard:
+        # `Alice heard it say to itself "…"`: the one who hears the line did not speak it; `she could
+        # hear his voice saying "…"`: a he, the nearest other one
+        hearer = ctx.resolver.resolve(found[0].phrase, ctx.segs[first].start, par.exclude)
+        if hearer:
+            par.exclude.add(hearer)
+        if heard.group("pronoun"):
+            found.insert(0, Who("she" if heard.group("pronoun") == "her" else "he", "action-beat", 0.7))
+    return _first_resolved(ctx, par, found)
+
+
+# a lead-in ending in someone heard speaking: `she heard him say,` / `to hear it say, as it turned a corner,`
+_HEARS_WITHIN = 80
+_HEARS = re.compile(
+    r"\b(?:heard|hear|overheard)\s+(?:(?P<pronoun>him|her|his)\s+(?:voice\s+)?)?(?:[\w'’-]+\s+){0,3}?(?:say|saying|says|ask|asking|add|adding|cry|crying|"
+    r"call|calling|exclaim|exclaiming|mutter|muttering|murmur|murmuring|whisper|whispering|shout|shouting|"
+    r"speak|speaking|remark|remarking|grumble|grumbling)\b[^.!?\"“”]{0,50}$"
+)
 
 
 _LISTENS = re.compile(  # after the subject of the sentence right after a quote: the one who heard it
