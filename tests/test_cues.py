@@ -280,6 +280,8 @@ def test_a_participle_of_speech_after_by_is_the_subjects_tag() -> None:
         ("I asked her if she were feeling ill, and she answered frankly:", "she"),
         # the clause of the first verb ends at its comma: `so eagerly that` opens the next one's
         ("Martha asked, so eagerly that Tom said, in a rather tired tone,", "Tom"),
+        # a he or she whose verb is no speech verb gives way to a name whose verb is, later on
+        ("Martha began in a loud voice, but she stopped, for Tom cried out,", "Tom"),
         # `but` opens a clause; `laid` is a verb after its subject
         ("It was too much; but Mr. Crane, much offended, laid aside his book, and said,", "Mr. Crane"),
         # an adverb with `most`; a title and name split by a line

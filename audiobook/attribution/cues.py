@@ -604,7 +604,9 @@ def tag_before(narr: str) -> Who | None:
         if late is None:
             continue
         if late.groupdict().get("pronoun"):
-            return Who(late.group("pronoun"), "speech-verb", 0.8) if is_speech_verb(late.group("verb")) else None
+            if is_speech_verb(late.group("verb")):
+                return Who(late.group("pronoun"), "speech-verb", 0.8)
+            continue  # `but she stopped, for the Rabbit cried out,`: a name may still say it later
         verb = late.group("verb")
         if late.group("end") == "." and verb in _GESTURES:
             return None  # `and he smiled.`: a beat before the quote, not its tag
