@@ -352,6 +352,22 @@ def test_the_name_scan_finds_what_the_name_pattern_finds() -> None:
     assert (text.index("Mrs. Bennet"), "Mrs", "Bennet") in [(s[0][0], s[1], s[2]) for s in scanned]
 
 
+def test_a_title_joins_a_name_only_across_a_space_or_a_line_wrap_and_a_full_stop_only_when_written_short() -> None:
+    text = (
+        "Everyone bowed to the Queen.\n\nFirst came the heralds, and then the Queen. Odile followed"
+        " with Mr. Tallow, Dr.\nQuist and Lady\nMorwen."
+    )
+    for pattern in (NAME_RE, NAME_SCAN):
+        found = [" ".join(m.group(0).split()) for m in pattern.finditer(text)]
+        assert found == ["Everyone", "Queen", "First", "Queen", "Odile", "Mr. Tallow", "Dr. Quist", "Lady Morwen"]
+    story = (
+        '"Off with his head!" cried the Queen.\n\nFirst the gardeners ran.\n\n'
+        '"Silence!" said the Queen. Nobody moved.\n\n"Now," said the Queen, and she smiled.\n\n'
+    )
+    assert "Queen" in speakers(story)
+    assert not any("." in name for name in speakers(story))
+
+
 def test_the_sentence_split_of_pronoun_votes_is_that_of_its_plain_pattern() -> None:
     from audiobook.attribution.gender import _SENTENCE_OR_PARAGRAPH_END
 

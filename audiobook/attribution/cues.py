@@ -15,7 +15,7 @@ from ..segment import Segment
 from .characters import STOP_WORDS, SUBJECT_VERB, TITLES, Cast
 from .context import Rule
 from .gender import GENDERED_NOUNS
-from .names import CALLING_NAMES, NAME_SCAN
+from .names import CALLING_NAMES, NAME_SCAN, TITLE_GAP
 from .patterns import before_capital, word_starts, word_trie
 from .referents import LOOSE_NOMINAL, NOMINAL, PERSON_NOUNS
 
@@ -80,7 +80,7 @@ class Who:
 _RECENT = 1024
 
 NAME_PHRASE = re.compile(
-    rf"(?:(?:{'|'.join(TITLES)})\.?\s+)?(?:Ma?c)?[A-Z][a-z]+(?:['’][A-Z][a-z]+)?(?:-(?:[a-z]+|[A-Z][a-z]+)){{0,3}}(?:\s+(?:Ma?c)?[A-Z][a-z]+){{0,5}}"
+    rf"(?:(?:{'|'.join(TITLES)}){TITLE_GAP})?(?:Ma?c)?[A-Z][a-z]+(?:['’][A-Z][a-z]+)?(?:-(?:[a-z]+|[A-Z][a-z]+)){{0,3}}(?:\s+(?:Ma?c)?[A-Z][a-z]+){{0,5}}"
 )
 
 
@@ -92,14 +92,14 @@ _VERB_BEFORE_CAPITAL = before_capital(SPEECH_VERBS)
 # `Haku said`: NAME_PHRASE and the verb after it, written to open with the name's first capital (of
 # its title, its `Mac` or itself), the same alternatives tried in the same order after it: the
 # scanner jumps from one capital to the next, where `(?=[A-Z])` has it try every character
-_HEAD = rf"(?:(?:{'|'.join(TITLES)})\.?\s+)?(?:Ma?c)?[A-Z][a-z]+"
+_HEAD = rf"(?:(?:{'|'.join(TITLES)}){TITLE_GAP})?(?:Ma?c)?[A-Z][a-z]+"
 if not NAME_PHRASE.pattern.startswith(_HEAD):
     raise ValueError("NAME_PHRASE no longer opens with _HEAD: write _BEFORE_VERB anew")
 # (each title as the rest of it, then a look-behind for its capital: a branch opening with a letter
 # is passed over at once where the text has another)
 _BEFORE_VERB = re.compile(
     "[A-Z](?:(?:" + "|".join(f"{t[1:]}(?<={t})" for t in TITLES) + ")"
-    rf"\.?\s+(?:Ma?c)?[A-Z][a-z]+|(?<=M)a?c[A-Z][a-z]+|[a-z]+)"
+    rf"{TITLE_GAP}(?:Ma?c)?[A-Z][a-z]+|(?<=M)a?c[A-Z][a-z]+|[a-z]+)"
     rf"{NAME_PHRASE.pattern[len(_HEAD):]}\s+(?:\w+ly\s+)?(?:{_VERB_TRIE})\b"
 )
 

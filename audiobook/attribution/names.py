@@ -61,15 +61,21 @@ _PARTICLE = "|".join(sorted(PARTICLES))
 NAME_WORDS = 6
 _MORE_CAPS = rf"(?:(?:[ \t]+(?:(?:{_PARTICLE})[ \t]+)?|[ \t]*\n[ \t]*(?!\n)){_CAP}){{0,{NAME_WORDS - 1}}}"
 # (?=[A-Z]) first: a name starts with a capital
-NAME_RE = re.compile(rf"(?=[{UPPER}])(?:\b({TITLE_RE})\.?\s+)?\b({_CAP}{_MORE_CAPS})\b")
+# A title and the name after it: a full stop only after a title written short (`Mr. Darcy`; `the
+# Queen. Alice` is two names), and never a blank line between them (`the Queen.\n\nFirst came`).
+ABBREVIATED_TITLES = ("Mr", "Mrs", "Ms", "Mx", "Dr", "Mme", "Mlle")
+_AFTER_ABBREVIATION = "|".join(rf"(?<={t}\.)" for t in ABBREVIATED_TITLES)
+TITLE_GAP = rf"(?:\.(?:{_AFTER_ABBREVIATION}))?(?:[ \t]+|[ \t]*\n[ \t]*(?!\n))"
+NAME_RE = re.compile(rf"(?=[{UPPER}])(?:\b({TITLE_RE}){TITLE_GAP})?\b({_CAP}{_MORE_CAPS})\b")
 # NAME_RE written to open with the capital it starts with, so that the scanner jumps from one capital
 # to the next (a look-ahead first has it try every character): the same alternatives in the same
 # order after it, each checked against that capital by a look-behind (`\b` before it is `(?<!\w.)`
 # after it). Group 1 is the title without its capital (None without a title), group 2 the name
 # after a title (None without a title: the name is the whole match).
 _CAP_AFTER_FIRST = _CAP.removeprefix(f"(?:Ma?c)?[{UPPER}]")
+_TITLE_AFTER_CAPITAL = "|".join(f"{t[1:]}(?<={t})" for t in TITLE_RE.split("|"))
 NAME_SCAN = re.compile(
-    rf"[{UPPER}](?<!\w.)(?:({'|'.join(f'{t[1:]}(?<={t})' for t in TITLE_RE.split('|'))})\.?\s+\b({_CAP}{_MORE_CAPS})"
+    rf"[{UPPER}](?<!\w.)(?:({_TITLE_AFTER_CAPITAL}){TITLE_GAP}\b({_CAP}{_MORE_CAPS})"
     rf"|(?:(?<=M)a?c[{UPPER}]{_CAP_AFTER_FIRST}|{_CAP_AFTER_FIRST}){_MORE_CAPS})\b"
 )
 
