@@ -366,3 +366,16 @@ def test_the_one_heard_saying_it_with_a_word_between() -> None:
 def test_a_sentence_run_on_by_a_dash_ends_before_the_tag() -> None:
     narration = "Ann felt the rudeness of it, but answered him very calmly.--Mrs. Dale then observed,"
     assert tag_before(narration) == Who("Mrs. Dale", "speech-verb", 0.9)
+
+
+def test_a_title_in_a_tag_joins_only_the_name_it_stands_before() -> None:
+    from audiobook.attribution.cues import _ALL_THAT, _LISTENER, _REPLY_WAS
+
+    assert _LISTENER.findall("and then he answered Queen. Odile said nothing") == ["Queen"]
+    assert _LISTENER.findall("and then he answered Mr. Tallow") == ["Mr. Tallow"]
+    assert _LISTENER.findall("she turned to Lady\n\nMorwen") == ["Lady"]
+    assert _REPLY_WAS.search("and the Queen. Odile's reply was,") is not None
+    assert _REPLY_WAS.search("and the Queen. Odile's reply was,").group(1) == "Odile"  # type: ignore[union-attr]
+    assert _ALL_THAT.search("was all that Queen. Odile could say") is None  # two sentences
+    found = _ALL_THAT.search("was all that Lady Odile could say")
+    assert found is not None and found.group("who") == "Lady Odile"

@@ -156,8 +156,10 @@ _NAME_OWNS = re.compile(rf"['’]s\s+(?:[a-z]+\s+)?(?:{_OWNED_NOUNS})\b(?![-'’
 _PRONOUN = re.compile(r"(?:I|he|she|He|She)\b")
 _THE_NAME = re.compile(r"[Tt]he\s+(?=[A-Z])")
 _SUBJECT_AND_VERB = re.compile(rf"\b(I|he|she|{NAME_PHRASE.pattern})\s+(?:\w+ly\s+)?(\w+)")
+# a title and the gap after it, if the name has one (`Mr. `, `Lady `)
+_TITLED = "(?:(?:" + "|".join(TITLES) + ")" + TITLE_GAP + ")?"
 _LISTENER = re.compile(
-    r"\b(?:to|asked|told|answered|addressed)\s+((?:(?:" + "|".join(TITLES) + r")\.?\s+)?[A-Z][a-z]+)"
+    r"\b(?:to|asked|told|answered|addressed)\s+(" + _TITLED + r"[A-Z][a-z]+)"
 )
 
 
@@ -298,7 +300,7 @@ _CALLING_BEFORE = re.compile(rf"({_CALLINGS})\s+(?:\w+ly\s+)?(\w+)")  # `nanny s
 _CLAUSE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)[.;!?]")  # not `Mr. Hale`
 _WAS_HIS_REPLY = re.compile(
     r"\b(?:was|were|came|being)\s+(?:[a-z]+ly\s+|therefore\s+|then\s+)?"
-    r"(his|her|(?:(?:" + "|".join(TITLES) + r")\.?\s+)?[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?(?=['’]s\s))(?:['’]s)?\s+"
+    r"(his|her|" + _TITLED + r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?(?=['’]s\s))(?:['’]s)?\s+"
     r"(?:[a-z]+\s+){0,2}(?:reply|answer|response|retort|rejoinder|words|reflection|remark|observation|comment|"
     r"exclamation|greeting|inquiry|enquiry|question|language|amendment|injunction|declaration|entreaty|assurance|"
     r"apology|explanation|protest|cry|speech|salutation|advice|suggestion|objection|proposal|request|reproach|"
@@ -307,12 +309,12 @@ _WAS_HIS_REPLY = re.compile(
 _REPLY_NOUNS = _WAS_HIS_REPLY.pattern.split("(?:reply|", 1)[1].split(")\\b", 1)[0]
 # `and Elizabeth's reply was, "…"`: a lead-in naming whose the line is
 _REPLY_WAS = re.compile(
-    r"\b(his|her|(?:(?:" + "|".join(TITLES) + r")\.?\s+)?[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)['’]?s?\s+(?:[a-z]+\s+)?"
+    r"\b(his|her|" + _TITLED + r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)['’]?s?\s+(?:[a-z]+\s+)?"
     rf"(?:reply|{_REPLY_NOUNS})\s+(?:was|were)\s*[,:—–-]*\s*$"
 )
 # `"…" was all that Harriet, with many tender embraces, could articulate`
 _ALL_THAT = re.compile(
-    r"\bwas\s+all\s+(?:that\s+)?(?P<who>he|she|(?:(?:" + "|".join(TITLES) + r")\.?\s+)?[A-Z][a-z]+)\b[^.;!?]{0,60}?"
+    r"\bwas\s+all\s+(?:that\s+)?(?P<who>he|she|" + _TITLED + r"[A-Z][a-z]+)\b[^.;!?]{0,60}?"
     r"\b(?:could|would|did|was\s+able\s+to)\s+(?:\w+ly\s+)?(?:say|utter|articulate|answer|reply|manage|speak)\b"
 )
 _OPEN_END = re.compile(r"[,—–-]\W*$")

@@ -13,6 +13,7 @@ from functools import lru_cache
 from operator import itemgetter
 
 from .characters import SUBJECT_VERB, TITLES, Cast, Gender, family_of, form_key, gender_of_noun
+from .names import TITLE_GAP
 from .patterns import STARTED_WORD, word_trie
 
 _SUBJECT_PRONOUNS: dict[str, Gender | None] = {"he": "male", "she": "female", "i": None}
@@ -80,7 +81,7 @@ _CALLINGS = (
     "child infant kid youngster girl lass",
 )
 _APPOSED_NAME = (
-    r"(?:(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lady|Lord|Captain|Colonel|Major|Sergeant|Parson|Father|Madame)\.?\s+)?"
+    r"(?:(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lady|Lord|Captain|Colonel|Major|Sergeant|Parson|Father|Madame)" + TITLE_GAP + ")?"
     r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?"
 )
 # `Mr. Losberne, a surgeon in the neighbourhood,` / `the artist himself, Basil Hallward,`
