@@ -356,10 +356,9 @@ def _dominant(homes: list[_Person], by_given: bool) -> list[_Person]:
     homes = _without_strays(homes)
     if len(homes) == 1:
         return homes
-    if by_given:
-        ranked = sorted(homes, key=lambda p: -p.count)
-        return ranked[:1] if ranked[0].count >= 3 * ranked[1].count else homes
     ranked = sorted(homes, key=lambda p: -p.count)
+    if by_given:
+        return ranked[:1] if ranked[0].count >= 3 * ranked[1].count else homes
     married = any(t in MARRIED for p in homes for t in p.titles)
     if ranked[0].count >= 3 * ranked[1].count and not ranked[0].titles and not married:
         # `Jupe`, said by a schoolmaster, is Sissy Jupe (never called by a title), named three times as often as

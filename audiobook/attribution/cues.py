@@ -79,8 +79,10 @@ class Who:
 # tag before the next; the listeners of a tag read it too): the recent answers are kept.
 _RECENT = 1024
 
+# a title and the gap after it, if the name has one (`Mr. `, `Lady `)
+_TITLED = "(?:(?:" + "|".join(TITLES) + ")" + TITLE_GAP + ")?"
 NAME_PHRASE = re.compile(
-    rf"(?:(?:{'|'.join(TITLES)}){TITLE_GAP})?(?:Ma?c)?[A-Z][a-z]+(?:['’][A-Z][a-z]+)?(?:-(?:[a-z]+|[A-Z][a-z]+)){{0,3}}(?:\s+(?:Ma?c)?[A-Z][a-z]+){{0,5}}"
+    rf"{_TITLED}(?:Ma?c)?[A-Z][a-z]+(?:['’][A-Z][a-z]+)?(?:-(?:[a-z]+|[A-Z][a-z]+)){{0,3}}(?:\s+(?:Ma?c)?[A-Z][a-z]+){{0,5}}"
 )
 
 
@@ -92,7 +94,7 @@ _VERB_BEFORE_CAPITAL = before_capital(SPEECH_VERBS)
 # `Haku said`: NAME_PHRASE and the verb after it, written to open with the name's first capital (of
 # its title, its `Mac` or itself), the same alternatives tried in the same order after it: the
 # scanner jumps from one capital to the next, where `(?=[A-Z])` has it try every character
-_HEAD = rf"(?:(?:{'|'.join(TITLES)}){TITLE_GAP})?(?:Ma?c)?[A-Z][a-z]+"
+_HEAD = rf"{_TITLED}(?:Ma?c)?[A-Z][a-z]+"
 if not NAME_PHRASE.pattern.startswith(_HEAD):
     raise ValueError("NAME_PHRASE no longer opens with _HEAD: write _BEFORE_VERB anew")
 # (each title as the rest of it, then a look-behind for its capital: a branch opening with a letter
@@ -156,8 +158,6 @@ _NAME_OWNS = re.compile(rf"['’]s\s+(?:[a-z]+\s+)?(?:{_OWNED_NOUNS})\b(?![-'’
 _PRONOUN = re.compile(r"(?:I|he|she|He|She)\b")
 _THE_NAME = re.compile(r"[Tt]he\s+(?=[A-Z])")
 _SUBJECT_AND_VERB = re.compile(rf"\b(I|he|she|{NAME_PHRASE.pattern})\s+(?:\w+ly\s+)?(\w+)")
-# a title and the gap after it, if the name has one (`Mr. `, `Lady `)
-_TITLED = "(?:(?:" + "|".join(TITLES) + ")" + TITLE_GAP + ")?"
 _LISTENER = re.compile(
     r"\b(?:to|asked|told|answered|addressed)\s+(" + _TITLED + r"[A-Z][a-z]+)"
 )
@@ -220,7 +220,7 @@ def tag_after(narr: str, quote_open_ended: bool) -> Who | None:
     if heard:
         return heard[1]  # `Mary heard her say`: not Mary
     quote_open_ended = quote_open_ended or narr[:1].islower()  # `"Gratuity?" hinted Tuppence.`
-    # the first seven words (and the rest in one): the readings below look at the first six at most,
+    # the first six words and the rest in one: the readings below look at the first six at most,
     # and only ask whether there are more than two (splitting a long paragraph after a quote into
     # all its words cost more than reading the tag)
     words = narr.split(maxsplit=_TAG_WORDS)
@@ -586,8 +586,8 @@ def tag_before(narr: str) -> Who | None:
     to_say = _TO_SAY.search(sentence, tail) if "to " in sentence else None
     if to_say:  # `he made use of the first pause, to say to her,` / `it was impossible for him not to say,`
         pronoun = to_say.group("pronoun")
-        found = _last_subject(sentence, to_say.start(), _CLAUSE_START)
-        found = {"him": "he", "her": "she"}[pronoun] if pronoun else found
+        subject = {"him": "he", "her": "she"}.get(pronoun or "")
+        found = subject or _last_subject(sentence, to_say.start(), _CLAUSE_START)
         if found:
             return Who(found, "speech-verb", 0.8)
     reply = _REPLY_WAS.search(sentence) if " was" in sentence or " were" in sentence else None
